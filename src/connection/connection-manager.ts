@@ -1,0 +1,182 @@
+import { StateError } from '../errors/base.js';
+import { toLibrdkafkaConfig, type KafkaConfig } from '../config/index.js';
+import { loadNativeBinding } from '../native/binding.js';
+import type { NativeAdmin, NativeBinding, NativeMetadata } from '../native/types.js';
+import { ProducerEngine } from '../producer/engine.js';
+import { Producer, type EngineSource } from '../producer/producer.js';
+import { Reader } from '../consumer/reader.js';
+import { TopicWriter } from './writer.js';
+
+export type ConnectionState = 'created' | 'initializing' | 'ready' | 'closing' | 'closed' | 'failed';
+
+export interface ConnectionManagerOptions {
+  /** The native binding (tests pass a fake). Default: node-rdkafka. */
+  readonly binding?: NativeBinding;
+  /** How long publish waits for room in a full local queue. Default: write_timeout. */
+  readonly enqueueTimeoutMs?: number;
+  /** Delivery-report poll interval while messages are in flight. Default 5 ms. */
+  readonly pollIntervalMs?: number;
+  /** How long close() flushes before giving up. Default 10 s. */
+  readonly closeTimeoutMs?: number;
+  readonly onError?: (err: Error) => void;
+}
+
+/**
+ * Owns every connection the library opens, all built from ONE config → librdkafka mapping, so the
+ * producer, the readers, the admin client and health checks share the same security settings.
+ *
+ * One native producer serves the whole process: librdkafka batches per partition across topics and
+ * keeps one connection per broker, so more producers only split batches and multiply connections
+ * and threads. Writers are cheap topic-bound views over it.
+ */
+export class ConnectionManager implements EngineSource {
+  readonly config: KafkaConfig;
+  readonly #binding: NativeBinding;
+  readonly #options: ConnectionManagerOptions;
+  #state: ConnectionState = 'created';
+  #initializing: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #engine: ProducerEngine | undefined;
+  #producer: Producer | undefined;
+  readonly #writers = new Map<string, TopicWriter>();
+  readonly #readers = new Map<string, Reader>();
+  #metadata: NativeMetadata | undefined;
+
+  constructor(config: KafkaConfig, options: ConnectionManagerOptions = {}) {
+    this.config = config;
+    this.#options = options;
+    this.#binding = options.binding ?? loadNativeBinding();
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get binding(): NativeBinding {
+    return this.#binding;
+  }
+
+  /** Brokers as the cluster reported them at initialize(). */
+  get clusterMetadata(): NativeMetadata | undefined {
+    return this.#metadata;
+  }
+
+  /**
+   * Connects the shared producer; its connect is a metadata round trip, so this verifies that the
+   * cluster answers within connect_timeout (with the configured security) or rejects with a
+   * ConnectionError. Concurrent calls share one initialization; a failed one can be retried.
+   */
+  initialize(): Promise<void> {
+    if (this.#state === 'ready') return Promise.resolve();
+    if (this.#state === 'initializing') return this.#initializing!;
+    if (this.#state !== 'created' && this.#state !== 'failed') {
+      return Promise.reject(new StateError('ConnectionManager', 'initialize', this.#state, ['created', 'failed']));
+    }
+    this.#state = 'initializing';
+    const cfg = toLibrdkafkaConfig(this.config, 'producer');
+    const engine = new ProducerEngine(this.#binding, cfg.global, cfg.topic, {
+      clientId: this.config.clientId,
+      connectTimeoutMs: this.config.connectTimeoutMs,
+      retryMax: this.config.retryMax,
+      retryBackoffMs: this.config.retryBackoffMs,
+      enqueueTimeoutMs: this.#options.enqueueTimeoutMs ?? this.config.writeTimeoutMs,
+      pollIntervalMs: this.#options.pollIntervalMs ?? 5,
+      ...(this.#options.onError ? { onError: this.#options.onError } : {}),
+    });
+    this.#initializing = engine.connect().then(
+      (md) => {
+        this.#metadata = md;
+        this.#engine = engine;
+        this.#producer = new Producer(this);
+        this.#state = 'ready';
+      },
+      (err: unknown) => {
+        this.#state = 'failed';
+        throw err;
+      },
+    );
+    return this.#initializing;
+  }
+
+  #assertReady(op: string): void {
+    if (this.#state !== 'ready') throw new StateError('ConnectionManager', op, this.#state, ['ready']);
+  }
+
+  /** The shared producer engine (internal API used by Producer). */
+  producerEngine(): ProducerEngine {
+    this.#assertReady('producerEngine');
+    return this.#engine!;
+  }
+
+  /** The process-wide Producer over the shared native producer. */
+  get producer(): Producer {
+    this.#assertReady('producer');
+    return this.#producer!;
+  }
+
+  /** A writer bound to one topic, over the shared producer. Cached per topic. */
+  getWriter(topic: string): TopicWriter {
+    this.#assertReady('getWriter');
+    let w = this.#writers.get(topic);
+    if (w === undefined) {
+      w = new TopicWriter(topic, this.#producer!);
+      this.#writers.set(topic, w);
+    }
+    return w;
+  }
+
+  /** A reader of `topic` in consumer group `groupId` (default: the configured group). Cached. */
+  getReader(topic: string, groupId: string = this.config.groupId): Reader {
+    this.#assertReady('getReader');
+    const id = `${groupId}\u0000${topic}`;
+    let r = this.#readers.get(id);
+    if (r === undefined || r.state === 'closed' || r.state === 'failed') {
+      const cfg = toLibrdkafkaConfig(this.config, 'consumer');
+      r = new Reader(this.#binding, { ...cfg.global, 'group.id': groupId }, cfg.topic, topic, groupId, this.config.connectTimeoutMs);
+      this.#readers.set(id, r);
+    }
+    return r;
+  }
+
+  /** Number of cached writers and readers (for statistics). */
+  get counts(): { writers: number; readers: number } {
+    return { writers: this.#writers.size, readers: this.#readers.size };
+  }
+
+  /** A new admin client with the same security settings. The caller disconnects it. */
+  createAdmin(): NativeAdmin {
+    const cfg = toLibrdkafkaConfig(this.config, 'admin');
+    return this.#binding.createAdmin(cfg.global);
+  }
+
+  /** A metadata round trip through the shared producer's connections. */
+  metadata(topic?: string, timeoutMs: number = this.config.connectTimeoutMs): Promise<NativeMetadata> {
+    this.#assertReady('metadata');
+    return this.#engine!.metadata(topic, timeoutMs);
+  }
+
+  /**
+   * Closes readers, then flushes and closes the producer. Idempotent; concurrent calls share one
+   * close. Rejects with FlushIncompleteError (listing them) when messages could not be delivered.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    if (this.#state === 'closed') return Promise.resolve();
+    this.#closing = this.#doClose();
+    return this.#closing;
+  }
+
+  async #doClose(): Promise<void> {
+    if (this.#state === 'initializing') await this.#initializing?.catch(() => undefined);
+    this.#state = 'closing';
+    const readers = [...this.#readers.values()];
+    this.#readers.clear();
+    this.#writers.clear();
+    await Promise.all(readers.map((r) => r.close().catch(() => undefined)));
+    try {
+      await this.#engine?.close(this.#options.closeTimeoutMs ?? 10_000);
+    } finally {
+      this.#state = 'closed';
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import type { NativeHeaders, NativeMessage } from '../native/types.js';
+
+const HEADER_MESSAGE_ID = 'message_id';
+const HEADER_METADATA = 'metadata';
+
+/**
+ * A message as a handler sees it. Headers keep every value (names may repeat on the wire; `headers`
+ * holds the last one of each name, `headerList` all of them in order). The id and metadata written
+ * by this library's producer come back as `id` and `metadata`; messages from other producers have
+ * `id` undefined and empty metadata.
+ */
+export class ConsumedMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number | undefined;
+  readonly headerList: ReadonlyArray<readonly [string, Buffer]>;
+  #headers: Record<string, Buffer> | undefined;
+  #metadata: Record<string, string> | undefined;
+
+  constructor(m: NativeMessage) {
+    this.topic = m.topic;
+    this.partition = m.partition;
+    this.offset = m.offset;
+    this.key = m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key;
+    this.value = m.value;
+    this.timestamp = m.timestamp;
+    this.headerList = flattenHeaders(m.headers);
+  }
+
+  get headers(): Readonly<Record<string, Buffer>> {
+    if (this.#headers === undefined) {
+      const h: Record<string, Buffer> = {};
+      for (const [name, v] of this.headerList) h[name] = v;
+      this.#headers = h;
+    }
+    return this.#headers;
+  }
+
+  /** The header's value as UTF-8 text, or undefined. */
+  header(name: string): string | undefined {
+    return this.headers[name]?.toString('utf8');
+  }
+
+  get id(): string | undefined {
+    return this.header(HEADER_MESSAGE_ID);
+  }
+
+  get metadata(): Readonly<Record<string, string>> {
+    if (this.#metadata === undefined) {
+      const raw = this.header(HEADER_METADATA);
+      let parsed: Record<string, string> = {};
+      if (raw !== undefined) {
+        try {
+          const obj: unknown = JSON.parse(raw);
+          if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) parsed = obj as Record<string, string>;
+        } catch {
+          parsed = {};
+        }
+      }
+      this.#metadata = Object.freeze(parsed);
+    }
+    return this.#metadata;
+  }
+
+  /** The key as UTF-8 text (null when the message has no key). */
+  keyString(): string | null {
+    return this.key === null ? null : this.key.toString('utf8');
+  }
+
+  /** The value as UTF-8 text (null for a tombstone). */
+  text(): string | null {
+    return this.value === null ? null : this.value.toString('utf8');
+  }
+
+  /** The value parsed as JSON. Throws SyntaxError on invalid JSON. */
+  json<T = unknown>(): T {
+    if (this.value === null) return null as T;
+    return JSON.parse(this.value.toString('utf8')) as T;
+  }
+}
+
+function flattenHeaders(headers: NativeHeaders | undefined): Array<readonly [string, Buffer]> {
+  if (headers === undefined || headers.length === 0) return [];
+  const out: Array<readonly [string, Buffer]> = [];
+  for (const h of headers) {
+    for (const name in h) {
+      const v = h[name]!;
+      out.push([name, typeof v === 'string' ? Buffer.from(v) : v]);
+    }
+  }
+  return out;
+}

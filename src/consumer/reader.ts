@@ -1,0 +1,122 @@
+import { StateError } from '../errors/base.js';
+import { fromNativeError } from '../errors/librdkafka.js';
+import { connectClient, disconnectClient } from '../native/lifecycle.js';
+import type { NativeBinding, NativeConfig, NativeConsumer, NativeTopicPartitionOffset } from '../native/types.js';
+import { ConsumedMessage } from './message.js';
+
+type State = 'idle' | 'connecting' | 'ready' | 'closed' | 'failed';
+
+/**
+ * A low-level, pull-style reader of one topic in one consumer group (the seed's `GetReader`).
+ * It stores nothing automatically: `commit(messages)` stores and commits offsets after the caller
+ * processed them, so a crash re-delivers instead of losing. The handler-based `Consumer` builds on
+ * the same native consumer for parallel processing.
+ */
+export class Reader {
+  readonly topic: string;
+  readonly groupId: string;
+  readonly #binding: NativeBinding;
+  readonly #global: NativeConfig;
+  readonly #topicConf: NativeConfig;
+  readonly #connectTimeoutMs: number;
+  #native: NativeConsumer | undefined;
+  #state: State = 'idle';
+  #connecting: Promise<void> | undefined;
+
+  constructor(binding: NativeBinding, global: NativeConfig, topicConf: NativeConfig, topic: string, groupId: string, connectTimeoutMs: number) {
+    this.#binding = binding;
+    this.#global = global;
+    this.#topicConf = topicConf;
+    this.topic = topic;
+    this.groupId = groupId;
+    this.#connectTimeoutMs = connectTimeoutMs;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  connect(): Promise<void> {
+    if (this.#connecting !== undefined && (this.#state === 'connecting' || this.#state === 'ready')) return this.#connecting;
+    if (this.#state !== 'idle') return Promise.reject(new StateError('Reader', 'connect', this.#state, ['idle']));
+    this.#state = 'connecting';
+    const native = this.#binding.createConsumer(this.#global, this.#topicConf);
+    this.#native = native;
+    native.on('event.error', () => undefined);
+    this.#connecting = connectClient(native, this.#connectTimeoutMs, `Kafka cluster ${String(this.#global['bootstrap.servers'])}`).then(
+      () => {
+        native.subscribe([this.topic]);
+        this.#state = 'ready';
+      },
+      async (err: unknown) => {
+        this.#state = 'failed';
+        await disconnectClient(native, 1000);
+        throw err;
+      },
+    );
+    return this.#connecting;
+  }
+
+  /** Reads up to `max` messages, waiting at most `timeoutMs` for the first one. */
+  async read(max = 100, timeoutMs = 1000): Promise<ConsumedMessage[]> {
+    if (this.#state === 'connecting') await this.#connecting;
+    const native = this.#native;
+    if (this.#state !== 'ready' || native === undefined) throw new StateError('Reader', 'read', this.#state, ['ready']);
+    const deadline = Date.now() + timeoutMs;
+    // Short native waits: consume(n) blocks a threadpool thread for its whole timeout when the
+    // batch is not full, so poll in slices and return as soon as anything arrived.
+    native.setDefaultConsumeTimeout(Math.min(100, Math.max(1, timeoutMs)));
+    for (;;) {
+      const batch = await new Promise<ConsumedMessage[]>((resolve, reject) => {
+        native.consume(max, (err, messages) => {
+          if (err) reject(fromNativeError(err, `consume from ${this.topic}`, { topic: this.topic, groupId: this.groupId }));
+          else resolve(messages.map((m) => new ConsumedMessage(m)));
+        });
+      });
+      if (batch.length > 0 || Date.now() >= deadline) return batch;
+    }
+  }
+
+  /** Stores and commits the offsets after these messages (highest per partition). */
+  commit(messages: readonly ConsumedMessage[]): void {
+    const native = this.#native;
+    if (this.#state !== 'ready' || native === undefined) throw new StateError('Reader', 'commit', this.#state, ['ready']);
+    const next = new Map<number, NativeTopicPartitionOffset>();
+    for (const m of messages) {
+      const cur = next.get(m.partition);
+      if (cur === undefined || cur.offset < m.offset + 1) next.set(m.partition, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
+    }
+    if (next.size === 0) return;
+    const offsets = [...next.values()];
+    native.offsetsStore(offsets);
+    native.commit(offsets);
+  }
+
+  /** Committed offsets of the given partitions of this reader's topic. */
+  committed(partitions: readonly number[], timeoutMs = 5000): Promise<NativeTopicPartitionOffset[]> {
+    const native = this.#native;
+    if (this.#state !== 'ready' || native === undefined) return Promise.reject(new StateError('Reader', 'committed', this.#state, ['ready']));
+    return new Promise((resolve, reject) => {
+      native.committed(
+        partitions.map((p) => ({ topic: this.topic, partition: p })),
+        timeoutMs,
+        (err, tps) => (err ? reject(fromNativeError(err, 'committed offsets')) : resolve(tps)),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'connecting') await this.#connecting?.catch(() => undefined);
+    const native = this.#native;
+    this.#state = 'closed';
+    if (native !== undefined && native.isConnected()) {
+      try {
+        native.unsubscribe();
+      } catch {
+        /* already gone */
+      }
+      await disconnectClient(native, 5000);
+    }
+  }
+}

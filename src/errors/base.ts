@@ -1,0 +1,75 @@
+/**
+ * One error base class for the whole library.
+ *
+ * Every error the library throws or rejects with is a {@link GoCoffeeKafkaError}: it carries a
+ * stable string `code` (documented in the README's error table), whether retrying the same
+ * operation may succeed (`retriable`), whether the client that raised it is unusable (`fatal`),
+ * the underlying `cause`, and a small `context` object (topic, partition, field path, ...).
+ * Messages and context never contain secrets: callers pass redacted values only.
+ */
+export interface ErrorOptions {
+  readonly retriable?: boolean;
+  readonly fatal?: boolean;
+  readonly cause?: unknown;
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+export class GoCoffeeKafkaError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly fatal: boolean;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(code: string, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.fatal = options.fatal ?? false;
+    this.context = Object.freeze({ ...(options.context ?? {}) });
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retriable: this.retriable,
+      fatal: this.fatal,
+      context: this.context,
+    };
+  }
+}
+
+/** A call made in a lifecycle state that does not allow it (e.g. publish before connect). */
+export class StateError extends GoCoffeeKafkaError {
+  constructor(component: string, operation: string, state: string, expected: readonly string[]) {
+    super(
+      'ERR_STATE',
+      `${component}.${operation}() is not allowed while ${component} is ${state}; expected state ${expected.join(' or ')}`,
+      { context: { component, operation, state, expected } },
+    );
+  }
+}
+
+/** The compiled librdkafka lacks a feature the library relies on. */
+export class NativeFeatureError extends GoCoffeeKafkaError {
+  readonly missing: readonly string[];
+  constructor(missing: readonly { feature: string; provider: string }[], librdkafkaVersion: string) {
+    const lines = missing.map((m) => `  - ${m.feature}: ${m.provider}`).join('\n');
+    super(
+      'ERR_NATIVE_FEATURE_MISSING',
+      `node-rdkafka's librdkafka ${librdkafkaVersion} was built without required feature(s):\n${lines}\n` +
+        'Install the listed system package(s), then rebuild the binding: npm rebuild node-rdkafka',
+      { fatal: true, context: { missing: missing.map((m) => m.feature), librdkafkaVersion } },
+    );
+    this.missing = missing.map((m) => m.feature);
+  }
+}
+
+/** Input that cannot be accepted (a bad argument to a public method). */
+export class InvalidArgumentError extends GoCoffeeKafkaError {
+  constructor(what: string, problem: string, context: Record<string, unknown> = {}) {
+    super('ERR_INVALID_ARGUMENT', `${what}: ${problem}`, { context: { argument: what, ...context } });
+  }
+}

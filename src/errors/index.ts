@@ -1,0 +1,11 @@
+export { GoCoffeeKafkaError, StateError, NativeFeatureError, InvalidArgumentError } from './base.js';
+export type { ErrorOptions } from './base.js';
+export { RD, KafkaError, fromNativeError, librdkafkaErrorName, isRetriableCode } from './librdkafka.js';
+export type { NativeErrorLike } from './librdkafka.js';
+export {
+  DeliveryError,
+  ConnectionError,
+  QueueFullTimeoutError,
+  FlushIncompleteError,
+} from './producer.js';
+export type { UndeliveredMessage } from './producer.js';

@@ -1,0 +1,71 @@
+import { GoCoffeeKafkaError } from './base.js';
+import { librdkafkaErrorName, type NativeErrorLike, isRetriableCode, RD } from './librdkafka.js';
+
+/** A message the broker did not acknowledge (or that could not be enqueued at all). */
+export class DeliveryError extends GoCoffeeKafkaError {
+  readonly topic: string;
+  /** The partition librdkafka chose, or -1 when none was chosen. */
+  readonly partition: number;
+  readonly librdkafkaCode: number;
+  readonly messageId: string | undefined;
+  readonly attempts: number;
+
+  constructor(
+    topic: string,
+    partition: number,
+    err: NativeErrorLike,
+    messageId: string | undefined,
+    attempts: number,
+  ) {
+    const code = typeof err.code === 'number' ? err.code : -1;
+    const name = librdkafkaErrorName(code);
+    super(name, `delivery to ${topic}[${partition}] failed after ${attempts} attempt(s): ${err.message ?? 'unknown error'} (${name})`, {
+      retriable: err.isRetriable === true || isRetriableCode(code),
+      fatal: err.isFatal === true || code === RD.ERR__FATAL,
+      cause: err,
+      context: { topic, partition, librdkafkaCode: code, messageId, attempts },
+    });
+    this.topic = topic;
+    this.partition = partition;
+    this.librdkafkaCode = code;
+    this.messageId = messageId;
+    this.attempts = attempts;
+  }
+}
+
+/** The cluster did not answer in time, or refused the connection (authentication, TLS, DNS, ...). */
+export class ConnectionError extends GoCoffeeKafkaError {
+  constructor(message: string, options: { cause?: unknown; context?: Record<string, unknown>; retriable?: boolean } = {}) {
+    super('ERR_CONNECT', message, { retriable: options.retriable ?? true, cause: options.cause, context: options.context ?? {} });
+  }
+}
+
+/** The local producer queue stayed full for longer than the publish timeout. */
+export class QueueFullTimeoutError extends GoCoffeeKafkaError {
+  constructor(topic: string, timeoutMs: number, messageId: string | undefined) {
+    super(
+      'ERR_QUEUE_FULL_TIMEOUT',
+      `local producer queue stayed full for ${timeoutMs} ms while publishing to ${topic}; the broker is not keeping up or unreachable (raise queue.buffering.max.messages or the publish timeout)`,
+      { retriable: true, context: { topic, timeoutMs, messageId } },
+    );
+  }
+}
+
+export interface UndeliveredMessage {
+  readonly messageId: string | undefined;
+  readonly topic: string;
+  readonly key: string | undefined;
+}
+
+/** `close()` could not flush everything: names every message that was not delivered. */
+export class FlushIncompleteError extends GoCoffeeKafkaError {
+  readonly undelivered: readonly UndeliveredMessage[];
+  constructor(undelivered: readonly UndeliveredMessage[], timeoutMs: number) {
+    super(
+      'ERR_FLUSH_INCOMPLETE',
+      `${undelivered.length} message(s) were not delivered within the ${timeoutMs} ms close timeout; each was reported to its publisher as failed`,
+      { retriable: false, context: { count: undelivered.length, timeoutMs } },
+    );
+    this.undelivered = undelivered;
+  }
+}

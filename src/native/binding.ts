@@ -1,0 +1,68 @@
+import { createRequire } from 'node:module';
+import { assertFeatures } from './features.js';
+import type { NativeAdmin, NativeBinding, NativeConfig, NativeConsumer, NativeProducer } from './types.js';
+
+/**
+ * The only module that loads node-rdkafka. The real client objects are returned as they are (they
+ * satisfy the structural interfaces in `types.ts`), so no wrapper sits on the produce/consume path.
+ */
+export interface RdkafkaModule {
+  librdkafkaVersion: string;
+  features: string[];
+  CODES: { ERRORS: Record<string, number> };
+  Producer: new (global: NativeConfig, topic: NativeConfig) => NativeProducer;
+  KafkaConsumer: new (global: NativeConfig, topic: NativeConfig) => NativeConsumer;
+  AdminClient: { create(global: NativeConfig): NativeAdmin };
+}
+
+let cached: NativeBinding | undefined;
+
+/**
+ * Builds the message → code table used to recover codes of delivery-report errors: node-rdkafka
+ * passes those as `Error(err2str(code))` and lower-cases the text after "Local: " / "Broker: ".
+ */
+function messageTable(codes: Record<string, number>, err2str: ((code: number) => string) | undefined): Map<string, number> {
+  const table = new Map<string, number>();
+  if (err2str === undefined) return table;
+  for (const code of Object.values(codes)) {
+    const text = err2str(code);
+    if (typeof text !== 'string') continue;
+    const lower = text.toLowerCase();
+    const colon = lower.indexOf(': ');
+    table.set(lower, code);
+    if (colon >= 0) table.set(lower.slice(colon + 2), code);
+  }
+  return table;
+}
+
+/** Wraps a loaded node-rdkafka module; checks its features first. Exported for tests. */
+export function bindingFromModule(mod: RdkafkaModule, err2str?: (code: number) => string): NativeBinding {
+  assertFeatures(mod.features, mod.librdkafkaVersion);
+  const table = messageTable(mod.CODES.ERRORS, err2str);
+  return Object.freeze({
+    librdkafkaVersion: mod.librdkafkaVersion,
+    features: Object.freeze([...mod.features]),
+    errorCodes: Object.freeze({ ...mod.CODES.ERRORS }),
+    errorCodeOf: (err: { message: string; code?: number }) => {
+      if (typeof err.code === 'number' && err.code !== -1) return err.code;
+      return table.get(String(err.message).toLowerCase()) ?? -1;
+    },
+    createProducer: (global: NativeConfig, topic: NativeConfig) => new mod.Producer(global, topic),
+    createConsumer: (global: NativeConfig, topic: NativeConfig) => new mod.KafkaConsumer(global, topic),
+    createAdmin: (global: NativeConfig) => mod.AdminClient.create(global),
+  });
+}
+
+/**
+ * Loads node-rdkafka once and verifies that its librdkafka has every feature the library needs
+ * (throws NativeFeatureError naming the missing feature and the system package that provides it).
+ */
+export function loadNativeBinding(): NativeBinding {
+  if (cached === undefined) {
+    const require = createRequire(import.meta.url);
+    const mod = require('node-rdkafka') as RdkafkaModule;
+    const lib = require('node-rdkafka/librdkafka.js') as { err2str?: (code: number) => string };
+    cached = bindingFromModule(mod, lib.err2str);
+  }
+  return cached;
+}

@@ -1,0 +1,178 @@
+/**
+ * Structural types for the parts of node-rdkafka this library uses.
+ *
+ * The shapes mirror node-rdkafka's callback API on purpose: the real client objects satisfy these
+ * interfaces directly, so the hot path (`produce`, `consume`) calls the binding without a wrapper
+ * frame, while unit tests substitute a fake binding that implements the same small surface.
+ * Nothing outside `src/native/` imports node-rdkafka.
+ */
+
+export type NativeConfigValue = string | number | boolean;
+export type NativeConfig = Record<string, NativeConfigValue>;
+
+/** librdkafka error as node-rdkafka reports it. */
+export interface NativeError {
+  message: string;
+  code: number;
+  errno?: number;
+  origin?: string;
+  isFatal?: boolean;
+  isRetriable?: boolean;
+}
+
+export interface NativeBrokerMetadata {
+  id: number;
+  host: string;
+  port: number;
+}
+
+export interface NativePartitionMetadata {
+  id: number;
+  leader: number;
+  replicas: number[];
+  isrs: number[];
+}
+
+export interface NativeTopicMetadata {
+  name: string;
+  partitions: NativePartitionMetadata[];
+}
+
+export interface NativeMetadata {
+  orig_broker_id: number;
+  orig_broker_name: string;
+  topics: NativeTopicMetadata[];
+  brokers: NativeBrokerMetadata[];
+}
+
+export interface NativeMetadataOptions {
+  topic?: string;
+  allTopics?: boolean;
+  timeout?: number;
+}
+
+export type NativeKey = Buffer | string | null | undefined;
+/** node-rdkafka's header list: one single-key object per header, so names may repeat. */
+export type NativeHeaders = Array<{ [name: string]: string | Buffer }>;
+
+export interface NativeDeliveryReport {
+  topic: string;
+  partition: number;
+  offset: number;
+  key?: NativeKey;
+  timestamp?: number;
+  size: number;
+  opaque?: unknown;
+}
+
+export interface NativeMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  value: Buffer | null;
+  size: number;
+  key?: NativeKey;
+  timestamp?: number;
+  headers?: NativeHeaders;
+}
+
+export interface NativeTopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface NativeTopicPartitionOffset extends NativeTopicPartition {
+  offset: number;
+}
+
+export interface NativeWatermarks {
+  lowOffset: number;
+  highOffset: number;
+}
+
+type Callback<T> = (err: NativeError | null | undefined, value: T) => void;
+
+/** Events shared by every client. */
+export interface NativeClient {
+  connect(options: NativeMetadataOptions, cb: Callback<NativeMetadata>): unknown;
+  disconnect(timeout: number, cb: (err: unknown) => void): unknown;
+  isConnected(): boolean;
+  getMetadata(options: NativeMetadataOptions, cb: Callback<NativeMetadata>): unknown;
+  queryWatermarkOffsets(topic: string, partition: number, timeout: number, cb: Callback<NativeWatermarks>): unknown;
+  on(event: 'event.error', listener: (err: NativeError) => void): unknown;
+  on(event: 'event.log', listener: (log: { severity: number; fac: string; message: string }) => void): unknown;
+  on(event: 'event.stats', listener: (stats: { message: string }) => void): unknown;
+  on(event: 'disconnected', listener: () => void): unknown;
+  removeAllListeners(event?: string): unknown;
+}
+
+export interface NativeProducer extends NativeClient {
+  /** Throws a NativeError (e.g. ERR__QUEUE_FULL) synchronously when the message cannot be enqueued. */
+  produce(
+    topic: string,
+    partition: number | null,
+    value: Buffer | null,
+    key: NativeKey,
+    timestamp: number | null,
+    opaque: unknown,
+    headers: NativeHeaders | undefined,
+  ): unknown;
+  on(event: 'delivery-report', listener: (err: NativeError | null | undefined, report: NativeDeliveryReport) => void): unknown;
+  on(event: 'event.error', listener: (err: NativeError) => void): unknown;
+  on(event: 'event.log', listener: (log: { severity: number; fac: string; message: string }) => void): unknown;
+  on(event: 'event.stats', listener: (stats: { message: string }) => void): unknown;
+  on(event: 'disconnected', listener: () => void): unknown;
+  poll(): unknown;
+  setPollInterval(intervalMs: number): unknown;
+  flush(timeout: number, cb: (err: NativeError | null | undefined) => void): unknown;
+}
+
+export interface NativeConsumer extends NativeClient {
+  subscribe(topics: string[]): unknown;
+  unsubscribe(): unknown;
+  consume(count: number, cb: (err: NativeError | null | undefined, messages: NativeMessage[]) => void): unknown;
+  setDefaultConsumeTimeout(timeoutMs: number): unknown;
+  offsetsStore(offsets: NativeTopicPartitionOffset[]): unknown;
+  commit(offsets?: NativeTopicPartitionOffset[]): unknown;
+  commitSync(offsets: NativeTopicPartitionOffset[] | null): unknown;
+  committed(toppars: NativeTopicPartition[], timeout: number, cb: Callback<NativeTopicPartitionOffset[]>): unknown;
+  assignments(): NativeTopicPartition[];
+  incrementalAssign(toppars: NativeTopicPartition[]): unknown;
+  incrementalUnassign(toppars: NativeTopicPartition[]): unknown;
+  assign(toppars: NativeTopicPartition[]): unknown;
+  unassign(): unknown;
+  rebalanceProtocol(): string;
+  pause(toppars: NativeTopicPartition[]): unknown;
+  resume(toppars: NativeTopicPartition[]): unknown;
+  getWatermarkOffsets(topic: string, partition: number): NativeWatermarks;
+}
+
+export interface NativeNewTopic {
+  topic: string;
+  num_partitions: number;
+  replication_factor: number;
+  config?: Record<string, string>;
+}
+
+export interface NativeAdmin {
+  createTopic(topic: NativeNewTopic, timeout: number, cb: (err: NativeError | null | undefined) => void): void;
+  deleteTopic(topic: string, timeout: number, cb: (err: NativeError | null | undefined) => void): void;
+  createPartitions(topic: string, total: number, timeout: number, cb: (err: NativeError | null | undefined) => void): void;
+  disconnect(): void;
+}
+
+/** Everything the library needs from the binding: the seam unit tests replace with a fake. */
+export interface NativeBinding {
+  readonly librdkafkaVersion: string;
+  readonly features: readonly string[];
+  /** Numeric librdkafka error codes by name (node-rdkafka's `CODES.ERRORS`). */
+  readonly errorCodes: Readonly<Record<string, number>>;
+  /**
+   * The numeric code of an error node-rdkafka reported without one (delivery-report errors carry
+   * only librdkafka's message text, e.g. "Broker: Message size too large"); -1 when unknown.
+   */
+  errorCodeOf(err: { message: string; code?: number }): number;
+  createProducer(global: NativeConfig, topic: NativeConfig): NativeProducer;
+  createConsumer(global: NativeConfig, topic: NativeConfig): NativeConsumer;
+  createAdmin(global: NativeConfig): NativeAdmin;
+}

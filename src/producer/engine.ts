@@ -1,0 +1,377 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { StateError } from '../errors/base.js';
+import { ConnectionError, DeliveryError, FlushIncompleteError, QueueFullTimeoutError, type UndeliveredMessage } from '../errors/producer.js';
+import { fromNativeError, RD } from '../errors/librdkafka.js';
+import type { NativeBinding, NativeConfig, NativeDeliveryReport, NativeError, NativeHeaders, NativeMetadata, NativeProducer } from '../native/types.js';
+import { connectClient, disconnectClient, flushProducer } from '../native/lifecycle.js';
+
+/** What a successful publish resolves with. */
+export interface DeliveryResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number | undefined;
+  readonly messageId: string | undefined;
+}
+
+/** A message ready for produce(): value and key already encoded, headers already built. */
+export interface PreparedMessage {
+  readonly topic: string;
+  readonly partition: number | null;
+  readonly value: Buffer | null;
+  readonly key: Buffer | string | null;
+  readonly timestamp: number | null;
+  readonly headers: NativeHeaders | undefined;
+  readonly messageId: string | undefined;
+}
+
+/**
+ * Receives the outcome of one message. `Delivery` objects double as node-rdkafka's opaque, so a
+ * delivery report finds its caller without a map lookup, and are dropped right after the report.
+ */
+export interface DeliverySink {
+  delivered(result: DeliveryResult, index: number): void;
+  failed(error: Error, index: number): void;
+}
+
+class Delivery {
+  attempts = 0;
+  deadline = 0;
+  constructor(
+    readonly msg: PreparedMessage,
+    readonly sink: DeliverySink,
+    readonly index: number,
+  ) {}
+}
+
+export interface EngineOptions {
+  readonly clientId: string;
+  readonly connectTimeoutMs: number;
+  /** Library-level retries of retriable delivery failures, on top of librdkafka's own. */
+  readonly retryMax: number;
+  readonly retryBackoffMs: number;
+  /** How long publish waits for room in a full local queue before failing. */
+  readonly enqueueTimeoutMs: number;
+  /** Delivery-report poll interval while messages are in flight. */
+  readonly pollIntervalMs: number;
+  readonly onError?: (err: Error) => void;
+  readonly onStats?: (json: string) => void;
+  readonly onLog?: (log: { severity: number; fac: string; message: string }) => void;
+}
+
+type State = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
+
+/**
+ * One native librdkafka producer with delivery tracking, backpressure and retries. librdkafka
+ * batches per partition across all topics and runs one I/O thread per broker, so one instance per
+ * process (shared by every writer) gives the best batching and the fewest connections.
+ */
+export class ProducerEngine {
+  readonly #binding: NativeBinding;
+  readonly #global: NativeConfig;
+  readonly #topic: NativeConfig;
+  readonly #opts: EngineOptions;
+  #native: NativeProducer | undefined;
+  #state: State = 'idle';
+  #connecting: Promise<NativeMetadata> | undefined;
+  /** Every message handed to librdkafka and not yet reported. */
+  readonly #inflight = new Set<Delivery>();
+  /** Messages waiting for room in the local queue (FIFO keeps per-key order). */
+  #waiting: Delivery[] = [];
+  #waitingHead = 0;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #drainWaiters: Array<() => void> = [];
+  #fatal: Error | undefined;
+
+  constructor(binding: NativeBinding, global: NativeConfig, topic: NativeConfig, opts: EngineOptions) {
+    this.#binding = binding;
+    this.#global = global;
+    this.#topic = topic;
+    this.#opts = opts;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Messages handed to librdkafka and not yet acknowledged or failed. */
+  get inflightCount(): number {
+    return this.#inflight.size;
+  }
+
+  /** Messages waiting for room in librdkafka's local queue. */
+  get waitingCount(): number {
+    return this.#waiting.length - this.#waitingHead;
+  }
+
+  /** True while publishers should slow down: the local queue is full and messages wait for room. */
+  get needsDrain(): boolean {
+    return this.#waiting.length - this.#waitingHead > 0;
+  }
+
+  get fatalError(): Error | undefined {
+    return this.#fatal;
+  }
+
+  /** Resolves when no message waits for queue room (immediately when none does). */
+  drain(): Promise<void> {
+    if (!this.needsDrain) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  connect(): Promise<NativeMetadata> {
+    if (this.#state === 'ready' || this.#state === 'connecting') return this.#connecting!;
+    if (this.#state !== 'idle') {
+      return Promise.reject(new StateError('Producer', 'connect', this.#state, ['idle']));
+    }
+    this.#state = 'connecting';
+    const native = this.#binding.createProducer(this.#global, this.#topic);
+    this.#native = native;
+    native.on('delivery-report', (err, report) => this.#onReport(err, report));
+    native.on('event.error', (err) => this.#onEventError(err));
+    if (this.#opts.onLog) native.on('event.log', this.#opts.onLog);
+    if (this.#opts.onStats) {
+      const onStats = this.#opts.onStats;
+      native.on('event.stats', (s) => onStats(s.message));
+    }
+    this.#connecting = connectClient(native, this.#opts.connectTimeoutMs, this.#describeTarget()).then(
+      (md) => {
+        if (this.#state === 'connecting') this.#state = 'ready';
+        return md;
+      },
+      async (err: unknown) => {
+        this.#state = 'failed';
+        await disconnectClient(native, 1000).catch(() => undefined);
+        throw err;
+      },
+    );
+    return this.#connecting;
+  }
+
+  #describeTarget(): string {
+    const servers = this.#global['bootstrap.servers'];
+    return `Kafka cluster ${String(servers)}`;
+  }
+
+  /** Sends one message; its sink hears exactly once: delivered or failed. Never throws. */
+  send(msg: PreparedMessage, sink: DeliverySink, index: number): void {
+    const d = new Delivery(msg, sink, index);
+    if (this.#state !== 'ready') {
+      sink.failed(this.#stateError('publish'), index);
+      return;
+    }
+    if (this.#waiting.length !== this.#waitingHead) {
+      // Others already wait for room: queue behind them so per-key order holds.
+      this.#enqueueWaiting(d);
+      return;
+    }
+    this.#produce(d);
+  }
+
+  #stateError(op: string): Error {
+    if (this.#fatal) return this.#fatal;
+    return new StateError('Producer', op, this.#state, ['ready']);
+  }
+
+  /** Hands a message to librdkafka; on a full queue parks it in the waiting FIFO. */
+  #produce(d: Delivery): boolean {
+    const m = d.msg;
+    d.attempts++;
+    try {
+      this.#native!.produce(m.topic, m.partition, m.value, m.key, m.timestamp, d, m.headers);
+    } catch (e) {
+      const err = e as NativeError;
+      d.attempts--;
+      if (err.code === RD.ERR__QUEUE_FULL) {
+        this.#enqueueWaiting(d);
+        return false;
+      }
+      d.sink.failed(new DeliveryError(m.topic, m.partition ?? -1, err, m.messageId, d.attempts + 1), d.index);
+      return true;
+    }
+    this.#inflight.add(d);
+    if (this.#pollTimer === undefined) this.#startPolling();
+    return true;
+  }
+
+  #enqueueWaiting(d: Delivery): void {
+    if (d.deadline === 0) d.deadline = Date.now() + this.#opts.enqueueTimeoutMs;
+    this.#waiting.push(d);
+    if (this.#pollTimer === undefined) this.#startPolling();
+  }
+
+  /** Moves waiting messages into librdkafka while it has room; expires those past their deadline. */
+  #pumpWaiting(): void {
+    const w = this.#waiting;
+    let i = this.#waitingHead;
+    const now = Date.now();
+    while (i < w.length) {
+      const d = w[i]!;
+      if (now > d.deadline) {
+        i++;
+        d.sink.failed(new QueueFullTimeoutError(d.msg.topic, this.#opts.enqueueTimeoutMs, d.msg.messageId), d.index);
+        continue;
+      }
+      d.attempts++;
+      try {
+        this.#native!.produce(d.msg.topic, d.msg.partition, d.msg.value, d.msg.key, d.msg.timestamp, d, d.msg.headers);
+      } catch (e) {
+        d.attempts--;
+        const err = e as NativeError;
+        if (err.code === RD.ERR__QUEUE_FULL) break;
+        i++;
+        d.sink.failed(new DeliveryError(d.msg.topic, d.msg.partition ?? -1, err, d.msg.messageId, d.attempts + 1), d.index);
+        continue;
+      }
+      this.#inflight.add(d);
+      i++;
+    }
+    if (i === w.length) {
+      this.#waiting = [];
+      this.#waitingHead = 0;
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    } else if (i > 1024 && i * 2 > w.length) {
+      this.#waiting = w.slice(i);
+      this.#waitingHead = 0;
+    } else {
+      this.#waitingHead = i;
+    }
+  }
+
+  #startPolling(): void {
+    const native = this.#native!;
+    this.#pollTimer = setInterval(() => {
+      native.poll();
+      if (this.#waiting.length !== this.#waitingHead) this.#pumpWaiting();
+      if (this.#inflight.size === 0 && this.#waiting.length === this.#waitingHead) {
+        clearInterval(this.#pollTimer);
+        this.#pollTimer = undefined;
+      }
+    }, this.#opts.pollIntervalMs);
+  }
+
+  #onReport(err: NativeError | null | undefined, report: NativeDeliveryReport): void {
+    const d = report.opaque as Delivery | undefined;
+    if (d === undefined || !this.#inflight.delete(d)) return;
+    if (err) {
+      this.#onFailure(d, err, report.partition);
+    } else {
+      d.sink.delivered(
+        { topic: report.topic, partition: report.partition, offset: report.offset, timestamp: report.timestamp, messageId: d.msg.messageId },
+        d.index,
+      );
+    }
+    if (this.#waiting.length !== this.#waitingHead) this.#pumpWaiting();
+  }
+
+  #onFailure(d: Delivery, rawErr: NativeError, partition: number): void {
+    // node-rdkafka hands delivery-report errors over without their numeric code; recover it.
+    const code = typeof rawErr.code === 'number' && rawErr.code !== -1 ? rawErr.code : this.#binding.errorCodeOf(rawErr);
+    const err: NativeError = { message: rawErr.message, code };
+    const error = new DeliveryError(d.msg.topic, partition, err, d.msg.messageId, d.attempts);
+    if (error.retriable && d.attempts <= this.#opts.retryMax && this.#state === 'ready' && this.#fatal === undefined) {
+      this.#scheduleRetry(d);
+      return;
+    }
+    d.sink.failed(error, d.index);
+  }
+
+  /** Exponential backoff with full jitter; retried messages go through the waiting FIFO. */
+  #scheduleRetry(d: Delivery): void {
+    const base = this.#opts.retryBackoffMs * 2 ** (d.attempts - 1);
+    const wait = Math.min(base / 2 + Math.random() * base, 30_000);
+    d.deadline = Date.now() + wait + this.#opts.enqueueTimeoutMs;
+    this.#inflight.add(d); // still ours: counted until it is finally reported
+    const t = setTimeout(() => {
+      if (!this.#inflight.delete(d)) return; // already failed by close()
+      if (this.#state !== 'ready' && this.#state !== 'closing') {
+        d.sink.failed(this.#stateError('publish'), d.index);
+        return;
+      }
+      this.#enqueueWaiting(d);
+      this.#pumpWaiting();
+    }, wait);
+    t.unref();
+  }
+
+  #onEventError(err: NativeError): void {
+    const error = fromNativeError(err, 'producer error', { clientId: this.#opts.clientId });
+    if (error.fatal && this.#fatal === undefined) {
+      this.#fatal = error;
+      this.#state = 'failed';
+    }
+    this.#opts.onError?.(error);
+  }
+
+  /** Waits for every in-flight message to be reported (or the timeout). Returns how many remain. */
+  async flush(timeoutMs: number): Promise<number> {
+    if (this.#native === undefined || this.#state === 'closed') return 0;
+    const deadline = Date.now() + timeoutMs;
+    while (this.#waiting.length !== this.#waitingHead && Date.now() < deadline) {
+      this.#pumpWaiting();
+      if (this.#waiting.length === this.#waitingHead) break;
+      await delay(5);
+    }
+    const left = Math.max(0, deadline - Date.now());
+    await flushProducer(this.#native, left).catch(() => undefined);
+    // flush() ran on the threadpool; let the dispatched reports reach us.
+    while (this.#inflight.size > 0 && Date.now() < deadline) {
+      this.#native.poll();
+      await delay(2);
+    }
+    return this.#inflight.size + this.waitingCount;
+  }
+
+  /**
+   * Stops intake, flushes within the timeout, disconnects. Every message that was not delivered is
+   * failed to its publisher and listed in the FlushIncompleteError this rejects with.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'connecting') await this.#connecting!.catch(() => undefined);
+    const native = this.#native;
+    this.#state = 'closing';
+    let undelivered: UndeliveredMessage[] = [];
+    if (native !== undefined) {
+      await this.flush(timeoutMs);
+      undelivered = this.#failRemaining(timeoutMs);
+      if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
+      this.#pollTimer = undefined;
+      await disconnectClient(native, 2000).catch(() => undefined);
+      native.removeAllListeners();
+    }
+    this.#state = 'closed';
+    if (undelivered.length > 0) throw new FlushIncompleteError(undelivered, timeoutMs);
+  }
+
+  #failRemaining(timeoutMs: number): UndeliveredMessage[] {
+    const out: UndeliveredMessage[] = [];
+    const fail = (d: Delivery) => {
+      out.push({ messageId: d.msg.messageId, topic: d.msg.topic, key: typeof d.msg.key === 'string' ? d.msg.key : d.msg.key?.toString('hex') });
+      const err = new DeliveryError(d.msg.topic, d.msg.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `not delivered before close (${timeoutMs} ms)` }, d.msg.messageId, d.attempts);
+      d.sink.failed(err, d.index);
+    };
+    for (let i = this.#waitingHead; i < this.#waiting.length; i++) fail(this.#waiting[i]!);
+    this.#waiting = [];
+    this.#waitingHead = 0;
+    for (const d of this.#inflight) fail(d);
+    this.#inflight.clear();
+    for (const resolve of this.#drainWaiters) resolve();
+    this.#drainWaiters = [];
+    return out;
+  }
+
+  /** Metadata round trip through this producer's connection. */
+  metadata(topic: string | undefined, timeoutMs: number): Promise<NativeMetadata> {
+    const native = this.#native;
+    if (native === undefined || this.#state !== 'ready') return Promise.reject(this.#stateError('metadata'));
+    return new Promise((resolve, reject) => {
+      native.getMetadata(topic === undefined ? { timeout: timeoutMs } : { topic, timeout: timeoutMs }, (err, md) => {
+        if (err) reject(new ConnectionError(`metadata request failed: ${err.message}`, { cause: err, context: { topic } }));
+        else resolve(md);
+      });
+    });
+  }
+}

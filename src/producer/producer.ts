@@ -1,0 +1,160 @@
+import { InvalidArgumentError } from '../errors/base.js';
+import type { NativeHeaders } from '../native/types.js';
+import type { DeliveryResult, DeliverySink, PreparedMessage, ProducerEngine } from './engine.js';
+import { HEADER_MESSAGE_ID, HEADER_METADATA, OutgoingMessage, type MessageValue } from './message.js';
+
+/** Turns a message value into bytes. The default: Buffer as is, string as UTF-8, object as JSON. */
+export type ValueSerializer = (value: unknown, topic: string) => Buffer | null;
+
+export type PublishOutcome =
+  | { readonly ok: true; readonly result: DeliveryResult; readonly error?: undefined }
+  | { readonly ok: false; readonly error: Error; readonly result?: undefined };
+
+export interface ProducerOptions {
+  /** Serializer for values that are neither Buffer nor string. Default: JSON. */
+  readonly serializer?: ValueSerializer;
+}
+
+/** Anything that can hand out the shared producer engine (the ConnectionManager). */
+export interface EngineSource {
+  producerEngine(): ProducerEngine;
+}
+
+export function defaultSerializer(value: unknown): Buffer | null {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+class PromiseSink implements DeliverySink {
+  constructor(
+    readonly resolve: (r: DeliveryResult) => void,
+    readonly reject: (e: Error) => void,
+  ) {}
+  delivered(result: DeliveryResult): void {
+    this.resolve(result);
+  }
+  failed(error: Error): void {
+    this.reject(error);
+  }
+}
+
+class BatchSink implements DeliverySink {
+  readonly outcomes: PublishOutcome[];
+  remaining: number;
+  constructor(
+    size: number,
+    readonly resolve: (o: PublishOutcome[]) => void,
+  ) {
+    this.outcomes = new Array<PublishOutcome>(size);
+    this.remaining = size;
+  }
+  delivered(result: DeliveryResult, index: number): void {
+    this.outcomes[index] = { ok: true, result };
+    if (--this.remaining === 0) this.resolve(this.outcomes);
+  }
+  failed(error: Error, index: number): void {
+    this.outcomes[index] = { ok: false, error };
+    if (--this.remaining === 0) this.resolve(this.outcomes);
+  }
+}
+
+/**
+ * Publishes messages through the process-wide librdkafka producer.
+ *
+ * `publish` resolves once the broker acknowledged the message (acks=all, idempotent by default)
+ * with its topic, partition and offset, and rejects with a typed error otherwise. Batching is
+ * librdkafka's: every message is handed to it at once and it builds per-partition batches
+ * (`batch_size`, `batch_timeout`).
+ */
+export class Producer {
+  readonly #source: EngineSource;
+  readonly #serialize: ValueSerializer;
+
+  constructor(source: EngineSource, options: ProducerOptions = {}) {
+    this.#source = source;
+    this.#serialize = options.serializer ?? defaultSerializer;
+  }
+
+  /** Resolves on the broker's acknowledgement; rejects with DeliveryError & co. otherwise. */
+  publish(message: OutgoingMessage): Promise<DeliveryResult> {
+    let prepared: PreparedMessage;
+    try {
+      prepared = this.#prepare(message);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    const engine = this.#source.producerEngine();
+    return new Promise<DeliveryResult>((resolve, reject) => {
+      engine.send(prepared, new PromiseSink(resolve, reject), 0);
+    });
+  }
+
+  /**
+   * Publishes every message and resolves with one outcome per message, in input order. It never
+   * stops at the first failure, and messages are handed to librdkafka in input order, so messages
+   * that share a key keep their order.
+   */
+  publishBatch(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
+    if (!Array.isArray(messages)) {
+      return Promise.reject(new InvalidArgumentError('publishBatch(messages)', 'expected an array of messages'));
+    }
+    if (messages.length === 0) return Promise.resolve([]);
+    const engine = this.#source.producerEngine();
+    return new Promise<PublishOutcome[]>((resolve) => {
+      const sink = new BatchSink(messages.length, resolve);
+      for (let i = 0; i < messages.length; i++) {
+        let prepared: PreparedMessage;
+        try {
+          prepared = this.#prepare(messages[i]!);
+        } catch (e) {
+          sink.failed(e as Error, i);
+          continue;
+        }
+        engine.send(prepared, sink, i);
+      }
+    });
+  }
+
+  /** True while the local queue is full and publishes wait for room. */
+  get needsDrain(): boolean {
+    return this.#source.producerEngine().needsDrain;
+  }
+
+  /** Resolves when no publish is waiting for room in the local queue. */
+  drain(): Promise<void> {
+    return this.#source.producerEngine().drain();
+  }
+
+  /** Waits until every in-flight message is reported; resolves with how many are still pending. */
+  flush(timeoutMs = 10_000): Promise<number> {
+    return this.#source.producerEngine().flush(timeoutMs);
+  }
+
+  #prepare(m: OutgoingMessage): PreparedMessage {
+    if (!(m instanceof OutgoingMessage)) {
+      throw new InvalidArgumentError('publish(message)', 'expected a message built with newMessage(topic, value)');
+    }
+    let value: Buffer | null;
+    const v: MessageValue = m.value;
+    if (v === null || Buffer.isBuffer(v)) value = v;
+    else if (typeof v === 'string') value = Buffer.from(v, 'utf8');
+    else value = this.#serialize(v, m.topic);
+    const headers: NativeHeaders = [{ [HEADER_MESSAGE_ID]: m.id }];
+    if (m.headers !== undefined) {
+      for (const [name, hv] of m.headers) headers.push({ [name]: hv });
+    }
+    if (m.metadata !== undefined) headers.push({ [HEADER_METADATA]: JSON.stringify(m.metadata) });
+    return {
+      topic: m.topic,
+      partition: m.partition ?? null,
+      value,
+      key: m.key,
+      timestamp: m.timestamp ?? null,
+      headers,
+      messageId: m.id,
+    };
+  }
+}

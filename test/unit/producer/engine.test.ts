@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ProducerEngine } from '../../../src/producer/engine.js';
+import { Producer } from '../../../src/producer/producer.js';
+import { newMessage } from '../../../src/producer/message.js';
+import { DeliveryError, FlushIncompleteError, QueueFullTimeoutError, StateError } from '../../../src/errors/index.js';
+import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
+
+function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number }> = {}) {
+  const binding = new FakeBinding();
+  binding.configure = (p) => {
+    p.queueLimit = opts.queueLimit ?? Infinity;
+  };
+  const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
+    clientId: 'test',
+    connectTimeoutMs: 1000,
+    retryMax: opts.retryMax ?? 0,
+    retryBackoffMs: 5,
+    enqueueTimeoutMs: opts.enqueueTimeoutMs ?? 2000,
+    pollIntervalMs: 1,
+  });
+  const producer = new Producer({ producerEngine: () => engine });
+  return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
+}
+
+describe('ProducerEngine (fake binding)', () => {
+  it('rejects publish before connect with a state error', async () => {
+    const { producer } = setup();
+    await assert.rejects(producer.publish(newMessage('t', 'x')), (e: unknown) => e instanceof StateError && /expected state ready/.test(e.message));
+  });
+
+  it('resolves publish on the delivery report and keeps no per-message state afterwards', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    const p = producer.publish(newMessage('t', 'hello').withKey('k1').withMetadata('source', 'test'));
+    assert.equal(engine.inflightCount, 1);
+    native().deliverAll();
+    const r = await p;
+    assert.equal(r.topic, 't');
+    assert.equal(r.offset, 0);
+    assert.equal(engine.inflightCount, 0);
+    assert.equal(engine.waitingCount, 0);
+    const rec = native().produced[0]!;
+    assert.equal(rec.key, 'k1');
+    assert.equal(rec.value!.toString(), 'hello');
+    // one id header plus one packed metadata header
+    assert.deepEqual(rec.headers!.map((h) => Object.keys(h)[0]), ['message_id', 'metadata']);
+    await engine.close(1000);
+  });
+
+  it('waits for room instead of throwing when the local queue is full, and keeps order', async () => {
+    const { engine, producer, native } = setup({ queueLimit: 3 });
+    await engine.connect();
+    const all = Array.from({ length: 20 }, (_, i) => producer.publish(newMessage('t', String(i)).withKey('same')));
+    assert.equal(native().produced.length, 3);
+    assert.ok(engine.needsDrain);
+    const drained = engine.drain();
+    while (native().produced.length < 20) {
+      native().deliverAll();
+      await delay(3);
+    }
+    native().deliverAll();
+    await drained;
+    const results = await Promise.all(all);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), Array.from({ length: 20 }, (_, i) => String(i)));
+    assert.deepEqual(results.map((r) => r.offset), Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(engine.inflightCount, 0);
+    await engine.close(1000);
+  });
+
+  it('fails with a typed QueueFullTimeoutError when the queue stays full past the timeout', async () => {
+    const { engine, producer } = setup({ queueLimit: 1, enqueueTimeoutMs: 50 });
+    await engine.connect();
+    const first = producer.publish(newMessage('t', 'a'));
+    await assert.rejects(producer.publish(newMessage('t', 'b')), QueueFullTimeoutError);
+    await assert.rejects(engine.close(20), FlushIncompleteError);
+    await assert.rejects(first, DeliveryError);
+  });
+
+  it('reports a non-retriable delivery failure with topic, partition, code and retriable flag', async () => {
+    const { engine, producer, native } = setup({ retryMax: 3 });
+    await engine.connect();
+    native().outcome = () => ({ message: 'message size too large', code: -1 });
+    const p = producer.publish(newMessage('big', 'x').withPartition(2));
+    native().deliverAll();
+    await assert.rejects(p, (e: unknown) => {
+      assert.ok(e instanceof DeliveryError);
+      assert.equal(e.code, 'ERR_MSG_SIZE_TOO_LARGE');
+      assert.equal(e.librdkafkaCode, 10);
+      assert.equal(e.topic, 'big');
+      assert.equal(e.partition, 2);
+      assert.equal(e.retriable, false);
+      assert.equal(e.attempts, 1);
+      return true;
+    });
+    assert.equal(native().produced.length, 1, 'not retried');
+    await engine.close(100);
+  });
+
+  it('retries retriable failures up to retryMax with backoff, then fails', async () => {
+    const { engine, producer, native } = setup({ retryMax: 2 });
+    await engine.connect();
+    native().outcome = () => ({ message: 'Local: Message timed out', code: -1 });
+    native().autoDeliver = true;
+    await assert.rejects(producer.publish(newMessage('t', 'x')), (e: unknown) => e instanceof DeliveryError && e.attempts === 3 && e.retriable);
+    assert.equal(native().produced.length, 3);
+    assert.equal(engine.inflightCount, 0);
+    await engine.close(100);
+  });
+
+  it('a retry that succeeds resolves the publish', async () => {
+    const { engine, producer, native } = setup({ retryMax: 2 });
+    await engine.connect();
+    let n = 0;
+    native().outcome = () => (n++ === 0 ? { message: 'Local: Message timed out', code: -1 } : null);
+    native().autoDeliver = true;
+    const r = await producer.publish(newMessage('t', 'x'));
+    assert.equal(r.offset, 0);
+    assert.equal(native().produced.length, 2);
+    await engine.close(100);
+  });
+
+  it('publishBatch returns one outcome per message and never stops at a failure', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().outcome = (r) => (r.value!.toString() === 'bad' ? { message: 'message size too large', code: -1 } : null);
+    native().autoDeliver = true;
+    const out = await producer.publishBatch(['a', 'bad', 'c'].map((v) => newMessage('t', v).withKey('k')));
+    assert.deepEqual(out.map((o) => o.ok), [true, false, true]);
+    assert.ok(out[1]!.error instanceof DeliveryError);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['a', 'bad', 'c']);
+    await engine.close(100);
+  });
+
+  it('close() reports every undelivered message to its publisher and in FlushIncompleteError', async () => {
+    const { engine, producer } = setup();
+    await engine.connect();
+    const pending = [producer.publish(newMessage('t', 'a').withKey('k')), producer.publish(newMessage('t', 'b'))];
+    await assert.rejects(engine.close(30), (e: unknown) => {
+      assert.ok(e instanceof FlushIncompleteError);
+      assert.equal(e.undelivered.length, 2);
+      assert.equal(e.undelivered[0]!.key, 'k');
+      return true;
+    });
+    for (const p of pending) await assert.rejects(p, DeliveryError);
+    await assert.rejects(producer.publish(newMessage('t', 'late')), StateError);
+    await engine.close(30); // idempotent
+  });
+
+  it('reserved headers cannot be overwritten by users', () => {
+    assert.throws(() => newMessage('t', 'x').withHeader('message_id', 'y'), /reserved/);
+  });
+});
