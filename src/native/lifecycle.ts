@@ -1,5 +1,5 @@
 import { ConnectionError } from '../errors/producer.js';
-import type { NativeClient, NativeMetadata, NativeProducer } from './types.js';
+import type { NativeClient, NativeConsumer, NativeMetadata, NativeProducer } from './types.js';
 
 /**
  * Promise wrappers around node-rdkafka's callback lifecycle calls, each with a hard deadline of
@@ -31,7 +31,8 @@ export function connectClient(native: NativeClient, timeoutMs: number, target: s
   });
 }
 
-export function disconnectClient(native: NativeClient, timeoutMs: number): Promise<void> {
+/** Disconnects a producer or consumer; resolves after `timeoutMs` at the latest. Never rejects. */
+export function disconnectClient(native: NativeProducer | NativeConsumer, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     let done = false;
     const timer = setTimeout(() => {
@@ -41,12 +42,15 @@ export function disconnectClient(native: NativeClient, timeoutMs: number): Promi
       }
     }, timeoutMs + 250);
     try {
-      native.disconnect(timeoutMs, () => {
+      const finish = () => {
         if (done) return;
         done = true;
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // node-rdkafka's Producer.disconnect(timeout, cb) flushes first; KafkaConsumer's takes cb only.
+      if ('produce' in native) native.disconnect(timeoutMs, finish);
+      else native.disconnect(finish);
     } catch {
       done = true;
       clearTimeout(timer);

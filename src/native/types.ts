@@ -95,7 +95,6 @@ type Callback<T> = (err: NativeError | null | undefined, value: T) => void;
 /** Events shared by every client. */
 export interface NativeClient {
   connect(options: NativeMetadataOptions, cb: Callback<NativeMetadata>): unknown;
-  disconnect(timeout: number, cb: (err: unknown) => void): unknown;
   isConnected(): boolean;
   getMetadata(options: NativeMetadataOptions, cb: Callback<NativeMetadata>): unknown;
   queryWatermarkOffsets(topic: string, partition: number, timeout: number, cb: Callback<NativeWatermarks>): unknown;
@@ -124,10 +123,14 @@ export interface NativeProducer extends NativeClient {
   on(event: 'disconnected', listener: () => void): unknown;
   poll(): unknown;
   setPollInterval(intervalMs: number): unknown;
+  /** Producer.disconnect flushes first (and swallows the flush error: flush yourself before). */
+  disconnect(timeout: number, cb: (err: unknown) => void): unknown;
   flush(timeout: number, cb: (err: NativeError | null | undefined) => void): unknown;
 }
 
 export interface NativeConsumer extends NativeClient {
+  /** Unlike the producer's, the consumer's disconnect takes only a callback. */
+  disconnect(cb: (err: unknown) => void): unknown;
   subscribe(topics: string[]): unknown;
   unsubscribe(): unknown;
   consume(count: number, cb: (err: NativeError | null | undefined, messages: NativeMessage[]) => void): unknown;
