@@ -1,0 +1,135 @@
+/**
+ * The one validation pass: parse every collected value by its field's kind, apply defaults, run
+ * the cross-field rules, and either throw one ConfigError listing every issue or return the
+ * deeply frozen KafkaConfig.
+ */
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { CONFIG_FIELDS, howToSet, type ConfigField } from './fields.js';
+import { brokerItems, describeValue, parseBroker, parseScalar, type Parsed } from './parse.js';
+import { checkRules } from './rules.js';
+import { collectEnv, collectInput, newCollected, type Collected } from './sources.js';
+import type { ConfigFieldKey, KafkaConfig, KafkaConfigInput, LibrdkafkaValue } from './types.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Resolves a programmatic configuration: defaults, then the `GOCOFFEE_KAFKA_*` variables of `env`
+ * when one is passed (process.env is never read implicitly), then `input`; validated once.
+ * @throws ConfigError listing every problem found.
+ */
+export function resolveConfig(input: KafkaConfigInput, env?: Env): KafkaConfig {
+  const issues: ConfigIssue[] = [];
+  const collected = newCollected();
+  if (env !== undefined) collectEnv(env, issues, collected);
+  collectInput(input, issues, collected);
+  return finishConfig(collected, issues);
+}
+
+/** Validates the collected layers; throws ConfigError with `issues` plus every new one. */
+export function finishConfig(collected: Collected, issues: ConfigIssue[]): KafkaConfig {
+  const values = new Map<ConfigFieldKey, unknown>();
+  const bad = new Set<ConfigFieldKey>();
+  const labels = new Map<ConfigFieldKey, string>();
+
+  for (const field of CONFIG_FIELDS) {
+    if (field.kind === 'librdkafka') continue;
+    const key = field.key as ConfigFieldKey;
+    const entry = collected.scalars.get(key);
+    if (entry !== undefined && 'failed' in entry) {
+      issues.push(...entry.failed);
+      bad.add(key);
+      continue;
+    }
+    if (entry !== undefined) labels.set(key, entry.label);
+    const before = issues.length;
+    const value = entry === undefined ? defaultValue(field, issues) : parseField(field, entry.value, entry.label, entry.baseDir, issues);
+    if (issues.length > before) bad.add(key);
+    else values.set(key, value);
+  }
+
+  const overrides: Record<string, LibrdkafkaValue> = {};
+  for (const [property, entry] of collected.librdkafka) {
+    if ('failed' in entry) issues.push(...entry.failed);
+    else overrides[property] = entry.value as LibrdkafkaValue;
+  }
+
+  checkRules(
+    {
+      get: (key) => values.get(key),
+      ok: (...keys) => keys.every((k) => !bad.has(k)),
+      label: (key) => labels.get(key) ?? CONFIG_FIELDS.find((f) => f.key === key)?.path ?? key,
+    },
+    issues,
+  );
+
+  if (issues.length > 0) throw new ConfigError(dedupe(issues));
+  return build(values, overrides);
+}
+
+function defaultValue(field: ConfigField, issues: ConfigIssue[]): unknown {
+  if (field.required) {
+    issues.push({ path: field.path, message: `not set, expected ${field.expected} (set ${howToSet(field)})` });
+  }
+  return field.default;
+}
+
+function problem(field: ConfigField, label: string, value: unknown, parsed: Parsed<unknown> & { ok: false }): ConfigIssue {
+  const got = parsed.got ?? describeValue(value, field.secret);
+  const detail = parsed.detail === undefined ? '' : ` (${parsed.detail})`;
+  return { path: label, message: `got ${got}, expected ${field.expected}${detail}` };
+}
+
+function parseField(field: ConfigField, value: unknown, label: string, baseDir: string, issues: ConfigIssue[]): unknown {
+  if (field.kind !== 'brokers') {
+    const parsed = parseScalar(field, value, baseDir);
+    if (!parsed.ok) issues.push(problem(field, label, value, parsed));
+    return parsed.ok ? parsed.value : undefined;
+  }
+  const items = brokerItems(value);
+  if (items === undefined) {
+    issues.push(problem(field, label, value, { ok: false }));
+    return undefined;
+  }
+  if (items.length === 0) {
+    issues.push({ path: label, message: `got an empty list, expected ${field.expected}` });
+    return undefined;
+  }
+  const brokers: string[] = [];
+  items.forEach((item, index) => {
+    const parsed = parseBroker(item);
+    if (parsed.ok) brokers.push(parsed.value);
+    else issues.push(problem(field, `${label}[${index}]`, item, parsed));
+  });
+  return brokers;
+}
+
+function dedupe(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const id = `${i.path}\u0000${i.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function build(values: ReadonlyMap<ConfigFieldKey, unknown>, overrides: Record<string, LibrdkafkaValue>): KafkaConfig {
+  const config: Record<string, unknown> = {};
+  const topics: Record<string, unknown> = {};
+  for (const [key, value] of values) {
+    if (key.startsWith('topics.')) topics[key.slice('topics.'.length)] = value;
+    else config[key] = value;
+  }
+  config['topics'] = topics;
+  config['librdkafka'] = overrides;
+  return deepFreeze(config) as unknown as KafkaConfig;
+}
+
+/** Freezes an object graph of plain objects and arrays. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
+}

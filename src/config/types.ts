@@ -1,0 +1,114 @@
+/**
+ * Configuration types.
+ *
+ * `KafkaConfig` is the fully resolved, validated and deeply frozen configuration: every field is
+ * present (defaults applied), durations are milliseconds. `KafkaConfigInput` is what a program may
+ * pass to `resolveConfig` / `loadConfig({ overrides })`: every field optional, durations as
+ * milliseconds or a duration string ("100ms", "10s", "1.5s", "2m", "1h", "1m30s").
+ */
+
+export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER';
+
+export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** Logical event topics and their Kafka topic names (before `topicSuffix`). */
+export interface TopicNames {
+  beverageCreated: string;
+  beverageUpdated: string;
+  taskCreated: string;
+  taskUpdated: string;
+  notificationSent: string;
+  aiRequestCompleted: string;
+  systemEvent: string;
+}
+
+/** A raw librdkafka property value. */
+export type LibrdkafkaValue = string | number | boolean;
+
+export interface KafkaConfig {
+  /** Bootstrap brokers, `host:port` each; never empty. */
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly enableSasl: boolean;
+  readonly saslMechanism: SaslMechanism;
+  readonly saslUsername: string | undefined;
+  readonly saslPassword: string | undefined;
+  readonly enableTls: boolean;
+  readonly tlsSkipVerify: boolean;
+  /** Absolute path of a readable file (checked at load). */
+  readonly tlsCaFile: string | undefined;
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  readonly tlsKeyPassword: string | undefined;
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly writeTimeoutMs: number;
+  readonly deliveryTimeoutMs: number;
+  /** Messages per producer batch. */
+  readonly batchSize: number;
+  readonly batchTimeoutMs: number;
+  readonly retryMax: number;
+  readonly retryBackoffMs: number;
+  readonly compression: CompressionType;
+  readonly idempotence: boolean;
+  /** Appended to every topic name by the producer/consumer (e.g. '.dev'); may be ''. */
+  readonly topicSuffix: string;
+  readonly schemaRegistryUrl: string | undefined;
+  readonly schemaRegistryUsername: string | undefined;
+  readonly schemaRegistryPassword: string | undefined;
+  readonly topics: Readonly<TopicNames>;
+  /** Raw librdkafka overrides (never a property the library manages). */
+  readonly librdkafka: Readonly<Record<string, LibrdkafkaValue>>;
+}
+
+/** A duration: milliseconds, or a string such as "250ms", "10s", "1.5s", "2m", "1h", "1m30s". */
+export type DurationInput = number | string;
+
+type Opt<T> = T | undefined;
+
+export interface KafkaConfigInput {
+  /** A list of `host:port`, or one comma-separated string. */
+  brokers?: Opt<readonly string[] | string>;
+  clientId?: Opt<string>;
+  groupId?: Opt<string>;
+  enableSasl?: Opt<boolean>;
+  /** Case-insensitive; normalised to upper case. */
+  saslMechanism?: Opt<SaslMechanism | Lowercase<SaslMechanism>>;
+  saslUsername?: Opt<string>;
+  saslPassword?: Opt<string>;
+  enableTls?: Opt<boolean>;
+  tlsSkipVerify?: Opt<boolean>;
+  tlsCaFile?: Opt<string>;
+  tlsCertFile?: Opt<string>;
+  tlsKeyFile?: Opt<string>;
+  tlsKeyPassword?: Opt<string>;
+  connectTimeoutMs?: Opt<DurationInput>;
+  readTimeoutMs?: Opt<DurationInput>;
+  writeTimeoutMs?: Opt<DurationInput>;
+  deliveryTimeoutMs?: Opt<DurationInput>;
+  batchSize?: Opt<number>;
+  batchTimeoutMs?: Opt<DurationInput>;
+  retryMax?: Opt<number>;
+  retryBackoffMs?: Opt<DurationInput>;
+  compression?: Opt<CompressionType>;
+  idempotence?: Opt<boolean>;
+  topicSuffix?: Opt<string>;
+  schemaRegistryUrl?: Opt<string>;
+  schemaRegistryUsername?: Opt<string>;
+  schemaRegistryPassword?: Opt<string>;
+  topics?: Opt<{ readonly [K in keyof TopicNames]?: Opt<string> }>;
+  librdkafka?: Opt<Readonly<Record<string, LibrdkafkaValue>>>;
+}
+
+/** The key of one configuration field: a top-level KafkaConfig key or `topics.<name>`. */
+export type ConfigFieldKey = Exclude<keyof KafkaConfig, 'topics'> | `topics.${keyof TopicNames}`;
+
+/** Which librdkafka client a property set is for. */
+export type ClientRole = 'producer' | 'consumer' | 'admin';
+
+/** node-rdkafka takes a global config and a default topic config (see librdkafka.ts). */
+export interface LibrdkafkaConfig {
+  global: Record<string, LibrdkafkaValue>;
+  topic: Record<string, LibrdkafkaValue>;
+}
