@@ -17,10 +17,13 @@ export class ConsumedMessage {
   readonly value: Buffer | null;
   readonly timestamp: number | undefined;
   readonly headerList: ReadonlyArray<readonly [string, Buffer]>;
+  /** 1 on the first delivery to a handler, 2 on the first retry, and so on. */
+  readonly attempt: number;
   #headers: Record<string, Buffer> | undefined;
   #metadata: Record<string, string> | undefined;
 
-  constructor(m: NativeMessage) {
+  constructor(m: NativeMessage, attempt = 1) {
+    this.attempt = attempt;
     this.topic = m.topic;
     this.partition = m.partition;
     this.offset = m.offset;

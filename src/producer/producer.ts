@@ -81,12 +81,13 @@ export class Producer {
   /** Resolves on the broker's acknowledgement; rejects with DeliveryError & co. otherwise. */
   publish(message: OutgoingMessage): Promise<DeliveryResult> {
     let prepared: PreparedMessage;
+    let engine: ProducerEngine;
     try {
       prepared = this.#prepare(message);
+      engine = this.#source.producerEngine();
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    const engine = this.#source.producerEngine();
     return new Promise<DeliveryResult>((resolve, reject) => {
       engine.send(prepared, new PromiseSink(resolve, reject), 0);
     });
@@ -102,7 +103,12 @@ export class Producer {
       return Promise.reject(new InvalidArgumentError('publishBatch(messages)', 'expected an array of messages'));
     }
     if (messages.length === 0) return Promise.resolve([]);
-    const engine = this.#source.producerEngine();
+    let engine: ProducerEngine;
+    try {
+      engine = this.#source.producerEngine();
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     return new Promise<PublishOutcome[]>((resolve) => {
       const sink = new BatchSink(messages.length, resolve);
       for (let i = 0; i < messages.length; i++) {

@@ -1,0 +1,191 @@
+import { availableParallelism } from 'node:os';
+import { StateError } from '../errors/base.js';
+import { toLibrdkafkaConfig } from '../config/index.js';
+import type { ConnectionManager } from '../connection/connection-manager.js';
+import { InProcessExecutor, PoolExecutor, type Executor } from '../pool/executor.js';
+import { DeadLetterWriter } from './dead-letter.js';
+import { GroupConsumer, type GroupHooks, type GroupOptions } from './group-consumer.js';
+import { HandlerRegistrationError } from './handler.js';
+import { HandlerEntry } from './partition-state.js';
+import type { ConsumerOptions, MessageHandler } from './types.js';
+
+type State = 'idle' | 'starting' | 'running' | 'stopping';
+
+export interface ConsumerStats {
+  readonly groupId: string;
+  readonly consumed: number;
+  readonly processed: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+  readonly taskErrors: number;
+  readonly rebalances: number;
+  readonly inFlight: number;
+  readonly assigned: number;
+  readonly paused: number;
+}
+
+/**
+ * Consumes through registered handlers (the seed's `Consumer`): one native consumer per consumer
+ * group, messages dispatched in ordered lanes to in-process handlers or a piscina worker pool,
+ * at-least-once commits of the contiguous watermark, retries then a dead-letter topic.
+ */
+export class Consumer {
+  readonly #cm: ConnectionManager;
+  readonly #options: ConsumerOptions;
+  readonly #hooks: GroupHooks;
+  readonly #handlers: MessageHandler[] = [];
+  #groups: GroupConsumer[] = [];
+  #executors: Executor[] = [];
+  #state: State = 'idle';
+  #abort: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(connection: ConnectionManager, options: ConsumerOptions = {}, hooks: GroupHooks = {}) {
+    this.#cm = connection;
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  get groups(): readonly GroupConsumer[] {
+    return this.#groups;
+  }
+
+  /** Adds a handler; a second handler for the same topic and group is an error. */
+  registerHandler(handler: MessageHandler): void {
+    const where = { groupId: handler?.groupId, topics: handler?.topics };
+    if (handler === null || typeof handler !== 'object') throw new HandlerRegistrationError('registerHandler(handler): expected a MessageHandler object', {});
+    if (!Array.isArray(handler.topics) || handler.topics.length === 0 || handler.topics.some((t) => typeof t !== 'string' || t === '')) {
+      throw new HandlerRegistrationError('handler.topics: expected a non-empty list of topic names', where);
+    }
+    if (typeof handler.groupId !== 'string' || handler.groupId === '') {
+      throw new HandlerRegistrationError('handler.groupId: expected a non-empty consumer group id', where);
+    }
+    const inProcess = typeof handler.handle === 'function';
+    const pooled = handler.workerModule !== undefined;
+    if (inProcess === pooled) {
+      throw new HandlerRegistrationError('a handler needs exactly one of handle(message) (in-process) or workerModule (worker pool)', where);
+    }
+    for (const other of this.#handlers) {
+      if (other.groupId !== handler.groupId) continue;
+      const clash = handler.topics.find((t) => other.topics.includes(t));
+      if (clash !== undefined) {
+        throw new HandlerRegistrationError(`a handler for topic "${clash}" in group "${handler.groupId}" is already registered; one handler per topic and group`, {
+          ...where,
+          topic: clash,
+        });
+      }
+    }
+    if (this.#state !== 'idle') throw new StateError('Consumer', 'registerHandler', this.#state, ['idle']);
+    this.#handlers.push(handler);
+  }
+
+  #groupOptions(): GroupOptions {
+    const c = this.#cm.config;
+    const o = this.#options;
+    return {
+      ordering: o.ordering ?? 'key',
+      maxInFlightPerPartition: o.maxInFlightPerPartition ?? 2000,
+      maxInFlight: o.maxInFlight ?? 20_000,
+      fetchBatchSize: o.fetchBatchSize ?? 1000,
+      fetchWaitMs: o.fetchWaitMs ?? 100,
+      taskBatchSize: o.taskBatchSize ?? 500,
+      retryMax: o.retryMax ?? c.retryMax,
+      retryBackoffMs: o.retryBackoffMs ?? c.retryBackoffMs,
+      retryBackoffMaxMs: o.retryBackoffMaxMs ?? 30_000,
+      revokeTimeoutMs: o.revokeTimeoutMs ?? 10_000,
+      connectTimeoutMs: c.connectTimeoutMs,
+    };
+  }
+
+  #executorFor(h: MessageHandler): Executor {
+    if (h.workerModule !== undefined) {
+      const workers = this.#options.workers ?? availableParallelism();
+      return new PoolExecutor(h.workerModule, workers, this.#options.maxPoolQueue ?? workers * 2);
+    }
+    const handle = h.handle!.bind(h);
+    return new InProcessExecutor(handle, this.#options.concurrency ?? 4);
+  }
+
+  /**
+   * Joins the groups and starts consuming. Resolves once every group's consumer is connected and
+   * subscribed. Aborting `signal` stops the consumer (gracefully).
+   */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.#state !== 'idle') throw new StateError('Consumer', 'start', this.#state, ['idle']);
+    if (this.#handlers.length === 0) throw new HandlerRegistrationError('start(): no handler registered', {});
+    if (signal?.aborted) return;
+    this.#state = 'starting';
+    const cfg = toLibrdkafkaConfig(this.#cm.config, 'consumer');
+    const commitInterval = this.#options.commitIntervalMs;
+    const global = commitInterval === undefined ? cfg.global : { ...cfg.global, 'auto.commit.interval.ms': commitInterval };
+    const byGroup = new Map<string, Map<string, HandlerEntry>>();
+    const groups: GroupConsumer[] = [];
+    try {
+      for (const h of this.#handlers) {
+        let entries = byGroup.get(h.groupId);
+        if (entries === undefined) byGroup.set(h.groupId, (entries = new Map()));
+        const executor = this.#executorFor(h);
+        this.#executors.push(executor);
+        const entry = new HandlerEntry(h, executor);
+        for (const t of h.topics) entries.set(t, entry);
+      }
+      const dlqTopic = this.#options.deadLetterTopic ?? ((t: string) => `${t}.dlq`);
+      for (const [groupId, entries] of byGroup) {
+        const dlq = new DeadLetterWriter(() => this.#cm.producerEngine(), dlqTopic, groupId);
+        groups.push(new GroupConsumer(this.#cm.binding, global, cfg.topic, groupId, entries, dlq, this.#groupOptions(), this.#hooks));
+      }
+      this.#groups = groups;
+      await Promise.all(groups.map((g) => g.start()));
+    } catch (e) {
+      this.#state = 'running';
+      await this.stop().catch(() => undefined);
+      throw e;
+    }
+    this.#state = 'running';
+    if (signal !== undefined) {
+      const onAbort = () => void this.stop().catch((err: unknown) => this.#hooks.onError?.(err as Error));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#signal = signal;
+      this.#abort = onAbort;
+    }
+  }
+
+  /**
+   * Graceful shutdown: stop fetching, finish in-flight work (bounded by stopTimeoutMs), commit,
+   * leave the groups, close the worker pools. A stopped consumer can be started again. Resolves
+   * with whether all fetched work finished in time (unfinished work is re-delivered later).
+   */
+  async stop(): Promise<boolean> {
+    if (this.#state === 'idle' || this.#state === 'stopping') return true;
+    this.#state = 'stopping';
+    if (this.#signal !== undefined && this.#abort !== undefined) this.#signal.removeEventListener('abort', this.#abort);
+    this.#signal = undefined;
+    this.#abort = undefined;
+    const timeout = this.#options.stopTimeoutMs ?? 30_000;
+    let drained = true;
+    try {
+      const results = await Promise.all(this.#groups.map((g) => g.stop(timeout).catch(() => false)));
+      drained = results.every(Boolean);
+    } finally {
+      await Promise.all(this.#executors.map((e) => e.close().catch(() => undefined)));
+      this.#executors = [];
+      this.#groups = [];
+      this.#state = 'idle';
+    }
+    return drained;
+  }
+
+  stats(): ConsumerStats[] {
+    return this.#groups.map((g) => ({
+      groupId: g.groupId,
+      ...g.stats,
+      inFlight: g.inFlight,
+      assigned: g.assignment.length,
+      paused: g.pausedPartitions.length,
+    }));
+  }
+}

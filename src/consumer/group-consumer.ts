@@ -1,0 +1,382 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { StateError } from '../errors/base.js';
+import { fromNativeError, RD } from '../errors/librdkafka.js';
+import { connectClient, disconnectClient } from '../native/lifecycle.js';
+import type { NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../native/types.js';
+import type { DeadLetterWriter } from './dead-letter.js';
+import { Dispatcher, type DispatcherEvents } from './dispatcher.js';
+import { HandlerEntry, PartitionState, type Pending } from './partition-state.js';
+import type { OrderingMode } from './types.js';
+
+export interface GroupOptions {
+  readonly ordering: OrderingMode;
+  readonly maxInFlightPerPartition: number;
+  readonly maxInFlight: number;
+  readonly fetchBatchSize: number;
+  readonly fetchWaitMs: number;
+  readonly taskBatchSize: number;
+  readonly retryMax: number;
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+  readonly revokeTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+/** Counters a group exposes (metrics and health read them). */
+export interface GroupStats {
+  consumed: number;
+  processed: number;
+  retried: number;
+  deadLettered: number;
+  taskErrors: number;
+  rebalances: number;
+}
+
+export interface GroupHooks {
+  onError?(err: Error): void;
+  onRetry?(topic: string, p: Pending): void;
+  onDeadLetter?(topic: string, p: Pending): void;
+}
+
+const PAUSE_PARTITION = 1;
+const PAUSE_GLOBAL = 2;
+const PAUSE_DLQ = 4;
+
+type State = 'running' | 'stopping' | 'stopped';
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/**
+ * One native consumer for one consumer group: fetch loop, per-partition offset tracking,
+ * backpressure by pausing partitions, cooperative rebalances, commits. Handlers run through the
+ * dispatcher; this class decides what may be fetched and what may be committed.
+ */
+export class GroupConsumer {
+  readonly groupId: string;
+  readonly stats: GroupStats = { consumed: 0, processed: 0, retried: 0, deadLettered: 0, taskErrors: 0, rebalances: 0 };
+  readonly #binding: NativeBinding;
+  readonly #global: NativeConfig;
+  readonly #topicConf: NativeConfig;
+  readonly #entries: ReadonlyMap<string, HandlerEntry>;
+  readonly #opts: GroupOptions;
+  readonly #hooks: GroupHooks;
+  readonly #dispatcher: Dispatcher;
+  readonly #partitions = new Map<string, PartitionState>();
+  readonly #dirty = new Set<PartitionState>();
+  #native: NativeConsumer | undefined;
+  #state: State = 'running';
+  #inFlight = 0;
+  #loop: Promise<void> | undefined;
+  #storeScheduled = false;
+  #revoking: Promise<void> = Promise.resolve();
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(
+    binding: NativeBinding,
+    global: NativeConfig,
+    topicConf: NativeConfig,
+    groupId: string,
+    entries: ReadonlyMap<string, HandlerEntry>,
+    dlq: DeadLetterWriter,
+    opts: GroupOptions,
+    hooks: GroupHooks = {},
+  ) {
+    this.#binding = binding;
+    this.#global = global;
+    this.#topicConf = topicConf;
+    this.groupId = groupId;
+    this.#entries = entries;
+    this.#opts = opts;
+    this.#hooks = hooks;
+    this.#dispatcher = new Dispatcher(opts, this.#events(), dlq);
+  }
+
+  /** Fetched messages not yet done (queued, running, retrying or being dead-lettered). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get assignment(): NativeTopicPartition[] {
+    return [...this.#partitions.values()].filter((p) => !p.revoked).map((p) => ({ topic: p.topic, partition: p.partition }));
+  }
+
+  get pausedPartitions(): NativeTopicPartition[] {
+    return [...this.#partitions.values()].filter((p) => p.paused).map((p) => ({ topic: p.topic, partition: p.partition }));
+  }
+
+  /** Committable offsets (watermarks) per assigned partition. */
+  get watermarks(): NativeTopicPartitionOffset[] {
+    return [...this.#partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.tracker.watermark }));
+  }
+
+  get native(): NativeConsumer | undefined {
+    return this.#native;
+  }
+
+  #events(): DispatcherEvents {
+    return {
+      progressed: (ps) => {
+        this.#dirty.add(ps);
+        if (!this.#storeScheduled) {
+          this.#storeScheduled = true;
+          setImmediate(() => {
+            this.#storeScheduled = false;
+            this.#storeOffsets();
+          });
+        }
+      },
+      released: (ps, n) => {
+        this.#inFlight -= n;
+        this.stats.processed += n;
+        this.#relieve(ps);
+        if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
+          const w = this.#idleWaiters;
+          this.#idleWaiters = [];
+          for (const f of w) f();
+        }
+      },
+      dlqFailing: (ps, err) => {
+        this.#setPause(ps, PAUSE_DLQ, true);
+        this.#hooks.onError?.(err);
+      },
+      dlqRecovered: (ps) => this.#setPause(ps, PAUSE_DLQ, false),
+      retried: (ps, p) => {
+        this.stats.retried++;
+        this.#hooks.onRetry?.(ps.topic, p);
+      },
+      deadLettered: (ps, p) => {
+        this.stats.deadLettered++;
+        this.#hooks.onDeadLetter?.(ps.topic, p);
+      },
+      taskError: (err) => {
+        this.stats.taskErrors++;
+        this.#hooks.onError?.(err);
+      },
+    };
+  }
+
+  async start(): Promise<void> {
+    const native = this.#binding.createConsumer(
+      { ...this.#global, 'group.id': this.groupId, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#onRebalance(err, tps)) as never },
+      this.#topicConf,
+    );
+    this.#native = native;
+    native.on('event.error', (err) => this.#hooks.onError?.(fromNativeError(err, `consumer group ${this.groupId}`, { groupId: this.groupId })));
+    await connectClient(native, this.#opts.connectTimeoutMs, `Kafka cluster ${String(this.#global['bootstrap.servers'])}`);
+    native.setDefaultConsumeTimeout(this.#opts.fetchWaitMs);
+    native.subscribe([...this.#entries.keys()]);
+    this.#loop = this.#run(native);
+  }
+
+  async #run(native: NativeConsumer): Promise<void> {
+    while (this.#state === 'running') {
+      let msgs: NativeMessage[];
+      try {
+        msgs = await new Promise<NativeMessage[]>((resolve, reject) => {
+          native.consume(this.#opts.fetchBatchSize, (err, m) => (err ? reject(err) : resolve(m)));
+        });
+      } catch (e) {
+        const err = fromNativeError(e as NativeError, `consume (group ${this.groupId})`, { groupId: this.groupId });
+        this.#hooks.onError?.(err);
+        if (err.fatal) break;
+        await delay(100);
+        continue;
+      }
+      if (msgs.length > 0) this.#ingest(msgs);
+    }
+  }
+
+  #ingest(msgs: NativeMessage[]): void {
+    const touched = new Set<PartitionState>();
+    for (const m of msgs) {
+      const ps = this.#partitions.get(tpKey(m.topic, m.partition));
+      // Not (or no longer) ours: the partition's next owner fetches it from the committed offset.
+      if (ps === undefined || ps.revoked) continue;
+      this.#dispatcher.ingest(ps, m);
+      touched.add(ps);
+    }
+    this.#inFlight += msgs.length;
+    this.stats.consumed += msgs.length;
+    const global = this.#inFlight >= this.#opts.maxInFlight;
+    if (global) for (const ps of this.#partitions.values()) this.#setPause(ps, PAUSE_GLOBAL, true);
+    const entries = new Set<HandlerEntry>();
+    for (const ps of touched) {
+      if (ps.tracker.pending >= this.#opts.maxInFlightPerPartition) this.#setPause(ps, PAUSE_PARTITION, true);
+      entries.add(ps.entry);
+    }
+    for (const e of entries) this.#dispatcher.dispatch(e);
+  }
+
+  /** Resumes what backpressure paused once in-flight work has drained below half the bound. */
+  #relieve(ps: PartitionState): void {
+    if (ps.paused && ps.tracker.pending <= this.#opts.maxInFlightPerPartition / 2) this.#setPause(ps, PAUSE_PARTITION, false);
+    if (this.#inFlight <= this.#opts.maxInFlight / 2) {
+      for (const s of this.#partitions.values()) if (s.paused) this.#setPause(s, PAUSE_GLOBAL, false);
+    }
+  }
+
+  #pauseMask = new Map<PartitionState, number>();
+
+  #setPause(ps: PartitionState, bit: number, on: boolean): void {
+    const before = this.#pauseMask.get(ps) ?? 0;
+    const after = on ? before | bit : before & ~bit;
+    if (after === before) return;
+    this.#pauseMask.set(ps, after);
+    const native = this.#native;
+    if (native === undefined || ps.revoked) return;
+    const tp = [{ topic: ps.topic, partition: ps.partition }];
+    try {
+      if (before === 0 && after !== 0) {
+        native.pause(tp);
+        ps.paused = true;
+      } else if (before !== 0 && after === 0) {
+        native.resume(tp);
+        ps.paused = false;
+      }
+    } catch (e) {
+      this.#hooks.onError?.(fromNativeError(e as NativeError, `pause/resume ${ps.topic}[${ps.partition}]`));
+    }
+  }
+
+  #storeOffsets(): void {
+    const native = this.#native;
+    if (native === undefined || this.#dirty.size === 0) return;
+    const offsets: NativeTopicPartitionOffset[] = [];
+    for (const ps of this.#dirty) {
+      const wm = ps.tracker.watermark;
+      if (!ps.revoked && wm > ps.tracker.stored) {
+        offsets.push({ topic: ps.topic, partition: ps.partition, offset: wm });
+        ps.tracker.stored = wm;
+      }
+    }
+    this.#dirty.clear();
+    if (offsets.length === 0) return;
+    try {
+      native.offsetsStore(offsets);
+    } catch (e) {
+      this.#hooks.onError?.(fromNativeError(e as NativeError, 'offsets store', { groupId: this.groupId }));
+    }
+  }
+
+  #onRebalance(err: NativeError, tps: NativeTopicPartition[]): void {
+    const native = this.#native;
+    if (native === undefined) return;
+    this.stats.rebalances++;
+    const cooperative = native.rebalanceProtocol() === 'COOPERATIVE';
+    if (err.code === RD.ERR__ASSIGN_PARTITIONS) {
+      for (const tp of tps) {
+        const entry = this.#entries.get(tp.topic);
+        if (entry === undefined) continue;
+        const key = tpKey(tp.topic, tp.partition);
+        this.#partitions.set(key, new PartitionState(tp.topic, tp.partition, entry));
+      }
+      try {
+        if (cooperative) native.incrementalAssign(tps);
+        else native.assign(tps);
+      } catch (e) {
+        this.#hooks.onError?.(fromNativeError(e as NativeError, 'assign'));
+      }
+      return;
+    }
+    if (err.code === RD.ERR__REVOKE_PARTITIONS) {
+      // Serialise revokes: each waits for its partitions' running work, commits, then unassigns.
+      this.#revoking = this.#revoking.then(() => this.#revoke(tps, cooperative));
+      return;
+    }
+    this.#hooks.onError?.(fromNativeError(err, 'rebalance'));
+  }
+
+  async #revoke(tps: NativeTopicPartition[], cooperative: boolean): Promise<void> {
+    const native = this.#native!;
+    const states: PartitionState[] = [];
+    for (const tp of tps) {
+      const ps = this.#partitions.get(tpKey(tp.topic, tp.partition));
+      if (ps === undefined) continue;
+      states.push(ps);
+      // Stop dispatching; queued-but-not-started messages are dropped (the next owner re-reads
+      // them from the committed offset).
+      ps.revoked = true;
+      this.#inFlight -= ps.tracker.pending;
+      this.#dispatcher.dropQueued(ps);
+    }
+    const deadline = Date.now() + this.#opts.revokeTimeoutMs;
+    while (states.some((s) => s.busyCount > 0) && Date.now() < deadline) await delay(5);
+    const offsets = states.filter((s) => s.tracker.watermark >= 0).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.tracker.watermark }));
+    this.#commitSync(native, offsets);
+    for (const s of states) {
+      this.#partitions.delete(tpKey(s.topic, s.partition));
+      this.#pauseMask.delete(s);
+      this.#dirty.delete(s);
+    }
+    try {
+      if (cooperative) native.incrementalUnassign(tps);
+      else native.unassign();
+    } catch (e) {
+      this.#hooks.onError?.(fromNativeError(e as NativeError, 'unassign'));
+    }
+    if (this.#inFlight <= 0 && this.#idleWaiters.length > 0) {
+      const w = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  #commitSync(native: NativeConsumer, offsets: NativeTopicPartitionOffset[]): void {
+    if (offsets.length === 0) return;
+    try {
+      native.offsetsStore(offsets);
+    } catch {
+      /* not assigned any more: the explicit commit below still carries the offsets */
+    }
+    try {
+      native.commitSync(offsets);
+    } catch (e) {
+      const err = e as NativeError;
+      if (err.code !== RD.ERR__NO_OFFSET) this.#hooks.onError?.(fromNativeError(err, `commit (group ${this.groupId})`, { groupId: this.groupId }));
+    }
+  }
+
+  /** Resolves when nothing is in flight, or after `timeoutMs`. */
+  #idle(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight <= 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), timeoutMs);
+      this.#idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Graceful stop: stop fetching, let fetched work finish (bounded), commit the watermarks, leave
+   * the group. Returns whether everything fetched was finished.
+   */
+  async stop(timeoutMs: number): Promise<boolean> {
+    if (this.#state !== 'running') throw new StateError('GroupConsumer', 'stop', this.#state, ['running']);
+    this.#state = 'stopping';
+    await this.#loop;
+    const drained = await this.#idle(timeoutMs);
+    this.#dispatcher.stop();
+    await this.#revoking;
+    const native = this.#native;
+    if (native !== undefined) {
+      this.#storeOffsets();
+      const offsets = [...this.#partitions.values()]
+        .filter((s) => !s.revoked && s.tracker.watermark >= 0)
+        .map((s) => ({ topic: s.topic, partition: s.partition, offset: s.tracker.watermark }));
+      this.#commitSync(native, offsets);
+      try {
+        native.unsubscribe();
+      } catch {
+        /* already gone */
+      }
+      await disconnectClient(native, 10_000);
+      native.removeAllListeners();
+    }
+    this.#partitions.clear();
+    this.#state = 'stopped';
+    return drained;
+  }
+}
+

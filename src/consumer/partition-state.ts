@@ -1,0 +1,96 @@
+import type { NativeMessage } from '../native/types.js';
+import type { Executor } from '../pool/executor.js';
+import { PartitionTracker } from './tracker.js';
+import type { MessageHandler } from './types.js';
+
+/** One registered handler and where its tasks run. */
+export class HandlerEntry {
+  running = 0;
+  /** Lanes with queued messages, not busy, waiting for a task. */
+  ready: Lane[] = [];
+  readyHead = 0;
+  constructor(
+    readonly handler: MessageHandler,
+    readonly executor: Executor,
+  ) {}
+}
+
+/** A fetched message on its way through the dispatcher. */
+export class Pending {
+  attempts = 0;
+  firstFailure = 0;
+  lastFailure = 0;
+  errorType = '';
+  errorMessage = '';
+  constructor(
+    readonly msg: NativeMessage,
+    readonly seq: number,
+    readonly lane: Lane,
+  ) {}
+}
+
+/**
+ * An ordering lane: messages in one lane run strictly one after another (a key of a partition in
+ * 'key' mode, the whole partition in 'partition' mode). In 'unordered' mode a partition has one
+ * non-exclusive lane whose messages may run in parallel.
+ */
+export class Lane {
+  queue: Pending[] = [];
+  head = 0;
+  /** A task or a retry/DLQ of this lane is under way (exclusive lanes only). */
+  busy = false;
+  /** Listed in the handler's ready list. */
+  listed = false;
+  constructor(
+    readonly ps: PartitionState,
+    readonly exclusive: boolean,
+  ) {}
+
+  get size(): number {
+    return this.queue.length - this.head;
+  }
+
+  push(p: Pending): void {
+    this.queue.push(p);
+  }
+
+  /** Puts messages back in front (a failed message and the ones skipped after it). */
+  unshift(ps: readonly Pending[]): void {
+    const rest = this.queue.slice(this.head);
+    this.queue = [...ps, ...rest];
+    this.head = 0;
+  }
+
+  take(max: number): Pending[] {
+    const end = Math.min(this.queue.length, this.head + max);
+    const out = this.queue.slice(this.head, end);
+    this.head = end;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+    return out;
+  }
+}
+
+/** An assigned partition: its offsets, lanes, pause state. */
+export class PartitionState {
+  readonly tracker: PartitionTracker;
+  readonly lanes = new Map<string, Lane>();
+  nullLane: Lane | undefined;
+  /** Messages of this partition inside running tasks, DLQ writes or retry waits. */
+  busyCount = 0;
+  /** Paused by the consumer (backpressure or a failing dead-letter write). */
+  paused = false;
+  /** Dead-letter writes failing right now: the partition stays paused until they succeed. */
+  dlqBlocked = 0;
+  revoked = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly entry: HandlerEntry,
+  ) {
+    this.tracker = new PartitionTracker(topic, partition);
+  }
+}

@@ -1,0 +1,74 @@
+import type { ConsumedMessage } from './message.js';
+
+/** How messages of one partition may run in parallel. */
+export type OrderingMode = 'key' | 'partition' | 'unordered';
+
+/**
+ * A message handler (the seed's `MessageHandler`): the topics it consumes, its consumer group, and
+ * either an in-process `handle` function or a `workerModule` run in the piscina worker pool.
+ *
+ * A worker module's default export is a function `(message) => void | Promise<void>` or an object
+ * with such a `handle` method; it runs in a worker thread, so it must not rely on the main
+ * thread's state. Throwing (or rejecting) fails the message: it is retried with backoff up to
+ * retry_max, then parked in the dead-letter topic. Throw a `PermanentError` to skip the retries.
+ */
+export interface MessageHandler {
+  readonly topics: readonly string[];
+  readonly groupId: string;
+  handle?(message: ConsumedMessage): void | Promise<void>;
+  readonly workerModule?: string | URL;
+}
+
+export interface ConsumerOptions {
+  /** Default 'key'. */
+  readonly ordering?: OrderingMode;
+  /** Fetched-but-unfinished messages per partition before that partition pauses. Default 2000. */
+  readonly maxInFlightPerPartition?: number;
+  /** Fetched-but-unfinished messages over all partitions before fetching pauses. Default 20000. */
+  readonly maxInFlight?: number;
+  /** Messages per consume() call. Default 1000. */
+  readonly fetchBatchSize?: number;
+  /** How long one consume() call may wait for messages (ms). Default 100. */
+  readonly fetchWaitMs?: number;
+  /** Messages per pool/in-process task. Default 500. */
+  readonly taskBatchSize?: number;
+  /** In-process: tasks running at once (useful for async I/O handlers). Default 4. */
+  readonly concurrency?: number;
+  /** Worker threads for workerModule handlers. Default: available cores. */
+  readonly workers?: number;
+  /** Pool tasks queued beyond the running ones before fetching pauses. Default workers × 2. */
+  readonly maxPoolQueue?: number;
+  /** Retries after the first failure (default: config retry_max). */
+  readonly retryMax?: number;
+  /** First retry backoff in ms, doubled per attempt, with jitter (default: config retry_backoff). */
+  readonly retryBackoffMs?: number;
+  /** Upper bound of one backoff (ms). Default 30 s. */
+  readonly retryBackoffMaxMs?: number;
+  /** Dead-letter topic for a source topic. Default `<topic>.dlq`. */
+  readonly deadLetterTopic?: (topic: string) => string;
+  /** How long stop() and a revoke wait for in-flight work (ms). Default 30 s / 10 s. */
+  readonly stopTimeoutMs?: number;
+  readonly revokeTimeoutMs?: number;
+  /** How often stored offsets are committed (ms). Default 1000. */
+  readonly commitIntervalMs?: number;
+}
+
+/** Outcome of one message within a task. */
+export const enum Status {
+  Ok = 0,
+  Failed = 1,
+  /** Not run: an earlier message of its lane failed in the same task. */
+  Skipped = 2,
+}
+
+export interface TaskFailure {
+  readonly index: number;
+  readonly name: string;
+  readonly message: string;
+  readonly retriable: boolean;
+}
+
+export interface TaskResult {
+  readonly statuses: Uint8Array;
+  readonly failures: readonly TaskFailure[];
+}
