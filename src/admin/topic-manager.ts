@@ -1,0 +1,156 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { GoCoffeeKafkaError } from '../errors/base.js';
+import { fromNativeError, RD } from '../errors/librdkafka.js';
+import { topicName } from '../config/index.js';
+import type { TopicNames } from '../config/types.js';
+import type { ConnectionManager } from '../connection/connection-manager.js';
+import type { NativeAdmin, NativeError, NativePartitionMetadata } from '../native/types.js';
+
+export interface TopicSpec {
+  /** Full topic name (suffix already applied). */
+  readonly name: string;
+  readonly partitions?: number;
+  readonly replicationFactor?: number;
+  /** Topic configs, e.g. { 'retention.ms': '604800000', 'min.insync.replicas': '2' }. */
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+export interface EnsureResult {
+  readonly topic: string;
+  readonly status: 'created' | 'exists';
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Differences between the spec and an existing topic (never changed automatically). */
+  readonly warnings: readonly string[];
+}
+
+export interface TopicDescription {
+  readonly name: string;
+  readonly partitions: ReadonlyArray<{ readonly id: number; readonly leader: number; readonly replicas: readonly number[]; readonly isr: readonly number[] }>;
+  readonly replicationFactor: number;
+}
+
+export interface EnsureDefaults {
+  /** Default 6. */
+  readonly partitions?: number;
+  /** Default: min(3, brokers in the cluster). */
+  readonly replicationFactor?: number;
+  readonly config?: Readonly<Record<string, string>>;
+  /** Also ensure `<topic>.dlq` for every event topic. Default true. */
+  readonly deadLetterTopics?: boolean;
+}
+
+export class TopicError extends GoCoffeeKafkaError {
+  constructor(message: string, context: Record<string, unknown>, cause?: unknown) {
+    super('ERR_TOPIC', message, { context, ...(cause !== undefined ? { cause } : {}) });
+  }
+}
+
+/**
+ * Topic administration through librdkafka's AdminClient, which routes CreateTopics to the
+ * controller itself (the original Go code sent it to whichever broker it dialled first), with the
+ * connection manager's security settings. Topic names come only from the configuration (suffix
+ * included), so producers, consumers and this manager always agree.
+ */
+export class TopicManager {
+  readonly #cm: ConnectionManager;
+
+  constructor(connection: ConnectionManager) {
+    this.#cm = connection;
+  }
+
+  /** The event topics of the configuration, with the environment suffix. */
+  eventTopics(): string[] {
+    const keys = Object.keys(this.#cm.config.topics) as Array<keyof TopicNames>;
+    return keys.map((k) => topicName(this.#cm.config, k));
+  }
+
+  /**
+   * Creates every missing topic (idempotent). Without specs: the configured event topics and
+   * their dead-letter topics. Existing topics are left as they are; differences are reported.
+   */
+  async ensureTopics(specs?: readonly TopicSpec[], defaults: EnsureDefaults = {}): Promise<EnsureResult[]> {
+    const md = await this.#cm.metadata(undefined);
+    const brokers = md.brokers.length;
+    const rf = defaults.replicationFactor ?? Math.min(3, Math.max(1, brokers));
+    const partitions = defaults.partitions ?? 6;
+    let list = specs;
+    if (list === undefined) {
+      const names = this.eventTopics();
+      const withDlq = defaults.deadLetterTopics === false ? names : [...names, ...names.map((n) => `${n}.dlq`)];
+      list = withDlq.map((name) => ({ name, partitions, replicationFactor: rf, ...(defaults.config ? { config: defaults.config } : {}) }));
+    }
+    const existing = new Map(md.topics.map((t) => [t.name, t] as const));
+    const admin = this.#cm.createAdmin();
+    const results: EnsureResult[] = [];
+    try {
+      for (const spec of list) {
+        const want = { partitions: spec.partitions ?? partitions, rf: spec.replicationFactor ?? rf };
+        const have = existing.get(spec.name);
+        if (have !== undefined && have.partitions.length > 0) {
+          results.push(this.#compare(spec.name, want, have.partitions));
+          continue;
+        }
+        const created = await this.#create(admin, spec.name, want.partitions, want.rf, { ...(defaults.config ?? {}), ...(spec.config ?? {}) });
+        if (!created) {
+          const d = await this.describeTopic(spec.name);
+          results.push(this.#compare(spec.name, want, d.partitions.map((p) => ({ id: p.id, leader: p.leader, replicas: [...p.replicas], isrs: [...p.isr] }))));
+          continue;
+        }
+        await this.#waitForLeaders(spec.name, want.partitions);
+        results.push({ topic: spec.name, status: 'created', partitions: want.partitions, replicationFactor: want.rf, warnings: [] });
+      }
+    } finally {
+      admin.disconnect();
+    }
+    return results;
+  }
+
+  #compare(name: string, want: { partitions: number; rf: number }, parts: readonly NativePartitionMetadata[]): EnsureResult {
+    const rf = parts[0]?.replicas.length ?? 0;
+    const warnings: string[] = [];
+    if (parts.length !== want.partitions) warnings.push(`has ${parts.length} partitions, spec asks for ${want.partitions} (not changed: changing it moves keys to other partitions)`);
+    if (rf !== want.rf) warnings.push(`has replication factor ${rf}, spec asks for ${want.rf} (not changed)`);
+    return { topic: name, status: 'exists', partitions: parts.length, replicationFactor: rf, warnings };
+  }
+
+  /** Returns false when the topic already existed. */
+  #create(admin: NativeAdmin, topic: string, partitions: number, rf: number, config: Record<string, string>): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      admin.createTopic({ topic, num_partitions: partitions, replication_factor: rf, config }, this.#cm.config.writeTimeoutMs, (err) => {
+        if (!err) return resolve(true);
+        const e = err as NativeError;
+        if (e.code === RD.ERR_TOPIC_ALREADY_EXISTS) return resolve(false);
+        reject(new TopicError(`cannot create topic ${topic} (${partitions} partitions, replication factor ${rf}): ${e.message}`, { topic, partitions, replicationFactor: rf }, fromNativeError(e, 'createTopic')));
+      });
+    });
+  }
+
+  async #waitForLeaders(topic: string, partitions: number): Promise<void> {
+    const deadline = Date.now() + this.#cm.config.connectTimeoutMs * 2;
+    for (;;) {
+      const md = await this.#cm.metadata(topic);
+      const t = md.topics.find((x) => x.name === topic);
+      if (t && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)) return;
+      if (Date.now() > deadline) throw new TopicError(`topic ${topic} was created but its partitions have no leader yet`, { topic });
+      await delay(100);
+    }
+  }
+
+  /** Topic names of the cluster, internal topics (`__…`) excluded, sorted. */
+  async listTopics(): Promise<string[]> {
+    const md = await this.#cm.metadata(undefined);
+    return md.topics.map((t) => t.name).filter((n) => !n.startsWith('__')).sort();
+  }
+
+  /** Partitions, leaders, replicas and in-sync replicas of one topic. */
+  async describeTopic(name: string): Promise<TopicDescription> {
+    const md = await this.#cm.metadata(name);
+    const t = md.topics.find((x) => x.name === name);
+    if (t === undefined || t.partitions.length === 0) throw new TopicError(`topic ${name} does not exist`, { topic: name });
+    const partitions = t.partitions
+      .map((p) => ({ id: p.id, leader: p.leader, replicas: [...p.replicas], isr: [...p.isrs] }))
+      .sort((a, b) => a.id - b.id);
+    return { name, partitions, replicationFactor: partitions[0]?.replicas.length ?? 0 };
+  }
+}

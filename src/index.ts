@@ -1,0 +1,69 @@
+/**
+ * @gocoffee/kafka — the public surface. Only what is exported here is public API.
+ */
+export {
+  loadConfig,
+  resolveConfig,
+  toLibrdkafkaConfig,
+  topicName,
+  redactConfig,
+  describeConfig,
+  parseDuration,
+  CONFIG_FIELDS,
+  ConfigError,
+} from './config/index.js';
+export type { KafkaConfig, KafkaConfigInput, TopicNames, SaslMechanism, CompressionType, ConfigIssue, LoadConfigOptions } from './config/index.js';
+
+export {
+  GoCoffeeKafkaError,
+  StateError,
+  NativeFeatureError,
+  InvalidArgumentError,
+  KafkaError,
+  DeliveryError,
+  ConnectionError,
+  QueueFullTimeoutError,
+  FlushIncompleteError,
+} from './errors/index.js';
+export type { UndeliveredMessage } from './errors/index.js';
+
+export { ConnectionManager, TopicWriter } from './connection/index.js';
+export type { ConnectionManagerOptions, ConnectionState, WriteOptions } from './connection/index.js';
+
+export { Producer, newMessage, OutgoingMessage } from './producer/index.js';
+export type { DeliveryResult, PublishOutcome, ProducerOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
+
+export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, DLQ_HEADERS } from './consumer/index.js';
+export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, GroupHooks } from './consumer/index.js';
+
+export { TopicManager, TopicError } from './admin/index.js';
+export type { TopicSpec, EnsureResult, EnsureDefaults, TopicDescription } from './admin/index.js';
+
+export {
+  EventSerde,
+  SchemaRegistry,
+  subjectName,
+  SerdeError,
+  SchemaValidationError,
+  WireFormatError,
+  UnknownSchemaError,
+  DecodeError,
+  RegistryError,
+} from './serde/index.js';
+export type { SubjectStrategy, DecodedEvent, RegistryOptions } from './serde/index.js';
+
+export {
+  EVENTS,
+  InvalidEventError,
+  TypedEventHandler,
+  BeverageEventHandler,
+  TaskEventHandler,
+  NotificationEventHandler,
+  AIEventHandler,
+  SystemEventHandler,
+} from './events/index.js';
+export type * from './events/generated.js';
+export type { EventName, EventContext, PublishEventOptions } from './events/index.js';
+
+export { Manager, EventBus, initGlobalManager, getGlobalManager, getGlobalEventBus, closeGlobalManager } from './manager/index.js';
+export type { ManagerOptions, HealthStatus, Statistics } from './manager/index.js';

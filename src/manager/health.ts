@@ -1,0 +1,135 @@
+import type { Manager } from './manager.js';
+
+export interface PartitionHealth {
+  readonly topic: string;
+  readonly partition: number;
+  readonly paused: boolean;
+  /** High watermark minus the committable offset (messages not yet done), when known. */
+  readonly lag: number | undefined;
+}
+
+export interface HealthStatus {
+  readonly healthy: boolean;
+  readonly error?: string;
+  readonly responseTimeMs: number;
+  readonly details: {
+    readonly state: string;
+    readonly brokers?: number;
+    readonly metadataMs?: number;
+    readonly producer?: { readonly inflight: number; readonly waitingForQueue: number; readonly fatalError?: string };
+    readonly consumer?: ReadonlyArray<{ readonly groupId: string; readonly assigned: number; readonly inFlight: number; readonly partitions: readonly PartitionHealth[] }>;
+    readonly registry?: { readonly url: string; readonly reachable: boolean; readonly error?: string; readonly responseTimeMs: number };
+  };
+}
+
+export interface Statistics {
+  readonly state: string;
+  readonly topics: readonly string[];
+  readonly producer: { readonly writersCount: number; readonly inflight: number; readonly waitingForQueue: number };
+  readonly consumer: {
+    readonly readersCount: number;
+    readonly groups: ReadonlyArray<{ readonly groupId: string; readonly consumed: number; readonly processed: number; readonly retried: number; readonly deadLettered: number; readonly inFlight: number; readonly assigned: number; readonly paused: number }>;
+  };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function registryHealth(m: Manager, timeoutMs: number): Promise<NonNullable<HealthStatus['details']['registry']>> {
+  const url = m.registry.url;
+  const t0 = performance.now();
+  try {
+    const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+    const user = m.config.schemaRegistryUsername;
+    if (user !== undefined) headers.authorization = `Basic ${Buffer.from(`${user}:${m.config.schemaRegistryPassword ?? ''}`).toString('base64')}`;
+    const res = await fetch(`${url.replace(/\/$/, '')}/subjects`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    const ms = performance.now() - t0;
+    if (!res.ok) return { url, reachable: false, error: `HTTP ${res.status} from GET /subjects`, responseTimeMs: ms };
+    return { url, reachable: true, responseTimeMs: ms };
+  } catch (e) {
+    return { url, reachable: false, error: message(e), responseTimeMs: performance.now() - t0 };
+  }
+}
+
+/**
+ * One health check: a metadata round trip through the producer's connections (so with the
+ * configured SASL/TLS, not a bare TCP dial), the producer's queue and fatal state, each consumer
+ * group's assignment, paused partitions and lag, and registry reachability. Never throws.
+ */
+export async function checkHealth(m: Manager): Promise<HealthStatus> {
+  const t0 = performance.now();
+  const state = m.state;
+  if (state !== 'ready') {
+    return { healthy: false, error: `Kafka manager is ${state}: call initialize() first`, responseTimeMs: performance.now() - t0, details: { state } };
+  }
+  const timeout = m.config.connectTimeoutMs;
+  const problems: string[] = [];
+  let brokers: number | undefined;
+  let metadataMs: number | undefined;
+  const registryP = registryHealth(m, timeout);
+  try {
+    const t = performance.now();
+    const md = await m.connection.metadata(undefined, timeout);
+    metadataMs = performance.now() - t;
+    brokers = md.brokers.length;
+  } catch (e) {
+    problems.push(`metadata request failed: ${message(e)}`);
+  }
+  let producer: NonNullable<HealthStatus['details']['producer']> | undefined;
+  try {
+    const engine = m.connection.producerEngine();
+    const fatal = engine.fatalError;
+    producer = { inflight: engine.inflightCount, waitingForQueue: engine.waitingCount, ...(fatal ? { fatalError: fatal.message } : {}) };
+    if (fatal) problems.push(`producer fatal error: ${fatal.message}`);
+  } catch (e) {
+    problems.push(`producer: ${message(e)}`);
+  }
+  const consumer = m.consumer.groups.map((g) => {
+    const paused = new Set(g.pausedPartitions.map((p) => `${p.topic}/${p.partition}`));
+    const partitions = g.watermarks.map((w) => {
+      let lag: number | undefined;
+      try {
+        const wm = g.native?.getWatermarkOffsets(w.topic, w.partition);
+        if (wm !== undefined && wm.highOffset >= 0 && w.offset >= 0) lag = Math.max(0, wm.highOffset - w.offset);
+      } catch {
+        lag = undefined;
+      }
+      return { topic: w.topic, partition: w.partition, paused: paused.has(`${w.topic}/${w.partition}`), lag };
+    });
+    return { groupId: g.groupId, assigned: g.assignment.length, inFlight: g.inFlight, partitions };
+  });
+  const registry = await registryP;
+  if (!registry.reachable) problems.push(`schema registry unreachable: ${registry.error ?? 'unknown error'}`);
+  const details = {
+    state,
+    ...(brokers !== undefined ? { brokers } : {}),
+    ...(metadataMs !== undefined ? { metadataMs } : {}),
+    ...(producer !== undefined ? { producer } : {}),
+    consumer,
+    registry,
+  };
+  const responseTimeMs = performance.now() - t0;
+  return problems.length === 0 ? { healthy: true, responseTimeMs, details } : { healthy: false, error: problems.join('; '), responseTimeMs, details };
+}
+
+/** Counters and a snapshot of what is open. Never throws. */
+export function collectStatistics(m: Manager): Statistics {
+  let inflight = 0;
+  let waiting = 0;
+  try {
+    const e = m.connection.producerEngine();
+    inflight = e.inflightCount;
+    waiting = e.waitingCount;
+  } catch {
+    /* not connected */
+  }
+  const counts = m.connection.counts;
+  return {
+    state: m.state,
+    topics: m.topics.eventTopics(),
+    producer: { writersCount: counts.writers, inflight, waitingForQueue: waiting },
+    consumer: { readersCount: counts.readers, groups: m.consumer.stats() },
+  };
+}

@@ -1,0 +1,138 @@
+import avro from 'avsc';
+import { DecodeError, SchemaValidationError } from './errors.js';
+import { HEADER_SIZE } from './wire.js';
+
+/** timestamp-millis ⇄ Date (a number of milliseconds is accepted on write too). */
+class TimestampMillis extends avro.types.LogicalType {
+  override _fromValue(val: number): Date {
+    return new Date(val);
+  }
+  override _toValue(val: unknown): number | undefined {
+    if (val instanceof Date) return val.getTime();
+    if (typeof val === 'number' && Number.isFinite(val)) return val;
+    return undefined; // invalid: reported by isValid's errorHook
+  }
+  override _resolve(type: avro.Type): ((v: number) => Date) | undefined {
+    if (avro.Type.isType(type, 'long', 'logical:timestamp-millis')) return (v) => new Date(v);
+    return undefined;
+  }
+}
+
+const TYPE_OPTIONS = { logicalTypes: { 'timestamp-millis': TimestampMillis }, wrapUnions: false } as const;
+
+/** Compiles an Avro schema (object or JSON text) with the library's logical types. */
+export function parseSchema(schema: string | object): avro.Type {
+  const obj: unknown = typeof schema === 'string' ? JSON.parse(schema) : schema;
+  return avro.Type.forSchema(obj as avro.Schema, { ...TYPE_OPTIONS });
+}
+
+/** The full name (namespace.name) of a named schema. */
+export function fullNameOf(type: avro.Type): string {
+  const name = type.name;
+  if (name === undefined) throw new TypeError('expected a named Avro type (a record)');
+  return name;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing (field missing)';
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid Date' : 'a Date';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `a string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function expectedOf(t: avro.Type): string {
+  const lt = (t as { typeName?: string }).typeName ?? 'value';
+  if (lt === 'logical:timestamp-millis') return 'a Date (timestamp-millis)';
+  if (lt === 'union:unwrapped') return (t as unknown as { types: avro.Type[] }).types.map(expectedOf).join(' or ');
+  if (lt === 'record') return `a ${t.name ?? 'record'} object`;
+  if (lt === 'map') return 'an object of string values';
+  if (lt === 'array') return 'an array';
+  return `a ${lt}`;
+}
+
+/**
+ * Writes one record type in Confluent wire format with a fixed schema id. Encoding is synchronous
+ * and allocates one output buffer: the 5-byte header and the Avro body are written into a scratch
+ * buffer, then copied out. Values are not validated up front (no per-message validation); when
+ * avsc rejects a value, the slow path finds the offending field for the error.
+ */
+export class AvroEncoder {
+  readonly schemaId: number;
+  readonly type: avro.Type;
+  readonly eventName: string;
+  #scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+
+  constructor(eventName: string, type: avro.Type, schemaId: number) {
+    this.eventName = eventName;
+    this.type = type;
+    this.schemaId = schemaId;
+    this.#writeHeader();
+  }
+
+  #writeHeader(): void {
+    this.#scratch[0] = 0;
+    this.#scratch.writeUInt32BE(this.schemaId, 1);
+  }
+
+  encode(value: unknown): Buffer {
+    let end: number;
+    try {
+      end = this.type.encode(value, this.#scratch, HEADER_SIZE);
+      if (end < 0) {
+        this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, HEADER_SIZE - end * 2));
+        this.#writeHeader();
+        end = this.type.encode(value, this.#scratch, HEADER_SIZE);
+      }
+    } catch (e) {
+      throw this.validationError(value, e);
+    }
+    const out = Buffer.allocUnsafe(end);
+    this.#scratch.copy(out, 0, 0, end);
+    return out;
+  }
+
+  /** Finds the first field that does not match the schema. */
+  validationError(value: unknown, cause?: unknown): Error {
+    let found: SchemaValidationError | undefined;
+    this.type.isValid(value, {
+      errorHook: (path: string[], any: unknown, type: avro.Type) => {
+        found ??= new SchemaValidationError(this.eventName, path.length > 0 ? path.join('.') : '(the event)', expectedOf(type), describe(any));
+      },
+    });
+    if (found !== undefined) return found;
+    return new SchemaValidationError(this.eventName, '(the event)', `a valid ${this.eventName}`, `a value avsc rejected: ${String((cause as Error)?.message ?? cause)}`);
+  }
+}
+
+/** Decodes Avro bodies written with `writer`, read as `reader` (resolution cached per pair). */
+export class AvroReader {
+  readonly #writer: avro.Type;
+  readonly #resolvers = new Map<avro.Type, avro.Resolver | null>();
+
+  constructor(writer: avro.Type) {
+    this.#writer = writer;
+  }
+
+  get writer(): avro.Type {
+    return this.#writer;
+  }
+
+  decode(payload: Buffer, reader: avro.Type | undefined, where: Record<string, unknown>): unknown {
+    const body = payload.subarray(HEADER_SIZE);
+    try {
+      if (reader === undefined || reader === this.#writer) return this.#writer.fromBuffer(body);
+      let r = this.#resolvers.get(reader);
+      if (r === undefined) {
+        r = reader.equals(this.#writer) ? null : reader.createResolver(this.#writer);
+        this.#resolvers.set(reader, r);
+      }
+      return r === null ? reader.fromBuffer(body) : reader.fromBuffer(body, r);
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new DecodeError(`cannot decode Avro payload as ${reader?.name ?? this.#writer.name}: ${msg}`, where, e);
+    }
+  }
+}

@@ -1,0 +1,10 @@
+export { EventSerde, subjectName } from './event-serde.js';
+export type { SubjectStrategy, EventSerdeOptions, DecodedEvent, SerializedMessageView, EventTypeResolver } from './event-serde.js';
+export { SchemaRegistry } from './registry.js';
+export type { RegistryOptions } from './registry.js';
+export { AvroEncoder, AvroReader, parseSchema } from './avro.js';
+export { decodeJsonEvent } from './json.js';
+export { loadSchemaVersions, defaultSchemasDir, latestOf } from './schemas.js';
+export type { SchemaVersion } from './schemas.js';
+export { wirePrefix, readSchemaId, MAGIC_BYTE, HEADER_SIZE } from './wire.js';
+export { SerdeError, SchemaValidationError, WireFormatError, UnknownSchemaError, DecodeError, RegistryError } from './errors.js';
