@@ -2,7 +2,7 @@ import type { DeliveryResult } from '../producer/engine.js';
 import { InvalidEventError } from '../events/errors.js';
 import type { EventName } from '../events/catalog.js';
 import type { PublishEventOptions } from '../events/publisher.js';
-import type { AIRequestCompleted, BeverageCreated, BeverageUpdated, NotificationSent, SystemEvent, TaskCreated, TaskUpdated } from '../events/generated.js';
+import type { AIRequestCompletedInput, BeverageCreatedInput, BeverageUpdatedInput, NotificationSentInput, SystemEventInput, TaskCreatedInput, TaskUpdatedInput } from '../events/generated.js';
 
 /** What the EventBus publishes through (the Manager). */
 export interface EventSink {
@@ -40,8 +40,8 @@ export class EventBus {
     this.#sink = sink;
   }
 
-  async publishBeverageEvent(action: 'created', beverageId: string, event: BeverageCreated, options?: PublishEventOptions): Promise<DeliveryResult>;
-  async publishBeverageEvent(action: 'updated', beverageId: string, event: BeverageUpdated, options?: PublishEventOptions): Promise<DeliveryResult>;
+  async publishBeverageEvent(action: 'created', beverageId: string, event: BeverageCreatedInput, options?: PublishEventOptions): Promise<DeliveryResult>;
+  async publishBeverageEvent(action: 'updated', beverageId: string, event: BeverageUpdatedInput, options?: PublishEventOptions): Promise<DeliveryResult>;
   async publishBeverageEvent(action: string, beverageId: string, event: object, options?: PublishEventOptions): Promise<DeliveryResult> {
     const name = BEVERAGE_ACTIONS[action];
     if (name === undefined) throw new InvalidEventError(`publishBeverageEvent: unknown action ${JSON.stringify(action)}; expected one of ${Object.keys(BEVERAGE_ACTIONS).join(', ')}`, { action });
@@ -50,8 +50,8 @@ export class EventBus {
     return this.#sink.publishEvent(name, event, options);
   }
 
-  async publishTaskEvent(action: 'created', taskId: string, event: TaskCreated, options?: PublishEventOptions): Promise<DeliveryResult>;
-  async publishTaskEvent(action: 'updated', taskId: string, event: TaskUpdated, options?: PublishEventOptions): Promise<DeliveryResult>;
+  async publishTaskEvent(action: 'created', taskId: string, event: TaskCreatedInput, options?: PublishEventOptions): Promise<DeliveryResult>;
+  async publishTaskEvent(action: 'updated', taskId: string, event: TaskUpdatedInput, options?: PublishEventOptions): Promise<DeliveryResult>;
   async publishTaskEvent(action: string, taskId: string, event: object, options?: PublishEventOptions): Promise<DeliveryResult> {
     const name = TASK_ACTIONS[action];
     if (name === undefined) throw new InvalidEventError(`publishTaskEvent: unknown action ${JSON.stringify(action)}; expected one of ${Object.keys(TASK_ACTIONS).join(', ')}`, { action });
@@ -60,19 +60,19 @@ export class EventBus {
     return this.#sink.publishEvent(name, event, options);
   }
 
-  async publishNotificationEvent(event: NotificationSent, options?: PublishEventOptions): Promise<DeliveryResult> {
+  async publishNotificationEvent(event: NotificationSentInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     checkObject('publishNotificationEvent', event);
     if (!('notification_id' in event)) throw new InvalidEventError('publishNotificationEvent: the event has no notification_id; expected a NotificationSent event', { field: 'notification_id' });
     return this.#sink.publishEvent('NotificationSent', event, options);
   }
 
-  async publishAIEvent(event: AIRequestCompleted, options?: PublishEventOptions): Promise<DeliveryResult> {
+  async publishAIEvent(event: AIRequestCompletedInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     checkObject('publishAIEvent', event);
     if (!('request_id' in event)) throw new InvalidEventError('publishAIEvent: the event has no request_id; expected an AIRequestCompleted event', { field: 'request_id' });
     return this.#sink.publishEvent('AIRequestCompleted', event, options);
   }
 
-  async publishSystemEvent(event: SystemEvent, options?: PublishEventOptions): Promise<DeliveryResult> {
+  async publishSystemEvent(event: SystemEventInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     checkObject('publishSystemEvent', event);
     if (!('event_id' in event)) throw new InvalidEventError('publishSystemEvent: the event has no event_id; expected a SystemEvent event', { field: 'event_id' });
     return this.#sink.publishEvent('SystemEvent', event, options);

@@ -11,7 +11,7 @@ import { SchemaRegistry } from '../serde/registry.js';
 import { EVENTS, type EventName } from '../events/catalog.js';
 import { EventPublisher, type PublishEventOptions } from '../events/publisher.js';
 import type { EventContext } from '../events/handlers.js';
-import type { AIRequestCompleted, BeverageCreated, BeverageUpdated, NotificationSent, SystemEvent, TaskCreated, TaskUpdated } from '../events/generated.js';
+import type { AIRequestCompletedInput, BeverageCreatedInput, BeverageUpdatedInput, NotificationSentInput, SystemEventInput, TaskCreatedInput, TaskUpdatedInput } from '../events/generated.js';
 import { EventBus, type EventSink } from './event-bus.js';
 import { checkHealth, collectStatistics, type HealthStatus, type Statistics } from './health.js';
 
@@ -139,25 +139,25 @@ export class Manager implements EventSink, EventContext {
     return this.#publisher.publish(name, event, options);
   }
 
-  publishBeverageCreated(event: BeverageCreated, options?: PublishEventOptions): Promise<DeliveryResult> {
+  publishBeverageCreated(event: BeverageCreatedInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     return this.publishEvent('BeverageCreated', event, options);
   }
-  publishBeverageUpdated(event: BeverageUpdated, options?: PublishEventOptions): Promise<DeliveryResult> {
+  publishBeverageUpdated(event: BeverageUpdatedInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     return this.publishEvent('BeverageUpdated', event, options);
   }
-  publishTaskCreated(event: TaskCreated, options?: PublishEventOptions): Promise<DeliveryResult> {
+  publishTaskCreated(event: TaskCreatedInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     return this.publishEvent('TaskCreated', event, options);
   }
-  publishTaskUpdated(event: TaskUpdated, options?: PublishEventOptions): Promise<DeliveryResult> {
+  publishTaskUpdated(event: TaskUpdatedInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     return this.publishEvent('TaskUpdated', event, options);
   }
-  publishNotificationSent(event: NotificationSent, options?: PublishEventOptions): Promise<DeliveryResult> {
+  publishNotificationSent(event: NotificationSentInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     return this.publishEvent('NotificationSent', event, options);
   }
-  publishAIRequestCompleted(event: AIRequestCompleted, options?: PublishEventOptions): Promise<DeliveryResult> {
+  publishAIRequestCompleted(event: AIRequestCompletedInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     return this.publishEvent('AIRequestCompleted', event, options);
   }
-  publishSystemEvent(event: SystemEvent, options?: PublishEventOptions): Promise<DeliveryResult> {
+  publishSystemEvent(event: SystemEventInput, options?: PublishEventOptions): Promise<DeliveryResult> {
     return this.publishEvent('SystemEvent', event, options);
   }
 

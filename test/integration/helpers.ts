@@ -97,7 +97,7 @@ export async function waitForTopic(topic: string, partitions: number): Promise<v
  * Reads `count` messages from the beginning of a topic with a raw native consumer in a fresh
  * group (independent of the library's own reader/consumer code).
  */
-export async function readAll(topic: string, count: number, timeoutMs = 30_000): Promise<NativeMessage[]> {
+export async function readAll(topic: string, count: number, timeoutMs = 30_000, until?: (m: NativeMessage) => boolean): Promise<NativeMessage[]> {
   const binding = loadNativeBinding();
   const cfg = toLibrdkafkaConfig(testConfig({ groupId: uniqueName('verify') }), 'consumer');
   const c = binding.createConsumer({ ...cfg.global, 'enable.auto.commit': false }, { ...cfg.topic, 'auto.offset.reset': 'earliest' });
@@ -110,6 +110,7 @@ export async function readAll(topic: string, count: number, timeoutMs = 30_000):
     while (out.length < count && Date.now() < deadline) {
       const batch = await new Promise<NativeMessage[]>((resolve, reject) => c.consume(1000, (err, m) => (err ? reject(err) : resolve(m))));
       out.push(...batch);
+      if (until !== undefined && batch.some(until)) break;
     }
   } finally {
     await disconnectClient(c, 5000);

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { AvroEncoder, AvroReader, decodeJsonEvent, loadSchemaVersions, latestOf, readSchemaId, SchemaValidationError, WireFormatError, DecodeError, subjectName } from '../../../src/serde/index.js';
+
+const schemas = loadSchemaVersions();
+const systemV1 = schemas.get('SystemEvent')![0]!.type;
+const bevV1 = schemas.get('BeverageCreated')![0]!.type;
+const bevV2 = latestOf(schemas, 'BeverageCreated').type;
+
+const SYSTEM_EVENT = {
+  event_id: 'evt-1',
+  event_type: 'agent.started',
+  source: 'beverage-inventor-agent',
+  severity: 'info',
+  message: 'Agent started',
+  occurred_at: new Date(1_700_000_000_000),
+  metadata: { host: 'node-7' },
+};
+
+/**
+ * Worked out independently of avsc (a hand-written Avro encoder following the spec: magic 0,
+ * schema id 42 big-endian, zigzag varints, length-prefixed UTF-8 strings, a map as one block of 1
+ * entry then a 0 block).
+ */
+const SYSTEM_EVENT_WIRE =
+  '00' + '0000002a' + '0a6576742d31' + '1a6167656e742e73746172746564' + '2e62657665726167652d696e76656e746f722d6167656e74' + '08696e666f' + '1a4167656e742073746172746564' + '80a0abfef962' + '02' + '08686f7374' + '0c6e6f64652d37' + '00';
+
+describe('serde (no broker)', () => {
+  it('writes the Confluent wire format byte for byte', () => {
+    const enc = new AvroEncoder('SystemEvent', systemV1, 42);
+    assert.equal(enc.encode(SYSTEM_EVENT).toString('hex'), SYSTEM_EVENT_WIRE);
+    assert.equal(readSchemaId(Buffer.from(SYSTEM_EVENT_WIRE, 'hex')), 42);
+  });
+
+  it('reads the fixed vector back', () => {
+    const v = new AvroReader(systemV1).decode(Buffer.from(SYSTEM_EVENT_WIRE, 'hex'), undefined, {}) as Record<string, unknown>;
+    assert.deepEqual({ ...v }, SYSTEM_EVENT);
+  });
+
+  it('an event that does not match its schema names the field', () => {
+    const enc = new AvroEncoder('SystemEvent', systemV1, 42);
+    assert.throws(() => enc.encode({ ...SYSTEM_EVENT, severity: 3 }), (e: unknown) => e instanceof SchemaValidationError && e.field === 'severity' && /SystemEvent\.severity: got number 3, expected a string/.test(e.message));
+    assert.throws(() => enc.encode({ ...SYSTEM_EVENT, occurred_at: 'now' }), /SystemEvent\.occurred_at: got a string "now", expected a Date/);
+    const { source: _s, ...missing } = SYSTEM_EVENT;
+    assert.throws(() => enc.encode(missing), /SystemEvent\.source: got nothing \(field missing\), expected a string/);
+    assert.throws(() => enc.encode({ ...SYSTEM_EVENT, metadata: { a: 1 } }), /SystemEvent\.metadata\.a: got number 1/);
+  });
+
+  it('wrong magic byte, short header, truncated body and empty payload are typed errors', () => {
+    assert.throws(() => readSchemaId(Buffer.from('01000000020a', 'hex')), (e: unknown) => e instanceof WireFormatError && /wrong magic byte 0x01/.test(e.message));
+    assert.throws(() => readSchemaId(Buffer.from('000000', 'hex')), /shorter than the 5-byte/);
+    assert.throws(() => readSchemaId(null), /empty payload/);
+    const truncated = Buffer.from(SYSTEM_EVENT_WIRE.slice(0, 40), 'hex');
+    assert.throws(() => new AvroReader(systemV1).decode(truncated, undefined, {}), (e: unknown) => e instanceof DecodeError && /truncated/.test(e.message) && e.retriable === false);
+  });
+
+  const bev = {
+    beverage_id: 'b-1',
+    name: 'Cosmic Coffee',
+    description: 'A stellar blend',
+    theme: 'Mars Base',
+    ingredients: [{ name: 'Coffee Beans', quantity: '200g', type: 'Base' }],
+    created_by: 'beverage-inventor-agent',
+    created_at: new Date(1_700_000_000_000),
+    metadata: {},
+  };
+
+  it('v2 reader reads v1 data (defaults filled) and v1 reader reads v2 data (new fields dropped)', () => {
+    const v1bytes = new AvroEncoder('BeverageCreated', bevV1, 1).encode(bev);
+    const asV2 = new AvroReader(bevV1).decode(v1bytes, bevV2, {}) as Record<string, unknown>;
+    assert.equal(asV2['calories'], null);
+    assert.deepEqual(asV2['tags'], []);
+    assert.equal(asV2['name'], 'Cosmic Coffee');
+    const v2bytes = new AvroEncoder('BeverageCreated', bevV2, 2).encode({ ...bev, calories: 120, tags: ['seasonal'] });
+    const asV1 = new AvroReader(bevV2).decode(v2bytes, bevV1, {}) as Record<string, unknown>;
+    assert.equal(asV1['calories'], undefined);
+    assert.equal(asV1['theme'], 'Mars Base');
+  });
+
+  it('reads a Go service JSON event (RFC 3339 times, Go duration nanoseconds, any-typed metadata)', () => {
+    const go = {
+      request_id: 'req-1',
+      provider: 'openai',
+      model: 'gpt',
+      operation: 'generate_recipe',
+      tokens_used: 512,
+      duration: 1_500_000_000,
+      success: true,
+      completed_at: '2024-01-01T12:00:00Z',
+      metadata: { attempt: 2, source: 'gateway' },
+    };
+    const v = decodeJsonEvent(Buffer.from(JSON.stringify(go)), latestOf(schemas, 'AIRequestCompleted').type, {}) as Record<string, unknown>;
+    assert.equal(v['duration_ms'], 1500);
+    assert.deepEqual(v['completed_at'], new Date('2024-01-01T12:00:00Z'));
+    assert.deepEqual(v['metadata'], { attempt: '2', source: 'gateway' });
+    assert.equal(v['error'], null);
+    assert.throws(() => decodeJsonEvent(Buffer.from('{not json'), latestOf(schemas, 'AIRequestCompleted').type, {}), (e: unknown) => e instanceof DecodeError && /not valid JSON/.test(e.message));
+    assert.throws(() => decodeJsonEvent(Buffer.from('{"request_id": 5}'), latestOf(schemas, 'AIRequestCompleted').type, {}), /invalid or missing field\(s\) .*provider/);
+  });
+
+  it('subject name strategies', () => {
+    assert.equal(subjectName('topic', 'beverage.created', 'com.gocoffee.events.BeverageCreated'), 'beverage.created-value');
+    assert.equal(subjectName('record', 'beverage.created', 'com.gocoffee.events.BeverageCreated'), 'com.gocoffee.events.BeverageCreated');
+    assert.equal(subjectName('topic-record', 'beverage.created', 'com.gocoffee.events.BeverageCreated'), 'beverage.created-com.gocoffee.events.BeverageCreated');
+  });
+});
