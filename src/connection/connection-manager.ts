@@ -6,6 +6,11 @@ import { ProducerEngine } from '../producer/engine.js';
 import { Producer, type EngineSource } from '../producer/producer.js';
 import { Reader } from '../consumer/reader.js';
 import { TopicWriter } from './writer.js';
+import { Telemetry, type TelemetryOptions } from '../telemetry/telemetry.js';
+import { librdkafkaLogForwarder } from '../telemetry/logging.js';
+import { summarizeStats, type LibrdkafkaSummary } from '../telemetry/statistics.js';
+import type { GaugeSource, KafkaMetrics } from '../telemetry/metrics.js';
+import { redactConfig } from '../config/index.js';
 
 export type ConnectionState = 'created' | 'initializing' | 'ready' | 'closing' | 'closed' | 'failed';
 
@@ -19,6 +24,8 @@ export interface ConnectionManagerOptions {
   /** How long close() flushes before giving up. Default 10 s. */
   readonly closeTimeoutMs?: number;
   readonly onError?: (err: Error) => void;
+  /** Logger, metrics registry, tracing. Default: silent, no metrics, global tracer (no-op unless registered). */
+  readonly telemetry?: TelemetryOptions;
 }
 
 /**
@@ -29,8 +36,9 @@ export interface ConnectionManagerOptions {
  * keeps one connection per broker, so more producers only split batches and multiply connections
  * and threads. Writers are cheap topic-bound views over it.
  */
-export class ConnectionManager implements EngineSource {
+export class ConnectionManager implements EngineSource, GaugeSource {
   readonly config: KafkaConfig;
+  readonly telemetry: Telemetry;
   readonly #binding: NativeBinding;
   readonly #options: ConnectionManagerOptions;
   #state: ConnectionState = 'created';
@@ -41,11 +49,36 @@ export class ConnectionManager implements EngineSource {
   readonly #writers = new Map<string, TopicWriter>();
   readonly #readers = new Map<string, Reader>();
   #metadata: NativeMetadata | undefined;
+  #stats: LibrdkafkaSummary | undefined;
+  readonly #log;
 
   constructor(config: KafkaConfig, options: ConnectionManagerOptions = {}) {
     this.config = config;
     this.#options = options;
     this.#binding = options.binding ?? loadNativeBinding();
+    this.telemetry = new Telemetry(config, options.telemetry ?? {});
+    this.#log = this.telemetry.component('connection');
+  }
+
+  /** The last librdkafka statistics of the shared producer (when statistics are enabled). */
+  get librdkafkaStats(): LibrdkafkaSummary | undefined {
+    return this.#stats;
+  }
+
+  /** Refreshes the live-state gauges at scrape time. */
+  collect(m: KafkaMetrics): void {
+    m.inflight.set({ component: 'producer' }, this.#engine?.inflightCount ?? 0);
+    const s = this.#stats;
+    if (s === undefined) return;
+    const client = this.config.clientId;
+    m.librdkafka.queueMessages.set({ client }, s.msgCount);
+    m.librdkafka.queueBytes.set({ client }, s.msgBytes);
+    m.librdkafka.txMessages.set({ client }, s.txMessages);
+    m.librdkafka.rxMessages.set({ client }, s.rxMessages);
+    for (const b of s.brokers) {
+      m.librdkafka.brokerRtt.set({ client, broker: String(b.nodeId) }, b.rttAvgMs / 1000);
+      m.librdkafka.brokerUp.set({ client, broker: String(b.nodeId) }, b.state === 'UP' ? 1 : 0);
+    }
   }
 
   get state(): ConnectionState {
@@ -74,24 +107,44 @@ export class ConnectionManager implements EngineSource {
     }
     this.#state = 'initializing';
     const cfg = toLibrdkafkaConfig(this.config, 'producer');
-    const engine = new ProducerEngine(this.#binding, cfg.global, cfg.topic, {
+    const t = this.telemetry;
+    const global = t.statisticsIntervalMs > 0 ? { ...cfg.global, 'statistics.interval.ms': t.statisticsIntervalMs } : cfg.global;
+    const log = t.component('producer');
+    const onError = this.#options.onError;
+    this.#log.info({ config: redactConfig(this.config) }, 'initializing Kafka connection');
+    const engine = new ProducerEngine(this.#binding, global, cfg.topic, {
       clientId: this.config.clientId,
       connectTimeoutMs: this.config.connectTimeoutMs,
       retryMax: this.config.retryMax,
       retryBackoffMs: this.config.retryBackoffMs,
       enqueueTimeoutMs: this.#options.enqueueTimeoutMs ?? this.config.writeTimeoutMs,
       pollIntervalMs: this.#options.pollIntervalMs ?? 5,
-      ...(this.#options.onError ? { onError: this.#options.onError } : {}),
+      onError: (err) => {
+        log.error({ err: { message: t.redact(err.message), code: (err as { code?: string }).code } }, 'producer error');
+        onError?.(err);
+      },
+      onRetry: (topic, attempt, err) => {
+        log.warn({ topic, attempt, error_type: (err as { code?: string }).code }, 'retrying a failed publish');
+        const m = t.metrics;
+        if (m !== undefined) m.counters(topic, 'publish').retries++;
+      },
+      onLog: librdkafkaLogForwarder(t.component('librdkafka'), t.redact),
+      onStats: (json) => {
+        this.#stats = summarizeStats(json) ?? this.#stats;
+      },
     });
     this.#initializing = engine.connect().then(
       (md) => {
         this.#metadata = md;
         this.#engine = engine;
-        this.#producer = new Producer(this);
+        this.#producer = new Producer(this, { telemetry: t });
+        t.metrics?.addSource(this);
+        this.#log.info({ brokers: md.brokers.length }, 'Kafka connection ready');
         this.#state = 'ready';
       },
       (err: unknown) => {
         this.#state = 'failed';
+        this.#log.error({ err: { message: t.redact((err as Error).message), code: (err as { code?: string }).code } }, 'Kafka connection failed');
         throw err;
       },
     );
@@ -176,7 +229,9 @@ export class ConnectionManager implements EngineSource {
     try {
       await this.#engine?.close(this.#options.closeTimeoutMs ?? 10_000);
     } finally {
+      this.telemetry.metrics?.removeSource(this);
       this.#state = 'closed';
+      this.#log.info('Kafka connection closed');
     }
   }
 }

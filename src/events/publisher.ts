@@ -50,7 +50,7 @@ export class EventPublisher {
     const encoder = this.#serde.encoderSync(topic, name) ?? (await this.#serde.encoder(topic, name));
     const value = encoder.encode(event); // SchemaValidationError names the field; nothing is sent
     const msg = newMessage(topic, value).withKey(key).withHeader('event_type', d.eventType);
-    if (options.correlationId !== undefined) msg.withHeader('correlation_id', options.correlationId);
+    if (options.correlationId !== undefined) msg.withCorrelationId(options.correlationId);
     if (options.metadata !== undefined) for (const [k, v] of Object.entries(options.metadata)) msg.withMetadata(k, v);
     return this.#producer().publish(msg);
   }

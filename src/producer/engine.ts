@@ -55,6 +55,8 @@ export interface EngineOptions {
   /** Delivery-report poll interval while messages are in flight. */
   readonly pollIntervalMs: number;
   readonly onError?: (err: Error) => void;
+  /** A retriable delivery failure is being retried (library-level). */
+  readonly onRetry?: (topic: string, attempt: number, err: Error) => void;
   readonly onStats?: (json: string) => void;
   readonly onLog?: (log: { severity: number; fac: string; message: string }) => void;
 }
@@ -272,6 +274,7 @@ export class ProducerEngine {
     const err: NativeError = { message: rawErr.message, code };
     const error = new DeliveryError(d.msg.topic, partition, err, d.msg.messageId, d.attempts);
     if (error.retriable && d.attempts <= this.#opts.retryMax && this.#state === 'ready' && this.#fatal === undefined) {
+      this.#opts.onRetry?.(d.msg.topic, d.attempts, error);
       this.#scheduleRetry(d);
       return;
     }

@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors/base.js';
 /** Header names the library itself writes and reads. Kept to one per message by default. */
 export const HEADER_MESSAGE_ID = 'message_id';
 export const HEADER_METADATA = 'metadata';
+export const HEADER_CORRELATION_ID = 'correlation_id';
 
 export type MessageValue = Buffer | string | object | null;
 export type MessageKey = string | Buffer | null;
@@ -25,6 +26,7 @@ export class OutgoingMessage {
   timestamp: number | undefined = undefined;
   headers: Array<[string, string | Buffer]> | undefined = undefined;
   metadata: Record<string, string> | undefined = undefined;
+  correlationId: string | undefined = undefined;
 
   constructor(topic: string, value: MessageValue) {
     if (typeof topic !== 'string' || topic.length === 0) {
@@ -55,13 +57,21 @@ export class OutgoingMessage {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError('header name', 'expected a non-empty string', { topic: this.topic });
     }
-    if (name === HEADER_MESSAGE_ID || name === HEADER_METADATA) {
-      throw new InvalidArgumentError(`header "${name}"`, `reserved by the library; use ${name === HEADER_MESSAGE_ID ? 'withId()' : 'withMetadata()'} instead`, { topic: this.topic });
+    if (name === HEADER_MESSAGE_ID || name === HEADER_METADATA || name === HEADER_CORRELATION_ID) {
+      const use = name === HEADER_MESSAGE_ID ? 'withId()' : name === HEADER_METADATA ? 'withMetadata()' : 'withCorrelationId()';
+      throw new InvalidArgumentError(`header "${name}"`, `reserved by the library; use ${use} instead`, { topic: this.topic });
     }
     if (typeof value !== 'string' && !Buffer.isBuffer(value)) {
       throw new InvalidArgumentError(`header "${name}"`, `got ${typeof value}, expected a string or a Buffer`, { topic: this.topic });
     }
     (this.headers ??= []).push([name, value]);
+    return this;
+  }
+
+  /** Sets the `correlation_id` header (by default a message published inside a handler inherits it). */
+  withCorrelationId(id: string): this {
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('correlation id', 'expected a non-empty string', { topic: this.topic });
+    this.correlationId = id;
     return this;
   }
 

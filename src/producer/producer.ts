@@ -1,7 +1,10 @@
 import { InvalidArgumentError } from '../errors/base.js';
 import type { NativeHeaders } from '../native/types.js';
 import type { DeliveryResult, DeliverySink, PreparedMessage, ProducerEngine } from './engine.js';
-import { HEADER_MESSAGE_ID, HEADER_METADATA, OutgoingMessage, type MessageValue } from './message.js';
+import { HEADER_CORRELATION_ID, HEADER_MESSAGE_ID, HEADER_METADATA, OutgoingMessage, type MessageValue } from './message.js';
+import { currentCorrelationId } from '../telemetry/correlation.js';
+import type { Span } from '@opentelemetry/api';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 /** Turns a message value into bytes. The default: Buffer as is, string as UTF-8, object as JSON. */
 export type ValueSerializer = (value: unknown, topic: string) => Buffer | null;
@@ -13,6 +16,8 @@ export type PublishOutcome =
 export interface ProducerOptions {
   /** Serializer for values that are neither Buffer nor string. Default: JSON. */
   readonly serializer?: ValueSerializer;
+  /** Metrics, spans and logs (the connection manager passes its own). */
+  readonly telemetry?: Telemetry;
 }
 
 /** Anything that can hand out the shared producer engine (the ConnectionManager). */
@@ -39,6 +44,44 @@ class PromiseSink implements DeliverySink {
   failed(error: Error): void {
     this.reject(error);
   }
+}
+
+/**
+ * Wraps a sink with telemetry: counters, the publish-duration histogram and the PRODUCER span,
+ * ended on the delivery report. Only used while metrics or tracing are on.
+ */
+class TelemetrySink implements DeliverySink {
+  readonly #start = performance.now();
+  constructor(
+    readonly inner: DeliverySink,
+    readonly t: Telemetry,
+    readonly topic: string,
+    readonly span: Span | undefined,
+  ) {
+    const m = t.metrics;
+    if (m !== undefined) m.counters(topic, 'publish').total++;
+  }
+  delivered(result: DeliveryResult, index: number): void {
+    const m = this.t.metrics;
+    if (m !== undefined) {
+      m.counters(this.topic, 'publish').success++;
+      m.observePublish(this.topic, (performance.now() - this.#start) / 1000);
+    }
+    if (this.span !== undefined) this.t.tracing.endSend(this.span, result.partition, result.offset);
+    this.inner.delivered(result, index);
+  }
+  failed(error: Error, index: number): void {
+    const m = this.t.metrics;
+    if (m !== undefined) m.error(m.counters(this.topic, 'publish'), errorType(error));
+    if (this.span !== undefined) this.t.tracing.fail(this.span, error);
+    this.inner.failed(error, index);
+  }
+}
+
+/** Low-cardinality error label: the stable error code, or the class name. */
+export function errorType(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : err.name || 'Error';
 }
 
 class BatchSink implements DeliverySink {
@@ -72,10 +115,23 @@ class BatchSink implements DeliverySink {
 export class Producer {
   readonly #source: EngineSource;
   readonly #serialize: ValueSerializer;
+  readonly #telemetry: Telemetry | undefined;
 
   constructor(source: EngineSource, options: ProducerOptions = {}) {
     this.#source = source;
     this.#serialize = options.serializer ?? defaultSerializer;
+    this.#telemetry = options.telemetry;
+  }
+
+  /** The telemetry to apply to this publish, or undefined when both metrics and tracing are off. */
+  #active(): Telemetry | undefined {
+    const t = this.#telemetry;
+    return t !== undefined && (t.metrics !== undefined || t.tracing.enabled) ? t : undefined;
+  }
+
+  #wrap(sink: DeliverySink, t: Telemetry, p: PreparedMessage): DeliverySink {
+    const span = t.tracing.enabled ? t.tracing.startSend(p.topic, p.key, p.messageId, p.headers!) : undefined;
+    return new TelemetrySink(sink, t, p.topic, span);
   }
 
   /** Resolves on the broker's acknowledgement; rejects with DeliveryError & co. otherwise. */
@@ -88,8 +144,10 @@ export class Producer {
     } catch (e) {
       return Promise.reject(e as Error);
     }
+    const t = this.#active();
     return new Promise<DeliveryResult>((resolve, reject) => {
-      engine.send(prepared, new PromiseSink(resolve, reject), 0);
+      const sink = new PromiseSink(resolve, reject);
+      engine.send(prepared, t === undefined ? sink : this.#wrap(sink, t, prepared), 0);
     });
   }
 
@@ -109,6 +167,7 @@ export class Producer {
     } catch (e) {
       return Promise.reject(e as Error);
     }
+    const t = this.#active();
     return new Promise<PublishOutcome[]>((resolve) => {
       const sink = new BatchSink(messages.length, resolve);
       for (let i = 0; i < messages.length; i++) {
@@ -119,7 +178,7 @@ export class Producer {
           sink.failed(e as Error, i);
           continue;
         }
-        engine.send(prepared, sink, i);
+        engine.send(prepared, t === undefined ? sink : this.#wrap(sink, t, prepared), i);
       }
     });
   }
@@ -153,6 +212,8 @@ export class Producer {
       for (const [name, hv] of m.headers) headers.push({ [name]: hv });
     }
     if (m.metadata !== undefined) headers.push({ [HEADER_METADATA]: JSON.stringify(m.metadata) });
+    const correlationId = m.correlationId ?? currentCorrelationId();
+    if (correlationId !== undefined) headers.push({ [HEADER_CORRELATION_ID]: correlationId });
     return {
       topic: m.topic,
       partition: m.partition ?? null,

@@ -1,0 +1,189 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type SpanContext,
+  type TextMapGetter,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import type { NativeHeaders, NativeMessage } from '../native/types.js';
+import { ATTR, HEADER, SPAN, SYSTEM_KAFKA } from './semconv.js';
+
+export interface TracingOptions {
+  /** Default: the globally registered provider (@opentelemetry/api). */
+  readonly tracerProvider?: TracerProvider;
+  /** false turns tracing off even when a provider is registered. Default true. */
+  readonly enabled?: boolean;
+  readonly clientId: string;
+  /** First bootstrap broker, for server.address / server.port. */
+  readonly bootstrap?: string;
+}
+
+const TRACER_NAME = '@gocoffee/kafka';
+
+/** Reads headers of a node-rdkafka message as a propagation carrier. */
+const headerGetter: TextMapGetter<NativeHeaders | undefined> = {
+  keys(carrier) {
+    const out: string[] = [];
+    if (carrier) for (const h of carrier) for (const k in h) out.push(k);
+    return out;
+  },
+  get(carrier, key) {
+    if (!carrier) return undefined;
+    for (let i = carrier.length - 1; i >= 0; i--) {
+      const v = carrier[i]![key];
+      if (v !== undefined) return typeof v === 'string' ? v : v.toString('utf8');
+    }
+    return undefined;
+  },
+};
+
+/** W3C traceparent of a span context: `00-<trace-id>-<span-id>-<flags>`. */
+export function toTraceparent(sc: SpanContext): string {
+  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00'}`;
+}
+
+const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** Parses a W3C traceparent; undefined when absent or malformed. */
+export function fromTraceparent(tp: string | undefined): SpanContext | undefined {
+  if (tp === undefined) return undefined;
+  const m = TRACEPARENT_RE.exec(tp);
+  if (m === null) return undefined;
+  return { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16), isRemote: true };
+}
+
+/**
+ * Producer and consumer spans following the messaging semantic conventions. When no tracer
+ * provider is registered (or tracing is disabled) every method returns at once without allocating:
+ * the check is one cached boolean, refreshed at most once a second.
+ */
+export class Tracing {
+  readonly #opts: TracingOptions;
+  readonly #base: Attributes;
+  #tracer: Tracer | undefined;
+  #enabled = false;
+  #checkedAt = -Infinity;
+
+  constructor(opts: TracingOptions) {
+    this.#opts = opts;
+    const [host, port] = (opts.bootstrap ?? '').split(':');
+    this.#base = {
+      [ATTR.MESSAGING_SYSTEM]: SYSTEM_KAFKA,
+      [ATTR.MESSAGING_CLIENT_ID]: opts.clientId,
+      ...(host ? { [ATTR.SERVER_ADDRESS]: host } : {}),
+      ...(port ? { [ATTR.SERVER_PORT]: Number(port) } : {}),
+    };
+  }
+
+  /** Whether spans are being recorded (a real provider is registered and tracing is on). */
+  get enabled(): boolean {
+    if (this.#opts.enabled === false) return false;
+    const now = performance.now();
+    if (now - this.#checkedAt > 1000) {
+      this.#checkedAt = now;
+      const provider = this.#opts.tracerProvider ?? trace.getTracerProvider();
+      const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider;
+      this.#enabled = delegate.constructor.name !== 'NoopTracerProvider';
+      if (this.#enabled) this.#tracer ??= provider.getTracer(TRACER_NAME);
+    }
+    return this.#enabled;
+  }
+
+  /** Starts a PRODUCER span `send <topic>` and injects its context into `headers`. */
+  startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, headers: NativeHeaders): Span | undefined {
+    if (!this.enabled) return undefined;
+    const attrs: Attributes = {
+      ...this.#base,
+      [ATTR.MESSAGING_OPERATION_NAME]: 'send',
+      [ATTR.MESSAGING_OPERATION_TYPE]: 'send',
+      [ATTR.MESSAGING_DESTINATION_NAME]: topic,
+    };
+    if (typeof key === 'string') attrs[ATTR.MESSAGING_KAFKA_MESSAGE_KEY] = key;
+    if (messageId !== undefined) attrs[ATTR.MESSAGING_MESSAGE_ID] = messageId;
+    const span = this.#tracer!.startSpan(SPAN.send(topic), { kind: SpanKind.PRODUCER, attributes: attrs }, context.active());
+    const carrier: Record<string, string> = {};
+    propagation.inject(trace.setSpan(context.active(), span), carrier);
+    if (carrier[HEADER.TRACEPARENT] === undefined) carrier[HEADER.TRACEPARENT] = toTraceparent(span.spanContext());
+    for (const k in carrier) headers.push({ [k]: carrier[k]! });
+    return span;
+  }
+
+  endSend(span: Span, partition: number, offset: number): void {
+    span.setAttribute(ATTR.MESSAGING_DESTINATION_PARTITION_ID, String(partition));
+    span.setAttribute(ATTR.MESSAGING_KAFKA_OFFSET, offset);
+    span.end();
+  }
+
+  fail(span: Span, err: Error): void {
+    const type = (err as { code?: unknown }).code;
+    span.setAttribute(ATTR.ERROR_TYPE, typeof type === 'string' ? type : err.name);
+    span.recordException(err);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+    span.end();
+  }
+
+  /** The producer's context carried in a message's headers (ROOT when none). */
+  extract(headers: NativeHeaders | undefined): Context {
+    const ctx = propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+    if (trace.getSpanContext(ctx) !== undefined) return ctx;
+    // No propagator registered: read the W3C header ourselves.
+    const sc = fromTraceparent(headerGetter.get(headers, HEADER.TRACEPARENT) as string | undefined);
+    return sc === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, sc);
+  }
+
+  /** Starts a CONSUMER span `process <topic>` whose parent is the producer's context. */
+  startProcess(m: NativeMessage, groupId: string, batchSize: number): Span | undefined {
+    if (!this.enabled) return undefined;
+    const attrs: Attributes = {
+      ...this.#base,
+      [ATTR.MESSAGING_OPERATION_NAME]: 'process',
+      [ATTR.MESSAGING_OPERATION_TYPE]: 'process',
+      [ATTR.MESSAGING_DESTINATION_NAME]: m.topic,
+      [ATTR.MESSAGING_DESTINATION_PARTITION_ID]: String(m.partition),
+      [ATTR.MESSAGING_CONSUMER_GROUP_NAME]: groupId,
+      [ATTR.MESSAGING_KAFKA_OFFSET]: m.offset,
+      [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: batchSize,
+    };
+    if (m.key !== undefined && m.key !== null) attrs[ATTR.MESSAGING_KAFKA_MESSAGE_KEY] = typeof m.key === 'string' ? m.key : m.key.toString('utf8');
+    return this.#tracer!.startSpan(SPAN.process(m.topic), { kind: SpanKind.CONSUMER, attributes: attrs }, this.extract(m.headers));
+  }
+
+  /** A `receive <topic>` span for one fetched batch, linked to every message's producer context. */
+  recordReceive(topic: string, groupId: string, messages: readonly NativeMessage[]): void {
+    if (!this.enabled || messages.length === 0) return;
+    const links: Link[] = [];
+    for (const m of messages) {
+      const sc = trace.getSpanContext(this.extract(m.headers));
+      if (sc !== undefined) links.push({ context: sc });
+    }
+    const span = this.#tracer!.startSpan(SPAN.receive(topic), {
+      kind: SpanKind.CONSUMER,
+      links,
+      attributes: {
+        ...this.#base,
+        [ATTR.MESSAGING_OPERATION_NAME]: 'receive',
+        [ATTR.MESSAGING_OPERATION_TYPE]: 'receive',
+        [ATTR.MESSAGING_DESTINATION_NAME]: topic,
+        [ATTR.MESSAGING_CONSUMER_GROUP_NAME]: groupId,
+        [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: messages.length,
+      },
+    }, ROOT_CONTEXT);
+    span.end();
+  }
+}
+
+/** Runs `fn` with the given span context active (used in worker threads). */
+export function withSpanContext<T>(sc: SpanContext | undefined, fn: () => T): T {
+  if (sc === undefined) return fn();
+  return context.with(trace.setSpanContext(context.active(), sc), fn);
+}
