@@ -63,7 +63,7 @@ export class FlushIncompleteError extends GoCoffeeKafkaError {
   constructor(undelivered: readonly UndeliveredMessage[], timeoutMs: number) {
     super(
       'ERR_FLUSH_INCOMPLETE',
-      `${undelivered.length} message(s) were not delivered within the ${timeoutMs} ms close timeout; each was reported to its publisher as failed`,
+      `delivery of ${undelivered.length} message(s) was not confirmed within the ${timeoutMs} ms close timeout; each was reported to its publisher as failed`,
       { retriable: false, context: { count: undelivered.length, timeoutMs } },
     );
     this.undelivered = undelivered;

@@ -19,7 +19,19 @@ export function connectClient(native: NativeClient, timeoutMs: number, target: s
       );
     }, timeoutMs + 250);
     native.connect({ timeout: timeoutMs }, (err, metadata) => {
-      if (done) return;
+      if (done) {
+        // The deadline passed first (e.g. the connect waited behind busy threadpool threads):
+        // do not leave a late-connected client behind.
+        if (!err) {
+          try {
+            if ('produce' in native) (native as NativeProducer).disconnect(0, () => undefined);
+            else (native as NativeConsumer).disconnect(() => undefined);
+          } catch {
+            /* already gone */
+          }
+        }
+        return;
+      }
       done = true;
       clearTimeout(timer);
       if (err) {

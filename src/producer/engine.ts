@@ -82,6 +82,8 @@ export class ProducerEngine {
   #waiting: Delivery[] = [];
   #waitingHead = 0;
   #pollTimer: NodeJS.Timeout | undefined;
+  /** Slow background poll while idle: error, log and statistics events need poll() too. */
+  #idlePoll: NodeJS.Timeout | undefined;
   #drainWaiters: Array<() => void> = [];
   #fatal: Error | undefined;
 
@@ -139,6 +141,10 @@ export class ProducerEngine {
     this.#connecting = connectClient(native, this.#opts.connectTimeoutMs, this.#describeTarget()).then(
       (md) => {
         if (this.#state === 'connecting') this.#state = 'ready';
+        this.#idlePoll = setInterval(() => {
+          if (this.#pollTimer === undefined) native.poll();
+        }, 250);
+        this.#idlePoll.unref();
         return md;
       },
       async (err: unknown) => {
@@ -188,6 +194,7 @@ export class ProducerEngine {
         this.#enqueueWaiting(d);
         return false;
       }
+      if (err.code === RD.ERR__FATAL) this.#setFatal(fromNativeError(err, 'producer is in a fatal state', { clientId: this.#opts.clientId }));
       d.sink.failed(new DeliveryError(m.topic, m.partition ?? -1, err, m.messageId, d.attempts + 1), d.index);
       return true;
     }
@@ -300,12 +307,18 @@ export class ProducerEngine {
   }
 
   #onEventError(err: NativeError): void {
-    const error = fromNativeError(err, 'producer error', { clientId: this.#opts.clientId });
-    if (error.fatal && this.#fatal === undefined) {
-      this.#fatal = error;
-      this.#state = 'failed';
-    }
+    // node-rdkafka reports error events without the fatal flag (and librdkafka's C++ layer replaces
+    // ERR__FATAL by the underlying code), so a fatal error is also recognised by its text.
+    const fatalText = typeof err.message === 'string' && /fatal/i.test(err.message);
+    const error = fromNativeError(fatalText ? { ...err, message: err.message, code: err.code, isFatal: true } : err, 'producer error', { clientId: this.#opts.clientId });
+    if (error.fatal) this.#setFatal(error);
     this.#opts.onError?.(error);
+  }
+
+  #setFatal(error: Error): void {
+    if (this.#fatal !== undefined) return;
+    this.#fatal = error;
+    if (this.#state === 'ready') this.#state = 'failed';
   }
 
   /** Waits for every in-flight message to be reported (or the timeout). Returns how many remain. */
@@ -342,7 +355,10 @@ export class ProducerEngine {
       undelivered = this.#failRemaining(timeoutMs);
       if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
       this.#pollTimer = undefined;
-      await disconnectClient(native, 2000).catch(() => undefined);
+      if (this.#idlePoll !== undefined) clearInterval(this.#idlePoll);
+      // Timeout 0: node-rdkafka's disconnect flushes again; messages already reported as failed
+      // must not be delivered after all.
+      await disconnectClient(native, 0).catch(() => undefined);
       native.removeAllListeners();
     }
     this.#state = 'closed';
@@ -353,7 +369,7 @@ export class ProducerEngine {
     const out: UndeliveredMessage[] = [];
     const fail = (d: Delivery) => {
       out.push({ messageId: d.msg.messageId, topic: d.msg.topic, key: typeof d.msg.key === 'string' ? d.msg.key : d.msg.key?.toString('hex') });
-      const err = new DeliveryError(d.msg.topic, d.msg.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `not delivered before close (${timeoutMs} ms)` }, d.msg.messageId, d.attempts);
+      const err = new DeliveryError(d.msg.topic, d.msg.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout); the message may or may not have been written` }, d.msg.messageId, d.attempts);
       d.sink.failed(err, d.index);
     };
     for (let i = this.#waitingHead; i < this.#waiting.length; i++) fail(this.#waiting[i]!);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { InvalidArgumentError } from '../errors/base.js';
 
 /** Header names the library itself writes and reads. Kept to one per message by default. */
@@ -14,8 +15,9 @@ export type MessageKey = string | Buffer | null;
  *
  * Every message has an id (a random UUID unless `withId` sets one). The id travels in the
  * `message_id` header and metadata in one compact `metadata` header (JSON object of strings), so
- * both come back intact on the consumer. Headers cost ~1.7 µs each per produce() on a 2-vCPU
- * machine, which is why metadata is packed into one header instead of one header per entry.
+ * both come back intact on the consumer. Each header costs ~0.5 µs per produce() on a 2-vCPU
+ * machine (binding-notes/costs.md), about as much as the produce() itself, which is why metadata is
+ * packed into one header instead of one header per entry.
  */
 export class OutgoingMessage {
   readonly topic: string;
@@ -64,6 +66,13 @@ export class OutgoingMessage {
     if (typeof value !== 'string' && !Buffer.isBuffer(value)) {
       throw new InvalidArgumentError(`header "${name}"`, `got ${typeof value}, expected a string or a Buffer`, { topic: this.topic });
     }
+    if (!isSafeHeaderValue(value)) {
+      throw new InvalidArgumentError(
+        `header "${name}"`,
+        'node-rdkafka sends header values as NUL-terminated UTF-8 text, so this value would arrive corrupted (it contains a zero byte or invalid UTF-8); encode binary data, e.g. as base64',
+        { topic: this.topic },
+      );
+    }
     (this.headers ??= []).push([name, value]);
     return this;
   }
@@ -98,6 +107,15 @@ export class OutgoingMessage {
     this.timestamp = timestampMs;
     return this;
   }
+}
+
+/**
+ * Whether a header value survives node-rdkafka unchanged: it converts every header value to a
+ * UTF-8 C string, so a zero byte truncates it and invalid UTF-8 is replaced (node-rdkafka #1006).
+ */
+export function isSafeHeaderValue(value: string | Buffer): boolean {
+  if (typeof value === 'string') return !value.includes('\0');
+  return !value.includes(0) && isUtf8(value);
 }
 
 /** Starts an outgoing message (the seed's `NewMessage(topic, value)`). */

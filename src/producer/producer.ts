@@ -218,7 +218,8 @@ export class Producer {
       topic: m.topic,
       partition: m.partition ?? null,
       value,
-      key: m.key,
+      // node-rdkafka cuts string keys at a zero byte; a Buffer key is sent as is.
+      key: typeof m.key === 'string' && m.key.includes('\0') ? Buffer.from(m.key) : m.key,
       timestamp: m.timestamp ?? null,
       headers,
       messageId: m.id,

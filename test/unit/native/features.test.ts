@@ -43,6 +43,11 @@ describe('native binding feature check', () => {
     });
   }
 
+  it('refuses a librdkafka older than the supported minimum, naming the version', () => {
+    const old = { ...fakeModule(ALL_FEATURES), librdkafkaVersion: '2.0.2' };
+    assert.throws(() => bindingFromModule(old), (e: unknown) => e instanceof NativeFeatureError && /librdkafka >= 2\.2\.0: the loaded librdkafka is 2\.0\.2/.test(e.message));
+  });
+
   it('the installed node-rdkafka has every required feature and recovers delivery error codes', () => {
     const b = loadNativeBinding();
     assert.match(b.librdkafkaVersion, /^\d+\.\d+\.\d+/);

@@ -149,5 +149,30 @@ describe('ProducerEngine (fake binding)', () => {
 
   it('reserved headers cannot be overwritten by users', () => {
     assert.throws(() => newMessage('t', 'x').withHeader('message_id', 'y'), /reserved/);
+    assert.throws(() => newMessage('t', 'x').withHeader('correlation_id', 'y'), /withCorrelationId/);
+  });
+
+  it('header values node-rdkafka would corrupt are refused with a clear error', () => {
+    assert.throws(() => newMessage('t', 'x').withHeader('bin', Buffer.from([0xff, 0x41, 0x80])), /zero byte or invalid UTF-8/);
+    assert.throws(() => newMessage('t', 'x').withHeader('nul', 'a\0b'), /zero byte/);
+    newMessage('t', 'x').withHeader('ok', Buffer.from('héllo'));
+  });
+
+  it('a string key with a zero byte is sent as a Buffer (node-rdkafka would truncate the string)', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().autoDeliver = true;
+    await producer.publish(newMessage('t', 'x').withKey('k\0tail'));
+    assert.deepEqual(native().produced[0]!.key, Buffer.from('k\0tail'));
+    await engine.close(100);
+  });
+
+  it('a fatal producer error fails later publishes with that error', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().emit('event.error', Object.assign(new Error('Fatal error: Broker: Invalid producer epoch'), { code: -1 }));
+    assert.ok(engine.fatalError);
+    await assert.rejects(producer.publish(newMessage('t', 'x')), /Fatal error/);
+    await engine.close(100);
   });
 });
