@@ -1,0 +1,8 @@
+/**
+ * The one table of gocoffee-kafka subcommands. Adding a command = one module under this folder
+ * exporting a CliCommand, plus one line here (e.g. `topics ensure`, `health`).
+ */
+import type { CliCommand } from '../types.js';
+import { schemasRegisterCommand } from './schemas-register.js';
+
+export const COMMANDS: readonly CliCommand[] = Object.freeze([schemasRegisterCommand]);
