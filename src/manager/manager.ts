@@ -13,6 +13,8 @@ import { EventPublisher, type PublishEventOptions } from '../events/publisher.js
 import type { EventContext } from '../events/handlers.js';
 import type { AIRequestCompletedInput, BeverageCreatedInput, BeverageUpdatedInput, NotificationSentInput, SystemEventInput, TaskCreatedInput, TaskUpdatedInput } from '../events/generated.js';
 import { EventBus, type EventSink } from './event-bus.js';
+import { registerSchemas } from '../events/registration/register.js';
+import type { RegistrationResult } from '../events/registration/types.js';
 import { checkHealth, collectStatistics, type HealthStatus, type Statistics } from './health.js';
 
 export interface ManagerOptions {
@@ -22,6 +24,11 @@ export interface ManagerOptions {
   readonly subjectStrategy?: SubjectStrategy;
   /** Register each event's schema on first publish instead of looking it up. Default false. */
   readonly autoRegisterSchemas?: boolean;
+  /**
+   * Register every schema of schemas/ at initialize() (in version order, compatibility checked, as
+   * `gocoffee-kafka schemas register` does). Default false: register them at deploy time with the CLI.
+   */
+  readonly registerSchemas?: boolean;
   /** Create missing topics at initialize() (event topics and their `.dlq` topics). Default false. */
   readonly ensureTopics?: boolean | EnsureDefaults;
   /** Handlers registered at initialize() (the default handlers of this service). */
@@ -50,6 +57,7 @@ export class Manager implements EventSink, EventContext {
   #state: State = 'created';
   #initializing: Promise<void> | undefined;
   #ensured: EnsureResult[] = [];
+  #registered: RegistrationResult[] = [];
 
   constructor(config: KafkaConfig, options: ManagerOptions = {}) {
     this.config = config;
@@ -72,6 +80,11 @@ export class Manager implements EventSink, EventContext {
 
   get state(): State {
     return this.#state;
+  }
+
+  /** Results of the schema registration at initialize() (empty when registerSchemas is off). */
+  get registeredSchemas(): readonly RegistrationResult[] {
+    return this.#registered;
   }
 
   /** Results of the topic check at initialize() (empty when ensureTopics is off). */
@@ -106,6 +119,9 @@ export class Manager implements EventSink, EventContext {
     await this.connection.initialize();
     const ensure = this.#options.ensureTopics;
     if (ensure !== undefined && ensure !== false) this.#ensured = await this.topics.ensureTopics(undefined, ensure === true ? {} : ensure);
+    if (this.#options.registerSchemas === true) {
+      this.#registered = await registerSchemas({ config: this.config, strategy: this.serde.strategy });
+    }
     const hs = this.#options.handlers;
     const handlers = typeof hs === 'function' ? hs(this) : (hs ?? []);
     for (const h of handlers) this.consumer.registerHandler(h);

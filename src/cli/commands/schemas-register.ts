@@ -1,22 +1,22 @@
 /**
  * `gocoffee-kafka schemas register`: the command-line face of registerSchemas (which lives in
- * src/cli/schemas/register.ts and is re-exported here for programmatic use, e.g. the Manager).
+ * src/events/registration/register.ts and is re-exported here for programmatic use, e.g. the Manager).
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, parseDuration } from '../../config/index.js';
 import { loadCliConfig } from '../config.js';
 import { CliUsageError, describeError, renderTable } from '../output.js';
-import { SchemaFileError, SchemaIncompatibleError, incompatibleMessage } from '../schemas/errors.js';
-import { displayPath, packageSchemasDir } from '../schemas/load.js';
-import { parseRegistryUrl } from '../schemas/registry.js';
-import { registerSchemas, type RegisterSchemasOptions } from '../schemas/register.js';
-import { parseSubjectStrategy } from '../schemas/subjects.js';
-import { COMPATIBILITY_LEVELS, type CompatibilityLevel, type RegistrationResult, type RegistrationStatus } from '../schemas/types.js';
+import { SchemaFileError, SchemaIncompatibleError, incompatibleMessage } from '../../events/registration/errors.js';
+import { displayPath, packageSchemasDir } from '../../events/registration/load.js';
+import { parseRegistryUrl } from '../../events/registration/registry.js';
+import { registerSchemas, type RegisterSchemasOptions } from '../../events/registration/register.js';
+import { parseSubjectStrategy } from '../../events/registration/subjects.js';
+import { COMPATIBILITY_LEVELS, type CompatibilityLevel, type RegistrationResult, type RegistrationStatus } from '../../events/registration/types.js';
 import { EXIT, type CliCommand, type CliIo } from '../types.js';
 
-export { registerSchemas, type RegisterSchemasOptions, type RegistrationConfig } from '../schemas/register.js';
-export type { RegistrationResult, RegistrationStatus, CompatibilityLevel, SubjectStrategy, CompatibilityAction, ReasonSource } from '../schemas/types.js';
-export { SchemaFileError, SchemaIncompatibleError, SchemaRegistryError } from '../schemas/errors.js';
+export { registerSchemas, type RegisterSchemasOptions, type RegistrationConfig } from '../../events/registration/register.js';
+export type { RegistrationResult, RegistrationStatus, CompatibilityLevel, SubjectStrategy, CompatibilityAction, ReasonSource } from '../../events/registration/types.js';
+export { SchemaFileError, SchemaIncompatibleError, SchemaRegistryError } from '../../events/registration/errors.js';
 
 const HELP = `Usage: gocoffee-kafka schemas register [options]
 

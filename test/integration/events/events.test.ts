@@ -32,7 +32,7 @@ describe('Avro domain events end to end (real broker + registry)', function () {
 
   before(async () => {
     m = new Manager(testConfig({ topicSuffix: suffix, schemaRegistryUrl: REGISTRY_URL }), {
-      autoRegisterSchemas: true,
+      registerSchemas: true,
       ensureTopics: { partitions: 3 },
       handlers: (ctx: EventContext) => {
         const g = uniqueName('events');
@@ -61,6 +61,11 @@ describe('Avro domain events end to end (real broker + registry)', function () {
   });
   after(async () => {
     await m.close();
+  });
+
+  it('registered every schema version at initialize (registerSchemas: true)', () => {
+    assert.equal(m.registeredSchemas.length, 8);
+    assert.ok(m.registeredSchemas.every((r) => r.status === 'registered'), JSON.stringify(m.registeredSchemas));
   });
 
   it('ensured every event topic and its dead-letter topic (idempotently)', async () => {

@@ -5,7 +5,7 @@ import { runCli } from '../../../src/cli/run.js';
 import { loadCliConfig } from '../../../src/cli/config.js';
 import { describeError, renderTable } from '../../../src/cli/output.js';
 import type { CliCommand, CliIo } from '../../../src/cli/types.js';
-import { SchemaRegistryError } from '../../../src/cli/schemas/errors.js';
+import { SchemaRegistryError } from '../../../src/events/registration/errors.js';
 
 interface Captured {
   io: CliIo;

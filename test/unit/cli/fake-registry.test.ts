@@ -90,7 +90,7 @@ async function stop(f: Fake): Promise<void> {
   await new Promise<void>((resolve) => f.server.close(() => resolve()));
 }
 
-describe('cli/schemas: registerSchemas against a fake Confluent registry', () => {
+describe('events/registration: registerSchemas against a fake Confluent registry', () => {
   it('registers all, sets compatibility, then is idempotent; Confluent 40408 counts as "no level set"', async () => {
     const fake = await fakeRegistry();
     try {

@@ -4,17 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { EVENTS } from '../../../src/events/catalog.js';
-import { compatibilityProblems, readProblems } from '../../../src/cli/schemas/compat.js';
-import { SchemaFileError } from '../../../src/cli/schemas/errors.js';
-import { loadSchemaSet, packageSchemasDir } from '../../../src/cli/schemas/load.js';
-import { parseRegistryUrl } from '../../../src/cli/schemas/registry.js';
-import { parseSubjectStrategy, subjectName } from '../../../src/cli/schemas/subjects.js';
+import { compatibilityProblems, readProblems } from '../../../src/events/registration/compat.js';
+import { SchemaFileError } from '../../../src/events/registration/errors.js';
+import { loadSchemaSet, packageSchemasDir } from '../../../src/events/registration/load.js';
+import { parseRegistryUrl } from '../../../src/events/registration/registry.js';
+import { parseSubjectStrategy, subjectName } from '../../../src/events/registration/subjects.js';
 
 const rec = (fields: object[], name = 'E'): avro.Type =>
   avro.Type.forSchema({ type: 'record', name, namespace: 'ns', fields } as avro.Schema);
 const ID = { name: 'id', type: 'string' };
 
-describe('cli/schemas: subjects', () => {
+describe('events/registration: subjects', () => {
   it('names subjects by strategy', () => {
     assert.equal(subjectName('topic', 'beverage.created.dev', 'com.gocoffee.events.BeverageCreated'), 'beverage.created.dev-value');
     assert.equal(subjectName('record', 'beverage.created.dev', 'com.gocoffee.events.BeverageCreated'), 'com.gocoffee.events.BeverageCreated');
@@ -31,7 +31,7 @@ describe('cli/schemas: subjects', () => {
   });
 });
 
-describe('cli/schemas: local compatibility check', () => {
+describe('events/registration: local compatibility check', () => {
   const v1 = { label: 'v1', type: rec([ID]) };
 
   it('accepts a new field with a default under every level', () => {
@@ -73,7 +73,7 @@ describe('cli/schemas: local compatibility check', () => {
   });
 });
 
-describe('cli/schemas: loading a schemas folder', () => {
+describe('events/registration: loading a schemas folder', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'schemas-'));
@@ -129,7 +129,7 @@ describe('cli/schemas: loading a schemas folder', () => {
   });
 });
 
-describe('cli/schemas: registry URL', () => {
+describe('events/registration: registry URL', () => {
   it('takes credentials out of the URL and strips trailing slashes', () => {
     assert.deepEqual(parseRegistryUrl('https://bob:s%3Acret@reg.example:8081/apis/ccompat/v7/'), {
       url: 'https://reg.example:8081/apis/ccompat/v7',

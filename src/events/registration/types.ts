@@ -1,4 +1,4 @@
-import type { EventName } from '../../events/catalog.js';
+import type { EventName } from '../catalog.js';
 
 /** Schema Registry compatibility levels (Confluent names; Apicurio's ccompat API uses the same). */
 export type CompatibilityLevel =

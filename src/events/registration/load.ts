@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
-import { EVENTS, type EventDescriptor } from '../../events/catalog.js';
+import { EVENTS, type EventDescriptor } from '../catalog.js';
 import { SchemaFileError } from './errors.js';
 
 /** One schema file. */
