@@ -37,5 +37,5 @@ export {
   CONSUMER_ONLY_PROPERTIES,
   managedPropertyMessage,
 } from './properties.js';
-export { REDACTED, describeConfig, redactConfig, topicName } from './redact.js';
+export { REDACTED, describeConfig, redactConfig, topicName, secretsOf } from './redact.js';
 export { renderConfigReference } from './reference.js';

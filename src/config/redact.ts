@@ -57,3 +57,8 @@ export function describeConfig(config: KafkaConfig): string {
 export function topicName(config: Pick<KafkaConfig, 'topics' | 'topicSuffix'>, name: keyof TopicNames): string {
   return config.topics[name] + config.topicSuffix;
 }
+
+/** The secret values of a configuration (for scrubbing text that must never show them). */
+export function secretsOf(config: KafkaConfig): Array<string | undefined> {
+  return [config.saslPassword, config.tlsKeyPassword, config.schemaRegistryPassword];
+}

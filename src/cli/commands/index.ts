@@ -4,5 +4,7 @@
  */
 import type { CliCommand } from '../types.js';
 import { schemasRegisterCommand } from './schemas-register.js';
+import { topicsEnsureCommand } from './topics-ensure.js';
+import { healthCommand } from './health.js';
 
-export const COMMANDS: readonly CliCommand[] = Object.freeze([schemasRegisterCommand]);
+export const COMMANDS: readonly CliCommand[] = Object.freeze([schemasRegisterCommand, topicsEnsureCommand, healthCommand]);

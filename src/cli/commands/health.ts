@@ -1,0 +1,73 @@
+/** `gocoffee-kafka health`: one health check with the configured security, as JSON. */
+import { parseArgs } from 'node:util';
+import { ConfigError, secretsOf } from '../../config/index.js';
+import { Manager } from '../../manager/manager.js';
+import { ConnectionManager } from '../../connection/connection-manager.js';
+import { loadCliConfig } from '../config.js';
+import { CliUsageError, describeError } from '../output.js';
+import { EXIT, type CliCommand } from '../types.js';
+
+const HELP = `Usage: gocoffee-kafka health [options]
+
+Connects with the configured SASL/TLS settings, runs one health check (a metadata round trip, the
+producer state, and the Schema Registry when schema_registry_url is set) and prints it as JSON.
+
+Options:
+  --config <file>   YAML file with a kafka: section (GOCOFFEE_KAFKA_* variables apply on top).
+  --verbose         Show stack traces of errors.
+  -h, --help        Show this help.
+
+Exit codes: 0 healthy; 1 unhealthy or unreachable; 2 bad usage or invalid configuration.
+`;
+
+const OPTIONS = { config: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
+export const healthCommand: CliCommand = {
+  path: ['health'],
+  summary: 'Check that Kafka (and the Schema Registry) answer with the configured security',
+  help: HELP,
+  async run(args, io) {
+    let values;
+    try {
+      values = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }).values;
+    } catch (err) {
+      io.stderr(`gocoffee-kafka health: ${(err as Error).message}\nRun "gocoffee-kafka health --help" for the options.\n`);
+      return EXIT.USAGE;
+    }
+    if (values.help === true) {
+      io.stdout(HELP);
+      return EXIT.OK;
+    }
+    let secrets: (string | undefined)[] = [];
+    let close: (() => Promise<void>) | undefined;
+    try {
+      const cfg = loadCliConfig({ file: values.config, env: io.env });
+      secrets = secretsOf(cfg);
+      let status: { healthy: boolean; error?: string };
+      if (cfg.schemaRegistryUrl !== undefined) {
+        const m = new Manager(cfg);
+        close = () => m.close();
+        const initErr = await m.initialize().then(() => undefined, (e: unknown) => e as Error);
+        status = initErr === undefined ? await m.healthCheck() : { healthy: false, error: initErr.message };
+      } else {
+        const cm = new ConnectionManager(cfg);
+        close = () => cm.close();
+        const t0 = performance.now();
+        try {
+          await cm.initialize();
+          const md = await cm.metadata();
+          status = { healthy: true, responseTimeMs: performance.now() - t0, details: { brokers: md.brokers.length } } as never;
+        } catch (e) {
+          status = { healthy: false, error: (e as Error).message };
+        }
+      }
+      io.stdout(`${describeError(JSON.stringify(status, null, 2), false, secrets)}\n`);
+      return status.healthy ? EXIT.OK : EXIT.FAILED;
+    } catch (err) {
+      io.stderr(`gocoffee-kafka health: ${describeError(err, values.verbose === true, secrets)}\n`);
+      return err instanceof CliUsageError || err instanceof ConfigError ? EXIT.USAGE : EXIT.FAILED;
+    } finally {
+      await close?.().catch(() => undefined);
+    }
+  },
+};
