@@ -782,3 +782,19 @@ export async function startBroker(nodeId) {
   await waitNodeReady(nodeId, state.brokers, pid);
   return { nodeId, pid, alreadyRunning: false };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks for scripts/stack-secure.mjs (a separate SASL/TLS single-node cluster). Only
+// re-exports: nothing above changes behaviour.
+// ---------------------------------------------------------------------------------------------
+export {
+  LOG4J2_PROPERTIES,
+  kafkaJavaHome,
+  kafkaUuid,
+  portOpen,
+  runJava,
+  spawnDetached,
+  tail,
+  toolLog4j,
+  waitExit,
+};
