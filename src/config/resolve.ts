@@ -47,6 +47,8 @@ export function finishConfig(collected: Collected, issues: ConfigIssue[]): Kafka
     else values.set(key, value);
   }
 
+  splitRegistryCredentials(values);
+
   const overrides: Record<string, LibrdkafkaValue> = {};
   for (const [property, entry] of collected.librdkafka) {
     if ('failed' in entry) issues.push(...entry.failed);
@@ -64,6 +66,22 @@ export function finishConfig(collected: Collected, issues: ConfigIssue[]): Kafka
 
   if (issues.length > 0) throw new ConfigError(dedupe(issues));
   return build(values, overrides);
+}
+
+/**
+ * `http://user:password@host/...`: the credentials move to schema_registry_username/_password
+ * (explicit settings win) and the URL keeps none, so it can be logged and reported safely.
+ */
+function splitRegistryCredentials(values: Map<ConfigFieldKey, unknown>): void {
+  const raw = values.get('schemaRegistryUrl');
+  if (typeof raw !== 'string') return;
+  const url = new URL(raw);
+  if (url.username === '' && url.password === '') return;
+  if (values.get('schemaRegistryUsername') === undefined && url.username !== '') values.set('schemaRegistryUsername', decodeURIComponent(url.username));
+  if (values.get('schemaRegistryPassword') === undefined && url.password !== '') values.set('schemaRegistryPassword', decodeURIComponent(url.password));
+  url.username = '';
+  url.password = '';
+  values.set('schemaRegistryUrl', url.toString().replace(/\/+$/, ''));
 }
 
 function defaultValue(field: ConfigField, issues: ConfigIssue[]): unknown {

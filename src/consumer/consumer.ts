@@ -39,6 +39,8 @@ export class Consumer {
   #state: State = 'idle';
   #abort: (() => void) | undefined;
   #signal: AbortSignal | undefined;
+  #stopping: Promise<boolean> | undefined;
+  #starting: Promise<void> = Promise.resolve();
 
   constructor(connection: ConnectionManager, options: ConsumerOptions = {}, hooks: GroupHooks = {}) {
     this.#cm = connection;
@@ -114,11 +116,17 @@ export class Consumer {
    * Joins the groups and starts consuming. Resolves once every group's consumer is connected and
    * subscribed. Aborting `signal` stops the consumer (gracefully).
    */
-  async start(signal?: AbortSignal): Promise<void> {
-    if (this.#state !== 'idle') throw new StateError('Consumer', 'start', this.#state, ['idle']);
-    if (this.#handlers.length === 0) throw new HandlerRegistrationError('start(): no handler registered', {});
-    if (signal?.aborted) return;
+  start(signal?: AbortSignal): Promise<void> {
+    if (this.#state !== 'idle') return Promise.reject(new StateError('Consumer', 'start', this.#state, ['idle']));
+    if (this.#handlers.length === 0) return Promise.reject(new HandlerRegistrationError('start(): no handler registered', {}));
+    if (signal?.aborted) return Promise.resolve();
     this.#state = 'starting';
+    const starting = this.#start(signal);
+    this.#starting = starting.catch(() => undefined);
+    return starting;
+  }
+
+  async #start(signal: AbortSignal | undefined): Promise<void> {
     const cfg = toLibrdkafkaConfig(this.#cm.config, 'consumer');
     const commitInterval = this.#options.commitIntervalMs;
     const global = commitInterval === undefined ? cfg.global : { ...cfg.global, 'auto.commit.interval.ms': commitInterval };
@@ -133,6 +141,8 @@ export class Consumer {
         const entry = new HandlerEntry(h, executor);
         for (const t of h.topics) entries.set(t, entry);
       }
+      // A worker pool loads its handler module now: a bad module path fails start() clearly.
+      await Promise.all(this.#executors.map((e) => e.ready?.()));
       const dlqTopic = this.#options.deadLetterTopic ?? ((t: string) => `${t}.dlq`);
       for (const [groupId, entries] of byGroup) {
         const dlq = new DeadLetterWriter(() => this.#cm.producerEngine(), dlqTopic, groupId);
@@ -148,9 +158,10 @@ export class Consumer {
     this.#state = 'running';
     if (signal !== undefined) {
       const onAbort = () => void this.stop().catch((err: unknown) => this.#hooks.onError?.(err as Error));
-      signal.addEventListener('abort', onAbort, { once: true });
       this.#signal = signal;
       this.#abort = onAbort;
+      if (signal.aborted) onAbort(); // aborted while starting
+      else signal.addEventListener('abort', onAbort, { once: true });
     }
   }
 
@@ -159,9 +170,18 @@ export class Consumer {
    * leave the groups, close the worker pools. A stopped consumer can be started again. Resolves
    * with whether all fetched work finished in time (unfinished work is re-delivered later).
    */
-  async stop(): Promise<boolean> {
-    if (this.#state === 'idle' || this.#state === 'stopping') return true;
+  stop(): Promise<boolean> {
+    if (this.#state === 'stopping' && this.#stopping !== undefined) return this.#stopping;
+    if (this.#state === 'starting') return this.#starting.then(() => this.stop());
+    if (this.#state === 'idle' || this.#state === 'stopping') return Promise.resolve(true);
     this.#state = 'stopping';
+    this.#stopping = this.#stop().finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<boolean> {
     if (this.#signal !== undefined && this.#abort !== undefined) this.#signal.removeEventListener('abort', this.#abort);
     this.#signal = undefined;
     this.#abort = undefined;
@@ -171,7 +191,8 @@ export class Consumer {
       const results = await Promise.all(this.#groups.map((g) => g.stop(timeout).catch(() => false)));
       drained = results.every(Boolean);
     } finally {
-      await Promise.all(this.#executors.map((e) => e.close().catch(() => undefined)));
+      // Work that did not finish in time is abandoned (re-delivered later): do not wait for it.
+      await Promise.all(this.#executors.map((e) => e.close(!drained).catch(() => undefined)));
       this.#executors = [];
       this.#groups = [];
       this.#state = 'idle';

@@ -15,7 +15,7 @@ export interface DispatcherOptions {
 export interface DispatcherEvents {
   /** A partition's watermark moved. */
   progressed(ps: PartitionState): void;
-  /** A message finished (done or dead-lettered): in-flight count went down. */
+  /** Messages finished (done or dead-lettered): the partition's `open` count went down by `count`. */
   released(ps: PartitionState, count: number): void;
   /** A dead-letter write failed; the partition must pause until it succeeds. */
   dlqFailing(ps: PartitionState, err: Error): void;
@@ -30,20 +30,27 @@ const WORKER_FAILURE_NAME = 'WorkerError';
 /**
  * Turns fetched messages into tasks while keeping order where the ordering mode demands it.
  *
- * Each partition has lanes (one per key, one for null keys, or one per partition). A lane runs
- * one task at a time and a task takes many whole lanes, so a task carries hundreds of messages
- * (a pool task costs 30–80 µs) while different keys still run in parallel across tasks. A failed
- * message is retried before the rest of its lane; after retry_max it goes to the dead-letter
- * topic, and only then is it counted as done.
+ * Each partition has lanes (one per key, one for null keys, or one per partition). An exclusive
+ * lane runs in one task at a time and a task takes many lanes, so a task carries hundreds of
+ * messages (a pool task costs 30–80 µs) while different keys still run in parallel across tasks.
+ * A failed message goes back to the front of its lane with the messages skipped after it, and the
+ * lane stays busy (nothing later of that key runs) until the retry backoff or the dead-letter
+ * write is over; after retry_max the message goes to the dead-letter topic, and only then is it
+ * counted as done.
+ *
+ * Revoked partitions: queued messages are dropped (the next owner re-reads them from the
+ * committed offset); work that finishes after the revoke still advances the partition's tracker
+ * (so the revoke's commit covers it) but no longer counts as in flight; failures of a revoked
+ * partition are neither retried nor dead-lettered here.
  */
 export class Dispatcher {
   readonly #opts: DispatcherOptions;
   readonly #events: DispatcherEvents;
-  readonly #dlq: DeadLetterWriter;
+  readonly #dlq: Pick<DeadLetterWriter, 'write'>;
   readonly #timers = new Set<NodeJS.Timeout>();
   #stopped = false;
 
-  constructor(opts: DispatcherOptions, events: DispatcherEvents, dlq: DeadLetterWriter) {
+  constructor(opts: DispatcherOptions, events: DispatcherEvents, dlq: Pick<DeadLetterWriter, 'write'>) {
     this.#opts = opts;
     this.#events = events;
     this.#dlq = dlq;
@@ -53,6 +60,7 @@ export class Dispatcher {
   ingest(ps: PartitionState, msg: NativeMessage): void {
     const lane = this.#laneOf(ps, msg);
     const p = new Pending(msg, ps.tracker.add(msg.offset), lane);
+    ps.open++;
     lane.push(p);
     if (!lane.listed && !lane.busy) {
       lane.listed = true;
@@ -62,19 +70,11 @@ export class Dispatcher {
 
   #laneOf(ps: PartitionState, msg: NativeMessage): Lane {
     const mode = this.#opts.ordering;
-    if (mode !== 'key') {
-      let lane = ps.nullLane;
-      if (lane === undefined) {
-        lane = new Lane(ps, mode === 'partition');
-        ps.nullLane = lane;
-      }
-      return lane;
-    }
     const key = msg.key;
-    if (key === null || key === undefined) {
+    if (mode !== 'key' || key === null || key === undefined) {
       let lane = ps.nullLane;
       if (lane === undefined) {
-        lane = new Lane(ps, true);
+        lane = new Lane(ps, mode !== 'unordered');
         ps.nullLane = lane;
       }
       return lane;
@@ -82,7 +82,7 @@ export class Dispatcher {
     const k = typeof key === 'string' ? key : key.toString('latin1');
     let lane = ps.lanes.get(k);
     if (lane === undefined) {
-      lane = new Lane(ps, true);
+      lane = new Lane(ps, true, k);
       ps.lanes.set(k, lane);
     }
     return lane;
@@ -90,6 +90,7 @@ export class Dispatcher {
 
   /** Starts as many tasks as the handler's executor takes. */
   dispatch(entry: HandlerEntry): void {
+    if (this.#stopped) return;
     const cap = entry.executor.capacity;
     const batch = this.#opts.taskBatchSize;
     while (entry.running < cap && entry.readyHead < entry.ready.length) {
@@ -100,8 +101,10 @@ export class Dispatcher {
         const lane = entry.ready[entry.readyHead++]!;
         lane.listed = false;
         if (lane.ps.revoked || lane.busy || lane.size === 0) continue;
-        const taken = lane.take(lane.exclusive ? batch * 2 : batch - pendings.length);
+        const taken = lane.take(batch - pendings.length);
         if (lane.exclusive) {
+          // One task at a time per exclusive lane: its messages are contiguous in this task, and
+          // what did not fit waits until this task is over (the lane is re-listed on release).
           lane.busy = true;
           for (const p of taken) {
             pendings.push(p);
@@ -137,61 +140,83 @@ export class Dispatcher {
     for (const p of pendings) p.lane.ps.busyCount++;
     const msgs = pendings.map((p) => p.msg);
     const attempts = pendings.map((p) => p.attempts + 1);
-    entry.executor.run(msgs, lanes, attempts).then(
+    let run: Promise<TaskResult>;
+    try {
+      run = entry.executor.run(msgs, lanes, attempts);
+    } catch (e) {
+      run = Promise.reject(e); // e.g. packing the task failed: same as a failed task
+    }
+    run.then(
       (result) => this.#finish(entry, pendings, result),
-      (err: unknown) => {
-        // The task as a whole failed (a worker died or the pool is closing): every message in it
-        // failed this attempt and runs again.
-        const e = err instanceof Error ? err : new Error(String(err));
-        this.#events.taskError(e);
-        const statuses = new Uint8Array(pendings.length);
-        const failures: TaskFailure[] = [];
-        const seen = new Set<Lane>();
-        for (let i = 0; i < pendings.length; i++) {
-          const lane = pendings[i]!.lane;
-          if (lane.exclusive && seen.has(lane)) {
-            statuses[i] = Status.Skipped;
-            continue;
-          }
-          seen.add(lane);
-          statuses[i] = Status.Failed;
-          failures.push({ index: i, name: WORKER_FAILURE_NAME, message: e.message, retriable: true });
-        }
-        this.#finish(entry, pendings, { statuses, failures });
-      },
+      (err: unknown) => this.#finish(entry, pendings, this.#taskFailed(pendings, err)),
     );
+  }
+
+  /**
+   * The task failed as a whole without telling what ran (the executor threw, the pool rejected a
+   * task that never started): no message of it counts as done. The first message of each
+   * exclusive lane failed this attempt (so a broken pool backs off instead of spinning), the rest
+   * of the lane is skipped; in 'unordered' mode every message failed. A worker that died mid-task
+   * is not this case: PoolExecutor reports from the task's shared progress what was done.
+   */
+  #taskFailed(pendings: Pending[], err: unknown): TaskResult {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.#events.taskError(e);
+    const statuses = new Uint8Array(pendings.length);
+    const failures: TaskFailure[] = [];
+    let prev: Lane | undefined;
+    for (let i = 0; i < pendings.length; i++) {
+      const lane = pendings[i]!.lane;
+      if (lane.exclusive && lane === prev) {
+        statuses[i] = Status.Skipped;
+        continue;
+      }
+      prev = lane;
+      statuses[i] = Status.Failed;
+      failures.push({ index: i, name: WORKER_FAILURE_NAME, message: e.message, retriable: true });
+    }
+    return { statuses, failures };
   }
 
   #finish(entry: HandlerEntry, pendings: Pending[], result: TaskResult): void {
     entry.running--;
+    if (result.error !== undefined) this.#events.taskError(result.error);
     const failures = new Map<number, TaskFailure>();
     for (const f of result.failures) failures.set(f.index, f);
     const now = Date.now();
-    // A lane's messages are contiguous in a task: [done..., failed, skipped...]. The done ones
-    // complete; the failed one and the skipped ones go back to the front of the lane, which stays
-    // busy until the retry backoff or the dead-letter write is over.
+    // An exclusive lane's messages are contiguous in a task: [done..., failed, not run...]. The
+    // done ones complete; the failed one and the ones not run after it go back to the front of the
+    // lane, in order, and the lane stays busy until the retry backoff or the dead-letter write is
+    // over. A lane without a failure is released (what did not run is queued again first).
     let held: Pending[] = [];
-    const flushHeld = () => {
-      if (held.length > 0) held[0]!.lane.unshift(held);
-      held = [];
-    };
-    const freeLanes = new Set<Lane>();
+    const lanes = new Set<Lane>();
+    const blocked = new Set<Lane>();
     const released = new Map<PartitionState, number>();
+    let prev: Lane | undefined;
     for (let i = 0; i < pendings.length; i++) {
       const p = pendings[i]!;
       const lane = p.lane;
-      lane.ps.busyCount--;
+      const ps = lane.ps;
+      ps.busyCount--;
+      if (lane !== prev) {
+        if (held.length > 0) {
+          held[0]!.lane.unshift(held);
+          held = [];
+        }
+        lanes.add(lane);
+        prev = lane;
+      }
       const status = result.statuses[i];
       if (status === Status.Ok) {
         this.#complete(p, released);
-        if (lane.exclusive) freeLanes.add(lane);
         continue;
       }
-      if (status === Status.Skipped) {
-        held.push(p);
+      if (ps.revoked) continue; // the next owner re-reads it from the committed offset
+      if (status !== Status.Failed) {
+        if (lane.exclusive) held.push(p);
+        else lane.unshift([p]); // unordered: not run, queue it again
         continue;
       }
-      flushHeld();
       const f = failures.get(i) ?? { index: i, name: 'Error', message: 'handler failed', retriable: true };
       p.attempts++;
       if (p.firstFailure === 0) p.firstFailure = now;
@@ -199,30 +224,40 @@ export class Dispatcher {
       p.errorType = f.name;
       p.errorMessage = f.message;
       if (lane.exclusive) {
-        freeLanes.delete(lane);
+        blocked.add(lane);
         held.push(p); // keeps its place at the front of the lane
       }
       if (f.retriable && p.attempts <= this.#opts.retryMax) this.#retryLater(p);
       else this.#deadLetter(p);
     }
-    flushHeld();
-    for (const lane of freeLanes) this.#release(lane);
+    if (held.length > 0) held[0]!.lane.unshift(held);
+    for (const lane of lanes) if (!blocked.has(lane)) this.#release(lane);
     for (const [ps, n] of released) this.#events.released(ps, n);
     this.dispatch(entry);
   }
 
   #release(lane: Lane): void {
     lane.busy = false;
-    if (lane.size > 0 && !lane.listed && !lane.ps.revoked) {
-      lane.listed = true;
-      lane.ps.entry.ready.push(lane);
+    const ps = lane.ps;
+    if (lane.size > 0) {
+      if (!lane.listed && !ps.revoked) {
+        lane.listed = true;
+        ps.entry.ready.push(lane);
+      }
+    } else if (lane.key !== undefined && !lane.listed && ps.lanes.get(lane.key) === lane) {
+      // An idle, empty key lane: forget it, so that the map does not grow with every key ever seen.
+      ps.lanes.delete(lane.key);
     }
   }
 
   #complete(p: Pending, released: Map<PartitionState, number>): void {
     const ps = p.lane.ps;
+    const moved = ps.tracker.done(p.seq);
+    // A revoked partition's completions still move its watermark (the revoke commits it after
+    // waiting for running work), but its messages no longer count as in flight.
     if (ps.revoked) return;
-    if (ps.tracker.done(p.seq)) this.#events.progressed(ps);
+    if (moved) this.#events.progressed(ps);
+    ps.open--;
     released.set(ps, (released.get(ps) ?? 0) + 1);
   }
 
@@ -253,21 +288,27 @@ export class Dispatcher {
   #deadLetter(p: Pending): void {
     const lane = p.lane;
     const ps = lane.ps;
-    ps.busyCount++;
+    ps.busyCount++; // a revoke waits for the write (a message written but not committed is written again)
+    let failing = false;
     let failures = 0;
+    const settle = () => {
+      ps.busyCount--;
+      if (failing && --ps.dlqBlocked === 0) this.#events.dlqRecovered(ps);
+    };
     const attempt = () => {
-      if (this.#stopped || ps.revoked) {
-        ps.busyCount--;
-        if (failures > 0) this.#events.dlqRecovered(ps);
-        return;
-      }
+      if (this.#stopped || ps.revoked) return settle();
       const info = { errorType: p.errorType, errorMessage: p.errorMessage, attempts: p.attempts, firstFailure: p.firstFailure, lastFailure: p.lastFailure };
-      this.#dlq.write(p.msg, info).then(
+      let write: Promise<unknown>;
+      try {
+        write = this.#dlq.write(p.msg, info);
+      } catch (e) {
+        write = Promise.reject(e);
+      }
+      write.then(
         () => {
-          ps.busyCount--;
-          if (failures > 0) this.#events.dlqRecovered(ps);
+          settle();
           if (lane.exclusive && lane.queue[lane.head] === p) lane.take(1);
-          this.#events.deadLettered(ps, p);
+          if (!ps.revoked) this.#events.deadLettered(ps, p);
           const released = new Map<PartitionState, number>();
           this.#complete(p, released);
           for (const [s, n] of released) this.#events.released(s, n);
@@ -275,9 +316,13 @@ export class Dispatcher {
           this.dispatch(ps.entry);
         },
         (err: unknown) => {
+          if (this.#stopped || ps.revoked) return settle();
           // Not done: its offset must not be committed. Pause the partition and try again.
-          if (failures++ === 0) this.#events.dlqFailing(ps, err instanceof Error ? err : new Error(String(err)));
-          this.#later(attempt, this.#backoff(Math.min(failures, 8)));
+          if (!failing) {
+            failing = true;
+            if (ps.dlqBlocked++ === 0) this.#events.dlqFailing(ps, err instanceof Error ? err : new Error(String(err)));
+          }
+          this.#later(attempt, this.#backoff(Math.min(++failures, 8)));
         },
       );
     };
@@ -291,17 +336,11 @@ export class Dispatcher {
     this.#timers.clear();
   }
 
-  /** Drops the queued (not started) messages of a revoked partition. */
+  /** Drops the queued (not started) messages of a revoked partition; returns how many. */
   dropQueued(ps: PartitionState): number {
     let n = 0;
-    for (const lane of ps.lanes.values()) {
-      n += lane.size;
-      lane.take(lane.size);
-    }
-    if (ps.nullLane) {
-      n += ps.nullLane.size;
-      ps.nullLane.take(ps.nullLane.size);
-    }
+    for (const lane of ps.lanes.values()) n += lane.take(lane.size).length;
+    if (ps.nullLane) n += ps.nullLane.take(ps.nullLane.size).length;
     return n;
   }
 }

@@ -4,6 +4,7 @@ import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { connectClient, disconnectClient } from '../native/lifecycle.js';
 import type { NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../native/types.js';
 import type { DeadLetterWriter } from './dead-letter.js';
+import { Backpressure, PAUSE_DLQ } from './backpressure.js';
 import { Dispatcher, type DispatcherEvents } from './dispatcher.js';
 import { HandlerEntry, PartitionState, type Pending } from './partition-state.js';
 import type { OrderingMode } from './types.js';
@@ -38,10 +39,6 @@ export interface GroupHooks {
   onDeadLetter?(topic: string, p: Pending): void;
 }
 
-const PAUSE_PARTITION = 1;
-const PAUSE_GLOBAL = 2;
-const PAUSE_DLQ = 4;
-
 type State = 'running' | 'stopping' | 'stopped';
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -61,6 +58,7 @@ export class GroupConsumer {
   readonly #opts: GroupOptions;
   readonly #hooks: GroupHooks;
   readonly #dispatcher: Dispatcher;
+  readonly #pauses: Backpressure;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #dirty = new Set<PartitionState>();
   #native: NativeConsumer | undefined;
@@ -69,6 +67,8 @@ export class GroupConsumer {
   #loop: Promise<void> | undefined;
   #storeScheduled = false;
   #revoking: Promise<void> = Promise.resolve();
+  /** stop() made its final commit and is leaving the group. */
+  #closing = false;
   #idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -89,6 +89,7 @@ export class GroupConsumer {
     this.#opts = opts;
     this.#hooks = hooks;
     this.#dispatcher = new Dispatcher(opts, this.#events(), dlq);
+    this.#pauses = new Backpressure(opts, () => this.#native, (e) => this.#hooks.onError?.(e));
   }
 
   /** Fetched messages not yet done (queued, running, retrying or being dead-lettered). */
@@ -102,6 +103,11 @@ export class GroupConsumer {
 
   get pausedPartitions(): NativeTopicPartition[] {
     return [...this.#partitions.values()].filter((p) => p.paused).map((p) => ({ topic: p.topic, partition: p.partition }));
+  }
+
+  /** Per assigned partition: messages not yet done (`open`), fetched since the watermark (`pending`). */
+  get partitionLoad(): Array<NativeTopicPartition & { open: number; pending: number; paused: boolean }> {
+    return [...this.#partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition, open: p.open, pending: p.tracker.pending, paused: p.paused }));
   }
 
   /** Committable offsets (watermarks) per assigned partition. */
@@ -128,18 +134,14 @@ export class GroupConsumer {
       released: (ps, n) => {
         this.#inFlight -= n;
         this.stats.processed += n;
-        this.#relieve(ps);
-        if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
-          const w = this.#idleWaiters;
-          this.#idleWaiters = [];
-          for (const f of w) f();
-        }
+        this.#pauses.relieve(ps, this.#partitions.values(), this.#inFlight);
+        this.#wakeIdle();
       },
       dlqFailing: (ps, err) => {
-        this.#setPause(ps, PAUSE_DLQ, true);
+        this.#pauses.set(ps, PAUSE_DLQ, true);
         this.#hooks.onError?.(err);
       },
-      dlqRecovered: (ps) => this.#setPause(ps, PAUSE_DLQ, false),
+      dlqRecovered: (ps) => this.#pauses.set(ps, PAUSE_DLQ, false),
       retried: (ps, p) => {
         this.stats.retried++;
         this.#hooks.onRetry?.(ps.topic, p);
@@ -171,9 +173,12 @@ export class GroupConsumer {
   async #run(native: NativeConsumer): Promise<void> {
     while (this.#state === 'running') {
       let msgs: NativeMessage[];
+      // Never fetch past maxInFlight. When there is no room every partition is paused and this
+      // call only serves rebalance callbacks, waiting fetchWaitMs (no busy loop).
+      const room = Math.max(1, Math.min(this.#opts.fetchBatchSize, this.#opts.maxInFlight - this.#inFlight));
       try {
         msgs = await new Promise<NativeMessage[]>((resolve, reject) => {
-          native.consume(this.#opts.fetchBatchSize, (err, m) => (err ? reject(err) : resolve(m)));
+          native.consume(room, (err, m) => (err ? reject(err) : resolve(m)));
         });
       } catch (e) {
         const err = fromNativeError(e as NativeError, `consume (group ${this.groupId})`, { groupId: this.groupId });
@@ -188,59 +193,34 @@ export class GroupConsumer {
 
   #ingest(msgs: NativeMessage[]): void {
     const touched = new Set<PartitionState>();
+    let n = 0;
     for (const m of msgs) {
       const ps = this.#partitions.get(tpKey(m.topic, m.partition));
       // Not (or no longer) ours: the partition's next owner fetches it from the committed offset.
       if (ps === undefined || ps.revoked) continue;
       this.#dispatcher.ingest(ps, m);
       touched.add(ps);
+      n++;
     }
-    this.#inFlight += msgs.length;
-    this.stats.consumed += msgs.length;
-    const global = this.#inFlight >= this.#opts.maxInFlight;
-    if (global) for (const ps of this.#partitions.values()) this.#setPause(ps, PAUSE_GLOBAL, true);
+    this.#inFlight += n;
+    this.stats.consumed += n;
+    this.#pauses.fetched(touched, this.#partitions.values(), this.#inFlight);
     const entries = new Set<HandlerEntry>();
-    for (const ps of touched) {
-      if (ps.tracker.pending >= this.#opts.maxInFlightPerPartition) this.#setPause(ps, PAUSE_PARTITION, true);
-      entries.add(ps.entry);
-    }
+    for (const ps of touched) entries.add(ps.entry);
     for (const e of entries) this.#dispatcher.dispatch(e);
   }
 
-  /** Resumes what backpressure paused once in-flight work has drained below half the bound. */
-  #relieve(ps: PartitionState): void {
-    if (ps.paused && ps.tracker.pending <= this.#opts.maxInFlightPerPartition / 2) this.#setPause(ps, PAUSE_PARTITION, false);
-    if (this.#inFlight <= this.#opts.maxInFlight / 2) {
-      for (const s of this.#partitions.values()) if (s.paused) this.#setPause(s, PAUSE_GLOBAL, false);
-    }
-  }
-
-  #pauseMask = new Map<PartitionState, number>();
-
-  #setPause(ps: PartitionState, bit: number, on: boolean): void {
-    const before = this.#pauseMask.get(ps) ?? 0;
-    const after = on ? before | bit : before & ~bit;
-    if (after === before) return;
-    this.#pauseMask.set(ps, after);
-    const native = this.#native;
-    if (native === undefined || ps.revoked) return;
-    const tp = [{ topic: ps.topic, partition: ps.partition }];
-    try {
-      if (before === 0 && after !== 0) {
-        native.pause(tp);
-        ps.paused = true;
-      } else if (before !== 0 && after === 0) {
-        native.resume(tp);
-        ps.paused = false;
-      }
-    } catch (e) {
-      this.#hooks.onError?.(fromNativeError(e as NativeError, `pause/resume ${ps.topic}[${ps.partition}]`));
+  #wakeIdle(): void {
+    if (this.#inFlight <= 0 && this.#idleWaiters.length > 0) {
+      const w = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const f of w) f();
     }
   }
 
   #storeOffsets(): void {
     const native = this.#native;
-    if (native === undefined || this.#dirty.size === 0) return;
+    if (native === undefined || this.#state === 'stopped' || this.#dirty.size === 0) return;
     const offsets: NativeTopicPartitionOffset[] = [];
     for (const ps of this.#dirty) {
       const wm = ps.tracker.watermark;
@@ -264,11 +244,13 @@ export class GroupConsumer {
     this.stats.rebalances++;
     const cooperative = native.rebalanceProtocol() === 'COOPERATIVE';
     if (err.code === RD.ERR__ASSIGN_PARTITIONS) {
+      const added: PartitionState[] = [];
       for (const tp of tps) {
         const entry = this.#entries.get(tp.topic);
         if (entry === undefined) continue;
-        const key = tpKey(tp.topic, tp.partition);
-        this.#partitions.set(key, new PartitionState(tp.topic, tp.partition, entry));
+        const ps = new PartitionState(tp.topic, tp.partition, entry);
+        this.#partitions.set(tpKey(tp.topic, tp.partition), ps);
+        added.push(ps);
       }
       try {
         if (cooperative) native.incrementalAssign(tps);
@@ -276,48 +258,67 @@ export class GroupConsumer {
       } catch (e) {
         this.#hooks.onError?.(fromNativeError(e as NativeError, 'assign'));
       }
+      // Fetching is globally paused: new partitions start paused too.
+      this.#pauses.assigned(added, this.#inFlight);
       return;
     }
     if (err.code === RD.ERR__REVOKE_PARTITIONS) {
-      // Serialise revokes: each waits for its partitions' running work, commits, then unassigns.
-      this.#revoking = this.#revoking.then(() => this.#revoke(tps, cooperative));
+      // Stop dispatching them now; then (serialised with earlier revokes) wait for their running
+      // work, commit, unassign.
+      const states = this.#beginRevoke(tps);
+      this.#revoking = this.#revoking
+        .then(() => this.#revoke(states, tps, cooperative))
+        .catch((e: unknown) => this.#hooks.onError?.(e instanceof Error ? e : new Error(String(e))));
       return;
     }
     this.#hooks.onError?.(fromNativeError(err, 'rebalance'));
   }
 
-  async #revoke(tps: NativeTopicPartition[], cooperative: boolean): Promise<void> {
-    const native = this.#native!;
+  #beginRevoke(tps: NativeTopicPartition[]): PartitionState[] {
     const states: PartitionState[] = [];
     for (const tp of tps) {
       const ps = this.#partitions.get(tpKey(tp.topic, tp.partition));
       if (ps === undefined) continue;
       states.push(ps);
       // Stop dispatching; queued-but-not-started messages are dropped (the next owner re-reads
-      // them from the committed offset).
+      // them from the committed offset). The partition's messages stop counting as in flight.
       ps.revoked = true;
-      this.#inFlight -= ps.tracker.pending;
+      this.#inFlight -= ps.open;
+      ps.open = 0;
       this.#dispatcher.dropQueued(ps);
     }
+    if (states.length > 0) {
+      this.#pauses.relieve(undefined, this.#partitions.values(), this.#inFlight);
+      this.#wakeIdle();
+    }
+    return states;
+  }
+
+  async #revoke(states: PartitionState[], tps: NativeTopicPartition[], cooperative: boolean): Promise<void> {
+    const native = this.#native!;
     const deadline = Date.now() + this.#opts.revokeTimeoutMs;
     while (states.some((s) => s.busyCount > 0) && Date.now() < deadline) await delay(5);
-    const offsets = states.filter((s) => s.tracker.watermark >= 0).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.tracker.watermark }));
-    this.#commitSync(native, offsets);
+    // Leaving the group in stop(): its final commit already covered these partitions.
+    const closing = this.#closing;
+    if (!closing) {
+      const offsets = states.filter((s) => s.tracker.watermark >= 0).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.tracker.watermark }));
+      this.#commitSync(native, offsets);
+    }
+    const paused: NativeTopicPartition[] = [];
     for (const s of states) {
-      this.#partitions.delete(tpKey(s.topic, s.partition));
-      this.#pauseMask.delete(s);
+      const key = tpKey(s.topic, s.partition);
+      if (this.#partitions.get(key) === s) this.#partitions.delete(key); // (eager: may be assigned again already)
+      if (s.paused) paused.push({ topic: s.topic, partition: s.partition });
       this.#dirty.delete(s);
     }
     try {
+      // Paused by us: resume before giving them up, so that a later assignment of the same
+      // partitions to this consumer does not start paused with no in-flight work to resume it.
+      if (paused.length > 0) native.resume(paused);
       if (cooperative) native.incrementalUnassign(tps);
       else native.unassign();
     } catch (e) {
-      this.#hooks.onError?.(fromNativeError(e as NativeError, 'unassign'));
-    }
-    if (this.#inFlight <= 0 && this.#idleWaiters.length > 0) {
-      const w = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const f of w) f();
+      if (!closing) this.#hooks.onError?.(fromNativeError(e as NativeError, 'unassign'));
     }
   }
 
@@ -366,6 +367,7 @@ export class GroupConsumer {
         .filter((s) => !s.revoked && s.tracker.watermark >= 0)
         .map((s) => ({ topic: s.topic, partition: s.partition, offset: s.tracker.watermark }));
       this.#commitSync(native, offsets);
+      this.#closing = true;
       try {
         native.unsubscribe();
       } catch {

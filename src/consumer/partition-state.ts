@@ -44,6 +44,8 @@ export class Lane {
   constructor(
     readonly ps: PartitionState,
     readonly exclusive: boolean,
+    /** The key of a key lane (removed from its partition's map once idle and empty). */
+    readonly key?: string,
   ) {}
 
   get size(): number {
@@ -78,12 +80,19 @@ export class PartitionState {
   readonly tracker: PartitionTracker;
   readonly lanes = new Map<string, Lane>();
   nullLane: Lane | undefined;
-  /** Messages of this partition inside running tasks, DLQ writes or retry waits. */
+  /** Messages of this partition inside running tasks or dead-letter writes (not retry waits). */
   busyCount = 0;
+  /**
+   * Fetched messages not yet done or dead-lettered: this partition's share of the group's
+   * in-flight count (unlike `tracker.pending`, it excludes messages done out of order).
+   */
+  open = 0;
+  /** Dead-letter writes of this partition failing right now (it stays paused while > 0). */
+  dlqBlocked = 0;
   /** Paused by the consumer (backpressure or a failing dead-letter write). */
   paused = false;
-  /** Dead-letter writes failing right now: the partition stays paused until they succeed. */
-  dlqBlocked = 0;
+  /** Why it is paused (PAUSE_* bits of backpressure.ts). */
+  pauseMask = 0;
   revoked = false;
 
   constructor(

@@ -48,9 +48,8 @@ export class Reader {
         native.subscribe([this.topic]);
         this.#state = 'ready';
       },
-      async (err: unknown) => {
-        this.#state = 'failed';
-        await disconnectClient(native, 1000);
+      (err: unknown) => {
+        this.#state = 'failed'; // connectClient has already closed the client
         throw err;
       },
     );

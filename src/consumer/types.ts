@@ -22,9 +22,17 @@ export interface MessageHandler {
 export interface ConsumerOptions {
   /** Default 'key'. */
   readonly ordering?: OrderingMode;
-  /** Fetched-but-unfinished messages per partition before that partition pauses. Default 2000. */
+  /**
+   * Fetched messages of a partition above its committable watermark (unfinished, or done behind an
+   * unfinished one) before that partition pauses; it resumes at half. One fetch may overshoot by
+   * less than fetchBatchSize. Default 2000.
+   */
   readonly maxInFlightPerPartition?: number;
-  /** Fetched-but-unfinished messages over all partitions before fetching pauses. Default 20000. */
+  /**
+   * Fetched-but-unfinished messages (queued, running, waiting for a retry or a dead-letter write)
+   * over all partitions; fetching never goes past it, and all partitions pause at it (resume at
+   * half). Default 20000.
+   */
   readonly maxInFlight?: number;
   /** Messages per consume() call. Default 1000. */
   readonly fetchBatchSize?: number;
@@ -36,7 +44,11 @@ export interface ConsumerOptions {
   readonly concurrency?: number;
   /** Worker threads for workerModule handlers. Default: available cores. */
   readonly workers?: number;
-  /** Pool tasks queued beyond the running ones before fetching pauses. Default workers × 2. */
+  /**
+   * Pool tasks handed to piscina beyond the running ones (so a worker never waits for the main
+   * thread). Further messages wait in the dispatcher's lanes, counted by maxInFlight, which pauses
+   * fetching. Default workers × 2.
+   */
   readonly maxPoolQueue?: number;
   /** Retries after the first failure (default: config retry_max). */
   readonly retryMax?: number;
@@ -71,4 +83,9 @@ export interface TaskFailure {
 export interface TaskResult {
   readonly statuses: Uint8Array;
   readonly failures: readonly TaskFailure[];
+  /**
+   * The task did not complete normally (its worker thread died): `statuses` then tell what was
+   * done before, which message was running (Failed) and what never ran (Skipped).
+   */
+  readonly error?: Error;
 }

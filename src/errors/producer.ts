@@ -33,10 +33,13 @@ export class DeliveryError extends GoCoffeeKafkaError {
   }
 }
 
-/** The cluster did not answer in time, or refused the connection (authentication, TLS, DNS, ...). */
+/**
+ * The cluster did not answer in time (`ERR_CONNECT`), refused the login (`ERR_AUTHENTICATION`) or
+ * the TLS handshake failed (`ERR_TLS`; e.g. certificate verify failed).
+ */
 export class ConnectionError extends GoCoffeeKafkaError {
-  constructor(message: string, options: { cause?: unknown; context?: Record<string, unknown>; retriable?: boolean } = {}) {
-    super('ERR_CONNECT', message, { retriable: options.retriable ?? true, cause: options.cause, context: options.context ?? {} });
+  constructor(message: string, options: { code?: 'ERR_CONNECT' | 'ERR_AUTHENTICATION' | 'ERR_TLS'; cause?: unknown; context?: Record<string, unknown>; retriable?: boolean } = {}) {
+    super(options.code ?? 'ERR_CONNECT', message, { retriable: options.retriable ?? true, cause: options.cause, context: options.context ?? {} });
   }
 }
 

@@ -1,44 +1,89 @@
 import { ConnectionError } from '../errors/producer.js';
-import type { NativeClient, NativeConsumer, NativeMetadata, NativeProducer } from './types.js';
+import type { NativeClient, NativeConsumer, NativeError, NativeMetadata, NativeProducer } from './types.js';
+
+/** Failures that retrying cannot fix: reported at once instead of waiting for connect_timeout. */
+const TLS_FAILURE = /certificate verify failed|SSL handshake failed|ssl\.(key|certificate|ca)|SSL_CTX|private key/i;
+const AUTH_FAILURE = /SASL authentication error|Authentication failed|Invalid username or password|SASL .*(fail|mechanism)/i;
+
+function closeQuietly(native: NativeClient): void {
+  try {
+    if ('produce' in native) (native as NativeProducer).disconnect(0, () => undefined);
+    else (native as NativeConsumer).disconnect(() => undefined);
+  } catch {
+    /* already gone */
+  }
+}
 
 /**
- * Promise wrappers around node-rdkafka's callback lifecycle calls, each with a hard deadline of
- * its own: librdkafka keeps retrying a broker that does not answer, so a caller that must not hang
- * needs a timer that does not depend on the binding calling back.
+ * Promise wrapper around node-rdkafka's connect with a hard deadline of its own: librdkafka keeps
+ * retrying a broker that does not answer, so a caller that must not hang needs a timer that does
+ * not depend on the binding calling back.
+ *
+ * librdkafka's metadata request only times out on a broker that refuses the TLS handshake or the
+ * SASL login, retrying every ~50 ms meanwhile (a storm of failed handshakes at the broker). Those
+ * failures reach JS as log lines (which node-rdkafka dispatches without poll()) and error events
+ * (which need poll()): both are watched while connecting, and the first TLS or authentication
+ * failure rejects at once with the librdkafka detail and closes the client.
  */
 export function connectClient(native: NativeClient, timeoutMs: number, target: string): Promise<NativeMetadata> {
   return new Promise((resolve, reject) => {
     let done = false;
-    const timer = setTimeout(() => {
+    let poller: NodeJS.Timeout | undefined;
+    const onLog = (log: { severity: number; fac: string; message: string }) => {
+      if (log.severity <= 4 || log.fac === 'FAIL') classify(log.message);
+    };
+    const onError = (err: NativeError) => classify(String(err.message ?? ''), err.code);
+    const cleanup = () => {
+      clearTimeout(timer);
+      if (poller !== undefined) clearInterval(poller);
+      (native as unknown as { removeListener(e: string, f: unknown): void }).removeListener('event.log', onLog);
+      (native as unknown as { removeListener(e: string, f: unknown): void }).removeListener('event.error', onError);
+    };
+    const fail = (err: ConnectionError) => {
       if (done) return;
       done = true;
-      reject(
-        new ConnectionError(`${target} did not answer a metadata request within connect_timeout (${timeoutMs} ms)`, {
-          context: { timeoutMs },
-        }),
-      );
+      cleanup();
+      closeQuietly(native);
+      reject(err);
+    };
+    const classify = (message: string, code?: number) => {
+      // "certificate verify failed" first: a sasl_ssl:// broker name also contains "SASL".
+      if (TLS_FAILURE.test(message) || code === -181) {
+        fail(new ConnectionError(`TLS handshake with ${target} failed: ${message}`, { code: 'ERR_TLS', retriable: false, context: { timeoutMs } }));
+      } else if (AUTH_FAILURE.test(message) || code === -169 || code === 58) {
+        fail(new ConnectionError(`authentication failed connecting to ${target}: ${message}`, { code: 'ERR_AUTHENTICATION', retriable: false, context: { timeoutMs } }));
+      }
+    };
+    const timer = setTimeout(() => {
+      fail(new ConnectionError(`${target} did not answer a metadata request within connect_timeout (${timeoutMs} ms)`, { context: { timeoutMs } }));
     }, timeoutMs + 250);
+    native.on('event.log', onLog);
+    native.on('event.error', onError);
+    if ('poll' in native) {
+      // A producer's error events are only dispatched by poll().
+      poller = setInterval(() => {
+        try {
+          (native as NativeProducer).poll();
+        } catch {
+          /* not connected yet */
+        }
+      }, 50);
+    }
     native.connect({ timeout: timeoutMs }, (err, metadata) => {
       if (done) {
         // The deadline passed first (e.g. the connect waited behind busy threadpool threads):
         // do not leave a late-connected client behind.
-        if (!err) {
-          try {
-            if ('produce' in native) (native as NativeProducer).disconnect(0, () => undefined);
-            else (native as NativeConsumer).disconnect(() => undefined);
-          } catch {
-            /* already gone */
-          }
-        }
+        if (!err) closeQuietly(native);
+        return;
+      }
+      if (err) {
+        classify(String(err.message ?? ''), err.code);
+        fail(new ConnectionError(`could not connect to ${target}: ${err.message}`, { cause: err, context: { timeoutMs, librdkafkaCode: err.code } }));
         return;
       }
       done = true;
-      clearTimeout(timer);
-      if (err) {
-        reject(new ConnectionError(`could not connect to ${target}: ${err.message}`, { cause: err, context: { timeoutMs, librdkafkaCode: err.code } }));
-      } else {
-        resolve(metadata);
-      }
+      cleanup();
+      resolve(metadata);
     });
   });
 }

@@ -95,6 +95,19 @@ export function packMessages(messages: readonly NativeMessage[], lanes: ArrayLik
   return { buffer: buf.buffer as ArrayBuffer, topics, count: messages.length };
 }
 
+/**
+ * A pool task's shared progress: Int32 [0] = messages finished, Int32 [1] = started (1), then one
+ * status byte per message. The worker writes it as it goes; when the worker dies mid-task the main
+ * thread reads it to re-run only what was not done and charge the failure to the running message.
+ */
+export function progressViews(shared: SharedArrayBuffer, count: number): { progress: Int32Array; statuses: Uint8Array } {
+  return { progress: new Int32Array(shared, 0, 2), statuses: new Uint8Array(shared, 8, count) };
+}
+
+export function newProgress(count: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(8 + count);
+}
+
 export interface UnpackedMessage extends NativeMessage {
   readonly lane: number;
   readonly attempt: number;

@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ConsumedMessage } from '../consumer/message.js';
-import type { TaskResult } from '../consumer/types.js';
+import { Status, type TaskFailure, type TaskResult } from '../consumer/types.js';
 import type { NativeMessage } from '../native/types.js';
-import { packMessages } from './codec.js';
+import { newProgress, packMessages, progressViews } from './codec.js';
 import { runTask, type HandleFn } from './run-task.js';
 
 /** Runs tasks (batches of messages) for one handler. */
@@ -17,7 +17,10 @@ export interface Executor {
   readonly queueSize: number;
   /** Share of worker time spent running tasks, 0..1 (in-process: running / capacity). */
   readonly utilization: number;
-  close(): Promise<void>;
+  /** Loads what tasks need (a pool loads the handler module in a worker); rejects if it cannot. */
+  ready?(): Promise<void>;
+  /** Waits for running tasks, or with `force` abandons them. */
+  close(force?: boolean): Promise<void>;
 }
 
 export class InProcessExecutor implements Executor {
@@ -54,8 +57,11 @@ function workerFile(): string {
 
 /**
  * A piscina pool running a handler module in worker threads. Each task carries its messages in one
- * transferred ArrayBuffer. A worker that dies rejects its task; piscina starts a replacement and
- * the dispatcher re-runs the task's messages (counted as a failed attempt).
+ * transferred ArrayBuffer, and a small SharedArrayBuffer where the worker records its progress. A
+ * worker that dies (process.exit in a handler, a native crash, OOM) rejects its task and piscina
+ * starts a replacement; the progress tells which messages were done (kept), which one was running
+ * (a failed attempt: retried, and dead-lettered if it keeps killing workers) and which never ran
+ * (re-run without counting an attempt).
  */
 export class PoolExecutor implements Executor {
   readonly capacity: number;
@@ -86,12 +92,49 @@ export class PoolExecutor implements Executor {
     return this.#pool.threads.length;
   }
 
-  run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[]): Promise<TaskResult> {
-    const packed = packMessages(messages, lanes, attempts);
-    return this.#pool.run({ ...packed, module: this.#module }, { transferList: [packed.buffer] }) as Promise<TaskResult>;
+  /** Loads the handler module in a worker: a bad module path fails start(), not every message. */
+  async ready(): Promise<void> {
+    await this.#pool.run({ buffer: new ArrayBuffer(0), topics: [], count: 0, module: this.#module });
   }
 
-  async close(): Promise<void> {
-    await this.#pool.close({ force: false });
+  run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[]): Promise<TaskResult> {
+    const packed = packMessages(messages, lanes, attempts);
+    const shared = newProgress(messages.length);
+    return (this.#pool.run({ ...packed, module: this.#module, shared }, { transferList: [packed.buffer] }) as Promise<TaskResult>).then(
+      undefined,
+      (err: unknown) => crashResult(err, shared, lanes),
+    );
   }
+
+  async close(force = false): Promise<void> {
+    if (force) await this.#pool.destroy();
+    else await this.#pool.close({ force: false });
+  }
+}
+
+/**
+ * The result of a task whose worker died, from the progress it shared. Rethrows when the task
+ * never started (the dispatcher then counts a failed attempt for each lane, with backoff).
+ */
+function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly number[]): TaskResult {
+  const count = lanes.length;
+  const { progress, statuses } = progressViews(shared, count);
+  if (Atomics.load(progress, 1) === 0) throw err;
+  const error = err instanceof Error ? err : new Error(String(err));
+  const done = Math.min(Atomics.load(progress, 0), count);
+  const out = new Uint8Array(count);
+  const failures: TaskFailure[] = [];
+  for (let i = 0; i < done; i++) {
+    out[i] = statuses[i]!;
+    if (out[i] === Status.Failed) {
+      // Its error details died with the worker.
+      failures.push({ index: i, name: 'Error', message: `handler failed (details lost: ${error.message})`, retriable: true });
+    }
+  }
+  for (let i = done; i < count; i++) out[i] = Status.Skipped;
+  if (done < count) {
+    out[done] = Status.Failed; // it was running when the worker died
+    failures.push({ index: done, name: 'WorkerError', message: error.message, retriable: true });
+  }
+  return { statuses: out, failures, error };
 }

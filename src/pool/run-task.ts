@@ -8,30 +8,78 @@ function retriableOf(err: unknown): boolean {
   return true;
 }
 
+function text(v: unknown, fallback: string): string {
+  try {
+    return typeof v === 'string' ? v : String(v);
+  } catch {
+    return fallback; // e.g. an object without a prototype, or a throwing toString()
+  }
+}
+
+/**
+ * Describes whatever a handler threw. Handlers may throw non-Error values (strings, plain objects,
+ * null); none of them may make the task itself fail, since that would re-run the task's messages
+ * that already succeeded.
+ */
+export function describeFailure(index: number, e: unknown): TaskFailure {
+  if (e instanceof Error) return { index, name: e.name || 'Error', message: text(e.message, 'Error'), retriable: retriableOf(e) };
+  if (e !== null && typeof e === 'object') {
+    const o = e as { name?: unknown; message?: unknown };
+    let name = 'NonErrorThrown';
+    let message: string;
+    try {
+      if (typeof o.name === 'string' && o.name !== '') name = o.name;
+      message = typeof o.message === 'string' ? o.message : text(e, '[unprintable object]');
+    } catch {
+      message = '[unprintable object]';
+    }
+    let retriable = true;
+    try {
+      retriable = retriableOf(e);
+    } catch {
+      /* a throwing getter: retry */
+    }
+    return { index, name, message, retriable };
+  }
+  return { index, name: 'NonErrorThrown', message: text(e, typeof e), retriable: true };
+}
+
 /**
  * Runs a task's messages in order. After a failure, the rest of that message's lane in this task
  * is skipped (returned as Skipped) so that the dispatcher can retry the failed message first and
  * keep the lane's order; other lanes go on. Shared by the in-process executor and the worker.
+ *
+ * With `progress` (pool tasks: views on a SharedArrayBuffer the main thread keeps), each status is
+ * written as soon as it is known and `progress[0]` counts the messages finished, so that if the
+ * worker thread dies mid-task the main thread knows which messages were done and which one was
+ * running.
  */
-export async function runTask(handle: HandleFn, messages: readonly ConsumedMessage[], lanes: ArrayLike<number>): Promise<TaskResult> {
-  const statuses = new Uint8Array(messages.length);
+export async function runTask(
+  handle: HandleFn,
+  messages: readonly ConsumedMessage[],
+  lanes: ArrayLike<number>,
+  statuses: Uint8Array = new Uint8Array(messages.length),
+  progress?: Int32Array,
+): Promise<TaskResult> {
   const failures: TaskFailure[] = [];
   let failedLanes: Set<number> | undefined;
   for (let i = 0; i < messages.length; i++) {
     const lane = lanes[i]!;
     if (failedLanes !== undefined && failedLanes.has(lane)) {
       statuses[i] = Status.Skipped;
+      if (progress !== undefined) Atomics.store(progress, 0, i + 1);
       continue;
     }
     try {
       const r = handle(messages[i]!);
-      if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
+      // `!= null`: a handler returning null (or any non-thenable) succeeded.
+      if (r != null && typeof (r as Promise<void>).then === 'function') await r;
     } catch (e) {
       statuses[i] = Status.Failed;
-      const err = e instanceof Error ? e : new Error(String(e));
-      failures.push({ index: i, name: err.name || 'Error', message: err.message, retriable: retriableOf(e) });
+      failures.push(describeFailure(i, e));
       (failedLanes ??= new Set()).add(lane);
     }
+    if (progress !== undefined) Atomics.store(progress, 0, i + 1);
   }
   return { statuses, failures };
 }

@@ -147,9 +147,9 @@ export class ProducerEngine {
         this.#idlePoll.unref();
         return md;
       },
-      async (err: unknown) => {
+      (err: unknown) => {
+        // connectClient has already closed the client (a second disconnect would never call back).
         this.#state = 'failed';
-        await disconnectClient(native, 1000).catch(() => undefined);
         throw err;
       },
     );

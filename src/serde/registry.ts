@@ -35,11 +35,17 @@ export class SchemaRegistry {
   readonly #ids = new Map<string, Promise<number>>();
 
   constructor(opts: RegistryOptions) {
-    this.url = opts.url;
+    // Credentials inside the URL move to basic auth; the URL kept (and put in errors) has none.
+    const parsed = new URL(opts.url);
+    const username = opts.username ?? (parsed.username !== '' ? decodeURIComponent(parsed.username) : undefined);
+    const password = opts.password ?? (parsed.password !== '' ? decodeURIComponent(parsed.password) : undefined);
+    parsed.username = '';
+    parsed.password = '';
+    this.url = parsed.toString().replace(/\/+$/, '');
     const Client = loadClient();
-    const config: ClientConfig = { baseURLs: [opts.url], maxRetries: 2, retriesWaitMs: 200, retriesMaxWaitMs: 2000 };
-    if (opts.username !== undefined) {
-      config.basicAuthCredentials = { credentialsSource: 'USER_INFO', userInfo: `${opts.username}:${opts.password ?? ''}` };
+    const config: ClientConfig = { baseURLs: [this.url], maxRetries: 2, retriesWaitMs: 200, retriesMaxWaitMs: 2000 };
+    if (username !== undefined) {
+      config.basicAuthCredentials = { credentialsSource: 'USER_INFO', userInfo: `${username}:${password ?? ''}` };
     }
     this.#client = new Client(config);
   }

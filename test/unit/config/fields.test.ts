@@ -77,12 +77,22 @@ describe('config: redactConfig / describeConfig / topicName', () => {
     topicSuffix: '.dev',
   });
 
+  it('moves credentials out of schema_registry_url into username/password', () => {
+    const c = resolveConfig({ brokers: ['x:1'], schemaRegistryUrl: 'https://alice:p%40ss@registry:8081/apis/ccompat/v7/' });
+    assert.equal(c.schemaRegistryUrl, 'https://registry:8081/apis/ccompat/v7');
+    assert.equal(c.schemaRegistryUsername, 'alice');
+    assert.equal(c.schemaRegistryPassword, 'p@ss');
+    assert.ok(!JSON.stringify(redactConfig(c)).includes('p@ss'));
+  });
+
   it('replaces every secret and leaves the rest', () => {
     const safe = redactConfig(config);
     assert.equal(safe.saslPassword, REDACTED);
     assert.equal(safe.tlsKeyPassword, REDACTED);
     assert.equal(safe.schemaRegistryPassword, REDACTED);
-    assert.equal(safe.schemaRegistryUrl, 'https://[REDACTED]@registry:8081');
+    // credentials in the URL are moved out at resolve time (explicit username/password win)
+    assert.equal(config.schemaRegistryUrl, 'https://registry:8081');
+    assert.equal(safe.schemaRegistryUrl, 'https://registry:8081');
     assert.deepEqual(safe.librdkafka, { 'sasl.oauthbearer.client.secret': REDACTED, 'ssl.keystore.password': REDACTED, 'statistics.interval.ms': 5000 });
     assert.equal(safe.saslUsername, 'user');
     assert.ok(Object.isFrozen(safe) && Object.isFrozen(safe.librdkafka));

@@ -1,0 +1,335 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Dispatcher, type DispatcherEvents } from '../../../src/consumer/dispatcher.js';
+import type { DeadLetterInfo } from '../../../src/consumer/dead-letter.js';
+import { HandlerEntry, PartitionState, type Pending } from '../../../src/consumer/partition-state.js';
+import { Status, type OrderingMode, type TaskFailure, type TaskResult } from '../../../src/consumer/types.js';
+import type { NativeMessage } from '../../../src/native/types.js';
+import type { Executor } from '../../../src/pool/executor.js';
+import type { DeliveryResult } from '../../../src/producer/engine.js';
+
+/** One task handed to the fake executor; the test decides how it ends. */
+interface Task {
+  msgs: readonly NativeMessage[];
+  lanes: readonly number[];
+  attempts: readonly number[];
+  resolve(r: TaskResult): void;
+  reject(e: unknown): void;
+}
+
+class FakeExecutor implements Executor {
+  readonly tasks: Task[] = [];
+  queueSize = 0;
+  utilization = 0;
+  throwNext: Error | undefined;
+  constructor(readonly capacity: number) {}
+  run(msgs: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[]): Promise<TaskResult> {
+    if (this.throwNext) {
+      const e = this.throwNext;
+      this.throwNext = undefined;
+      throw e;
+    }
+    return new Promise((resolve, reject) => this.tasks.push({ msgs, lanes, attempts, resolve, reject }));
+  }
+  async close(): Promise<void> {}
+}
+
+const msg = (offset: number, key: string | null, partition = 0): NativeMessage => ({ topic: 't', partition, offset, key, value: Buffer.from(`${key}@${offset}`), size: 0 });
+const label = (m: NativeMessage) => `${m.key}@${m.offset}`;
+const labels = (t: Task) => t.msgs.map(label);
+
+/** Ends a task: `outcome(label)` gives each message's status (default Ok). */
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
+async function finish(t: Task, outcome: (l: string) => Status | TaskFailure = () => Status.Ok): Promise<void> {
+  const statuses = new Uint8Array(t.msgs.length);
+  const failures: TaskFailure[] = [];
+  t.msgs.forEach((m, i) => {
+    const o = outcome(label(m));
+    if (typeof o === 'object') {
+      statuses[i] = Status.Failed;
+      failures.push({ ...o, index: i });
+    } else {
+      statuses[i] = o;
+      if (o === Status.Failed) failures.push({ index: i, name: 'Error', message: `failed ${label(m)}`, retriable: true });
+    }
+  });
+  t.resolve({ statuses, failures });
+  await settle();
+}
+
+class FakeDlq {
+  readonly written: Array<{ msg: NativeMessage; info: DeadLetterInfo }> = [];
+  failNext = 0;
+  write(msg: NativeMessage, info: DeadLetterInfo): Promise<DeliveryResult> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      return Promise.reject(new Error('dlq down'));
+    }
+    this.written.push({ msg, info });
+    return Promise.resolve({} as DeliveryResult);
+  }
+}
+
+function setup(opts: { ordering?: OrderingMode; capacity?: number; batch?: number; retryMax?: number; partitions?: number; backoffMs?: number } = {}) {
+  const exec = new FakeExecutor(opts.capacity ?? 4);
+  const entry = new HandlerEntry({ topics: ['t'], groupId: 'g', handle() {} }, exec);
+  const parts = Array.from({ length: opts.partitions ?? 1 }, (_, i) => new PartitionState('t', i, entry));
+  const log: string[] = [];
+  const released = new Map<PartitionState, number>();
+  const events: DispatcherEvents = {
+    progressed: (ps) => log.push(`progressed ${ps.partition} ${ps.tracker.watermark}`),
+    released: (ps, n) => released.set(ps, (released.get(ps) ?? 0) + n),
+    dlqFailing: (ps) => log.push(`dlqFailing ${ps.partition}`),
+    dlqRecovered: (ps) => log.push(`dlqRecovered ${ps.partition}`),
+    retried: (_ps, p: Pending) => log.push(`retried ${label(p.msg)} after attempt ${p.attempts}`),
+    deadLettered: (_ps, p: Pending) => log.push(`deadLettered ${label(p.msg)}`),
+    taskError: (e) => log.push(`taskError ${e.message}`),
+  };
+  const dlq = new FakeDlq();
+  const d = new Dispatcher(
+    { ordering: opts.ordering ?? 'key', taskBatchSize: opts.batch ?? 100, retryMax: opts.retryMax ?? 2, retryBackoffMs: opts.backoffMs ?? 2, retryBackoffMaxMs: 2 * (opts.backoffMs ?? 2) },
+    events,
+    dlq,
+  );
+  const feed = (list: NativeMessage[]) => {
+    for (const m of list) d.ingest(parts[m.partition]!, m);
+    d.dispatch(entry);
+  };
+  return { exec, entry, ps: parts[0]!, parts, d, log, released, dlq, feed };
+}
+
+describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fake executor', () => {
+  it('key mode: many lanes per task, lanes contiguous, one task at a time per key', async () => {
+    const { exec, feed, ps } = setup();
+    feed([msg(0, 'a'), msg(1, 'b'), msg(2, 'a'), msg(3, null), msg(4, 'b'), msg(5, null)]);
+    assert.equal(exec.tasks.length, 1);
+    const t = exec.tasks[0]!;
+    assert.deepEqual(labels(t), ['a@0', 'a@2', 'b@1', 'b@4', 'null@3', 'null@5']);
+    assert.deepEqual(t.lanes, [0, 0, 1, 1, 2, 2]);
+    assert.deepEqual(t.attempts, [1, 1, 1, 1, 1, 1]);
+    // more of key a (busy) and a new key c: c runs at once, a waits for the running task
+    feed([msg(6, 'a'), msg(7, 'c')]);
+    assert.equal(exec.tasks.length, 2);
+    assert.deepEqual(labels(exec.tasks[1]!), ['c@7']);
+    await finish(t);
+    assert.equal(exec.tasks.length, 3);
+    assert.deepEqual(labels(exec.tasks[2]!), ['a@6']);
+    assert.equal(ps.tracker.watermark, 6, 'offsets 0..5 done');
+    await finish(exec.tasks[1]!);
+    await finish(exec.tasks[2]!);
+    assert.equal(ps.tracker.watermark, 8);
+    assert.equal(ps.open, 0);
+  });
+
+  it('a task holds at most taskBatchSize messages; the rest of a lane follows after it', async () => {
+    const { exec, feed } = setup({ batch: 3 });
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'a'), msg(3, 'a'), msg(4, 'b')]);
+    assert.deepEqual(exec.tasks.map(labels), [['a@0', 'a@1', 'a@2'], ['b@4']]);
+    await finish(exec.tasks[0]!);
+    assert.deepEqual(labels(exec.tasks[2]!), ['a@3']);
+  });
+
+  it('respects the executor capacity and continues when a task ends', async () => {
+    const { exec, feed, entry } = setup({ capacity: 1, batch: 1 });
+    feed([msg(0, 'a'), msg(1, 'b'), msg(2, 'c')]);
+    assert.equal(exec.tasks.length, 1);
+    assert.equal(entry.running, 1);
+    await finish(exec.tasks[0]!);
+    await finish(exec.tasks[1]!);
+    assert.deepEqual(exec.tasks.map(labels), [['a@0'], ['b@1'], ['c@2']]);
+  });
+
+  it('retries a failed message BEFORE the later messages of its key, which keep their order', async () => {
+    const { exec, feed, ps, log, released } = setup();
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'a'), msg(3, 'a'), msg(4, 'b')]);
+    await finish(exec.tasks[0]!, (l) => (l === 'a@1' ? Status.Failed : l === 'a@2' || l === 'a@3' ? Status.Skipped : Status.Ok));
+    assert.equal(ps.tracker.watermark, 1, 'a@0 done; a@1 is not, so b@4 waits in the watermark');
+    assert.equal(released.get(ps), 2, 'a@0 and b@4 released');
+    assert.equal(ps.open, 3);
+    // a new message of key a arrives during the backoff: it must wait behind the retried ones
+    feed([msg(5, 'a')]);
+    assert.equal(exec.tasks.length, 1, 'lane a is blocked during the backoff');
+    await delay(20);
+    assert.equal(exec.tasks.length, 2);
+    const retry = exec.tasks[1]!;
+    assert.deepEqual(labels(retry), ['a@1', 'a@2', 'a@3', 'a@5']);
+    assert.deepEqual(retry.attempts, [2, 1, 1, 1], 'only the failed one counts an attempt');
+    assert.ok(log.includes('retried a@1 after attempt 1'));
+    await finish(retry);
+    assert.equal(ps.tracker.watermark, 6);
+    assert.equal(ps.open, 0);
+  });
+
+  it('dead-letters after retry_max failed attempts, keeps the lane blocked until the write is acknowledged', async () => {
+    const { exec, feed, ps, log, dlq } = setup({ retryMax: 2 });
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'b')]);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const t = exec.tasks[exec.tasks.length - 1]!;
+      assert.equal(t.msgs[0]!.offset, 0);
+      assert.equal(t.attempts[0], attempt);
+      await finish(t, (l) => (l === 'a@0' ? { index: 0, name: 'TypeError', message: `boom ${attempt}`, retriable: true } : l === 'a@1' ? Status.Skipped : Status.Ok));
+      await delay(20);
+    }
+    assert.equal(dlq.written.length, 1);
+    const { msg: m, info } = dlq.written[0]!;
+    assert.equal(label(m), 'a@0');
+    assert.equal(info.attempts, 3, 'retry_max + 1 attempts');
+    assert.equal(info.errorType, 'TypeError');
+    assert.equal(info.errorMessage, 'boom 3');
+    assert.ok(info.firstFailure > 0 && info.firstFailure <= info.lastFailure);
+    assert.ok(log.includes('deadLettered a@0'));
+    // the dead-lettered message counts as done, and a@1 runs next (first in its lane, attempt 1)
+    const next = exec.tasks[exec.tasks.length - 1]!;
+    assert.deepEqual(labels(next), ['a@1']);
+    assert.deepEqual(next.attempts, [1]);
+    await finish(next);
+    assert.equal(ps.tracker.watermark, 3);
+    assert.equal(ps.open, 0);
+  });
+
+  it('a non-retriable failure (PermanentError) goes to the dead-letter topic at once', async () => {
+    const { exec, feed, dlq, ps } = setup({ retryMax: 5 });
+    feed([msg(0, 'a'), msg(1, 'a')]);
+    await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? { index: 0, name: 'PermanentError', message: 'bad', retriable: false } : Status.Skipped));
+    await delay(5);
+    assert.equal(dlq.written.length, 1);
+    assert.equal(dlq.written[0]!.info.attempts, 1);
+    await finish(exec.tasks[1]!);
+    assert.equal(ps.tracker.watermark, 2);
+  });
+
+  it('a failing dead-letter write is not "done": the partition is reported blocked and the write retried', async () => {
+    const { exec, feed, dlq, ps, log } = setup({ retryMax: 0 });
+    dlq.failNext = 2;
+    feed([msg(0, 'a'), msg(1, 'b')]);
+    await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? Status.Failed : Status.Ok));
+    assert.equal(ps.tracker.watermark, -1, 'a@0 not done while its dead-letter write fails');
+    assert.deepEqual(
+      log.filter((l) => l.startsWith('dlq')),
+      ['dlqFailing 0'],
+    );
+    assert.equal(ps.busyCount, 1, 'a revoke waits for it');
+    await delay(60);
+    assert.equal(dlq.written.length, 1);
+    assert.deepEqual(
+      log.filter((l) => l.startsWith('dlq')),
+      ['dlqFailing 0', 'dlqRecovered 0'],
+    );
+    assert.equal(ps.tracker.watermark, 2);
+    assert.equal(ps.busyCount, 0);
+  });
+
+  it('a worker that died mid-task: done messages stay done, the running one is charged, the rest re-run uncharged', async () => {
+    const { exec, feed, ps, log } = setup({ backoffMs: 1000 });
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'a'), msg(3, 'b'), msg(4, 'c')]);
+    const t = exec.tasks[0]!;
+    assert.deepEqual(labels(t), ['a@0', 'a@1', 'a@2', 'b@3', 'c@4']);
+    // what PoolExecutor reports from the shared progress: a@0 done, a@1 was running, rest never ran
+    t.resolve({
+      statuses: Uint8Array.from([Status.Ok, Status.Failed, Status.Skipped, Status.Skipped, Status.Skipped]),
+      failures: [{ index: 1, name: 'WorkerError', message: 'worker exited with code: 1', retriable: true }],
+      error: new Error('worker exited with code: 1'),
+    });
+    await settle();
+    assert.ok(log.includes('taskError worker exited with code: 1'));
+    assert.equal(ps.tracker.watermark, 1);
+    // b and c never ran: they go again at once, not charged; lane a waits for the backoff
+    assert.equal(exec.tasks.length, 2);
+    assert.deepEqual(labels(exec.tasks[1]!), ['b@3', 'c@4']);
+    assert.deepEqual(exec.tasks[1]!.attempts, [1, 1]);
+  });
+
+  it('a task rejected without progress (never started): every lane head is charged, the rest of the lane waits', async () => {
+    const { exec, feed, log } = setup({ capacity: 1 });
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'b')]);
+    exec.tasks[0]!.reject(new Error('pool broken'));
+    await settle();
+    assert.ok(log.includes('taskError pool broken'));
+    assert.ok(log.includes('retried a@0 after attempt 1'));
+    assert.ok(log.includes('retried b@2 after attempt 1'));
+    assert.ok(!log.some((l) => l.startsWith('retried a@1')), 'a@1 was skipped, not failed');
+    await delay(20);
+    await finish(exec.tasks[1]!); // capacity 1: the other lane runs after it
+    const again = exec.tasks.slice(1);
+    assert.deepEqual(again.flatMap(labels).sort(), ['a@0', 'a@1', 'b@2']);
+    const attempts = new Map(again.flatMap((t) => t.msgs.map((m, i) => [label(m), t.attempts[i]] as const)));
+    assert.deepEqual(Object.fromEntries(attempts), { 'a@0': 2, 'a@1': 1, 'b@2': 2 });
+    assert.ok(again.some((t) => labels(t).join() === 'a@0,a@1'), 'a@1 still after a@0 in one task');
+  });
+
+  it('an executor that throws synchronously is a failed task, not an exception out of dispatch()', async () => {
+    const { exec, feed, log } = setup();
+    exec.throwNext = new Error('cannot pack');
+    assert.doesNotThrow(() => feed([msg(0, 'a')]));
+    await delay(1);
+    assert.ok(log.includes('taskError cannot pack'));
+    await delay(20);
+    assert.deepEqual(exec.tasks[0]!.attempts, [2]);
+  });
+
+  it("'partition' mode: one lane per partition, keys do not matter", async () => {
+    const { exec, feed } = setup({ ordering: 'partition', partitions: 2 });
+    feed([msg(0, 'a'), msg(1, 'b'), msg(0, 'c', 1)]);
+    assert.equal(exec.tasks.length, 1);
+    assert.deepEqual(labels(exec.tasks[0]!), ['a@0', 'b@1', 'c@0']);
+    assert.deepEqual(exec.tasks[0]!.lanes, [0, 0, 1]);
+    feed([msg(2, 'x')]);
+    assert.equal(exec.tasks.length, 1, 'partition 0 is busy');
+    await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? Status.Failed : l === 'b@1' ? Status.Skipped : Status.Ok));
+    assert.equal(exec.tasks.length, 1, 'partition 0 blocked by the retry of a@0');
+  });
+
+  it("'unordered' mode: every message its own lane; a failure blocks nothing else", async () => {
+    const { exec, feed, ps } = setup({ ordering: 'unordered' });
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'a')]);
+    assert.deepEqual(exec.tasks[0]!.lanes, [0, 1, 2]);
+    feed([msg(3, 'a')]);
+    assert.equal(exec.tasks.length, 2, 'not blocked by the running task');
+    await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? Status.Failed : Status.Ok));
+    await finish(exec.tasks[1]!);
+    assert.equal(ps.tracker.watermark, -1, 'a@0 is still open');
+    assert.equal(ps.open, 1);
+    await delay(20);
+    assert.deepEqual(labels(exec.tasks[2]!), ['a@0']);
+    await finish(exec.tasks[2]!);
+    assert.equal(ps.tracker.watermark, 4);
+  });
+
+  it('revoke: queued messages are dropped; running work still moves the watermark but is no longer in flight; failures are not retried', async () => {
+    const { exec, feed, ps, d, released, log } = setup({ batch: 2 });
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'a'), msg(3, 'b'), msg(4, 'b')]);
+    assert.deepEqual(labels(exec.tasks[0]!), ['a@0', 'a@1']);
+    assert.deepEqual(labels(exec.tasks[1]!), ['b@3', 'b@4']);
+    ps.revoked = true;
+    assert.equal(d.dropQueued(ps), 1, 'a@2');
+    ps.open = 0; // what the group consumer does
+    assert.equal(ps.busyCount, 4);
+    await finish(exec.tasks[0]!);
+    await finish(exec.tasks[1]!, (l) => (l === 'b@3' ? Status.Failed : Status.Skipped));
+    assert.equal(ps.busyCount, 0);
+    assert.equal(ps.tracker.watermark, 2, 'the revoke commit covers a@0 and a@1');
+    assert.equal(released.get(ps), undefined, 'nothing released: the revoke already took it out of flight');
+    await delay(20);
+    assert.equal(exec.tasks.length, 2, 'nothing re-run for a revoked partition');
+    assert.ok(!log.some((l) => l.startsWith('retried')));
+  });
+
+  it('stop() cancels pending retries and dispatches nothing more', async () => {
+    const { exec, feed, d } = setup();
+    feed([msg(0, 'a')]);
+    await finish(exec.tasks[0]!, () => Status.Failed);
+    d.stop();
+    feed([msg(1, 'b')]);
+    await delay(20);
+    assert.equal(exec.tasks.length, 1);
+  });
+
+  it('forgets idle key lanes (the lane map does not grow with every key ever seen)', async () => {
+    const { exec, feed, ps } = setup();
+    feed(Array.from({ length: 50 }, (_, i) => msg(i, `k${i}`)));
+    assert.equal(ps.lanes.size, 50);
+    await finish(exec.tasks[0]!);
+    assert.equal(ps.lanes.size, 0);
+  });
+});

@@ -1,0 +1,133 @@
+import { EventEmitter } from 'node:events';
+import { RD } from '../../../src/errors/librdkafka.js';
+import type { NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeMetadata, NativeTopicPartition, NativeTopicPartitionOffset } from '../../../src/native/types.js';
+import { FakeBinding } from '../../helpers/fake-binding.js';
+
+const tp = (t: string, p: number) => `${t}/${p}`;
+
+/**
+ * A fake librdkafka consumer (no broker): the test puts messages into per-partition logs and
+ * drives rebalances; consume() serves assigned, unpaused partitions from their fetch positions
+ * (pause drops nothing: a resumed partition continues from its position, as librdkafka does from
+ * the application's position). Every call the consumer makes is recorded in `calls`.
+ */
+export class FakeConsumer extends EventEmitter implements NativeConsumer {
+  readonly calls: string[] = [];
+  readonly consumeSizes: number[] = [];
+  readonly logs = new Map<string, NativeMessage[]>();
+  readonly positions = new Map<string, number>();
+  readonly assigned = new Set<string>();
+  readonly paused = new Set<string>();
+  readonly commits = new Map<string, number>();
+  readonly stored = new Map<string, number>();
+  connected = false;
+  readonly rebalance: (err: NativeError, tps: NativeTopicPartition[]) => void;
+
+  constructor(readonly global: NativeConfig) {
+    super();
+    this.rebalance = global.rebalance_cb as unknown as (err: NativeError, tps: NativeTopicPartition[]) => void;
+  }
+
+  append(topic: string, partition: number, n: number, key: (i: number) => string | null = (i) => `k${i % 5}`): void {
+    const log = this.logs.get(tp(topic, partition)) ?? [];
+    this.logs.set(tp(topic, partition), log);
+    for (let i = 0; i < n; i++) {
+      const offset = log.length;
+      log.push({ topic, partition, offset, key: key(offset), value: Buffer.from(`${topic}/${partition}@${offset}`), size: 1 });
+    }
+  }
+
+  assign(tps: NativeTopicPartition[]): void {
+    this.rebalance({ code: RD.ERR__ASSIGN_PARTITIONS, message: 'assign' }, tps);
+  }
+
+  revoke(tps: NativeTopicPartition[]): void {
+    this.rebalance({ code: RD.ERR__REVOKE_PARTITIONS, message: 'revoke' }, tps);
+  }
+
+  connect(_o: unknown, cb: (err: NativeError | null, md: NativeMetadata) => void): void {
+    this.connected = true;
+    setImmediate(() => cb(null, { orig_broker_id: 1, orig_broker_name: 'fake', topics: [], brokers: [] }));
+  }
+  isConnected(): boolean {
+    return this.connected;
+  }
+  getMetadata(): void {}
+  queryWatermarkOffsets(): void {}
+  disconnect(cb: (err: unknown) => void): void {
+    this.calls.push('disconnect');
+    this.connected = false;
+    setImmediate(() => cb(null));
+  }
+  subscribe(topics: string[]): void {
+    this.calls.push(`subscribe ${topics.join(',')}`);
+  }
+  unsubscribe(): void {
+    this.calls.push('unsubscribe');
+  }
+  consume(count: number, cb: (err: NativeError | null, messages: NativeMessage[]) => void): void {
+    this.consumeSizes.push(count);
+    const out: NativeMessage[] = [];
+    for (const key of this.assigned) {
+      if (this.paused.has(key)) continue;
+      const log = this.logs.get(key) ?? [];
+      let pos = this.positions.get(key) ?? this.commits.get(key) ?? 0;
+      while (out.length < count && pos < log.length) out.push(log[pos++]!);
+      this.positions.set(key, pos);
+    }
+    setTimeout(() => cb(null, out), out.length > 0 ? 0 : 2);
+  }
+  setDefaultConsumeTimeout(): void {}
+  offsetsStore(offsets: NativeTopicPartitionOffset[]): void {
+    for (const o of offsets) this.stored.set(tp(o.topic, o.partition), o.offset);
+  }
+  commit(): void {}
+  commitSync(offsets: NativeTopicPartitionOffset[] | null): void {
+    for (const o of offsets ?? []) this.commits.set(tp(o.topic, o.partition), o.offset);
+    this.calls.push(`commitSync ${(offsets ?? []).map((o) => `${o.partition}@${o.offset}`).join(',')}`);
+  }
+  committed(_tps: NativeTopicPartition[], _timeout: number, cb: (err: NativeError | null, r: NativeTopicPartitionOffset[]) => void): void {
+    cb(null, []);
+  }
+  assignments(): NativeTopicPartition[] {
+    return [...this.assigned].map((k) => ({ topic: k.split('/')[0]!, partition: Number(k.split('/')[1]) }));
+  }
+  incrementalAssign(tps: NativeTopicPartition[]): void {
+    this.calls.push(`incrementalAssign ${tps.map((t) => t.partition).join(',')}`);
+    for (const t of tps) {
+      this.assigned.add(tp(t.topic, t.partition));
+      this.positions.delete(tp(t.topic, t.partition)); // fetch from the committed offset
+    }
+  }
+  incrementalUnassign(tps: NativeTopicPartition[]): void {
+    this.calls.push(`incrementalUnassign ${tps.map((t) => t.partition).join(',')}`);
+    for (const t of tps) this.assigned.delete(tp(t.topic, t.partition));
+  }
+  unassign(): void {
+    this.calls.push('unassign');
+    this.assigned.clear();
+  }
+  rebalanceProtocol(): string {
+    return 'COOPERATIVE';
+  }
+  pause(tps: NativeTopicPartition[]): void {
+    this.calls.push(`pause ${tps.map((t) => t.partition).join(',')}`);
+    for (const t of tps) this.paused.add(tp(t.topic, t.partition));
+  }
+  resume(tps: NativeTopicPartition[]): void {
+    this.calls.push(`resume ${tps.map((t) => t.partition).join(',')}`);
+    for (const t of tps) this.paused.delete(tp(t.topic, t.partition));
+  }
+  getWatermarkOffsets(): { lowOffset: number; highOffset: number } {
+    return { lowOffset: 0, highOffset: 0 };
+  }
+}
+
+export class ConsumerBinding extends FakeBinding {
+  readonly consumers: FakeConsumer[] = [];
+  override createConsumer(global: NativeConfig = {}): NativeConsumer {
+    const c = new FakeConsumer(global);
+    this.consumers.push(c);
+    return c;
+  }
+}

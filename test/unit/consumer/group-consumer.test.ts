@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { DeadLetterWriter } from '../../../src/consumer/dead-letter.js';
+import { GroupConsumer, type GroupOptions } from '../../../src/consumer/group-consumer.js';
+import { HandlerEntry } from '../../../src/consumer/partition-state.js';
+import type { TaskResult } from '../../../src/consumer/types.js';
+import type { NativeMessage } from '../../../src/native/types.js';
+import type { Executor } from '../../../src/pool/executor.js';
+import { ConsumerBinding, type FakeConsumer } from './fake-consumer.js';
+
+interface Task {
+  msgs: readonly NativeMessage[];
+  resolve(r: TaskResult): void;
+  done: boolean;
+}
+
+class ManualExecutor implements Executor {
+  readonly tasks: Task[] = [];
+  queueSize = 0;
+  utilization = 0;
+  constructor(readonly capacity: number) {}
+  run(msgs: readonly NativeMessage[]): Promise<TaskResult> {
+    return new Promise((resolve) => this.tasks.push({ msgs, resolve, done: false }));
+  }
+  async close(): Promise<void> {}
+  /** Completes the open tasks matching `pick`: all Ok, or every message failed permanently. */
+  finish(pick: (t: Task) => boolean = () => true, permanentFailure = false): number {
+    let n = 0;
+    for (const t of this.tasks) {
+      if (t.done || !pick(t)) continue;
+      t.done = true;
+      n++;
+      if (!permanentFailure) t.resolve({ statuses: new Uint8Array(t.msgs.length), failures: [] });
+      else t.resolve({ statuses: new Uint8Array(t.msgs.length).fill(1), failures: t.msgs.map((_, index) => ({ index, name: 'PermanentError', message: 'bad', retriable: false })) });
+    }
+    return n;
+  }
+  get open(): Task[] {
+    return this.tasks.filter((t) => !t.done);
+  }
+}
+
+const OPTS: GroupOptions = {
+  ordering: 'key',
+  maxInFlightPerPartition: 1000,
+  maxInFlight: 1000,
+  fetchBatchSize: 100,
+  fetchWaitMs: 5,
+  taskBatchSize: 100,
+  retryMax: 2,
+  retryBackoffMs: 5,
+  retryBackoffMaxMs: 10,
+  revokeTimeoutMs: 2000,
+  connectTimeoutMs: 1000,
+};
+
+async function setup(opts: Partial<GroupOptions>, capacity: number, dlqFailures = 0) {
+  const binding = new ConsumerBinding();
+  const exec = new ManualExecutor(capacity);
+  const entry = new HandlerEntry({ topics: ['t'], groupId: 'g', handle() {} }, exec);
+  const errors: Error[] = [];
+  let failures = dlqFailures;
+  const dlq = { write: () => (failures-- > 0 ? Promise.reject(new Error('dlq down')) : Promise.resolve({})) } as unknown as DeadLetterWriter;
+  const g = new GroupConsumer(binding, { 'bootstrap.servers': 'fake:9092' }, {}, 'g', new Map([['t', entry]]), dlq, { ...OPTS, ...opts }, { onError: (e) => errors.push(e) });
+  await g.start();
+  started.push(g);
+  const native = binding.consumers[0] as FakeConsumer;
+  return { g, native, exec, errors };
+}
+
+const until = async (cond: () => boolean, what: string, ms = 2000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await delay(2);
+  }
+};
+const openSum = (g: GroupConsumer) => g.partitionLoad.reduce((n, p) => n + p.open, 0);
+
+const started: GroupConsumer[] = [];
+
+describe('GroupConsumer with a fake native consumer', () => {
+  afterEach(async () => {
+    for (const g of started.splice(0)) await g.stop(100).catch(() => undefined); // after a failed test
+  });
+
+  it('backpressure: never fetches past maxInFlight, pauses partitions at their bound, resumes when drained', async () => {
+    const { g, native, exec, errors } = await setup({ maxInFlightPerPartition: 10, maxInFlight: 15, fetchBatchSize: 8, taskBatchSize: 4 }, 2);
+    native.append('t', 0, 40);
+    native.append('t', 1, 40);
+    native.assign([
+      { topic: 't', partition: 0 },
+      { topic: 't', partition: 1 },
+    ]);
+    await until(() => g.inFlight >= 15, 'fills up to maxInFlight');
+    await delay(30);
+    assert.equal(g.inFlight, 15, 'exactly the bound: consume() asks only for the room left');
+    assert.ok(native.consumeSizes.every((n) => n >= 1 && n <= 8));
+    assert.ok(g.pausedPartitions.length === 2, 'all paused (global bound)');
+    assert.equal(openSum(g), g.inFlight);
+    let maxSeen = 0;
+    const seen = () => {
+      maxSeen = Math.max(maxSeen, g.inFlight);
+      for (const p of g.partitionLoad) assert.ok(p.pending < 10 + 8, `partition ${p.partition} pending ${p.pending}`);
+    };
+    const end = Date.now() + 5000;
+    while ([...native.stored.values()].reduce((a, b) => a + b, 0) < 80 || native.stored.size < 2) {
+      assert.ok(Date.now() < end, 'drains');
+      exec.finish();
+      seen();
+      await delay(3);
+      seen();
+    }
+    assert.ok(maxSeen <= 15);
+    await until(() => g.inFlight === 0, 'nothing in flight');
+    assert.deepEqual(g.pausedPartitions, [], 'resumed');
+    assert.ok(native.calls.some((c) => c.startsWith('pause')));
+    assert.ok(native.calls.some((c) => c.startsWith('resume')));
+    assert.equal(await g.stop(1000), true);
+    assert.deepEqual(errors, []);
+  });
+
+  it('revoke: in-flight drops by exactly the open messages of the partition, running work finishes into the commit, paused partitions are resumed before unassign', async () => {
+    const { g, native, exec, errors } = await setup({ taskBatchSize: 2, maxInFlightPerPartition: 4 }, 2);
+    // p0: k0 at offsets 0 and 2, k1 at 1 and 3; p1: two messages
+    native.append('t', 0, 4, (i) => `k${i % 2}`);
+    native.append('t', 1, 2, () => 'x');
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 2, 'p0 dispatched as two tasks (one per key)');
+    native.assign([{ topic: 't', partition: 1 }]);
+    await until(() => g.inFlight === 6, 'p1 fetched');
+    assert.deepEqual(
+      exec.tasks.map((t) => t.msgs.map((m) => m.offset)),
+      [
+        [0, 2],
+        [1, 3],
+      ],
+    );
+    assert.deepEqual(
+      g.pausedPartitions.map((p) => p.partition),
+      [0],
+      'p0 reached its bound (4)',
+    );
+    // k1 finishes first: done out of order, behind offset 0
+    exec.finish((t) => t.msgs[0]!.offset === 1);
+    await until(() => exec.tasks.length === 3, 'p1 task starts');
+    assert.equal(g.inFlight, 4);
+    const p0 = g.partitionLoad.find((p) => p.partition === 0)!;
+    assert.equal(p0.open, 2);
+    assert.equal(p0.pending, 4, 'pending includes the two done out of order');
+
+    native.revoke([{ topic: 't', partition: 0 }]);
+    await delay(1);
+    assert.equal(g.inFlight, 2, 'only p1 is still in flight (not 4 - pending = 0)');
+    assert.ok(!native.calls.some((c) => c.startsWith('incrementalUnassign')), 'waits for the running task');
+    exec.finish((t) => t.msgs[0]!.offset === 0 && t.msgs[0]!.partition === 0);
+    await until(() => native.calls.some((c) => c.startsWith('incrementalUnassign')), 'unassigned');
+    const tail = native.calls.slice(native.calls.indexOf('commitSync 0@4'));
+    assert.deepEqual(tail.slice(0, 3), ['commitSync 0@4', 'resume 0', 'incrementalUnassign 0'], 'commit of the finished work, resume, unassign');
+    assert.equal(g.inFlight, 2);
+    exec.finish();
+    await until(() => g.inFlight === 0, 'p1 done');
+    assert.deepEqual(
+      g.assignment.map((p) => p.partition),
+      [1],
+    );
+    assert.equal(await g.stop(1000), true);
+    assert.ok(native.calls.includes('commitSync 1@2'), 'stop commits');
+    assert.deepEqual(errors, []);
+  });
+
+  it('messages of a partition being revoked that still arrive are not counted in flight', async () => {
+    const { g, native, exec } = await setup({ fetchBatchSize: 1, taskBatchSize: 1 }, 1);
+    native.append('t', 0, 20, () => 'same');
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 1, 'first task running');
+    native.revoke([{ topic: 't', partition: 0 }]);
+    // the partition stays assigned until the running task ends: the fetch loop keeps getting its
+    // messages one by one, and drops them
+    await delay(30);
+    assert.equal(g.inFlight, 0);
+    exec.finish();
+    await until(() => native.calls.some((c) => c.startsWith('incrementalUnassign')), 'unassigned');
+    assert.equal(g.inFlight, 0);
+    assert.ok(native.calls.includes('commitSync 0@1'), 'committed the one finished message');
+    const t0 = Date.now();
+    assert.equal(await g.stop(5000), true);
+    assert.ok(Date.now() - t0 < 1000, 'stop does not wait for phantom in-flight messages');
+  });
+
+  it('a failing dead-letter write pauses its partition until it succeeds; the offset is committed only after it', async () => {
+    const { g, native, exec, errors } = await setup({ retryBackoffMs: 10, retryBackoffMaxMs: 20 }, 1, 3);
+    native.append('t', 0, 3, (i) => `k${i}`);
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 1, 'task');
+    exec.finish((t) => true, true); // all three fail permanently: dead-letter them
+    await until(() => native.calls.includes('pause 0'), 'paused while the dead-letter topic fails');
+    assert.equal(native.stored.get('t/0'), undefined, 'nothing stored while the writes fail');
+    assert.equal(g.inFlight, 3);
+    await until(() => native.calls.includes('resume 0'), 'resumed once the writes succeed', 3000);
+    await until(() => native.stored.get('t/0') === 3, 'stored after the dead-letter writes');
+    assert.equal(g.inFlight, 0);
+    assert.equal(g.stats.deadLettered, 3);
+    assert.equal(errors.length, 1, 'the first failure reported');
+    assert.equal(await g.stop(1000), true);
+  });
+});

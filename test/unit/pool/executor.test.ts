@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { PoolExecutor, InProcessExecutor } from '../../../src/pool/executor.js';
+import { runTask } from '../../../src/pool/run-task.js';
+import { ConsumedMessage } from '../../../src/consumer/message.js';
+import { PermanentError } from '../../../src/consumer/handler.js';
+import { Status } from '../../../src/consumer/types.js';
+import type { NativeMessage } from '../../../src/native/types.js';
+
+const HANDLER = fileURLToPath(new URL('../../fixtures/handlers/recording.ts', import.meta.url));
+const msg = (topic: string, offset: number, value: string): NativeMessage => ({ topic, partition: 0, offset, key: value.split(':')[0]!, value: Buffer.from(value), size: value.length });
+
+describe('runTask (shared by the in-process executor and the worker)', () => {
+  const m = (v: string, attempt = 1) => new ConsumedMessage(msg('t', 0, v), attempt);
+
+  it('skips the rest of a failed lane, goes on with other lanes', async () => {
+    const r = await runTask(
+      (x) => {
+        if (x.text() === 'a:1') throw new Error('no');
+      },
+      [m('a:0'), m('a:1'), m('a:2'), m('b:0')],
+      [0, 0, 0, 1],
+    );
+    assert.deepEqual([...r.statuses], [Status.Ok, Status.Failed, Status.Skipped, Status.Ok]);
+    assert.deepEqual(r.failures, [{ index: 1, name: 'Error', message: 'no', retriable: true }]);
+  });
+
+  it('a handler returning null (or any non-thenable) succeeded', async () => {
+    const r = await runTask(() => null as unknown as void, [m('a:0')], [0]);
+    assert.deepEqual([...r.statuses], [Status.Ok]);
+  });
+
+  it('describes whatever was thrown; nothing thrown fails the task itself', async () => {
+    const bare = Object.create(null) as object; // String(bare) throws
+    const throws: unknown[] = ['text', 42, null, undefined, { name: 'Custom', message: 'plain object', retriable: false }, bare, new PermanentError('perm')];
+    const r = await runTask(
+      (x) => {
+        throw throws[Number(x.text()!.split(':')[1])];
+      },
+      throws.map((_, i) => m(`k:${i}`)),
+      throws.map((_, i) => i),
+    );
+    assert.deepEqual(
+      r.failures.map((f) => [f.name, f.message, f.retriable]),
+      [
+        ['NonErrorThrown', 'text', true],
+        ['NonErrorThrown', '42', true],
+        ['NonErrorThrown', 'null', true],
+        ['NonErrorThrown', 'undefined', true],
+        ['Custom', 'plain object', false],
+        ['NonErrorThrown', '[unprintable object]', true],
+        ['PermanentError', 'perm', false],
+      ],
+    );
+  });
+
+  it('InProcessExecutor passes the attempt number to the handler', async () => {
+    const seen: number[] = [];
+    const ex = new InProcessExecutor((x) => void seen.push(x.attempt), 2);
+    await ex.run([msg('t', 0, 'a:0'), msg('t', 1, 'a:1')], [0, 0], [3, 1]);
+    assert.deepEqual(seen, [3, 1]);
+  });
+});
+
+describe('PoolExecutor (piscina, real worker threads)', function () {
+  this.timeout(30_000);
+  let ex: PoolExecutor | undefined;
+  afterEach(async () => {
+    await ex?.close(true);
+    ex = undefined;
+  });
+
+  it('loads the handler module at ready(); a bad module path rejects there', async () => {
+    ex = new PoolExecutor(HANDLER, 1, 1);
+    await ex.ready();
+    const bad = new PoolExecutor('/nonexistent/handler.js', 1, 1);
+    try {
+      await assert.rejects(bad.ready());
+    } finally {
+      await bad.close(true);
+    }
+  });
+
+  it('runs a task in a worker: statuses per message, lanes skipped after a failure, PermanentError not retriable', async () => {
+    ex = new PoolExecutor(HANDLER, 2, 2);
+    const t = `unit-${process.pid}`;
+    const r = await ex.run([msg(t, 0, 'a:0:-'), msg(t, 1, 'a:1:P'), msg(t, 2, 'a:2:-'), msg(t, 3, 'b:0:T'), msg(t, 4, 'b:1:T')], [0, 0, 0, 1, 1], [1, 1, 1, 2, 1]);
+    assert.deepEqual([...r.statuses], [Status.Ok, Status.Failed, Status.Skipped, Status.Ok, Status.Failed]);
+    assert.deepEqual(
+      r.failures.map((f) => [f.index, f.name, f.retriable]),
+      [
+        [1, 'PermanentError', false],
+        [4, 'Error', true],
+      ],
+    );
+    assert.equal(r.error, undefined);
+  });
+
+  it('a worker thread that exits mid-task: what was done is kept, the running message is charged, the rest never ran; the pool replaces the worker', async () => {
+    ex = new PoolExecutor(HANDLER, 2, 2);
+    await ex.ready();
+    const t = `unit-exit-${process.pid}`;
+    const records: string[] = [];
+    const ch = new BroadcastChannel(`gocoffee-test:${t}`);
+    ch.onmessage = (e) => records.push(...(e as { data: string[] }).data);
+    try {
+      const r = await ex.run([msg(t, 0, 'a:0:-'), msg(t, 1, 'b:0:T'), msg(t, 2, 'a:1:E'), msg(t, 3, 'a:2:-'), msg(t, 4, 'c:0:-')], [0, 1, 0, 0, 2], [1, 1, 1, 1, 1]);
+      assert.match(String(r.error?.message), /worker exited with code: 1/);
+      assert.deepEqual([...r.statuses], [Status.Ok, Status.Failed, Status.Failed, Status.Skipped, Status.Skipped]);
+      assert.deepEqual(
+        r.failures.map((f) => [f.index, f.name]),
+        [
+          [1, 'Error'], // a real handler failure before the exit (details died with the worker)
+          [2, 'WorkerError'], // running when the worker died
+        ],
+      );
+      // the records flushed before process.exit arrived
+      await new Promise((res) => setTimeout(res, 50));
+      assert.deepEqual(records.map((l) => l.split('|').slice(5).join('|')), ['1|a:0:-', '0|b:0:T']);
+      // the pool is whole again and runs the re-run (attempt 2 of the exiting message)
+      const again = await ex.run([msg(t, 2, 'a:1:E'), msg(t, 3, 'a:2:-')], [0, 0], [2, 1]);
+      assert.deepEqual([...again.statuses], [Status.Ok, Status.Ok]);
+      const start = Date.now();
+      while (ex.threads < 2 && Date.now() - start < 5000) await new Promise((res) => setTimeout(res, 20));
+      assert.equal(ex.threads, 2);
+    } finally {
+      ch.close();
+    }
+  });
+});
