@@ -5,9 +5,17 @@ import type { NativeClient, NativeConsumer, NativeError, NativeMetadata, NativeP
 const TLS_FAILURE = /certificate verify failed|SSL handshake failed|ssl\.(key|certificate|ca)|SSL_CTX|private key/i;
 const AUTH_FAILURE = /SASL authentication error|Authentication failed|Invalid username or password|SASL .*(fail|mechanism)/i;
 
+/**
+ * Destroys a client whose connect failed or timed out. node-rdkafka's Producer.disconnect flushes
+ * first and throws "Producer not connected" while the connect is pending, so the librdkafka handle
+ * (which keeps reconnecting and retrying its login) would live on; the base Client.disconnect,
+ * which node-rdkafka keeps as `_disconnect`, destroys it.
+ */
 function closeQuietly(native: NativeClient): void {
   try {
-    if ('produce' in native) (native as NativeProducer).disconnect(0, () => undefined);
+    const base = (native as { _disconnect?: (cb: () => void) => void })._disconnect;
+    if ('produce' in native && !native.isConnected() && typeof base === 'function') base.call(native, () => undefined);
+    else if ('produce' in native) (native as NativeProducer).disconnect(0, () => undefined);
     else (native as NativeConsumer).disconnect(() => undefined);
   } catch {
     /* already gone */
