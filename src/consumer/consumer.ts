@@ -7,6 +7,7 @@ import { DeadLetterWriter } from './dead-letter.js';
 import { GroupConsumer, type GroupHooks, type GroupOptions } from './group-consumer.js';
 import { HandlerRegistrationError } from './handler.js';
 import { HandlerEntry } from './partition-state.js';
+import { ConsumerObserver } from '../telemetry/consumer-observer.js';
 import type { ConsumerOptions, MessageHandler } from './types.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping';
@@ -146,7 +147,7 @@ export class Consumer {
       const dlqTopic = this.#options.deadLetterTopic ?? ((t: string) => `${t}.dlq`);
       for (const [groupId, entries] of byGroup) {
         const dlq = new DeadLetterWriter(() => this.#cm.producerEngine(), dlqTopic, groupId);
-        groups.push(new GroupConsumer(this.#cm.binding, global, cfg.topic, groupId, entries, dlq, this.#groupOptions(), this.#hooks));
+        groups.push(new GroupConsumer(this.#cm.binding, global, cfg.topic, groupId, entries, dlq, this.#groupOptions(), this.#hooks, new ConsumerObserver(this.#cm.telemetry, groupId)));
       }
       this.#groups = groups;
       await Promise.all(groups.map((g) => g.start()));

@@ -2,6 +2,7 @@ import type { NativeMessage } from '../native/types.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import { HandlerEntry, Lane, PartitionState, Pending } from './partition-state.js';
 import { Status, type OrderingMode, type TaskFailure, type TaskResult } from './types.js';
+import type { ConsumerObserver } from '../telemetry/consumer-observer.js';
 
 export interface DispatcherOptions {
   readonly ordering: OrderingMode;
@@ -50,16 +51,20 @@ export class Dispatcher {
   readonly #timers = new Set<NodeJS.Timeout>();
   #stopped = false;
 
-  constructor(opts: DispatcherOptions, events: DispatcherEvents, dlq: Pick<DeadLetterWriter, 'write'>) {
+  readonly #observer: ConsumerObserver | undefined;
+
+  constructor(opts: DispatcherOptions, events: DispatcherEvents, dlq: Pick<DeadLetterWriter, 'write'>, observer?: ConsumerObserver) {
     this.#opts = opts;
     this.#events = events;
     this.#dlq = dlq;
+    this.#observer = observer;
   }
 
   /** Queues a fetched message in its lane. */
-  ingest(ps: PartitionState, msg: NativeMessage): void {
+  ingest(ps: PartitionState, msg: NativeMessage, fetchedAt = 0): void {
     const lane = this.#laneOf(ps, msg);
     const p = new Pending(msg, ps.tracker.add(msg.offset), lane);
+    p.fetchedAt = fetchedAt;
     ps.open++;
     lane.push(p);
     if (!lane.listed && !lane.busy) {
@@ -140,9 +145,10 @@ export class Dispatcher {
     for (const p of pendings) p.lane.ps.busyCount++;
     const msgs = pendings.map((p) => p.msg);
     const attempts = pendings.map((p) => p.attempts + 1);
+    const observer = this.#observer?.active === true ? this.#observer : undefined;
     let run: Promise<TaskResult>;
     try {
-      run = entry.executor.run(msgs, lanes, attempts);
+      run = entry.executor.run(msgs, lanes, attempts, observer?.started(pendings));
     } catch (e) {
       run = Promise.reject(e); // e.g. packing the task failed: same as a failed task
     }
@@ -180,6 +186,9 @@ export class Dispatcher {
 
   #finish(entry: HandlerEntry, pendings: Pending[], result: TaskResult): void {
     entry.running--;
+    if (this.#observer?.active === true) {
+      this.#observer.finished(pendings, result.statuses, (i) => result.failures.find((f) => f.index === i));
+    }
     if (result.error !== undefined) this.#events.taskError(result.error);
     const failures = new Map<number, TaskFailure>();
     for (const f of result.failures) failures.set(f.index, f);

@@ -4,6 +4,7 @@ import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { connectClient, disconnectClient } from '../native/lifecycle.js';
 import type { NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../native/types.js';
 import type { DeadLetterWriter } from './dead-letter.js';
+import type { ConsumerObserver } from '../telemetry/consumer-observer.js';
 import { Backpressure, PAUSE_DLQ } from './backpressure.js';
 import { Dispatcher, type DispatcherEvents } from './dispatcher.js';
 import { HandlerEntry, PartitionState, type Pending } from './partition-state.js';
@@ -58,6 +59,7 @@ export class GroupConsumer {
   readonly #opts: GroupOptions;
   readonly #hooks: GroupHooks;
   readonly #dispatcher: Dispatcher;
+  readonly #observer: ConsumerObserver | undefined;
   readonly #pauses: Backpressure;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #dirty = new Set<PartitionState>();
@@ -80,6 +82,7 @@ export class GroupConsumer {
     dlq: DeadLetterWriter,
     opts: GroupOptions,
     hooks: GroupHooks = {},
+    observer?: ConsumerObserver,
   ) {
     this.#binding = binding;
     this.#global = global;
@@ -88,7 +91,8 @@ export class GroupConsumer {
     this.#entries = entries;
     this.#opts = opts;
     this.#hooks = hooks;
-    this.#dispatcher = new Dispatcher(opts, this.#events(), dlq);
+    this.#observer = observer;
+    this.#dispatcher = new Dispatcher(opts, this.#events(), dlq, observer);
     this.#pauses = new Backpressure(opts, () => this.#native, (e) => this.#hooks.onError?.(e));
   }
 
@@ -144,10 +148,12 @@ export class GroupConsumer {
       dlqRecovered: (ps) => this.#pauses.set(ps, PAUSE_DLQ, false),
       retried: (ps, p) => {
         this.stats.retried++;
+        this.#observer?.retried(ps.topic);
         this.#hooks.onRetry?.(ps.topic, p);
       },
       deadLettered: (ps, p) => {
         this.stats.deadLettered++;
+        this.#observer?.deadLettered(ps.topic, p.errorType);
         this.#hooks.onDeadLetter?.(ps.topic, p);
       },
       taskError: (err) => {
@@ -193,12 +199,15 @@ export class GroupConsumer {
 
   #ingest(msgs: NativeMessage[]): void {
     const touched = new Set<PartitionState>();
+    const observer = this.#observer?.active === true ? this.#observer : undefined;
+    const fetchedAt = observer !== undefined ? performance.now() : 0;
+    observer?.fetched(msgs);
     let n = 0;
     for (const m of msgs) {
       const ps = this.#partitions.get(tpKey(m.topic, m.partition));
       // Not (or no longer) ours: the partition's next owner fetches it from the committed offset.
       if (ps === undefined || ps.revoked) continue;
-      this.#dispatcher.ingest(ps, m);
+      this.#dispatcher.ingest(ps, m, fetchedAt);
       touched.add(ps);
       n++;
     }

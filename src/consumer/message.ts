@@ -44,7 +44,15 @@ export class ConsumedMessage {
 
   /** The header's value as UTF-8 text, or undefined. */
   header(name: string): string | undefined {
-    return this.headers[name]?.toString('utf8');
+    // A scan of the (short) list: no map is built for the common one-header lookup.
+    const list = this.headerList;
+    for (let i = list.length - 1; i >= 0; i--) if (list[i]![0] === name) return list[i]![1].toString('utf8');
+    return undefined;
+  }
+
+  /** The `correlation_id` header, propagated end to end. */
+  get correlationId(): string | undefined {
+    return this.header('correlation_id');
   }
 
   get id(): string | undefined {

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { NativeMessage } from '../native/types.js';
 import type { Executor } from '../pool/executor.js';
 import { PartitionTracker } from './tracker.js';
@@ -17,6 +18,10 @@ export class HandlerEntry {
 
 /** A fetched message on its way through the dispatcher. */
 export class Pending {
+  /** The running attempt's process span (tracing on only). */
+  span: Span | undefined = undefined;
+  /** performance.now() when fetched (consume-duration metric). */
+  fetchedAt = 0;
   attempts = 0;
   firstFailure = 0;
   lastFailure = 0;

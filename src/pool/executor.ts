@@ -7,12 +7,14 @@ import { Status, type TaskFailure, type TaskResult } from '../consumer/types.js'
 import type { NativeMessage } from '../native/types.js';
 import { newProgress, packMessages, progressViews } from './codec.js';
 import { runTask, type HandleFn } from './run-task.js';
+import { runWithCorrelationId } from '../telemetry/correlation.js';
 
 /** Runs tasks (batches of messages) for one handler. */
 export interface Executor {
   /** Tasks that may run at once before the dispatcher holds back. */
   readonly capacity: number;
-  run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[]): Promise<TaskResult>;
+  /** `traces`: per message, the traceparent of its process span (tracing on only). */
+  run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[], traces?: readonly (string | undefined)[]): Promise<TaskResult>;
   /** Tasks waiting for a worker (0 in-process). */
   readonly queueSize: number;
   /** Share of worker time spent running tasks, 0..1 (in-process: running / capacity). */
@@ -25,12 +27,12 @@ export interface Executor {
 
 export class InProcessExecutor implements Executor {
   readonly capacity: number;
+  readonly #handle: HandleFn;
   #running = 0;
-  constructor(
-    readonly handle: HandleFn,
-    concurrency: number,
-  ) {
+  constructor(handle: HandleFn, concurrency: number) {
     this.capacity = concurrency;
+    // In process, a message published by the handler inherits the consumed message's correlation id.
+    this.#handle = (m) => runWithCorrelationId(m.header('correlation_id'), () => handle(m));
   }
   get queueSize(): number {
     return 0;
@@ -38,10 +40,10 @@ export class InProcessExecutor implements Executor {
   get utilization(): number {
     return this.#running / this.capacity;
   }
-  async run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[]): Promise<TaskResult> {
+  async run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[], traces?: readonly (string | undefined)[]): Promise<TaskResult> {
     this.#running++;
     try {
-      return await runTask(this.handle, messages.map((m, i) => new ConsumedMessage(m, attempts[i])), lanes);
+      return await runTask(this.#handle, messages.map((m, i) => new ConsumedMessage(m, attempts[i])), lanes, undefined, undefined, traces);
     } finally {
       this.#running--;
     }
@@ -97,10 +99,11 @@ export class PoolExecutor implements Executor {
     await this.#pool.run({ buffer: new ArrayBuffer(0), topics: [], count: 0, module: this.#module });
   }
 
-  run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[]): Promise<TaskResult> {
+  run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[], traces?: readonly (string | undefined)[]): Promise<TaskResult> {
     const packed = packMessages(messages, lanes, attempts);
     const shared = newProgress(messages.length);
-    return (this.#pool.run({ ...packed, module: this.#module, shared }, { transferList: [packed.buffer] }) as Promise<TaskResult>).then(
+    const task = traces === undefined ? { ...packed, module: this.#module, shared } : { ...packed, module: this.#module, shared, traces };
+    return (this.#pool.run(task, { transferList: [packed.buffer] }) as Promise<TaskResult>).then(
       undefined,
       (err: unknown) => crashResult(err, shared, lanes),
     );

@@ -1,5 +1,6 @@
 import type { ConsumedMessage } from '../consumer/message.js';
 import { Status, type TaskFailure, type TaskResult } from '../consumer/types.js';
+import { fromTraceparent, withSpanContext } from '../telemetry/tracing.js';
 
 export type HandleFn = (message: ConsumedMessage) => void | Promise<void>;
 
@@ -60,6 +61,7 @@ export async function runTask(
   lanes: ArrayLike<number>,
   statuses: Uint8Array = new Uint8Array(messages.length),
   progress?: Int32Array,
+  traces?: readonly (string | undefined)[],
 ): Promise<TaskResult> {
   const failures: TaskFailure[] = [];
   let failedLanes: Set<number> | undefined;
@@ -71,7 +73,8 @@ export async function runTask(
       continue;
     }
     try {
-      const r = handle(messages[i]!);
+      const m = messages[i]!;
+      const r = traces === undefined ? handle(m) : withSpanContext(fromTraceparent(traces[i]), () => handle(m));
       // `!= null`: a handler returning null (or any non-thenable) succeeded.
       if (r != null && typeof (r as Promise<void>).then === 'function') await r;
     } catch (e) {

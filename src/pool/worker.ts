@@ -9,12 +9,17 @@ import { ConsumedMessage } from '../consumer/message.js';
 import { runTask, type HandleFn } from './run-task.js';
 import { progressViews, unpackMessages, type PackedTask } from './codec.js';
 import type { TaskResult } from '../consumer/types.js';
+import { ensureContextManager } from '../telemetry/context-manager.js';
 
 export interface WorkerTask extends PackedTask {
   readonly module: string;
   /** Progress and statuses shared with the main thread (absent: a load-only task). */
   readonly shared?: SharedArrayBuffer;
+  /** Per message, the traceparent of its process span (tracing on only). */
+  readonly traces?: readonly (string | undefined)[];
 }
+
+let contextReady = false;
 
 const handlers = new Map<string, Promise<HandleFn>>();
 
@@ -56,5 +61,11 @@ export default async function run(task: WorkerTask): Promise<TaskResult | null> 
   const raw = unpackMessages(task);
   const messages = raw.map((m) => new ConsumedMessage(m, m.attempt));
   const lanes = raw.map((m) => m.lane);
-  return runTask(handle, messages, lanes, statuses, progress);
+  if (task.traces !== undefined && !contextReady) {
+    // Worker threads start without a context manager, and context.with() needs one; a handler
+    // module that registered an OTel SDK keeps its own (setGlobalContextManager refuses a second).
+    ensureContextManager();
+    contextReady = true;
+  }
+  return runTask(handle, messages, lanes, statuses, progress, task.traces);
 }
