@@ -176,6 +176,12 @@ export class GroupConsumer {
     this.#loop = this.#run(native);
   }
 
+  #consume(native: NativeConsumer, n: number): Promise<NativeMessage[]> {
+    return new Promise<NativeMessage[]>((resolve, reject) => {
+      native.consume(n, (err, m) => (err ? reject(err) : resolve(m)));
+    });
+  }
+
   async #run(native: NativeConsumer): Promise<void> {
     while (this.#state === 'running') {
       let msgs: NativeMessage[];
@@ -183,9 +189,16 @@ export class GroupConsumer {
       // call only serves rebalance callbacks, waiting fetchWaitMs (no busy loop).
       const room = Math.max(1, Math.min(this.#opts.fetchBatchSize, this.#opts.maxInFlight - this.#inFlight));
       try {
-        msgs = await new Promise<NativeMessage[]>((resolve, reject) => {
-          native.consume(room, (err, m) => (err ? reject(err) : resolve(m)));
-        });
+        // node-rdkafka's consume(n) applies its timeout to EACH message, so on a trickling topic a
+        // batch would only return once n messages arrived (one every 50 ms: 1000 in 50 s). So:
+        // take what is already fetched without waiting, and only when there is nothing wait for
+        // one message (the next round picks up the rest).
+        native.setDefaultConsumeTimeout(0);
+        msgs = await this.#consume(native, room);
+        if (msgs.length === 0 && this.#state === 'running') {
+          native.setDefaultConsumeTimeout(this.#opts.fetchWaitMs);
+          msgs = await this.#consume(native, 1);
+        }
       } catch (e) {
         const err = fromNativeError(e as NativeError, `consume (group ${this.groupId})`, { groupId: this.groupId });
         this.#hooks.onError?.(err);

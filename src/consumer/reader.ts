@@ -62,17 +62,28 @@ export class Reader {
     const native = this.#native;
     if (this.#state !== 'ready' || native === undefined) throw new StateError('Reader', 'read', this.#state, ['ready']);
     const deadline = Date.now() + timeoutMs;
-    // Short native waits: consume(n) blocks a threadpool thread for its whole timeout when the
-    // batch is not full, so poll in slices and return as soon as anything arrived.
-    native.setDefaultConsumeTimeout(Math.min(100, Math.max(1, timeoutMs)));
-    for (;;) {
-      const batch = await new Promise<ConsumedMessage[]>((resolve, reject) => {
-        native.consume(max, (err, messages) => {
+    const consume = (n: number) =>
+      new Promise<ConsumedMessage[]>((resolve, reject) => {
+        native.consume(n, (err, messages) => {
           if (err) reject(fromNativeError(err, `consume from ${this.topic}`, { topic: this.topic, groupId: this.groupId }));
           else resolve(messages.map((m) => new ConsumedMessage(m)));
         });
       });
-      if (batch.length > 0 || Date.now() >= deadline) return batch;
+    // node-rdkafka's consume(n) waits its timeout for EACH message: take what is already fetched
+    // without waiting; when there is nothing, wait (in short slices) for one message, then take
+    // what arrived with it.
+    for (;;) {
+      native.setDefaultConsumeTimeout(0);
+      const ready = await consume(max);
+      if (ready.length > 0) return ready;
+      const left = deadline - Date.now();
+      if (left <= 0) return ready;
+      native.setDefaultConsumeTimeout(Math.min(100, Math.max(1, left)));
+      const first = await consume(1);
+      if (first.length > 0) {
+        native.setDefaultConsumeTimeout(0);
+        return max > 1 ? [...first, ...(await consume(max - 1))] : first;
+      }
     }
   }
 
