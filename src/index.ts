@@ -65,5 +65,8 @@ export {
 export type * from './events/generated.js';
 export type { EventName, EventContext, PublishEventOptions } from './events/index.js';
 
+export { serveMetrics, KafkaMetrics, silentLogger, traceFields, ATTR, SPAN, METRIC, LABEL, HEADER } from './telemetry/index.js';
+export type { TelemetryOptions, Logger, LibrdkafkaSummary } from './telemetry/index.js';
+
 export { Manager, EventBus, initGlobalManager, getGlobalManager, getGlobalEventBus, closeGlobalManager } from './manager/index.js';
 export type { ManagerOptions, HealthStatus, Statistics } from './manager/index.js';

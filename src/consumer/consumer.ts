@@ -8,6 +8,7 @@ import { GroupConsumer, type GroupHooks, type GroupOptions } from './group-consu
 import { HandlerRegistrationError } from './handler.js';
 import { HandlerEntry } from './partition-state.js';
 import { ConsumerObserver } from '../telemetry/consumer-observer.js';
+import type { GaugeSource, KafkaMetrics } from '../telemetry/metrics.js';
 import type { ConsumerOptions, MessageHandler } from './types.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping';
@@ -30,13 +31,14 @@ export interface ConsumerStats {
  * group, messages dispatched in ordered lanes to in-process handlers or a piscina worker pool,
  * at-least-once commits of the contiguous watermark, retries then a dead-letter topic.
  */
-export class Consumer {
+export class Consumer implements GaugeSource {
   readonly #cm: ConnectionManager;
   readonly #options: ConsumerOptions;
   readonly #hooks: GroupHooks;
   readonly #handlers: MessageHandler[] = [];
   #groups: GroupConsumer[] = [];
   #executors: Executor[] = [];
+  readonly #groupExecutors = new Map<string, Executor[]>();
   #state: State = 'idle';
   #abort: (() => void) | undefined;
   #signal: AbortSignal | undefined;
@@ -139,6 +141,9 @@ export class Consumer {
         if (entries === undefined) byGroup.set(h.groupId, (entries = new Map()));
         const executor = this.#executorFor(h);
         this.#executors.push(executor);
+        const list = this.#groupExecutors.get(h.groupId) ?? [];
+        list.push(executor);
+        this.#groupExecutors.set(h.groupId, list);
         const entry = new HandlerEntry(h, executor);
         for (const t of h.topics) entries.set(t, entry);
       }
@@ -157,6 +162,7 @@ export class Consumer {
       throw e;
     }
     this.#state = 'running';
+    this.#cm.telemetry.metrics?.addSource(this);
     if (signal !== undefined) {
       const onAbort = () => void this.stop().catch((err: unknown) => this.#hooks.onError?.(err as Error));
       this.#signal = signal;
@@ -194,11 +200,35 @@ export class Consumer {
     } finally {
       // Work that did not finish in time is abandoned (re-delivered later): do not wait for it.
       await Promise.all(this.#executors.map((e) => e.close(!drained).catch(() => undefined)));
+      this.#cm.telemetry.metrics?.removeSource(this);
       this.#executors = [];
+      this.#groupExecutors.clear();
       this.#groups = [];
       this.#state = 'idle';
     }
     return drained;
+  }
+
+  /** Refreshes the consumer gauges at scrape time (lag, in flight, pool, paused partitions). */
+  collect(m: KafkaMetrics): void {
+    let inflight = 0;
+    for (const g of this.#groups) {
+      inflight += g.inFlight;
+      const group = g.groupId;
+      m.pausedPartitions.set({ group }, g.pausedPartitions.length);
+      const executors = this.#groupExecutors.get(group) ?? [];
+      m.poolUtilization.set({ group }, executors.length === 0 ? 0 : executors.reduce((a, e) => a + e.utilization, 0) / executors.length);
+      m.poolQueueDepth.set({ group }, executors.reduce((a, e) => a + e.queueSize, 0));
+      for (const w of g.watermarks) {
+        try {
+          const wm = g.native?.getWatermarkOffsets(w.topic, w.partition);
+          if (wm !== undefined && wm.highOffset >= 0 && w.offset >= 0) m.lag.set({ group, topic: w.topic, partition: String(w.partition) }, Math.max(0, wm.highOffset - w.offset));
+        } catch {
+          /* no cached watermarks yet */
+        }
+      }
+    }
+    m.inflight.set({ component: 'consumer' }, inflight);
   }
 
   stats(): ConsumerStats[] {

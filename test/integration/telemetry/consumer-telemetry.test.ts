@@ -51,6 +51,13 @@ describe('consumer telemetry (real broker, OTel in-memory exporter)', function (
     try {
       await consumer.start();
       await waitUntil(() => consumer.stats()[0]!.processed >= N, 60_000, () => `processed ${consumer.stats()[0]?.processed}`);
+      // live gauges while the consumer runs
+      const live = await registry.metrics();
+      assert.match(live, new RegExp(`kafka_consumer_lag\\{group="${group}",topic="${topic}",partition="[01]"\\} 0`));
+      assert.match(live, /kafka_inflight_messages\{component="consumer"\} 0/);
+      assert.match(live, new RegExp(`kafka_pool_utilization\\{group="${group}"\\} [0-9.e-]+`));
+      assert.match(live, new RegExp(`kafka_pool_queue_depth\\{group="${group}"\\} 0`));
+      assert.match(live, new RegExp(`kafka_paused_partitions\\{group="${group}"\\} 0`));
     } finally {
       await consumer.stop();
       channel.close();
