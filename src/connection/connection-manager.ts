@@ -116,6 +116,7 @@ export class ConnectionManager implements EngineSource, GaugeSource {
       clientId: this.config.clientId,
       connectTimeoutMs: this.config.connectTimeoutMs,
       retryMax: this.config.retryMax,
+      retryDelivered: !this.config.idempotence,
       retryBackoffMs: this.config.retryBackoffMs,
       enqueueTimeoutMs: this.#options.enqueueTimeoutMs ?? this.config.writeTimeoutMs,
       pollIntervalMs: this.#options.pollIntervalMs ?? 5,

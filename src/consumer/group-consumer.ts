@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { StateError } from '../errors/base.js';
+import { ConfigError } from '../config/errors.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { connectClient, disconnectClient } from '../native/lifecycle.js';
 import type { NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../native/types.js';
@@ -164,12 +165,21 @@ export class GroupConsumer {
   }
 
   async start(): Promise<void> {
-    const native = this.#binding.createConsumer(
-      { ...this.#global, 'group.id': this.groupId, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#onRebalance(err, tps)) as never },
-      this.#topicConf,
-    );
+    let native: NativeConsumer;
+    try {
+      native = this.#binding.createConsumer(
+        { ...this.#global, 'group.id': this.groupId, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#onRebalance(err, tps)) as never },
+        this.#topicConf,
+      );
+    } catch (e) {
+      throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the consumer configuration: ${(e as Error).message}` }]);
+    }
     this.#native = native;
-    native.on('event.error', (err) => this.#hooks.onError?.(fromNativeError(err, `consumer group ${this.groupId}`, { groupId: this.groupId })));
+    native.on('event.error', (err) => {
+      // node-rdkafka error events carry code -1: recover the code from librdkafka's text.
+      const code = typeof err.code === 'number' && err.code !== -1 ? err.code : this.#binding.errorCodeOf({ message: String(err.message ?? '') });
+      this.#hooks.onError?.(fromNativeError({ message: err.message, code }, `consumer group ${this.groupId}`, { groupId: this.groupId }));
+    });
     await connectClient(native, this.#opts.connectTimeoutMs, `Kafka cluster ${String(this.#global['bootstrap.servers'])}`);
     native.setDefaultConsumeTimeout(this.#opts.fetchWaitMs);
     native.subscribe([...this.#entries.keys()]);

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { StateError } from '../errors/base.js';
+import { ConfigError } from '../config/errors.js';
 import { ConnectionError, DeliveryError, FlushIncompleteError, QueueFullTimeoutError, type UndeliveredMessage } from '../errors/producer.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import type { NativeBinding, NativeConfig, NativeDeliveryReport, NativeError, NativeHeaders, NativeMetadata, NativeProducer } from '../native/types.js';
@@ -49,6 +50,14 @@ export interface EngineOptions {
   readonly connectTimeoutMs: number;
   /** Library-level retries of retriable delivery failures, on top of librdkafka's own. */
   readonly retryMax: number;
+  /**
+   * Whether a message whose delivery report failed may be produced again (library-level retry).
+   * Only without idempotence: a re-produced message is a new message to the broker, so after a
+   * possibly-persisted failure (message timed out in flight) it could duplicate a written message
+   * and land after later messages of its key — exactly what the idempotent producer rules out.
+   * With idempotence librdkafka's own retries (within delivery_timeout) are the safe ones.
+   */
+  readonly retryDelivered: boolean;
   readonly retryBackoffMs: number;
   /** How long publish waits for room in a full local queue before failing. */
   readonly enqueueTimeoutMs: number;
@@ -86,12 +95,15 @@ export class ProducerEngine {
   #idlePoll: NodeJS.Timeout | undefined;
   #drainWaiters: Array<() => void> = [];
   #fatal: Error | undefined;
+  readonly #maxQueue: number;
 
   constructor(binding: NativeBinding, global: NativeConfig, topic: NativeConfig, opts: EngineOptions) {
     this.#binding = binding;
     this.#global = global;
     this.#topic = topic;
     this.#opts = opts;
+    const q = Number(global['queue.buffering.max.messages'] ?? 100_000);
+    this.#maxQueue = Number.isFinite(q) && q > 0 ? q : 100_000;
   }
 
   get state(): State {
@@ -108,9 +120,14 @@ export class ProducerEngine {
     return this.#waiting.length - this.#waitingHead;
   }
 
-  /** True while publishers should slow down: the local queue is full and messages wait for room. */
+  /**
+   * True while publishers should slow down: messages wait for room in the local queue, or more
+   * messages are unreported than the local queue holds (node-rdkafka hands delivery reports to JS
+   * about 100 per event-loop turn, so a publisher that rarely yields can pile up reports that
+   * librdkafka already released from its queue).
+   */
   get needsDrain(): boolean {
-    return this.#waiting.length - this.#waitingHead > 0;
+    return this.#waiting.length - this.#waitingHead > 0 || this.#inflight.size >= this.#maxQueue;
   }
 
   get fatalError(): Error | undefined {
@@ -129,7 +146,15 @@ export class ProducerEngine {
       return Promise.reject(new StateError('Producer', 'connect', this.#state, ['idle']));
     }
     this.#state = 'connecting';
-    const native = this.#binding.createProducer(this.#global, this.#topic);
+    let native: NativeProducer;
+    try {
+      native = this.#binding.createProducer(this.#global, this.#topic);
+    } catch (e) {
+      // librdkafka refused a property (an unknown or invalid `librdkafka:` override).
+      this.#state = 'failed';
+      this.#connecting = Promise.reject(new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the producer configuration: ${(e as Error).message}` }]));
+      return this.#connecting;
+    }
     this.#native = native;
     native.on('delivery-report', (err, report) => this.#onReport(err, report));
     native.on('event.error', (err) => this.#onEventError(err));
@@ -238,9 +263,7 @@ export class ProducerEngine {
     if (i === w.length) {
       this.#waiting = [];
       this.#waitingHead = 0;
-      const waiters = this.#drainWaiters;
-      this.#drainWaiters = [];
-      for (const resolve of waiters) resolve();
+      if (this.#inflight.size < this.#maxQueue) this.#wakeDrainers();
     } else if (i > 1024 && i * 2 > w.length) {
       this.#waiting = w.slice(i);
       this.#waitingHead = 0;
@@ -273,6 +296,13 @@ export class ProducerEngine {
       );
     }
     if (this.#waiting.length !== this.#waitingHead) this.#pumpWaiting();
+    else if (this.#drainWaiters.length > 0 && !this.needsDrain) this.#wakeDrainers();
+  }
+
+  #wakeDrainers(): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   #onFailure(d: Delivery, rawErr: NativeError, partition: number): void {
@@ -280,7 +310,7 @@ export class ProducerEngine {
     const code = typeof rawErr.code === 'number' && rawErr.code !== -1 ? rawErr.code : this.#binding.errorCodeOf(rawErr);
     const err: NativeError = { message: rawErr.message, code };
     const error = new DeliveryError(d.msg.topic, partition, err, d.msg.messageId, d.attempts);
-    if (error.retriable && d.attempts <= this.#opts.retryMax && this.#state === 'ready' && this.#fatal === undefined) {
+    if (this.#opts.retryDelivered && error.retriable && d.attempts <= this.#opts.retryMax && this.#state === 'ready' && this.#fatal === undefined) {
       this.#opts.onRetry?.(d.msg.topic, d.attempts, error);
       this.#scheduleRetry(d);
       return;
@@ -307,10 +337,12 @@ export class ProducerEngine {
   }
 
   #onEventError(err: NativeError): void {
-    // node-rdkafka reports error events without the fatal flag (and librdkafka's C++ layer replaces
-    // ERR__FATAL by the underlying code), so a fatal error is also recognised by its text.
+    // node-rdkafka reports error events with code -1 and without the fatal flag (and librdkafka's
+    // C++ layer replaces ERR__FATAL by the underlying code): recover the code from the text, and
+    // recognise a fatal error by its text.
     const fatalText = typeof err.message === 'string' && /fatal/i.test(err.message);
-    const error = fromNativeError(fatalText ? { ...err, message: err.message, code: err.code, isFatal: true } : err, 'producer error', { clientId: this.#opts.clientId });
+    const code = typeof err.code === 'number' && err.code !== -1 ? err.code : this.#binding.errorCodeOf({ message: String(err.message ?? '') });
+    const error = fromNativeError({ message: err.message, code, ...(fatalText ? { isFatal: true } : {}) }, 'producer error', { clientId: this.#opts.clientId });
     if (error.fatal) this.#setFatal(error);
     this.#opts.onError?.(error);
   }

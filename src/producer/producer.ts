@@ -78,6 +78,16 @@ class TelemetrySink implements DeliverySink {
   }
 }
 
+/**
+ * node-rdkafka cuts string keys at a zero byte (a Buffer key is sent as is), and sends a
+ * zero-length Buffer key as no key at all (an empty string key is an empty key).
+ */
+function keyOf(key: Buffer | string | null): Buffer | string | null {
+  if (typeof key === 'string') return key.includes('\0') ? Buffer.from(key) : key;
+  if (key !== null && key.length === 0) return '';
+  return key;
+}
+
 /** Low-cardinality error label: the stable error code, or the class name. */
 export function errorType(err: Error): string {
   const code = (err as { code?: unknown }).code;
@@ -219,7 +229,7 @@ export class Producer {
       partition: m.partition ?? null,
       value,
       // node-rdkafka cuts string keys at a zero byte; a Buffer key is sent as is.
-      key: typeof m.key === 'string' && m.key.includes('\0') ? Buffer.from(m.key) : m.key,
+      key: keyOf(m.key),
       timestamp: m.timestamp ?? null,
       headers,
       messageId: m.id,

@@ -146,8 +146,12 @@ export class EventSerde {
     const contentType = msg.header('content_type');
     if (contentType === 'application/json' || (contentType === undefined && value !== null && value.length > 0 && value[0] === 0x7b)) {
       const eventType = msg.header('event_type');
-      const name = (eventType !== undefined ? this.#eventType(eventType) : undefined) ?? expectedEvent;
-      if (name === undefined) throw new DecodeError(`JSON event without a known event_type header (got ${JSON.stringify(eventType)})`, where);
+      // An event_type header that names no known event is an error (never read as the topic's
+      // event); without the header the topic's expected event is assumed.
+      const name = eventType !== undefined ? this.#eventType(eventType) : expectedEvent;
+      if (name === undefined) {
+        throw new DecodeError(eventType === undefined ? 'JSON event without an event_type header on a topic with no single event type' : `JSON event with unknown event_type ${JSON.stringify(eventType)}`, where);
+      }
       return { eventName: name, value: decodeJsonEvent(value, this.readerType(name), where), format: 'json' };
     }
     const id = readSchemaId(value, where);

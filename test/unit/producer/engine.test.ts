@@ -4,9 +4,10 @@ import { ProducerEngine } from '../../../src/producer/engine.js';
 import { Producer } from '../../../src/producer/producer.js';
 import { newMessage } from '../../../src/producer/message.js';
 import { DeliveryError, FlushIncompleteError, QueueFullTimeoutError, StateError } from '../../../src/errors/index.js';
+import { ConfigError } from '../../../src/config/index.js';
 import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
 
-function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number }> = {}) {
+function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean }> = {}) {
   const binding = new FakeBinding();
   binding.configure = (p) => {
     p.queueLimit = opts.queueLimit ?? Infinity;
@@ -15,6 +16,7 @@ function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queue
     clientId: 'test',
     connectTimeoutMs: 1000,
     retryMax: opts.retryMax ?? 0,
+    retryDelivered: opts.retryDelivered ?? true,
     retryBackoffMs: 5,
     enqueueTimeoutMs: opts.enqueueTimeoutMs ?? 2000,
     pollIntervalMs: 1,
@@ -106,6 +108,26 @@ describe('ProducerEngine (fake binding)', () => {
     assert.equal(native().produced.length, 3);
     assert.equal(engine.inflightCount, 0);
     await engine.close(100);
+  });
+
+  it('with idempotence (retryDelivered false) a failed delivery is never produced again', async () => {
+    const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: false });
+    await engine.connect();
+    native().outcome = () => ({ message: 'Local: Message timed out', code: -1 });
+    native().autoDeliver = true;
+    await assert.rejects(producer.publish(newMessage('t', 'x')), (e: unknown) => e instanceof DeliveryError && e.code === 'ERR__MSG_TIMED_OUT' && e.attempts === 1);
+    assert.equal(native().produced.length, 1, 'not re-produced: it may have been written');
+    await engine.close(100);
+  });
+
+  it('a producer configuration librdkafka refuses fails connect() with a ConfigError, not a throw', async () => {
+    const binding = new FakeBinding();
+    binding.createProducer = () => {
+      throw new Error('No such configuration property: "frobnicate"');
+    };
+    const engine = new ProducerEngine(binding, {}, {}, { clientId: 't', connectTimeoutMs: 100, retryMax: 0, retryDelivered: false, retryBackoffMs: 1, enqueueTimeoutMs: 10, pollIntervalMs: 1 });
+    await assert.rejects(engine.connect(), (e: unknown) => e instanceof ConfigError && /kafka\.librdkafka: librdkafka refused the producer configuration: No such configuration property/.test(e.message));
+    assert.equal(engine.state, 'failed');
   });
 
   it('a retry that succeeds resolves the publish', async () => {
