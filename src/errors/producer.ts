@@ -9,6 +9,11 @@ export class DeliveryError extends GoCoffeeKafkaError {
   readonly librdkafkaCode: number;
   readonly messageId: string | undefined;
   readonly attempts: number;
+  /**
+   * True when the broker may have written the message although its delivery failed (it timed out
+   * in flight): publishing it again may duplicate it.
+   */
+  readonly possiblyPersisted: boolean;
 
   constructor(
     topic: string,
@@ -19,7 +24,8 @@ export class DeliveryError extends GoCoffeeKafkaError {
   ) {
     const code = typeof err.code === 'number' ? err.code : -1;
     const name = librdkafkaErrorName(code);
-    super(name, `delivery to ${topic}[${partition}] failed after ${attempts} attempt(s): ${err.message ?? 'unknown error'} (${name})`, {
+    const maybe = code === RD.ERR__MSG_TIMED_OUT;
+    super(name, `delivery to ${topic}[${partition}] failed after ${attempts} attempt(s): ${err.message ?? 'unknown error'} (${name})${maybe ? '; it may have been written (it timed out in flight): publishing it again may duplicate it' : ''}`, {
       retriable: err.isRetriable === true || isRetriableCode(code),
       fatal: err.isFatal === true || code === RD.ERR__FATAL,
       cause: err,
@@ -30,6 +36,7 @@ export class DeliveryError extends GoCoffeeKafkaError {
     this.librdkafkaCode = code;
     this.messageId = messageId;
     this.attempts = attempts;
+    this.possiblyPersisted = maybe;
   }
 }
 
