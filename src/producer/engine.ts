@@ -38,11 +38,57 @@ export interface DeliverySink {
 class Delivery {
   attempts = 0;
   deadline = 0;
+  // Intrusive list links (the in-flight list): O(1) add/remove without hashing.
+  prev: Delivery | null = null;
+  next: Delivery | null = null;
+  listed = false;
   constructor(
     readonly msg: PreparedMessage,
     readonly sink: DeliverySink,
     readonly index: number,
   ) {}
+}
+
+/** Messages handed to librdkafka and not yet reported, as an intrusive doubly-linked list. */
+class InflightList {
+  #head: Delivery | null = null;
+  #tail: Delivery | null = null;
+  size = 0;
+  /** Appends (iteration is in hand-over order). */
+  add(d: Delivery): void {
+    d.listed = true;
+    d.next = null;
+    d.prev = this.#tail;
+    if (this.#tail !== null) this.#tail.next = d;
+    else this.#head = d;
+    this.#tail = d;
+    this.size++;
+  }
+  delete(d: Delivery): boolean {
+    if (!d.listed) return false;
+    d.listed = false;
+    if (d.prev !== null) d.prev.next = d.next;
+    else this.#head = d.next;
+    if (d.next !== null) d.next.prev = d.prev;
+    else this.#tail = d.prev;
+    d.prev = d.next = null;
+    this.size--;
+    return true;
+  }
+  clear(): void {
+    for (let d = this.#head; d !== null; ) {
+      const n = d.next;
+      d.listed = false;
+      d.prev = d.next = null;
+      d = n;
+    }
+    this.#head = null;
+    this.#tail = null;
+    this.size = 0;
+  }
+  *[Symbol.iterator](): Generator<Delivery> {
+    for (let d = this.#head; d !== null; d = d.next) yield d;
+  }
 }
 
 export interface EngineOptions {
@@ -63,6 +109,13 @@ export interface EngineOptions {
   readonly enqueueTimeoutMs: number;
   /** Delivery-report poll interval while messages are in flight. */
   readonly pollIntervalMs: number;
+  /**
+   * At most this many messages handed to librdkafka and not yet reported; more wait in the FIFO
+   * (like a full local queue). A bounded window keeps librdkafka's queues short: measured on 2
+   * vCPUs, 1M × 100 B went ~40 % faster with a 10k window than with a 100k-deep queue, at a
+   * fraction of the latency. Default min(10000, queue.buffering.max.messages).
+   */
+  readonly maxInFlight?: number;
   readonly onError?: (err: Error) => void;
   /** A retriable delivery failure is being retried (library-level). */
   readonly onRetry?: (topic: string, attempt: number, err: Error) => void;
@@ -86,7 +139,7 @@ export class ProducerEngine {
   #state: State = 'idle';
   #connecting: Promise<NativeMetadata> | undefined;
   /** Every message handed to librdkafka and not yet reported. */
-  readonly #inflight = new Set<Delivery>();
+  readonly #inflight = new InflightList();
   /** Messages waiting for room in the local queue (FIFO keeps per-key order). */
   #waiting: Delivery[] = [];
   #waitingHead = 0;
@@ -96,6 +149,7 @@ export class ProducerEngine {
   #drainWaiters: Array<() => void> = [];
   #fatal: Error | undefined;
   readonly #maxQueue: number;
+  readonly #lowWater: number;
 
   constructor(binding: NativeBinding, global: NativeConfig, topic: NativeConfig, opts: EngineOptions) {
     this.#binding = binding;
@@ -103,7 +157,11 @@ export class ProducerEngine {
     this.#topic = topic;
     this.#opts = opts;
     const q = Number(global['queue.buffering.max.messages'] ?? 100_000);
-    this.#maxQueue = Number.isFinite(q) && q > 0 ? q : 100_000;
+    const queue = Number.isFinite(q) && q > 0 ? q : 100_000;
+    this.#maxQueue = Math.min(queue, opts.maxInFlight ?? 10_000);
+    // drain() resumes a paused publisher at 3/4 of the window, so it publishes in bursts instead
+    // of one message per delivery report.
+    this.#lowWater = Math.floor((this.#maxQueue * 3) / 4);
   }
 
   get state(): State {
@@ -208,6 +266,10 @@ export class ProducerEngine {
 
   /** Hands a message to librdkafka; on a full queue parks it in the waiting FIFO. */
   #produce(d: Delivery): boolean {
+    if (this.#inflight.size >= this.#maxQueue) {
+      this.#enqueueWaiting(d);
+      return false;
+    }
     const m = d.msg;
     d.attempts++;
     try {
@@ -239,7 +301,7 @@ export class ProducerEngine {
     const w = this.#waiting;
     let i = this.#waitingHead;
     const now = Date.now();
-    while (i < w.length) {
+    while (i < w.length && this.#inflight.size < this.#maxQueue) {
       const d = w[i]!;
       if (now > d.deadline) {
         i++;
@@ -263,7 +325,7 @@ export class ProducerEngine {
     if (i === w.length) {
       this.#waiting = [];
       this.#waitingHead = 0;
-      if (this.#inflight.size < this.#maxQueue) this.#wakeDrainers();
+      if (this.#inflight.size <= this.#lowWater) this.#wakeDrainers();
     } else if (i > 1024 && i * 2 > w.length) {
       this.#waiting = w.slice(i);
       this.#waitingHead = 0;
@@ -296,7 +358,7 @@ export class ProducerEngine {
       );
     }
     if (this.#waiting.length !== this.#waitingHead) this.#pumpWaiting();
-    else if (this.#drainWaiters.length > 0 && !this.needsDrain) this.#wakeDrainers();
+    else if (this.#drainWaiters.length > 0 && this.#inflight.size <= this.#lowWater) this.#wakeDrainers();
   }
 
   #wakeDrainers(): void {
