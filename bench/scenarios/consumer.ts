@@ -1,0 +1,399 @@
+/**
+ * Consumer throughput: `consumer-trivial` (every client reads a pre-filled topic to its end with a
+ * trivial handler) and `consumer-cpu` (a ~200 µs CPU-bound handler through the library's worker
+ * pool with 2 workers vs the same handler in-process).
+ *
+ * The topic is filled once per scenario (raw node-rdkafka producer, 6 partitions, 100 keys, the
+ * producer scenarios' 100 B payload, compression none: KafkaJS cannot read lz4 without a codec); every run then reads it with a FRESH consumer group from the
+ * earliest offset. Throughput = messages / (first message seen by the handler .. the N-th message
+ * handled): group join / rebalance time is excluded for every client (Java: fetch.nMsg.sec, which
+ * excludes rebalance time the same way). The warm-up run reads only the first --warmup messages.
+ */
+import { ConnectionManager } from '../../src/connection/index.js';
+import { Consumer } from '../../src/consumer/index.js';
+import { toLibrdkafkaConfig } from '../../src/config/index.js';
+import { cpuWindow } from '../lib/cpu.js';
+import { rdkafka, uniqueName } from '../lib/kafka.js';
+import { brokerList, kafkajs, platformatic, runKafkaTool } from '../lib/peers.js';
+import type { BenchContext, BenchOptions, ClientRunner, RunInput, RunMeasurement, Scenario, ScenarioGroup } from '../lib/types.js';
+import { RAW_MAX_OUTSTANDING, RAW_POLL_MS, deferred, payload, rawRunner } from './producer.js';
+
+const MESSAGE_BYTES = 100;
+const CPU_TARGET_US = 200;
+const CPU_WORKERS = 2;
+const CPU_WORKER_URL = new URL('./workers/cpu-work.mjs', import.meta.url);
+
+/** The pre-filled topic of a scenario: created and filled on first use, shared by every run. */
+class Prefill {
+  #topic: Promise<string> | undefined;
+  #name: string | undefined;
+  #uses = 0;
+  constructor(readonly scenario: string) {}
+
+  get(ctx: BenchContext, messages: number): Promise<string> {
+    return (this.#topic ??= (async () => {
+      const topic = uniqueName(`bench-${this.scenario}-prefill`);
+      this.#name = topic;
+      await ctx.admin.create(topic, { partitions: ctx.options.partitions, replicationFactor: ctx.replicationFactor });
+      const t0 = performance.now();
+      const m = await rawRunner(ctx, payload(MESSAGE_BYTES), RAW_POLL_MS, 'prefill', { ...ctx.config, compression: 'none' }, RAW_MAX_OUTSTANDING).run({ topic, messages, run: 0, warmup: true });
+      if (m.errors > 0) throw new Error(`prefill of ${topic}: ${m.errors} delivery errors`);
+      ctx.log(`  prefilled ${topic}: ${messages.toLocaleString('en-US')} × ${MESSAGE_BYTES} B in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      return topic;
+    })());
+  }
+
+  /** Deletes the topic after the scenario's last run (runs counted: warm-up + timed, per client). */
+  async done(ctx: BenchContext, totalRuns: number): Promise<void> {
+    if (++this.#uses < totalRuns || this.#name === undefined || !ctx.options.deleteTopics) return;
+    await ctx.admin.delete(this.#name);
+    this.#topic = undefined;
+    this.#name = undefined;
+    this.#uses = 0;
+  }
+}
+
+function totalRuns(ctx: BenchContext, clients: string[]): number {
+  const n = clients.filter((c) => ctx.options.clients === undefined || ctx.options.clients.has(c)).length;
+  return n * (ctx.options.runs + (ctx.options.warmupMessages > 0 ? 1 : 0));
+}
+
+/**
+ * Counts handled messages; t0 when the first batch arrives, t1 at the `target`-th message. The
+ * first batch itself is not counted in the rate (it arrived "at" t0: a client whose first fetch
+ * brings 80,000 messages would otherwise look infinitely fast), so rate = (N - first) / (t1 - t0).
+ */
+class Clock {
+  count = 0;
+  first = 0;
+  t0 = 0;
+  t1 = 0;
+  readonly done = deferred();
+  constructor(readonly target: number) {}
+  add(n: number): void {
+    if (this.count === 0 && this.t0 === 0) {
+      this.t0 = performance.now();
+      this.first = n;
+    }
+    this.count += n;
+    if (this.count >= this.target && this.t1 === 0) {
+      this.t1 = performance.now();
+      this.done.resolve();
+    }
+  }
+  async wait(timeoutMs: number, what: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: ${this.count}/${this.target} messages after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.done.promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  measurement(extra: Record<string, number> = {}): RunMeasurement {
+    const n = this.target - this.first;
+    return { messages: n, bytes: n * MESSAGE_BYTES, elapsedMs: this.t1 - this.t0, errors: 0, extra: { ...extra, firstBatch: this.first } };
+  }
+}
+
+const RUN_TIMEOUT_MS = 300_000;
+
+/** The library: Consumer + registerHandler, in-process handler or a worker module. */
+function gocoffeeConsumer(ctx: BenchContext, prefill: Prefill, clients: string[], spec: { client: string; workerModule?: URL; handle?: (m: { value: Buffer | null }) => void; workers?: number; countFirstBatch?: boolean }): ClientRunner {
+  return {
+    client: spec.client,
+    async run({ messages }: RunInput): Promise<RunMeasurement> {
+      const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
+      const cm = new ConnectionManager(ctx.config, { pollIntervalMs: ctx.options.pollIntervalMs });
+      await cm.initialize();
+      const consumer = new Consumer(cm, spec.workers !== undefined ? { workers: spec.workers } : {});
+      const clock = new Clock(messages);
+      const groupId = uniqueName(`bench-${spec.client}`);
+      // The clock is read off consumer.stats()[0].processed (settled messages, i.e. what the
+      // library has finished and may commit), polled every millisecond; t0 = the first message.
+      let poll: NodeJS.Timeout | undefined;
+      const userHandle = spec.handle;
+      if (spec.workerModule !== undefined) consumer.registerHandler({ topics: [topic], groupId, workerModule: spec.workerModule });
+      else
+        consumer.registerHandler({
+          topics: [topic],
+          groupId,
+          handle: (m) => userHandle?.(m),
+        });
+      let cpu: ReturnType<typeof cpuWindow> | undefined;
+      try {
+        await consumer.start();
+        poll = setInterval(() => {
+          const s = consumer.stats()[0];
+          if (s === undefined) return;
+          if (clock.t0 === 0 && s.consumed > 0) {
+            // the first fetched batch is "at" t0, as for the other clients
+            clock.t0 = performance.now();
+            clock.first = spec.countFirstBatch === true ? 0 : s.consumed;
+            cpu ??= cpuWindow();
+          }
+          if (clock.t0 !== 0 && s.processed > clock.count) clock.add(s.processed - clock.count);
+        }, 1);
+        await clock.wait(RUN_TIMEOUT_MS, spec.client);
+        const use = cpu?.stop(messages);
+        return clock.measurement({ ...(use ?? {}) });
+      } finally {
+        clearInterval(poll);
+        await consumer.stop();
+        await cm.close();
+        await prefill.done(ctx, totalRuns(ctx, clients));
+      }
+    },
+  };
+}
+
+/**
+ * Raw node-rdkafka, best practice for throughput with the library's own at-least-once work: one
+ * KafkaConsumer with exactly `toLibrdkafkaConfig(config, 'consumer')` (enable.auto.offset.store
+ * false, auto-commit of stored offsets), a consume(1000) loop (timeout 0 while data is buffered,
+ * fetchWaitMs=100 when empty — the library's loop), and per batch offsetsStore() of the last
+ * offset + 1 of every partition in it.
+ */
+function rawConsumer(ctx: BenchContext, prefill: Prefill, clients: string[], client = 'node-rdkafka'): ClientRunner {
+  const Kafka = rdkafka();
+  return {
+    client,
+    async run({ messages }: RunInput): Promise<RunMeasurement> {
+      const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
+      const props = toLibrdkafkaConfig(ctx.config, 'consumer');
+      const consumer = new Kafka.KafkaConsumer({ ...props.global, 'group.id': uniqueName('bench-raw') } as never, { ...props.topic } as never);
+      await new Promise<void>((resolve, reject) => consumer.connect({ timeout: ctx.config.connectTimeoutMs } as never, (err) => (err ? reject(err) : resolve())));
+      const clock = new Clock(messages);
+      let running = true;
+      let cpu: ReturnType<typeof cpuWindow> | undefined;
+      try {
+        consumer.subscribe([topic]);
+        const last = new Map<number, number>();
+        const loop = (wait: boolean): void => {
+          if (!running) return;
+          consumer.setDefaultConsumeTimeout(wait ? 100 : 0);
+          consumer.consume(wait ? 1 : 1000, (err, msgs) => {
+            if (err || !running) {
+              if (running) setTimeout(() => loop(true), 100);
+              return;
+            }
+            if (msgs.length === 0) return loop(true);
+            cpu ??= cpuWindow();
+            last.clear();
+            for (const m of msgs) last.set(m.partition, m.offset);
+            consumer.offsetsStore([...last].map(([partition, offset]) => ({ topic, partition, offset: offset + 1 })));
+            clock.add(msgs.length);
+            loop(false);
+          });
+        };
+        loop(true);
+        await clock.wait(RUN_TIMEOUT_MS, client);
+        const use = cpu?.stop(messages);
+        return clock.measurement({ ...(use ?? {}) });
+      } finally {
+        running = false;
+        await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+        consumer.removeAllListeners();
+        await prefill.done(ctx, totalRuns(ctx, clients));
+      }
+    },
+  };
+}
+
+/**
+ * KafkaJS 2.2.4, per its docs for throughput: eachBatch (eachBatchAutoResolve, offsets committed
+ * by the auto-commit of resolved offsets), partitionsConsumedConcurrently = partitions,
+ * fromBeginning, logLevel NOTHING.
+ */
+function kafkajsConsumer(ctx: BenchContext, prefill: Prefill, clients: string[]): ClientRunner {
+  return {
+    client: 'kafkajs',
+    async run({ messages }: RunInput): Promise<RunMeasurement> {
+      const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
+      const { Kafka, logLevel } = kafkajs(ctx);
+      const kafka = new Kafka({ clientId: 'gocoffee-bench-kafkajs', brokers: brokerList(), logLevel: logLevel.NOTHING });
+      const consumer = kafka.consumer({ groupId: uniqueName('bench-kafkajs') });
+      const clock = new Clock(messages);
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({
+          partitionsConsumedConcurrently: ctx.options.partitions,
+          eachBatchAutoResolve: true,
+          eachBatch: async ({ batch }) => {
+            clock.add(batch.messages.length);
+          },
+        });
+        await clock.wait(RUN_TIMEOUT_MS, 'kafkajs');
+        return clock.measurement();
+      } finally {
+        await consumer.disconnect();
+        await prefill.done(ctx, totalRuns(ctx, clients));
+      }
+    },
+  };
+}
+
+/** @platformatic/kafka 1.x, its README's way: consumer.consume({ topics, mode: earliest, autocommit }), stream 'data' events. */
+function platformaticConsumer(ctx: BenchContext, prefill: Prefill, clients: string[]): ClientRunner {
+  return {
+    client: 'platformatic',
+    async run({ messages }: RunInput): Promise<RunMeasurement> {
+      const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
+      const { Consumer: PConsumer, MessagesStreamModes } = await platformatic(ctx);
+      const consumer = new PConsumer({ groupId: uniqueName('bench-platformatic'), clientId: 'gocoffee-bench-platformatic', bootstrapBrokers: brokerList() });
+      const clock = new Clock(messages);
+      let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
+      try {
+        stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: true });
+        stream.on('data', () => clock.add(1));
+        await clock.wait(RUN_TIMEOUT_MS, 'platformatic');
+        return clock.measurement();
+      } finally {
+        if (stream !== undefined) await (stream.close() as Promise<void>).catch(() => undefined);
+        await (consumer.close(true) as unknown as Promise<void>).catch(() => undefined);
+        await prefill.done(ctx, totalRuns(ctx, clients));
+      }
+    },
+  };
+}
+
+/** Kafka's own ConsumerPerformance (the Java client's ceiling); fetch.nMsg.sec excludes the group join. */
+function javaConsumer(ctx: BenchContext, prefill: Prefill, clients: string[]): ClientRunner {
+  return {
+    client: 'java',
+    async run({ messages }: RunInput): Promise<RunMeasurement> {
+      const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
+      try {
+        const out = await runKafkaTool(ctx, 'org.apache.kafka.tools.ConsumerPerformance', [
+          '--bootstrap-server', brokerList().join(','),
+          '--topic', topic,
+          '--messages', String(messages),
+          '--group', uniqueName('bench-java'),
+          '--timeout', '60000',
+        ]);
+        // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+        const line = out.trim().split('\n').filter((l) => /^\d{4}-/.test(l.trim())).pop();
+        if (line === undefined) throw new Error(`ConsumerPerformance: unexpected output ${out}`);
+        const f = line.split(',').map((s) => s.trim());
+        const consumed = Number(f[4]);
+        const fetchMs = Number(f[7]);
+        return { messages: consumed, bytes: consumed * MESSAGE_BYTES, elapsedMs: fetchMs, errors: consumed < messages ? messages - consumed : 0, extra: { rebalanceMs: Number(f[6]) } };
+      } finally {
+        await prefill.done(ctx, totalRuns(ctx, clients));
+      }
+    },
+  };
+}
+
+const prefillSize = new Map<Prefill, number>();
+function scenarioMessages(ctx: BenchContext, prefill: Prefill): number {
+  return ctx.options.messages ?? prefillSize.get(prefill)!;
+}
+
+function consumerTrivial(): Scenario {
+  const prefill = new Prefill('consumer-trivial');
+  const clients = ['gocoffee', 'node-rdkafka', 'kafkajs', 'platformatic', 'java'];
+  const messages = (o: BenchOptions) => (o.quick ? 200_000 : 1_000_000);
+  return {
+    name: 'consumer-trivial',
+    description: `consumer throughput, trivial handler, ${MESSAGE_BYTES} B values, fresh group reads a pre-filled topic to its end`,
+    messageBytes: MESSAGE_BYTES,
+    messages,
+    baseline: 'node-rdkafka',
+    settings(ctx) {
+      prefillSize.set(prefill, messages(ctx.options));
+      return {
+        messageBytes: MESSAGE_BYTES,
+        topic: { partitions: ctx.options.partitions, replicationFactor: ctx.replicationFactor, prefilledOnce: 'raw node-rdkafka producer, compression none (KafkaJS has no built-in lz4 codec), 100 keys', freshGroupPerRun: true },
+        throughput: '(N - first fetched batch) / (first batch arrives .. N-th message handled); group join excluded for every client; firstBatch in extra',
+        gocoffee: 'new Consumer(cm) + registerHandler({ handle }) in-process, default options (ordering key, fetchBatchSize 1000, taskBatchSize 500); N read off consumer.stats()[0].processed (polled every 1 ms)',
+        'node-rdkafka': 'KafkaConsumer with the same librdkafka properties, consume(1000) loop (timeout 0, 100 ms when empty), offsetsStore of last offset+1 per partition per batch, auto-commit',
+        kafkajs: `eachBatch, eachBatchAutoResolve, partitionsConsumedConcurrently=${ctx.options.partitions}, fromBeginning`,
+        platformatic: "consumer.consume({ mode: 'earliest', autocommit: true }), stream 'data' events",
+        java: 'org.apache.kafka.tools.ConsumerPerformance --messages N (defaults; fetch.nMsg.sec = excluding rebalance time)',
+        librdkafka: toLibrdkafkaConfig(ctx.config, 'consumer'),
+      };
+    },
+    clients(ctx) {
+      prefillSize.set(prefill, messages(ctx.options));
+      return [rawConsumer(ctx, prefill, clients), gocoffeeConsumer(ctx, prefill, clients, { client: 'gocoffee' }), kafkajsConsumer(ctx, prefill, clients), platformaticConsumer(ctx, prefill, clients), javaConsumer(ctx, prefill, clients)];
+    },
+  };
+}
+
+/** Iterations of the hash loop that take ~CPU_TARGET_US on this machine (median of 5 timings). */
+async function calibrate(): Promise<number> {
+  const { spin } = (await import(CPU_WORKER_URL.href)) as { spin(v: Buffer, iters: number): number };
+  const v = payload(MESSAGE_BYTES);
+  spin(v, 2_000_000); // JIT
+  const probe = 1_000_000;
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    spin(v, probe);
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const usPerIter = (times[2]! * 1000) / probe;
+  return Math.max(1, Math.round(CPU_TARGET_US / usPerIter));
+}
+
+function consumerCpu(): Scenario {
+  const prefill = new Prefill('consumer-cpu');
+  const clients = ['gocoffee', 'in-process'];
+  const messages = (o: BenchOptions) => (o.quick ? 20_000 : 50_000);
+  let iters: number | undefined;
+  let spin: ((v: Buffer, iters: number) => number) | undefined;
+  let sink = 0;
+  const ensure = async (ctx: BenchContext) => {
+    if (iters !== undefined) return;
+    iters = await calibrate();
+    // Worker threads copy process.env when the pool creates them (after this line).
+    process.env.BENCH_CPU_ITERS = String(iters);
+    spin = ((await import(CPU_WORKER_URL.href)) as { spin(v: Buffer, iters: number): number }).spin;
+    ctx.log(`  consumer-cpu: ${iters.toLocaleString('en-US')} hash rounds ≈ ${CPU_TARGET_US} µs per message`);
+  };
+  return {
+    name: 'consumer-cpu',
+    description: `consumer with a CPU-bound handler (~${CPU_TARGET_US} µs/message): worker pool (${CPU_WORKERS} workers) vs in-process`,
+    messageBytes: MESSAGE_BYTES,
+    messages,
+    baseline: 'in-process',
+    settings(ctx) {
+      prefillSize.set(prefill, messages(ctx.options));
+      return {
+        handler: `FNV-1a-style hash over the value, rounds calibrated at start-up to ~${CPU_TARGET_US} µs (bench/scenarios/workers/cpu-work.mjs)`,
+        calibratedRounds: iters ?? 'at first run',
+        gocoffee: `registerHandler({ workerModule }) with workers=${CPU_WORKERS} (piscina), default taskBatchSize 500`,
+        'in-process': 'registerHandler({ handle }) with the same function on the main thread',
+        ratioVsRaw: 'here = speed-up of the pool over in-process',
+        throughput: 'N / (first fetched batch .. N-th message processed): every message counted, its CPU work is after t0',
+        topic: { partitions: ctx.options.partitions, replicationFactor: ctx.replicationFactor },
+      };
+    },
+    clients(ctx) {
+      prefillSize.set(prefill, messages(ctx.options));
+      const pool = gocoffeeConsumer(ctx, prefill, clients, { client: 'gocoffee', workerModule: CPU_WORKER_URL, workers: CPU_WORKERS, countFirstBatch: true });
+      const local = gocoffeeConsumer(ctx, prefill, clients, {
+        client: 'in-process',
+        countFirstBatch: true,
+        handle: (m) => {
+          sink ^= spin!(m.value!, iters!);
+        },
+      });
+      return [
+        { client: pool.client, run: async (input) => (await ensure(ctx), pool.run(input)) },
+        { client: local.client, run: async (input) => (await ensure(ctx), local.run(input)) },
+        ...(sink === -1 ? [] : []),
+      ];
+    },
+  };
+}
+
+export const consumerGroup: ScenarioGroup = {
+  group: 'consumer',
+  scenarios: [consumerTrivial(), consumerCpu()],
+};
