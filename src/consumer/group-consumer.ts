@@ -208,6 +208,11 @@ export class GroupConsumer {
         if (msgs.length === 0 && this.#state === 'running') {
           native.setDefaultConsumeTimeout(this.#opts.fetchWaitMs);
           msgs = await this.#consume(native, 1);
+          if (msgs.length > 0 && room > 1) {
+            // the first message woke us: take what arrived with it in the same batch
+            native.setDefaultConsumeTimeout(0);
+            msgs = msgs.concat(await this.#consume(native, room - 1));
+          }
         }
       } catch (e) {
         const err = fromNativeError(e as NativeError, `consume (group ${this.groupId})`, { groupId: this.groupId });
