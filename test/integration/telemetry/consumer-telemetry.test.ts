@@ -9,17 +9,10 @@ import { newMessage } from '../../../src/producer/index.js';
 import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
 import { waitUntil } from '../consumer/util.js';
 import { installInMemoryTracing } from '../../helpers/otel.js';
+import { metricValue } from '../../helpers/metrics.js';
 
 const REPORTER = fileURLToPath(new URL('../../fixtures/handlers/trace-reporter.ts', import.meta.url));
 
-function metricValue(text: string, name: string, labels: Record<string, string>): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (want.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
-}
 
 describe('consumer telemetry (real broker, OTel in-memory exporter)', function () {
   this.timeout(120_000);

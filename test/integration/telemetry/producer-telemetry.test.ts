@@ -6,15 +6,8 @@ import { ConnectionManager } from '../../../src/connection/index.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
 import { installInMemoryTracing } from '../../helpers/otel.js';
+import { metricValue } from '../../helpers/metrics.js';
 
-function metricValue(text: string, name: string, labels: Record<string, string>): number {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (want.every((w) => line.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
-}
 
 describe('producer telemetry (OTel SDK in-memory exporter, prom-client)', function () {
   this.timeout(60_000);
