@@ -1,4 +1,4 @@
-import { StateError } from '../errors/base.js';
+import { InvalidArgumentError, StateError } from '../errors/base.js';
 import { toLibrdkafkaConfig, type KafkaConfig } from '../config/index.js';
 import { loadNativeBinding } from '../native/binding.js';
 import type { NativeAdmin, NativeBinding, NativeMetadata } from '../native/types.js';
@@ -21,6 +21,13 @@ export interface ConnectionManagerOptions {
   readonly enqueueTimeoutMs?: number;
   /** Delivery-report poll interval while messages are in flight. Default 5 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * At most this many published messages awaiting their delivery report; further publishes wait
+   * (needsDrain / drain()). Default 3,000 (DEFAULT_MAX_IN_FLIGHT), never above
+   * queue.buffering.max.messages. Raise it when the broker's ack latency is high (window ≥ rate ×
+   * ack latency).
+   */
+  readonly maxInFlight?: number;
   /** How long close() flushes before giving up. Default 10 s. */
   readonly closeTimeoutMs?: number;
   readonly onError?: (err: Error) => void;
@@ -53,6 +60,9 @@ export class ConnectionManager implements EngineSource, GaugeSource {
   readonly #log;
 
   constructor(config: KafkaConfig, options: ConnectionManagerOptions = {}) {
+    if (options.maxInFlight !== undefined && !(Number.isInteger(options.maxInFlight) && options.maxInFlight > 0)) {
+      throw new InvalidArgumentError('ConnectionManager option maxInFlight', `got ${String(options.maxInFlight)}, expected an integer > 0`);
+    }
     this.config = config;
     this.#options = options;
     this.#binding = options.binding ?? loadNativeBinding();
@@ -120,6 +130,7 @@ export class ConnectionManager implements EngineSource, GaugeSource {
       retryBackoffMs: this.config.retryBackoffMs,
       enqueueTimeoutMs: this.#options.enqueueTimeoutMs ?? this.config.writeTimeoutMs,
       pollIntervalMs: this.#options.pollIntervalMs ?? 5,
+      ...(this.#options.maxInFlight !== undefined ? { maxInFlight: this.#options.maxInFlight } : {}),
       onError: (err) => {
         log.error({ err: { message: t.redact(err.message), code: (err as { code?: string }).code } }, 'producer error');
         onError?.(err);

@@ -1,5 +1,5 @@
-import type { NativeHeaders, NativeMessage } from '../native/types.js';
-import type { DeliveryResult, DeliverySink, PreparedMessage, ProducerEngine } from '../producer/engine.js';
+import type { NativeDeliveryReport, NativeHeaders, NativeMessage } from '../native/types.js';
+import { deliveryResult, Outbound, type DeliveryResult, type ProducerEngine } from '../producer/engine.js';
 
 /** Header names written on every dead-letter message. */
 export const DLQ_HEADERS = Object.freeze({
@@ -23,13 +23,20 @@ export interface DeadLetterInfo {
   readonly lastFailure: number;
 }
 
-class OneShot implements DeliverySink {
+/** A dead-letter message: resolves on the broker's acknowledgement. */
+class DeadLetter extends Outbound {
   constructor(
+    topic: string,
+    value: Buffer | null,
+    key: Buffer | string | null,
+    headers: NativeHeaders,
     readonly resolve: (r: DeliveryResult) => void,
     readonly reject: (e: Error) => void,
-  ) {}
-  delivered(r: DeliveryResult): void {
-    this.resolve(r);
+  ) {
+    super(topic, null, value, key, null, headers, undefined);
+  }
+  delivered(report: NativeDeliveryReport): void {
+    this.resolve(deliveryResult(this, report));
   }
   failed(e: Error): void {
     this.reject(e);
@@ -65,15 +72,7 @@ export class DeadLetterWriter {
       { [DLQ_HEADERS.lastFailure]: new Date(info.lastFailure).toISOString() },
       { [DLQ_HEADERS.group]: this.groupId },
     );
-    const prepared: PreparedMessage = {
-      topic: this.topicFor(msg.topic),
-      partition: null,
-      value: msg.value,
-      key: msg.key ?? null,
-      timestamp: null,
-      headers,
-      messageId: undefined,
-    };
-    return new Promise((resolve, reject) => this.engine().send(prepared, new OneShot(resolve, reject), 0));
+    const topic = this.topicFor(msg.topic);
+    return new Promise((resolve, reject) => this.engine().send(new DeadLetter(topic, msg.value, msg.key ?? null, headers, resolve, reject)));
   }
 }

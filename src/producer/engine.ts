@@ -15,47 +15,50 @@ export interface DeliveryResult {
   readonly messageId: string | undefined;
 }
 
-/** A message ready for produce(): value and key already encoded, headers already built. */
-export interface PreparedMessage {
-  readonly topic: string;
-  readonly partition: number | null;
-  readonly value: Buffer | null;
-  readonly key: Buffer | string | null;
-  readonly timestamp: number | null;
-  readonly headers: NativeHeaders | undefined;
-  readonly messageId: string | undefined;
-}
-
 /**
- * Receives the outcome of one message. `Delivery` objects double as node-rdkafka's opaque, so a
- * delivery report finds its caller without a map lookup, and are dropped right after the report.
+ * One message on its way to the broker, and the only object the library keeps for it while it is
+ * in flight: the produce() arguments, the delivery state (attempts, deadline, in-flight list links)
+ * and, in subclasses, whoever waits for the outcome (a publish promise, a batch slot, the
+ * dead-letter writer). It doubles as node-rdkafka's opaque, so a delivery report finds its caller
+ * without a map lookup. One object instead of message + tracking + sink (+ telemetry) objects:
+ * every in-flight message lives ~60 ms at full speed, long enough to survive a scavenge, so each
+ * retained object per message costs GC time (bench/README.md "Findings").
+ *
+ * The engine calls exactly one of `delivered` / `failed`, exactly once.
  */
-export interface DeliverySink {
-  delivered(result: DeliveryResult, index: number): void;
-  failed(error: Error, index: number): void;
-}
-
-class Delivery {
+export abstract class Outbound {
   attempts = 0;
   deadline = 0;
   // Intrusive list links (the in-flight list): O(1) add/remove without hashing.
-  prev: Delivery | null = null;
-  next: Delivery | null = null;
+  prev: Outbound | null = null;
+  next: Outbound | null = null;
   listed = false;
   constructor(
-    readonly msg: PreparedMessage,
-    readonly sink: DeliverySink,
-    readonly index: number,
+    readonly topic: string,
+    readonly partition: number | null,
+    readonly value: Buffer | null,
+    readonly key: Buffer | string | null,
+    readonly timestamp: number | null,
+    readonly headers: NativeHeaders | undefined,
+    readonly messageId: string | undefined,
   ) {}
+  /** The broker acknowledged the message (the report node-rdkafka handed over). */
+  abstract delivered(report: NativeDeliveryReport): void;
+  abstract failed(error: Error): void;
+}
+
+/** The public outcome of a delivered message. */
+export function deliveryResult(d: Outbound, report: NativeDeliveryReport): DeliveryResult {
+  return { topic: report.topic, partition: report.partition, offset: report.offset, timestamp: report.timestamp, messageId: d.messageId };
 }
 
 /** Messages handed to librdkafka and not yet reported, as an intrusive doubly-linked list. */
 class InflightList {
-  #head: Delivery | null = null;
-  #tail: Delivery | null = null;
+  #head: Outbound | null = null;
+  #tail: Outbound | null = null;
   size = 0;
   /** Appends (iteration is in hand-over order). */
-  add(d: Delivery): void {
+  add(d: Outbound): void {
     d.listed = true;
     d.next = null;
     d.prev = this.#tail;
@@ -64,7 +67,7 @@ class InflightList {
     this.#tail = d;
     this.size++;
   }
-  delete(d: Delivery): boolean {
+  delete(d: Outbound): boolean {
     if (!d.listed) return false;
     d.listed = false;
     if (d.prev !== null) d.prev.next = d.next;
@@ -86,7 +89,7 @@ class InflightList {
     this.#tail = null;
     this.size = 0;
   }
-  *[Symbol.iterator](): Generator<Delivery> {
+  *[Symbol.iterator](): Generator<Outbound> {
     for (let d = this.#head; d !== null; d = d.next) yield d;
   }
 }
@@ -111,9 +114,7 @@ export interface EngineOptions {
   readonly pollIntervalMs: number;
   /**
    * At most this many messages handed to librdkafka and not yet reported; more wait in the FIFO
-   * (like a full local queue). A bounded window keeps librdkafka's queues short: measured on 2
-   * vCPUs, 1M × 100 B went ~40 % faster with a 10k window than with a 100k-deep queue, at a
-   * fraction of the latency. Default min(10000, queue.buffering.max.messages).
+   * (like a full local queue). Default min(DEFAULT_MAX_IN_FLIGHT, queue.buffering.max.messages).
    */
   readonly maxInFlight?: number;
   readonly onError?: (err: Error) => void;
@@ -122,6 +123,17 @@ export interface EngineOptions {
   readonly onStats?: (json: string) => void;
   readonly onLog?: (log: { severity: number; fac: string; message: string }) => void;
 }
+
+/**
+ * The default in-flight window. Every in-flight message keeps its objects (message, headers, id,
+ * the caller's promise) alive until its report, and at full speed they outlive a young-generation
+ * scavenge, so the window sets how much the GC copies and promotes. Measured on 2 vCPUs, 300k ×
+ * 100 B, medians of 3 (main-thread CPU µs/msg, msgs/s, p50 ack latency): 10k 6.1 µs, 122k/s,
+ * 62 ms; 5k 6.2 µs, 124k/s, 34 ms; 3k 5.3–5.6 µs, 133–143k/s, 18 ms; 2k 5.6 µs, 137k/s, 12 ms; 1k
+ * 5.7 µs, 90k/s (too small: the window, not the CPU, limits the rate). 3,000 messages still cover
+ * 20 ms of acks at 150k msgs/s; raise it (ConnectionManager `maxInFlight`) for a distant cluster.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 3_000;
 
 type State = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 
@@ -141,7 +153,7 @@ export class ProducerEngine {
   /** Every message handed to librdkafka and not yet reported. */
   readonly #inflight = new InflightList();
   /** Messages waiting for room in the local queue (FIFO keeps per-key order). */
-  #waiting: Delivery[] = [];
+  #waiting: Outbound[] = [];
   #waitingHead = 0;
   #pollTimer: NodeJS.Timeout | undefined;
   /** Slow background poll while idle: error, log and statistics events need poll() too. */
@@ -158,7 +170,7 @@ export class ProducerEngine {
     this.#opts = opts;
     const q = Number(global['queue.buffering.max.messages'] ?? 100_000);
     const queue = Number.isFinite(q) && q > 0 ? q : 100_000;
-    this.#maxQueue = Math.min(queue, opts.maxInFlight ?? 10_000);
+    this.#maxQueue = Math.min(queue, opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     // drain() resumes a paused publisher at 3/4 of the window, so it publishes in bursts instead
     // of one message per delivery report.
     this.#lowWater = Math.floor((this.#maxQueue * 3) / 4);
@@ -244,11 +256,10 @@ export class ProducerEngine {
     return `Kafka cluster ${String(servers)}`;
   }
 
-  /** Sends one message; its sink hears exactly once: delivered or failed. Never throws. */
-  send(msg: PreparedMessage, sink: DeliverySink, index: number): void {
-    const d = new Delivery(msg, sink, index);
+  /** Sends one message; it hears exactly once: delivered or failed. Never throws. */
+  send(d: Outbound): void {
     if (this.#state !== 'ready') {
-      sink.failed(this.#stateError('publish'), index);
+      d.failed(this.#stateError('publish'));
       return;
     }
     if (this.#waiting.length !== this.#waitingHead) {
@@ -265,15 +276,14 @@ export class ProducerEngine {
   }
 
   /** Hands a message to librdkafka; on a full queue parks it in the waiting FIFO. */
-  #produce(d: Delivery): boolean {
+  #produce(d: Outbound): boolean {
     if (this.#inflight.size >= this.#maxQueue) {
       this.#enqueueWaiting(d);
       return false;
     }
-    const m = d.msg;
     d.attempts++;
     try {
-      this.#native!.produce(m.topic, m.partition, m.value, m.key, m.timestamp, d, m.headers);
+      this.#native!.produce(d.topic, d.partition, d.value, d.key, d.timestamp, d, d.headers);
     } catch (e) {
       const err = e as NativeError;
       d.attempts--;
@@ -282,7 +292,7 @@ export class ProducerEngine {
         return false;
       }
       if (err.code === RD.ERR__FATAL) this.#setFatal(fromNativeError(err, 'producer is in a fatal state', { clientId: this.#opts.clientId }));
-      d.sink.failed(new DeliveryError(m.topic, m.partition ?? -1, err, m.messageId, d.attempts + 1), d.index);
+      d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts + 1));
       return true;
     }
     this.#inflight.add(d);
@@ -290,7 +300,7 @@ export class ProducerEngine {
     return true;
   }
 
-  #enqueueWaiting(d: Delivery): void {
+  #enqueueWaiting(d: Outbound): void {
     if (d.deadline === 0) d.deadline = Date.now() + this.#opts.enqueueTimeoutMs;
     this.#waiting.push(d);
     if (this.#pollTimer === undefined) this.#startPolling();
@@ -305,18 +315,18 @@ export class ProducerEngine {
       const d = w[i]!;
       if (now > d.deadline) {
         i++;
-        d.sink.failed(new QueueFullTimeoutError(d.msg.topic, this.#opts.enqueueTimeoutMs, d.msg.messageId), d.index);
+        d.failed(new QueueFullTimeoutError(d.topic, this.#opts.enqueueTimeoutMs, d.messageId));
         continue;
       }
       d.attempts++;
       try {
-        this.#native!.produce(d.msg.topic, d.msg.partition, d.msg.value, d.msg.key, d.msg.timestamp, d, d.msg.headers);
+        this.#native!.produce(d.topic, d.partition, d.value, d.key, d.timestamp, d, d.headers);
       } catch (e) {
         d.attempts--;
         const err = e as NativeError;
         if (err.code === RD.ERR__QUEUE_FULL) break;
         i++;
-        d.sink.failed(new DeliveryError(d.msg.topic, d.msg.partition ?? -1, err, d.msg.messageId, d.attempts + 1), d.index);
+        d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts + 1));
         continue;
       }
       this.#inflight.add(d);
@@ -347,16 +357,10 @@ export class ProducerEngine {
   }
 
   #onReport(err: NativeError | null | undefined, report: NativeDeliveryReport): void {
-    const d = report.opaque as Delivery | undefined;
+    const d = report.opaque as Outbound | undefined;
     if (d === undefined || !this.#inflight.delete(d)) return;
-    if (err) {
-      this.#onFailure(d, err, report.partition);
-    } else {
-      d.sink.delivered(
-        { topic: report.topic, partition: report.partition, offset: report.offset, timestamp: report.timestamp, messageId: d.msg.messageId },
-        d.index,
-      );
-    }
+    if (err) this.#onFailure(d, err, report.partition);
+    else d.delivered(report);
     if (this.#waiting.length !== this.#waitingHead) this.#pumpWaiting();
     else if (this.#drainWaiters.length > 0 && this.#inflight.size <= this.#lowWater) this.#wakeDrainers();
   }
@@ -367,21 +371,21 @@ export class ProducerEngine {
     for (const resolve of waiters) resolve();
   }
 
-  #onFailure(d: Delivery, rawErr: NativeError, partition: number): void {
+  #onFailure(d: Outbound, rawErr: NativeError, partition: number): void {
     // node-rdkafka hands delivery-report errors over without their numeric code; recover it.
     const code = typeof rawErr.code === 'number' && rawErr.code !== -1 ? rawErr.code : this.#binding.errorCodeOf(rawErr);
     const err: NativeError = { message: rawErr.message, code };
-    const error = new DeliveryError(d.msg.topic, partition, err, d.msg.messageId, d.attempts);
+    const error = new DeliveryError(d.topic, partition, err, d.messageId, d.attempts);
     if (this.#opts.retryDelivered && error.retriable && d.attempts <= this.#opts.retryMax && this.#state === 'ready' && this.#fatal === undefined) {
-      this.#opts.onRetry?.(d.msg.topic, d.attempts, error);
+      this.#opts.onRetry?.(d.topic, d.attempts, error);
       this.#scheduleRetry(d);
       return;
     }
-    d.sink.failed(error, d.index);
+    d.failed(error);
   }
 
   /** Exponential backoff with full jitter; retried messages go through the waiting FIFO. */
-  #scheduleRetry(d: Delivery): void {
+  #scheduleRetry(d: Outbound): void {
     const base = this.#opts.retryBackoffMs * 2 ** (d.attempts - 1);
     const wait = Math.min(base / 2 + Math.random() * base, 30_000);
     d.deadline = Date.now() + wait + this.#opts.enqueueTimeoutMs;
@@ -389,7 +393,7 @@ export class ProducerEngine {
     const t = setTimeout(() => {
       if (!this.#inflight.delete(d)) return; // already failed by close()
       if (this.#state !== 'ready' && this.#state !== 'closing') {
-        d.sink.failed(this.#stateError('publish'), d.index);
+        d.failed(this.#stateError('publish'));
         return;
       }
       this.#enqueueWaiting(d);
@@ -461,10 +465,10 @@ export class ProducerEngine {
 
   #failRemaining(timeoutMs: number): UndeliveredMessage[] {
     const out: UndeliveredMessage[] = [];
-    const fail = (d: Delivery) => {
-      out.push({ messageId: d.msg.messageId, topic: d.msg.topic, key: typeof d.msg.key === 'string' ? d.msg.key : d.msg.key?.toString('hex') });
-      const err = new DeliveryError(d.msg.topic, d.msg.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout); the message may or may not have been written` }, d.msg.messageId, d.attempts);
-      d.sink.failed(err, d.index);
+    const fail = (d: Outbound) => {
+      out.push({ messageId: d.messageId, topic: d.topic, key: typeof d.key === 'string' ? d.key : d.key?.toString('hex') });
+      const err = new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout); the message may or may not have been written` }, d.messageId, d.attempts);
+      d.failed(err);
     };
     for (let i = this.#waitingHead; i < this.#waiting.length; i++) fail(this.#waiting[i]!);
     this.#waiting = [];

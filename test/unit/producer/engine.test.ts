@@ -7,7 +7,7 @@ import { DeliveryError, FlushIncompleteError, QueueFullTimeoutError, StateError 
 import { ConfigError } from '../../../src/config/index.js';
 import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
 
-function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean }> = {}) {
+function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean; maxInFlight: number }> = {}) {
   const binding = new FakeBinding();
   binding.configure = (p) => {
     p.queueLimit = opts.queueLimit ?? Infinity;
@@ -20,6 +20,7 @@ function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queue
     retryBackoffMs: 5,
     enqueueTimeoutMs: opts.enqueueTimeoutMs ?? 2000,
     pollIntervalMs: 1,
+    ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
   });
   const producer = new Producer({ producerEngine: () => engine });
   return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
@@ -196,5 +197,35 @@ describe('ProducerEngine (fake binding)', () => {
     assert.ok(engine.fatalError);
     await assert.rejects(producer.publish(newMessage('t', 'x')), /Fatal error/);
     await engine.close(100);
+  });
+
+  it('keeps at most maxInFlight messages unreported; the rest wait in order and follow as reports arrive', async () => {
+    const { engine, producer, native } = setup({ maxInFlight: 4 });
+    await engine.connect();
+    const all = Array.from({ length: 10 }, (_, i) => producer.publish(newMessage('t', String(i)).withKey('k')));
+    assert.equal(native().produced.length, 4);
+    assert.equal(engine.inflightCount, 4);
+    assert.equal(engine.waitingCount, 6);
+    assert.ok(producer.needsDrain);
+    while (native().produced.length < 10) {
+      native().deliverAll();
+      await delay(3);
+      assert.ok(engine.inflightCount <= 4);
+    }
+    native().deliverAll();
+    const results = await Promise.all(all);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), Array.from({ length: 10 }, (_, i) => String(i)));
+    assert.deepEqual(results.map((r) => r.offset), Array.from({ length: 10 }, (_, i) => i));
+    assert.equal(producer.needsDrain, false);
+    await engine.close(1000);
+  });
+
+  it('the ConnectionManager refuses a maxInFlight that is not a positive integer', async () => {
+    const { ConnectionManager } = await import('../../../src/connection/index.js');
+    const { resolveConfig } = await import('../../../src/config/index.js');
+    const config = resolveConfig({ brokers: ['fake:9092'] });
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => new ConnectionManager(config, { binding: new FakeBinding(), maxInFlight: bad }), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_INVALID_ARGUMENT' && /maxInFlight/.test((e as Error).message));
+    }
   });
 });
