@@ -2,12 +2,15 @@
  * `producer-telemetry-on`: the library's publish loop (publish() per message, await drain() when
  * needsDrain, 100 B, same payload/keys as producer-100b) with telemetry OFF (client `gocoffee`,
  * the library defaults: no metrics registry, global no-op tracer) vs ON (client
- * `gocoffee-telemetry`: a prom-client Registry plus an OpenTelemetry SDK BasicTracerProvider with a
- * BatchSpanProcessor and a discarding exporter, i.e. spans are really created and ended). Same run,
- * interleaved; ratioVsRaw here = on ÷ off. Both clients share this module's loop, so only the
- * telemetry differs.
+ * `gocoffee-telemetry`: a prom-client Registry plus an OpenTelemetry SDK BasicTracerProvider at
+ * 100 % sampling with a BatchSpanProcessor and a discarding exporter, i.e. spans are really
+ * created and ended, and the W3C propagator registered), metrics only (`gocoffee-metrics`) and
+ * tracing sampled at 1 % (`gocoffee-sampled-1pct`). Same run, interleaved; ratioVsRaw here =
+ * client ÷ off. All clients share this module's loop, so only the telemetry differs.
  */
 import { createRequire } from 'node:module';
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { ConnectionManager } from '../../src/connection/index.js';
 import { newMessage } from '../../src/producer/index.js';
 import type { TelemetryOptions } from '../../src/telemetry/index.js';
@@ -20,23 +23,33 @@ import { deferred, keySet, payload } from './producer.js';
 const require = createRequire(import.meta.url);
 const BYTES = 100;
 
-function telemetryOn(ctx: BenchContext): TelemetryOptions {
+type Mode = 'off' | 'on' | 'metrics' | 'sampled';
+
+/**
+ * Telemetry as a service would run it: a prom-client Registry, and for tracing an OpenTelemetry SDK
+ * provider with a BatchSpanProcessor and a discarding exporter (spans are really created, sampled
+ * and ended) plus the W3C propagator registered globally (what NodeSDK registers by default).
+ */
+function telemetryFor(ctx: BenchContext, mode: Exclude<Mode, 'off'>): TelemetryOptions {
   const prom = require('prom-client') as typeof import('prom-client');
-  const otel = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   ctx.notePeerVersion('prom-client', packageVersion('prom-client'));
+  if (mode === 'metrics') return { metrics: new prom.Registry(), tracing: false };
+  const otel = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   ctx.notePeerVersion('@opentelemetry/sdk-trace-base', packageVersion('@opentelemetry/sdk-trace-base'));
   const exporter = { export: (_s: unknown, cb: (r: { code: number }) => void) => cb({ code: 0 }), shutdown: () => Promise.resolve() };
-  const provider = new otel.BasicTracerProvider({ spanProcessors: [new otel.BatchSpanProcessor(exporter as never)] });
+  const sampler = mode === 'sampled' ? new otel.ParentBasedSampler({ root: new otel.TraceIdRatioBasedSampler(0.01) }) : new otel.AlwaysOnSampler();
+  const provider = new otel.BasicTracerProvider({ sampler, spanProcessors: [new otel.BatchSpanProcessor(exporter as never)] });
   return { metrics: new prom.Registry(), tracing: true, tracerProvider: provider as never };
 }
 
-function runner(ctx: BenchContext, client: string, on: boolean): ClientRunner {
+function runner(ctx: BenchContext, client: string, mode: Mode): ClientRunner {
   const keys = keySet(ctx.options.keys);
   const value = payload(BYTES);
   return {
     client,
     async run({ topic, messages }: RunInput): Promise<RunMeasurement> {
-      const cm = new ConnectionManager(ctx.config, { pollIntervalMs: ctx.options.pollIntervalMs, ...(on ? { telemetry: telemetryOn(ctx) } : {}) });
+      const cm = new ConnectionManager(ctx.config, { pollIntervalMs: ctx.options.pollIntervalMs, ...(mode !== 'off' ? { telemetry: telemetryFor(ctx, mode) } : {}) });
+      if (mode === 'on' || mode === 'sampled') propagation.setGlobalPropagator(new W3CTraceContextPropagator());
       await cm.initialize();
       try {
         await waitForLeaders((t) => cm.metadata(t, 5000), topic, ctx.options.partitions);
@@ -67,6 +80,7 @@ function runner(ctx: BenchContext, client: string, on: boolean): ClientRunner {
         return { messages, bytes: messages * BYTES, elapsedMs: t1 - t0, errors, extra: { ...cpu.stop(messages) } };
       } finally {
         await cm.close();
+        propagation.disable();
       }
     },
   };
@@ -74,19 +88,21 @@ function runner(ctx: BenchContext, client: string, on: boolean): ClientRunner {
 
 const scenario: Scenario = {
   name: 'producer-telemetry-on',
-  description: 'library publish, 100 B: telemetry off (gocoffee) vs prom-client Registry + OTel SDK tracer on (gocoffee-telemetry)',
+  description: 'library publish, 100 B: telemetry off (gocoffee) vs metrics + tracing at 100 % sampling (gocoffee-telemetry), metrics only, metrics + tracing sampled at 1 %',
   messageBytes: BYTES,
   messages: (o: BenchOptions) => (o.quick ? 200_000 : 1_000_000),
   topic: (o: BenchOptions) => ({ partitions: o.partitions }),
   baseline: 'gocoffee',
   settings: (ctx) => ({
     gocoffee: 'telemetry off (library defaults)',
-    'gocoffee-telemetry': 'telemetry: { metrics: new prom.Registry(), tracing: true, tracerProvider: BasicTracerProvider + BatchSpanProcessor(discarding exporter) }',
+    'gocoffee-telemetry': 'telemetry: { metrics: new prom.Registry(), tracing: true, tracerProvider: BasicTracerProvider(AlwaysOnSampler) + BatchSpanProcessor(discarding exporter) }, W3CTraceContextPropagator registered globally',
+    'gocoffee-metrics': 'telemetry: { metrics: new prom.Registry(), tracing: false }',
+    'gocoffee-sampled-1pct': 'as gocoffee-telemetry with ParentBased(TraceIdRatioBased(0.01)): every message still gets a span (non-recording when sampled out) and a traceparent',
     loop: 'publish() per message, not awaited; await drain() when needsDrain (no latency sampling)',
     keys: ctx.options.keys,
     ratioVsRaw: 'here = telemetry on ÷ off',
   }),
-  clients: (ctx) => [runner(ctx, 'gocoffee', false), runner(ctx, 'gocoffee-telemetry', true)],
+  clients: (ctx) => [runner(ctx, 'gocoffee', 'off'), runner(ctx, 'gocoffee-telemetry', 'on'), runner(ctx, 'gocoffee-metrics', 'metrics'), runner(ctx, 'gocoffee-sampled-1pct', 'sampled')],
 };
 
 export const telemetryGroup: ScenarioGroup = { group: 'telemetry', scenarios: [scenario] };

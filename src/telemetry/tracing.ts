@@ -10,6 +10,7 @@ import {
   type Context,
   type Link,
   type Span,
+  type SpanOptions,
   type SpanContext,
   type TextMapGetter,
   type Tracer,
@@ -29,6 +30,13 @@ export interface TracingOptions {
 }
 
 const TRACER_NAME = '@gocoffee/kafka';
+
+/** Partition ids as strings (the semantic conventions' type), without a new string per message. */
+const PARTITION_IDS: string[] = [];
+function partitionId(p: number): string {
+  if (p >= 0 && p < 4096) return (PARTITION_IDS[p] ??= String(p));
+  return String(p);
+}
 
 /** Reads headers of a node-rdkafka message as a propagation carrier. */
 const headerGetter: TextMapGetter<NativeHeaders | undefined> = {
@@ -73,6 +81,10 @@ export class Tracing {
   #tracer: Tracer | undefined;
   #enabled = false;
   #checkedAt = -Infinity;
+  /** Whether a global propagator is registered (else the W3C header is written directly). */
+  #propagator = false;
+  /** Per destination topic: the span name and start options, built once (no per-message strings). */
+  readonly #send = new Map<string, { readonly name: string; readonly options: SpanOptions }>();
 
   constructor(opts: TracingOptions) {
     this.#opts = opts;
@@ -95,32 +107,59 @@ export class Tracing {
       const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider;
       this.#enabled = delegate.constructor.name !== 'NoopTracerProvider';
       if (this.#enabled) this.#tracer ??= provider.getTracer(TRACER_NAME);
+      this.#propagator = propagation.fields().length > 0;
     }
     return this.#enabled;
   }
 
-  /** Starts a PRODUCER span `send <topic>` and injects its context into `headers`. */
+  /**
+   * Starts a PRODUCER span `send <topic>` and injects its context into `headers`.
+   *
+   * Hot path (once per published message while tracing is on): the span name, the constant
+   * attributes and the options object are built once per topic; the per-message attributes (key,
+   * message id) are set only on a recording span, so a sampled-out message pays for the sampler
+   * and the header only. With no global propagator registered the W3C `traceparent` (and
+   * `tracestate`) is written directly instead of through `propagation.inject` (which would need a
+   * new Context and a carrier object per message).
+   */
   startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, headers: NativeHeaders): Span | undefined {
     if (!this.enabled) return undefined;
-    const attrs: Attributes = {
-      ...this.#base,
-      [ATTR.MESSAGING_OPERATION_NAME]: 'send',
-      [ATTR.MESSAGING_OPERATION_TYPE]: 'send',
-      [ATTR.MESSAGING_DESTINATION_NAME]: topic,
-    };
-    if (typeof key === 'string') attrs[ATTR.MESSAGING_KAFKA_MESSAGE_KEY] = key;
-    if (messageId !== undefined) attrs[ATTR.MESSAGING_MESSAGE_ID] = messageId;
-    const span = this.#tracer!.startSpan(SPAN.send(topic), { kind: SpanKind.PRODUCER, attributes: attrs }, context.active());
-    const carrier: Record<string, string> = {};
-    propagation.inject(trace.setSpan(context.active(), span), carrier);
-    if (carrier[HEADER.TRACEPARENT] === undefined) carrier[HEADER.TRACEPARENT] = toTraceparent(span.spanContext());
-    for (const k in carrier) headers.push({ [k]: carrier[k]! });
+    let send = this.#send.get(topic);
+    if (send === undefined) {
+      const attributes: Attributes = {
+        ...this.#base,
+        [ATTR.MESSAGING_OPERATION_NAME]: 'send',
+        [ATTR.MESSAGING_OPERATION_TYPE]: 'send',
+        [ATTR.MESSAGING_DESTINATION_NAME]: topic,
+      };
+      send = { name: SPAN.send(topic), options: { kind: SpanKind.PRODUCER, attributes: Object.freeze(attributes) } };
+      if (this.#send.size < 10_000) this.#send.set(topic, send);
+    }
+    const parent = context.active();
+    const span = this.#tracer!.startSpan(send.name, send.options, parent);
+    if (span.isRecording()) {
+      if (typeof key === 'string') span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_KEY, key);
+      if (messageId !== undefined) span.setAttribute(ATTR.MESSAGING_MESSAGE_ID, messageId);
+    }
+    if (this.#propagator) {
+      const carrier: Record<string, string> = {};
+      propagation.inject(trace.setSpan(parent, span), carrier);
+      if (carrier[HEADER.TRACEPARENT] === undefined) carrier[HEADER.TRACEPARENT] = toTraceparent(span.spanContext());
+      for (const k in carrier) headers.push({ [k]: carrier[k]! });
+    } else {
+      const sc = span.spanContext();
+      headers.push({ [HEADER.TRACEPARENT]: toTraceparent(sc) });
+      const ts = sc.traceState?.serialize();
+      if (ts) headers.push({ [HEADER.TRACESTATE]: ts });
+    }
     return span;
   }
 
   endSend(span: Span, partition: number, offset: number): void {
-    span.setAttribute(ATTR.MESSAGING_DESTINATION_PARTITION_ID, String(partition));
-    span.setAttribute(ATTR.MESSAGING_KAFKA_OFFSET, offset);
+    if (span.isRecording()) {
+      span.setAttribute(ATTR.MESSAGING_DESTINATION_PARTITION_ID, partitionId(partition));
+      span.setAttribute(ATTR.MESSAGING_KAFKA_OFFSET, offset);
+    }
     span.end();
   }
 
