@@ -19,12 +19,23 @@ export interface Versions {
   readonly peers: Record<string, string>;
 }
 
+/**
+ * The installed version of a package, read from its package.json on disk: the package directory is
+ * looked up along Node's module search paths, not through `require('<name>/package.json')`, which
+ * fails for packages whose `exports` map does not list their package.json (@platformatic/kafka).
+ */
 function packageVersion(name: string): string {
-  try {
-    return (require(`${name}/package.json`) as { version: string }).version.replace(/^v/, '');
-  } catch {
-    return 'not installed';
+  for (const dir of require.resolve.paths(name) ?? []) {
+    const file = path.join(dir, name, 'package.json');
+    if (!existsSync(file)) continue;
+    try {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name && typeof pkg.version === 'string') return pkg.version.replace(/^v/, '');
+    } catch {
+      /* unreadable: keep looking */
+    }
   }
+  return 'not installed';
 }
 
 /**
