@@ -19,7 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createContext } from './lib/context.js';
-import { benchBrokers } from './lib/kafka.js';
+import { benchBrokers, closeWatermarkClient } from './lib/kafka.js';
 import { machineInfo } from './lib/machine.js';
 import { runScenario } from './lib/runner.js';
 import { formatTable } from './lib/table.js';
@@ -110,25 +110,33 @@ async function main(): Promise<void> {
   };
 
   const results: BenchResult[] = [];
+  const wallSeconds: Record<string, number> = {};
+  settings.wallSeconds = wallSeconds;
+  const started = performance.now();
   try {
     for (const scenario of scenarios) {
+      const t0 = performance.now();
       const s = scenario.settings(ctx);
       (settings.scenarios as Record<string, unknown>)[scenario.name] = s;
       log(`\n== ${scenario.name}: ${scenario.description}`);
       log(`   messages ${(options.messages ?? scenario.messages(options)).toLocaleString('en-US')} × ${options.runs} runs per client`);
       log(indent(JSON.stringify(s, null, 2), '   '));
       results.push(...(await runScenario(ctx, scenario)));
+      wallSeconds[scenario.name] = Math.round((performance.now() - t0) / 100) / 10;
       log('');
       log(formatTable(results.filter((r) => r.scenario === scenario.name)));
+      log(`   ${scenario.name}: ${wallSeconds[scenario.name]} s`);
     }
   } finally {
+    await closeWatermarkClient();
     admin.close();
   }
+  wallSeconds.total = Math.round((performance.now() - started) / 100) / 10;
 
   const output = { machine, versions, settings, results };
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(output, null, 2) + '\n');
-  log(`\n== summary (${options.runs} runs per client, medians)`);
+  log(`\n== summary (${options.runs} runs per client, medians; wall time ${Object.entries(wallSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')})`);
   log(formatTable(results));
   log(`\nwrote ${path.relative(process.cwd(), out) || out}`);
   const md = path.join(REPO_ROOT, 'bench', 'RESULTS.md');

@@ -113,3 +113,37 @@ export async function brokerCount(config: KafkaConfig): Promise<number> {
     await disconnectClient(p, 2000);
   }
 }
+
+/**
+ * Messages that landed in a fresh topic: the sum of the partitions' high watermarks (the topic was
+ * empty before the run). A cross-check that does not trust any client's own acknowledgements:
+ * a client that reports success for messages the broker did not append (e.g. deduplicated as a
+ * repeated idempotent sequence) shows up here. One raw node-rdkafka producer, reused for the whole
+ * bench process; closeWatermarkClient() disconnects it.
+ */
+let watermarkClient: Promise<import('node-rdkafka').Producer> | undefined;
+
+export async function landedMessages(config: KafkaConfig, topic: string, partitions: number): Promise<number> {
+  const Kafka = rdkafka();
+  const client = await (watermarkClient ??= (async () => {
+    const { global } = producerProperties(config);
+    const p = new Kafka.Producer({ ...global, 'client.id': 'gocoffee-bench-watermarks', dr_cb: false } as never, {});
+    await new Promise<void>((resolve, reject) => p.connect({ timeout: config.connectTimeoutMs } as never, (err) => (err ? reject(err) : resolve())));
+    return p;
+  })());
+  let total = 0;
+  for (let partition = 0; partition < partitions; partition++) {
+    total += await new Promise<number>((resolve, reject) =>
+      client.queryWatermarkOffsets(topic, partition, 10_000, (err, offsets) => (err ? reject(err) : resolve(Number(offsets.highOffset)))),
+    );
+  }
+  return total;
+}
+
+export async function closeWatermarkClient(): Promise<void> {
+  const pending = watermarkClient;
+  watermarkClient = undefined;
+  if (pending === undefined) return;
+  const client = await pending.catch(() => undefined);
+  if (client !== undefined) await new Promise<void>((resolve) => client.disconnect(5000, () => resolve()));
+}

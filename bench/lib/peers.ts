@@ -27,11 +27,16 @@ export function brokerList(): string[] {
 
 /** Runs a Kafka tool class to completion; resolves with its stdout (rejects on a non-zero exit). */
 export async function runKafkaTool(ctx: BenchContext, mainClass: string, args: string[], timeoutMs = 600_000): Promise<string> {
+  return (await runKafkaToolOutput(ctx, mainClass, args, timeoutMs)).stdout;
+}
+
+/** Like runKafkaTool, also with the tool's stderr (where e.g. ProducerPerformance prints send errors). */
+export async function runKafkaToolOutput(ctx: BenchContext, mainClass: string, args: string[], timeoutMs = 600_000): Promise<{ stdout: string; stderr: string }> {
   // @ts-expect-error plain ESM script without types
   const lib = (await import('../../scripts/stack-lib.mjs')) as { kafkaToolCommand(main: string, args: string[]): { command: string; args: string[] } };
   const { command, args: full } = lib.kafkaToolCommand(mainClass, args);
   ctx.notePeerVersion('kafka-tools (java)', process.env.GOCOFFEE_KAFKA_VERSION ?? '4.4.0 (stack classpath)');
-  return new Promise<string>((resolve, reject) => {
+  return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(command, full, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -41,7 +46,7 @@ export async function runKafkaTool(ctx: BenchContext, mainClass: string, args: s
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (code === 0) resolve(out);
+      if (code === 0) resolve({ stdout: out, stderr: err });
       else reject(new Error(`${mainClass} exited with ${code}: ${err.slice(-2000)}`));
     });
   });

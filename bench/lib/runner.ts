@@ -9,8 +9,13 @@ import { uniqueName } from './kafka.js';
 import { median, round, spread, summarizeLatency } from './stats.js';
 import type { BenchContext, BenchResult, ClientRunner, RunMeasurement, Scenario } from './types.js';
 
-/** Pause between runs: lets the broker finish flushing the previous run's segments. */
+/**
+ * Pause before every timed run: lets the broker finish flushing the previous run's segments and
+ * deleting its topic. In --quick mode (CI: the suite must not rot, figures are indicative) shorter,
+ * and none for scenarios without a fresh topic per run (serde, the pre-filled consumer topics).
+ */
 const SETTLE_MS = 1000;
+const QUICK_SETTLE_MS = 250;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -23,15 +28,16 @@ export function mbPerSec(m: RunMeasurement): number {
 }
 
 async function oneRun(ctx: BenchContext, scenario: Scenario, client: ClientRunner, messages: number, run: number): Promise<RunMeasurement> {
+  const spec = scenario.topic?.(ctx.options);
+  const settleMs = !ctx.options.quick ? SETTLE_MS : spec !== undefined ? QUICK_SETTLE_MS : 0;
   const warmup = run === 0;
   const safeClient = client.client.replace(/[^a-zA-Z0-9._-]/g, '_');
   const topic = uniqueName(`bench-${scenario.name}-${safeClient}-${warmup ? 'w' : `r${run}`}`);
-  const spec = scenario.topic?.(ctx.options);
   if (spec !== undefined) {
     await ctx.admin.create(topic, { partitions: spec.partitions, replicationFactor: ctx.replicationFactor, ...(spec.config ? { config: spec.config } : {}) });
   }
   collectGarbage();
-  await sleep(warmup ? 200 : SETTLE_MS);
+  await sleep(warmup ? Math.min(200, settleMs) : settleMs);
   try {
     return await client.run({ topic, messages, run, warmup });
   } finally {
@@ -46,9 +52,14 @@ export async function runScenario(ctx: BenchContext, scenario: Scenario): Promis
   const messages = options.messages ?? scenario.messages(options);
   const byClient = new Map<string, RunMeasurement[]>(clients.map((c) => [c.client, []]));
 
-  if (options.warmupMessages > 0) {
+  const warmupMessages = Math.min(options.warmupMessages, messages, scenario.warmupMessages?.(options) ?? Number.POSITIVE_INFINITY);
+  if (warmupMessages > 0) {
     for (const c of clients) {
-      const m = await oneRun(ctx, scenario, c, Math.min(options.warmupMessages, messages), 0);
+      if (c.skipWarmup !== undefined) {
+        ctx.log(`  warm-up  ${c.client.padEnd(16)} skipped: ${c.skipWarmup}`);
+        continue;
+      }
+      const m = await oneRun(ctx, scenario, c, warmupMessages, 0);
       ctx.log(`  warm-up  ${c.client.padEnd(16)} ${fmt(msgsPerSec(m)).padStart(11)} msgs/s`);
     }
   }
@@ -57,7 +68,7 @@ export async function runScenario(ctx: BenchContext, scenario: Scenario): Promis
     for (const c of order) {
       const m = await oneRun(ctx, scenario, c, messages, r + 1);
       byClient.get(c.client)!.push(m);
-      const lat = m.latenciesMs ? summarizeLatency(m.latenciesMs) : undefined;
+      const lat = latencyOf(m);
       ctx.log(
         `  run ${r + 1}/${options.runs} ${c.client.padEnd(16)} ${fmt(msgsPerSec(m)).padStart(11)} msgs/s  ${mbPerSec(m).toFixed(1).padStart(7)} MiB/s` +
           `  ${(m.elapsedMs / 1000).toFixed(2)} s` +
@@ -74,9 +85,14 @@ export async function runScenario(ctx: BenchContext, scenario: Scenario): Promis
   return results;
 }
 
+function latencyOf(m: RunMeasurement): { p50Ms: number; p95Ms: number; p99Ms: number } | undefined {
+  if (m.latenciesMs !== undefined && m.latenciesMs.length > 0) return summarizeLatency(m.latenciesMs);
+  return m.latencySummary;
+}
+
 function reduce(scenario: Scenario, client: string, messages: number, runs: RunMeasurement[]): BenchResult {
   const rates = runs.map(msgsPerSec);
-  const lats = runs.map((m) => (m.latenciesMs ? summarizeLatency(m.latenciesMs) : undefined)).filter((l) => l !== undefined);
+  const lats = runs.map(latencyOf).filter((l) => l !== undefined);
   const s = spread(rates);
   const result: BenchResult = {
     scenario: scenario.name,

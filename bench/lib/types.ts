@@ -45,6 +45,8 @@ export interface RunMeasurement {
   readonly elapsedMs: number;
   /** Sampled per-message latencies (ms), if the client records them. */
   readonly latenciesMs?: ArrayLike<number>;
+  /** Percentiles computed elsewhere (e.g. printed by a Java tool), when there are no samples. */
+  readonly latencySummary?: { readonly p50Ms: number; readonly p95Ms: number; readonly p99Ms: number };
   /** Delivery failures (a run with failures is reported, and flagged). */
   readonly errors: number;
   /** Anything else worth keeping (queue-full retries, ...), reduced to medians. */
@@ -62,6 +64,11 @@ export interface RunInput {
 
 export interface ClientRunner {
   readonly client: string;
+  /**
+   * No separate warm-up run for this client (the runner logs why): e.g. a tool that starts a fresh
+   * JVM per run, where a warm-up run cannot warm the measured one, and warms up in-process instead.
+   */
+  readonly skipWarmup?: string;
   /** Called for every run (warm-up included) with a fresh topic; creates and closes its own clients. */
   run(input: RunInput): Promise<RunMeasurement>;
 }
@@ -73,6 +80,11 @@ export interface Scenario {
   readonly messageBytes?: number;
   /** Message count for this run (quick vs full); `--messages` overrides it. */
   messages(options: BenchOptions): number;
+  /**
+   * Upper bound on the warm-up run's messages (besides `--warmup` and the run's own count), for
+   * scenarios whose messages are slow (CPU handler, paced latency): absent = no extra bound.
+   */
+  warmupMessages?(options: BenchOptions): number;
   /** Settings of the fresh topic every run gets (absent = the scenario needs none). */
   topic?(options: BenchOptions): { readonly partitions: number; readonly config?: Record<string, string> };
   /** The client every ratio is computed against (`node-rdkafka`). */
