@@ -11,6 +11,10 @@
  *                    `producer.drain()` whenever `producer.needsDrain`; counts resolutions.
  *   gocoffee-batch   `producer.publishBatch()` in chunks of BATCH_CHUNK messages, same backpressure.
  *   node-rdkafka     the raw baseline: see rawRunner below for why it is "best practice".
+ *   kafkajs, platformatic, java   peers (producer-peers.ts), with their own settings as close to
+ *                    these as each allows.
+ * After every run the topic's high watermarks are summed: messages that a client reported as sent
+ * but that did not land count as errors (extra.landedDiff = landed − expected).
  */
 import { randomBytes } from 'node:crypto';
 import type { KafkaConfig } from '../../src/config/index.js';
@@ -20,21 +24,27 @@ import type { NativeMetadata } from '../../src/native/index.js';
 import { cpuWindow } from '../lib/cpu.js';
 import { OutstandingGate } from '../lib/gate.js';
 import { LatencySampler } from '../lib/latency.js';
-import { producerProperties, rdkafka, waitForLeaders } from '../lib/kafka.js';
+import { landedMessages, producerProperties, rdkafka, waitForLeaders } from '../lib/kafka.js';
 import type { BenchContext, BenchOptions, ClientRunner, RunInput, RunMeasurement, Scenario, ScenarioGroup } from '../lib/types.js';
+import { javaProducer, kafkajsProducer, peerSettings, platformaticProducer } from './producer-peers.js';
 
 const BATCH_CHUNK = 10_000;
 const LATENCY_EVERY = 100;
 const ERR_QUEUE_FULL = -184;
 
 /**
- * The payload: half random bytes, half a repeated ASCII pattern, so lz4 does real work (roughly
- * 2:1, like JSON events) instead of skipping incompressible data or collapsing a constant one.
- * The same Buffer is sent by every client, so only client overhead differs.
+ * The payload: half random letters A–Z, half a repeated ASCII pattern, so lz4 does real work
+ * (roughly 2:1 within a message, like JSON events) instead of skipping incompressible data or
+ * collapsing a constant one. Random letters are as incompressible for lz4 as random bytes (it only
+ * finds repeats of ≥ 4 bytes) and keep the payload printable ASCII, so Kafka's Java perf tool can
+ * send exactly the same bytes (its --payload-file is text). The same Buffer is sent by every
+ * client, so only client overhead differs.
  */
 export function payload(size: number): Buffer {
   const b = Buffer.alloc(size);
-  randomBytes(Math.floor(size / 2)).copy(b, 0);
+  const half = Math.floor(size / 2);
+  const rnd = randomBytes(half);
+  for (let i = 0; i < half; i++) b[i] = 65 + (rnd[i]! % 26);
   const pattern = Buffer.from('{"beverage":"flat white","size":"M","shop":"gocoffee-42"}');
   for (let i = Math.floor(size / 2); i < size; i++) b[i] = pattern[i % pattern.length]!;
   return b;
@@ -293,6 +303,31 @@ export const RAW_POLL_MS = 5;
  */
 export const RAW_MAX_OUTSTANDING = 10_000;
 
+/** Messages per run in --quick mode (full: 1,000,000). */
+export const QUICK_MESSAGES = 50_000;
+/** Diagnostic clients left out of --quick runs unless named in --clients (they explain, not measure, a target). */
+const FULL_ONLY = new Set(['node-rdkafka-nocap']);
+
+/**
+ * Wraps a client so that after each run the topic's landed messages (high watermarks) are compared
+ * with what the client sent: expected = messages + extra.inJvmWarmupRecords (the Java tool's
+ * untimed warm-up records go to the same topic). Missing messages are errors even when the client
+ * reported success; errors = max(reported, missing), as a reported failure is also missing.
+ */
+export function withLandedCheck(ctx: BenchContext, client: ClientRunner): ClientRunner {
+  return {
+    ...client,
+    async run(input: RunInput): Promise<RunMeasurement> {
+      const m = await client.run(input);
+      const expected = input.messages + (m.extra?.inJvmWarmupRecords ?? 0);
+      const landed = await landedMessages(ctx.config, input.topic, ctx.options.partitions);
+      const diff = landed - expected;
+      if (diff !== 0) ctx.log(`  ${client.client}: ${landed.toLocaleString('en-US')} messages landed in ${input.topic}, expected ${expected.toLocaleString('en-US')}`);
+      return { ...m, errors: Math.max(m.errors, -diff), extra: { ...m.extra, landedDiff: diff } };
+    },
+  };
+}
+
 function producerScenario(spec: ProducerScenarioSpec): Scenario {
   let value: Buffer | undefined;
   const getValue = () => (value ??= payload(spec.messageBytes));
@@ -300,33 +335,42 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
     name: spec.name,
     description: `producer throughput, ${spec.messageBytes} B values, acks=all, idempotent`,
     messageBytes: spec.messageBytes,
-    messages: (o: BenchOptions) => (o.quick ? 200_000 : 1_000_000),
+    messages: (o: BenchOptions) => (o.quick ? QUICK_MESSAGES : 1_000_000),
     topic: (o: BenchOptions) => ({ partitions: o.partitions }),
     baseline: 'node-rdkafka',
     settings(ctx) {
       const props = producerProperties(ctx.config);
+      const peers = peerSettings(ctx);
       return {
         messageBytes: spec.messageBytes,
-        payload: 'one Buffer shared by all messages and clients: half random bytes, half repeated JSON-like text',
-        keys: ctx.options.keys > 0 ? `${ctx.options.keys} distinct string keys, round-robin` : 'none (keyless)',
+        payload: 'one Buffer shared by all messages and clients: half random letters A-Z, half repeated JSON-like text (printable ASCII)',
+        keys: ctx.options.keys > 0 ? `${ctx.options.keys} distinct string keys (customer-00000..), round-robin` : 'none (keyless)',
         topic: { partitions: ctx.options.partitions, replicationFactor: ctx.replicationFactor, freshPerClientPerRun: true },
-        throughput: 'messages / (first send .. last delivery report)',
-        latency: `publish→ack of every ${LATENCY_EVERY}th message (gocoffee, node-rdkafka)`,
+        throughput: 'messages / (first send .. last delivery report / acknowledgement)',
+        latency: `publish→ack of every ${LATENCY_EVERY}th message (gocoffee, node-rdkafka, kafkajs, platformatic); every record (java)`,
+        landedCheck: 'after every run the sum of the topic\'s high watermarks is compared with the messages sent; missing ones count as errors (extra.landedDiff)',
         gocoffee: `publish() per message, not awaited; await drain() when needsDrain; pollIntervalMs=${ctx.options.pollIntervalMs}`,
         'gocoffee-batch': `publishBatch() in chunks of ${BATCH_CHUNK}; await drain() when needsDrain`,
         'node-rdkafka': `produce() tight loop, number opaque, dr_cb; QUEUE_FULL → poll() + setImmediate, then 1 ms; setPollInterval(${RAW_POLL_MS}); at most ${RAW_MAX_OUTSTANDING} messages awaiting their report in JS`,
-        'node-rdkafka-nocap': 'the same loop without the bound on unreported messages (QUEUE_FULL is its only backpressure)',
+        'node-rdkafka-nocap': `the same loop without the bound on unreported messages (QUEUE_FULL is its only backpressure)${ctx.options.quick ? '; not in --quick runs unless named in --clients' : ''}`,
         librdkafka: props,
+        ...peers,
       };
     },
     clients(ctx) {
       const v = getValue();
+      const keys = keySet(ctx.options.keys);
       return [
         gocoffeeRunner(ctx, v, 'publish'),
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka', undefined, RAW_MAX_OUTSTANDING),
         gocoffeeRunner(ctx, v, 'batch'),
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka-nocap'),
-      ];
+        kafkajsProducer(ctx, v, keys),
+        platformaticProducer(ctx, v, keys),
+        javaProducer(ctx, v, ctx.options.keys),
+      ]
+        .filter((c) => !ctx.options.quick || !FULL_ONLY.has(c.client) || ctx.options.clients?.has(c.client) === true)
+        .map((c) => withLandedCheck(ctx, c));
     },
   };
 }
