@@ -53,9 +53,13 @@ class Prefill {
   }
 }
 
+/** Clients without a warm-up run (ClientRunner.skipWarmup): the Java tool starts a fresh JVM per run. */
+const NO_WARMUP = new Set(['java']);
+
 function totalRuns(ctx: BenchContext, clients: string[]): number {
-  const n = clients.filter((c) => ctx.options.clients === undefined || ctx.options.clients.has(c)).length;
-  return n * (ctx.options.runs + (ctx.options.warmupMessages > 0 ? 1 : 0));
+  const selected = clients.filter((c) => ctx.options.clients === undefined || ctx.options.clients.has(c));
+  const warm = ctx.options.warmupMessages > 0 ? selected.filter((c) => !NO_WARMUP.has(c)).length : 0;
+  return selected.length * ctx.options.runs + warm;
 }
 
 /**
@@ -100,6 +104,11 @@ class Clock {
 
 const RUN_TIMEOUT_MS = 300_000;
 
+/** --quick sizes (full: 1,000,000 and 50,000 with the --warmup default). */
+export const QUICK_TRIVIAL_MESSAGES = 100_000;
+export const QUICK_CPU_MESSAGES = 5_000;
+export const QUICK_CPU_WARMUP = 1_000;
+
 /** The library: Consumer + registerHandler, in-process handler or a worker module. */
 function gocoffeeConsumer(ctx: BenchContext, prefill: Prefill, clients: string[], spec: { client: string; workerModule?: URL; handle?: (m: { value: Buffer | null }) => void; workers?: number; countFirstBatch?: boolean }): ClientRunner {
   return {
@@ -112,28 +121,35 @@ function gocoffeeConsumer(ctx: BenchContext, prefill: Prefill, clients: string[]
       const clock = new Clock(messages);
       const groupId = uniqueName(`bench-${spec.client}`);
       // The clock is read off consumer.stats()[0].processed (settled messages, i.e. what the
-      // library has finished and may commit), polled every millisecond; t0 = the first message.
+      // library has finished and may commit), polled every millisecond; t0 = the first message:
+      // seen by the poll, or by an in-process handler's first call, whichever comes first (an
+      // in-process CPU-bound handler can keep the main thread, and so the poll, busy for a whole
+      // fetched chunk: t0 from the poll alone would leave that work out of the window).
       let poll: NodeJS.Timeout | undefined;
+      let cpu: ReturnType<typeof cpuWindow> | undefined;
+      const begin = (consumed: number): void => {
+        // the first fetched batch is "at" t0, as for the other clients
+        clock.t0 = performance.now();
+        clock.first = spec.countFirstBatch === true ? 0 : consumed;
+        cpu ??= cpuWindow();
+      };
       const userHandle = spec.handle;
       if (spec.workerModule !== undefined) consumer.registerHandler({ topics: [topic], groupId, workerModule: spec.workerModule });
       else
         consumer.registerHandler({
           topics: [topic],
           groupId,
-          handle: (m) => userHandle?.(m),
+          handle: (m) => {
+            if (clock.t0 === 0) begin(consumer.stats()[0]?.consumed ?? 0);
+            userHandle?.(m);
+          },
         });
-      let cpu: ReturnType<typeof cpuWindow> | undefined;
       try {
         await consumer.start();
         poll = setInterval(() => {
           const s = consumer.stats()[0];
           if (s === undefined) return;
-          if (clock.t0 === 0 && s.consumed > 0) {
-            // the first fetched batch is "at" t0, as for the other clients
-            clock.t0 = performance.now();
-            clock.first = spec.countFirstBatch === true ? 0 : s.consumed;
-            cpu ??= cpuWindow();
-          }
+          if (clock.t0 === 0 && s.consumed > 0) begin(s.consumed);
           if (clock.t0 !== 0 && s.processed > clock.count) clock.add(s.processed - clock.count);
         }, 1);
         await clock.wait(RUN_TIMEOUT_MS, spec.client);
@@ -264,6 +280,7 @@ function platformaticConsumer(ctx: BenchContext, prefill: Prefill, clients: stri
 function javaConsumer(ctx: BenchContext, prefill: Prefill, clients: string[]): ClientRunner {
   return {
     client: 'java',
+    skipWarmup: 'a fresh JVM per run: a warm-up run cannot warm the measured one',
     async run({ messages }: RunInput): Promise<RunMeasurement> {
       const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
       try {
@@ -296,7 +313,7 @@ function scenarioMessages(ctx: BenchContext, prefill: Prefill): number {
 function consumerTrivial(): Scenario {
   const prefill = new Prefill('consumer-trivial');
   const clients = ['gocoffee', 'node-rdkafka', 'kafkajs', 'platformatic', 'java'];
-  const messages = (o: BenchOptions) => (o.quick ? 200_000 : 1_000_000);
+  const messages = (o: BenchOptions) => (o.quick ? QUICK_TRIVIAL_MESSAGES : 1_000_000);
   return {
     name: 'consumer-trivial',
     description: `consumer throughput, trivial handler, ${MESSAGE_BYTES} B values, fresh group reads a pre-filled topic to its end`,
@@ -313,7 +330,7 @@ function consumerTrivial(): Scenario {
         'node-rdkafka': 'KafkaConsumer with the same librdkafka properties, consume(1000) loop (timeout 0, 100 ms when empty), offsetsStore of last offset+1 per partition per batch, auto-commit',
         kafkajs: `eachBatch, eachBatchAutoResolve, partitionsConsumedConcurrently=${ctx.options.partitions}, fromBeginning`,
         platformatic: "consumer.consume({ mode: 'earliest', autocommit: true }), stream 'data' events",
-        java: 'org.apache.kafka.tools.ConsumerPerformance --messages N (defaults; fetch.nMsg.sec = excluding rebalance time)',
+        java: 'org.apache.kafka.tools.ConsumerPerformance --messages N (defaults; fetch.nMsg.sec = excluding rebalance time); no warm-up run (a fresh JVM per run)',
         librdkafka: toLibrdkafkaConfig(ctx.config, 'consumer'),
       };
     },
@@ -344,7 +361,7 @@ async function calibrate(): Promise<number> {
 function consumerCpu(): Scenario {
   const prefill = new Prefill('consumer-cpu');
   const clients = ['gocoffee', 'in-process'];
-  const messages = (o: BenchOptions) => (o.quick ? 20_000 : 50_000);
+  const messages = (o: BenchOptions) => (o.quick ? QUICK_CPU_MESSAGES : 50_000);
   let iters: number | undefined;
   let spin: ((v: Buffer, iters: number) => number) | undefined;
   let sink = 0;
@@ -361,6 +378,8 @@ function consumerCpu(): Scenario {
     description: `consumer with a CPU-bound handler (~${CPU_TARGET_US} µs/message): worker pool (${CPU_WORKERS} workers) vs in-process`,
     messageBytes: MESSAGE_BYTES,
     messages,
+    // quick: a short warm-up (JIT, pool threads up); at ~2,000 msgs/s in-process a full one is seconds
+    warmupMessages: (o: BenchOptions) => (o.quick ? QUICK_CPU_WARMUP : Number.POSITIVE_INFINITY),
     baseline: 'in-process',
     settings(ctx) {
       prefillSize.set(prefill, messages(ctx.options));

@@ -1,6 +1,6 @@
 /**
  * `latency`: end-to-end publish → handler latency at a fixed rate (default 10,000 msgs/s for 10 s;
- * quick 5 s), 100 B values carrying their send time (performance.now(), same process). Producer and
+ * quick 2 s, warm-up ≤ 0.5 s), 100 B values carrying their send time (performance.now(), same process). Producer and
  * consumer in the same process, fresh topic per run; the consumer has joined (partitions assigned)
  * before the first send. Every message is a latency sample.
  *   gocoffee      producer.publish() + Consumer/registerHandler({ handle }) (library defaults).
@@ -18,6 +18,10 @@ import { deferred } from './producer.js';
 
 const RATE = Number(process.env.BENCH_LATENCY_RATE ?? 10_000);
 const BYTES = 100;
+/** Seconds of paced sending per run (full / --quick) and the --quick warm-up's. */
+const SECONDS = 10;
+export const QUICK_SECONDS = 2;
+const QUICK_WARMUP_SECONDS = 0.5;
 
 /** Sends `messages` at RATE msgs/s (1 ms ticks, catching up on late ticks); send(i, value). */
 async function paced(messages: number, send: (i: number, v: Buffer) => void): Promise<number> {
@@ -156,12 +160,13 @@ const latencyScenario: Scenario = {
   name: 'latency',
   description: `end-to-end publish → handler latency at ${RATE.toLocaleString('en-US')} msgs/s, ${BYTES} B`,
   messageBytes: BYTES,
-  messages: (o: BenchOptions) => RATE * (o.quick ? 5 : 10),
+  messages: (o: BenchOptions) => RATE * (o.quick ? QUICK_SECONDS : SECONDS),
+  warmupMessages: (o: BenchOptions) => (o.quick ? Math.round(RATE * QUICK_WARMUP_SECONDS) : Number.POSITIVE_INFINITY),
   topic: (o: BenchOptions) => ({ partitions: o.partitions }),
   baseline: 'node-rdkafka',
   settings: (ctx) => ({
     rate: `${RATE} msgs/s (BENCH_LATENCY_RATE), 1 ms ticks`,
-    duration: ctx.options.quick ? '5 s' : '10 s',
+    duration: `${ctx.options.quick ? QUICK_SECONDS : SECONDS} s${ctx.options.quick ? `, warm-up ≤ ${QUICK_WARMUP_SECONDS} s` : ''}`,
     latency: 'every message: handler time − send time (value carries performance.now()); p50/p95/p99 ms',
     msgsPerSec: 'the achieved send rate (should equal the target rate)',
     keyless: true,

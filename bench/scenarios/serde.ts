@@ -91,12 +91,22 @@ async function bennyOps(name: string, fn: Op, async: boolean, maxTime: number): 
   }
 }
 
+/**
+ * benny's maxTime per timed run (full 3 s, --quick 0.25 s) and per warm-up run (0.5 s, --quick
+ * 0.1 s). benny (Benchmark.js) still takes its 5 samples and a calibration cycle, so a quick run
+ * lasts ~0.5 s.
+ */
+function maxTimeSeconds(ctx: BenchContext, warmup: boolean): number {
+  if (warmup) return ctx.options.quick ? 0.1 : 0.5;
+  return ctx.options.quick ? 0.25 : 3;
+}
+
 function runner(ctx: BenchContext, client: string, kind: 'encode' | 'decode', pick: (f: Fixture) => Op, async: boolean): ClientRunner {
   return {
     client,
     async run({ warmup }): Promise<RunMeasurement> {
       const f = await setup(ctx);
-      const r = await bennyOps(`${kind}-${client}`, pick(f), async, warmup ? 0.5 : ctx.options.quick ? 1 : 3);
+      const r = await bennyOps(`${kind}-${client}`, pick(f), async, maxTimeSeconds(ctx, warmup));
       // Expressed as "messages in one second" so the runner's msgs/s = benny's ops/s.
       return { messages: Math.round(r.ops), bytes: 0, elapsedMs: 1000, errors: 0, extra: { marginPct: Math.round(r.margin * 100) / 100, benchSamples: r.samples } };
     },
@@ -112,7 +122,7 @@ function serdeScenario(kind: 'encode' | 'decode'): Scenario {
     settings: (ctx) => ({
       event: 'BeverageCreated (schemas/), 1 ingredient, 1 tag, 1 metadata entry',
       registry: REGISTRY_URL,
-      benny: { minSamples: 5, maxTimeSeconds: ctx.options.quick ? 1 : 3 },
+      benny: { minSamples: 5, maxTimeSeconds: maxTimeSeconds(ctx, false), warmupMaxTimeSeconds: maxTimeSeconds(ctx, true) },
       gocoffee: kind === 'encode' ? 'AvroEncoder.encode(event) (sync, after one encoder() lookup)' : 'await EventSerde.decode({ topic, value, header }) (async API, writer schema cached)',
       'confluent-serde': kind === 'encode' ? 'await AvroSerializer({ useLatestVersion: true }).serialize(topic, event)' : 'await AvroDeserializer.deserialize(topic, bytes)',
       json: kind === 'encode' ? 'Buffer.from(JSON.stringify(event))' : 'JSON.parse(buffer.toString())',
