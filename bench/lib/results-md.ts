@@ -1,9 +1,13 @@
 /**
  * Writes bench/RESULTS.md from one run's output (the same object as the JSON file): machine,
  * versions, settings, one table per scenario with every client (medians, spread, ratios vs raw
- * node-rdkafka and vs the Java tool), and one line per target: met / missed by how much.
+ * node-rdkafka and vs the Java tool), and one line per target (lib/targets.ts): met / missed by
+ * how much; below a missed target, "where the time goes": the measured CPU/GC profile of both
+ * clients side by side and the static notes of lib/profiles.ts.
  */
 import { writeFileSync } from 'node:fs';
+import { PROFILES } from './profiles.js';
+import { TARGETS, type Target } from './targets.js';
 import type { BenchResult } from './types.js';
 
 interface Output {
@@ -16,23 +20,59 @@ interface Output {
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const x = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : `${n.toFixed(2)}×`);
 
-/** [scenario, client, peer, minimum ratio client/peer] */
-const TARGETS: readonly [string, string, string, number][] = [
-  ['producer-100b', 'gocoffee', 'node-rdkafka', 0.95],
-  ['producer-1kib', 'gocoffee', 'node-rdkafka', 0.95],
-  ['producer-100b', 'gocoffee', 'kafkajs', 3],
-  ['producer-1kib', 'gocoffee', 'kafkajs', 3],
-  ['producer-100b', 'gocoffee', 'platformatic', 1.5],
-  ['producer-1kib', 'gocoffee', 'platformatic', 1.5],
-  ['consumer-trivial', 'gocoffee', 'node-rdkafka', 0.9],
-  ['consumer-cpu', 'gocoffee', 'in-process', 1.6],
-  ['serde-encode', 'gocoffee', 'confluent-serde', 5],
-  ['serde-decode', 'gocoffee', 'confluent-serde', 5],
-];
+const num = (n: number | undefined, digits = 2) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits));
+
+/**
+ * "Where the time goes" for a missed target: what the run measured for both clients, side by side
+ * (per message: wall time, main-thread CPU, GC pauses, whole-process CPU; how busy the main thread
+ * and the process were), the wall-time budget per message at the target rate, then the static
+ * notes of lib/profiles.ts. Indented so it renders inside the target's list item.
+ */
+export function profileLines(target: Target, a: BenchResult, b: BenchResult): string[] {
+  const rows: [string, (r: BenchResult) => string][] = [
+    ['msgs/s (median)', (r) => int(r.msgsPerSec)],
+    ['wall time µs/msg (1e6 ÷ msgs/s)', (r) => num(1e6 / r.msgsPerSec)],
+    ['main-thread CPU µs/msg', (r) => num(r.extra?.mainCpuUsPerMsg)],
+    ['main-thread GC pause µs/msg', (r) => num(r.extra?.gcPauseUsPerMsg)],
+    ['process CPU µs/msg (main + librdkafka/libuv/GC threads)', (r) => num(r.extra?.processCpuUsPerMsg)],
+    ['main thread busy (CPU ÷ wall)', (r) => (r.extra?.mainCpuUsPerMsg === undefined ? '-' : `${Math.round((100 * r.extra.mainCpuUsPerMsg * r.msgsPerSec) / 1e6)} %`)],
+    ['process CPU, cores (CPU ÷ wall)', (r) => (r.extra?.processCpuUsPerMsg === undefined ? '-' : num((r.extra.processCpuUsPerMsg * r.msgsPerSec) / 1e6))],
+    ['p50 / p99 ms', (r) => (r.p50Ms === undefined ? '-' : `${num(r.p50Ms, 1)} / ${num(r.p99Ms, 1)}`)],
+  ];
+  const diff = (k: 'mainCpuUsPerMsg' | 'gcPauseUsPerMsg' | 'processCpuUsPerMsg'): string => {
+    const x1 = a.extra?.[k];
+    const x2 = b.extra?.[k];
+    return x1 === undefined || x2 === undefined ? '' : `${x1 - x2 >= 0 ? '+' : ''}${num(x1 - x2)}`;
+  };
+  const diffs: Record<string, string> = {
+    'main-thread CPU µs/msg': diff('mainCpuUsPerMsg'),
+    'main-thread GC pause µs/msg': diff('gcPauseUsPerMsg'),
+    'process CPU µs/msg (main + librdkafka/libuv/GC threads)': diff('processCpuUsPerMsg'),
+    'wall time µs/msg (1e6 ÷ msgs/s)': `${1e6 / a.msgsPerSec - 1e6 / b.msgsPerSec >= 0 ? '+' : ''}${num(1e6 / a.msgsPerSec - 1e6 / b.msgsPerSec)}`,
+  };
+  const out: string[] = ['', '  Where the time goes (this run):', ''];
+  out.push(`  | | ${target.client} | ${target.peer} | ${target.client} − ${target.peer} |`, '  |---|---:|---:|---:|');
+  for (const [label, f] of rows) out.push(`  | ${label} | ${f(a)} | ${f(b)} | ${diffs[label] ?? ''} |`);
+  const needed = target.min * b.msgsPerSec;
+  const budget = 1e6 / needed;
+  const mainCpu = a.extra?.mainCpuUsPerMsg;
+  out.push(
+    '',
+    `  At the target rate (${target.min}× ${target.peer} = ${int(needed)} msgs/s) one message may take ${num(budget)} µs of wall time` +
+      (mainCpu === undefined
+        ? '.'
+        : `; ${target.client}'s main thread spends ${num(mainCpu)} µs of CPU per message now` +
+          (mainCpu > budget ? `, so it would need ${Math.round((100 * (mainCpu - budget)) / mainCpu)} % less main-thread CPU per message (or more of it on other threads).` : ' (within that budget: the limit is elsewhere — waiting, other threads, the broker).')),
+  );
+  const text = PROFILES[target.id];
+  if (text !== undefined) out.push('', ...text.split('\n').map((l) => `  ${l}`));
+  return out;
+}
 
 export function targetLines(results: readonly BenchResult[]): string[] {
   const lines: string[] = [];
-  for (const [scenario, client, peer, min] of TARGETS) {
+  for (const target of TARGETS) {
+    const { scenario, client, peer, min } = target;
     const a = results.find((r) => r.scenario === scenario && r.client === client);
     const b = results.find((r) => r.scenario === scenario && r.client === peer);
     if (a === undefined || b === undefined) {
@@ -46,6 +86,7 @@ export function targetLines(results: readonly BenchResult[]): string[] {
         (met ? '' : `(short by ${(min - ratio).toFixed(3)}×, ${((100 * (min - ratio)) / min).toFixed(1)}% below target) `) +
         `[${int(a.msgsPerSec)} vs ${int(b.msgsPerSec)} msgs/s; spreads ${int(a.spread.min)}..${int(a.spread.max)} / ${int(b.spread.min)}..${int(b.spread.max)}]`,
     );
+    if (!met) lines.push(...profileLines(target, a, b), '');
   }
   return lines;
 }
