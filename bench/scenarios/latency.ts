@@ -1,8 +1,8 @@
 /**
  * `latency`: end-to-end publish → handler latency at a fixed rate (default 10,000 msgs/s for 10 s;
- * quick 2 s, warm-up ≤ 0.5 s), 100 B values carrying their send time (performance.now(), same process). Producer and
- * consumer in the same process, fresh topic per run; the consumer has joined (partitions assigned)
- * before the first send. Every message is a latency sample.
+ * --quick 1.5 s, warm-up ≤ 0.5 s), 100 B values carrying their send time (performance.now(), same
+ * process). Producer and consumer in the same process, fresh topic per run; the consumer has
+ * joined (partitions assigned) before the first send. Every message is a latency sample.
  *   gocoffee      producer.publish() + Consumer/registerHandler({ handle }) (library defaults).
  *   node-rdkafka  raw Producer (same properties, dr_cb) + raw KafkaConsumer consume(1000) loop
  *                 (timeout 0 while data is buffered, 100 ms when empty) with offsetsStore.
@@ -20,7 +20,7 @@ const RATE = Number(process.env.BENCH_LATENCY_RATE ?? 10_000);
 const BYTES = 100;
 /** Seconds of paced sending per run (full / --quick) and the --quick warm-up's. */
 const SECONDS = 10;
-export const QUICK_SECONDS = 2;
+export const QUICK_SECONDS = 1.5;
 const QUICK_WARMUP_SECONDS = 0.5;
 
 /** Sends `messages` at RATE msgs/s (1 ms ticks, catching up on late ticks); send(i, value). */
