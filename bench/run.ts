@@ -2,9 +2,9 @@
  * The benchmark suite: node --import tsx bench/run.ts [options]   (or `npm run bench -- [options]`,
  * which starts the local stack when GOCOFFEE_KAFKA_BROKERS is not set). See bench/README.md.
  *
- *   --quick             200,000 messages, 3 runs (default: 1,000,000 messages, 5 runs)
- *   --only a,b          scenarios or groups (producer-100b, producer-1kib, producer)
- *   --clients a,b       only these clients (gocoffee, gocoffee-batch, node-rdkafka)
+ *   --quick             smaller per-scenario sizes (bench/README.md "Quick mode"), 3 runs (default: 5)
+ *   --only a,b          scenarios or groups (producer-100b, producer-1kib, producer, consumer, ...)
+ *   --clients a,b       only these clients (gocoffee, node-rdkafka, kafkajs, platformatic, java, ...)
  *   --out file          results JSON (default bench/results.json)
  *   --runs N            timed runs per client
  *   --messages N        messages per run (overrides the scenario's count)
