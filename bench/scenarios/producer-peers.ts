@@ -6,7 +6,7 @@
  * acknowledgement), as for the librdkafka clients. What cannot be made equal is in PEER_SETTINGS
  * (printed and stored under `settings.scenarios.<name>`).
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NativeMetadata } from '../../src/native/index.js';
@@ -211,9 +211,10 @@ export function javaProducer(ctx: BenchContext, value: Buffer, keys: number): Cl
     if (payloadFile !== undefined) return payloadFile;
     const text = value.toString('latin1');
     if (!/^[\x20-\x7e]*$/.test(text)) throw new Error('java producer peer: the payload must be printable ASCII to go through --payload-file');
-    payloadFile = path.join(tmpdir(), `gocoffee-bench-payload-${process.pid}-${value.length}.txt`);
-    writeFileSync(payloadFile, text);
-    return payloadFile;
+    const f = path.join(tmpdir(), `gocoffee-bench-payload-${process.pid}-${value.length}.txt`);
+    writeFileSync(f, text);
+    process.once('exit', () => rmSync(f, { force: true }));
+    return (payloadFile = f);
   };
   return {
     client: 'java',
