@@ -90,7 +90,7 @@ const scenario: Scenario = {
   name: 'producer-telemetry-on',
   description: 'library publish, 100 B: telemetry off (gocoffee) vs metrics + tracing at 100 % sampling (gocoffee-telemetry), metrics only, metrics + tracing sampled at 1 %',
   messageBytes: BYTES,
-  messages: (o: BenchOptions) => (o.quick ? 50_000 : 1_000_000),
+  messages: (o: BenchOptions) => (o.quick ? 100_000 : 1_000_000),
   topic: (o: BenchOptions) => ({ partitions: o.partitions }),
   baseline: 'gocoffee',
   settings: (ctx) => ({
