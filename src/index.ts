@@ -31,7 +31,7 @@ export { ConnectionManager, TopicWriter } from './connection/index.js';
 export type { ConnectionManagerOptions, ConnectionState, WriteOptions } from './connection/index.js';
 
 export { Producer, newMessage, OutgoingMessage } from './producer/index.js';
-export type { DeliveryResult, PublishOutcome, ProducerOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
+export type { DeliveryResult, DeliveryCallback, PublishOutcome, ProducerOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
 
 export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, DLQ_HEADERS } from './consumer/index.js';
 export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, GroupHooks } from './consumer/index.js';

@@ -71,7 +71,7 @@ interface ProducerScenarioSpec {
 export function gocoffeeRunner(
   ctx: BenchContext,
   value: Buffer,
-  mode: 'publish' | 'batch',
+  mode: 'publish' | 'send' | 'batch',
   variant: {
     client?: string;
     pollIntervalMs?: number;
@@ -82,7 +82,7 @@ export function gocoffeeRunner(
 ): ClientRunner {
   const keys = keySet(ctx.options.keys);
   return {
-    client: variant.client ?? (mode === 'publish' ? 'gocoffee' : 'gocoffee-batch'),
+    client: variant.client ?? (mode === 'publish' ? 'gocoffee' : mode === 'send' ? 'gocoffee-send' : 'gocoffee-batch'),
     async run({ topic, messages }: RunInput): Promise<RunMeasurement> {
       const cm = new ConnectionManager(variant.config ?? ctx.config, { pollIntervalMs: variant.pollIntervalMs ?? ctx.options.pollIntervalMs });
       await cm.initialize();
@@ -132,6 +132,29 @@ export function gocoffeeRunner(
               producer.publish(build(i)).then(onOk, onErr);
             }
           }
+        } else if (mode === 'send') {
+          // One callback for every message (no closure per message), like a throughput user would.
+          const onReport = (err: Error | null): void => {
+            if (err !== null) errors++;
+            onOk();
+          };
+          for (let i = 0; i < messages; i++) {
+            if (producer.needsDrain) {
+              drains++;
+              await producer.drain();
+            }
+            if (gate.full) await gate.wait();
+            gate.sent();
+            if (sampler.sampled(i)) {
+              sampler.sent(i);
+              producer.send(build(i), (err) => {
+                sampler.acked(i);
+                onReport(err);
+              });
+            } else {
+              producer.send(build(i), onReport);
+            }
+          }
         } else {
           for (let start = 0; start < messages; start += BATCH_CHUNK) {
             if (producer.needsDrain) {
@@ -159,9 +182,9 @@ export function gocoffeeRunner(
           messages,
           bytes: messages * value.length,
           elapsedMs: t1 - t0,
-          ...(mode === 'publish' ? { latenciesMs: sampler.samples() } : {}),
+          ...(mode !== 'batch' ? { latenciesMs: sampler.samples() } : {}),
           errors,
-          extra: { ...cpuUse, drainWaits: drains, ...(mode === 'publish' ? { peakOutstanding: gate.peak } : {}) },
+          extra: { ...cpuUse, drainWaits: drains, ...(mode !== 'batch' ? { peakOutstanding: gate.peak } : {}) },
         };
       } finally {
         await cm.close();
@@ -350,6 +373,7 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
         latency: `publish→ack of every ${LATENCY_EVERY}th message (gocoffee, node-rdkafka, kafkajs, platformatic); every record (java)`,
         landedCheck: 'after every run the sum of the topic\'s high watermarks is compared with the messages sent; missing ones count as errors (extra.landedDiff)',
         gocoffee: `publish() per message, not awaited; await drain() when needsDrain; pollIntervalMs=${ctx.options.pollIntervalMs}`,
+        'gocoffee-send': `send(message, callback) per message (no promise; one shared callback); await drain() when needsDrain; pollIntervalMs=${ctx.options.pollIntervalMs}`,
         'gocoffee-batch': `publishBatch() in chunks of ${BATCH_CHUNK}; await drain() when needsDrain`,
         'node-rdkafka': `produce() tight loop, number opaque, dr_cb; QUEUE_FULL → poll() + setImmediate, then 1 ms; setPollInterval(${RAW_POLL_MS}); at most ${RAW_MAX_OUTSTANDING} messages awaiting their report in JS`,
         'node-rdkafka-nocap': `the same loop without the bound on unreported messages (QUEUE_FULL is its only backpressure)${ctx.options.quick ? '; not in --quick runs unless named in --clients' : ''}`,
@@ -362,6 +386,7 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
       const keys = keySet(ctx.options.keys);
       return [
         gocoffeeRunner(ctx, v, 'publish'),
+        gocoffeeRunner(ctx, v, 'send'),
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka', undefined, RAW_MAX_OUTSTANDING),
         gocoffeeRunner(ctx, v, 'batch'),
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka-nocap'),

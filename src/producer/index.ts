@@ -1,5 +1,5 @@
 export { Producer, defaultSerializer } from './producer.js';
-export type { ProducerOptions, PublishOutcome, ValueSerializer, EngineSource } from './producer.js';
+export type { ProducerOptions, PublishOutcome, ValueSerializer, EngineSource, DeliveryCallback } from './producer.js';
 export { ProducerEngine } from './engine.js';
 export type { DeliveryResult, EngineOptions } from './engine.js';
 export { Outbound } from './engine.js';

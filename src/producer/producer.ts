@@ -138,6 +138,48 @@ class BatchItem extends Instrumented {
   }
 }
 
+/** Hears the outcome of one send(): `(null, result)` once acknowledged, `(error)` otherwise. */
+export type DeliveryCallback = (error: Error | null, result?: DeliveryResult) => void;
+
+/** True while Producer#send() runs: an outcome reported during it is deferred (never sync). */
+let inSend = false;
+
+/** Runs a user callback; what it throws surfaces as an uncaught exception, not inside the engine. */
+function callBack(cb: DeliveryCallback, error: Error | null, result: DeliveryResult | undefined): void {
+  try {
+    cb(error, result);
+  } catch (e) {
+    process.nextTick(() => {
+      throw e;
+    });
+  }
+}
+
+/** A message of send(): calls the caller's callback once. */
+class Send extends Instrumented {
+  constructor(
+    topic: string,
+    partition: number | null,
+    value: Buffer | null,
+    key: Buffer | string | null,
+    timestamp: number | null,
+    headers: NativeHeaders,
+    messageId: string,
+    readonly cb: DeliveryCallback,
+  ) {
+    super(topic, partition, value, key, timestamp, headers, messageId);
+  }
+  delivered(report: NativeDeliveryReport): void {
+    if (this.tel !== undefined) this.reportDelivered(this.tel, report);
+    callBack(this.cb, null, deliveryResult(this, report));
+  }
+  failed(error: Error): void {
+    if (this.tel !== undefined) this.reportFailed(this.tel, error);
+    if (inSend) queueMicrotask(() => callBack(this.cb, error, undefined));
+    else callBack(this.cb, error, undefined);
+  }
+}
+
 /*
  * publish() takes its promise's resolving functions through one shared executor instead of a new
  * closure per call (one allocation less per message on the hot path). Safe: the executor runs
@@ -211,6 +253,40 @@ export class Producer {
     if (t !== undefined) d.instrument(t);
     engine.send(d);
     return promise;
+  }
+
+  /**
+   * Like publish(), without a promise: `callback(null, result)` once the broker acknowledged the
+   * message, `callback(error)` otherwise — exactly once, never synchronously. For hot loops that
+   * publish many messages and handle outcomes one by one: a promise (and the caller's `.then`)
+   * per message is the largest per-message cost publish() adds over a raw node-rdkafka loop
+   * (bench/README.md). Same order, backpressure (`needsDrain` / `drain()`), retries and telemetry
+   * as publish(). An exception thrown by the callback is rethrown asynchronously (it cannot break
+   * delivery tracking).
+   */
+  send(message: OutgoingMessage, callback: DeliveryCallback): void {
+    if (typeof callback !== 'function') throw new InvalidArgumentError('send(message, callback)', 'expected a callback function');
+    let engine: ProducerEngine;
+    let value: Buffer | null;
+    let headers: NativeHeaders;
+    try {
+      checkMessage(message, 'send(message)');
+      value = this.#valueOf(message);
+      headers = headersOf(message);
+      engine = this.#source.producerEngine();
+    } catch (e) {
+      queueMicrotask(() => callBack(callback, e as Error, undefined));
+      return;
+    }
+    const d = new Send(message.topic, message.partition ?? null, value, keyOf(message.key), message.timestamp ?? null, headers, message.id, callback);
+    const t = this.#active();
+    if (t !== undefined) d.instrument(t);
+    inSend = true;
+    try {
+      engine.send(d);
+    } finally {
+      inSend = false;
+    }
   }
 
   /**

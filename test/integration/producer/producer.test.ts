@@ -85,6 +85,49 @@ describe('Producer against the real broker', function () {
     assert.ok(new Set(partitionOf.values()).size > 1, 'keys spread over several partitions');
   });
 
+  it('send(message, callback) reports every message once with its offset; per-key order holds; no state left', async () => {
+    const topic = uniqueName('send');
+    await createTopic(topic, 6);
+    const keys = Array.from({ length: 20 }, (_, i) => `k-${i}`);
+    const perKey = 500;
+    const total = keys.length * perKey;
+    const offsets = new Map<string, number>(); // partition:offset -> count
+    let errors = 0;
+    let calls = 0;
+    const done = new Promise<void>((resolve) => {
+      const cb = (err: Error | null, r?: { partition: number; offset: number }) => {
+        if (err !== null) errors++;
+        else {
+          const id = `${r!.partition}:${r!.offset}`;
+          offsets.set(id, (offsets.get(id) ?? 0) + 1);
+        }
+        if (++calls === total) resolve();
+      };
+      (async () => {
+        for (let n = 0; n < perKey; n++) {
+          for (const k of keys) {
+            if (cm.producer.needsDrain) await cm.producer.drain();
+            cm.producer.send(newMessage(topic, `${k}:${n}`).withKey(k), cb);
+          }
+        }
+      })();
+    });
+    await done;
+    assert.equal(errors, 0);
+    assert.equal(calls, total);
+    assert.equal(offsets.size, total, 'every acknowledgement names its own offset');
+    assert.ok([...offsets.values()].every((c) => c === 1));
+    const got = await readAll(topic, total);
+    assert.equal(got.length, total);
+    const seen = new Map<string, number>();
+    for (const m of got) {
+      const [k, n] = m.value!.toString().split(':') as [string, string];
+      assert.equal(Number(n), (seen.get(k) ?? -1) + 1, `order of key ${k}`);
+      seen.set(k, Number(n));
+    }
+    assert.equal(cm.producerEngine().inflightCount, 0);
+  });
+
   it('id, headers and metadata travel to the consumer intact', async () => {
     const topic = uniqueName('envelope');
     await createTopic(topic, 1);
