@@ -374,6 +374,7 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
         landedCheck: 'after every run the sum of the topic\'s high watermarks is compared with the messages sent; missing ones count as errors (extra.landedDiff)',
         gocoffee: `publish() per message, not awaited; await drain() when needsDrain; pollIntervalMs=${ctx.options.pollIntervalMs}`,
         'gocoffee-send': `send(message, callback) per message (no promise; one shared callback); await drain() when needsDrain; pollIntervalMs=${ctx.options.pollIntervalMs}`,
+        'gocoffee-send-noids': 'as gocoffee-send with config message_ids: false (no message_id header: the messages carry no header at all, like the raw loop)',
         'gocoffee-batch': `publishBatch() in chunks of ${BATCH_CHUNK}; await drain() when needsDrain`,
         'node-rdkafka': `produce() tight loop, number opaque, dr_cb; QUEUE_FULL → poll() + setImmediate, then 1 ms; setPollInterval(${RAW_POLL_MS}); at most ${RAW_MAX_OUTSTANDING} messages awaiting their report in JS`,
         'node-rdkafka-nocap': `the same loop without the bound on unreported messages (QUEUE_FULL is its only backpressure)${ctx.options.quick ? '; not in --quick runs unless named in --clients' : ''}`,
@@ -387,6 +388,7 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
       return [
         gocoffeeRunner(ctx, v, 'publish'),
         gocoffeeRunner(ctx, v, 'send'),
+        gocoffeeRunner(ctx, v, 'send', { client: 'gocoffee-send-noids', config: { ...ctx.config, messageIds: false } }),
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka', undefined, RAW_MAX_OUTSTANDING),
         gocoffeeRunner(ctx, v, 'batch'),
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka-nocap'),

@@ -52,6 +52,7 @@ export interface KafkaConfig {
   readonly retryBackoffMs: number;
   readonly compression: CompressionType;
   readonly idempotence: boolean;
+  readonly messageIds: boolean;
   /** Appended to every topic name by the producer/consumer (e.g. '.dev'); may be ''. */
   readonly topicSuffix: string;
   readonly schemaRegistryUrl: string | undefined;
@@ -93,6 +94,7 @@ export interface KafkaConfigInput {
   retryBackoffMs?: Opt<DurationInput>;
   compression?: Opt<CompressionType>;
   idempotence?: Opt<boolean>;
+  messageIds?: Opt<boolean>;
   topicSuffix?: Opt<string>;
   schemaRegistryUrl?: Opt<string>;
   schemaRegistryUsername?: Opt<string>;

@@ -149,7 +149,7 @@ export class ConnectionManager implements EngineSource, GaugeSource {
       (md) => {
         this.#metadata = md;
         this.#engine = engine;
-        this.#producer = new Producer(this, { telemetry: t });
+        this.#producer = new Producer(this, { telemetry: t, messageIds: this.config.messageIds });
         t.metrics?.addSource(this);
         this.#log.info({ brokers: md.brokers.length }, 'Kafka connection ready');
         this.#state = 'ready';

@@ -39,7 +39,8 @@ export abstract class Outbound {
     readonly value: Buffer | null,
     readonly key: Buffer | string | null,
     readonly timestamp: number | null,
-    readonly headers: NativeHeaders | undefined,
+    /** Mutable until the message is handed to the engine (tracing appends its headers). */
+    public headers: NativeHeaders | undefined,
     readonly messageId: string | undefined,
   ) {}
   /** The broker acknowledged the message (the report node-rdkafka handed over). */

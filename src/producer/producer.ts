@@ -18,6 +18,8 @@ export interface ProducerOptions {
   readonly serializer?: ValueSerializer;
   /** Metrics, spans and logs (the connection manager passes its own). */
   readonly telemetry?: Telemetry;
+  /** Give every message an id (`message_id` header); false: only messages that have one. Default true (config `message_ids`). */
+  readonly messageIds?: boolean;
 }
 
 /** Anything that can hand out the shared producer engine (the ConnectionManager). */
@@ -52,7 +54,7 @@ abstract class Instrumented extends Outbound {
       this.startedAt = performance.now();
     }
     // Injects the span's context into the headers, which librdkafka has not seen yet.
-    if (t.tracing.enabled) this.span = t.tracing.startSend(this.topic, this.key, this.messageId, this.headers!);
+    if (t.tracing.enabled) this.span = t.tracing.startSend(this.topic, this.key, this.messageId, (this.headers ??= []));
   }
 
   protected reportDelivered(t: Telemetry, report: NativeDeliveryReport): void {
@@ -79,8 +81,8 @@ class Publish extends Instrumented {
     value: Buffer | null,
     key: Buffer | string | null,
     timestamp: number | null,
-    headers: NativeHeaders,
-    messageId: string,
+    headers: NativeHeaders | undefined,
+    messageId: string | undefined,
     readonly resolve: (r: DeliveryResult) => void,
     readonly reject: (e: Error) => void,
   ) {
@@ -121,8 +123,8 @@ class BatchItem extends Instrumented {
     value: Buffer | null,
     key: Buffer | string | null,
     timestamp: number | null,
-    headers: NativeHeaders,
-    messageId: string,
+    headers: NativeHeaders | undefined,
+    messageId: string | undefined,
     readonly batch: BatchOutcomes,
     readonly index: number,
   ) {
@@ -163,8 +165,8 @@ class Send extends Instrumented {
     value: Buffer | null,
     key: Buffer | string | null,
     timestamp: number | null,
-    headers: NativeHeaders,
-    messageId: string,
+    headers: NativeHeaders | undefined,
+    messageId: string | undefined,
     readonly cb: DeliveryCallback,
   ) {
     super(topic, partition, value, key, timestamp, headers, messageId);
@@ -221,11 +223,13 @@ export class Producer {
   readonly #source: EngineSource;
   readonly #serialize: ValueSerializer;
   readonly #telemetry: Telemetry | undefined;
+  readonly #autoIds: boolean;
 
   constructor(source: EngineSource, options: ProducerOptions = {}) {
     this.#source = source;
     this.#serialize = options.serializer ?? defaultSerializer;
     this.#telemetry = options.telemetry;
+    this.#autoIds = options.messageIds ?? true;
   }
 
   /** The telemetry to apply to this publish, or undefined when both metrics and tracing are off. */
@@ -238,17 +242,19 @@ export class Producer {
   publish(message: OutgoingMessage): Promise<DeliveryResult> {
     let engine: ProducerEngine;
     let value: Buffer | null;
-    let headers: NativeHeaders;
+    let headers: NativeHeaders | undefined;
+    let id: string | undefined;
     try {
       checkMessage(message, 'publish(message)');
+      id = this.#autoIds ? message.id : message.existingId;
       value = this.#valueOf(message);
-      headers = headersOf(message);
+      headers = headersOf(message, id);
       engine = this.#source.producerEngine();
     } catch (e) {
       return Promise.reject(e as Error);
     }
     const promise = new Promise<DeliveryResult>(capture);
-    const d = new Publish(message.topic, message.partition ?? null, value, keyOf(message.key), message.timestamp ?? null, headers, message.id, capturedResolve, capturedReject);
+    const d = new Publish(message.topic, message.partition ?? null, value, keyOf(message.key), message.timestamp ?? null, headers, id, capturedResolve, capturedReject);
     const t = this.#active();
     if (t !== undefined) d.instrument(t);
     engine.send(d);
@@ -268,17 +274,19 @@ export class Producer {
     if (typeof callback !== 'function') throw new InvalidArgumentError('send(message, callback)', 'expected a callback function');
     let engine: ProducerEngine;
     let value: Buffer | null;
-    let headers: NativeHeaders;
+    let headers: NativeHeaders | undefined;
+    let id: string | undefined;
     try {
       checkMessage(message, 'send(message)');
+      id = this.#autoIds ? message.id : message.existingId;
       value = this.#valueOf(message);
-      headers = headersOf(message);
+      headers = headersOf(message, id);
       engine = this.#source.producerEngine();
     } catch (e) {
       queueMicrotask(() => callBack(callback, e as Error, undefined));
       return;
     }
-    const d = new Send(message.topic, message.partition ?? null, value, keyOf(message.key), message.timestamp ?? null, headers, message.id, callback);
+    const d = new Send(message.topic, message.partition ?? null, value, keyOf(message.key), message.timestamp ?? null, headers, id, callback);
     const t = this.#active();
     if (t !== undefined) d.instrument(t);
     inSend = true;
@@ -311,16 +319,18 @@ export class Producer {
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
         let value: Buffer | null;
-        let headers: NativeHeaders;
+        let headers: NativeHeaders | undefined;
+        let id: string | undefined;
         try {
           checkMessage(m, 'publishBatch(messages)');
+          id = this.#autoIds ? m.id : m.existingId;
           value = this.#valueOf(m);
-          headers = headersOf(m);
+          headers = headersOf(m, id);
         } catch (e) {
           batch.settle(i, { ok: false, error: e as Error });
           continue;
         }
-        const d = new BatchItem(m.topic, m.partition ?? null, value, keyOf(m.key), m.timestamp ?? null, headers, m.id, batch, i);
+        const d = new BatchItem(m.topic, m.partition ?? null, value, keyOf(m.key), m.timestamp ?? null, headers, id, batch, i);
         if (t !== undefined) d.instrument(t);
         engine.send(d);
       }
@@ -356,14 +366,19 @@ function checkMessage(m: OutgoingMessage, where: string): void {
   }
 }
 
-/** The message's headers as node-rdkafka takes them: the id first, then the user's, metadata, correlation id. */
-function headersOf(m: OutgoingMessage): NativeHeaders {
-  const headers: NativeHeaders = [{ [HEADER_MESSAGE_ID]: m.id }];
+/**
+ * The message's headers as node-rdkafka takes them: the id first, then the user's, metadata,
+ * correlation id; undefined when there are none (node-rdkafka then skips building a librdkafka
+ * header list, which is most of a header's cost: ~1 µs per message measured on 2 vCPUs).
+ */
+function headersOf(m: OutgoingMessage, id: string | undefined): NativeHeaders | undefined {
+  let headers: NativeHeaders | undefined = id !== undefined ? [{ [HEADER_MESSAGE_ID]: id }] : undefined;
   if (m.headers !== undefined) {
+    headers ??= [];
     for (const [name, hv] of m.headers) headers.push({ [name]: hv });
   }
-  if (m.metadata !== undefined) headers.push({ [HEADER_METADATA]: JSON.stringify(m.metadata) });
+  if (m.metadata !== undefined) (headers ??= []).push({ [HEADER_METADATA]: JSON.stringify(m.metadata) });
   const correlationId = m.correlationId ?? currentCorrelationId();
-  if (correlationId !== undefined) headers.push({ [HEADER_CORRELATION_ID]: correlationId });
+  if (correlationId !== undefined) (headers ??= []).push({ [HEADER_CORRELATION_ID]: correlationId });
   return headers;
 }

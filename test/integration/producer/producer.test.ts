@@ -154,6 +154,37 @@ describe('Producer against the real broker', function () {
     reader.commit([m]);
   });
 
+  it('every message gets a generated id by default; with message_ids: false only messages that have one send it', async () => {
+    const topic = uniqueName('ids');
+    await createTopic(topic, 1);
+    const auto = await cm.producer.publish(newMessage(topic, 'a'));
+    assert.match(auto.messageId ?? '', /^[0-9a-f]{16}-[0-9a-z]+$/);
+    const off = new ConnectionManager(testConfig({ messageIds: false }));
+    await off.initialize();
+    try {
+      const none = await off.producer.publish(newMessage(topic, 'b'));
+      assert.equal(none.messageId, undefined);
+      const set = await off.producer.publish(newMessage(topic, 'c').withId('explicit-1'));
+      assert.equal(set.messageId, 'explicit-1');
+      const read = newMessage(topic, 'd');
+      const readId = read.id; // read before publishing: the message has an id now, so it is sent
+      assert.equal((await off.producer.publish(read)).messageId, readId);
+    } finally {
+      await off.close();
+    }
+    const got = await readAll(topic, 4);
+    assert.deepEqual(got.map((m) => m.value!.toString()), ['a', 'b', 'c', 'd']);
+    const idOf = (i: number) => {
+      const h = (got[i]!.headers ?? []).find((x) => 'message_id' in x);
+      return h === undefined ? undefined : String(h['message_id']);
+    };
+    assert.equal(idOf(0), auto.messageId);
+    assert.equal(idOf(1), undefined);
+    assert.equal((got[1]!.headers ?? []).length, 0, 'no header at all');
+    assert.equal(idOf(2), 'explicit-1');
+    assert.ok(idOf(3));
+  });
+
   it('a batch with one oversized message: that one fails with a clear error, the rest are delivered', async () => {
     const topic = uniqueName('oversize');
     await createTopic(topic, 2);

@@ -302,4 +302,28 @@ describe('ProducerEngine (fake binding)', () => {
       await engine.close(100);
     });
   });
+
+  it('message ids off: no header at all unless the message has an id; tracing still adds traceparent', async () => {
+    const { engine, native } = setup();
+    const { Telemetry } = await import('../../../src/telemetry/telemetry.js');
+    const { resolveConfig } = await import('../../../src/config/index.js');
+    const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
+    await engine.connect();
+    const plain = new Producer({ producerEngine: () => engine }, { messageIds: false });
+    const traced = new Producer({ producerEngine: () => engine }, {
+      messageIds: false,
+      telemetry: new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), { tracerProvider: new BasicTracerProvider() }),
+    });
+    const all = [plain.publish(newMessage('t', 'a')), plain.publish(newMessage('t', 'b').withId('id-b')), traced.publish(newMessage('t', 'c'))];
+    native().deliverAll();
+    const [a, b, c] = await Promise.all(all);
+    assert.equal(a!.messageId, undefined);
+    assert.equal(b!.messageId, 'id-b');
+    assert.equal(c!.messageId, undefined);
+    const [ra, rb, rc] = native().produced;
+    assert.equal(ra!.headers, undefined);
+    assert.deepEqual(rb!.headers, [{ message_id: 'id-b' }]);
+    assert.deepEqual(rc!.headers!.map((h) => Object.keys(h)[0]), ['traceparent']);
+    await engine.close(100);
+  });
 });
