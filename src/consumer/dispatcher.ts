@@ -1,5 +1,6 @@
 import type { NativeMessage } from '../native/types.js';
 import type { DeadLetterWriter } from './dead-letter.js';
+import { slotOf } from './key-lanes.js';
 import { HandlerEntry, Lane, PartitionState, Pending } from './partition-state.js';
 import { Status, type OrderingMode, type TaskFailure, type TaskResult } from './types.js';
 import type { ConsumerObserver } from '../telemetry/consumer-observer.js';
@@ -84,11 +85,12 @@ export class Dispatcher {
       }
       return lane;
     }
-    const k = typeof key === 'string' ? key : key.toString('latin1');
-    let lane = ps.lanes.get(k);
+    const bytes = typeof key === 'string' ? Buffer.from(key) : key;
+    const slot = slotOf(bytes);
+    let lane = ps.lanes.find(bytes, slot);
     if (lane === undefined) {
-      lane = new Lane(ps, true, k);
-      ps.lanes.set(k, lane);
+      lane = new Lane(ps, true, bytes, slot);
+      ps.lanes.add(lane);
     }
     return lane;
   }
@@ -100,32 +102,32 @@ export class Dispatcher {
     const batch = this.#opts.taskBatchSize;
     while (entry.running < cap && entry.readyHead < entry.ready.length) {
       const pendings: Pending[] = [];
+      const msgs: NativeMessage[] = [];
       const lanes: number[] = [];
+      const attempts: number[] = [];
       let laneNo = 0;
       while (pendings.length < batch && entry.readyHead < entry.ready.length) {
         const lane = entry.ready[entry.readyHead++]!;
         lane.listed = false;
         if (lane.ps.revoked || lane.busy || lane.size === 0) continue;
-        const taken = lane.take(batch - pendings.length);
+        const from = pendings.length;
+        const n = lane.takeInto(pendings, batch - from);
+        lane.ps.busyCount += n;
+        for (let i = from; i < from + n; i++) {
+          const p = pendings[i]!;
+          msgs.push(p.msg);
+          attempts.push(p.attempts + 1);
+          // unordered: every message is its own lane (no skipping after a failure)
+          lanes.push(lane.exclusive ? laneNo : laneNo++);
+        }
         if (lane.exclusive) {
           // One task at a time per exclusive lane: its messages are contiguous in this task, and
           // what did not fit waits until this task is over (the lane is re-listed on release).
           lane.busy = true;
-          for (const p of taken) {
-            pendings.push(p);
-            lanes.push(laneNo);
-          }
           laneNo++;
-        } else {
-          // unordered: every message is its own lane (no skipping after a failure)
-          for (const p of taken) {
-            pendings.push(p);
-            lanes.push(laneNo++);
-          }
-          if (lane.size > 0) {
-            lane.listed = true;
-            entry.ready.push(lane);
-          }
+        } else if (lane.size > 0) {
+          lane.listed = true;
+          entry.ready.push(lane);
         }
       }
       if (entry.readyHead === entry.ready.length) {
@@ -136,15 +138,12 @@ export class Dispatcher {
         entry.readyHead = 0;
       }
       if (pendings.length === 0) break;
-      this.#start(entry, pendings, lanes);
+      this.#start(entry, pendings, msgs, lanes, attempts);
     }
   }
 
-  #start(entry: HandlerEntry, pendings: Pending[], lanes: number[]): void {
+  #start(entry: HandlerEntry, pendings: Pending[], msgs: NativeMessage[], lanes: number[], attempts: number[]): void {
     entry.running++;
-    for (const p of pendings) p.lane.ps.busyCount++;
-    const msgs = pendings.map((p) => p.msg);
-    const attempts = pendings.map((p) => p.attempts + 1);
     const observer = this.#observer?.active === true ? this.#observer : undefined;
     let run: Promise<TaskResult>;
     try {
@@ -190,84 +189,93 @@ export class Dispatcher {
       this.#observer.finished(pendings, result.statuses, (i) => result.failures.find((f) => f.index === i));
     }
     if (result.error !== undefined) this.#events.taskError(result.error);
-    const failures = new Map<number, TaskFailure>();
-    for (const f of result.failures) failures.set(f.index, f);
-    const now = Date.now();
+    const statuses = result.statuses;
+    let failures: Map<number, TaskFailure> | undefined;
+    const released: PartitionState[] = [];
     // An exclusive lane's messages are contiguous in a task: [done..., failed, not run...]. The
     // done ones complete; the failed one and the ones not run after it go back to the front of the
     // lane, in order, and the lane stays busy until the retry backoff or the dead-letter write is
     // over. A lane without a failure is released (what did not run is queued again first).
-    let held: Pending[] = [];
-    const lanes = new Set<Lane>();
-    const blocked = new Set<Lane>();
-    const released = new Map<PartitionState, number>();
-    let prev: Lane | undefined;
-    for (let i = 0; i < pendings.length; i++) {
-      const p = pendings[i]!;
-      const lane = p.lane;
+    // Messages are settled one lane run at a time; counts go to the partition once per run.
+    const count = pendings.length;
+    let end = 0;
+    for (let start = 0; start < count; start = end) {
+      const lane = pendings[start]!.lane;
       const ps = lane.ps;
-      ps.busyCount--;
-      if (lane !== prev) {
-        if (held.length > 0) {
-          held[0]!.lane.unshift(held);
-          held = [];
+      end = start + 1;
+      while (end < count && pendings[end]!.lane === lane) end++;
+      ps.busyCount -= end - start;
+      let held: Pending[] | undefined;
+      let blocked = false;
+      let moved = false;
+      let done = 0;
+      for (let i = start; i < end; i++) {
+        const p = pendings[i]!;
+        const status = statuses[i];
+        if (status === Status.Ok) {
+          if (ps.tracker.done(p.seq)) moved = true;
+          done++;
+          continue;
         }
-        lanes.add(lane);
-        prev = lane;
+        if (ps.revoked) continue; // the next owner re-reads it from the committed offset
+        if (status !== Status.Failed) {
+          if (lane.exclusive) (held ??= []).push(p);
+          else lane.unshift([p]); // unordered: not run, queue it again
+          continue;
+        }
+        failures ??= new Map(result.failures.map((f) => [f.index, f]));
+        const f = failures.get(i) ?? { index: i, name: 'Error', message: 'handler failed', retriable: true };
+        const now = Date.now();
+        p.attempts++;
+        if (p.firstFailure === 0) p.firstFailure = now;
+        p.lastFailure = now;
+        p.errorType = f.name;
+        p.errorMessage = f.message;
+        if (lane.exclusive) {
+          blocked = true;
+          (held ??= []).push(p); // keeps its place at the front of the lane
+        }
+        if (f.retriable && p.attempts <= this.#opts.retryMax) this.#retryLater(p);
+        else this.#deadLetter(p);
       }
-      const status = result.statuses[i];
-      if (status === Status.Ok) {
-        this.#complete(p, released);
-        continue;
-      }
-      if (ps.revoked) continue; // the next owner re-reads it from the committed offset
-      if (status !== Status.Failed) {
-        if (lane.exclusive) held.push(p);
-        else lane.unshift([p]); // unordered: not run, queue it again
-        continue;
-      }
-      const f = failures.get(i) ?? { index: i, name: 'Error', message: 'handler failed', retriable: true };
-      p.attempts++;
-      if (p.firstFailure === 0) p.firstFailure = now;
-      p.lastFailure = now;
-      p.errorType = f.name;
-      p.errorMessage = f.message;
-      if (lane.exclusive) {
-        blocked.add(lane);
-        held.push(p); // keeps its place at the front of the lane
-      }
-      if (f.retriable && p.attempts <= this.#opts.retryMax) this.#retryLater(p);
-      else this.#deadLetter(p);
+      if (held !== undefined) lane.unshift(held);
+      this.#completed(ps, done, moved, released);
+      if (!blocked) this.#release(lane);
     }
-    if (held.length > 0) held[0]!.lane.unshift(held);
-    for (const lane of lanes) if (!blocked.has(lane)) this.#release(lane);
-    for (const [ps, n] of released) this.#events.released(ps, n);
+    this.#announce(released);
     this.dispatch(entry);
   }
 
   #release(lane: Lane): void {
     lane.busy = false;
     const ps = lane.ps;
-    if (lane.size > 0) {
-      if (!lane.listed && !ps.revoked) {
-        lane.listed = true;
-        ps.entry.ready.push(lane);
-      }
-    } else if (lane.key !== undefined && !lane.listed && ps.lanes.get(lane.key) === lane) {
-      // An idle, empty key lane: forget it, so that the map does not grow with every key ever seen.
-      ps.lanes.delete(lane.key);
+    // (An idle, empty key lane stays filed for the key's next message; KeyLanes sweeps idle ones.)
+    if (lane.size > 0 && !lane.listed && !ps.revoked) {
+      lane.listed = true;
+      ps.entry.ready.push(lane);
     }
   }
 
-  #complete(p: Pending, released: Map<PartitionState, number>): void {
-    const ps = p.lane.ps;
-    const moved = ps.tracker.done(p.seq);
-    // A revoked partition's completions still move its watermark (the revoke commits it after
-    // waiting for running work), but its messages no longer count as in flight.
-    if (ps.revoked) return;
+  /**
+   * `done` messages of `ps` completed (its tracker already knows; `moved`: its watermark moved).
+   * A revoked partition's completions still move its watermark (the revoke commits it after
+   * waiting for running work), but its messages no longer count as in flight. The counts are
+   * announced by #announce(released) once the caller has settled everything.
+   */
+  #completed(ps: PartitionState, done: number, moved: boolean, released: PartitionState[]): void {
+    if (done === 0 || ps.revoked) return;
     if (moved) this.#events.progressed(ps);
-    ps.open--;
-    released.set(ps, (released.get(ps) ?? 0) + 1);
+    ps.open -= done;
+    if (ps.releasing === 0) released.push(ps);
+    ps.releasing += done;
+  }
+
+  #announce(released: PartitionState[]): void {
+    for (const ps of released) {
+      const n = ps.releasing;
+      ps.releasing = 0;
+      this.#events.released(ps, n);
+    }
   }
 
   #backoff(attempt: number): number {
@@ -318,9 +326,9 @@ export class Dispatcher {
           settle();
           if (lane.exclusive && lane.queue[lane.head] === p) lane.take(1);
           if (!ps.revoked) this.#events.deadLettered(ps, p);
-          const released = new Map<PartitionState, number>();
-          this.#complete(p, released);
-          for (const [s, n] of released) this.#events.released(s, n);
+          const released: PartitionState[] = [];
+          this.#completed(ps, 1, ps.tracker.done(p.seq), released);
+          this.#announce(released);
           if (lane.exclusive) this.#release(lane);
           this.dispatch(ps.entry);
         },

@@ -73,6 +73,8 @@ export class GroupConsumer {
   /** stop() made its final commit and is leaving the group. */
   #closing = false;
   #idleWaiters: Array<() => void> = [];
+  /** Numbers fetches, to list each partition a fetch touched once (PartitionState.fetchNo). */
+  #fetchNo = 0;
 
   constructor(
     binding: NativeBinding,
@@ -226,25 +228,43 @@ export class GroupConsumer {
   }
 
   #ingest(msgs: NativeMessage[]): void {
-    const touched = new Set<PartitionState>();
     const observer = this.#observer?.active === true ? this.#observer : undefined;
     const fetchedAt = observer !== undefined ? performance.now() : 0;
     observer?.fetched(msgs);
+    const dispatcher = this.#dispatcher;
+    // A fetch holds runs of one partition's messages: the partition is looked up once per run.
+    const touched: PartitionState[] = [];
+    const fetchNo = ++this.#fetchNo;
+    let topic: string | undefined;
+    let partition = -1;
+    let ps: PartitionState | undefined;
     let n = 0;
-    for (const m of msgs) {
-      const ps = this.#partitions.get(tpKey(m.topic, m.partition));
-      // Not (or no longer) ours: the partition's next owner fetches it from the committed offset.
-      if (ps === undefined || ps.revoked) continue;
-      this.#dispatcher.ingest(ps, m, fetchedAt);
-      touched.add(ps);
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i]!;
+      if (m.partition !== partition || m.topic !== topic) {
+        topic = m.topic;
+        partition = m.partition;
+        ps = this.#partitions.get(tpKey(topic, partition));
+        // Not (or no longer) ours: the partition's next owner fetches it from the committed offset.
+        if (ps !== undefined && ps.revoked) ps = undefined;
+        if (ps !== undefined && ps.fetchNo !== fetchNo) {
+          ps.fetchNo = fetchNo;
+          touched.push(ps);
+        }
+      }
+      if (ps === undefined) continue;
+      dispatcher.ingest(ps, m, fetchedAt);
       n++;
     }
     this.#inFlight += n;
     this.stats.consumed += n;
     this.#pauses.fetched(touched, this.#partitions.values(), this.#inFlight);
-    const entries = new Set<HandlerEntry>();
-    for (const ps of touched) entries.add(ps.entry);
-    for (const e of entries) this.#dispatcher.dispatch(e);
+    let entry: HandlerEntry | undefined;
+    for (const p of touched) {
+      if (p.entry === entry) continue;
+      entry = p.entry;
+      dispatcher.dispatch(entry);
+    }
   }
 
   #wakeIdle(): void {

@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { NativeMessage } from '../native/types.js';
 import type { Executor } from '../pool/executor.js';
+import { KeyLanes } from './key-lanes.js';
 import { PartitionTracker } from './tracker.js';
 import type { MessageHandler } from './types.js';
 
@@ -46,11 +47,15 @@ export class Lane {
   busy = false;
   /** Listed in the handler's ready list. */
   listed = false;
+  /** The next key lane filed under the same hash (KeyLanes). */
+  chain: Lane | undefined = undefined;
   constructor(
     readonly ps: PartitionState,
     readonly exclusive: boolean,
-    /** The key of a key lane (removed from its partition's map once idle and empty). */
-    readonly key?: string,
+    /** The key of a key lane (removed from its partition's lanes once idle and empty). */
+    readonly key?: Buffer,
+    /** Where the key lane is filed (slotOf(key)). */
+    readonly slot: number | string = 0,
   ) {}
 
   get size(): number {
@@ -71,19 +76,33 @@ export class Lane {
   take(max: number): Pending[] {
     const end = Math.min(this.queue.length, this.head + max);
     const out = this.queue.slice(this.head, end);
+    this.#advance(end);
+    return out;
+  }
+
+  /** Moves up to `max` queued messages to the end of `out`; returns how many. */
+  takeInto(out: Pending[], max: number): number {
+    const q = this.queue;
+    const start = this.head;
+    const end = Math.min(q.length, start + max);
+    for (let i = start; i < end; i++) out.push(q[i]!);
+    this.#advance(end);
+    return end - start;
+  }
+
+  #advance(end: number): void {
     this.head = end;
-    if (this.head === this.queue.length) {
+    if (end === this.queue.length) {
       this.queue = [];
       this.head = 0;
     }
-    return out;
   }
 }
 
 /** An assigned partition: its offsets, lanes, pause state. */
 export class PartitionState {
   readonly tracker: PartitionTracker;
-  readonly lanes = new Map<string, Lane>();
+  readonly lanes = new KeyLanes();
   nullLane: Lane | undefined;
   /** Messages of this partition inside running tasks or dead-letter writes (not retry waits). */
   busyCount = 0;
@@ -99,6 +118,10 @@ export class PartitionState {
   /** Why it is paused (PAUSE_* bits of backpressure.ts). */
   pauseMask = 0;
   revoked = false;
+  /** Completions counted by the dispatcher, not yet announced (Dispatcher#announce). */
+  releasing = 0;
+  /** The last fetch that brought messages of this partition (GroupConsumer's bookkeeping). */
+  fetchNo = 0;
 
   constructor(
     readonly topic: string,

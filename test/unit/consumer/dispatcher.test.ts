@@ -325,11 +325,43 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
     assert.equal(exec.tasks.length, 1);
   });
 
-  it('forgets idle key lanes (the lane map does not grow with every key ever seen)', async () => {
-    const { exec, feed, ps } = setup();
+  it('forgets idle key lanes (the lanes do not grow with every key ever seen)', async () => {
+    const { exec, feed, ps } = setup({ batch: 500 });
     feed(Array.from({ length: 50 }, (_, i) => msg(i, `k${i}`)));
     assert.equal(ps.lanes.size, 50);
     await finish(exec.tasks[0]!);
-    assert.equal(ps.lanes.size, 0);
+    assert.equal(ps.lanes.size, 50, 'an idle lane stays filed for its key\'s next message');
+    // 20,000 distinct keys, 500 at a time: idle lanes are swept, the busy ones stay
+    let offset = 50;
+    for (let round = 0; round < 40; round++) {
+      feed(Array.from({ length: 500 }, () => msg(offset, `key-${offset++}`)));
+      for (const t of exec.tasks.splice(0)) await finish(t);
+      assert.ok(ps.lanes.size <= 2048 + 500, `${ps.lanes.size} lanes after ${offset} keys`);
+    }
+    assert.equal(ps.tracker.watermark, offset);
+    assert.equal(ps.open, 0);
+    // a key seen again after its lane was forgotten gets a new one, in order
+    feed([msg(offset, 'k1'), msg(offset + 1, 'k1')]);
+    assert.deepEqual(labels(exec.tasks[0]!), [`k1@${offset}`, `k1@${offset + 1}`]);
+  });
+
+  it('a key lane is found by the key\'s bytes: short keys by hash (collisions chained), long keys, string or Buffer', async () => {
+    const { exec, feed, ps } = setup({ batch: 1000 });
+    const long = 'x'.repeat(40);
+    const keys = ['a', 'b', '', long, `${long}y`];
+    const list: NativeMessage[] = [];
+    for (let i = 0; i < 20; i++) {
+      const k = keys[i % keys.length]!;
+      list.push({ ...msg(i, null), key: i % 2 === 0 ? k : Buffer.from(k) });
+    }
+    feed(list);
+    assert.equal(ps.lanes.size, keys.length);
+    const t = exec.tasks[0]!;
+    // lanes contiguous, in order of first appearance, each key's offsets in order
+    const byLane = new Map<number, number[]>();
+    t.msgs.forEach((m, i) => byLane.set(t.lanes[i]!, [...(byLane.get(t.lanes[i]!) ?? []), m.offset]));
+    assert.deepEqual([...byLane.values()], [0, 1, 2, 3, 4].map((k) => [k, k + 5, k + 10, k + 15]));
+    await finish(t);
+    assert.equal(ps.tracker.watermark, 20);
   });
 });
