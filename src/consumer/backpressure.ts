@@ -30,6 +30,9 @@ export interface BackpressureLimits {
  * one per drain of half a bound.
  */
 export class Backpressure {
+  /** Partitions paused for the group's bound (PAUSE_GLOBAL set): relieve() looks only then. */
+  #globalPaused = 0;
+
   constructor(
     readonly limits: BackpressureLimits,
     readonly native: () => NativeConsumer | undefined,
@@ -41,6 +44,7 @@ export class Backpressure {
     const after = on ? before | bit : before & ~bit;
     if (after === before) return;
     ps.pauseMask = after;
+    if (bit === PAUSE_GLOBAL) this.#globalPaused += on ? 1 : -1;
     const native = this.native();
     if (native === undefined || ps.revoked) return;
     const tp = [{ topic: ps.topic, partition: ps.partition }];
@@ -58,6 +62,11 @@ export class Backpressure {
     }
   }
 
+  /** A partition is given up (after its revoke): it no longer counts as paused for the group's bound. */
+  forget(ps: PartitionState): void {
+    if ((ps.pauseMask & PAUSE_GLOBAL) !== 0) this.#globalPaused--;
+  }
+
   /** After a fetch: pause what passed its bound. */
   fetched(touched: Iterable<PartitionState>, all: Iterable<PartitionState>, inFlight: number): void {
     if (inFlight >= this.limits.maxInFlight) for (const ps of all) this.set(ps, PAUSE_GLOBAL, true);
@@ -72,6 +81,6 @@ export class Backpressure {
   /** After completions (of `ps`, if given): resume what drained below half its bound. */
   relieve(ps: PartitionState | undefined, all: Iterable<PartitionState>, inFlight: number): void {
     if (ps !== undefined && ps.paused && ps.tracker.pending <= this.limits.maxInFlightPerPartition / 2) this.set(ps, PAUSE_PARTITION, false);
-    if (inFlight <= this.limits.maxInFlight / 2) for (const s of all) if (s.paused) this.set(s, PAUSE_GLOBAL, false);
+    if (this.#globalPaused > 0 && inFlight <= this.limits.maxInFlight / 2) for (const s of all) this.set(s, PAUSE_GLOBAL, false);
   }
 }

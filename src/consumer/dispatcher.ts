@@ -264,16 +264,20 @@ export class Dispatcher {
    */
   #completed(ps: PartitionState, done: number, moved: boolean, released: PartitionState[]): void {
     if (done === 0 || ps.revoked) return;
-    if (moved) this.#events.progressed(ps);
     ps.open -= done;
     if (ps.releasing === 0) released.push(ps);
     ps.releasing += done;
+    if (moved) ps.progressed = true;
   }
 
   #announce(released: PartitionState[]): void {
     for (const ps of released) {
       const n = ps.releasing;
       ps.releasing = 0;
+      if (ps.progressed) {
+        ps.progressed = false;
+        this.#events.progressed(ps);
+      }
       this.#events.released(ps, n);
     }
   }

@@ -365,6 +365,7 @@ export class GroupConsumer {
     for (const s of states) {
       const key = tpKey(s.topic, s.partition);
       if (this.#partitions.get(key) === s) this.#partitions.delete(key); // (eager: may be assigned again already)
+      this.#pauses.forget(s);
       if (s.paused) paused.push({ topic: s.topic, partition: s.partition });
       this.#dirty.delete(s);
     }

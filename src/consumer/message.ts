@@ -93,8 +93,10 @@ export class ConsumedMessage {
   }
 }
 
-function flattenHeaders(headers: NativeHeaders | undefined): Array<readonly [string, Buffer]> {
-  if (headers === undefined || headers.length === 0) return [];
+const NO_HEADERS: ReadonlyArray<readonly [string, Buffer]> = Object.freeze([]);
+
+function flattenHeaders(headers: NativeHeaders | undefined): ReadonlyArray<readonly [string, Buffer]> {
+  if (headers === undefined || headers.length === 0) return NO_HEADERS;
   const out: Array<readonly [string, Buffer]> = [];
   for (const h of headers) {
     for (const name in h) {

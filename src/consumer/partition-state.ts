@@ -120,6 +120,8 @@ export class PartitionState {
   revoked = false;
   /** Completions counted by the dispatcher, not yet announced (Dispatcher#announce). */
   releasing = 0;
+  /** Its watermark moved with those completions (not yet announced). */
+  progressed = false;
   /** The last fetch that brought messages of this partition (GroupConsumer's bookkeeping). */
   fetchNo = 0;
 

@@ -141,7 +141,8 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
   });
 
   it('retries a failed message BEFORE the later messages of its key, which keep their order', async () => {
-    const { exec, feed, ps, log, released } = setup();
+    // a backoff (5..10 ms) long enough that the retry cannot come before the first assertions
+    const { exec, feed, ps, log, released } = setup({ backoffMs: 10 });
     feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'a'), msg(3, 'a'), msg(4, 'b')]);
     await finish(exec.tasks[0]!, (l) => (l === 'a@1' ? Status.Failed : l === 'a@2' || l === 'a@3' ? Status.Skipped : Status.Ok));
     assert.equal(ps.tracker.watermark, 1, 'a@0 done; a@1 is not, so b@4 waits in the watermark');
@@ -150,7 +151,7 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
     // a new message of key a arrives during the backoff: it must wait behind the retried ones
     feed([msg(5, 'a')]);
     assert.equal(exec.tasks.length, 1, 'lane a is blocked during the backoff');
-    await delay(20);
+    await delay(40);
     assert.equal(exec.tasks.length, 2);
     const retry = exec.tasks[1]!;
     assert.deepEqual(labels(retry), ['a@1', 'a@2', 'a@3', 'a@5']);
@@ -269,7 +270,8 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
   });
 
   it("'partition' mode: one lane per partition, keys do not matter", async () => {
-    const { exec, feed } = setup({ ordering: 'partition', partitions: 2 });
+    // a backoff long enough that the retry cannot come before the assertion on a busy machine
+    const { exec, feed, d } = setup({ ordering: 'partition', partitions: 2, backoffMs: 500 });
     feed([msg(0, 'a'), msg(1, 'b'), msg(0, 'c', 1)]);
     assert.equal(exec.tasks.length, 1);
     assert.deepEqual(labels(exec.tasks[0]!), ['a@0', 'b@1', 'c@0']);
@@ -278,6 +280,7 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
     assert.equal(exec.tasks.length, 1, 'partition 0 is busy');
     await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? Status.Failed : l === 'b@1' ? Status.Skipped : Status.Ok));
     assert.equal(exec.tasks.length, 1, 'partition 0 blocked by the retry of a@0');
+    d.stop();
   });
 
   it("'unordered' mode: every message its own lane; a failure blocks nothing else", async () => {
