@@ -215,7 +215,7 @@ export class Consumer implements GaugeSource {
     for (const g of this.#groups) {
       inflight += g.inFlight;
       const group = g.groupId;
-      m.pausedPartitions.set({ group }, g.pausedPartitions.length);
+      m.pausedPartitions.set({ group }, g.pausedCount);
       const executors = this.#groupExecutors.get(group) ?? [];
       m.poolUtilization.set({ group }, executors.length === 0 ? 0 : executors.reduce((a, e) => a + e.utilization, 0) / executors.length);
       m.poolQueueDepth.set({ group }, executors.reduce((a, e) => a + e.queueSize, 0));
@@ -231,13 +231,24 @@ export class Consumer implements GaugeSource {
     m.inflight.set({ component: 'consumer' }, inflight);
   }
 
+  /** Per group counters; builds no list per call (cheap enough to poll). */
   stats(): ConsumerStats[] {
-    return this.#groups.map((g) => ({
-      groupId: g.groupId,
-      ...g.stats,
-      inFlight: g.inFlight,
-      assigned: g.assignment.length,
-      paused: g.pausedPartitions.length,
-    }));
+    const out: ConsumerStats[] = [];
+    for (const g of this.#groups) {
+      const s = g.stats;
+      out.push({
+        groupId: g.groupId,
+        consumed: s.consumed,
+        processed: s.processed,
+        retried: s.retried,
+        deadLettered: s.deadLettered,
+        taskErrors: s.taskErrors,
+        rebalances: s.rebalances,
+        inFlight: g.inFlight,
+        assigned: g.assignedCount,
+        paused: g.pausedCount,
+      });
+    }
+    return out;
   }
 }

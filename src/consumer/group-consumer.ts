@@ -39,6 +39,12 @@ export interface GroupHooks {
   onError?(err: Error): void;
   onRetry?(topic: string, p: Pending): void;
   onDeadLetter?(topic: string, p: Pending): void;
+  /**
+   * Offsets were handed to librdkafka: each is a partition's contiguous watermark (every message
+   * before it is done), committed by the next auto-commit (every commitIntervalMs), or at once on
+   * a revoke and on stop(). Called per store (at most once per event-loop turn), not per message.
+   */
+  onOffsetsStored?(groupId: string, offsets: ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly offset: number }>): void;
 }
 
 type State = 'running' | 'stopping' | 'stopped';
@@ -106,6 +112,20 @@ export class GroupConsumer {
 
   get assignment(): NativeTopicPartition[] {
     return [...this.#partitions.values()].filter((p) => !p.revoked).map((p) => ({ topic: p.topic, partition: p.partition }));
+  }
+
+  /** Assigned partitions (not being revoked): assignment.length without building the list. */
+  get assignedCount(): number {
+    let n = 0;
+    for (const p of this.#partitions.values()) if (!p.revoked) n++;
+    return n;
+  }
+
+  /** Partitions paused by backpressure or a failing dead-letter write: pausedPartitions.length. */
+  get pausedCount(): number {
+    let n = 0;
+    for (const p of this.#partitions.values()) if (p.paused) n++;
+    return n;
   }
 
   get pausedPartitions(): NativeTopicPartition[] {
@@ -292,7 +312,9 @@ export class GroupConsumer {
       native.offsetsStore(offsets);
     } catch (e) {
       this.#hooks.onError?.(fromNativeError(e as NativeError, 'offsets store', { groupId: this.groupId }));
+      return;
     }
+    this.#hooks.onOffsetsStored?.(this.groupId, offsets);
   }
 
   #onRebalance(err: NativeError, tps: NativeTopicPartition[]): void {
@@ -392,7 +414,9 @@ export class GroupConsumer {
     } catch (e) {
       const err = e as NativeError;
       if (err.code !== RD.ERR__NO_OFFSET) this.#hooks.onError?.(fromNativeError(err, `commit (group ${this.groupId})`, { groupId: this.groupId }));
+      return;
     }
+    this.#hooks.onOffsetsStored?.(this.groupId, offsets);
   }
 
   /** Resolves when nothing is in flight, or after `timeoutMs`. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DeadLetterWriter } from '../../../src/consumer/dead-letter.js';
-import { GroupConsumer, type GroupOptions } from '../../../src/consumer/group-consumer.js';
+import { GroupConsumer, type GroupHooks, type GroupOptions } from '../../../src/consumer/group-consumer.js';
 import { HandlerEntry } from '../../../src/consumer/partition-state.js';
 import type { TaskResult } from '../../../src/consumer/types.js';
 import type { NativeMessage } from '../../../src/native/types.js';
@@ -54,14 +54,14 @@ const OPTS: GroupOptions = {
   connectTimeoutMs: 1000,
 };
 
-async function setup(opts: Partial<GroupOptions>, capacity: number, dlqFailures = 0) {
+async function setup(opts: Partial<GroupOptions>, capacity: number, dlqFailures = 0, hooks: GroupHooks = {}) {
   const binding = new ConsumerBinding();
   const exec = new ManualExecutor(capacity);
   const entry = new HandlerEntry({ topics: ['t'], groupId: 'g', handle() {} }, exec);
   const errors: Error[] = [];
   let failures = dlqFailures;
   const dlq = { write: () => (failures-- > 0 ? Promise.reject(new Error('dlq down')) : Promise.resolve({})) } as unknown as DeadLetterWriter;
-  const g = new GroupConsumer(binding, { 'bootstrap.servers': 'fake:9092' }, {}, 'g', new Map([['t', entry]]), dlq, { ...OPTS, ...opts }, { onError: (e) => errors.push(e) });
+  const g = new GroupConsumer(binding, { 'bootstrap.servers': 'fake:9092' }, {}, 'g', new Map([['t', entry]]), dlq, { ...OPTS, ...opts }, { onError: (e) => errors.push(e), ...hooks });
   await g.start();
   started.push(g);
   const native = binding.consumers[0] as FakeConsumer;
@@ -203,5 +203,32 @@ describe('GroupConsumer with a fake native consumer', () => {
     assert.equal(g.stats.deadLettered, 3);
     assert.equal(errors.length, 1, 'the first failure reported');
     assert.equal(await g.stop(1000), true);
+  });
+
+  it('onOffsetsStored reports each contiguous watermark once it is stored, and the commits of revoke and stop; counts stay cheap', async () => {
+    const stored: string[] = [];
+    const { g, native, exec } = await setup({ taskBatchSize: 2 }, 4, 0, { onOffsetsStored: (group, offsets) => stored.push(`${group} ${offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).join(',')}`) });
+    native.append('t', 0, 4, (i) => `k${i % 2}`); // k0: 0, 2; k1: 1, 3 — one task per key
+    native.append('t', 1, 2, () => 'x');
+    native.assign([
+      { topic: 't', partition: 0 },
+      { topic: 't', partition: 1 },
+    ]);
+    await until(() => exec.tasks.length === 3, 'three tasks');
+    assert.equal(g.assignedCount, 2);
+    assert.equal(g.pausedCount, 0);
+    exec.finish((t) => t.msgs[0]!.partition === 0 && t.msgs[0]!.offset === 1); // k1 done: behind offset 0
+    await delay(5);
+    assert.deepEqual(stored, [], 'nothing committable yet');
+    exec.finish((t) => t.msgs[0]!.partition === 0);
+    await until(() => stored.length === 1, 'stored');
+    assert.deepEqual(stored, ['g t/0@4']);
+    native.revoke([{ topic: 't', partition: 1 }]);
+    exec.finish();
+    await until(() => stored.length === 2, 'revoke commit');
+    assert.deepEqual(stored[1], 'g t/1@2');
+    assert.equal(await g.stop(1000), true);
+    assert.deepEqual(stored.slice(2), ['g t/0@4'], 'the commit of stop()');
+    assert.equal(native.stored.get('t/0'), 4);
   });
 });
