@@ -2,44 +2,79 @@ import type { NativeHeaders, NativeMessage } from '../native/types.js';
 
 const HEADER_MESSAGE_ID = 'message_id';
 const HEADER_METADATA = 'metadata';
+const NO_HEADERS: ReadonlyArray<readonly [string, Buffer]> = Object.freeze([]);
+
+/** What a message computes on first use. */
+interface Lazy {
+  key?: Buffer;
+  headerList?: ReadonlyArray<readonly [string, Buffer]>;
+  headers?: Record<string, Buffer>;
+  metadata?: Record<string, string>;
+}
 
 /**
  * A message as a handler sees it. Headers keep every value (names may repeat on the wire; `headers`
  * holds the last one of each name, `headerList` all of them in order). The id and metadata written
  * by this library's producer come back as `id` and `metadata`; messages from other producers have
  * `id` undefined and empty metadata.
+ *
+ * A view of the fetched message: its fields are read from it when asked for (a consumer builds
+ * one per message and most handlers read two or three fields), headers are decoded on first use.
  */
 export class ConsumedMessage {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly timestamp: number | undefined;
-  readonly headerList: ReadonlyArray<readonly [string, Buffer]>;
   /** 1 on the first delivery to a handler, 2 on the first retry, and so on. */
   readonly attempt: number;
-  #headers: Record<string, Buffer> | undefined;
-  #metadata: Record<string, string> | undefined;
+  readonly #m: NativeMessage;
+  #lazy: Lazy | undefined = undefined;
 
   constructor(m: NativeMessage, attempt = 1) {
+    this.#m = m;
     this.attempt = attempt;
-    this.topic = m.topic;
-    this.partition = m.partition;
-    this.offset = m.offset;
-    this.key = m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key;
-    this.value = m.value;
-    this.timestamp = m.timestamp;
-    this.headerList = flattenHeaders(m.headers);
+  }
+
+  get topic(): string {
+    return this.#m.topic;
+  }
+
+  get partition(): number {
+    return this.#m.partition;
+  }
+
+  get offset(): number {
+    return this.#m.offset;
+  }
+
+  get key(): Buffer | null {
+    const k = this.#m.key;
+    if (k === undefined || k === null) return null;
+    if (typeof k !== 'string') return k;
+    const lazy = (this.#lazy ??= {});
+    return (lazy.key ??= Buffer.from(k));
+  }
+
+  get value(): Buffer | null {
+    return this.#m.value;
+  }
+
+  get timestamp(): number | undefined {
+    return this.#m.timestamp;
+  }
+
+  get headerList(): ReadonlyArray<readonly [string, Buffer]> {
+    const headers = this.#m.headers;
+    if (headers === undefined || headers.length === 0) return NO_HEADERS;
+    const lazy = (this.#lazy ??= {});
+    return (lazy.headerList ??= flattenHeaders(headers));
   }
 
   get headers(): Readonly<Record<string, Buffer>> {
-    if (this.#headers === undefined) {
+    const lazy = (this.#lazy ??= {});
+    if (lazy.headers === undefined) {
       const h: Record<string, Buffer> = {};
       for (const [name, v] of this.headerList) h[name] = v;
-      this.#headers = h;
+      lazy.headers = h;
     }
-    return this.#headers;
+    return lazy.headers;
   }
 
   /** The header's value as UTF-8 text, or undefined. */
@@ -60,7 +95,8 @@ export class ConsumedMessage {
   }
 
   get metadata(): Readonly<Record<string, string>> {
-    if (this.#metadata === undefined) {
+    const lazy = (this.#lazy ??= {});
+    if (lazy.metadata === undefined) {
       const raw = this.header(HEADER_METADATA);
       let parsed: Record<string, string> = {};
       if (raw !== undefined) {
@@ -71,9 +107,9 @@ export class ConsumedMessage {
           parsed = {};
         }
       }
-      this.#metadata = Object.freeze(parsed);
+      lazy.metadata = Object.freeze(parsed);
     }
-    return this.#metadata;
+    return lazy.metadata;
   }
 
   /** The key as UTF-8 text (null when the message has no key). */
@@ -91,12 +127,14 @@ export class ConsumedMessage {
     if (this.value === null) return null as T;
     return JSON.parse(this.value.toString('utf8')) as T;
   }
+
+  /** The fields as a plain object (JSON.stringify, loggers). */
+  toJSON(): { topic: string; partition: number; offset: number; key: Buffer | null; value: Buffer | null; timestamp: number | undefined; headerList: ReadonlyArray<readonly [string, Buffer]>; attempt: number } {
+    return { topic: this.topic, partition: this.partition, offset: this.offset, key: this.key, value: this.value, timestamp: this.timestamp, headerList: this.headerList, attempt: this.attempt };
+  }
 }
 
-const NO_HEADERS: ReadonlyArray<readonly [string, Buffer]> = Object.freeze([]);
-
-function flattenHeaders(headers: NativeHeaders | undefined): ReadonlyArray<readonly [string, Buffer]> {
-  if (headers === undefined || headers.length === 0) return NO_HEADERS;
+function flattenHeaders(headers: NativeHeaders): ReadonlyArray<readonly [string, Buffer]> {
   const out: Array<readonly [string, Buffer]> = [];
   for (const h of headers) {
     for (const name in h) {
