@@ -225,12 +225,7 @@ export class Dispatcher {
         }
         failures ??= new Map(result.failures.map((f) => [f.index, f]));
         const f = failures.get(i) ?? { index: i, name: 'Error', message: 'handler failed', retriable: true };
-        const now = Date.now();
-        p.attempts++;
-        if (p.firstFailure === 0) p.firstFailure = now;
-        p.lastFailure = now;
-        p.errorType = f.name;
-        p.errorMessage = f.message;
+        p.failed(Date.now(), f.name, f.message);
         if (lane.exclusive) {
           blocked = true;
           (held ??= []).push(p); // keeps its place at the front of the lane

@@ -252,7 +252,9 @@ export class GroupConsumer {
     const fetchedAt = observer !== undefined ? performance.now() : 0;
     observer?.fetched(msgs);
     const dispatcher = this.#dispatcher;
-    // A fetch holds runs of one partition's messages: the partition is looked up once per run.
+    // A fetch holds runs of one partition's messages: the partition is looked up once per run
+    // (subscribed to one topic, the topic need not be compared per message).
+    const oneTopic = this.#entries.size === 1;
     const touched: PartitionState[] = [];
     const fetchNo = ++this.#fetchNo;
     let topic: string | undefined;
@@ -261,7 +263,7 @@ export class GroupConsumer {
     let n = 0;
     for (let i = 0; i < msgs.length; i++) {
       const m = msgs[i]!;
-      if (m.partition !== partition || m.topic !== topic) {
+      if (m.partition !== partition || (!oneTopic && m.topic !== topic)) {
         topic = m.topic;
         partition = m.partition;
         ps = this.#partitions.get(tpKey(topic, partition));

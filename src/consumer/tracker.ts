@@ -10,9 +10,9 @@
 export class PartitionTracker {
   readonly topic: string;
   readonly partition: number;
-  #offsets: number[] = [];
-  #flags: number[] = [];
-  /** Sequence number of #offsets[0]. */
+  /** Per fetched message from #base on: its offset while pending, -offset - 1 once done. */
+  #entries: number[] = [];
+  /** Sequence number of #entries[0]. */
   #base = 0;
   /** First sequence number not done. */
   #head = 0;
@@ -38,26 +38,29 @@ export class PartitionTracker {
 
   /** Records a fetched message; returns its sequence number. */
   add(offset: number): number {
-    this.#offsets.push(offset);
-    this.#flags.push(0);
+    this.#entries.push(offset);
     return this.#next++;
   }
 
   /** Marks a message done; returns true when the watermark moved. Repeats are ignored. */
   done(seq: number): boolean {
     if (seq < this.#head || seq >= this.#next) return false;
-    const i = seq - this.#base;
-    if (this.#flags[i] === 1) return false;
-    this.#flags[i] = 1;
+    const entries = this.#entries;
+    const base = this.#base;
+    const offset = entries[seq - base]!;
+    if (offset < 0) return false;
+    entries[seq - base] = -offset - 1;
     if (seq !== this.#head) return false;
-    let h = this.#head;
-    while (h < this.#next && this.#flags[h - this.#base] === 1) h++;
-    this.#watermark = this.#offsets[h - 1 - this.#base]! + 1;
+    const next = this.#next;
+    let h = seq + 1;
+    while (h < next && entries[h - base]! < 0) h++;
+    this.#watermark = -entries[h - 1 - base]!; // (-offset - 1) → offset + 1
     this.#head = h;
-    const drop = h - this.#base;
-    if (drop >= 1024 || h === this.#next) {
-      this.#offsets.splice(0, drop);
-      this.#flags.splice(0, drop);
+    if (h === next) {
+      entries.length = 0;
+      this.#base = h;
+    } else if (h - base >= 1024) {
+      entries.splice(0, h - base);
       this.#base = h;
     }
     return true;
