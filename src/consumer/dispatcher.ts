@@ -101,24 +101,34 @@ export class Dispatcher {
     const cap = entry.executor.capacity;
     const batch = this.#opts.taskBatchSize;
     while (entry.running < cap && entry.readyHead < entry.ready.length) {
-      const pendings: Pending[] = [];
-      const msgs: NativeMessage[] = [];
-      const lanes: number[] = [];
-      const attempts: number[] = [];
+      // The task's size first, so that its arrays are made once at their size (not grown).
+      const n = this.#taskSize(entry, batch);
+      if (n === 0) {
+        // nothing left to run: what is listed is revoked, busy or empty
+        for (let i = entry.readyHead; i < entry.ready.length; i++) entry.ready[i]!.listed = false;
+        entry.ready = [];
+        entry.readyHead = 0;
+        break;
+      }
+      const pendings = new Array<Pending>(n);
+      const msgs = new Array<NativeMessage>(n);
+      const lanes = new Array<number>(n);
+      const attempts = new Array<number>(n);
+      let k = 0;
       let laneNo = 0;
-      while (pendings.length < batch && entry.readyHead < entry.ready.length) {
+      while (k < n) {
         const lane = entry.ready[entry.readyHead++]!;
         lane.listed = false;
         if (lane.ps.revoked || lane.busy || lane.size === 0) continue;
-        const from = pendings.length;
-        const n = lane.takeInto(pendings, batch - from);
-        lane.ps.busyCount += n;
-        for (let i = from; i < from + n; i++) {
+        const from = k;
+        k += lane.takeInto(pendings, k, n - k);
+        lane.ps.busyCount += k - from;
+        for (let i = from; i < k; i++) {
           const p = pendings[i]!;
-          msgs.push(p.msg);
-          attempts.push(p.attempts + 1);
+          msgs[i] = p.msg;
+          attempts[i] = p.attempts + 1;
           // unordered: every message is its own lane (no skipping after a failure)
-          lanes.push(lane.exclusive ? laneNo : laneNo++);
+          lanes[i] = lane.exclusive ? laneNo : laneNo++;
         }
         if (lane.exclusive) {
           // One task at a time per exclusive lane: its messages are contiguous in this task, and
@@ -137,9 +147,20 @@ export class Dispatcher {
         entry.ready = entry.ready.slice(entry.readyHead);
         entry.readyHead = 0;
       }
-      if (pendings.length === 0) break;
       this.#start(entry, pendings, msgs, lanes, attempts);
     }
+  }
+
+  /** How many messages the next task takes: dispatch()'s loop, counting only. */
+  #taskSize(entry: HandlerEntry, batch: number): number {
+    const ready = entry.ready;
+    let n = 0;
+    for (let i = entry.readyHead; i < ready.length && n < batch; i++) {
+      const lane = ready[i]!;
+      if (lane.ps.revoked || lane.busy || lane.size === 0) continue;
+      n += Math.min(lane.size, batch - n);
+    }
+    return n;
   }
 
   #start(entry: HandlerEntry, pendings: Pending[], msgs: NativeMessage[], lanes: number[], attempts: number[]): void {
@@ -323,7 +344,7 @@ export class Dispatcher {
       write.then(
         () => {
           settle();
-          if (lane.exclusive && lane.queue[lane.head] === p) lane.take(1);
+          if (lane.exclusive && lane.peek() === p) lane.take(1);
           if (!ps.revoked) this.#events.deadLettered(ps, p);
           const released: PartitionState[] = [];
           this.#completed(ps, 1, ps.tracker.done(p.seq), released);

@@ -10,8 +10,12 @@
 export class PartitionTracker {
   readonly topic: string;
   readonly partition: number;
-  /** Per fetched message from #base on: its offset while pending, -offset - 1 once done. */
+  /**
+   * Per fetched message from #base on: its offset while pending, -offset - 1 once done. The first
+   * #length slots are in use; the array is kept (not re-made) when everything is done.
+   */
   #entries: number[] = [];
+  #length = 0;
   /** Sequence number of #entries[0]. */
   #base = 0;
   /** First sequence number not done. */
@@ -38,7 +42,10 @@ export class PartitionTracker {
 
   /** Records a fetched message; returns its sequence number. */
   add(offset: number): number {
-    this.#entries.push(offset);
+    const entries = this.#entries;
+    if (this.#length === entries.length) entries.push(offset);
+    else entries[this.#length] = offset;
+    this.#length++;
     return this.#next++;
   }
 
@@ -57,10 +64,11 @@ export class PartitionTracker {
     this.#watermark = -entries[h - 1 - base]!; // (-offset - 1) → offset + 1
     this.#head = h;
     if (h === next) {
-      entries.length = 0;
+      this.#length = 0;
       this.#base = h;
     } else if (h - base >= 1024) {
-      entries.splice(0, h - base);
+      entries.copyWithin(0, h - base, this.#length);
+      this.#length -= h - base;
       this.#base = h;
     }
     return true;

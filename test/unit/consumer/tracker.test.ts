@@ -46,4 +46,38 @@ describe('PartitionTracker (contiguous watermark)', () => {
     assert.equal(t.watermark, 9_999 * 2 + 1);
     assert.equal(t.pending, 0);
   });
+
+  it('stays correct when fetches and completions interleave (reused and compacted storage)', () => {
+    const t = new PartitionTracker('t', 1);
+    const open: Array<{ seq: number; offset: number }> = [];
+    const done = new Set<number>();
+    let offset = 100;
+    let expected = -1;
+    const offsets: number[] = [];
+    for (let round = 0; round < 300; round++) {
+      const adds = 1 + ((round * 37) % 700);
+      for (let i = 0; i < adds; i++) {
+        const o = offset;
+        offset += 1 + (i % 3); // gaps
+        offsets.push(o);
+        open.push({ seq: t.add(o), offset: o });
+      }
+      // complete a pseudo-random share, sometimes leaving the oldest one open for long
+      for (let i = open.length - 1; i >= 0; i--) {
+        if ((i * 7 + round) % 3 === 0 && !(round % 50 !== 49 && i === 0)) {
+          const [e] = open.splice(i, 1);
+          t.done(e!.seq);
+          done.add(e!.seq);
+        }
+      }
+      let prefix = 0;
+      while (done.has(prefix)) prefix++;
+      expected = prefix === 0 ? -1 : offsets[prefix - 1]! + 1;
+      assert.equal(t.watermark, expected, `round ${round}`);
+      assert.equal(t.pending, offsets.length - prefix);
+    }
+    for (const e of open.splice(0)) t.done(e.seq);
+    assert.equal(t.watermark, offsets[offsets.length - 1]! + 1);
+    assert.equal(t.pending, 0);
+  });
 });
