@@ -29,6 +29,11 @@ export interface DispatcherEvents {
 
 const WORKER_FAILURE_NAME = 'WorkerError';
 
+function allOk(statuses: Uint8Array, count: number): boolean {
+  for (let i = 0; i < count; i++) if (statuses[i] !== Status.Ok) return false;
+  return true;
+}
+
 /**
  * Turns fetched messages into tasks while keeping order where the ordering mode demands it.
  *
@@ -211,8 +216,34 @@ export class Dispatcher {
     }
     if (result.error !== undefined) this.#events.taskError(result.error);
     const statuses = result.statuses;
-    let failures: Map<number, TaskFailure> | undefined;
     const released: PartitionState[] = [];
+    if (result.failures.length === 0 && allOk(statuses, pendings.length)) this.#settleAllOk(pendings, released);
+    else this.#settle(pendings, result, released);
+    this.#announce(released);
+    this.dispatch(entry);
+  }
+
+  /** The usual task: every message done. One pass, one lane run at a time. */
+  #settleAllOk(pendings: Pending[], released: PartitionState[]): void {
+    const count = pendings.length;
+    for (let i = 0; i < count; ) {
+      const start = i;
+      const lane = pendings[i]!.lane;
+      const ps = lane.ps;
+      const tracker = ps.tracker;
+      let moved = false;
+      do {
+        if (tracker.done(pendings[i]!.seq)) moved = true;
+      } while (++i < count && pendings[i]!.lane === lane);
+      ps.busyCount -= i - start;
+      this.#completed(ps, i - start, moved, released);
+      this.#release(lane);
+    }
+  }
+
+  #settle(pendings: Pending[], result: TaskResult, released: PartitionState[]): void {
+    const statuses = result.statuses;
+    let failures: Map<number, TaskFailure> | undefined;
     // An exclusive lane's messages are contiguous in a task: [done..., failed, not run...]. The
     // done ones complete; the failed one and the ones not run after it go back to the front of the
     // lane, in order, and the lane stays busy until the retry backoff or the dead-letter write is
@@ -258,8 +289,6 @@ export class Dispatcher {
       this.#completed(ps, done, moved, released);
       if (!blocked) this.#release(lane);
     }
-    this.#announce(released);
-    this.dispatch(entry);
   }
 
   #release(lane: Lane): void {
