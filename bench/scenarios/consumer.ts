@@ -105,7 +105,7 @@ class Clock {
 const RUN_TIMEOUT_MS = 300_000;
 
 /** --quick sizes (full: 1,000,000 and 50,000 with the --warmup default). */
-export const QUICK_TRIVIAL_MESSAGES = 100_000;
+export const QUICK_TRIVIAL_MESSAGES = 200_000;
 export const QUICK_CPU_MESSAGES = 5_000;
 export const QUICK_CPU_WARMUP = 1_000;
 
