@@ -58,13 +58,25 @@ export async function endOffsets(topic: string, partitions: number): Promise<num
   const p = loadNativeBinding().createProducer(cfg.global, cfg.topic);
   await connectClient(p, 10_000, 'fault-test cluster');
   try {
-    return await Promise.all(
-      Array.from({ length: partitions }, (_, i) =>
-        new Promise<number>((resolve, reject) =>
-          p.queryWatermarkOffsets(topic, i, 10_000, (err, w: NativeWatermarks) => (err ? reject(err) : resolve(w.highOffset))),
-        ),
-      ),
-    );
+    // After a broker fault leadership may still move (preferred-leader election): a query that
+    // reaches a former leader fails with "not leader"; ask again until the cluster has settled.
+    const query = (i: number) =>
+      new Promise<number>((resolve, reject) =>
+        p.queryWatermarkOffsets(topic, i, 10_000, (err, w: NativeWatermarks) => (err ? reject(err) : resolve(w.highOffset))),
+      );
+    const settled = async (i: number): Promise<number> => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          return await query(i);
+        } catch (e) {
+          const text = String((e as Error).message);
+          if (Date.now() > deadline || !/not leader|leader not available|not available|timed out|unknown topic or partition/i.test(text)) throw e;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    };
+    return await Promise.all(Array.from({ length: partitions }, (_, i) => settled(i)));
   } finally {
     await disconnectClient(p, 2000);
   }
