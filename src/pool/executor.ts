@@ -2,12 +2,9 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { ConsumedMessage } from '../consumer/message.js';
 import { Status, type TaskFailure, type TaskResult } from '../consumer/types.js';
 import type { NativeMessage } from '../native/types.js';
 import { newProgress, packMessages, progressViews } from './codec.js';
-import { runTask, type HandleFn } from './run-task.js';
-import { runWithCorrelationId } from '../telemetry/correlation.js';
 
 /** Runs tasks (batches of messages) for one handler. */
 export interface Executor {
@@ -23,32 +20,6 @@ export interface Executor {
   ready?(): Promise<void>;
   /** Waits for running tasks, or with `force` abandons them. */
   close(force?: boolean): Promise<void>;
-}
-
-export class InProcessExecutor implements Executor {
-  readonly capacity: number;
-  readonly #handle: HandleFn;
-  #running = 0;
-  constructor(handle: HandleFn, concurrency: number) {
-    this.capacity = concurrency;
-    // In process, a message published by the handler inherits the consumed message's correlation id.
-    this.#handle = (m) => runWithCorrelationId(m.header('correlation_id'), () => handle(m));
-  }
-  get queueSize(): number {
-    return 0;
-  }
-  get utilization(): number {
-    return this.#running / this.capacity;
-  }
-  async run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[], traces?: readonly (string | undefined)[]): Promise<TaskResult> {
-    this.#running++;
-    try {
-      return await runTask(this.#handle, messages.map((m, i) => new ConsumedMessage(m, attempts[i])), lanes, undefined, undefined, traces);
-    } finally {
-      this.#running--;
-    }
-  }
-  async close(): Promise<void> {}
 }
 
 function workerFile(): string {

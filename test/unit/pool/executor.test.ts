@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { PoolExecutor, InProcessExecutor } from '../../../src/pool/executor.js';
+import { PoolExecutor } from '../../../src/pool/executor.js';
+import { InProcessExecutor } from '../../../src/consumer/in-process.js';
 import { runTask } from '../../../src/pool/run-task.js';
 import { ConsumedMessage } from '../../../src/consumer/message.js';
 import { PermanentError } from '../../../src/consumer/handler.js';
