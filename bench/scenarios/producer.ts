@@ -114,30 +114,29 @@ export function gocoffeeRunner(
         };
         const cpu = cpuWindow();
         const t0 = performance.now();
-        if (mode === 'publish') {
-          for (let i = 0; i < messages; i++) {
-            if (producer.needsDrain) {
-              drains++;
-              await producer.drain();
-            }
-            if (gate.full) await gate.wait();
-            gate.sent();
-            if (sampler.sampled(i)) {
-              sampler.sent(i);
-              producer.publish(build(i)).then(() => {
-                sampler.acked(i);
-                onOk();
-              }, onErr);
-            } else {
-              producer.publish(build(i)).then(onOk, onErr);
-            }
-          }
-        } else if (mode === 'send') {
-          // One callback for every message (no closure per message), like a throughput user would.
+        if (mode !== 'batch') {
+          // publish(): a promise per message, `.then` as a user would; send(): one shared callback
+          // for every message (no closure per message), like a throughput user would.
           const onReport = (err: Error | null): void => {
             if (err !== null) errors++;
             onOk();
           };
+          const one =
+            mode === 'publish'
+              ? (m: OutgoingMessage): void => void producer.publish(m).then(onOk, onErr)
+              : (m: OutgoingMessage): void => producer.send(m, onReport);
+          const sampledOne =
+            mode === 'publish'
+              ? (m: OutgoingMessage, i: number): void =>
+                  void producer.publish(m).then(() => {
+                    sampler.acked(i);
+                    onOk();
+                  }, onErr)
+              : (m: OutgoingMessage, i: number): void =>
+                  producer.send(m, (err) => {
+                    sampler.acked(i);
+                    onReport(err);
+                  });
           for (let i = 0; i < messages; i++) {
             if (producer.needsDrain) {
               drains++;
@@ -147,12 +146,9 @@ export function gocoffeeRunner(
             gate.sent();
             if (sampler.sampled(i)) {
               sampler.sent(i);
-              producer.send(build(i), (err) => {
-                sampler.acked(i);
-                onReport(err);
-              });
+              sampledOne(build(i), i);
             } else {
-              producer.send(build(i), onReport);
+              one(build(i));
             }
           }
         } else {

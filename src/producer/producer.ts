@@ -45,6 +45,15 @@ abstract class Instrumented extends Outbound {
   span: Span | undefined = undefined;
   startedAt = 0;
 
+  /** Encodes `m` for produce(): value, key, id and headers. Throws InvalidArgumentError & co. (`where` names the call). */
+  constructor(m: OutgoingMessage, where: string, enc: Encoding) {
+    if (!(m instanceof OutgoingMessage)) {
+      throw new InvalidArgumentError(where, 'expected a message built with newMessage(topic, value)');
+    }
+    const id = enc.autoIds ? m.id : m.existingId;
+    super(m.topic, m.partition ?? null, valueOf(m, enc.serialize), keyOf(m.key), m.timestamp ?? null, headersOf(m, id), id);
+  }
+
   /** Starts the telemetry of this message (before it is handed to the engine). */
   instrument(t: Telemetry): void {
     this.tel = t;
@@ -76,17 +85,12 @@ abstract class Instrumented extends Outbound {
 /** A message of publish(): settles the caller's promise. */
 class Publish extends Instrumented {
   constructor(
-    topic: string,
-    partition: number | null,
-    value: Buffer | null,
-    key: Buffer | string | null,
-    timestamp: number | null,
-    headers: NativeHeaders | undefined,
-    messageId: string | undefined,
+    m: OutgoingMessage,
+    enc: Encoding,
     readonly resolve: (r: DeliveryResult) => void,
     readonly reject: (e: Error) => void,
   ) {
-    super(topic, partition, value, key, timestamp, headers, messageId);
+    super(m, 'publish(message)', enc);
   }
   delivered(report: NativeDeliveryReport): void {
     if (this.tel !== undefined) this.reportDelivered(this.tel, report);
@@ -118,17 +122,12 @@ class BatchOutcomes {
 /** A message of publishBatch(): fills its slot of the batch's outcomes. */
 class BatchItem extends Instrumented {
   constructor(
-    topic: string,
-    partition: number | null,
-    value: Buffer | null,
-    key: Buffer | string | null,
-    timestamp: number | null,
-    headers: NativeHeaders | undefined,
-    messageId: string | undefined,
+    m: OutgoingMessage,
+    enc: Encoding,
     readonly batch: BatchOutcomes,
     readonly index: number,
   ) {
-    super(topic, partition, value, key, timestamp, headers, messageId);
+    super(m, 'publishBatch(messages)', enc);
   }
   delivered(report: NativeDeliveryReport): void {
     if (this.tel !== undefined) this.reportDelivered(this.tel, report);
@@ -160,16 +159,11 @@ function callBack(cb: DeliveryCallback, error: Error | null, result: DeliveryRes
 /** A message of send(): calls the caller's callback once. */
 class Send extends Instrumented {
   constructor(
-    topic: string,
-    partition: number | null,
-    value: Buffer | null,
-    key: Buffer | string | null,
-    timestamp: number | null,
-    headers: NativeHeaders | undefined,
-    messageId: string | undefined,
+    m: OutgoingMessage,
+    enc: Encoding,
     readonly cb: DeliveryCallback,
   ) {
-    super(topic, partition, value, key, timestamp, headers, messageId);
+    super(m, 'send(message)', enc);
   }
   delivered(report: NativeDeliveryReport): void {
     if (this.tel !== undefined) this.reportDelivered(this.tel, report);
@@ -221,15 +215,13 @@ export function errorType(err: Error): string {
  */
 export class Producer {
   readonly #source: EngineSource;
-  readonly #serialize: ValueSerializer;
+  readonly #enc: Encoding;
   readonly #telemetry: Telemetry | undefined;
-  readonly #autoIds: boolean;
 
   constructor(source: EngineSource, options: ProducerOptions = {}) {
     this.#source = source;
-    this.#serialize = options.serializer ?? defaultSerializer;
+    this.#enc = { serialize: options.serializer ?? defaultSerializer, autoIds: options.messageIds ?? true };
     this.#telemetry = options.telemetry;
-    this.#autoIds = options.messageIds ?? true;
   }
 
   /** The telemetry to apply to this publish, or undefined when both metrics and tracing are off. */
@@ -238,26 +230,26 @@ export class Producer {
     return t !== undefined && (t.metrics !== undefined || t.tracing.enabled) ? t : undefined;
   }
 
-  /** Resolves on the broker's acknowledgement; rejects with DeliveryError & co. otherwise. */
-  publish(message: OutgoingMessage): Promise<DeliveryResult> {
-    let engine: ProducerEngine;
-    let value: Buffer | null;
-    let headers: NativeHeaders | undefined;
-    let id: string | undefined;
-    try {
-      checkMessage(message, 'publish(message)');
-      id = this.#autoIds ? message.id : message.existingId;
-      value = this.#valueOf(message);
-      headers = headersOf(message, id);
-      engine = this.#source.producerEngine();
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
-    const promise = new Promise<DeliveryResult>(capture);
-    const d = new Publish(message.topic, message.partition ?? null, value, keyOf(message.key), message.timestamp ?? null, headers, id, capturedResolve, capturedReject);
-    const t = this.#active();
+  /** Starts the message's telemetry (when on) and hands it to the engine. */
+  #dispatch(engine: ProducerEngine, d: Instrumented, t: Telemetry | undefined): void {
     if (t !== undefined) d.instrument(t);
     engine.send(d);
+  }
+
+  /** Resolves on the broker's acknowledgement; rejects with DeliveryError & co. otherwise. */
+  publish(message: OutgoingMessage): Promise<DeliveryResult> {
+    const promise = new Promise<DeliveryResult>(capture);
+    const reject = capturedReject;
+    let d: Publish;
+    let engine: ProducerEngine;
+    try {
+      d = new Publish(message, this.#enc, capturedResolve, reject);
+      engine = this.#source.producerEngine();
+    } catch (e) {
+      reject(e as Error);
+      return promise;
+    }
+    this.#dispatch(engine, d, this.#active());
     return promise;
   }
 
@@ -272,26 +264,18 @@ export class Producer {
    */
   send(message: OutgoingMessage, callback: DeliveryCallback): void {
     if (typeof callback !== 'function') throw new InvalidArgumentError('send(message, callback)', 'expected a callback function');
+    let d: Send;
     let engine: ProducerEngine;
-    let value: Buffer | null;
-    let headers: NativeHeaders | undefined;
-    let id: string | undefined;
     try {
-      checkMessage(message, 'send(message)');
-      id = this.#autoIds ? message.id : message.existingId;
-      value = this.#valueOf(message);
-      headers = headersOf(message, id);
+      d = new Send(message, this.#enc, callback);
       engine = this.#source.producerEngine();
     } catch (e) {
       queueMicrotask(() => callBack(callback, e as Error, undefined));
       return;
     }
-    const d = new Send(message.topic, message.partition ?? null, value, keyOf(message.key), message.timestamp ?? null, headers, id, callback);
-    const t = this.#active();
-    if (t !== undefined) d.instrument(t);
     inSend = true;
     try {
-      engine.send(d);
+      this.#dispatch(engine, d, this.#active());
     } finally {
       inSend = false;
     }
@@ -317,22 +301,14 @@ export class Producer {
     return new Promise<PublishOutcome[]>((resolve) => {
       const batch = new BatchOutcomes(messages.length, resolve);
       for (let i = 0; i < messages.length; i++) {
-        const m = messages[i]!;
-        let value: Buffer | null;
-        let headers: NativeHeaders | undefined;
-        let id: string | undefined;
+        let d: BatchItem;
         try {
-          checkMessage(m, 'publishBatch(messages)');
-          id = this.#autoIds ? m.id : m.existingId;
-          value = this.#valueOf(m);
-          headers = headersOf(m, id);
+          d = new BatchItem(messages[i]!, this.#enc, batch, i);
         } catch (e) {
           batch.settle(i, { ok: false, error: e as Error });
           continue;
         }
-        const d = new BatchItem(m.topic, m.partition ?? null, value, keyOf(m.key), m.timestamp ?? null, headers, id, batch, i);
-        if (t !== undefined) d.instrument(t);
-        engine.send(d);
+        this.#dispatch(engine, d, t);
       }
     });
   }
@@ -352,18 +328,20 @@ export class Producer {
     return this.#source.producerEngine().flush(timeoutMs);
   }
 
-  #valueOf(m: OutgoingMessage): Buffer | null {
-    const v: MessageValue = m.value;
-    if (v === null || Buffer.isBuffer(v)) return v;
-    if (typeof v === 'string') return Buffer.from(v, 'utf8');
-    return this.#serialize(v, m.topic);
-  }
 }
 
-function checkMessage(m: OutgoingMessage, where: string): void {
-  if (!(m instanceof OutgoingMessage)) {
-    throw new InvalidArgumentError(where, 'expected a message built with newMessage(topic, value)');
-  }
+/** What a producer decides for every message it encodes. */
+interface Encoding {
+  readonly serialize: ValueSerializer;
+  /** Give every message an id (config message_ids), or only those that have one. */
+  readonly autoIds: boolean;
+}
+
+function valueOf(m: OutgoingMessage, serialize: ValueSerializer): Buffer | null {
+  const v: MessageValue = m.value;
+  if (v === null || Buffer.isBuffer(v)) return v;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  return serialize(v, m.topic);
 }
 
 /**
