@@ -28,12 +28,14 @@ const PRODUCER_KAFKAJS =
   'encoding and uncompressed bytes weigh more for KafkaJS and the ratio is higher.';
 const TELEMETRY =
   'Per message with tracing on: the SDK\'s startSpan (sampler, trace and span ids as hex strings, the span object with its ' +
-  'attributes, hrtime) and end() into the BatchSpanProcessor (measured alone: ~1.3 µs with AlwaysOn, ~0.9 µs for a ' +
-  'sampled-out span), the W3C propagator\'s inject (a new Context and a carrier object), a second produce() header ' +
-  '(`traceparent`), and every span object retained until its delivery report (more GC). The library\'s part is already ' +
-  'minimal (per-topic span options, per-message attributes only on recording spans, no string building); metrics alone ' +
-  'cost ≈ 8 % (client `gocoffee-metrics`), tracing sampled at 1 % about a third (`gocoffee-sampled-1pct`). A span per ' +
-  'message cannot cost ≤ 10 % of a ~5 µs per-message budget with the OTel JS SDK: sample at the root in production.';
+  'attributes, hrtime) and end() into the BatchSpanProcessor, the `traceparent` header (a unique 55 B string per message, a ' +
+  'second header that node-rdkafka converts into a librdkafka header list, and 55 more bytes per message for librdkafka and ' +
+  'the broker), and every span retained until its delivery report (more GC). Measured without a broker ' +
+  '(bench/experiments/trace-cost.ts, startSend + endSend): ~2.5 µs with AlwaysOn, ~1.1 µs for a sampled-out span. The ' +
+  'client `gocoffee-traceparent-only` (telemetry off, a fixed traceparent header added by the caller) isolates the header: ' +
+  'it alone costs ~15 % here, so no per-message trace propagation through node-rdkafka headers fits in 10 % of a ~5–6 µs ' +
+  'per-message budget. The library\'s part is minimal (per-topic span options, per-message attributes only on recording ' +
+  'spans, the W3C headers written directly, no context or carrier object); metrics alone cost a few % (`gocoffee-metrics`).';
 
 export const PROFILES: Readonly<Record<string, string>> = {
   'producer-100b:gocoffee-vs-node-rdkafka': PRODUCER_RAW,

@@ -5,7 +5,9 @@
  * `gocoffee-telemetry`: a prom-client Registry plus an OpenTelemetry SDK BasicTracerProvider at
  * 100 % sampling with a BatchSpanProcessor and a discarding exporter, i.e. spans are really
  * created and ended, and the W3C propagator registered), metrics only (`gocoffee-metrics`) and
- * tracing sampled at 1 % (`gocoffee-sampled-1pct`). Same run, interleaved; ratioVsRaw here =
+ * tracing sampled at 1 % (`gocoffee-sampled-1pct`), and telemetry off with a fixed `traceparent`
+ * header added by the caller (`gocoffee-traceparent-only`: the floor of propagating a trace
+ * context per message — the header's native cost and bytes — without any OpenTelemetry code). Same run, interleaved; ratioVsRaw here =
  * client ÷ off. All clients share this module's loop, so only the telemetry differs.
  */
 import { createRequire } from 'node:module';
@@ -23,14 +25,17 @@ import { deferred, keySet, payload } from './producer.js';
 const require = createRequire(import.meta.url);
 const BYTES = 100;
 
-type Mode = 'off' | 'on' | 'metrics' | 'sampled';
+type Mode = 'off' | 'on' | 'metrics' | 'sampled' | 'header';
+
+/** A fixed W3C traceparent (55 B): what client `gocoffee-traceparent-only` adds to every message. */
+const FIXED_TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 /**
  * Telemetry as a service would run it: a prom-client Registry, and for tracing an OpenTelemetry SDK
  * provider with a BatchSpanProcessor and a discarding exporter (spans are really created, sampled
  * and ended) plus the W3C propagator registered globally (what NodeSDK registers by default).
  */
-function telemetryFor(ctx: BenchContext, mode: Exclude<Mode, 'off'>): TelemetryOptions {
+function telemetryFor(ctx: BenchContext, mode: Exclude<Mode, 'off' | 'header'>): TelemetryOptions {
   const prom = require('prom-client') as typeof import('prom-client');
   ctx.notePeerVersion('prom-client', packageVersion('prom-client'));
   if (mode === 'metrics') return { metrics: new prom.Registry(), tracing: false };
@@ -48,12 +53,13 @@ function runner(ctx: BenchContext, client: string, mode: Mode): ClientRunner {
   return {
     client,
     async run({ topic, messages }: RunInput): Promise<RunMeasurement> {
-      const cm = new ConnectionManager(ctx.config, { pollIntervalMs: ctx.options.pollIntervalMs, ...(mode !== 'off' ? { telemetry: telemetryFor(ctx, mode) } : {}) });
+      const cm = new ConnectionManager(ctx.config, { pollIntervalMs: ctx.options.pollIntervalMs, ...(mode !== 'off' && mode !== 'header' ? { telemetry: telemetryFor(ctx, mode) } : {}) });
       if (mode === 'on' || mode === 'sampled') propagation.setGlobalPropagator(new W3CTraceContextPropagator());
       await cm.initialize();
       try {
         await waitForLeaders((t) => cm.metadata(t, 5000), topic, ctx.options.partitions);
         const producer = cm.producer;
+        const header = mode === 'header';
         const done = deferred();
         let settled = 0;
         let errors = 0;
@@ -74,6 +80,7 @@ function runner(ctx: BenchContext, client: string, mode: Mode): ClientRunner {
           if (producer.needsDrain) await producer.drain();
           const m = newMessage(topic, value);
           if (keys !== null) m.withKey(keys[i % keys.length]!);
+          if (header) m.withHeader('traceparent', FIXED_TRACEPARENT);
           producer.publish(m).then(ok, bad);
         }
         await done.promise;
@@ -88,7 +95,7 @@ function runner(ctx: BenchContext, client: string, mode: Mode): ClientRunner {
 
 const scenario: Scenario = {
   name: 'producer-telemetry-on',
-  description: 'library publish, 100 B: telemetry off (gocoffee) vs metrics + tracing at 100 % sampling (gocoffee-telemetry), metrics only, metrics + tracing sampled at 1 %',
+  description: 'library publish, 100 B: telemetry off (gocoffee) vs metrics + tracing at 100 % sampling (gocoffee-telemetry), metrics only, metrics + tracing sampled at 1 %, a fixed traceparent header without telemetry',
   messageBytes: BYTES,
   messages: (o: BenchOptions) => (o.quick ? 100_000 : 1_000_000),
   topic: (o: BenchOptions) => ({ partitions: o.partitions }),
@@ -98,11 +105,12 @@ const scenario: Scenario = {
     'gocoffee-telemetry': 'telemetry: { metrics: new prom.Registry(), tracing: true, tracerProvider: BasicTracerProvider(AlwaysOnSampler) + BatchSpanProcessor(discarding exporter) }, W3CTraceContextPropagator registered globally',
     'gocoffee-metrics': 'telemetry: { metrics: new prom.Registry(), tracing: false }',
     'gocoffee-sampled-1pct': 'as gocoffee-telemetry with ParentBased(TraceIdRatioBased(0.01)): every message still gets a span (non-recording when sampled out) and a traceparent',
+    'gocoffee-traceparent-only': 'telemetry off; every message carries a fixed 55 B traceparent header set with withHeader() (the cost of the header alone, no OpenTelemetry code)',
     loop: 'publish() per message, not awaited; await drain() when needsDrain (no latency sampling)',
     keys: ctx.options.keys,
     ratioVsRaw: 'here = telemetry on ÷ off',
   }),
-  clients: (ctx) => [runner(ctx, 'gocoffee', 'off'), runner(ctx, 'gocoffee-telemetry', 'on'), runner(ctx, 'gocoffee-metrics', 'metrics'), runner(ctx, 'gocoffee-sampled-1pct', 'sampled')],
+  clients: (ctx) => [runner(ctx, 'gocoffee', 'off'), runner(ctx, 'gocoffee-telemetry', 'on'), runner(ctx, 'gocoffee-metrics', 'metrics'), runner(ctx, 'gocoffee-sampled-1pct', 'sampled'), runner(ctx, 'gocoffee-traceparent-only', 'header')],
 };
 
 export const telemetryGroup: ScenarioGroup = { group: 'telemetry', scenarios: [scenario] };

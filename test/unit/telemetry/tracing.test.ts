@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { propagation, SpanKind, TraceFlags } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { context, propagation, ROOT_CONTEXT, SpanKind, TraceFlags, type TextMapPropagator } from '@opentelemetry/api';
+import { CompositePropagator, suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { AlsContextManager } from '../../../src/telemetry/context-manager.js';
 import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { NativeHeaders } from '../../../src/native/types.js';
 import { fromTraceparent, Tracing } from '../../../src/telemetry/tracing.js';
@@ -14,7 +15,7 @@ describe('Tracing.startSend (unit, in-memory SDK)', () => {
   afterEach(() => propagation.disable());
 
   for (const withPropagator of [false, true]) {
-    it(`writes a traceparent of the PRODUCER span ${withPropagator ? 'through the registered propagator' : 'directly when no propagator is registered'}`, () => {
+    it(`writes a traceparent of the PRODUCER span ${withPropagator ? 'with the W3C propagator registered' : 'with no propagator registered'}`, () => {
       if (withPropagator) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
       const exporter = new InMemorySpanExporter();
       const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -68,4 +69,36 @@ describe('Tracing.startSend (unit, in-memory SDK)', () => {
     assert.ok(sc);
     assert.equal(sc.traceFlags & TraceFlags.SAMPLED, 0);
   });
+
+  it('a propagator that writes more than the W3C fields is used for injection (its headers appear too)', () => {
+    // A custom propagator beside W3C: the library must not take its direct W3C path then.
+    const custom: TextMapPropagator = {
+      inject: (_ctx, carrier: Record<string, string>) => void (carrier['x-custom'] = 'yes'),
+      extract: (ctx) => ctx,
+      fields: () => ['x-custom'],
+    };
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), custom] }));
+    const provider = new BasicTracerProvider();
+    const tracing = new Tracing({ clientId: 'c1', tracerProvider: provider });
+    const headers: NativeHeaders = [];
+    const span = tracing.startSend('orders', null, undefined, headers)!;
+    assert.equal(header(headers, 'x-custom'), 'yes');
+    assert.equal(fromTraceparent(header(headers, 'traceparent'))?.spanId, span.spanContext().spanId);
+  });
+
+  for (const withPropagator of [false, true]) {
+    it(`no traceparent when tracing is suppressed (invalid span context), ${withPropagator ? 'W3C propagator' : 'no propagator'}`, () => {
+      if (withPropagator) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      const manager = new AlsContextManager();
+      context.setGlobalContextManager(manager);
+      try {
+        const tracing = new Tracing({ clientId: 'c1', tracerProvider: new BasicTracerProvider() });
+        const headers: NativeHeaders = [{ message_id: 'm1' }];
+        context.with(suppressTracing(ROOT_CONTEXT), () => tracing.startSend('orders', null, 'm1', headers));
+        assert.deepEqual(headers, [{ message_id: 'm1' }]);
+      } finally {
+        context.disable();
+      }
+    });
+  }
 });
