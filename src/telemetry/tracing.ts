@@ -119,7 +119,9 @@ export class Tracing {
   }
 
   /**
-   * Starts a PRODUCER span `send <topic>` and injects its context into `headers`.
+   * Starts a PRODUCER span `send <topic>` and injects its context into `headers`. Returns the span
+   * to end on the delivery report, or undefined when there is nothing to end (tracing off, or the
+   * span is not recording).
    *
    * Hot path (once per published message while tracing is on): the span name, the constant
    * attributes and the options object are built once per topic; the per-message attributes (key,
@@ -164,7 +166,10 @@ export class Tracing {
         if (ts) headers.push({ [HEADER.TRACESTATE]: ts });
       }
     }
-    return span;
+    // A non-recording (sampled-out) span has nothing left to do: its end() is a no-op. Not
+    // returning it lets it die young instead of staying referenced by the in-flight message until
+    // the delivery report (measured: fewer objects surviving scavenges, less GC per message).
+    return span.isRecording() ? span : undefined;
   }
 
   endSend(span: Span, partition: number, offset: number): void {
