@@ -78,17 +78,7 @@ export class ConnectionManager implements EngineSource, GaugeSource {
   /** Refreshes the live-state gauges at scrape time. */
   collect(m: KafkaMetrics): void {
     m.inflight.set({ component: 'producer' }, this.#engine?.inflightCount ?? 0);
-    const s = this.#stats;
-    if (s === undefined) return;
-    const client = this.config.clientId;
-    m.librdkafka.queueMessages.set({ client }, s.msgCount);
-    m.librdkafka.queueBytes.set({ client }, s.msgBytes);
-    m.librdkafka.txMessages.set({ client }, s.txMessages);
-    m.librdkafka.rxMessages.set({ client }, s.rxMessages);
-    for (const b of s.brokers) {
-      m.librdkafka.brokerRtt.set({ client, broker: String(b.nodeId) }, b.rttAvgMs / 1000);
-      m.librdkafka.brokerUp.set({ client, broker: String(b.nodeId) }, b.state === 'UP' ? 1 : 0);
-    }
+    if (this.#stats !== undefined) m.setLibrdkafka(this.config.clientId, this.#stats);
   }
 
   get state(): ConnectionState {
@@ -137,8 +127,7 @@ export class ConnectionManager implements EngineSource, GaugeSource {
       },
       onRetry: (topic, attempt, err) => {
         log.warn({ topic, attempt, error_type: (err as { code?: string }).code }, 'retrying a failed publish');
-        const m = t.metrics;
-        if (m !== undefined) m.counters(topic, 'publish').retries++;
+        t.counters.publish(topic).retries++;
       },
       onLog: librdkafkaLogForwarder(t.component('librdkafka'), t.redact),
       onStats: (json) => {

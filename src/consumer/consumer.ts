@@ -7,8 +7,11 @@ import { DeadLetterWriter } from './dead-letter.js';
 import { GroupConsumer, type GroupHooks, type GroupOptions } from './group-consumer.js';
 import { HandlerRegistrationError } from './handler.js';
 import { InProcessExecutor } from './in-process.js';
+import { loggingHooks } from './logging.js';
 import { HandlerEntry } from './partition-state.js';
 import { ConsumerObserver } from '../telemetry/consumer-observer.js';
+import type { Logger } from '../telemetry/logging.js';
+import { summarizeStats, type LibrdkafkaSummary } from '../telemetry/statistics.js';
 import type { GaugeSource, KafkaMetrics } from '../telemetry/metrics.js';
 import type { ConsumerOptions, MessageHandler } from './types.js';
 
@@ -36,6 +39,9 @@ export class Consumer implements GaugeSource {
   readonly #cm: ConnectionManager;
   readonly #options: ConsumerOptions;
   readonly #hooks: GroupHooks;
+  readonly #log: Logger;
+  /** Per group: the last librdkafka statistics summary of its consumer (statistics on only). */
+  readonly #librdkafka = new Map<string, LibrdkafkaSummary>();
   readonly #handlers: MessageHandler[] = [];
   #groups: GroupConsumer[] = [];
   #executors: Executor[] = [];
@@ -49,7 +55,19 @@ export class Consumer implements GaugeSource {
   constructor(connection: ConnectionManager, options: ConsumerOptions = {}, hooks: GroupHooks = {}) {
     this.#cm = connection;
     this.#options = options;
-    this.#hooks = hooks;
+    // The consumer's own log lines (errors, retries, dead letters, rebalances, librdkafka's lines),
+    // then the caller's hooks; with statistics on, each group's last librdkafka summary.
+    const t = connection.telemetry;
+    this.#log = t.component('consumer');
+    const own = loggingHooks(this.#log, t.component('librdkafka'), t.redact, hooks);
+    if (t.statisticsIntervalMs > 0) {
+      own.onStatistics = (groupId, json) => {
+        const s = summarizeStats(json);
+        if (s !== undefined) this.#librdkafka.set(groupId, s);
+        hooks.onStatistics?.(groupId, json);
+      };
+    }
+    this.#hooks = own;
   }
 
   get state(): State {
@@ -133,7 +151,12 @@ export class Consumer implements GaugeSource {
   async #start(signal: AbortSignal | undefined): Promise<void> {
     const cfg = toLibrdkafkaConfig(this.#cm.config, 'consumer');
     const commitInterval = this.#options.commitIntervalMs;
-    const global = commitInterval === undefined ? cfg.global : { ...cfg.global, 'auto.commit.interval.ms': commitInterval };
+    const statsMs = this.#cm.telemetry.statisticsIntervalMs;
+    const global = {
+      ...cfg.global,
+      ...(commitInterval !== undefined ? { 'auto.commit.interval.ms': commitInterval } : {}),
+      ...(statsMs > 0 ? { 'statistics.interval.ms': statsMs } : {}),
+    };
     const byGroup = new Map<string, Map<string, HandlerEntry>>();
     const groups: GroupConsumer[] = [];
     try {
@@ -149,7 +172,14 @@ export class Consumer implements GaugeSource {
         for (const t of h.topics) entries.set(t, entry);
       }
       // A worker pool loads its handler module now: a bad module path fails start() clearly.
-      await Promise.all(this.#executors.map((e) => e.ready?.()));
+      await Promise.all(
+        this.#handlers.map((h, i) =>
+          this.#executors[i]!.ready?.().catch((e: unknown) => {
+            const where = { workerModule: h.workerModule, groupId: h.groupId, topics: [...h.topics] };
+            throw new HandlerRegistrationError(`handler module ${String(h.workerModule)} could not be loaded in a worker: ${(e as Error)?.message ?? String(e)}`, where, { cause: e });
+          }),
+        ),
+      );
       const dlqTopic = this.#options.deadLetterTopic ?? ((t: string) => `${t}.dlq`);
       for (const [groupId, entries] of byGroup) {
         const dlq = new DeadLetterWriter(() => this.#cm.producerEngine(), dlqTopic, groupId);
@@ -163,6 +193,7 @@ export class Consumer implements GaugeSource {
       throw e;
     }
     this.#state = 'running';
+    this.#log.info({ groups: groups.map((g) => g.groupId), topics: this.#handlers.flatMap((h) => h.topics) }, 'consumer started');
     this.#cm.telemetry.metrics?.addSource(this);
     if (signal !== undefined) {
       const onAbort = () => void this.stop().catch((err: unknown) => this.#hooks.onError?.(err as Error));
@@ -205,8 +236,11 @@ export class Consumer implements GaugeSource {
       this.#executors = [];
       this.#groupExecutors.clear();
       this.#groups = [];
+      this.#librdkafka.clear();
       this.#state = 'idle';
     }
+    if (drained) this.#log.info('consumer stopped: all fetched work finished and committed');
+    else this.#log.warn({ stop_timeout_ms: timeout }, 'consumer stopped before all fetched work finished: unfinished messages are delivered again');
     return drained;
   }
 
@@ -230,6 +264,12 @@ export class Consumer implements GaugeSource {
       }
     }
     m.inflight.set({ component: 'consumer' }, inflight);
+    for (const [group, s] of this.#librdkafka) m.setLibrdkafka(`${this.#cm.config.clientId}/${group}`, s);
+  }
+
+  /** Per consumer group: the last librdkafka statistics summary of its consumer (when statistics are on). */
+  get librdkafkaStats(): ReadonlyMap<string, LibrdkafkaSummary> {
+    return this.#librdkafka;
   }
 
   /** Per group counters; builds no list per call (cheap enough to poll). */

@@ -45,6 +45,16 @@ export interface GroupHooks {
    * a revoke and on stop(). Called per store (at most once per event-loop turn), not per message.
    */
   onOffsetsStored?(groupId: string, offsets: ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly offset: number }>): void;
+  /**
+   * The group assigned (`assign`) or started revoking (`revoke`) partitions of this consumer:
+   * called from librdkafka's rebalance callback, before the assignment is applied / before the
+   * revoked partitions' running work is awaited and committed.
+   */
+  onRebalance?(groupId: string, kind: 'assign' | 'revoke', partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): void;
+  /** A log line of the group's librdkafka consumer (syslog severity 0–7, facility, text). */
+  onLibrdkafkaLog?(groupId: string, log: { severity: number; fac: string; message: string }): void;
+  /** librdkafka's statistics JSON of the group's consumer (every `statistics.interval.ms`, when set). */
+  onStatistics?(groupId: string, json: string): void;
 }
 
 type State = 'running' | 'stopping' | 'stopped';
@@ -197,6 +207,9 @@ export class GroupConsumer {
       throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the consumer configuration: ${(e as Error).message}` }]);
     }
     this.#native = native;
+    const { onLibrdkafkaLog, onStatistics } = this.#hooks;
+    if (onLibrdkafkaLog !== undefined) native.on('event.log', (log) => onLibrdkafkaLog.call(this.#hooks, this.groupId, log));
+    if (onStatistics !== undefined) native.on('event.stats', (s) => onStatistics.call(this.#hooks, this.groupId, s.message));
     native.on('event.error', (err) => {
       // node-rdkafka error events carry code -1: recover the code from librdkafka's text.
       const code = typeof err.code === 'number' && err.code !== -1 ? err.code : this.#binding.errorCodeOf({ message: String(err.message ?? '') });
@@ -325,6 +338,7 @@ export class GroupConsumer {
     this.stats.rebalances++;
     const cooperative = native.rebalanceProtocol() === 'COOPERATIVE';
     if (err.code === RD.ERR__ASSIGN_PARTITIONS) {
+      this.#hooks.onRebalance?.(this.groupId, 'assign', tps);
       const added: PartitionState[] = [];
       for (const tp of tps) {
         const entry = this.#entries.get(tp.topic);
@@ -344,6 +358,7 @@ export class GroupConsumer {
       return;
     }
     if (err.code === RD.ERR__REVOKE_PARTITIONS) {
+      this.#hooks.onRebalance?.(this.groupId, 'revoke', tps);
       // Stop dispatching them now; then (serialised with earlier revokes) wait for their running
       // work, commit, unassign.
       const states = this.#beginRevoke(tps);

@@ -14,8 +14,8 @@ export class PermanentError extends GoCoffeeKafkaError {
 
 /** Two handlers for the same topic and group, or a handler without a way to run. */
 export class HandlerRegistrationError extends GoCoffeeKafkaError {
-  constructor(message: string, context: Record<string, unknown>) {
-    super('ERR_HANDLER_REGISTRATION', message, { context });
+  constructor(message: string, context: Record<string, unknown>, options: { cause?: unknown } = {}) {
+    super('ERR_HANDLER_REGISTRATION', message, { context, ...(options.cause !== undefined ? { cause: options.cause } : {}) });
   }
 }
 

@@ -1,3 +1,5 @@
+import type { TopicStatistics } from '../telemetry/counters.js';
+import type { LibrdkafkaSummary } from '../telemetry/statistics.js';
 import type { Manager } from './manager.js';
 
 export interface PartitionHealth {
@@ -30,6 +32,14 @@ export interface Statistics {
     readonly readersCount: number;
     readonly groups: ReadonlyArray<{ readonly groupId: string; readonly consumed: number; readonly processed: number; readonly retried: number; readonly deadLettered: number; readonly inFlight: number; readonly assigned: number; readonly paused: number }>;
   };
+  /** Message counters per topic since the connection was created (publish and consume side). */
+  readonly perTopic: Readonly<Record<string, TopicStatistics>>;
+  /**
+   * The last librdkafka statistics summaries (queue, tx/rx messages, brokers with state and RTT,
+   * consumer lag): of the shared producer and of each consumer group's consumer. Present only when
+   * statistics are on (`telemetry.statisticsIntervalMs`, default 15 s with metrics) and one arrived.
+   */
+  readonly librdkafka: { readonly producer?: LibrdkafkaSummary; readonly consumers: Readonly<Record<string, LibrdkafkaSummary>> };
 }
 
 function message(err: unknown): string {
@@ -126,10 +136,13 @@ export function collectStatistics(m: Manager): Statistics {
     /* not connected */
   }
   const counts = m.connection.counts;
+  const producerStats = m.connection.librdkafkaStats;
   return {
     state: m.state,
     topics: m.topics.eventTopics(),
     producer: { writersCount: counts.writers, inflight, waitingForQueue: waiting },
     consumer: { readersCount: counts.readers, groups: m.consumer.stats() },
+    perTopic: m.connection.telemetry.counters.snapshot(),
+    librdkafka: { ...(producerStats !== undefined ? { producer: producerStats } : {}), consumers: Object.fromEntries(m.consumer.librdkafkaStats) },
   };
 }

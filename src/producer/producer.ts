@@ -5,6 +5,7 @@ import { HEADER_CORRELATION_ID, HEADER_MESSAGE_ID, HEADER_METADATA, OutgoingMess
 import { currentCorrelationId } from '../telemetry/correlation.js';
 import type { Span } from '@opentelemetry/api';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import type { TopicCounters } from '../telemetry/counters.js';
 
 /** Turns a message value into bytes. The default: Buffer as is, string as UTF-8, object as JSON. */
 export type ValueSerializer = (value: unknown, topic: string) => Buffer | null;
@@ -36,12 +37,13 @@ export function defaultSerializer(value: unknown): Buffer | null {
 }
 
 /**
- * An Outbound with the telemetry of one publish: counters, the publish-duration histogram and the
- * PRODUCER span, ended on the delivery report. The fields stay empty while metrics and tracing
- * are off (three fields, no extra object per message).
+ * An Outbound with the telemetry of one publish: the topic's counters (always), the
+ * publish-duration histogram (metrics on) and the PRODUCER span (tracing on), ended on the delivery
+ * report. Four fields, no extra object per message.
  */
 abstract class Instrumented extends Outbound {
   tel: Telemetry | undefined = undefined;
+  counters: TopicCounters | undefined = undefined;
   span: Span | undefined = undefined;
   startedAt = 0;
 
@@ -57,27 +59,21 @@ abstract class Instrumented extends Outbound {
   /** Starts the telemetry of this message (before it is handed to the engine). */
   instrument(t: Telemetry): void {
     this.tel = t;
-    const m = t.metrics;
-    if (m !== undefined) {
-      m.counters(this.topic, 'publish').total++;
-      this.startedAt = performance.now();
-    }
+    (this.counters = t.counters.publish(this.topic)).total++;
+    if (t.metrics !== undefined) this.startedAt = performance.now();
     // Injects the span's context into the headers, which librdkafka has not seen yet.
     if (t.tracing.enabled) this.span = t.tracing.startSend(this.topic, this.key, this.messageId, (this.headers ??= []));
   }
 
   protected reportDelivered(t: Telemetry, report: NativeDeliveryReport): void {
+    this.counters!.success++;
     const m = t.metrics;
-    if (m !== undefined) {
-      m.counters(this.topic, 'publish').success++;
-      m.observePublish(this.topic, (performance.now() - this.startedAt) / 1000);
-    }
+    if (m !== undefined) m.observePublish(this.topic, (performance.now() - this.startedAt) / 1000);
     if (this.span !== undefined) t.tracing.endSend(this.span, report.partition, report.offset);
   }
 
   protected reportFailed(t: Telemetry, error: Error): void {
-    const m = t.metrics;
-    if (m !== undefined) m.error(m.counters(this.topic, 'publish'), errorType(error));
+    t.counters.error(this.counters!, errorType(error));
     if (this.span !== undefined) t.tracing.fail(this.span, error);
   }
 }
@@ -224,11 +220,6 @@ export class Producer {
     this.#telemetry = options.telemetry;
   }
 
-  /** The telemetry to apply to this publish, or undefined when both metrics and tracing are off. */
-  #active(): Telemetry | undefined {
-    const t = this.#telemetry;
-    return t !== undefined && (t.metrics !== undefined || t.tracing.enabled) ? t : undefined;
-  }
 
   /** Starts the message's telemetry (when on) and hands it to the engine. */
   #dispatch(engine: ProducerEngine, d: Instrumented, t: Telemetry | undefined): void {
@@ -249,7 +240,7 @@ export class Producer {
       reject(e as Error);
       return promise;
     }
-    this.#dispatch(engine, d, this.#active());
+    this.#dispatch(engine, d, this.#telemetry);
     return promise;
   }
 
@@ -275,7 +266,7 @@ export class Producer {
     }
     inSend = true;
     try {
-      this.#dispatch(engine, d, this.#active());
+      this.#dispatch(engine, d, this.#telemetry);
     } finally {
       inSend = false;
     }
@@ -297,7 +288,7 @@ export class Producer {
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    const t = this.#active();
+    const t = this.#telemetry;
     return new Promise<PublishOutcome[]>((resolve) => {
       const batch = new BatchOutcomes(messages.length, resolve);
       for (let i = 0; i < messages.length; i++) {

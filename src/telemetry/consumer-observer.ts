@@ -1,5 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import type { NativeMessage } from '../native/types.js';
+import type { TopicCounters } from './counters.js';
 import type { Telemetry } from './telemetry.js';
 import { toTraceparent } from './tracing.js';
 
@@ -34,15 +35,26 @@ export class ConsumerObserver {
     this.#groupId = groupId;
   }
 
+  /** Always: the per-topic message counters are always kept (getStatistics()). */
   get active(): boolean {
-    return this.#t.metrics !== undefined || this.#t.tracing.enabled;
+    return true;
   }
 
   /** A batch was fetched: counts it and records the receive span (per topic). */
   fetched(msgs: readonly NativeMessage[]): void {
-    const m = this.#t.metrics;
-    const tracing = this.#t.tracing.enabled;
-    if (m === undefined && !tracing) return;
+    const counters = this.#t.counters;
+    if (!this.#t.tracing.enabled) {
+      // Count runs of one topic (a fetch is mostly one topic): no list per topic.
+      let i = 0;
+      while (i < msgs.length) {
+        const topic = msgs[i]!.topic;
+        let j = i + 1;
+        while (j < msgs.length && msgs[j]!.topic === topic) j++;
+        counters.counters(topic, 'consume').total += j - i;
+        i = j;
+      }
+      return;
+    }
     const byTopic = new Map<string, NativeMessage[]>();
     for (const x of msgs) {
       let l = byTopic.get(x.topic);
@@ -50,8 +62,8 @@ export class ConsumerObserver {
       l.push(x);
     }
     for (const [topic, list] of byTopic) {
-      if (m !== undefined) m.counters(topic, 'consume').total += list.length;
-      if (tracing) this.#t.tracing.recordReceive(topic, this.#groupId, list);
+      counters.counters(topic, 'consume').total += list.length;
+      this.#t.tracing.recordReceive(topic, this.#groupId, list);
     }
   }
 
@@ -71,17 +83,19 @@ export class ConsumerObserver {
   /** A task finished: ends spans (errors recorded), counts successes and consume durations. */
   finished(items: readonly ObservedMessage[], statuses: ArrayLike<number>, failure: (i: number) => { name: string; message: string } | undefined): void {
     const m = this.#t.metrics;
-    const now = performance.now();
+    const store = this.#t.counters;
+    const now = m !== undefined ? performance.now() : 0;
+    let topic: string | undefined;
+    let counters: TopicCounters | undefined;
     for (let i = 0; i < items.length; i++) {
       const p = items[i]!;
       const status = statuses[i];
       const span = p.span;
       p.span = undefined;
       if (status === ObservedStatus.Ok) {
-        if (m !== undefined) {
-          m.counters(p.msg.topic, 'consume').success++;
-          m.observeConsume(p.msg.topic, (now - p.fetchedAt) / 1000);
-        }
+        if (p.msg.topic !== topic) counters = store.counters((topic = p.msg.topic), 'consume');
+        counters!.success++;
+        if (m !== undefined) m.observeConsume(topic, (now - p.fetchedAt) / 1000);
         span?.end();
       } else if (span !== undefined) {
         if (status === ObservedStatus.Failed) {
@@ -97,15 +111,13 @@ export class ConsumerObserver {
   }
 
   retried(topic: string): void {
-    const m = this.#t.metrics;
-    if (m !== undefined) m.counters(topic, 'consume').retries++;
+    this.#t.counters.counters(topic, 'consume').retries++;
   }
 
   deadLettered(topic: string, errorType: string): void {
-    const m = this.#t.metrics;
-    if (m === undefined) return;
-    const c = m.counters(topic, 'consume');
+    const store = this.#t.counters;
+    const c = store.counters(topic, 'consume');
     c.deadLettered++;
-    m.error(c, errorType);
+    store.error(c, errorType);
   }
 }

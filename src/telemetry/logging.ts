@@ -1,6 +1,8 @@
-import { trace, context } from '@opentelemetry/api';
-import { pino, type Logger } from 'pino';
-import { LOG } from './semconv.js';
+import { trace, context, isSpanContextValid } from '@opentelemetry/api';
+import { pino, type Bindings, type Logger } from 'pino';
+import type { NativeHeaders } from '../native/types.js';
+import { HEADER, LOG } from './semconv.js';
+import { fromTraceparent } from './tracing.js';
 
 export type { Logger };
 
@@ -14,6 +16,41 @@ export function traceFields(): Record<string, string> {
   const sc = trace.getSpanContext(context.active());
   if (sc === undefined || sc.traceId === '00000000000000000000000000000000') return {};
   return { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId };
+}
+
+/**
+ * `trace_id` and `span_id` of the producer context a consumed message carries in its W3C
+ * `traceparent` header (empty when none): for the log lines about one message (retry,
+ * dead-letter), which are written after its handler ran, outside its span.
+ */
+export function messageTraceFields(headers: NativeHeaders | undefined): Record<string, string> {
+  if (headers === undefined) return {};
+  for (const h of headers) {
+    const v = h[HEADER.TRACEPARENT];
+    if (v === undefined) continue;
+    const sc = fromTraceparent(typeof v === 'string' ? v : v.toString('latin1'));
+    return sc === undefined || !isSpanContextValid(sc) ? {} : { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId };
+  }
+  return {};
+}
+
+type LogFormatter = (o: object) => object;
+
+/**
+ * A child logger whose lines carry `trace_id` / `span_id` of the span active when the line is
+ * written. pino's per-line hook for a child is `formatters.log`; the parent's own formatter (the
+ * user's, if the injected logger has one) runs first, and fields already in the line (e.g. a
+ * message's own trace ids) win. Costs nothing for lines below the level (pino skips formatting).
+ */
+export function traceAwareChild(parent: Logger, bindings: Bindings): Logger {
+  const inherited = (parent as unknown as Record<symbol, { log?: LogFormatter } | undefined>)[pino.symbols.formattersSym]?.log;
+  const log: LogFormatter = (o) => {
+    const out = inherited !== undefined ? inherited(o) : o;
+    const sc = trace.getSpanContext(context.active());
+    if (sc === undefined || !isSpanContextValid(sc)) return out;
+    return { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId, ...out };
+  };
+  return parent.child(bindings, { formatters: { log } });
 }
 
 /**

@@ -1,16 +1,10 @@
 import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
 import { LABEL, METRIC } from './semconv.js';
+import type { LibrdkafkaSummary } from './statistics.js';
 
-export type Operation = 'publish' | 'consume' | 'dead_letter';
+import type { CounterStore, Operation, TopicCounters } from './counters.js';
 
-/** Plain counters on the hot path; prom-client reads them at scrape time (collect()). */
-class TopicCounters {
-  total = 0;
-  success = 0;
-  readonly errors = new Map<string, number>();
-  retries = 0;
-  deadLettered = 0;
-}
+export type { Operation };
 
 export interface GaugeSource {
   /** Called at scrape time: set gauges from live state. */
@@ -110,8 +104,8 @@ export class KafkaMetrics {
   }
 
   readonly registry: Registry;
-  /** Counters per operation, then per topic (no per-message key building). */
-  readonly #counters: Record<Operation, Map<string, TopicCounters>> = { publish: new Map(), consume: new Map(), dead_letter: new Map() };
+  /** The message counters of every connection manager using this registry (summed at scrape time). */
+  readonly #stores = new Set<CounterStore>();
   readonly #sources = new Set<GaugeSource>();
   readonly publishDuration: TopicHistogram;
   readonly consumeDuration: TopicHistogram;
@@ -151,11 +145,13 @@ export class KafkaMetrics {
         registers: [registry],
         collect() {
           this.reset();
-          for (const op of Object.keys(self.#counters) as Operation[]) {
-            for (const [topic, c] of self.#counters[op]) {
-              read(c, (l, v) => {
-                if (v > 0) this.inc(l, v);
-              }, topic, op);
+          for (const store of self.#stores) {
+            for (const op of Object.keys(store.byOperation) as Operation[]) {
+              for (const [topic, c] of store.byOperation[op]) {
+                read(c, (l, v) => {
+                  if (v > 0) this.inc(l, v);
+                }, topic, op);
+              }
             }
           }
         },
@@ -187,19 +183,13 @@ export class KafkaMetrics {
     };
   }
 
-  /** The counters of one (topic, operation); callers keep the object and bump its fields. */
-  counters(topic: string, op: Operation): TopicCounters {
-    const byTopic = this.#counters[op];
-    let c = byTopic.get(topic);
-    if (c === undefined) {
-      c = new TopicCounters();
-      byTopic.set(topic, c);
-    }
-    return c;
-  }
-
-  error(c: TopicCounters, type: string): void {
-    c.errors.set(type, (c.errors.get(type) ?? 0) + 1);
+  /**
+   * Exposes a connection manager's message counters through this registry's Prometheus counters.
+   * Stores stay registered after their connection manager closed: Prometheus counters must never
+   * go down.
+   */
+  addCounters(store: CounterStore): void {
+    this.#stores.add(store);
   }
 
   observePublish(topic: string, seconds: number): void {
@@ -208,6 +198,19 @@ export class KafkaMetrics {
 
   observeConsume(topic: string, seconds: number): void {
     this.consumeDuration.observe(this.consumeDuration.cells(topic), seconds);
+  }
+
+  /** Sets the librdkafka statistics gauges of one client (`client` label) from its last summary. */
+  setLibrdkafka(client: string, s: LibrdkafkaSummary): void {
+    const g = this.librdkafka;
+    g.queueMessages.set({ client }, s.msgCount);
+    g.queueBytes.set({ client }, s.msgBytes);
+    g.txMessages.set({ client }, s.txMessages);
+    g.rxMessages.set({ client }, s.rxMessages);
+    for (const b of s.brokers) {
+      g.brokerRtt.set({ client, broker: String(b.nodeId) }, b.rttAvgMs / 1000);
+      g.brokerUp.set({ client, broker: String(b.nodeId) }, b.state === 'UP' ? 1 : 0);
+    }
   }
 
   addSource(s: GaugeSource): void {
@@ -219,4 +222,3 @@ export class KafkaMetrics {
   }
 }
 
-export type { TopicCounters };

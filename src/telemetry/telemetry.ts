@@ -1,7 +1,8 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { KafkaConfig } from '../config/types.js';
-import { makeRedactor, silentLogger, type Logger } from './logging.js';
+import { makeRedactor, silentLogger, traceAwareChild, type Logger } from './logging.js';
+import { CounterStore } from './counters.js';
 import { KafkaMetrics } from './metrics.js';
 import { Tracing } from './tracing.js';
 
@@ -21,13 +22,17 @@ export interface TelemetryOptions {
 export class Telemetry {
   readonly logger: Logger;
   readonly metrics: KafkaMetrics | undefined;
+  /** Message counters per topic and operation: always on (getStatistics()), exported by metrics. */
+  readonly counters = new CounterStore();
   readonly tracing: Tracing;
   readonly redact: (text: string) => string;
   readonly statisticsIntervalMs: number;
 
   constructor(config: KafkaConfig, opts: TelemetryOptions = {}) {
-    this.logger = (opts.logger ?? silentLogger()).child({ lib: '@gocoffee/kafka', client_id: config.clientId });
+    // Every library line gets trace_id / span_id while a span is active (children inherit it).
+    this.logger = traceAwareChild(opts.logger ?? silentLogger(), { lib: '@gocoffee/kafka', client_id: config.clientId });
     this.metrics = opts.metrics === undefined ? undefined : KafkaMetrics.for(opts.metrics);
+    this.metrics?.addCounters(this.counters);
     this.tracing = new Tracing({
       clientId: config.clientId,
       ...(config.brokers[0] !== undefined ? { bootstrap: config.brokers[0] } : {}),

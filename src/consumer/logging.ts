@@ -1,0 +1,68 @@
+import type { Logger } from '../telemetry/logging.js';
+import { librdkafkaLogForwarder, messageTraceFields } from '../telemetry/logging.js';
+import type { GroupHooks } from './group-consumer.js';
+
+/** A list of partitions as `topic[0,1,2]` groups: short, readable log fields for rebalances. */
+export function partitionList(tps: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): string {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of tps) {
+    let l = byTopic.get(tp.topic);
+    if (l === undefined) byTopic.set(tp.topic, (l = []));
+    l.push(tp.partition);
+  }
+  return [...byTopic].map(([t, ps]) => `${t}[${ps.sort((a, b) => a - b).join(',')}]`).join(' ');
+}
+
+/**
+ * The consumer's log lines, written through its `component: 'consumer'` child logger before the
+ * caller's hooks run: every error the consumer reports (warn when retriable, error otherwise), each
+ * retry of a failed message (warn) and each dead-lettered message (error) with its topic,
+ * partition, offset, attempts, error type and the message's own `trace_id` / `span_id`, and every
+ * rebalance (info); librdkafka's own log lines of each group's consumer go to `rdLog` (the
+ * `component: 'librdkafka'` logger) with the group id. None of these is on the per-message success
+ * path. Error texts pass through the connection's secret redactor.
+ */
+export function loggingHooks(log: Logger, rdLog: Logger, redact: (t: string) => string, user: GroupHooks): GroupHooks {
+  const forwarders = new Map<string, ReturnType<typeof librdkafkaLogForwarder>>();
+  const hooks: GroupHooks = {
+    onError(err) {
+      const e = err as Error & { code?: string; retriable?: boolean };
+      const fields = { err: { type: e.name, code: e.code, message: redact(e.message) } };
+      if (e.retriable === true) log.warn(fields, 'consumer error (retriable)');
+      else log.error(fields, 'consumer error');
+      user.onError?.(err);
+    },
+    onRetry(topic, p) {
+      if (log.isLevelEnabled('warn')) {
+        log.warn(
+          { ...messageTraceFields(p.msg.headers), topic, partition: p.msg.partition, offset: p.msg.offset, attempt: p.attempts, error_type: p.errorType, error_message: redact(p.errorMessage) },
+          'handler failed; the message will be retried',
+        );
+      }
+      user.onRetry?.(topic, p);
+    },
+    onDeadLetter(topic, p) {
+      if (log.isLevelEnabled('error')) {
+        log.error(
+          { ...messageTraceFields(p.msg.headers), topic, partition: p.msg.partition, offset: p.msg.offset, attempts: p.attempts, error_type: p.errorType, error_message: redact(p.errorMessage) },
+          'message dead-lettered',
+        );
+      }
+      user.onDeadLetter?.(topic, p);
+    },
+    onRebalance(groupId, kind, partitions) {
+      log.info({ group: groupId, partitions: partitionList(partitions), count: partitions.length }, kind === 'assign' ? 'partitions assigned' : 'partitions revoked');
+      user.onRebalance?.(groupId, kind, partitions);
+    },
+  };
+  hooks.onLibrdkafkaLog = (groupId, line) => {
+    let forward = forwarders.get(groupId);
+    if (forward === undefined) forwarders.set(groupId, (forward = librdkafkaLogForwarder(rdLog.child({ group: groupId }), redact)));
+    forward(line);
+    user.onLibrdkafkaLog?.(groupId, line);
+  };
+  // Only forwarded when the caller has them: offsets are stored once per event-loop turn.
+  if (user.onOffsetsStored !== undefined) hooks.onOffsetsStored = user.onOffsetsStored.bind(user);
+  if (user.onStatistics !== undefined) hooks.onStatistics = user.onStatistics.bind(user);
+  return hooks;
+}
