@@ -70,3 +70,9 @@ export type { TelemetryOptions, Logger, LibrdkafkaSummary } from './telemetry/in
 
 export { Manager, EventBus, initGlobalManager, getGlobalManager, getGlobalEventBus, closeGlobalManager } from './manager/index.js';
 export type { ManagerOptions, HealthStatus, Statistics } from './manager/index.js';
+
+// Schema registration (what `gocoffee-kafka schemas register` runs) and its errors.
+export { registerSchemas } from './events/registration/register.js';
+export type { RegisterSchemasOptions, RegistrationConfig } from './events/registration/register.js';
+export type { RegistrationResult, RegistrationStatus, CompatibilityLevel } from './events/registration/types.js';
+export { SchemaFileError, SchemaIncompatibleError, SchemaRegistryError } from './events/registration/errors.js';

@@ -8,6 +8,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { ConfigField } from './fields.js';
+import { InvalidArgumentError } from '../errors/base.js';
 
 export type Parsed<T> =
   | { readonly ok: true; readonly value: T }
@@ -80,7 +81,8 @@ export function parseDurationValue(value: unknown): Parsed<number> {
 export function parseDuration(value: number | string): number {
   const parsed = parseDurationValue(value);
   if (parsed.ok) return parsed.value;
-  throw new TypeError(
+  throw new InvalidArgumentError(
+    'parseDuration(value)',
     `invalid duration ${describeValue(value, false)}: expected milliseconds or a string like "250ms", "10s", "1.5s", "2m", "1h"` +
       (parsed.detail ? ` (${parsed.detail})` : ''),
   );

@@ -16,6 +16,7 @@ import { EventBus, type EventSink } from './event-bus.js';
 import { registerSchemas } from '../events/registration/register.js';
 import type { RegistrationResult } from '../events/registration/types.js';
 import { checkHealth, collectStatistics, type HealthStatus, type Statistics } from './health.js';
+import { ConfigError } from '../config/errors.js';
 
 export interface ManagerOptions {
   /** Connection options (tests pass a fake binding). */
@@ -63,7 +64,7 @@ export class Manager implements EventSink, EventContext {
     this.config = config;
     this.#options = options;
     if (config.schemaRegistryUrl === undefined) {
-      throw new StateError('Manager', 'constructor', 'missing schema_registry_url', ['configured with kafka.schema_registry_url (GOCOFFEE_KAFKA_SCHEMA_REGISTRY_URL)']);
+      throw new ConfigError([{ path: 'kafka.schema_registry_url', message: 'the Manager needs a Schema Registry (versioned events): set kafka.schema_registry_url or GOCOFFEE_KAFKA_SCHEMA_REGISTRY_URL' }]);
     }
     this.connection = new ConnectionManager(config, options.connection ?? {});
     this.topics = new TopicManager(this.connection);

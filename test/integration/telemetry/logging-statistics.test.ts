@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { context, trace } from '@opentelemetry/api';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ConnectionManager } from '../../../src/connection/index.js';
 import type { ConsumedMessage } from '../../../src/consumer/index.js';
@@ -15,7 +15,7 @@ import { metricValue } from '../../helpers/metrics.js';
 type Line = Record<string, unknown> & { msg?: string; level: number; component?: string };
 
 /** A pino logger writing parsed lines into an array (synchronously). */
-function capture(level = 'debug'): { logger: ReturnType<typeof pino>; lines: Line[] } {
+function capture(level = 'debug'): { logger: Logger; lines: Line[] } {
   const lines: Line[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {

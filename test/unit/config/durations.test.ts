@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { formatDuration, parseDuration, resolveConfig } from '../../../src/config/index.js';
+import { InvalidArgumentError } from '../../../src/errors/index.js';
 import { issueAt, issuesOf } from './helpers.js';
 
 describe('config: durations', () => {
@@ -14,7 +15,7 @@ describe('config: durations', () => {
   const bad: ReadonlyArray<number | string> = ['', 'abc', '10x', '10 s', '-5s', '1.5ms', '5sec', 'ms', '1d', -1, Number.NaN, Infinity, 0.5];
   for (const input of bad) {
     it(`${String(typeof input === 'string' ? JSON.stringify(input) : input)} is rejected`, () => {
-      assert.throws(() => parseDuration(input), TypeError);
+      assert.throws(() => parseDuration(input), (e: unknown) => e instanceof InvalidArgumentError && /parseDuration\(value\): invalid duration/.test(e.message));
     });
   }
 
