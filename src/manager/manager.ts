@@ -96,7 +96,8 @@ export class Manager implements EventSink, EventContext {
   /**
    * Connects (verifying the cluster answers within connect_timeout), optionally ensures topics,
    * registers the default handlers. Concurrent calls share one initialization; on failure every
-   * connection opened so far is closed and initialize() may be called again.
+   * connection opened so far is closed and the Manager is `failed` (a failed Manager cannot be
+   * initialized again: create a new one; initGlobalManager() does so on its next call).
    */
   initialize(): Promise<void> {
     if (this.#state === 'ready') return Promise.resolve();
