@@ -1,6 +1,7 @@
 import type { Logger } from '../telemetry/logging.js';
 import { librdkafkaLogForwarder, messageTraceFields } from '../telemetry/logging.js';
 import type { GroupHooks } from './group-consumer.js';
+import type { Pending } from './partition-state.js';
 
 /** A list of partitions as `topic[0,1,2]` groups: short, readable log fields for rebalances. */
 export function partitionList(tps: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): string {
@@ -11,6 +12,12 @@ export function partitionList(tps: ReadonlyArray<{ readonly topic: string; reado
     l.push(tp.partition);
   }
   return [...byTopic].map(([t, ps]) => `${t}[${ps.sort((a, b) => a - b).join(',')}]`).join(' ');
+}
+
+/** The fields of a log line about one failed message: where it is, why it failed, its trace. */
+function messageFields(p: Pending, redact: (t: string) => string): Record<string, unknown> {
+  const m = p.msg;
+  return { ...messageTraceFields(m.headers), topic: m.topic, partition: m.partition, offset: m.offset, error_type: p.errorType, error_message: redact(p.errorMessage) };
 }
 
 /**
@@ -33,21 +40,11 @@ export function loggingHooks(log: Logger, rdLog: Logger, redact: (t: string) => 
       user.onError?.(err);
     },
     onRetry(topic, p) {
-      if (log.isLevelEnabled('warn')) {
-        log.warn(
-          { ...messageTraceFields(p.msg.headers), topic, partition: p.msg.partition, offset: p.msg.offset, attempt: p.attempts, error_type: p.errorType, error_message: redact(p.errorMessage) },
-          'handler failed; the message will be retried',
-        );
-      }
+      if (log.isLevelEnabled('warn')) log.warn({ ...messageFields(p, redact), attempt: p.attempts }, 'handler failed; the message will be retried');
       user.onRetry?.(topic, p);
     },
     onDeadLetter(topic, p) {
-      if (log.isLevelEnabled('error')) {
-        log.error(
-          { ...messageTraceFields(p.msg.headers), topic, partition: p.msg.partition, offset: p.msg.offset, attempts: p.attempts, error_type: p.errorType, error_message: redact(p.errorMessage) },
-          'message dead-lettered',
-        );
-      }
+      if (log.isLevelEnabled('error')) log.error({ ...messageFields(p, redact), attempts: p.attempts }, 'message dead-lettered');
       user.onDeadLetter?.(topic, p);
     },
     onRebalance(groupId, kind, partitions) {
