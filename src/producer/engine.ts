@@ -33,6 +33,11 @@ export abstract class Outbound {
   prev: Outbound | null = null;
   next: Outbound | null = null;
   listed = false;
+  /**
+   * Set once a delivery failed and the library retries it (idempotence off): the failure to report
+   * if the retry never reaches librdkafka. Once a failure was possibly persisted, it is kept.
+   */
+  retryError: DeliveryError | undefined = undefined;
   constructor(
     readonly topic: string,
     readonly partition: number | null,
@@ -157,6 +162,8 @@ export class ProducerEngine {
   #waiting: Outbound[] = [];
   #waitingHead = 0;
   #pollTimer: NodeJS.Timeout | undefined;
+  /** True while #pumpWaiting runs (it calls out to callbacks that may re-enter it). */
+  #pumping = false;
   /** Slow background poll while idle: error, log and statistics events need poll() too. */
   #idlePoll: NodeJS.Timeout | undefined;
   #drainWaiters: Array<() => void> = [];
@@ -307,41 +314,59 @@ export class ProducerEngine {
     if (this.#pollTimer === undefined) this.#startPolling();
   }
 
-  /** Moves waiting messages into librdkafka while it has room; expires those past their deadline. */
+  /**
+   * Moves waiting messages into librdkafka while it has room, and fails those at the head that are
+   * past their deadline, also while the in-flight window is full (a publish must not wait for
+   * delivery_timeout). Deadlines grow along the FIFO, except that a retried message re-enters at the
+   * tail with its backoff added, so a message behind it may expire only once it has left.
+   *
+   * Not re-entrant: a failed message's callback may call flush() (which pumps) or send(); the
+   * running pump carries on (and picks up what send() appended), so no message is failed or
+   * produced twice.
+   */
   #pumpWaiting(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
     const w = this.#waiting;
     let i = this.#waitingHead;
     const now = Date.now();
-    while (i < w.length && this.#inflight.size < this.#maxQueue) {
-      const d = w[i]!;
-      if (now > d.deadline) {
+    try {
+      while (i < w.length) {
+        const d = w[i]!;
+        if (now > d.deadline) {
+          i++;
+          // A retried message was handed to librdkafka before: its delivery failure tells whether
+          // it may have been written; QueueFullTimeoutError promises it never was.
+          d.failed(d.retryError ?? new QueueFullTimeoutError(d.topic, this.#opts.enqueueTimeoutMs, d.messageId));
+          continue;
+        }
+        if (this.#inflight.size >= this.#maxQueue) break;
+        d.attempts++;
+        try {
+          this.#native!.produce(d.topic, d.partition, d.value, d.key, d.timestamp, d, d.headers);
+        } catch (e) {
+          d.attempts--;
+          const err = e as NativeError;
+          if (err.code === RD.ERR__QUEUE_FULL) break;
+          i++;
+          d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts + 1));
+          continue;
+        }
+        this.#inflight.add(d);
         i++;
-        d.failed(new QueueFullTimeoutError(d.topic, this.#opts.enqueueTimeoutMs, d.messageId));
-        continue;
       }
-      d.attempts++;
-      try {
-        this.#native!.produce(d.topic, d.partition, d.value, d.key, d.timestamp, d, d.headers);
-      } catch (e) {
-        d.attempts--;
-        const err = e as NativeError;
-        if (err.code === RD.ERR__QUEUE_FULL) break;
-        i++;
-        d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts + 1));
-        continue;
+    } finally {
+      this.#pumping = false;
+      if (i === w.length) {
+        this.#waiting = [];
+        this.#waitingHead = 0;
+        if (this.#inflight.size <= this.#lowWater) this.#wakeDrainers();
+      } else if (i > 1024 && i * 2 > w.length) {
+        this.#waiting = w.slice(i);
+        this.#waitingHead = 0;
+      } else {
+        this.#waitingHead = i;
       }
-      this.#inflight.add(d);
-      i++;
-    }
-    if (i === w.length) {
-      this.#waiting = [];
-      this.#waitingHead = 0;
-      if (this.#inflight.size <= this.#lowWater) this.#wakeDrainers();
-    } else if (i > 1024 && i * 2 > w.length) {
-      this.#waiting = w.slice(i);
-      this.#waitingHead = 0;
-    } else {
-      this.#waitingHead = i;
     }
   }
 
@@ -378,6 +403,7 @@ export class ProducerEngine {
     const err: NativeError = { message: rawErr.message, code };
     const error = new DeliveryError(d.topic, partition, err, d.messageId, d.attempts);
     if (this.#opts.retryDelivered && error.retriable && d.attempts <= this.#opts.retryMax && this.#state === 'ready' && this.#fatal === undefined) {
+      if (d.retryError === undefined || !d.retryError.possiblyPersisted) d.retryError = error;
       this.#opts.onRetry?.(d.topic, d.attempts, error);
       this.#scheduleRetry(d);
       return;

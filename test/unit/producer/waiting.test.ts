@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ProducerEngine } from '../../../src/producer/engine.js';
+import { Producer } from '../../../src/producer/producer.js';
+import { newMessage } from '../../../src/producer/message.js';
+import { DeliveryError, QueueFullTimeoutError } from '../../../src/errors/index.js';
+import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
+
+function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean; maxInFlight: number }> = {}) {
+  const binding = new FakeBinding();
+  binding.configure = (p) => {
+    p.queueLimit = opts.queueLimit ?? Infinity;
+  };
+  const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
+    clientId: 'test',
+    connectTimeoutMs: 1000,
+    retryMax: opts.retryMax ?? 0,
+    retryDelivered: opts.retryDelivered ?? true,
+    retryBackoffMs: 5,
+    enqueueTimeoutMs: opts.enqueueTimeoutMs ?? 2000,
+    pollIntervalMs: 1,
+    ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
+  });
+  const producer = new Producer({ producerEngine: () => engine });
+  return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
+}
+
+/** Makes the fake's produce() throw a non-queue-full error for values matching `bad`. */
+function refuseValues(native: FakeProducer, bad: string): void {
+  const produce = native.produce.bind(native);
+  native.produce = (topic, partition, value, ...rest) => {
+    if (value?.toString() === bad) throw Object.assign(new Error('Broker: Message size too large'), { code: 10 });
+    return produce(topic, partition, value, ...rest);
+  };
+}
+
+describe('ProducerEngine waiting FIFO (fake binding)', () => {
+  it('a waiting publish expires at its deadline while the in-flight window stays full', async function () {
+    this.timeout(3000); // without the fix it waits until the in-flight message is reported (never here)
+    const { engine, producer, native } = setup({ maxInFlight: 1, enqueueTimeoutMs: 50 });
+    await engine.connect();
+    const first = producer.publish(newMessage('t', 'a')); // never delivered: the window stays full
+    const second = producer.publish(newMessage('t', 'b'));
+    assert.equal(engine.waitingCount, 1);
+    await assert.rejects(second, (e: unknown) => e instanceof QueueFullTimeoutError && /stayed full for 50 ms/.test(e.message));
+    assert.equal(engine.waitingCount, 0);
+    assert.equal(engine.needsDrain, true, 'the window is still full');
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['a'], 'b was never handed to librdkafka');
+    native().deliverAll();
+    await first;
+    await engine.drain();
+    await engine.close(100);
+  });
+
+  it('send() and drain() do not hang behind a full in-flight window either', async function () {
+    this.timeout(3000);
+    const { engine, producer, native } = setup({ maxInFlight: 1, enqueueTimeoutMs: 30 });
+    await engine.connect();
+    const first = producer.publish(newMessage('t', 'a'));
+    const outcome = new Promise<Error | null>((resolve) => producer.send(newMessage('t', 'b'), (err) => resolve(err)));
+    const drained = engine.drain();
+    assert.ok((await outcome) instanceof QueueFullTimeoutError);
+    native().deliverAll();
+    await first;
+    await drained;
+    await engine.close(100);
+  });
+
+  it('a callback that calls flush() while its message expires in the waiting FIFO is called exactly once', async () => {
+    const { engine, producer, native } = setup({ queueLimit: 1, enqueueTimeoutMs: 20 });
+    await engine.connect();
+    const first = producer.publish(newMessage('t', 'a'));
+    const calls: unknown[] = [];
+    let flushed: Promise<number> | undefined;
+    const done = new Promise<void>((resolve) =>
+      producer.send(newMessage('t', 'b'), (err) => {
+        calls.push(err);
+        if (flushed === undefined) {
+          flushed = Promise.resolve(0); // set before flush(): it may call back into here synchronously
+          flushed = producer.flush(10);
+        }
+        resolve();
+      }),
+    );
+    await done;
+    await flushed;
+    await delay(5); // any second callback would come from the same timer turn or the flush
+    assert.equal(calls.length, 1, `callback calls: ${calls.map(String).join(' | ')}`);
+    assert.ok(calls[0] instanceof QueueFullTimeoutError);
+    assert.equal(engine.waitingCount, 0);
+    native().deliverAll();
+    await first;
+    await engine.close(100);
+  });
+
+  it('a callback that calls flush() while its message fails inside the pump neither repeats it nor produces later messages twice', async () => {
+    const { engine, producer, native } = setup({ maxInFlight: 1 });
+    await engine.connect();
+    refuseValues(native(), 'bad');
+    const first = producer.publish(newMessage('t', 'a'));
+    const calls: unknown[] = [];
+    let flushed: Promise<number> | undefined;
+    producer.send(newMessage('t', 'bad'), (err) => {
+      calls.push(err);
+      if (flushed === undefined) {
+        flushed = Promise.resolve(0); // set before flush(): it may call back into here synchronously
+        flushed = producer.flush(10);
+      }
+    });
+    const third = producer.publish(newMessage('t', 'c'));
+    assert.equal(engine.waitingCount, 2);
+    native().deliverAll(); // reports 'a': the pump fails 'bad' (its callback flushes) and produces 'c'
+    await flushed;
+    assert.equal(calls.length, 1, `callback calls: ${calls.map(String).join(' | ')}`);
+    assert.ok(calls[0] instanceof DeliveryError);
+    assert.equal(engine.waitingCount, 0, 'c left the waiting FIFO');
+    assert.equal(engine.inflightCount, 1);
+    native().deliverAll();
+    await Promise.all([first, third]);
+    await delay(5);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['a', 'c'], 'c produced once');
+    assert.equal(engine.inflightCount, 0);
+    await engine.close(100);
+  });
+
+  it('a retried message (idempotence off) that expires waiting fails with its possibly-persisted DeliveryError, not QueueFullTimeoutError', async () => {
+    const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, queueLimit: 1, enqueueTimeoutMs: 30 });
+    await engine.connect();
+    native().outcome = (r) => (r.value!.toString() === 'x' ? { message: 'Local: Message timed out', code: -1 } : null);
+    const x = producer.publish(newMessage('t', 'x'));
+    native().deliverAll(); // x times out in flight (it may have been written): retried after a backoff
+    const y = producer.publish(newMessage('t', 'y')); // fills the local queue, so x's retry waits for room
+    await assert.rejects(x, (e: unknown) => {
+      assert.ok(e instanceof DeliveryError, `expected a DeliveryError, got ${String(e)}`);
+      assert.equal(e.code, 'ERR__MSG_TIMED_OUT');
+      assert.equal(e.possiblyPersisted, true);
+      assert.equal(e.attempts, 1);
+      return true;
+    });
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['x', 'y']);
+    native().deliverAll();
+    await y;
+    await engine.close(100);
+  });
+
+  it('a retried message keeps the possibly-persisted error when a later attempt fails with one that was not written', async () => {
+    const { binding, engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, queueLimit: 1, enqueueTimeoutMs: 30 });
+    const codeOf = binding.errorCodeOf.bind(binding);
+    binding.errorCodeOf = (e) => (/not leader/i.test(e.message) ? 6 : codeOf(e)); // ERR_NOT_LEADER_FOR_PARTITION: retriable, not written
+    await engine.connect();
+    let n = 0;
+    native().outcome = (r) => (r.value!.toString() !== 'x' ? null : n++ === 0 ? { message: 'Local: Message timed out', code: -1 } : { message: 'Broker: Not leader for partition', code: 6 });
+    const x = producer.publish(newMessage('t', 'x'));
+    native().deliverAll(); // attempt 1: timed out in flight
+    while (native().queue.length === 0) await delay(1); // the retry is produced
+    native().deliverAll(); // attempt 2: not leader (retriable, not written)
+    const y = producer.publish(newMessage('t', 'y'));
+    await assert.rejects(x, (e: unknown) => e instanceof DeliveryError && e.possiblyPersisted && e.code === 'ERR__MSG_TIMED_OUT');
+    native().deliverAll();
+    await y;
+    await engine.close(100);
+  });
+});
