@@ -28,12 +28,40 @@ export interface EngineSource {
   producerEngine(): ProducerEngine;
 }
 
-export function defaultSerializer(value: unknown): Buffer | null {
-  if (value === null || value === undefined) return null;
+/**
+ * The default serializer: Buffer as is, string and Uint8Array as bytes, null as no value, anything
+ * else as JSON. What JSON cannot encode (BigInt, a circular object, a function, a symbol,
+ * undefined) is an InvalidArgumentError naming the problem.
+ */
+export function defaultSerializer(value: unknown, topic?: string): Buffer | null {
+  if (value === null) return null;
   if (Buffer.isBuffer(value)) return value;
   if (typeof value === 'string') return Buffer.from(value, 'utf8');
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  return Buffer.from(JSON.stringify(value), 'utf8');
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (e) {
+    // A BigInt anywhere in the value, a circular object, or a throwing toJSON().
+    throw new InvalidArgumentError('message value', `cannot be encoded as JSON: ${(e as Error).message}; pass a Buffer or a string, or give the producer a serializer`, topicContext(topic));
+  }
+  if (json === undefined) throw unencodableValue(value, topic);
+  return Buffer.from(json, 'utf8');
+}
+
+/** A value that JSON.stringify turns into nothing (undefined, a function, a symbol, toJSON() → undefined). */
+function unencodableValue(value: unknown, topic: string | undefined): InvalidArgumentError {
+  const problem =
+    value === undefined
+      ? 'got undefined; pass null explicitly for a message without a value (a tombstone on a compacted topic)'
+      : typeof value === 'function' || typeof value === 'symbol'
+        ? `got a ${typeof value}; expected a Buffer, a string, null or a JSON-serializable value`
+        : 'encodes to nothing as JSON (its toJSON() returned undefined); expected a Buffer, a string, null or a JSON-serializable value';
+  return new InvalidArgumentError('message value', problem, topicContext(topic));
+}
+
+function topicContext(topic: string | undefined): Record<string, unknown> {
+  return topic === undefined ? {} : { topic };
 }
 
 /**
@@ -332,6 +360,8 @@ function valueOf(m: OutgoingMessage, serialize: ValueSerializer): Buffer | null 
   const v: MessageValue = m.value;
   if (v === null || Buffer.isBuffer(v)) return v;
   if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  // Not a silent null (on a compacted topic a null value deletes the key), whatever the serializer.
+  if (v === undefined) throw unencodableValue(v, m.topic);
   return serialize(v, m.topic);
 }
 

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { ProducerEngine } from '../../../src/producer/engine.js';
+import { defaultSerializer, Producer } from '../../../src/producer/producer.js';
+import { newMessage } from '../../../src/producer/message.js';
+import { TopicWriter } from '../../../src/connection/writer.js';
+import { InvalidArgumentError } from '../../../src/errors/index.js';
+import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
+
+function setup() {
+  const binding = new FakeBinding();
+  const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
+    clientId: 'test',
+    connectTimeoutMs: 1000,
+    retryMax: 0,
+    retryDelivered: false,
+    retryBackoffMs: 5,
+    enqueueTimeoutMs: 2000,
+    pollIntervalMs: 1,
+  });
+  const producer = new Producer({ producerEngine: () => engine });
+  return { engine, producer, native: () => binding.producers[0] as FakeProducer };
+}
+
+const circular: Record<string, unknown> = { a: 1 };
+circular['self'] = circular;
+
+/** Values the default (JSON) encoding cannot turn into bytes, and what the error must name. */
+const BAD_VALUES: Array<[string, unknown, RegExp]> = [
+  ['a BigInt', 10n, /message value: .*BigInt/],
+  ['an object holding a BigInt', { n: 10n }, /message value: .*BigInt/],
+  ['a circular object', circular, /message value: .*circular/],
+  ['a function', () => 1, /message value: got a function/],
+  ['a symbol', Symbol('s'), /message value: got a symbol/],
+  ['an object whose toJSON returns undefined', { toJSON: () => undefined }, /message value: .*encodes to nothing/],
+  ['undefined', undefined, /message value: got undefined; pass null explicitly for a message without a value \(a tombstone/],
+];
+
+describe('Producer value encoding', () => {
+  for (const [what, value, message] of BAD_VALUES) {
+    it(`publish() of ${what} rejects with an InvalidArgumentError naming the problem; nothing is produced`, async () => {
+      const { engine, producer, native } = setup();
+      await engine.connect();
+      await assert.rejects(producer.publish(newMessage('t', value as never)), (e: unknown) => {
+        assert.ok(e instanceof InvalidArgumentError, `expected an InvalidArgumentError, got ${String(e)}`);
+        assert.match(e.message, message);
+        assert.equal(e.context['topic'], 't');
+        return true;
+      });
+      assert.equal(native().produced.length, 0);
+      await engine.close(100);
+    });
+  }
+
+  it('send() and publishBatch() report an unencodable value as an InvalidArgumentError too', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().autoDeliver = true;
+    const err = await new Promise<Error | null>((resolve) => producer.send(newMessage('t', 1n as never), (e) => resolve(e)));
+    assert.ok(err instanceof InvalidArgumentError);
+    const out = await producer.publishBatch([newMessage('t', 'a'), newMessage('t', undefined as never), newMessage('t', { ok: true })]);
+    assert.deepEqual(out.map((o) => o.ok), [true, false, true]);
+    assert.ok(out[1]!.error instanceof InvalidArgumentError);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['a', '{"ok":true}']);
+    await engine.close(100);
+  });
+
+  it('null is still a message without a value; Buffer, string, Uint8Array and objects encode as before', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().autoDeliver = true;
+    await Promise.all([null, Buffer.from('b'), 's', new Uint8Array([0x75]), { o: 1 }, [1, 2]].map((v) => producer.publish(newMessage('t', v))));
+    assert.deepEqual(native().produced.map((r) => (r.value === null ? null : r.value.toString())), [null, 'b', 's', 'u', '{"o":1}', '[1,2]']);
+    await engine.close(100);
+  });
+
+  it('defaultSerializer throws InvalidArgumentError (not TypeError) for what JSON cannot encode', () => {
+    for (const [what, value, message] of BAD_VALUES) {
+      assert.throws(() => defaultSerializer(value), (e: unknown) => e instanceof InvalidArgumentError && message.test(e.message), what);
+    }
+  });
+});
+
+describe('TopicWriter argument errors', () => {
+  it('writeBatch() with a null entry rejects with an InvalidArgumentError naming its index', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    const writer = new TopicWriter('t', producer);
+    await assert.rejects(writer.writeBatch([{ value: 'a' }, null as never]), (e: unknown) => e instanceof InvalidArgumentError && /writeBatch\(entries\)\[1\]: expected an object \{ value, key\?, headers\?, metadata\?, id\? \}, got null/.test(e.message));
+    assert.equal(native().produced.length, 0, 'nothing of the batch is published');
+    await engine.close(100);
+  });
+
+  it('writeBatch() with headers: null or metadata: null rejects with an InvalidArgumentError naming index and field', async () => {
+    const { engine, producer } = setup();
+    await engine.connect();
+    const writer = new TopicWriter('t', producer);
+    await assert.rejects(writer.writeBatch([{ value: 'a' }, { value: 'b' }, { value: 'c', headers: null as never }]), (e: unknown) => e instanceof InvalidArgumentError && /writeBatch\(entries\)\[2\]\.headers: expected an object of header names to string or Buffer values, got null/.test(e.message));
+    await assert.rejects(writer.writeBatch([{ value: 'a', metadata: null as never }]), (e: unknown) => e instanceof InvalidArgumentError && /writeBatch\(entries\)\[0\]\.metadata: expected an object of names to string values, got null/.test(e.message));
+    await assert.rejects(writer.write('a', { headers: null as never }), (e: unknown) => e instanceof InvalidArgumentError && /write\(value, options\)\.headers: expected an object/.test(e.message));
+    await assert.rejects(writer.writeBatch('nope' as never), (e: unknown) => e instanceof InvalidArgumentError && /writeBatch\(entries\): expected an array/.test(e.message));
+    await engine.close(100);
+  });
+
+  it('writeBatch() names the index of an entry whose key or header is refused', async () => {
+    const { engine, producer } = setup();
+    await engine.connect();
+    const writer = new TopicWriter('t', producer);
+    await assert.rejects(writer.writeBatch([{ value: 'a' }, { value: 'b', key: 42 as never }]), (e: unknown) => e instanceof InvalidArgumentError && /^writeBatch\(entries\)\[1\]: message key: got number/.test(e.message));
+    await engine.close(100);
+  });
+
+  it('write() and writeBatch() still publish with their options', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().autoDeliver = true;
+    const writer = new TopicWriter('t', producer);
+    await writer.write('a', { key: 'k', headers: { h: 'v' }, metadata: { m: '1' }, id: 'id-a' });
+    const out = await writer.writeBatch([{ value: 'b' }, { value: 'c', key: 'k2' }]);
+    assert.deepEqual(out.map((o) => o.ok), [true, true]);
+    const [a, b, c] = native().produced;
+    assert.equal(a!.key, 'k');
+    assert.deepEqual(a!.headers, [{ message_id: 'id-a' }, { h: 'v' }, { metadata: '{"m":"1"}' }]);
+    assert.equal(b!.value!.toString(), 'b');
+    assert.equal(c!.key, 'k2');
+    await writer.write('d', null as never); // null options: none
+    assert.equal(native().produced[3]!.value!.toString(), 'd');
+    await engine.close(100);
+  });
+});
