@@ -21,11 +21,15 @@ export class DeliveryError extends GoCoffeeKafkaError {
     err: NativeErrorLike,
     messageId: string | undefined,
     attempts: number,
+    /** An earlier attempt of the same message (a library retry) may have been written. */
+    earlierPossiblyPersisted = false,
   ) {
     const code = typeof err.code === 'number' ? err.code : -1;
     const name = librdkafkaErrorName(code);
-    const maybe = code === RD.ERR__MSG_TIMED_OUT;
-    super(name, `delivery to ${topic}[${partition}] failed after ${attempts} attempt(s): ${err.message ?? 'unknown error'} (${name})${maybe ? '; it may have been written (it timed out in flight): publishing it again may duplicate it' : ''}`, {
+    const timedOut = code === RD.ERR__MSG_TIMED_OUT;
+    const maybe = timedOut || earlierPossiblyPersisted;
+    const why = timedOut ? 'it timed out in flight' : 'an earlier attempt timed out in flight';
+    super(name, `delivery to ${topic}[${partition}] failed after ${attempts} attempt(s): ${err.message ?? 'unknown error'} (${name})${maybe ? `; it may have been written (${why}): publishing it again may duplicate it` : ''}`, {
       retriable: err.isRetriable === true || isRetriableCode(code),
       fatal: err.isFatal === true || code === RD.ERR__FATAL,
       cause: err,

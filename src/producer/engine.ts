@@ -401,7 +401,7 @@ export class ProducerEngine {
     // node-rdkafka hands delivery-report errors over without their numeric code; recover it.
     const code = typeof rawErr.code === 'number' && rawErr.code !== -1 ? rawErr.code : this.#binding.errorCodeOf(rawErr);
     const err: NativeError = { message: rawErr.message, code };
-    const error = new DeliveryError(d.topic, partition, err, d.messageId, d.attempts);
+    const error = new DeliveryError(d.topic, partition, err, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true);
     if (this.#opts.retryDelivered && error.retriable && d.attempts <= this.#opts.retryMax && this.#state === 'ready' && this.#fatal === undefined) {
       if (d.retryError === undefined || !d.retryError.possiblyPersisted) d.retryError = error;
       this.#opts.onRetry?.(d.topic, d.attempts, error);

@@ -160,4 +160,26 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     await y;
     await engine.close(100);
   });
+
+  it('a message whose retries are exhausted reports possiblyPersisted when any earlier attempt timed out in flight', async () => {
+    const { binding, engine, producer, native } = setup({ retryMax: 1, retryDelivered: true });
+    const codeOf = binding.errorCodeOf.bind(binding);
+    binding.errorCodeOf = (e) => (/not leader/i.test(e.message) ? 6 : codeOf(e));
+    await engine.connect();
+    let n = 0;
+    native().outcome = () => (n++ === 0 ? { message: 'Local: Message timed out', code: -1 } : { message: 'Broker: Not leader for partition', code: 6 });
+    const x = producer.publish(newMessage('t', 'x'));
+    native().deliverAll(); // attempt 1: timed out in flight (may have been written)
+    while (native().queue.length === 0) await delay(1);
+    native().deliverAll(); // attempt 2, the last: not leader (this attempt was not written)
+    await assert.rejects(x, (e: unknown) => {
+      assert.ok(e instanceof DeliveryError);
+      assert.equal(e.code, 'ERR_NOT_LEADER_FOR_PARTITION');
+      assert.equal(e.attempts, 2);
+      assert.equal(e.possiblyPersisted, true, 'attempt 1 may have been written');
+      assert.match(e.message, /an earlier attempt timed out in flight/);
+      return true;
+    });
+    await engine.close(100);
+  });
 });
