@@ -1,7 +1,8 @@
+import { ConfigError } from '../config/errors.js';
 import { StateError } from '../errors/base.js';
 import { fromNativeError } from '../errors/librdkafka.js';
 import { connectClient, disconnectClient } from '../native/lifecycle.js';
-import type { NativeBinding, NativeConfig, NativeConsumer, NativeTopicPartitionOffset } from '../native/types.js';
+import type { NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeTopicPartitionOffset } from '../native/types.js';
 import { ConsumedMessage } from './message.js';
 
 type State = 'idle' | 'connecting' | 'ready' | 'closed' | 'failed';
@@ -36,11 +37,25 @@ export class Reader {
     return this.#state;
   }
 
+  /**
+   * Connects and subscribes. Rejects with ConfigError when librdkafka refuses the consumer
+   * configuration, with ConnectionError when the cluster cannot be reached; the reader is then
+   * `failed` (ConnectionManager.getReader makes a new one).
+   */
   connect(): Promise<void> {
     if (this.#connecting !== undefined && (this.#state === 'connecting' || this.#state === 'ready')) return this.#connecting;
     if (this.#state !== 'idle') return Promise.reject(new StateError('Reader', 'connect', this.#state, ['idle']));
+    let native: NativeConsumer;
+    try {
+      native = this.#binding.createConsumer(this.#global, this.#topicConf);
+    } catch (e) {
+      // e.g. a consumer-only librdkafka override with a bad value (as GroupConsumer.start)
+      this.#state = 'failed';
+      return Promise.reject(
+        new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the consumer configuration: ${(e as Error)?.message ?? String(e)}` }], { cause: e }),
+      );
+    }
     this.#state = 'connecting';
-    const native = this.#binding.createConsumer(this.#global, this.#topicConf);
     this.#native = native;
     native.on('event.error', () => undefined);
     this.#connecting = connectClient(native, this.#connectTimeoutMs, `Kafka cluster ${String(this.#global['bootstrap.servers'])}`).then(
@@ -87,7 +102,10 @@ export class Reader {
     }
   }
 
-  /** Stores and commits the offsets after these messages (highest per partition). */
+  /**
+   * Stores and commits the offsets after these messages (highest per partition). Throws
+   * KafkaError when librdkafka refuses (e.g. the partition is no longer assigned to this reader).
+   */
   commit(messages: readonly ConsumedMessage[]): void {
     const native = this.#native;
     if (this.#state !== 'ready' || native === undefined) throw new StateError('Reader', 'commit', this.#state, ['ready']);
@@ -98,8 +116,12 @@ export class Reader {
     }
     if (next.size === 0) return;
     const offsets = [...next.values()];
-    native.offsetsStore(offsets);
-    native.commit(offsets);
+    try {
+      native.offsetsStore(offsets);
+      native.commit(offsets);
+    } catch (e) {
+      throw fromNativeError(e as NativeError, `commit offsets of ${this.topic} (group ${this.groupId})`, { topic: this.topic, groupId: this.groupId });
+    }
   }
 
   /** Committed offsets of the given partitions of this reader's topic. */
