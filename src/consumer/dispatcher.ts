@@ -1,4 +1,6 @@
 import type { NativeMessage } from '../native/types.js';
+import { GoCoffeeKafkaError } from '../errors/base.js';
+import { WorkerError } from '../pool/executor.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import { slotOf } from './key-lanes.js';
 import { HandlerEntry, Lane, PartitionState, Pending } from './partition-state.js';
@@ -178,9 +180,30 @@ export class Dispatcher {
       run = Promise.reject(e); // e.g. packing the task failed: same as a failed task
     }
     run.then(
-      (result) => this.#finish(entry, pendings, result),
-      (err: unknown) => this.#finish(entry, pendings, this.#taskFailed(pendings, err)),
+      (result) => (this.#stopped ? this.#finishStopped(entry, pendings, result) : this.#finish(entry, pendings, result)),
+      (err: unknown) => (this.#stopped ? this.#finishStopped(entry, pendings, undefined) : this.#finish(entry, pendings, this.#taskFailed(pendings, err))),
     );
+  }
+
+  /**
+   * A task that ends after stop() (stop() returned before it, or the pool was destroyed under it):
+   * only the offset tracker learns what was done, so that the final commit covers it, and the
+   * partition's busy count drops (a revoke waiting for it is not held up). No retry, no timer, no
+   * event (no hook, no resume of a consumer that is disconnecting): what did not finish is
+   * delivered again to whoever owns the partition next.
+   */
+  #finishStopped(entry: HandlerEntry, pendings: Pending[], result: TaskResult | undefined): void {
+    entry.running--;
+    if (result !== undefined && this.#observer?.active === true) {
+      this.#observer.finished(pendings, result.statuses, (i) => result.failures.find((f) => f.index === i));
+    }
+    const statuses = result?.statuses;
+    for (let i = 0; i < pendings.length; i++) {
+      const p = pendings[i]!;
+      const ps = p.lane.ps;
+      ps.busyCount--;
+      if (statuses !== undefined && statuses[i] === Status.Ok) ps.tracker.done(p.seq);
+    }
   }
 
   /**
@@ -191,7 +214,7 @@ export class Dispatcher {
    * is not this case: PoolExecutor reports from the task's shared progress what was done.
    */
   #taskFailed(pendings: Pending[], err: unknown): TaskResult {
-    const e = err instanceof Error ? err : new Error(String(err));
+    const e = err instanceof GoCoffeeKafkaError ? err : new WorkerError('the executor could not run a handler task', err);
     this.#events.taskError(e);
     const statuses = new Uint8Array(pendings.length);
     const failures: TaskFailure[] = [];
@@ -214,7 +237,10 @@ export class Dispatcher {
     if (this.#observer?.active === true) {
       this.#observer.finished(pendings, result.statuses, (i) => result.failures.find((f) => f.index === i));
     }
-    if (result.error !== undefined) this.#events.taskError(result.error);
+    if (result.error !== undefined) {
+      const e = result.error;
+      this.#events.taskError(e instanceof GoCoffeeKafkaError ? e : new WorkerError('a handler task ended abnormally', e));
+    }
     const statuses = result.statuses;
     const released: PartitionState[] = [];
     if (result.failures.length === 0 && allOk(statuses, pendings.length)) this.#settleAllOk(pendings, released);
@@ -332,7 +358,9 @@ export class Dispatcher {
     return base / 2 + Math.random() * (base / 2); // "equal jitter": at least half the backoff
   }
 
+  /** Runs `fn` after `ms`, unless stop() comes first (then no timer is made, or it is cleared). */
   #later(fn: () => void, ms: number): void {
+    if (this.#stopped) return;
     const t = setTimeout(() => {
       this.#timers.delete(t);
       fn();
@@ -373,6 +401,11 @@ export class Dispatcher {
       write.then(
         () => {
           settle();
+          if (this.#stopped) {
+            // written: done for the final commit, nothing else (see #finishStopped)
+            ps.tracker.done(p.seq);
+            return;
+          }
           if (lane.exclusive && lane.peek() === p) lane.take(1);
           if (!ps.revoked) this.#events.deadLettered(ps, p);
           const released: PartitionState[] = [];
@@ -395,7 +428,10 @@ export class Dispatcher {
     attempt();
   }
 
-  /** Cancels retry timers; pending messages stay un-done (they are re-delivered later). */
+  /**
+   * Cancels retry timers; pending messages stay un-done (they are re-delivered later). From now
+   * on no timer is made and tasks that still end only update the offset trackers.
+   */
   stop(): void {
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);

@@ -2,9 +2,21 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { GoCoffeeKafkaError } from '../errors/base.js';
 import { Status, type TaskFailure, type TaskResult } from '../consumer/types.js';
 import type { NativeMessage } from '../native/types.js';
 import { newProgress, packMessages, progressViews } from './codec.js';
+
+/**
+ * A handler task failed as a whole in the executor, not in the handler: its worker thread died
+ * (process.exit() in a handler, OOM, a native crash) or the pool refused or dropped the task.
+ * `cause` is what the pool reported (piscina's Error). Retriable: the messages are run again.
+ */
+export class WorkerError extends GoCoffeeKafkaError {
+  constructor(what: string, cause: unknown, context: Record<string, unknown> = {}) {
+    super('ERR_WORKER', `${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { retriable: true, cause, context });
+  }
+}
 
 /** Runs tasks (batches of messages) for one handler. */
 export interface Executor {
@@ -76,7 +88,7 @@ export class PoolExecutor implements Executor {
     const task = traces === undefined ? { ...packed, module: this.#module, shared } : { ...packed, module: this.#module, shared, traces };
     return (this.#pool.run(task, { transferList: [packed.buffer] }) as Promise<TaskResult>).then(
       undefined,
-      (err: unknown) => crashResult(err, shared, lanes),
+      (err: unknown) => crashResult(err, shared, lanes, this.#module),
     );
   }
 
@@ -90,11 +102,11 @@ export class PoolExecutor implements Executor {
  * The result of a task whose worker died, from the progress it shared. Rethrows when the task
  * never started (the dispatcher then counts a failed attempt for each lane, with backoff).
  */
-function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly number[]): TaskResult {
+function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly number[], module: string): TaskResult {
   const count = lanes.length;
   const { progress, statuses } = progressViews(shared, count);
-  if (Atomics.load(progress, 1) === 0) throw err;
-  const error = err instanceof Error ? err : new Error(String(err));
+  if (Atomics.load(progress, 1) === 0) throw new WorkerError('the worker pool did not run a handler task', err, { workerModule: module });
+  const error = new WorkerError('a worker thread died while running a handler task', err, { workerModule: module });
   const done = Math.min(Atomics.load(progress, 0), count);
   const out = new Uint8Array(count);
   const failures: TaskFailure[] = [];

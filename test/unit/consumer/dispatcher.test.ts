@@ -5,7 +5,7 @@ import type { DeadLetterInfo } from '../../../src/consumer/dead-letter.js';
 import { HandlerEntry, PartitionState, type Pending } from '../../../src/consumer/partition-state.js';
 import { Status, type OrderingMode, type TaskFailure, type TaskResult } from '../../../src/consumer/types.js';
 import type { NativeMessage } from '../../../src/native/types.js';
-import type { Executor } from '../../../src/pool/executor.js';
+import { WorkerError, type Executor } from '../../../src/pool/executor.js';
 import type { DeliveryResult } from '../../../src/producer/engine.js';
 
 /** One task handed to the fake executor; the test decides how it ends. */
@@ -76,6 +76,7 @@ function setup(opts: { ordering?: OrderingMode; capacity?: number; batch?: numbe
   const entry = new HandlerEntry({ topics: ['t'], groupId: 'g', handle() {} }, exec);
   const parts = Array.from({ length: opts.partitions ?? 1 }, (_, i) => new PartitionState('t', i, entry));
   const log: string[] = [];
+  const taskErrors: Error[] = [];
   const released = new Map<PartitionState, number>();
   const events: DispatcherEvents = {
     progressed: (ps) => log.push(`progressed ${ps.partition} ${ps.tracker.watermark}`),
@@ -84,7 +85,10 @@ function setup(opts: { ordering?: OrderingMode; capacity?: number; batch?: numbe
     dlqRecovered: (ps) => log.push(`dlqRecovered ${ps.partition}`),
     retried: (_ps, p: Pending) => log.push(`retried ${label(p.msg)} after attempt ${p.attempts}`),
     deadLettered: (_ps, p: Pending) => log.push(`deadLettered ${label(p.msg)}`),
-    taskError: (e) => log.push(`taskError ${e.message}`),
+    taskError: (e) => {
+      taskErrors.push(e);
+      log.push(`taskError ${e.name}: ${e.message}`);
+    },
   };
   const dlq = new FakeDlq();
   const d = new Dispatcher(
@@ -96,7 +100,7 @@ function setup(opts: { ordering?: OrderingMode; capacity?: number; batch?: numbe
     for (const m of list) d.ingest(parts[m.partition]!, m);
     d.dispatch(entry);
   };
-  return { exec, entry, ps: parts[0]!, parts, d, log, released, dlq, feed };
+  return { exec, entry, ps: parts[0]!, parts, d, log, released, dlq, feed, taskErrors };
 }
 
 describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fake executor', () => {
@@ -233,7 +237,7 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
       error: new Error('worker exited with code: 1'),
     });
     await settle();
-    assert.ok(log.includes('taskError worker exited with code: 1'));
+    assert.ok(log.includes('taskError WorkerError: a handler task ended abnormally: worker exited with code: 1'), log.join('\n'));
     assert.equal(ps.tracker.watermark, 1);
     // b and c never ran: they go again at once, not charged; lane a waits for the backoff
     assert.equal(exec.tasks.length, 2);
@@ -241,12 +245,18 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
     assert.deepEqual(exec.tasks[1]!.attempts, [1, 1]);
   });
 
-  it('a task rejected without progress (never started): every lane head is charged, the rest of the lane waits', async () => {
-    const { exec, feed, log } = setup({ capacity: 1 });
+  it('a task rejected without progress (never started): every lane head is charged, the rest of the lane waits; the error is a WorkerError', async () => {
+    const { exec, feed, log, taskErrors } = setup({ capacity: 1 });
     feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'b')]);
     exec.tasks[0]!.reject(new Error('pool broken'));
     await settle();
-    assert.ok(log.includes('taskError pool broken'));
+    // onError gets a library error (code, retriable) with the pool's error as its cause
+    assert.ok(log.includes('taskError WorkerError: the executor could not run a handler task: pool broken'), log.join('\n'));
+    const e = taskErrors[0] as WorkerError;
+    assert.ok(e instanceof WorkerError);
+    assert.equal(e.code, 'ERR_WORKER');
+    assert.equal(e.retriable, true);
+    assert.equal((e.cause as Error).message, 'pool broken');
     assert.ok(log.includes('retried a@0 after attempt 1'));
     assert.ok(log.includes('retried b@2 after attempt 1'));
     assert.ok(!log.some((l) => l.startsWith('retried a@1')), 'a@1 was skipped, not failed');
@@ -264,7 +274,7 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
     exec.throwNext = new Error('cannot pack');
     assert.doesNotThrow(() => feed([msg(0, 'a')]));
     await delay(1);
-    assert.ok(log.includes('taskError cannot pack'));
+    assert.ok(log.includes('taskError WorkerError: the executor could not run a handler task: cannot pack'), log.join('\n'));
     await delay(20);
     assert.deepEqual(exec.tasks[0]!.attempts, [2]);
   });
@@ -326,6 +336,51 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
     feed([msg(1, 'b')]);
     await delay(20);
     assert.equal(exec.tasks.length, 1);
+  });
+
+  it('a task that ends after stop() only updates the offset tracker: no retry, no new timer, no event, no release', async () => {
+    const { exec, feed, d, ps, log, released } = setup({ backoffMs: 5000, batch: 2 });
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'b'), msg(3, 'c'), msg(4, 'd')]);
+    assert.equal(exec.tasks.length, 3);
+    d.stop();
+    await settle(); // (mocha's own timeout timer is made at the test's first await)
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const logged = log.length;
+    // a@0 done, a@1 failed (retriable): would be retried after 2.5-5 s
+    await finish(exec.tasks[0]!, (l) => (l === 'a@1' ? Status.Failed : Status.Ok));
+    // the pool destroyed by stop(): its task rejects (piscina's "Terminating worker thread")
+    exec.tasks[1]!.reject(new Error('Terminating worker thread'));
+    // a worker that died: reported progress with an error
+    exec.tasks[2]!.resolve({ statuses: Uint8Array.from([Status.Failed]), failures: [{ index: 0, name: 'WorkerError', message: 'exit 1', retriable: true }], error: new Error('exit 1') });
+    await settle();
+    assert.equal(timers(), before, 'no new timer');
+    assert.deepEqual(log.slice(logged), [], 'no retried / taskError / progressed event after stop');
+    assert.equal(released.size, 0, 'nothing announced (no resume of a disconnected consumer)');
+    assert.equal(ps.tracker.watermark, 1, 'a@0 done: the final commit covers it');
+    assert.equal(ps.busyCount, 0, 'a revoke waiting for running work is not held up');
+    assert.equal(exec.tasks.length, 3, 'nothing dispatched');
+  });
+
+  it('a dead-letter write that ends after stop(): recorded as done for the final commit, nothing announced; a failed one starts no retry timer', async () => {
+    const { exec, feed, d, parts, dlq, log, released } = setup({ retryMax: 0, backoffMs: 5000, partitions: 2 });
+    const writes: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+    dlq.write = () => new Promise((resolve, reject) => writes.push({ resolve: () => resolve({} as DeliveryResult), reject }));
+    feed([msg(0, 'a'), msg(0, 'b', 1)]);
+    await finish(exec.tasks[0]!, () => Status.Failed);
+    assert.equal(writes.length, 2, 'both dead-letter writes under way');
+    d.stop();
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const logged = log.length;
+    writes[0]!.resolve();
+    writes[1]!.reject(new Error('dlq down'));
+    await settle();
+    assert.deepEqual(log.slice(logged), [], 'no deadLettered / progressed / dlqFailing event after stop');
+    assert.equal(released.size, 0, 'nothing announced (no resume of a disconnected consumer)');
+    assert.equal(parts[0]!.tracker.watermark, 1, 'the written one is done: the final commit covers it');
+    assert.equal(parts[1]!.tracker.watermark, -1);
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, before, 'no retry timer');
+    assert.equal(parts[0]!.busyCount + parts[1]!.busyCount, 0);
   });
 
   it('forgets idle key lanes (the lanes do not grow with every key ever seen)', async () => {

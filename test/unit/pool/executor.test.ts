@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { PoolExecutor } from '../../../src/pool/executor.js';
+import { PoolExecutor, WorkerError } from '../../../src/pool/executor.js';
 import { InProcessExecutor } from '../../../src/consumer/in-process.js';
 import { runTask } from '../../../src/pool/run-task.js';
 import { ConsumedMessage } from '../../../src/consumer/message.js';
@@ -107,6 +107,10 @@ describe('PoolExecutor (piscina, real worker threads)', function () {
     try {
       const r = await ex.run([msg(t, 0, 'a:0:-'), msg(t, 1, 'b:0:T'), msg(t, 2, 'a:1:E'), msg(t, 3, 'a:2:-'), msg(t, 4, 'c:0:-')], [0, 1, 0, 0, 2], [1, 1, 1, 1, 1]);
       assert.match(String(r.error?.message), /worker exited with code: 1/);
+      // a library error for onError, piscina's own as its cause
+      assert.ok(r.error instanceof WorkerError, `a WorkerError, got ${String(r.error)}`);
+      assert.equal(r.error.code, 'ERR_WORKER');
+      assert.match(String((r.error.cause as Error).message), /^worker exited with code: 1/);
       assert.deepEqual([...r.statuses], [Status.Ok, Status.Failed, Status.Failed, Status.Skipped, Status.Skipped]);
       assert.deepEqual(
         r.failures.map((f) => [f.index, f.name]),
