@@ -8,6 +8,7 @@ import { GroupConsumer, type GroupHooks, type GroupOptions } from './group-consu
 import { HandlerRegistrationError } from './handler.js';
 import { InProcessExecutor } from './in-process.js';
 import { loggingHooks } from './logging.js';
+import { CONSUMER_DEFAULTS, guardHooks, validateConsumerOptions } from './options.js';
 import { HandlerEntry } from './partition-state.js';
 import { ConsumerObserver } from '../telemetry/consumer-observer.js';
 import type { Logger } from '../telemetry/logging.js';
@@ -52,9 +53,10 @@ export class Consumer implements GaugeSource {
   #stopping: Promise<boolean> | undefined;
   #starting: Promise<void> = Promise.resolve();
 
+  /** Throws InvalidArgumentError naming the option (and its value) that cannot be used. */
   constructor(connection: ConnectionManager, options: ConsumerOptions = {}, hooks: GroupHooks = {}) {
+    this.#options = validateConsumerOptions(options, hooks);
     this.#cm = connection;
-    this.#options = options;
     // The consumer's own log lines (errors, retries, dead letters, rebalances, librdkafka's lines),
     // then the caller's hooks; with statistics on, each group's last librdkafka summary.
     const t = connection.telemetry;
@@ -67,7 +69,8 @@ export class Consumer implements GaugeSource {
         hooks.onStatistics?.(groupId, json);
       };
     }
-    this.#hooks = own;
+    // Hooks are the caller's code, called from native callbacks: they never break the consumer.
+    this.#hooks = guardHooks(own);
   }
 
   get state(): State {
@@ -110,17 +113,18 @@ export class Consumer implements GaugeSource {
   #groupOptions(): GroupOptions {
     const c = this.#cm.config;
     const o = this.#options;
+    const d = CONSUMER_DEFAULTS;
     return {
-      ordering: o.ordering ?? 'key',
-      maxInFlightPerPartition: o.maxInFlightPerPartition ?? 2000,
-      maxInFlight: o.maxInFlight ?? 20_000,
-      fetchBatchSize: o.fetchBatchSize ?? 1000,
-      fetchWaitMs: o.fetchWaitMs ?? 100,
-      taskBatchSize: o.taskBatchSize ?? 500,
+      ordering: o.ordering ?? d.ordering,
+      maxInFlightPerPartition: o.maxInFlightPerPartition ?? d.maxInFlightPerPartition,
+      maxInFlight: o.maxInFlight ?? d.maxInFlight,
+      fetchBatchSize: o.fetchBatchSize ?? d.fetchBatchSize,
+      fetchWaitMs: o.fetchWaitMs ?? d.fetchWaitMs,
+      taskBatchSize: o.taskBatchSize ?? d.taskBatchSize,
       retryMax: o.retryMax ?? c.retryMax,
       retryBackoffMs: o.retryBackoffMs ?? c.retryBackoffMs,
-      retryBackoffMaxMs: o.retryBackoffMaxMs ?? 30_000,
-      revokeTimeoutMs: o.revokeTimeoutMs ?? 10_000,
+      retryBackoffMaxMs: o.retryBackoffMaxMs ?? d.retryBackoffMaxMs,
+      revokeTimeoutMs: o.revokeTimeoutMs ?? d.revokeTimeoutMs,
       connectTimeoutMs: c.connectTimeoutMs,
     };
   }
@@ -131,7 +135,7 @@ export class Consumer implements GaugeSource {
       return new PoolExecutor(h.workerModule, workers, this.#options.maxPoolQueue ?? workers * 2);
     }
     const handle = h.handle!.bind(h);
-    return new InProcessExecutor(handle, this.#options.concurrency ?? 4);
+    return new InProcessExecutor(handle, this.#options.concurrency ?? CONSUMER_DEFAULTS.concurrency);
   }
 
   /**
@@ -224,7 +228,7 @@ export class Consumer implements GaugeSource {
     if (this.#signal !== undefined && this.#abort !== undefined) this.#signal.removeEventListener('abort', this.#abort);
     this.#signal = undefined;
     this.#abort = undefined;
-    const timeout = this.#options.stopTimeoutMs ?? 30_000;
+    const timeout = this.#options.stopTimeoutMs ?? CONSUMER_DEFAULTS.stopTimeoutMs;
     let drained = true;
     try {
       const results = await Promise.all(this.#groups.map((g) => g.stop(timeout).catch(() => false)));

@@ -9,6 +9,7 @@ import type { ConsumerObserver } from '../telemetry/consumer-observer.js';
 import { Backpressure, PAUSE_DLQ } from './backpressure.js';
 import { Dispatcher, type DispatcherEvents } from './dispatcher.js';
 import { HandlerEntry, PartitionState, type Pending } from './partition-state.js';
+import { guardHooks } from './options.js';
 import type { OrderingMode } from './types.js';
 
 export interface GroupOptions {
@@ -35,6 +36,11 @@ export interface GroupStats {
   rebalances: number;
 }
 
+/**
+ * The caller's hooks. Each call is guarded (see guardHooks in options.ts): a hook that throws is
+ * reported to onError as a HookError and the consumer goes on; what onError itself throws is
+ * rethrown asynchronously (an uncaughtException), never into the consumer.
+ */
 export interface GroupHooks {
   onError?(err: Error): void;
   onRetry?(topic: string, p: Pending): void;
@@ -47,8 +53,8 @@ export interface GroupHooks {
   onOffsetsStored?(groupId: string, offsets: ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly offset: number }>): void;
   /**
    * The group assigned (`assign`) or started revoking (`revoke`) partitions of this consumer:
-   * called from librdkafka's rebalance callback, before the assignment is applied / before the
-   * revoked partitions' running work is awaited and committed.
+   * called from librdkafka's rebalance callback, after the assignment is applied / after the
+   * revoked partitions stopped dispatching, before their running work is awaited and committed.
    */
   onRebalance?(groupId: string, kind: 'assign' | 'revoke', partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): void;
   /** A log line of the group's librdkafka consumer (syslog severity 0–7, facility, text). */
@@ -109,7 +115,7 @@ export class GroupConsumer {
     this.groupId = groupId;
     this.#entries = entries;
     this.#opts = opts;
-    this.#hooks = hooks;
+    this.#hooks = guardHooks(hooks);
     this.#observer = observer;
     this.#dispatcher = new Dispatcher(opts, this.#events(), dlq, observer);
     this.#pauses = new Backpressure(opts, () => this.#native, (e) => this.#hooks.onError?.(e));
@@ -200,11 +206,11 @@ export class GroupConsumer {
     let native: NativeConsumer;
     try {
       native = this.#binding.createConsumer(
-        { ...this.#global, 'group.id': this.groupId, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#onRebalance(err, tps)) as never },
+        { ...this.#global, 'group.id': this.groupId, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#rebalanceCallback(err, tps)) as never },
         this.#topicConf,
       );
     } catch (e) {
-      throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the consumer configuration: ${(e as Error).message}` }]);
+      throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the consumer configuration: ${(e as Error).message}` }], { cause: e });
     }
     this.#native = native;
     const { onLibrdkafkaLog, onStatistics } = this.#hooks;
@@ -332,13 +338,21 @@ export class GroupConsumer {
     this.#hooks.onOffsetsStored?.(this.groupId, offsets);
   }
 
+  /** librdkafka's rebalance callback: nothing may escape it (the rebalance would stay half done). */
+  #rebalanceCallback(err: NativeError, tps: NativeTopicPartition[]): void {
+    try {
+      this.#onRebalance(err, tps);
+    } catch (e) {
+      this.#hooks.onError?.(fromNativeError(e as NativeError, `rebalance (group ${this.groupId})`, { groupId: this.groupId }));
+    }
+  }
+
   #onRebalance(err: NativeError, tps: NativeTopicPartition[]): void {
     const native = this.#native;
     if (native === undefined) return;
     this.stats.rebalances++;
     const cooperative = native.rebalanceProtocol() === 'COOPERATIVE';
     if (err.code === RD.ERR__ASSIGN_PARTITIONS) {
-      this.#hooks.onRebalance?.(this.groupId, 'assign', tps);
       const added: PartitionState[] = [];
       for (const tp of tps) {
         const entry = this.#entries.get(tp.topic);
@@ -355,16 +369,18 @@ export class GroupConsumer {
       }
       // Fetching is globally paused: new partitions start paused too.
       this.#pauses.assigned(added, this.#inFlight);
+      // Only now, with the assignment applied (the hook cannot leave the group stuck).
+      this.#hooks.onRebalance?.(this.groupId, 'assign', tps);
       return;
     }
     if (err.code === RD.ERR__REVOKE_PARTITIONS) {
-      this.#hooks.onRebalance?.(this.groupId, 'revoke', tps);
       // Stop dispatching them now; then (serialised with earlier revokes) wait for their running
       // work, commit, unassign.
       const states = this.#beginRevoke(tps);
       this.#revoking = this.#revoking
         .then(() => this.#revoke(states, tps, cooperative))
         .catch((e: unknown) => this.#hooks.onError?.(e instanceof Error ? e : new Error(String(e))));
+      this.#hooks.onRebalance?.(this.groupId, 'revoke', tps);
       return;
     }
     this.#hooks.onError?.(fromNativeError(err, 'rebalance'));

@@ -19,6 +19,11 @@ export interface MessageHandler {
   readonly workerModule?: string | URL;
 }
 
+/**
+ * Options of `new Consumer(cm, options, hooks)`, checked once by the constructor: a value it
+ * cannot use (0 where a count of at least 1 is needed, a negative, fractional or non-finite
+ * number, a timer beyond setTimeout's 2^31−1 ms) throws InvalidArgumentError naming the option.
+ */
 export interface ConsumerOptions {
   /** Default 'key'. */
   readonly ordering?: OrderingMode;

@@ -231,4 +231,68 @@ describe('GroupConsumer with a fake native consumer', () => {
     assert.deepEqual(stored.slice(2), ['g t/0@4'], 'the commit of stop()');
     assert.equal(native.stored.get('t/0'), 4);
   });
+
+  describe('hooks are the caller\'s code: a throwing hook never breaks the consumer', () => {
+    it('a throwing onRebalance still leaves the partition assigned and messages flowing; revoke still unassigns; reported once as a HookError', async () => {
+      const seen: string[] = [];
+      const { g, native, exec, errors } = await setup({}, 2, 0, {
+        onRebalance(_group, kind, tps) {
+          seen.push(`${kind} ${tps.map((t) => t.partition).join(',')} assigned=${native.assigned.size}`);
+          throw new Error(`hook bug on ${kind}`);
+        },
+      });
+      native.append('t', 0, 3);
+      assert.doesNotThrow(() => native.assign([{ topic: 't', partition: 0 }]), 'nothing escapes the rebalance callback');
+      assert.deepEqual([...native.assigned], ['t/0'], 'the assignment was applied');
+      assert.deepEqual(seen, ['assign 0 assigned=1'], 'onRebalance runs after the assignment is applied');
+      await until(() => exec.tasks.length > 0, 'messages flow');
+      exec.finish();
+      await until(() => native.stored.get('t/0') === 3, 'processed and stored');
+      assert.doesNotThrow(() => native.revoke([{ topic: 't', partition: 0 }]));
+      await until(() => native.calls.includes('incrementalUnassign 0'), 'revoke completed');
+      assert.equal(errors.length, 2);
+      for (const [i, kind] of ['assign', 'revoke'].entries()) {
+        const e = errors[i] as Error & { code?: string; context?: Record<string, unknown> };
+        assert.equal(e.name, 'HookError');
+        assert.equal(e.code, 'ERR_HOOK');
+        assert.equal(e.context?.hook, 'onRebalance');
+        assert.equal((e.cause as Error).message, `hook bug on ${kind}`);
+      }
+      assert.equal(await g.stop(1000), true);
+    });
+
+    it('throwing onOffsetsStored / onDeadLetter do not stop settling or storing; a throwing onError is rethrown asynchronously (uncaught), not into the consumer', async () => {
+      const uncaught: unknown[] = [];
+      const listeners = process.listeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      process.on('uncaughtException', (e) => uncaught.push(e));
+      try {
+        let onErrorCalls = 0;
+        const { g, native, exec } = await setup({ retryMax: 0 }, 2, 0, {
+          onError() {
+            onErrorCalls++;
+            throw new Error('onError bug');
+          },
+          onOffsetsStored() {
+            throw new Error('onOffsetsStored bug');
+          },
+          onDeadLetter() {
+            throw new Error('onDeadLetter bug');
+          },
+        });
+        native.append('t', 0, 2, (i) => `k${i}`);
+        native.assign([{ topic: 't', partition: 0 }]);
+        await until(() => exec.tasks.length === 1, 'task');
+        exec.finish(() => true, true); // both fail permanently: dead-lettered
+        await until(() => g.stats.deadLettered === 2 && native.stored.get('t/0') === 2, 'dead-lettered and stored despite the hooks');
+        await until(() => uncaught.length >= 3, 'the onError exceptions surfaced');
+        assert.ok(uncaught.every((e) => (e as Error).message === 'onError bug'), 'only what onError threw is rethrown');
+        assert.equal(onErrorCalls, uncaught.length, 'onError called once per failing hook, never for its own exception');
+        assert.equal(await g.stop(1000), true);
+      } finally {
+        process.removeAllListeners('uncaughtException');
+        for (const l of listeners) process.on('uncaughtException', l);
+      }
+    });
+  });
 });
