@@ -18,8 +18,9 @@ const PRODUCER_RAW =
 const PRODUCER_PLATFORMATIC =
   '@platformatic/kafka is driven with send() of 10,000 messages at a time: it builds the record batch in JS and pays one ' +
   'promise and one request per batch, with no per-message crossing into native code. Every node-rdkafka client pays one ' +
-  'produce() and one delivery-report crossing per message, which caps it at the raw loop; in this run platformatic ran at ' +
-  'about the raw node-rdkafka loop\'s rate, so 1.5× platformatic would need a wrapper 1.5× faster than the binding it wraps. ' +
+  'produce() and one delivery-report crossing per message, which caps it at the raw loop; platformatic ran at 1.0–1.6× the ' +
+  'raw node-rdkafka loop in our runs (about 1.0× in quick runs, 1.58× at 100 B and 1.2× at 1 KiB in the full run of ' +
+  '2026-11-27), so 1.5× platformatic would need a wrapper 1.5–2.4× faster than the binding it wraps. ' +
   'Note that platformatic runs one send at a time because concurrent idempotent sends lose messages (platformatic/kafka#326).';
 const PRODUCER_KAFKAJS =
   'KafkaJS runs without compression (no built-in lz4), one request in flight per broker (its idempotent producer requires ' +
@@ -33,7 +34,7 @@ const TELEMETRY =
   'the broker), and every span retained until its delivery report (more GC). Measured without a broker ' +
   '(bench/experiments/trace-cost.ts, startSend + endSend): ~2.5 µs with AlwaysOn, ~1.1 µs for a sampled-out span. The ' +
   'client `gocoffee-traceparent-only` (telemetry off, a fixed traceparent header added by the caller) isolates the header: ' +
-  'it alone costs ~15 % here, so no per-message trace propagation through node-rdkafka headers fits in 10 % of a ~5–6 µs ' +
+  'it alone cost 15–20 % in our runs, so no per-message trace propagation through node-rdkafka headers fits in 10 % of a ~5–6 µs ' +
   'per-message budget. The library\'s part is minimal (per-topic span options, per-message attributes only on recording ' +
   'spans, the W3C headers written directly, no context or carrier object); metrics alone cost a few % (`gocoffee-metrics`).';
 
