@@ -50,6 +50,16 @@ const NUMERIC: ReadonlyArray<readonly [NumericOption, number, number]> = [
 
 const ORDERINGS: readonly string[] = ['key', 'partition', 'unordered'];
 
+/** Every option name of ConsumerOptions (the type checks this list is complete and exact). */
+const OPTION_NAMES = [
+  'ordering', 'deadLetterTopic', 'maxInFlightPerPartition', 'maxInFlight', 'fetchBatchSize', 'fetchWaitMs', 'taskBatchSize', 'concurrency',
+  'workers', 'maxPoolQueue', 'retryMax', 'retryBackoffMs', 'retryBackoffMaxMs', 'stopTimeoutMs', 'revokeTimeoutMs', 'commitIntervalMs',
+] as const;
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>(OPTION_NAMES);
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const OPTION_NAMES_COMPLETE: Exact<(typeof OPTION_NAMES)[number], keyof ConsumerOptions> = true;
+void OPTION_NAMES_COMPLETE;
+
 const HOOKS = ['onError', 'onRetry', 'onDeadLetter', 'onOffsetsStored', 'onRebalance', 'onLibrdkafkaLog', 'onStatistics'] as const;
 
 function shown(v: unknown): string {
@@ -70,6 +80,10 @@ function range(min: number, max: number): string {
 export function validateConsumerOptions(options: ConsumerOptions | undefined, hooks: GroupHooks | undefined): ConsumerOptions {
   if (options === undefined) return Object.freeze({});
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('Consumer options', `got ${shown(options)}, expected an object`);
+  // A misspelt option (maxInflight) would silently keep its default: refuse names we do not know.
+  for (const name of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(name)) throw new InvalidArgumentError(`Consumer option ${name}`, `unknown option; the options are ${[...KNOWN_OPTIONS].join(', ')}`, { option: name });
+  }
   for (const [name, min, max] of NUMERIC) {
     const v: unknown = options[name];
     if (v === undefined) continue;
@@ -85,6 +99,9 @@ export function validateConsumerOptions(options: ConsumerOptions | undefined, ho
   }
   if (hooks !== undefined) {
     if (hooks === null || typeof hooks !== 'object') throw new InvalidArgumentError('Consumer hooks', `got ${shown(hooks)}, expected an object of hook functions`);
+    for (const name of Object.keys(hooks)) {
+      if (!(HOOKS as readonly string[]).includes(name)) throw new InvalidArgumentError(`Consumer hook ${name}`, `unknown hook; the hooks are ${HOOKS.join(', ')}`, { hook: name });
+    }
     for (const name of HOOKS) {
       const h: unknown = hooks[name];
       if (h !== undefined && typeof h !== 'function') throw new InvalidArgumentError(`Consumer hook ${name}`, `got ${shown(h)}, expected a function`, { hook: name });

@@ -53,6 +53,11 @@ describe('Consumer options are validated once, in the constructor', () => {
     assert.throws(() => new Consumer(cm(), null as unknown as ConsumerOptions), InvalidArgumentError);
   });
 
+  it('a misspelt option or hook name is refused instead of silently keeping the default', () => {
+    assert.throws(() => new Consumer(cm(), { maxInflight: 10 } as unknown as ConsumerOptions), (e: unknown) => e instanceof InvalidArgumentError && /Consumer option maxInflight: unknown option; the options are .*maxInFlight\b/.test(e.message));
+    assert.throws(() => new Consumer(cm(), {}, { onErorr: () => undefined } as unknown as GroupHooks), (e: unknown) => e instanceof InvalidArgumentError && /Consumer hook onErorr: unknown hook; the hooks are onError, /.test(e.message));
+  });
+
   it('accepts good values, the boundaries and no options at all', () => {
     new Consumer(cm());
     new Consumer(cm(), {
