@@ -141,12 +141,11 @@ function rethrowLater(e: unknown): void {
  *   caller's error handler is not lost) but outside the consumer's own code.
  *
  * Returns a new hooks object (the given one if it is already guarded). One wrapper per hook, made
- * once: no closure or allocation per call.
+ * once (hooks run per failure, rebalance, log line or offset store — never per successful message).
  */
 export function guardHooks(hooks: GroupHooks): GroupHooks {
   if (guarded.has(hooks)) return hooks;
-  const out: GroupHooks = {};
-  const { onError, onRetry, onDeadLetter, onOffsetsStored, onRebalance, onLibrdkafkaLog, onStatistics } = hooks;
+  const { onError } = hooks;
   const report = (hook: string, e: unknown): void => {
     if (onError === undefined) return rethrowLater(e);
     try {
@@ -155,68 +154,22 @@ export function guardHooks(hooks: GroupHooks): GroupHooks {
       rethrowLater(again);
     }
   };
-  if (onError !== undefined) {
-    out.onError = (err) => {
+  /** The hook `name` inside try/catch; a throw is reported (onError's own rethrown later). */
+  const guard = <A extends unknown[]>(name: (typeof HOOKS)[number], fn: ((...args: A) => void) | undefined): ((...args: A) => void) | undefined => {
+    if (fn === undefined) return undefined;
+    return (...args: A) => {
       try {
-        onError.call(hooks, err);
+        fn.apply(hooks, args);
       } catch (e) {
-        rethrowLater(e);
+        if (name === 'onError') rethrowLater(e);
+        else report(name, e);
       }
     };
-  }
-  if (onRetry !== undefined) {
-    out.onRetry = (topic, p) => {
-      try {
-        onRetry.call(hooks, topic, p);
-      } catch (e) {
-        report('onRetry', e);
-      }
-    };
-  }
-  if (onDeadLetter !== undefined) {
-    out.onDeadLetter = (topic, p) => {
-      try {
-        onDeadLetter.call(hooks, topic, p);
-      } catch (e) {
-        report('onDeadLetter', e);
-      }
-    };
-  }
-  if (onOffsetsStored !== undefined) {
-    out.onOffsetsStored = (groupId, offsets) => {
-      try {
-        onOffsetsStored.call(hooks, groupId, offsets);
-      } catch (e) {
-        report('onOffsetsStored', e);
-      }
-    };
-  }
-  if (onRebalance !== undefined) {
-    out.onRebalance = (groupId, kind, partitions) => {
-      try {
-        onRebalance.call(hooks, groupId, kind, partitions);
-      } catch (e) {
-        report('onRebalance', e);
-      }
-    };
-  }
-  if (onLibrdkafkaLog !== undefined) {
-    out.onLibrdkafkaLog = (groupId, line) => {
-      try {
-        onLibrdkafkaLog.call(hooks, groupId, line);
-      } catch (e) {
-        report('onLibrdkafkaLog', e);
-      }
-    };
-  }
-  if (onStatistics !== undefined) {
-    out.onStatistics = (groupId, json) => {
-      try {
-        onStatistics.call(hooks, groupId, json);
-      } catch (e) {
-        report('onStatistics', e);
-      }
-    };
+  };
+  const out: GroupHooks = {};
+  for (const name of HOOKS) {
+    const g = guard(name, hooks[name] as ((...args: unknown[]) => void) | undefined);
+    if (g !== undefined) (out as Record<string, unknown>)[name] = g;
   }
   guarded.add(out);
   return out;

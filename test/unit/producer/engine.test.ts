@@ -6,25 +6,9 @@ import { newMessage } from '../../../src/producer/message.js';
 import { DeliveryError, FlushIncompleteError, QueueFullTimeoutError, StateError } from '../../../src/errors/index.js';
 import { ConfigError } from '../../../src/config/index.js';
 import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
+import { setupEngine } from '../../helpers/engine.js';
 
-function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean; maxInFlight: number }> = {}) {
-  const binding = new FakeBinding();
-  binding.configure = (p) => {
-    p.queueLimit = opts.queueLimit ?? Infinity;
-  };
-  const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
-    clientId: 'test',
-    connectTimeoutMs: 1000,
-    retryMax: opts.retryMax ?? 0,
-    retryDelivered: opts.retryDelivered ?? true,
-    retryBackoffMs: 5,
-    enqueueTimeoutMs: opts.enqueueTimeoutMs ?? 2000,
-    pollIntervalMs: 1,
-    ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
-  });
-  const producer = new Producer({ producerEngine: () => engine });
-  return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
-}
+const setup = setupEngine;
 
 describe('ProducerEngine (fake binding)', () => {
   it('rejects publish before connect with a state error', async () => {

@@ -1,29 +1,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ProducerEngine } from '../../../src/producer/engine.js';
-import { Producer } from '../../../src/producer/producer.js';
 import { newMessage } from '../../../src/producer/message.js';
 import { DeliveryError, QueueFullTimeoutError } from '../../../src/errors/index.js';
-import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
+import type { FakeProducer } from '../../helpers/fake-binding.js';
+import { setupEngine } from '../../helpers/engine.js';
 
-function setup(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean; maxInFlight: number }> = {}) {
-  const binding = new FakeBinding();
-  binding.configure = (p) => {
-    p.queueLimit = opts.queueLimit ?? Infinity;
-  };
-  const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
-    clientId: 'test',
-    connectTimeoutMs: 1000,
-    retryMax: opts.retryMax ?? 0,
-    retryDelivered: opts.retryDelivered ?? true,
-    retryBackoffMs: 5,
-    enqueueTimeoutMs: opts.enqueueTimeoutMs ?? 2000,
-    pollIntervalMs: 1,
-    ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
-  });
-  const producer = new Producer({ producerEngine: () => engine });
-  return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
-}
+const setup = setupEngine;
 
 /** Makes the fake's produce() throw a non-queue-full error for values matching `bad`. */
 function refuseValues(native: FakeProducer, bad: string): void {

@@ -1,0 +1,23 @@
+import { ProducerEngine } from '../../src/producer/engine.js';
+import { Producer } from '../../src/producer/producer.js';
+import { FakeBinding, type FakeProducer } from './fake-binding.js';
+
+/** A ProducerEngine on the fake binding with fast timers, and a Producer over it (unit tests). */
+export function setupEngine(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean; maxInFlight: number }> = {}) {
+  const binding = new FakeBinding();
+  binding.configure = (p) => {
+    p.queueLimit = opts.queueLimit ?? Infinity;
+  };
+  const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
+    clientId: 'test',
+    connectTimeoutMs: 1000,
+    retryMax: opts.retryMax ?? 0,
+    retryDelivered: opts.retryDelivered ?? true,
+    retryBackoffMs: 5,
+    enqueueTimeoutMs: opts.enqueueTimeoutMs ?? 2000,
+    pollIntervalMs: 1,
+    ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
+  });
+  const producer = new Producer({ producerEngine: () => engine });
+  return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
+}
