@@ -25,8 +25,9 @@ export function traceFields(): Record<string, string> {
  */
 export function messageTraceFields(headers: NativeHeaders | undefined): Record<string, string> {
   if (headers === undefined) return {};
-  for (const h of headers) {
-    const v = h[HEADER.TRACEPARENT];
+  // The last traceparent wins, as in Tracing.extract (a relayed message may carry an older one first).
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const v = headers[i]![HEADER.TRACEPARENT];
     if (v === undefined) continue;
     const sc = fromTraceparent(typeof v === 'string' ? v : v.toString('latin1'));
     return sc === undefined || !isSpanContextValid(sc) ? {} : { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId };

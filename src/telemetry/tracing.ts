@@ -155,7 +155,8 @@ export class Tracing {
     if (this.#propagator) {
       const carrier: Record<string, string> = {};
       propagation.inject(trace.setSpan(parent, span), carrier);
-      if (carrier[HEADER.TRACEPARENT] === undefined) carrier[HEADER.TRACEPARENT] = toTraceparent(span.spanContext());
+      // A propagator without the W3C one: still a traceparent, but never an invalid one (suppressed).
+      if (carrier[HEADER.TRACEPARENT] === undefined && isSpanContextValid(span.spanContext())) carrier[HEADER.TRACEPARENT] = toTraceparent(span.spanContext());
       for (const k in carrier) headers.push({ [k]: carrier[k]! });
     } else {
       // An invalid context (e.g. tracing suppressed) gets no header, as with the W3C propagator.

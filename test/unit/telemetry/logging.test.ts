@@ -42,6 +42,8 @@ describe('logging (unit)', () => {
     const tp = `00-${SC.traceId}-${SC.spanId}-01`;
     assert.deepEqual(messageTraceFields([{ a: 'b' }, { traceparent: Buffer.from(tp) }]), { trace_id: SC.traceId, span_id: SC.spanId });
     assert.deepEqual(messageTraceFields([{ traceparent: tp }]), { trace_id: SC.traceId, span_id: SC.spanId });
+    const older = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
+    assert.deepEqual(messageTraceFields([{ traceparent: older }, { traceparent: tp }]), { trace_id: SC.traceId, span_id: SC.spanId }, 'the last one, as Tracing.extract');
     assert.deepEqual(messageTraceFields(undefined), {});
     assert.deepEqual(messageTraceFields([{ traceparent: 'garbage' }]), {});
     assert.deepEqual(messageTraceFields([{ traceparent: `00-${'0'.repeat(32)}-${SC.spanId}-01` }]), {});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { context, propagation, ROOT_CONTEXT, SpanKind, TraceFlags, type TextMapPropagator } from '@opentelemetry/api';
-import { CompositePropagator, suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, suppressTracing, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AlsContextManager } from '../../../src/telemetry/context-manager.js';
 import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { NativeHeaders } from '../../../src/native/types.js';
@@ -85,9 +85,10 @@ describe('Tracing.startSend (unit, in-memory SDK)', () => {
     assert.equal(fromTraceparent(header(headers, 'traceparent'))?.spanId, span.spanContext().spanId);
   });
 
-  for (const withPropagator of [false, true]) {
-    it(`no traceparent when tracing is suppressed (invalid span context), ${withPropagator ? 'W3C propagator' : 'no propagator'}`, () => {
-      if (withPropagator) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  for (const withPropagator of ['none', 'W3C', 'W3C + baggage'] as const) {
+    it(`no traceparent when tracing is suppressed (invalid span context), propagator: ${withPropagator}`, () => {
+      if (withPropagator === 'W3C') propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+      if (withPropagator === 'W3C + baggage') propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
       const manager = new AlsContextManager();
       context.setGlobalContextManager(manager);
       try {
