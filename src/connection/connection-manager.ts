@@ -230,7 +230,13 @@ export class ConnectionManager implements EngineSource, GaugeSource {
     try {
       await this.#engine?.close(this.#options.closeTimeoutMs ?? 10_000);
     } finally {
-      this.telemetry.metrics?.removeSource(this);
+      const m = this.telemetry.metrics;
+      if (m !== undefined) {
+        m.removeSource(this);
+        // No stale series of a closed producer; its counts stay in the registry's closed-connections store.
+        if (this.#stats !== undefined) m.removeLibrdkafka(this.config.clientId, this.#stats);
+        m.retireCounters(this.telemetry.counters);
+      }
       this.#state = 'closed';
       this.#log.info('Kafka connection closed');
     }

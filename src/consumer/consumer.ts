@@ -187,7 +187,7 @@ export class Consumer implements GaugeSource {
       const dlqTopic = this.#options.deadLetterTopic ?? ((t: string) => `${t}.dlq`);
       for (const [groupId, entries] of byGroup) {
         const dlq = new DeadLetterWriter(() => this.#cm.producerEngine(), dlqTopic, groupId);
-        groups.push(new GroupConsumer(this.#cm.binding, global, cfg.topic, groupId, entries, dlq, this.#groupOptions(), this.#hooks, new ConsumerObserver(this.#cm.telemetry, groupId)));
+        groups.push(new GroupConsumer(this.#cm.binding, global, cfg.topic, groupId, entries, dlq, this.#groupOptions(), this.#hooks, new ConsumerObserver(this.#cm.telemetry, groupId, this.#log)));
       }
       this.#groups = groups;
       await Promise.all(groups.map((g) => g.start()));
@@ -240,6 +240,8 @@ export class Consumer implements GaugeSource {
       this.#executors = [];
       this.#groupExecutors.clear();
       this.#groups = [];
+      const metrics = this.#cm.telemetry.metrics;
+      if (metrics !== undefined) for (const [group, s] of this.#librdkafka) metrics.removeLibrdkafka(`${this.#cm.config.clientId}/${group}`, s);
       this.#librdkafka.clear();
       this.#state = 'idle';
     }

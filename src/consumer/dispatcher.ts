@@ -401,6 +401,8 @@ export class Dispatcher {
       write.then(
         () => {
           settle();
+          // Written: counted and logged also after stop() or a revoke (it is parked all the same).
+          this.#observer?.deadLettered(p, this.#stopped || ps.revoked);
           if (this.#stopped) {
             // written: done for the final commit, nothing else (see #finishStopped)
             ps.tracker.done(p.seq);

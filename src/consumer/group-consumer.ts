@@ -187,12 +187,11 @@ export class GroupConsumer {
       dlqRecovered: (ps) => this.#pauses.set(ps, PAUSE_DLQ, false),
       retried: (ps, p) => {
         this.stats.retried++;
-        this.#observer?.retried(ps.topic);
+        this.#observer?.retried(p);
         this.#hooks.onRetry?.(ps.topic, p);
       },
       deadLettered: (ps, p) => {
-        this.stats.deadLettered++;
-        this.#observer?.deadLettered(ps.topic, p.errorType);
+        this.stats.deadLettered++; // counted and logged by the dispatcher's observer call
         this.#hooks.onDeadLetter?.(ps.topic, p);
       },
       taskError: (err) => {
@@ -295,6 +294,7 @@ export class GroupConsumer {
       }
       if (ps === undefined) continue;
       dispatcher.ingest(ps, m, fetchedAt);
+      if (ps.consumeCounters !== undefined) ps.consumeCounters.total++;
       n++;
     }
     this.#inFlight += n;
@@ -358,6 +358,7 @@ export class GroupConsumer {
         const entry = this.#entries.get(tp.topic);
         if (entry === undefined) continue;
         const ps = new PartitionState(tp.topic, tp.partition, entry);
+        ps.consumeCounters = this.#observer?.countersOf(tp.topic);
         this.#partitions.set(tpKey(tp.topic, tp.partition), ps);
         added.push(ps);
       }

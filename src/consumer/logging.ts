@@ -1,7 +1,6 @@
 import type { Logger } from '../telemetry/logging.js';
-import { librdkafkaLogForwarder, messageTraceFields } from '../telemetry/logging.js';
+import { librdkafkaLogForwarder } from '../telemetry/logging.js';
 import type { GroupHooks } from './group-consumer.js';
-import type { Pending } from './partition-state.js';
 
 /** A list of partitions as `topic[0,1,2]` groups: short, readable log fields for rebalances. */
 export function partitionList(tps: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): string {
@@ -14,18 +13,11 @@ export function partitionList(tps: ReadonlyArray<{ readonly topic: string; reado
   return [...byTopic].map(([t, ps]) => `${t}[${ps.sort((a, b) => a - b).join(',')}]`).join(' ');
 }
 
-/** The fields of a log line about one failed message: where it is, why it failed, its trace. */
-function messageFields(p: Pending, redact: (t: string) => string): Record<string, unknown> {
-  const m = p.msg;
-  return { ...messageTraceFields(m.headers), topic: m.topic, partition: m.partition, offset: m.offset, error_type: p.errorType, error_message: redact(p.errorMessage) };
-}
-
 /**
  * The consumer's log lines, written through its `component: 'consumer'` child logger before the
- * caller's hooks run: every error the consumer reports (warn when retriable, error otherwise), each
- * retry of a failed message (warn) and each dead-lettered message (error) with its topic,
- * partition, offset, attempts, error type and the message's own `trace_id` / `span_id`, and every
- * rebalance (info); librdkafka's own log lines of each group's consumer go to `rdLog` (the
+ * caller's hooks run: every error the consumer reports (warn when retriable, error otherwise) and
+ * every rebalance (info) (the retry and dead-letter lines of single messages are written by the
+ * ConsumerObserver, which also counts them); librdkafka's own log lines of each group's consumer go to `rdLog` (the
  * `component: 'librdkafka'` logger) with the group id. None of these is on the per-message success
  * path. Error texts pass through the connection's secret redactor.
  */
@@ -39,14 +31,6 @@ export function loggingHooks(log: Logger, rdLog: Logger, redact: (t: string) => 
       else log.error(fields, 'consumer error');
       user.onError?.(err);
     },
-    onRetry(topic, p) {
-      if (log.isLevelEnabled('warn')) log.warn({ ...messageFields(p, redact), attempt: p.attempts }, 'handler failed; the message will be retried');
-      user.onRetry?.(topic, p);
-    },
-    onDeadLetter(topic, p) {
-      if (log.isLevelEnabled('error')) log.error({ ...messageFields(p, redact), attempts: p.attempts }, 'message dead-lettered');
-      user.onDeadLetter?.(topic, p);
-    },
     onRebalance(groupId, kind, partitions) {
       log.info({ group: groupId, partitions: partitionList(partitions), count: partitions.length }, kind === 'assign' ? 'partitions assigned' : 'partitions revoked');
       user.onRebalance?.(groupId, kind, partitions);
@@ -58,8 +42,10 @@ export function loggingHooks(log: Logger, rdLog: Logger, redact: (t: string) => 
     forward(line);
     user.onLibrdkafkaLog?.(groupId, line);
   };
-  // Only forwarded when the caller has them: offsets are stored once per event-loop turn.
+  // Only forwarded when the caller has them (offsets are stored once per event-loop turn).
   if (user.onOffsetsStored !== undefined) hooks.onOffsetsStored = user.onOffsetsStored.bind(user);
+  if (user.onRetry !== undefined) hooks.onRetry = user.onRetry.bind(user);
+  if (user.onDeadLetter !== undefined) hooks.onDeadLetter = user.onDeadLetter.bind(user);
   if (user.onStatistics !== undefined) hooks.onStatistics = user.onStatistics.bind(user);
   return hooks;
 }

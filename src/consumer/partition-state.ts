@@ -4,6 +4,7 @@ import type { Executor } from '../pool/executor.js';
 import { KeyLanes } from './key-lanes.js';
 import { PartitionTracker } from './tracker.js';
 import type { MessageHandler } from './types.js';
+import type { TopicCounters } from '../telemetry/counters.js';
 
 /** One registered handler and where its tasks run. */
 export class HandlerEntry {
@@ -167,6 +168,8 @@ export class PartitionState {
   /** Why it is paused (PAUSE_* bits of backpressure.ts). */
   pauseMask = 0;
   revoked = false;
+  /** Its topic's consume counters (getStatistics, metrics): `total` counts the messages taken in. */
+  consumeCounters: TopicCounters | undefined = undefined;
   /** Completions counted by the dispatcher, not yet announced (Dispatcher#announce). */
   releasing = 0;
   /** Its watermark moved with those completions (not yet announced). */

@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { NativeMessage } from '../native/types.js';
 import type { TopicCounters } from './counters.js';
+import { messageTraceFields, type Logger } from './logging.js';
 import type { Telemetry } from './telemetry.js';
 import { toTraceparent } from './tracing.js';
 
@@ -11,6 +12,14 @@ export interface ObservedMessage {
   fetchedAt: number;
 }
 
+/** A message that failed (the dispatcher's Pending): for the retry and dead-letter lines. */
+export interface FailedMessage {
+  readonly msg: NativeMessage;
+  readonly attempts: number;
+  readonly errorType: string;
+  readonly errorMessage: string;
+}
+
 export const enum ObservedStatus {
   Ok = 0,
   Failed = 1,
@@ -18,8 +27,8 @@ export const enum ObservedStatus {
 }
 
 /**
- * The consumer side of tracing and metrics, called by the dispatcher per task (never per message
- * when both are off: `active` is checked once per task).
+ * The consumer side of tracing, metrics, counters and the per-message failure log lines (retry,
+ * dead letter), called by the dispatcher per task and by the group consumer per event.
  *
  * Each run of a message gets a CONSUMER span `process <topic>` whose parent is the producer's
  * context from the message headers; its traceparent travels with the task so that inside the
@@ -29,10 +38,18 @@ export const enum ObservedStatus {
 export class ConsumerObserver {
   readonly #t: Telemetry;
   readonly #groupId: string;
+  readonly #log: Logger;
 
-  constructor(telemetry: Telemetry, groupId: string) {
+  /** `log`: the consumer's logger (component consumer); default the telemetry's own. */
+  constructor(telemetry: Telemetry, groupId: string, log: Logger = telemetry.component('consumer')) {
     this.#t = telemetry;
     this.#groupId = groupId;
+    this.#log = log;
+  }
+
+  /** The topic's consume counters, for a partition to keep (counted per message without a lookup). */
+  countersOf(topic: string): TopicCounters {
+    return this.#t.counters.counters(topic, 'consume');
   }
 
   /** Always: the per-topic message counters are always kept (getStatistics()). */
@@ -40,31 +57,19 @@ export class ConsumerObserver {
     return true;
   }
 
-  /** A batch was fetched: counts it and records the receive span (per topic). */
+  /**
+   * A batch was fetched: records the receive span (per topic) when tracing is on. (The messages
+   * are counted as consumed by the group consumer, once it knows which belong to its partitions.)
+   */
   fetched(msgs: readonly NativeMessage[]): void {
-    const counters = this.#t.counters;
-    if (!this.#t.tracing.enabled) {
-      // Count runs of one topic (a fetch is mostly one topic): no list per topic.
-      let i = 0;
-      while (i < msgs.length) {
-        const topic = msgs[i]!.topic;
-        let j = i + 1;
-        while (j < msgs.length && msgs[j]!.topic === topic) j++;
-        counters.counters(topic, 'consume').total += j - i;
-        i = j;
-      }
-      return;
-    }
+    if (!this.#t.tracing.enabled) return;
     const byTopic = new Map<string, NativeMessage[]>();
     for (const x of msgs) {
       let l = byTopic.get(x.topic);
       if (l === undefined) byTopic.set(x.topic, (l = []));
       l.push(x);
     }
-    for (const [topic, list] of byTopic) {
-      counters.counters(topic, 'consume').total += list.length;
-      this.#t.tracing.recordReceive(topic, this.#groupId, list);
-    }
+    for (const [topic, list] of byTopic) this.#t.tracing.recordReceive(topic, this.#groupId, list);
   }
 
   /** A task starts: one process span per message; returns their traceparents (or undefined). */
@@ -110,14 +115,29 @@ export class ConsumerObserver {
     }
   }
 
-  retried(topic: string): void {
-    this.#t.counters.counters(topic, 'consume').retries++;
+  /** A failed message will run again: counted, and logged (warn) with its own trace ids. */
+  retried(p: FailedMessage): void {
+    this.#t.counters.counters(p.msg.topic, 'consume').retries++;
+    if (this.#log.isLevelEnabled('warn')) this.#log.warn({ ...this.#fields(p), attempt: p.attempts }, 'handler failed; the message will be retried');
   }
 
-  deadLettered(topic: string, errorType: string): void {
+  /**
+   * A message was written to the dead-letter topic: counted, and logged (error). Also for a write
+   * that completed after stop() or a revoke (`late`): the message is parked all the same.
+   */
+  deadLettered(p: FailedMessage, late = false): void {
     const store = this.#t.counters;
-    const c = store.counters(topic, 'consume');
+    const c = store.counters(p.msg.topic, 'consume');
     c.deadLettered++;
-    store.error(c, errorType);
+    store.error(c, p.errorType);
+    if (this.#log.isLevelEnabled('error')) {
+      this.#log.error({ ...this.#fields(p), attempts: p.attempts, ...(late ? { after: 'stop or revoke' } : {}) }, 'message dead-lettered');
+    }
+  }
+
+  /** The fields of a log line about one failed message: where it is, why it failed, its trace. */
+  #fields(p: FailedMessage): Record<string, unknown> {
+    const m = p.msg;
+    return { ...messageTraceFields(m.headers), group: this.#groupId, topic: m.topic, partition: m.partition, offset: m.offset, error_type: p.errorType, error_message: this.#t.redact(p.errorMessage) };
   }
 }

@@ -18,21 +18,21 @@ export class TopicCounters {
 
 /** getStatistics()'s per-topic counters. */
 export interface TopicStatistics {
-  /** publish() / send() / publishBatch() calls that reached the producer. */
+  /** Messages of publish() / send() / publishBatch() handed to the producer (a message refused while being encoded is not). */
   readonly published: number;
   /** Acknowledged by the broker. */
   readonly publishSucceeded: number;
-  /** Reported failed to the caller. */
+  /** Handed to the producer, then reported failed to the caller. */
   readonly publishFailed: number;
-  /** Library-level re-produce attempts (idempotence off only). */
+  /** Library-level re-produce attempts (idempotence off only; dead-letter writes included). */
   readonly publishRetries: number;
-  /** Fetched for a handler. */
+  /** Fetched messages taken in by a handler's partitions (not those of a partition being revoked). */
   readonly consumed: number;
-  /** Handled successfully. */
-  readonly processed: number;
+  /** Handled successfully (consumed = handled + deadLettered + still in flight). */
+  readonly handled: number;
   /** Handler runs retried after a failure. */
   readonly retried: number;
-  /** Parked in the dead-letter topic. */
+  /** Written to the dead-letter topic. */
   readonly deadLettered: number;
 }
 
@@ -71,6 +71,20 @@ export class CounterStore {
     c.errors.set(type, (c.errors.get(type) ?? 0) + 1);
   }
 
+  /** Adds every count of this store to `into` (a closed connection's counts kept by the registry). */
+  addTo(into: CounterStore): void {
+    for (const op of Object.keys(this.byOperation) as Operation[]) {
+      for (const [topic, c] of this.byOperation[op]) {
+        const t = into.counters(topic, op);
+        t.total += c.total;
+        t.success += c.success;
+        t.retries += c.retries;
+        t.deadLettered += c.deadLettered;
+        for (const [type, n] of c.errors) t.errors.set(type, (t.errors.get(type) ?? 0) + n);
+      }
+    }
+  }
+
   /** Per topic, publish and consume counts side by side (getStatistics()). */
   snapshot(): Record<string, TopicStatistics> {
     const out: Record<string, TopicStatistics> = {};
@@ -84,7 +98,7 @@ export class CounterStore {
         publishFailed: p?.failed ?? 0,
         publishRetries: p?.retries ?? 0,
         consumed: c?.total ?? 0,
-        processed: c?.success ?? 0,
+        handled: c?.success ?? 0,
         retried: c?.retries ?? 0,
         deadLettered: c?.deadLettered ?? 0,
       };

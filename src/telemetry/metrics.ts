@@ -2,7 +2,7 @@ import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom
 import { LABEL, METRIC } from './semconv.js';
 import type { LibrdkafkaSummary } from './statistics.js';
 
-import type { CounterStore, Operation, TopicCounters } from './counters.js';
+import { CounterStore, type Operation, type TopicCounters } from './counters.js';
 
 export type { Operation };
 
@@ -106,6 +106,7 @@ export class KafkaMetrics {
   readonly registry: Registry;
   /** The message counters of every connection manager using this registry (summed at scrape time). */
   readonly #stores = new Set<CounterStore>();
+  #retired: CounterStore | undefined;
   readonly #sources = new Set<GaugeSource>();
   readonly publishDuration: TopicHistogram;
   readonly consumeDuration: TopicHistogram;
@@ -183,13 +184,29 @@ export class KafkaMetrics {
     };
   }
 
-  /**
-   * Exposes a connection manager's message counters through this registry's Prometheus counters.
-   * Stores stay registered after their connection manager closed: Prometheus counters must never
-   * go down.
-   */
+  /** Exposes a connection manager's message counters through this registry's Prometheus counters. */
   addCounters(store: CounterStore): void {
     this.#stores.add(store);
+  }
+
+  /**
+   * A connection manager closed: its counts move into one store of closed connections (Prometheus
+   * counters never go down), so memory stays bounded however many connection managers come and go.
+   */
+  retireCounters(store: CounterStore): void {
+    if (!this.#stores.delete(store)) return;
+    store.addTo((this.#retired ??= new CounterStore()));
+    this.#stores.add(this.#retired);
+  }
+
+  /** Removes the librdkafka gauges of a client that is gone (a stopped consumer group). */
+  removeLibrdkafka(client: string, s: LibrdkafkaSummary): void {
+    const g = this.librdkafka;
+    for (const gauge of [g.queueMessages, g.queueBytes, g.txMessages, g.rxMessages]) gauge.remove({ client });
+    for (const b of s.brokers) {
+      g.brokerRtt.remove({ client, broker: String(b.nodeId) });
+      g.brokerUp.remove({ client, broker: String(b.nodeId) });
+    }
   }
 
   observePublish(topic: string, seconds: number): void {

@@ -99,6 +99,7 @@ describe('logs and statistics (real broker)', function () {
     assert.equal(retry.error_type, 'Error');
     assert.equal(retry.error_message, 'cannot brew this one');
     assert.equal(retry.trace_id, parent.spanContext().traceId, "the retry line has the message's trace id");
+    assert.equal(retry.group, group);
     const dead = find('message dead-lettered');
     assert.ok(dead, 'the dead letter is logged');
     assert.equal(dead.level, 50);
@@ -137,7 +138,7 @@ describe('logs and statistics (real broker)', function () {
       await waitUntil(() => (m.consumer.stats()[0]?.processed ?? 0) === N, 60_000, () => JSON.stringify(m.consumer.stats()));
       await waitUntil(() => m.getStatistics().librdkafka.consumers[group] !== undefined && m.getStatistics().librdkafka.producer !== undefined, 10_000, () => 'no librdkafka statistics yet');
       const s = m.getStatistics();
-      assert.deepEqual(s.perTopic[topic], { published: N, publishSucceeded: N, publishFailed: 0, publishRetries: 0, consumed: N, processed: N - 1, retried: 1, deadLettered: 1 });
+      assert.deepEqual(s.perTopic[topic], { published: N, publishSucceeded: N, publishFailed: 0, publishRetries: 0, consumed: N, handled: N - 1, retried: 1, deadLettered: 1 });
       const c = s.librdkafka.consumers[group]!;
       assert.equal(c.type, 'consumer');
       assert.ok(c.brokers.length >= 1 && c.brokers.every((b) => typeof b.rttAvgMs === 'number'));
@@ -145,8 +146,15 @@ describe('logs and statistics (real broker)', function () {
       const text = await registry.metrics();
       assert.equal(metricValue(text, 'kafka_librdkafka_broker_up', { client: `stats-it/${group}` }), 1, `consumer gauges:\n${text}`);
       assert.ok(metricValue(text, 'kafka_librdkafka_tx_messages_total', { client: 'stats-it' }) > 0);
+      await m.consumer.stop();
+      const after = await registry.metrics();
+      assert.ok(!after.includes(`client="stats-it/${group}"`), 'a stopped consumer group leaves no librdkafka series behind');
+      assert.equal(metricValue(after, 'kafka_messages_total', { topic, operation: 'consume' }), N, 'its counts stay');
     } finally {
       await m.close();
     }
+    const closed = await registry.metrics();
+    assert.equal(metricValue(closed, 'kafka_messages_total', { topic, operation: 'publish' }), 12, 'a closed connection keeps its counts in the registry');
+    assert.equal(metricValue(closed, 'kafka_messages_success_total', { topic, operation: 'consume' }), 11);
   });
 });
