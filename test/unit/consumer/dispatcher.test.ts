@@ -7,6 +7,10 @@ import { Status, type OrderingMode, type TaskFailure, type TaskResult } from '..
 import type { NativeMessage } from '../../../src/native/types.js';
 import { WorkerError, type Executor } from '../../../src/pool/executor.js';
 import type { DeliveryResult } from '../../../src/producer/engine.js';
+import { pino } from 'pino';
+import { resolveConfig } from '../../../src/config/index.js';
+import { ConsumerObserver } from '../../../src/telemetry/consumer-observer.js';
+import { Telemetry } from '../../../src/telemetry/telemetry.js';
 
 /** One task handed to the fake executor; the test decides how it ends. */
 interface Task {
@@ -71,7 +75,7 @@ class FakeDlq {
   }
 }
 
-function setup(opts: { ordering?: OrderingMode; capacity?: number; batch?: number; retryMax?: number; partitions?: number; backoffMs?: number } = {}) {
+function setup(opts: { ordering?: OrderingMode; capacity?: number; batch?: number; retryMax?: number; partitions?: number; backoffMs?: number; observer?: ConsumerObserver } = {}) {
   const exec = new FakeExecutor(opts.capacity ?? 4);
   const entry = new HandlerEntry({ topics: ['t'], groupId: 'g', handle() {} }, exec);
   const parts = Array.from({ length: opts.partitions ?? 1 }, (_, i) => new PartitionState('t', i, entry));
@@ -95,6 +99,7 @@ function setup(opts: { ordering?: OrderingMode; capacity?: number; batch?: numbe
     { ordering: opts.ordering ?? 'key', taskBatchSize: opts.batch ?? 100, retryMax: opts.retryMax ?? 2, retryBackoffMs: opts.backoffMs ?? 2, retryBackoffMaxMs: 2 * (opts.backoffMs ?? 2) },
     events,
     dlq,
+    opts.observer,
   );
   const feed = (list: NativeMessage[]) => {
     for (const m of list) d.ingest(parts[m.partition]!, m);
@@ -381,6 +386,26 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
     assert.equal(parts[1]!.tracker.watermark, -1);
     assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, before, 'no retry timer');
     assert.equal(parts[0]!.busyCount + parts[1]!.busyCount, 0);
+  });
+
+  it('a dead-letter write that completes after stop() is still counted and logged (the message is parked all the same)', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const telemetry = new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), { logger });
+    const observer = new ConsumerObserver(telemetry, 'g', telemetry.component('consumer'));
+    const { exec, feed, d, dlq } = setup({ retryMax: 0, observer });
+    const writes: Array<() => void> = [];
+    dlq.write = () => new Promise((resolve) => writes.push(() => resolve({} as DeliveryResult)));
+    feed([msg(7, 'a')]);
+    await finish(exec.tasks[0]!, () => Status.Failed);
+    d.stop();
+    writes[0]!();
+    await settle();
+    assert.equal(telemetry.counters.snapshot()['t']!.deadLettered, 1);
+    const line = lines.find((l) => l.msg === 'message dead-lettered');
+    assert.ok(line, 'logged');
+    assert.equal(line.offset, 7);
+    assert.equal(line.after, 'stop or revoke');
   });
 
   it('forgets idle key lanes (the lanes do not grow with every key ever seen)', async () => {
