@@ -16,6 +16,10 @@ export class TopicCounters {
   }
 }
 
+/** Topics counted one by one per operation; further ones are counted under OTHER_TOPICS. */
+export const MAX_TOPICS = 10_000;
+export const OTHER_TOPICS = '_other_topics';
+
 /** getStatistics()'s per-topic counters. */
 export interface TopicStatistics {
   /** Messages of publish() / send() / publishBatch() handed to the producer (a message refused while being encoded is not). */
@@ -47,11 +51,16 @@ export class CounterStore {
   #lastPublishTopic: string | undefined;
   #lastPublish: TopicCounters | undefined;
 
-  /** The counters of one (topic, operation); callers keep the object and bump its fields. */
+  /**
+   * The counters of one (topic, operation); callers keep the object and bump its fields. Beyond
+   * MAX_TOPICS topics per operation, new topics share the `OTHER_TOPICS` entry (an app with
+   * unbounded dynamic topic names must not grow memory and Prometheus series without bound).
+   */
   counters(topic: string, op: Operation): TopicCounters {
     const byTopic = this.byOperation[op];
     let c = byTopic.get(topic);
     if (c === undefined) {
+      if (byTopic.size >= MAX_TOPICS && topic !== OTHER_TOPICS) return this.counters(OTHER_TOPICS, op);
       c = new TopicCounters();
       byTopic.set(topic, c);
     }

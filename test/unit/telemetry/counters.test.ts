@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { resolveConfig } from '../../../src/config/index.js';
+import { CounterStore, MAX_TOPICS, OTHER_TOPICS } from '../../../src/telemetry/counters.js';
 import { Telemetry } from '../../../src/telemetry/telemetry.js';
 import { metricValue } from '../../helpers/metrics.js';
 
@@ -28,5 +29,16 @@ describe('message counters (unit)', () => {
     c.counters.counters('orders', 'consume').total += 4;
     assert.deepEqual(c.counters.snapshot(), { orders: { published: 1, publishSucceeded: 1, publishFailed: 0, publishRetries: 0, consumed: 4, handled: 0, retried: 0, deadLettered: 0 } });
     assert.equal(await total(), 6);
+  });
+
+  it('beyond 10,000 topics per operation, new topics are counted under _other_topics (bounded memory and series)', () => {
+    const store = new CounterStore();
+    for (let i = 0; i < MAX_TOPICS; i++) store.publish(`t${i}`).total++;
+    store.publish('one-more').total++;
+    store.publish('and-another').total++;
+    const snap = store.snapshot();
+    assert.equal(Object.keys(snap).length, MAX_TOPICS + 1);
+    assert.equal(snap[OTHER_TOPICS]!.published, 2);
+    assert.equal(snap['t0']!.published, 1);
   });
 });
