@@ -68,7 +68,7 @@ export class Manager implements EventSink, EventContext {
     }
     this.connection = new ConnectionManager(config, options.connection ?? {});
     this.topics = new TopicManager(this.connection);
-    this.registry = new SchemaRegistry({ url: config.schemaRegistryUrl, username: config.schemaRegistryUsername, password: config.schemaRegistryPassword });
+    this.registry = new SchemaRegistry({ url: config.schemaRegistryUrl, username: config.schemaRegistryUsername, password: config.schemaRegistryPassword, timeoutMs: config.readTimeoutMs });
     const byEventType = new Map(EVENTS.map((e) => [e.eventType, e.name] as const));
     this.serde = new EventSerde(
       { registry: this.registry, strategy: options.subjectStrategy ?? 'topic', autoRegister: options.autoRegisterSchemas ?? false },

@@ -7,6 +7,12 @@ export interface RegistryOptions {
   readonly url: string;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
+  /**
+   * A registry that accepts the connection and never answers fails the lookup with a
+   * RegistryError after this long (the client's time budget, retries included) instead of leaving
+   * a publish or a decode pending forever. Default 10 s (the Manager passes `read_timeout`).
+   */
+  readonly timeoutMs?: number | undefined;
 }
 
 // The narrow entry point: the package root also loads every cloud KMS SDK (~600 ms at start-up).
@@ -43,7 +49,13 @@ export class SchemaRegistry {
     parsed.password = '';
     this.url = parsed.toString().replace(/\/+$/, '');
     const Client = loadClient();
-    const config: ClientConfig = { baseURLs: [this.url], maxRetries: 2, retriesWaitMs: 200, retriesMaxWaitMs: 2000 };
+    const config: ClientConfig = {
+      baseURLs: [this.url],
+      maxRetries: 2,
+      retriesWaitMs: 200,
+      retriesMaxWaitMs: 2000,
+      createAxiosDefaults: { timeout: opts.timeoutMs ?? 10_000 },
+    };
     if (username !== undefined) {
       config.basicAuthCredentials = { credentialsSource: 'USER_INFO', userInfo: `${username}:${password ?? ''}` };
     }

@@ -135,7 +135,8 @@ describe('Avro domain events end to end (real broker + registry)', function () {
 
   it('interoperates with @confluentinc/schemaregistry AvroSerializer/AvroDeserializer in both directions', async () => {
     const topic = `system.event${suffix}`;
-    const client = new sr.SchemaRegistryClient({ baseURLs: [REGISTRY_URL] });
+    // A request timeout (retried): a dropped keep-alive connection must not hang the test for 120 s.
+    const client = new sr.SchemaRegistryClient({ baseURLs: [REGISTRY_URL], createAxiosDefaults: { timeout: 10_000 }, maxRetries: 2 });
     // their bytes → our decoder
     const ser = new sr.AvroSerializer(client, sr.SerdeType.VALUE, { useLatestVersion: true });
     // Confluent's JS serde has no logical-type mapping: timestamp-millis is a plain number there.
