@@ -172,10 +172,9 @@ export class Dispatcher {
 
   #start(entry: HandlerEntry, pendings: Pending[], msgs: NativeMessage[], lanes: number[], attempts: number[]): void {
     entry.running++;
-    const observer = this.#observer?.active === true ? this.#observer : undefined;
     let run: Promise<TaskResult>;
     try {
-      run = entry.executor.run(msgs, lanes, attempts, observer?.started(pendings));
+      run = entry.executor.run(msgs, lanes, attempts, this.#observer?.started(pendings));
     } catch (e) {
       run = Promise.reject(e); // e.g. packing the task failed: same as a failed task
     }
@@ -194,9 +193,7 @@ export class Dispatcher {
    */
   #finishStopped(entry: HandlerEntry, pendings: Pending[], result: TaskResult | undefined): void {
     entry.running--;
-    if (result !== undefined && this.#observer?.active === true) {
-      this.#observer.finished(pendings, result.statuses, (i) => result.failures.find((f) => f.index === i));
-    }
+    if (result !== undefined) this.#observeFinished(pendings, result);
     const statuses = result?.statuses;
     for (let i = 0; i < pendings.length; i++) {
       const p = pendings[i]!;
@@ -204,6 +201,11 @@ export class Dispatcher {
       ps.busyCount--;
       if (statuses !== undefined && statuses[i] === Status.Ok) ps.tracker.done(p.seq);
     }
+  }
+
+  /** Spans, counters and durations of a finished task (telemetry). */
+  #observeFinished(pendings: Pending[], result: TaskResult): void {
+    this.#observer?.finished(pendings, result.statuses, (i) => result.failures.find((f) => f.index === i));
   }
 
   /**
@@ -234,9 +236,7 @@ export class Dispatcher {
 
   #finish(entry: HandlerEntry, pendings: Pending[], result: TaskResult): void {
     entry.running--;
-    if (this.#observer?.active === true) {
-      this.#observer.finished(pendings, result.statuses, (i) => result.failures.find((f) => f.index === i));
-    }
+    this.#observeFinished(pendings, result);
     if (result.error !== undefined) {
       const e = result.error;
       this.#events.taskError(e instanceof GoCoffeeKafkaError ? e : new WorkerError('a handler task ended abnormally', e));

@@ -1,8 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { StateError } from '../errors/base.js';
-import { ConfigError } from '../config/errors.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
-import { connectClient, disconnectClient } from '../native/lifecycle.js';
+import { connectClient, createConsumerClient, disconnectClient } from '../native/lifecycle.js';
 import type { NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../native/types.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import type { ConsumerObserver } from '../telemetry/consumer-observer.js';
@@ -202,15 +201,11 @@ export class GroupConsumer {
   }
 
   async start(): Promise<void> {
-    let native: NativeConsumer;
-    try {
-      native = this.#binding.createConsumer(
-        { ...this.#global, 'group.id': this.groupId, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#rebalanceCallback(err, tps)) as never },
-        this.#topicConf,
-      );
-    } catch (e) {
-      throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the consumer configuration: ${(e as Error).message}` }], { cause: e });
-    }
+    const native = createConsumerClient(
+      this.#binding,
+      { ...this.#global, 'group.id': this.groupId, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#rebalanceCallback(err, tps)) as never },
+      this.#topicConf,
+    );
     this.#native = native;
     const { onLibrdkafkaLog, onStatistics } = this.#hooks;
     if (onLibrdkafkaLog !== undefined) native.on('event.log', (log) => onLibrdkafkaLog.call(this.#hooks, this.groupId, log));
@@ -266,7 +261,7 @@ export class GroupConsumer {
   }
 
   #ingest(msgs: NativeMessage[]): void {
-    const observer = this.#observer?.active === true ? this.#observer : undefined;
+    const observer = this.#observer;
     const fetchedAt = observer !== undefined ? performance.now() : 0;
     observer?.fetched(msgs);
     const dispatcher = this.#dispatcher;

@@ -1,7 +1,6 @@
-import { ConfigError } from '../config/errors.js';
 import { StateError } from '../errors/base.js';
 import { fromNativeError } from '../errors/librdkafka.js';
-import { connectClient, disconnectClient } from '../native/lifecycle.js';
+import { connectClient, createConsumerClient, disconnectClient } from '../native/lifecycle.js';
 import type { NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeTopicPartitionOffset } from '../native/types.js';
 import { ConsumedMessage } from './message.js';
 
@@ -47,13 +46,10 @@ export class Reader {
     if (this.#state !== 'idle') return Promise.reject(new StateError('Reader', 'connect', this.#state, ['idle']));
     let native: NativeConsumer;
     try {
-      native = this.#binding.createConsumer(this.#global, this.#topicConf);
+      native = createConsumerClient(this.#binding, this.#global, this.#topicConf);
     } catch (e) {
-      // e.g. a consumer-only librdkafka override with a bad value (as GroupConsumer.start)
       this.#state = 'failed';
-      return Promise.reject(
-        new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the consumer configuration: ${(e as Error)?.message ?? String(e)}` }], { cause: e }),
-      );
+      return Promise.reject(e as Error);
     }
     this.#state = 'connecting';
     this.#native = native;

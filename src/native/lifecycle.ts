@@ -1,5 +1,18 @@
+import { ConfigError } from '../config/errors.js';
 import { ConnectionError } from '../errors/producer.js';
-import type { NativeClient, NativeConsumer, NativeError, NativeMetadata, NativeProducer } from './types.js';
+import type { NativeBinding, NativeClient, NativeConfig, NativeConsumer, NativeError, NativeMetadata, NativeProducer } from './types.js';
+
+/**
+ * Creates a native consumer; librdkafka refusing the configuration (e.g. a consumer-only
+ * `librdkafka:` override with a bad value, which the producer never saw) is a ConfigError.
+ */
+export function createConsumerClient(binding: NativeBinding, global: NativeConfig, topic: NativeConfig): NativeConsumer {
+  try {
+    return binding.createConsumer(global, topic);
+  } catch (e) {
+    throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the consumer configuration: ${(e as Error)?.message ?? String(e)}` }], { cause: e });
+  }
+}
 
 /** Failures that retrying cannot fix: reported at once instead of waiting for connect_timeout. */
 const TLS_FAILURE = /certificate verify failed|SSL handshake failed|ssl\.(key|certificate|ca)|SSL_CTX|private key/i;

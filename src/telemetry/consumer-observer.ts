@@ -52,11 +52,6 @@ export class ConsumerObserver {
     return this.#t.counters.counters(topic, 'consume');
   }
 
-  /** Always: the per-topic message counters are always kept (getStatistics()). */
-  get active(): boolean {
-    return true;
-  }
-
   /**
    * A batch was fetched: records the receive span (per topic) when tracing is on. (The messages
    * are counted as consumed by the group consumer, once it knows which belong to its partitions.)

@@ -1,7 +1,6 @@
 import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
 import { LABEL, METRIC } from './semconv.js';
 import type { LibrdkafkaSummary } from './statistics.js';
-
 import { CounterStore, type Operation, type TopicCounters } from './counters.js';
 
 export type { Operation };
