@@ -127,7 +127,6 @@ export class ConnectionManager implements EngineSource, GaugeSource {
       },
       onRetry: (topic, attempt, err) => {
         log.warn({ topic, attempt, error_type: (err as { code?: string }).code }, 'retrying a failed publish');
-        t.counters.publish(topic).retries++;
       },
       onLog: librdkafkaLogForwarder(t.component('librdkafka'), t.redact),
       onStats: (json) => {

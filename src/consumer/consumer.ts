@@ -58,11 +58,12 @@ export class Consumer implements GaugeSource {
     this.#options = validateConsumerOptions(options, hooks);
     this.#cm = connection;
     // The consumer's own log lines (errors, retries, dead letters, rebalances, librdkafka's lines),
-    // then the caller's hooks; with statistics on, each group's last librdkafka summary.
+    // then the caller's hooks; statistics (the one forwarder of onStatistics): each group's last
+    // librdkafka summary, then the caller's hook.
     const t = connection.telemetry;
     this.#log = t.component('consumer');
     const own = loggingHooks(this.#log, t.component('librdkafka'), t.redact, hooks);
-    if (t.statisticsIntervalMs > 0) {
+    if (t.statisticsIntervalMs > 0 || hooks.onStatistics !== undefined) {
       own.onStatistics = (groupId, json) => {
         const s = summarizeStats(json);
         if (s !== undefined) this.#librdkafka.set(groupId, s);

@@ -19,7 +19,8 @@ export function partitionList(tps: ReadonlyArray<{ readonly topic: string; reado
  * every rebalance (info) (the retry and dead-letter lines of single messages are written by the
  * ConsumerObserver, which also counts them); librdkafka's own log lines of each group's consumer go to `rdLog` (the
  * `component: 'librdkafka'` logger) with the group id. None of these is on the per-message success
- * path. Error texts pass through the connection's secret redactor.
+ * path. Error texts pass through the connection's secret redactor. Statistics are forwarded by the
+ * Consumer (which keeps each group's summary), not here.
  */
 export function loggingHooks(log: Logger, rdLog: Logger, redact: (t: string) => string, user: GroupHooks): GroupHooks {
   const forwarders = new Map<string, ReturnType<typeof librdkafkaLogForwarder>>();
@@ -46,6 +47,5 @@ export function loggingHooks(log: Logger, rdLog: Logger, redact: (t: string) => 
   if (user.onOffsetsStored !== undefined) hooks.onOffsetsStored = user.onOffsetsStored.bind(user);
   if (user.onRetry !== undefined) hooks.onRetry = user.onRetry.bind(user);
   if (user.onDeadLetter !== undefined) hooks.onDeadLetter = user.onDeadLetter.bind(user);
-  if (user.onStatistics !== undefined) hooks.onStatistics = user.onStatistics.bind(user);
   return hooks;
 }

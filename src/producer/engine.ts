@@ -51,6 +51,8 @@ export abstract class Outbound {
   /** The broker acknowledged the message (the report node-rdkafka handed over). */
   abstract delivered(report: NativeDeliveryReport): void;
   abstract failed(error: Error): void;
+  /** A library-level retry of this message is scheduled: counted by messages that count (publish). */
+  retrying(): void {}
 }
 
 /** The public outcome of a delivered message. */
@@ -404,6 +406,7 @@ export class ProducerEngine {
     const error = new DeliveryError(d.topic, partition, err, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true);
     if (this.#opts.retryDelivered && error.retriable && d.attempts <= this.#opts.retryMax && this.#state === 'ready' && this.#fatal === undefined) {
       if (d.retryError === undefined || !d.retryError.possiblyPersisted) d.retryError = error;
+      d.retrying();
       this.#opts.onRetry?.(d.topic, d.attempts, error);
       this.#scheduleRetry(d);
       return;

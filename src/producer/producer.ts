@@ -100,6 +100,11 @@ abstract class Instrumented extends Outbound {
     if (this.span !== undefined) t.tracing.endSend(this.span, report.partition, report.offset);
   }
 
+  /** Retries count on the message's own topic counters; messages without them (dead-letter copies) are not counted. */
+  override retrying(): void {
+    if (this.counters !== undefined) this.counters.retries++;
+  }
+
   protected reportFailed(t: Telemetry, error: Error): void {
     t.counters.error(this.counters!, errorType(error));
     if (this.span !== undefined) t.tracing.fail(this.span, error);

@@ -7,6 +7,9 @@ import { DeliveryError, FlushIncompleteError, QueueFullTimeoutError, StateError 
 import { ConfigError } from '../../../src/config/index.js';
 import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
 import { setupEngine } from '../../helpers/engine.js';
+import { resolveConfig } from '../../../src/config/index.js';
+import { Telemetry } from '../../../src/telemetry/telemetry.js';
+import { DeadLetterWriter } from '../../../src/consumer/dead-letter.js';
 
 const setup = setupEngine;
 
@@ -92,6 +95,30 @@ describe('ProducerEngine (fake binding)', () => {
     await assert.rejects(producer.publish(newMessage('t', 'x')), (e: unknown) => e instanceof DeliveryError && e.attempts === 3 && e.retriable);
     assert.equal(native().produced.length, 3);
     assert.equal(engine.inflightCount, 0);
+    await engine.close(100);
+  });
+
+  it('library retries count as publishRetries of the message\'s topic; a dead-letter copy\'s retries are not counted', async () => {
+    const binding = new FakeBinding();
+    const telemetry = new Telemetry(resolveConfig({ brokers: ['fake:9092'] }));
+    const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
+      clientId: 'test', connectTimeoutMs: 1000, retryMax: 2, retryDelivered: true, retryBackoffMs: 1, enqueueTimeoutMs: 2000, pollIntervalMs: 1,
+    });
+    const producer = new Producer({ producerEngine: () => engine }, { telemetry });
+    await engine.connect();
+    const native = binding.producers[0] as FakeProducer;
+    let failures = 2;
+    native.outcome = () => (failures-- > 0 ? { message: 'Local: Message timed out', code: -1 } : null);
+    native.autoDeliver = true;
+    await producer.publish(newMessage('orders', 'x'));
+    // A dead-letter copy goes through the engine without the publish telemetry.
+    failures = 1;
+    const dlq = new DeadLetterWriter(() => engine, (t) => `${t}.dlq`, 'g');
+    const now = Date.now();
+    await dlq.write({ topic: 'orders', partition: 0, offset: 7, value: Buffer.from('x'), size: 1 }, { errorType: 'Error', errorMessage: 'boom', attempts: 1, firstFailure: now, lastFailure: now });
+    const snap = telemetry.counters.snapshot();
+    assert.deepEqual(snap['orders'], { published: 1, publishSucceeded: 1, publishFailed: 0, publishRetries: 2, consumed: 0, handled: 0, retried: 0, deadLettered: 0 });
+    assert.equal(snap['orders.dlq'], undefined, 'a dead-letter write is not a publish of the .dlq topic');
     await engine.close(100);
   });
 
