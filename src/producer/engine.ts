@@ -41,7 +41,8 @@ export abstract class Outbound {
   constructor(
     readonly topic: string,
     readonly partition: number | null,
-    readonly value: Buffer | null,
+    /** Released (null) once librdkafka has its copy and the message can never be produced again. */
+    public value: Buffer | null,
     readonly key: Buffer | string | null,
     readonly timestamp: number | null,
     /** Mutable until the message is handed to the engine (tracing appends its headers). */
@@ -306,8 +307,20 @@ export class ProducerEngine {
       return true;
     }
     this.#inflight.add(d);
+    if (!this.#opts.retryDelivered) this.#release(d);
     if (this.#pollTimer === undefined) this.#startPolling();
     return true;
+  }
+
+  /**
+   * librdkafka copied value, key and headers in produce() (RK_MSG_COPY); when no delivery failure
+   * may be produced again (idempotence on: retryDelivered false), the in-flight message lets go of
+   * its value and headers, so they die young instead of being promoted while it waits for its
+   * report (the key stays: close() reports it for undelivered messages).
+   */
+  #release(d: Outbound): void {
+    d.value = null;
+    d.headers = undefined;
   }
 
   #enqueueWaiting(d: Outbound): void {
@@ -355,6 +368,7 @@ export class ProducerEngine {
           continue;
         }
         this.#inflight.add(d);
+        if (!this.#opts.retryDelivered) this.#release(d);
         i++;
       }
     } finally {

@@ -122,6 +122,27 @@ describe('ProducerEngine (fake binding)', () => {
     await engine.close(100);
   });
 
+  it('an in-flight message lets go of its value and headers once produced when it can never be produced again (idempotence), keeps them otherwise', async () => {
+    for (const retryDelivered of [false, true]) {
+      const { engine, producer, native } = setup({ retryDelivered });
+      await engine.connect();
+      const p = producer.publish(newMessage('t', Buffer.from('payload')).withKey('k').withHeader('h', 'v'));
+      const rec = native().produced[0]!;
+      assert.deepEqual(rec.value, Buffer.from('payload'), 'librdkafka got the value');
+      const d = rec.opaque as { value: Buffer | null; headers: unknown; key: unknown };
+      if (retryDelivered) {
+        assert.ok(d.value !== null && d.headers !== undefined, 'kept for a re-produce');
+      } else {
+        assert.equal(d.value, null);
+        assert.equal(d.headers, undefined);
+      }
+      assert.equal(d.key, 'k', 'the key stays (close() reports it for undelivered messages)');
+      native().deliverAll();
+      await p;
+      await engine.close(100);
+    }
+  });
+
   it('with idempotence (retryDelivered false) a failed delivery is never produced again', async () => {
     const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: false });
     await engine.connect();
