@@ -14,6 +14,8 @@ const FIXED: ReadonlyArray<readonly [readonly string[], string]> = [
   [['partitioner'], 'managed by the library: murmur2_random for Java-compatible key partitioning'],
   [['partition.assignment.strategy'], 'managed by the library: the consumer implements cooperative-sticky (incremental) rebalancing'],
   [['rebalance_cb', 'offset_commit_cb', 'event_cb'], 'managed by the library: the client wrapper installs its own callbacks'],
+  [['delivery.report.only.error'], 'managed by the library: publish() resolves on the delivery report of every message, successful ones included'],
+  [['queuing.strategy'], 'managed by the library: fifo keeps the per-key order of published messages (lifo reorders them)'],
 ];
 
 function buildManaged(): ReadonlyMap<string, string> {

@@ -205,6 +205,8 @@ describe('config/toLibrdkafkaConfig', () => {
         'enable.auto.offset.store': 'managed by the library: the consumer stores offsets itself for at-least-once delivery',
         dr_msg_cb: 'managed by the library: delivery tracking uses dr_cb (dr_msg_cb would copy every payload back to JS)',
         partitioner: 'managed by the library: murmur2_random for Java-compatible key partitioning',
+        'delivery.report.only.error': 'managed by the library: publish() resolves on the delivery report of every message, successful ones included',
+        'queuing.strategy': 'managed by the library: fifo keeps the per-key order of published messages (lifo reorders them)',
       };
       const librdkafka = Object.fromEntries(Object.keys(cases).map((k) => [k, 'x']));
       const issues = issuesOf(() => resolveConfig({ ...base, librdkafka }));
