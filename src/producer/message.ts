@@ -46,6 +46,9 @@ export class OutgoingMessage {
     if (typeof topic !== 'string' || topic.length === 0) {
       throw new InvalidArgumentError('message topic', `got ${JSON.stringify(topic)}, expected a non-empty topic name`);
     }
+    // node-rdkafka passes the topic as a C string: a zero byte would silently cut the name short
+    // (and publish to another topic). One scan of a short string, the only per-message check.
+    if (topic.includes('\0')) throw new InvalidArgumentError('message topic', `got ${JSON.stringify(topic)}, a topic name cannot contain a zero byte`);
     this.topic = topic;
     this.value = value;
   }
@@ -72,6 +75,7 @@ export class OutgoingMessage {
     if (typeof id !== 'string' || id.length === 0) {
       throw new InvalidArgumentError('message id', 'expected a non-empty string', { topic: this.topic });
     }
+    if (!isSafeHeaderValue(id)) throw new InvalidArgumentError('message id', UNSAFE_TEXT, { topic: this.topic });
     this.#id = id;
     return this;
   }
@@ -80,6 +84,7 @@ export class OutgoingMessage {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError('header name', 'expected a non-empty string', { topic: this.topic });
     }
+    if (!isSafeHeaderValue(name)) throw new InvalidArgumentError('header name', UNSAFE_TEXT, { topic: this.topic });
     if (name === HEADER_MESSAGE_ID || name === HEADER_METADATA || name === HEADER_CORRELATION_ID) {
       const use = name === HEADER_MESSAGE_ID ? 'withId()' : name === HEADER_METADATA ? 'withMetadata()' : 'withCorrelationId()';
       throw new InvalidArgumentError(`header "${name}"`, `reserved by the library; use ${use} instead`, { topic: this.topic });
@@ -88,11 +93,7 @@ export class OutgoingMessage {
       throw new InvalidArgumentError(`header "${name}"`, `got ${typeof value}, expected a string or a Buffer`, { topic: this.topic });
     }
     if (!isSafeHeaderValue(value)) {
-      throw new InvalidArgumentError(
-        `header "${name}"`,
-        'node-rdkafka sends header values as NUL-terminated UTF-8 text, so this value would arrive corrupted (it contains a zero byte or invalid UTF-8); encode binary data, e.g. as base64',
-        { topic: this.topic },
-      );
+      throw new InvalidArgumentError(`header "${name}"`, `${UNSAFE_TEXT}; encode binary data, e.g. as base64`, { topic: this.topic });
     }
     (this.headers ??= []).push([name, value]);
     return this;
@@ -101,6 +102,7 @@ export class OutgoingMessage {
   /** Sets the `correlation_id` header (by default a message published inside a handler inherits it). */
   withCorrelationId(id: string): this {
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('correlation id', 'expected a non-empty string', { topic: this.topic });
+    if (!isSafeHeaderValue(id)) throw new InvalidArgumentError('correlation id', UNSAFE_TEXT, { topic: this.topic });
     this.correlationId = id;
     return this;
   }
@@ -114,8 +116,9 @@ export class OutgoingMessage {
   }
 
   withPartition(partition: number): this {
-    if (!Number.isInteger(partition) || partition < 0) {
-      throw new InvalidArgumentError('message partition', `got ${partition}, expected an integer >= 0`, { topic: this.topic });
+    // (node-rdkafka converts it to an int32: a larger number would wrap to another partition)
+    if (!Number.isInteger(partition) || partition < 0 || partition > MAX_PARTITION) {
+      throw new InvalidArgumentError('message partition', `got ${partition}, expected an integer from 0 to ${MAX_PARTITION}`, { topic: this.topic });
     }
     this.partition = partition;
     return this;
@@ -130,12 +133,18 @@ export class OutgoingMessage {
   }
 }
 
+const MAX_PARTITION = 2 ** 31 - 1;
+
+const UNSAFE_TEXT =
+  'node-rdkafka sends header names and values as NUL-terminated UTF-8 text, so this would arrive corrupted (it contains a zero byte or invalid UTF-8, e.g. a lone UTF-16 surrogate)';
+
 /**
- * Whether a header value survives node-rdkafka unchanged: it converts every header value to a
- * UTF-8 C string, so a zero byte truncates it and invalid UTF-8 is replaced (node-rdkafka #1006).
+ * Whether a header name or value survives node-rdkafka unchanged: it converts each to a UTF-8 C
+ * string, so a zero byte truncates it and invalid UTF-8 (or a lone surrogate in a JS string) is
+ * replaced (node-rdkafka #1006).
  */
 export function isSafeHeaderValue(value: string | Buffer): boolean {
-  if (typeof value === 'string') return !value.includes('\0');
+  if (typeof value === 'string') return !value.includes('\0') && value.isWellFormed();
   return !value.includes(0) && isUtf8(value);
 }
 
