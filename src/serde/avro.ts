@@ -53,11 +53,22 @@ function expectedOf(t: avro.Type): string {
   return `a ${lt}`;
 }
 
+const STRICT = { noUndeclaredFields: true } as const;
+
+/** The first own key of a record value that its record type does not declare (undefined: none, or not a record). */
+function undeclaredField(value: unknown, type: avro.Type): string | undefined {
+  if ((type as { typeName?: string }).typeName !== 'record' || value === null || typeof value !== 'object') return undefined;
+  const declared = new Set((type as avro.types.RecordType).fields.map((f) => f.name));
+  for (const k of Object.keys(value)) if (!declared.has(k)) return k;
+  return undefined;
+}
+
 /**
  * Writes one record type in Confluent wire format with a fixed schema id. Encoding is synchronous
  * and allocates one output buffer: the 5-byte header and the Avro body are written into a scratch
- * buffer, then copied out. Values are not validated up front (no per-message validation); when
- * avsc rejects a value, the slow path finds the offending field for the error.
+ * buffer, then copied out. Values are not validated up front; when avsc rejects a value, the slow
+ * path finds the offending field for the error. After encoding, one check refuses fields the
+ * schema does not declare (avsc would drop them silently).
  */
 export class AvroEncoder {
   readonly schemaId: number;
@@ -89,17 +100,29 @@ export class AvroEncoder {
     } catch (e) {
       throw this.validationError(value, e);
     }
+    // avsc skips fields the schema does not have: a misspelled optional field would be dropped
+    // silently and its default written. One check of the record keys (avsc's own, ~0.16 µs for a
+    // BeverageCreated beside ~0.4 µs of encoding) makes it a typed error naming the field.
+    if (!this.type.isValid(value, STRICT)) throw this.validationError(value);
     const out = Buffer.allocUnsafe(end);
     this.#scratch.copy(out, 0, 0, end);
     return out;
   }
 
-  /** Finds the first field that does not match the schema. */
+  /** Finds the first field that does not match the schema, or that the schema does not have. */
   validationError(value: unknown, cause?: unknown): Error {
     let found: SchemaValidationError | undefined;
     this.type.isValid(value, {
+      noUndeclaredFields: true,
       errorHook: (path: string[], any: unknown, type: avro.Type) => {
-        found ??= new SchemaValidationError(this.eventName, path.length > 0 ? path.join('.') : '(the event)', expectedOf(type), describe(any));
+        if (found !== undefined) return;
+        const unknown = undeclaredField(any, type);
+        if (unknown !== undefined) {
+          const names = (type as avro.types.RecordType).fields.map((f) => f.name).join(', ');
+          found = new SchemaValidationError(this.eventName, [...path, unknown].join('.'), `one of the fields of ${type.name ?? 'the record'} (${names}); a field the schema does not have would be dropped`, describe((any as Record<string, unknown>)[unknown]));
+          return;
+        }
+        found = new SchemaValidationError(this.eventName, path.length > 0 ? path.join('.') : '(the event)', expectedOf(type), describe(any));
       },
     });
     if (found !== undefined) return found;

@@ -45,6 +45,22 @@ describe('serde (no broker)', () => {
     assert.throws(() => enc.encode({ ...SYSTEM_EVENT, metadata: { a: 1 } }), /SystemEvent\.metadata\.a: got number 1/);
   });
 
+  it('a field the schema does not have (a misspelled optional field) is refused, not dropped; nested records too', () => {
+    const enc = new AvroEncoder('SystemEvent', systemV1, 42);
+    assert.throws(
+      () => enc.encode({ ...SYSTEM_EVENT, sevrity: 'warn' }),
+      (e: unknown) => e instanceof SchemaValidationError && e.field === 'sevrity' && /SystemEvent\.sevrity: got a string "warn", expected one of the fields of .*SystemEvent \(.*severity.*\); a field the schema does not have would be dropped; nothing was sent/.test(e.message),
+    );
+    const beverage = latestOf(schemas, 'BeverageCreated').type;
+    const bev = new AvroEncoder('BeverageCreated', beverage, 7);
+    const event = {
+      beverage_id: 'b-1', name: 'n', description: 'd', theme: 't', ingredients: [{ name: 'Beans', quantity: '1', type: 'Base' }],
+      created_by: 'me', created_at: new Date(0), metadata: {}, calories: 1, tags: [],
+    };
+    bev.encode(event);
+    assert.throws(() => bev.encode({ ...event, ingredients: [{ name: 'Beans', quantity: '1', type: 'Base', grams: 3 }] }), (e: unknown) => e instanceof SchemaValidationError && e.field === 'ingredients.0.grams');
+  });
+
   it('wrong magic byte, short header, truncated body and empty payload are typed errors', () => {
     assert.throws(() => readSchemaId(Buffer.from('01000000020a', 'hex')), (e: unknown) => e instanceof WireFormatError && /wrong magic byte 0x01/.test(e.message));
     assert.throws(() => readSchemaId(Buffer.from('000000', 'hex')), /shorter than the 5-byte/);
