@@ -65,6 +65,8 @@ export interface GroupHooks {
 type State = 'running' | 'stopping' | 'stopped';
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** An empty fetch (never changed: concat() makes a new array). */
+const NO_MESSAGES: NativeMessage[] = [];
 
 /**
  * One native consumer for one consumer group: fetch loop, per-partition offset tracking,
@@ -229,7 +231,8 @@ export class GroupConsumer {
 
   async #run(native: NativeConsumer): Promise<void> {
     while (this.#state === 'running') {
-      let msgs: NativeMessage[];
+      // What this round's consume calls returned so far (kept when a later call of the round fails).
+      let msgs = NO_MESSAGES;
       // Never fetch past maxInFlight. When there is no room every partition is paused and this
       // call only serves rebalance callbacks, waiting fetchWaitMs (no busy loop).
       const room = Math.max(1, Math.min(this.#opts.fetchBatchSize, this.#opts.maxInFlight - this.#inFlight));
@@ -246,10 +249,16 @@ export class GroupConsumer {
           if (msgs.length > 0 && room > 1) {
             // the first message woke us: take what arrived with it in the same batch
             native.setDefaultConsumeTimeout(0);
-            msgs = msgs.concat(await this.#consume(native, room - 1));
+            const more = await this.#consume(native, room - 1); // (msgs keeps the first if this fails)
+            if (more.length > 0) msgs = msgs.concat(more);
           }
         }
       } catch (e) {
+        // A consume call that meets a consumer error before any message fails with it (node-rdkafka's
+        // ConsumeNum), but librdkafka's position is already past what the round's earlier call
+        // returned: those messages are ingested, or they would never be handled, and a later
+        // message's completion would commit past them.
+        if (msgs.length > 0) this.#ingest(msgs);
         const err = fromNativeError(e as NativeError, `consume (group ${this.groupId})`, { groupId: this.groupId });
         this.#hooks.onError?.(err);
         if (err.fatal) break;

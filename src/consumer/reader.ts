@@ -22,6 +22,8 @@ export class Reader {
   #native: NativeConsumer | undefined;
   #state: State = 'idle';
   #connecting: Promise<void> | undefined;
+  /** A consume error met after read() had taken messages: thrown by the next read(). */
+  #deferred: Error | undefined;
 
   constructor(binding: NativeBinding, global: NativeConfig, topicConf: NativeConfig, topic: string, groupId: string, connectTimeoutMs: number) {
     this.#binding = binding;
@@ -67,11 +69,20 @@ export class Reader {
     return this.#connecting;
   }
 
-  /** Reads up to `max` messages, waiting at most `timeoutMs` for the first one. */
+  /**
+   * Reads up to `max` messages, waiting at most `timeoutMs` for the first one. Rejects with
+   * KafkaError on a consumer error; an error met after this call already took messages is thrown
+   * by the next read() instead, so that the messages are not lost (librdkafka's position is past them).
+   */
   async read(max = 100, timeoutMs = 1000): Promise<ConsumedMessage[]> {
     if (this.#state === 'connecting') await this.#connecting;
     const native = this.#native;
     if (this.#state !== 'ready' || native === undefined) throw new StateError('Reader', 'read', this.#state, ['ready']);
+    const deferred = this.#deferred;
+    if (deferred !== undefined) {
+      this.#deferred = undefined;
+      throw deferred;
+    }
     const deadline = Date.now() + timeoutMs;
     const consume = (n: number) =>
       new Promise<ConsumedMessage[]>((resolve, reject) => {
@@ -92,8 +103,16 @@ export class Reader {
       native.setDefaultConsumeTimeout(Math.min(100, Math.max(1, left)));
       const first = await consume(1);
       if (first.length > 0) {
+        if (max === 1) return first;
         native.setDefaultConsumeTimeout(0);
-        return max > 1 ? [...first, ...(await consume(max - 1))] : first;
+        try {
+          return first.concat(await consume(max - 1));
+        } catch (e) {
+          // node-rdkafka fails a consume call that meets an error before any message: `first` is
+          // already taken (the position is past it), so it is returned and the error waits.
+          this.#deferred = e as Error;
+          return first;
+        }
       }
     }
   }

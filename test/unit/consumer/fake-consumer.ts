@@ -123,10 +123,45 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer {
   }
 }
 
+/**
+ * librdkafka reports an error event as the error of the consume(n) call that met it when that call
+ * had collected no message yet (node-rdkafka's ConsumeNum), and the call's messages are then lost
+ * to JS unless the caller keeps what earlier calls returned. This fake holds back batches
+ * (consume(n > 1) finds nothing) until the wake-up consume(1) has taken a message; the next consume
+ * then fails once with `error`, and from then on the fake serves normally.
+ */
+export class ErrorAfterWakeUp extends FakeConsumer {
+  error: NativeError = { code: RD.ERR_UNKNOWN_TOPIC_OR_PART, message: 'Broker: Unknown topic or partition' };
+  #armed = true;
+  #failNext = false;
+  override consume(count: number, cb: (err: NativeError | null, messages: NativeMessage[]) => void): void {
+    if (this.#failNext) {
+      this.#failNext = false;
+      this.#armed = false;
+      this.consumeSizes.push(count);
+      setImmediate(() => cb(this.error, []));
+      return;
+    }
+    if (this.#armed && count > 1) {
+      this.consumeSizes.push(count);
+      setTimeout(() => cb(null, []), 2);
+      return;
+    }
+    super.consume(count, (err, messages) => {
+      if (this.#armed && count === 1 && messages.length > 0) this.#failNext = true;
+      cb(err, messages);
+    });
+  }
+}
+
 export class ConsumerBinding extends FakeBinding {
   readonly consumers: FakeConsumer[] = [];
+  /** `make` builds each consumer (a subclass of FakeConsumer changes one behaviour). */
+  constructor(readonly make: (global: NativeConfig) => FakeConsumer = (global) => new FakeConsumer(global)) {
+    super();
+  }
   override createConsumer(global: NativeConfig = {}): NativeConsumer {
-    const c = new FakeConsumer(global);
+    const c = this.make(global);
     this.consumers.push(c);
     return c;
   }

@@ -4,9 +4,9 @@ import type { DeadLetterWriter } from '../../../src/consumer/dead-letter.js';
 import { GroupConsumer, type GroupHooks, type GroupOptions } from '../../../src/consumer/group-consumer.js';
 import { HandlerEntry } from '../../../src/consumer/partition-state.js';
 import type { TaskResult } from '../../../src/consumer/types.js';
-import type { NativeMessage } from '../../../src/native/types.js';
+import type { NativeConfig, NativeMessage } from '../../../src/native/types.js';
 import type { Executor } from '../../../src/pool/executor.js';
-import { ConsumerBinding, type FakeConsumer } from './fake-consumer.js';
+import { ConsumerBinding, ErrorAfterWakeUp, type FakeConsumer } from './fake-consumer.js';
 
 interface Task {
   msgs: readonly NativeMessage[];
@@ -54,16 +54,32 @@ const OPTS: GroupOptions = {
   connectTimeoutMs: 1000,
 };
 
-async function setup(opts: Partial<GroupOptions>, capacity: number, dlqFailures = 0, hooks: GroupHooks = {}) {
-  const binding = new ConsumerBinding();
+interface Extras {
+  dlqFailures?: number;
+  hooks?: GroupHooks;
+  /** Builds the fake native consumer (a FakeConsumer subclass changes one behaviour). */
+  fake?: (global: NativeConfig) => FakeConsumer;
+  /** The dead-letter writer's write (default: fails `dlqFailures` times, then succeeds). */
+  dlqWrite?: () => Promise<unknown>;
+}
+
+/** A group consumer over a fake native consumer, not started. */
+function build(opts: Partial<GroupOptions>, capacity: number, extras: Extras = {}) {
+  const binding = new ConsumerBinding(extras.fake);
   const exec = new ManualExecutor(capacity);
   const entry = new HandlerEntry({ topics: ['t'], groupId: 'g', handle() {} }, exec);
   const errors: Error[] = [];
-  let failures = dlqFailures;
-  const dlq = { write: () => (failures-- > 0 ? Promise.reject(new Error('dlq down')) : Promise.resolve({})) } as unknown as DeadLetterWriter;
-  const g = new GroupConsumer(binding, { 'bootstrap.servers': 'fake:9092' }, {}, 'g', new Map([['t', entry]]), dlq, { ...OPTS, ...opts }, { onError: (e) => errors.push(e), ...hooks });
-  await g.start();
+  let failures = extras.dlqFailures ?? 0;
+  const write = extras.dlqWrite ?? (() => (failures-- > 0 ? Promise.reject(new Error('dlq down')) : Promise.resolve({})));
+  const dlq = { write } as unknown as DeadLetterWriter;
+  const g = new GroupConsumer(binding, { 'bootstrap.servers': 'fake:9092' }, {}, 'g', new Map([['t', entry]]), dlq, { ...OPTS, ...opts }, { onError: (e) => errors.push(e), ...extras.hooks });
   started.push(g);
+  return { g, binding, exec, errors };
+}
+
+async function setup(opts: Partial<GroupOptions>, capacity: number, dlqFailures = 0, hooks: GroupHooks = {}, extras: Extras = {}) {
+  const { g, binding, exec, errors } = build(opts, capacity, { dlqFailures, hooks, ...extras });
+  await g.start();
   const native = binding.consumers[0] as FakeConsumer;
   return { g, native, exec, errors };
 }
@@ -294,5 +310,23 @@ describe('GroupConsumer with a fake native consumer', () => {
         for (const l of listeners) process.on('uncaughtException', l);
       }
     });
+  });
+
+  it('a message the wake-up consume(1) returned is kept when the follow-up consume of that fetch fails: it is handled, and no commit passes it unhandled', async () => {
+    const { g, native, exec, errors } = await setup({}, 4, 0, {}, { fake: (global) => new ErrorAfterWakeUp(global) });
+    native.assign([{ topic: 't', partition: 0 }]);
+    await delay(10); // the idle loop: consume(100) finds nothing, consume(1) waits
+    native.append('t', 0, 3, (i) => `k${i}`); // offset 0 wakes consume(1); consume(99) then fails
+    await until(() => errors.length === 1, 'the consume error reported');
+    const e = errors[0] as Error & { code?: string };
+    assert.equal(e.code, 'ERR_UNKNOWN_TOPIC_OR_PART');
+    await until(() => exec.tasks.reduce((n, t) => n + t.msgs.length, 0) >= 2, 'the rest fetched');
+    await delay(10);
+    exec.finish();
+    await until(() => native.stored.get('t/0') === 3, 'stored after all three');
+    const handled = exec.tasks.flatMap((t) => t.msgs.map((m) => m.offset)).sort();
+    assert.deepEqual(handled, [0, 1, 2], 'offset 0 (taken by consume(1)) was handled, not dropped');
+    assert.equal(g.stats.consumed, 3);
+    assert.equal(await g.stop(1000), true);
   });
 });

@@ -4,7 +4,7 @@ import { ConsumedMessage } from '../../../src/consumer/message.js';
 import { Reader } from '../../../src/consumer/reader.js';
 import { KafkaError, StateError } from '../../../src/errors/index.js';
 import type { NativeConfig, NativeConsumer } from '../../../src/native/types.js';
-import { ConsumerBinding, type FakeConsumer } from './fake-consumer.js';
+import { ConsumerBinding, ErrorAfterWakeUp, type FakeConsumer } from './fake-consumer.js';
 
 /** librdkafka refuses the configuration: node-rdkafka's KafkaConsumer constructor throws. */
 class RefusingBinding extends ConsumerBinding {
@@ -61,6 +61,30 @@ describe('Reader with a fake native consumer', () => {
       throw Object.assign(new Error('Local: Unknown partition'), { code: -190 });
     };
     assert.throws(() => r.commit([m]), (e: unknown) => e instanceof KafkaError && e.code === 'ERR__UNKNOWN_PARTITION');
+    await r.close();
+  });
+
+  it('read(): a message the wake-up consume(1) returned is returned even when the follow-up consume fails; the error comes with the next read()', async () => {
+    const binding = new ConsumerBinding((global) => new ErrorAfterWakeUp(global));
+    const r = new Reader(binding, GLOBAL, {}, 't', 'g', 1000);
+    await r.connect();
+    const native = binding.consumers[0] as FakeConsumer;
+    native.incrementalAssign([{ topic: 't', partition: 0 }]);
+    native.append('t', 0, 3); // consume(10) finds nothing, consume(1) takes offset 0, consume(9) fails
+    const first = await r.read(10, 500);
+    assert.deepEqual(
+      first.map((m) => m.offset),
+      [0],
+      'offset 0 is returned, not lost with the error',
+    );
+    await assert.rejects(r.read(10, 500), (e: unknown) => e instanceof KafkaError && e.code === 'ERR_UNKNOWN_TOPIC_OR_PART' && /consume from t/.test(e.message));
+    const rest = await r.read(10, 500);
+    assert.deepEqual(
+      rest.map((m) => m.offset),
+      [1, 2],
+    );
+    r.commit([...first, ...rest]);
+    assert.equal(native.stored.get('t/0'), 3);
     await r.close();
   });
 });
