@@ -21,14 +21,18 @@ export class DeliveryError extends GoCoffeeKafkaError {
     err: NativeErrorLike,
     messageId: string | undefined,
     attempts: number,
-    /** An earlier attempt of the same message (a library retry) may have been written. */
-    earlierPossiblyPersisted = false,
+    /**
+     * The message may have been written although `err` does not say so: true when an earlier
+     * attempt of it (a library retry) timed out in flight, or the reason as text (e.g. it was in
+     * librdkafka's hands when the producer closed).
+     */
+    possiblyWritten: boolean | string = false,
   ) {
     const code = typeof err.code === 'number' ? err.code : -1;
     const name = librdkafkaErrorName(code);
     const timedOut = code === RD.ERR__MSG_TIMED_OUT;
-    const maybe = timedOut || earlierPossiblyPersisted;
-    const why = timedOut ? 'it timed out in flight' : 'an earlier attempt timed out in flight';
+    const maybe = timedOut || possiblyWritten !== false;
+    const why = timedOut ? 'it timed out in flight' : typeof possiblyWritten === 'string' ? possiblyWritten : 'an earlier attempt timed out in flight';
     super(name, `delivery to ${topic}[${partition}] failed after ${attempts} attempt(s): ${err.message ?? 'unknown error'} (${name})${maybe ? `; it may have been written (${why}): publishing it again may duplicate it` : ''}`, {
       retriable: err.isRetriable === true || isRetriableCode(code),
       fatal: err.isFatal === true || code === RD.ERR__FATAL,

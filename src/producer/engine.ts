@@ -161,6 +161,11 @@ export class ProducerEngine {
   #connecting: Promise<NativeMetadata> | undefined;
   /** Every message handed to librdkafka and not yet reported. */
   readonly #inflight = new InflightList();
+  /**
+   * Messages whose delivery failed and that wait for their library retry's backoff: out of
+   * librdkafka's hands, but still ours and counted in the window until they are finally reported.
+   */
+  readonly #retrying = new InflightList();
   /** Messages waiting for room in the local queue (FIFO keeps per-key order). */
   #waiting: Outbound[] = [];
   #waitingHead = 0;
@@ -191,9 +196,9 @@ export class ProducerEngine {
     return this.#state;
   }
 
-  /** Messages handed to librdkafka and not yet acknowledged or failed. */
+  /** Messages handed to librdkafka and not yet acknowledged or failed (including those awaiting a library retry). */
   get inflightCount(): number {
-    return this.#inflight.size;
+    return this.#inflight.size + this.#retrying.size;
   }
 
   /** Messages waiting for room in librdkafka's local queue. */
@@ -208,7 +213,7 @@ export class ProducerEngine {
    * librdkafka already released from its queue).
    */
   get needsDrain(): boolean {
-    return this.#waiting.length - this.#waitingHead > 0 || this.#inflight.size >= this.#maxQueue;
+    return this.#waiting.length - this.#waitingHead > 0 || this.#inflight.size + this.#retrying.size >= this.#maxQueue;
   }
 
   get fatalError(): Error | undefined {
@@ -286,24 +291,28 @@ export class ProducerEngine {
     return new StateError('Producer', op, this.#state, ['ready']);
   }
 
-  /** Hands a message to librdkafka; on a full queue parks it in the waiting FIFO. */
-  #produce(d: Outbound): boolean {
-    if (this.#inflight.size >= this.#maxQueue) {
-      this.#enqueueWaiting(d);
-      return false;
-    }
+  /** Hands a message to librdkafka; on a full window or queue parks it in the waiting FIFO. */
+  #produce(d: Outbound): void {
+    if (this.#inflight.size + this.#retrying.size >= this.#maxQueue || !this.#handOver(d)) this.#enqueueWaiting(d);
+  }
+
+  /**
+   * The one place that calls librdkafka's produce() (first attempts, waiting messages and library
+   * retries alike). Returns false when librdkafka's queue is full (nothing changed: the caller
+   * keeps the message waiting); true when the message is in flight now or was refused (then it
+   * has been failed, and a fatal refusal put the engine in its fatal state).
+   */
+  #handOver(d: Outbound): boolean {
     d.attempts++;
     try {
       this.#native!.produce(d.topic, d.partition, d.value, d.key, d.timestamp, d, d.headers);
     } catch (e) {
-      const err = e as NativeError;
       d.attempts--;
-      if (err.code === RD.ERR__QUEUE_FULL) {
-        this.#enqueueWaiting(d);
-        return false;
-      }
+      const err = e as NativeError;
+      if (err.code === RD.ERR__QUEUE_FULL) return false;
       if (err.code === RD.ERR__FATAL) this.#setFatal(fromNativeError(err, 'producer is in a fatal state', { clientId: this.#opts.clientId }));
-      d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts + 1));
+      // A retried message keeps what its earlier attempts tell: one may have been written.
+      d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts + 1, d.retryError?.possiblyPersisted === true));
       return true;
     }
     this.#inflight.add(d);
@@ -355,28 +364,20 @@ export class ProducerEngine {
           d.failed(d.retryError ?? new QueueFullTimeoutError(d.topic, this.#opts.enqueueTimeoutMs, d.messageId));
           continue;
         }
-        if (this.#inflight.size >= this.#maxQueue) break;
-        d.attempts++;
-        try {
-          this.#native!.produce(d.topic, d.partition, d.value, d.key, d.timestamp, d, d.headers);
-        } catch (e) {
-          d.attempts--;
-          const err = e as NativeError;
-          if (err.code === RD.ERR__QUEUE_FULL) break;
-          i++;
-          d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts + 1));
-          continue;
-        }
-        this.#inflight.add(d);
-        if (!this.#opts.retryDelivered) this.#release(d);
+        if (this.#inflight.size + this.#retrying.size >= this.#maxQueue) break;
+        // Past d before #handOver may fail it (its callback may re-enter): never failed twice.
         i++;
+        if (!this.#handOver(d)) {
+          i--; // librdkafka's queue is full: d stays at the head
+          break;
+        }
       }
     } finally {
       this.#pumping = false;
       if (i === w.length) {
         this.#waiting = [];
         this.#waitingHead = 0;
-        if (this.#inflight.size <= this.#lowWater) this.#wakeDrainers();
+        this.#wakeIfDrained();
       } else if (i > 1024 && i * 2 > w.length) {
         this.#waiting = w.slice(i);
         this.#waitingHead = 0;
@@ -392,6 +393,7 @@ export class ProducerEngine {
       native.poll();
       if (this.#waiting.length !== this.#waitingHead) this.#pumpWaiting();
       if (this.#inflight.size === 0 && this.#waiting.length === this.#waitingHead) {
+        // Messages awaiting a retry need no polling: their timer re-starts it.
         clearInterval(this.#pollTimer);
         this.#pollTimer = undefined;
       }
@@ -403,8 +405,22 @@ export class ProducerEngine {
     if (d === undefined || !this.#inflight.delete(d)) return;
     if (err) this.#onFailure(d, err, report.partition);
     else d.delivered(report);
+    this.#left();
+  }
+
+  /**
+   * A message left the window (reported, failed, or its retry came due): hands waiting messages
+   * over and wakes drain() waiters once the window has drained. Every path that lowers the count
+   * ends here or in #pumpWaiting (close() wakes every waiter itself).
+   */
+  #left(): void {
     if (this.#waiting.length !== this.#waitingHead) this.#pumpWaiting();
-    else if (this.#drainWaiters.length > 0 && this.#inflight.size <= this.#lowWater) this.#wakeDrainers();
+    else this.#wakeIfDrained();
+  }
+
+  /** Wakes drain() waiters when nothing waits and the window has drained to its low-water mark. */
+  #wakeIfDrained(): void {
+    if (this.#drainWaiters.length > 0 && this.#waiting.length === this.#waitingHead && this.#inflight.size + this.#retrying.size <= this.#lowWater) this.#wakeDrainers();
   }
 
   #wakeDrainers(): void {
@@ -433,15 +449,17 @@ export class ProducerEngine {
     const base = this.#opts.retryBackoffMs * 2 ** (d.attempts - 1);
     const wait = Math.min(base / 2 + Math.random() * base, 30_000);
     d.deadline = Date.now() + wait + this.#opts.enqueueTimeoutMs;
-    this.#inflight.add(d); // still ours: counted until it is finally reported
+    this.#retrying.add(d); // still ours: counted until it is finally reported
     const t = setTimeout(() => {
-      if (!this.#inflight.delete(d)) return; // already failed by close()
-      if (this.#state !== 'ready' && this.#state !== 'closing') {
-        d.failed(this.#stateError('publish'));
-        return;
+      if (!this.#retrying.delete(d)) return; // already failed by close()
+      if (this.#state === 'ready' || this.#state === 'closing') {
+        this.#enqueueWaiting(d);
+      } else {
+        // The producer turned fatal meanwhile: the message's own delivery failure (it tells
+        // whether an attempt may have been written); the fatal error says nothing about that.
+        d.failed(d.retryError!);
       }
-      this.#enqueueWaiting(d);
-      this.#pumpWaiting();
+      this.#left();
     }, wait);
     t.unref();
   }
@@ -474,12 +492,12 @@ export class ProducerEngine {
     }
     const left = Math.max(0, deadline - Date.now());
     await flushProducer(this.#native, left).catch(() => undefined);
-    // flush() ran on the threadpool; let the dispatched reports reach us.
-    while (this.#inflight.size > 0 && Date.now() < deadline) {
+    // flush() ran on the threadpool; let the dispatched reports reach us (and due retries go out).
+    while (this.inflightCount > 0 && Date.now() < deadline) {
       this.#native.poll();
       await delay(2);
     }
-    return this.#inflight.size + this.waitingCount;
+    return this.inflightCount + this.waitingCount;
   }
 
   /**
@@ -507,20 +525,37 @@ export class ProducerEngine {
     if (undelivered.length > 0) throw new FlushIncompleteError(undelivered, timeoutMs);
   }
 
+  /**
+   * Fails every message close() could not deliver, in hand-over order, each with what is known
+   * about it: in librdkafka's hands → ERR__TIMED_OUT, possibly written; awaiting a library retry
+   * (its backoff or room) → its earlier delivery failure, which tells whether an attempt may have
+   * been written; never handed to librdkafka → ERR__PURGE_QUEUE (librdkafka's code for a message
+   * purged before it was sent), never written.
+   */
   #failRemaining(timeoutMs: number): UndeliveredMessage[] {
-    const out: UndeliveredMessage[] = [];
-    const fail = (d: Outbound) => {
-      out.push({ messageId: d.messageId, topic: d.topic, key: typeof d.key === 'string' ? d.key : d.key?.toString('hex') });
-      const err = new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout); the message may or may not have been written` }, d.messageId, d.attempts);
-      d.failed(err);
-    };
-    for (let i = this.#waitingHead; i < this.#waiting.length; i++) fail(this.#waiting[i]!);
+    // Detached first: a failed message's callback may call flush() or send(), which must not see them.
+    const inflight = [...this.#inflight];
+    const retrying = [...this.#retrying];
+    const waiting = this.#waiting.slice(this.#waitingHead);
+    this.#inflight.clear();
+    this.#retrying.clear();
     this.#waiting = [];
     this.#waitingHead = 0;
-    for (const d of this.#inflight) fail(d);
-    this.#inflight.clear();
-    for (const resolve of this.#drainWaiters) resolve();
-    this.#drainWaiters = [];
+    const out: UndeliveredMessage[] = [];
+    for (const d of inflight) {
+      out.push(undelivered(d));
+      d.failed(new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout)` }, d.messageId, d.attempts, 'it was handed to librdkafka before close'));
+    }
+    for (const d of retrying) {
+      out.push(undelivered(d));
+      d.failed(d.retryError!);
+    }
+    for (const d of waiting) {
+      out.push(undelivered(d));
+      // Only a library retry re-enters the FIFO after a hand-over, and it has its retryError.
+      d.failed(d.retryError ?? new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__PURGE_QUEUE, message: 'closed before the message was handed to librdkafka (it waited for room in the local queue); it was never written: publishing it again is safe' }, d.messageId, d.attempts));
+    }
+    this.#wakeDrainers();
     return out;
   }
 
@@ -535,4 +570,9 @@ export class ProducerEngine {
       });
     });
   }
+}
+
+/** How close() names a message it could not deliver. */
+function undelivered(d: Outbound): UndeliveredMessage {
+  return { messageId: d.messageId, topic: d.topic, key: typeof d.key === 'string' ? d.key : d.key?.toString('hex') };
 }
