@@ -7,7 +7,11 @@ import type { Span } from '@opentelemetry/api';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { TopicCounters } from '../telemetry/counters.js';
 
-/** Turns a message value into bytes. The default: Buffer as is, string as UTF-8, object as JSON. */
+/**
+ * Turns a message value into bytes. The default: Buffer as is, string as UTF-8, object as JSON.
+ * A custom serializer must return a Buffer (a Uint8Array is taken as one) or null (no value);
+ * anything else fails the publish with an InvalidArgumentError naming the serializer.
+ */
 export type ValueSerializer = (value: unknown, topic: string) => Buffer | null;
 
 export type PublishOutcome =
@@ -249,7 +253,11 @@ export class Producer {
 
   constructor(source: EngineSource, options: ProducerOptions = {}) {
     this.#source = source;
-    this.#enc = { serialize: options.serializer ?? defaultSerializer, autoIds: options.messageIds ?? true };
+    const custom = options.serializer;
+    if (custom !== undefined && typeof custom !== 'function') {
+      throw new InvalidArgumentError('Producer option serializer', `expected a function (value, topic) => Buffer | null, got ${describeValue(custom)}`);
+    }
+    this.#enc = { serialize: custom === undefined ? defaultSerializer : checkedSerializer(custom), autoIds: options.messageIds ?? true };
     this.#telemetry = options.telemetry;
   }
 
@@ -359,6 +367,30 @@ interface Encoding {
   readonly serialize: ValueSerializer;
   /** Give every message an id (config message_ids), or only those that have one. */
   readonly autoIds: boolean;
+}
+
+/**
+ * A custom serializer whose result is checked: node-rdkafka takes only a Buffer or null and throws
+ * a bare "Message must be a buffer or null" otherwise, which would reach the caller as an untyped
+ * librdkafka error. One wrapper per Producer; the check is a type test per message.
+ */
+function checkedSerializer(serialize: ValueSerializer): ValueSerializer {
+  // An inline `serializer: (v) => ...` is named after the option: no name worth repeating.
+  const name = serialize.name === '' || serialize.name === 'serializer' ? 'the producer\'s serializer' : `the producer's serializer ${serialize.name}()`;
+  return (value, topic) => {
+    const out: unknown = serialize(value, topic);
+    if (out === null || Buffer.isBuffer(out)) return out;
+    if (out instanceof Uint8Array) return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    throw new InvalidArgumentError('message value', `${name} returned ${describeValue(out)}; expected a Buffer or null (no value)`, { topic });
+  };
+}
+
+/** What a value is, for an error message (never the value itself: it may be secret or huge). */
+function describeValue(v: unknown): string {
+  if (v === undefined || v === null) return String(v);
+  const ctor = typeof v === 'object' ? (v as { constructor?: { name?: unknown } }).constructor?.name : undefined;
+  const what = typeof ctor === 'string' && ctor !== '' && ctor !== 'Object' ? ctor : typeof v;
+  return `${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`;
 }
 
 function valueOf(m: OutgoingMessage, serialize: ValueSerializer): Buffer | null {

@@ -73,6 +73,45 @@ describe('Producer value encoding', () => {
     await engine.close(100);
   });
 
+  it('a custom serializer that returns neither a Buffer nor null fails the publish with an InvalidArgumentError naming it and what it returned; nothing is produced', async () => {
+    const { engine, native } = setup();
+    await engine.connect();
+    const produce = native().produce.bind(native());
+    native().produce = (topic, partition, value, ...rest) => {
+      // What node-rdkafka's produce() does (src/producer.cc): a bare Error without a code.
+      if (value !== null && !Buffer.isBuffer(value)) throw new Error('Message must be a buffer or null');
+      return produce(topic, partition, value, ...rest);
+    };
+    const returns: Array<[unknown, RegExp]> = [
+      ['text', /returned a string/],
+      [undefined, /returned undefined/],
+      [42, /returned a number/],
+      [{ bytes: [1] }, /returned an object/],
+      [[1, 2], /returned an Array/],
+    ];
+    for (const [out, what] of returns) {
+      const producer = new Producer({ producerEngine: () => engine }, { serializer: function toProto() { return out as Buffer; } });
+      await assert.rejects(producer.publish(newMessage('t', { a: 1 })), (e: unknown) => {
+        assert.ok(e instanceof InvalidArgumentError, `expected an InvalidArgumentError, got ${String(e)}`);
+        assert.match(e.message, /serializer toProto\(\)/);
+        assert.match(e.message, what);
+        assert.match(e.message, /expected a Buffer or null/);
+        assert.equal(e.context['topic'], 't');
+        return true;
+      });
+      const sent = await new Promise<Error | null>((resolve) => producer.send(newMessage('t', { a: 1 }), (e) => resolve(e)));
+      assert.ok(sent instanceof InvalidArgumentError, `send(): got ${String(sent)}`);
+    }
+    assert.equal(native().produced.length, 0);
+    // What node-rdkafka takes is still taken: Buffer, null, and a Uint8Array as a Buffer over its bytes.
+    native().autoDeliver = true;
+    const outs: Array<Buffer | Uint8Array | null> = [Buffer.from('b'), null, new Uint8Array([0x75])];
+    for (const out of outs) await new Producer({ producerEngine: () => engine }, { serializer: () => out as Buffer | null }).publish(newMessage('t', { a: 1 }));
+    assert.deepEqual(native().produced.map((r) => (r.value === null ? null : r.value.toString())), ['b', null, 'u']);
+    assert.throws(() => new Producer({ producerEngine: () => engine }, { serializer: 'json' as never }), (e: unknown) => e instanceof InvalidArgumentError && /serializer: expected a function/.test(e.message));
+    await engine.close(100);
+  });
+
   it('defaultSerializer throws InvalidArgumentError (not TypeError) for what JSON cannot encode', () => {
     for (const [what, value, message] of BAD_VALUES) {
       assert.throws(() => defaultSerializer(value), (e: unknown) => e instanceof InvalidArgumentError && message.test(e.message), what);
