@@ -345,19 +345,45 @@ export class Producer {
     });
   }
 
-  /** True while the local queue is full and publishes wait for room. */
+  /**
+   * True while the local queue or the in-flight window is full and publishes wait for room. False
+   * once the connection is closing or closed (it never throws): nothing can wait for room then,
+   * and a loop `send(); if (needsDrain) await drain();` learns of the close from its outcomes
+   * (StateError), as publish() reports it, instead of an exception out of a property read.
+   */
   get needsDrain(): boolean {
-    return this.#source.producerEngine().needsDrain;
+    let engine: ProducerEngine;
+    try {
+      engine = this.#source.producerEngine();
+    } catch {
+      return false;
+    }
+    return engine.needsDrain;
   }
 
-  /** Resolves when no publish is waiting for room in the local queue. */
+  /**
+   * Resolves when no publish is waiting for room in the local queue. Rejects (never throws) with
+   * StateError once the connection is closing or closed.
+   */
   drain(): Promise<void> {
-    return this.#source.producerEngine().drain();
+    try {
+      return this.#source.producerEngine().drain();
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
   }
 
-  /** Waits until every in-flight message is reported; resolves with how many are still pending. */
+  /**
+   * Waits until every in-flight message is reported; resolves with how many are still pending.
+   * Rejects (never throws) with StateError once the connection is closing or closed (close()
+   * flushes and reports what it could not deliver).
+   */
   flush(timeoutMs = 10_000): Promise<number> {
-    return this.#source.producerEngine().flush(timeoutMs);
+    try {
+      return this.#source.producerEngine().flush(timeoutMs);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
   }
 
 }
