@@ -12,6 +12,37 @@ import { summarizeStats, type LibrdkafkaSummary } from '../telemetry/statistics.
 import type { GaugeSource, KafkaMetrics } from '../telemetry/metrics.js';
 import { redactConfig } from '../config/index.js';
 
+/** The largest delay Node's timers take (a larger one fires after 1 ms, with a warning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Numeric options and their lower bounds: each must be an integer from the bound to MAX_TIMER_MS
+ * (NaN, Infinity, fractions and non-numbers included, a bad value would silently disable what it
+ * bounds, e.g. a NaN enqueueTimeoutMs never times a waiting publish out).
+ */
+const NUMERIC_OPTIONS = [
+  ['enqueueTimeoutMs', 0], // 0: a publish that finds no room fails at once
+  ['pollIntervalMs', 1],
+  ['maxInFlight', 1],
+  ['closeTimeoutMs', 0], // 0: close() does not wait for deliveries
+] as const;
+
+/** Refuses a bad option with an InvalidArgumentError naming it and its value (once, in the constructor). */
+function validateOptions(options: ConnectionManagerOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError('ConnectionManager options', `got ${options === null ? 'null' : typeof options}, expected an object`);
+  }
+  for (const [name, min] of NUMERIC_OPTIONS) {
+    const v: unknown = options[name];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_TIMER_MS)) {
+      throw new InvalidArgumentError(`ConnectionManager option ${name}`, `got ${typeof v === 'number' ? String(v) : `${String(v)} (${typeof v})`}, expected an integer from ${min} to ${MAX_TIMER_MS}`);
+    }
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new InvalidArgumentError('ConnectionManager option onError', `got ${typeof options.onError}, expected a function`);
+  }
+}
+
 export type ConnectionState = 'created' | 'initializing' | 'ready' | 'closing' | 'closed' | 'failed';
 
 export interface ConnectionManagerOptions {
@@ -60,9 +91,7 @@ export class ConnectionManager implements EngineSource, GaugeSource {
   readonly #log;
 
   constructor(config: KafkaConfig, options: ConnectionManagerOptions = {}) {
-    if (options.maxInFlight !== undefined && !(Number.isInteger(options.maxInFlight) && options.maxInFlight > 0)) {
-      throw new InvalidArgumentError('ConnectionManager option maxInFlight', `got ${String(options.maxInFlight)}, expected an integer > 0`);
-    }
+    validateOptions(options);
     this.config = config;
     this.#options = options;
     this.#binding = options.binding ?? loadNativeBinding();

@@ -261,6 +261,34 @@ describe('ProducerEngine (fake binding)', () => {
     }
   });
 
+  it('the ConnectionManager refuses every numeric option that is not a finite integer in range, naming the option and the value', async () => {
+    const { ConnectionManager } = await import('../../../src/connection/index.js');
+    const config = resolveConfig({ brokers: ['fake:9092'] });
+    const bad: Array<[string, unknown, RegExp]> = [
+      ['enqueueTimeoutMs', Number.NaN, /got NaN/],
+      ['enqueueTimeoutMs', -1, /got -1/],
+      ['enqueueTimeoutMs', Infinity, /got Infinity/],
+      ['enqueueTimeoutMs', 2.5, /got 2.5/],
+      ['enqueueTimeoutMs', '100', /got 100 \(string\)/],
+      ['pollIntervalMs', 0, /got 0, expected an integer from 1/],
+      ['pollIntervalMs', Number.NaN, /got NaN/],
+      ['pollIntervalMs', 2 ** 31, /got 2147483648/],
+      ['closeTimeoutMs', -5, /got -5/],
+      ['closeTimeoutMs', Number.NaN, /got NaN/],
+      ['maxInFlight', Infinity, /got Infinity/],
+      ['onError', 'log', /got string, expected a function/],
+    ];
+    for (const [name, value, problem] of bad) {
+      assert.throws(
+        () => new ConnectionManager(config, { binding: new FakeBinding(), [name]: value }),
+        (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_INVALID_ARGUMENT' && e.message.includes(`option ${name}:`) && problem.test(e.message),
+        `${name} = ${String(value)}`,
+      );
+    }
+    // The bounds themselves are accepted.
+    new ConnectionManager(config, { binding: new FakeBinding(), enqueueTimeoutMs: 0, closeTimeoutMs: 0, pollIntervalMs: 1, maxInFlight: 1 });
+  });
+
   describe('send(message, callback)', () => {
     it('calls back once with the result on the delivery report, in order, with no state left', async () => {
       const { engine, producer, native } = setup();
