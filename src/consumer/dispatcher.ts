@@ -50,7 +50,9 @@ function allOk(statuses: Uint8Array, count: number): boolean {
  * Revoked partitions: queued messages are dropped (the next owner re-reads them from the
  * committed offset); work that finishes after the revoke still advances the partition's tracker
  * (so the revoke's commit covers it) but no longer counts as in flight; failures of a revoked
- * partition are neither retried nor dead-lettered here.
+ * partition are neither retried nor dead-lettered here. A partition's `busyCount` (what a revoke
+ * waits for) counts its messages in running tasks and in dead-letter writes in flight, never the
+ * ones waiting out a retry or dead-letter backoff: those are delivered again to the next owner.
  */
 export class Dispatcher {
   readonly #opts: DispatcherOptions;
@@ -379,19 +381,27 @@ export class Dispatcher {
     }, this.#backoff(p.attempts));
   }
 
+  /**
+   * Writes a failed message to the dead-letter topic, again after a backoff while the write fails.
+   * The partition counts as busy only while a write is in flight: a revoke waits for that write (a
+   * message written but not committed would be written again by the next owner), but not for a
+   * backoff between writes (a dead-letter outage would stall the group's rebalance; the next owner
+   * handles the message again instead, and stop() clears the backoff timer).
+   */
   #deadLetter(p: Pending): void {
     const lane = p.lane;
     const ps = lane.ps;
-    ps.busyCount++; // a revoke waits for the write (a message written but not committed is written again)
     let failing = false;
     let failures = 0;
-    const settle = () => {
-      ps.busyCount--;
-      if (failing && --ps.dlqBlocked === 0) this.#events.dlqRecovered(ps);
+    const unblock = () => {
+      if (!failing) return;
+      failing = false;
+      if (--ps.dlqBlocked === 0) this.#events.dlqRecovered(ps);
     };
     const attempt = () => {
-      if (this.#stopped || ps.revoked) return settle();
+      if (this.#stopped || ps.revoked) return unblock();
       const info = { errorType: p.errorType, errorMessage: p.errorMessage, attempts: p.attempts, firstFailure: p.firstFailure, lastFailure: p.lastFailure };
+      ps.busyCount++;
       let write: Promise<unknown>;
       try {
         write = this.#dlq.write(p.msg, info);
@@ -400,7 +410,8 @@ export class Dispatcher {
       }
       write.then(
         () => {
-          settle();
+          ps.busyCount--;
+          unblock();
           // Written: counted and logged also after stop() or a revoke (it is parked all the same).
           this.#observer?.deadLettered(p, this.#stopped || ps.revoked);
           if (this.#stopped) {
@@ -417,7 +428,8 @@ export class Dispatcher {
           this.dispatch(ps.entry);
         },
         (err: unknown) => {
-          if (this.#stopped || ps.revoked) return settle();
+          ps.busyCount--;
+          if (this.#stopped || ps.revoked) return unblock();
           // Not done: its offset must not be committed. Pause the partition and try again.
           if (!failing) {
             failing = true;

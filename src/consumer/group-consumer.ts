@@ -95,6 +95,12 @@ export class GroupConsumer {
   #revoking: Promise<void> = Promise.resolve();
   /** stop() made its final commit and is leaving the group. */
   #closing = false;
+  /**
+   * stop() no longer waits for unfinished work (its drain timed out, or it is leaving the group):
+   * neither does a revoke (the close-time revoke of the disconnect included). What has not
+   * finished is delivered again to the partitions' next owners.
+   */
+  #abandoned = false;
   #idleWaiters: Array<() => void> = [];
   /** Numbers fetches, to list each partition a fetch touched once (PartitionState.fetchNo). */
   #fetchNo = 0;
@@ -413,8 +419,10 @@ export class GroupConsumer {
 
   async #revoke(states: PartitionState[], tps: NativeTopicPartition[], cooperative: boolean): Promise<void> {
     const native = this.#native!;
+    // Running tasks and dead-letter writes in flight (not retry backoffs: see Dispatcher), bounded;
+    // not at all once stop() gave up on unfinished work or is leaving the group.
     const deadline = Date.now() + this.#opts.revokeTimeoutMs;
-    while (states.some((s) => s.busyCount > 0) && Date.now() < deadline) await delay(5);
+    while (!this.#abandoned && states.some((s) => s.busyCount > 0) && Date.now() < deadline) await delay(5);
     // Leaving the group in stop(): its final commit already covered these partitions.
     const closing = this.#closing;
     if (!closing) {
@@ -478,6 +486,7 @@ export class GroupConsumer {
     this.#state = 'stopping';
     await this.#loop;
     const drained = await this.#idle(timeoutMs);
+    if (!drained) this.#abandoned = true;
     this.#dispatcher.stop();
     await this.#revoking;
     const native = this.#native;
@@ -488,6 +497,7 @@ export class GroupConsumer {
         .map((s) => ({ topic: s.topic, partition: s.partition, offset: s.tracker.watermark }));
       this.#commitSync(native, offsets);
       this.#closing = true;
+      this.#abandoned = true;
       try {
         native.unsubscribe();
       } catch {

@@ -219,7 +219,7 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
       log.filter((l) => l.startsWith('dlq')),
       ['dlqFailing 0'],
     );
-    assert.equal(ps.busyCount, 1, 'a revoke waits for it');
+    assert.equal(ps.busyCount, 0, 'waiting to write again is not busy (a revoke does not wait for the backoff)');
     await delay(60);
     assert.equal(dlq.written.length, 1);
     assert.deepEqual(
@@ -228,6 +228,30 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
     );
     assert.equal(ps.tracker.watermark, 2);
     assert.equal(ps.busyCount, 0);
+  });
+
+  it('a dead-letter write counts as busy (a revoke waits for it) only while it is in flight, not while it waits to be tried again', async () => {
+    const { exec, feed, dlq, ps, log } = setup({ retryMax: 0, backoffMs: 40 });
+    const writes: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+    dlq.write = () => new Promise((resolve, reject) => writes.push({ resolve: () => resolve({} as DeliveryResult), reject }));
+    feed([msg(0, 'a'), msg(1, 'a')]);
+    await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? { index: 0, name: 'PermanentError', message: 'bad', retriable: false } : Status.Skipped));
+    assert.equal(writes.length, 1);
+    assert.equal(ps.busyCount, 1, 'the write is in flight');
+    writes[0]!.reject(new Error('dlq down'));
+    await settle();
+    assert.equal(ps.busyCount, 0, 'waiting out the backoff is not busy');
+    assert.ok(log.includes('dlqFailing 0'));
+    const end = Date.now() + 1000;
+    while (writes.length < 2 && Date.now() < end) await delay(2);
+    assert.equal(writes.length, 2, 'written again after the backoff');
+    assert.equal(ps.busyCount, 1, 'the second write is in flight');
+    writes[1]!.resolve();
+    await settle();
+    assert.equal(ps.tracker.watermark, 1, 'a@0 done once written');
+    assert.ok(log.includes('dlqRecovered 0'));
+    assert.equal(exec.tasks.length, 2, 'a@1 runs next (the lane stayed blocked until the write)');
+    assert.equal(ps.busyCount, 1, 'only a@1');
   });
 
   it('a worker that died mid-task: done messages stay done, the running one is charged, the rest re-run uncharged', async () => {

@@ -154,6 +154,25 @@ export class ErrorAfterWakeUp extends FakeConsumer {
   }
 }
 
+/**
+ * disconnect() behaves like librdkafka's consumer close: it first revokes the whole assignment
+ * through the rebalance callback and only calls back once the application unassigned it.
+ */
+export class CloseRevokes extends FakeConsumer {
+  override disconnect(cb: (err: unknown) => void): void {
+    this.calls.push('disconnect');
+    const tps = this.assignments();
+    setImmediate(() => this.revoke(tps));
+    const t = setInterval(() => {
+      if (this.assigned.size > 0) return;
+      clearInterval(t);
+      this.connected = false;
+      this.calls.push('closed');
+      cb(null);
+    }, 1);
+  }
+}
+
 export class ConsumerBinding extends FakeBinding {
   readonly consumers: FakeConsumer[] = [];
   /** `make` builds each consumer (a subclass of FakeConsumer changes one behaviour). */

@@ -3,10 +3,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { DeadLetterWriter } from '../../../src/consumer/dead-letter.js';
 import { GroupConsumer, type GroupHooks, type GroupOptions } from '../../../src/consumer/group-consumer.js';
 import { HandlerEntry } from '../../../src/consumer/partition-state.js';
-import type { TaskResult } from '../../../src/consumer/types.js';
+import { Status, type TaskResult } from '../../../src/consumer/types.js';
 import type { NativeConfig, NativeMessage } from '../../../src/native/types.js';
 import type { Executor } from '../../../src/pool/executor.js';
-import { ConsumerBinding, ErrorAfterWakeUp, type FakeConsumer } from './fake-consumer.js';
+import { CloseRevokes, ConsumerBinding, ErrorAfterWakeUp, type FakeConsumer } from './fake-consumer.js';
 
 interface Task {
   msgs: readonly NativeMessage[];
@@ -329,4 +329,61 @@ describe('GroupConsumer with a fake native consumer', () => {
     assert.equal(g.stats.consumed, 3);
     assert.equal(await g.stop(1000), true);
   });
+
+  it('a revoke while a dead-letter write waits out its retry backoff does not wait for it (the rebalance goes on) and commits nothing past the message', async () => {
+    const { g, native, exec } = await setup({ retryMax: 0, retryBackoffMs: 5000, retryBackoffMaxMs: 5000, revokeTimeoutMs: 3000 }, 1, Infinity);
+    native.append('t', 0, 2, (i) => `k${i}`);
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 1 && exec.tasks[0]!.msgs.length === 2, 'one task');
+    // offset 0 fails permanently (its dead-letter write fails, then waits 2.5-5 s), offset 1 is done
+    exec.tasks[0]!.resolve({ statuses: Uint8Array.of(Status.Failed, Status.Ok), failures: [{ index: 0, name: 'PermanentError', message: 'bad', retriable: false }] });
+    exec.tasks[0]!.done = true;
+    await until(() => native.calls.includes('pause 0'), 'paused while the dead-letter topic fails');
+    const t0 = Date.now();
+    native.revoke([{ topic: 't', partition: 0 }]);
+    await until(() => native.calls.includes('incrementalUnassign 0'), 'unassigned without waiting for the backoff', 1000);
+    assert.ok(Date.now() - t0 < 1000, `revoke took ${Date.now() - t0} ms`);
+    assert.equal(native.commits.get('t/0') ?? 0, 0, 'offset 0 is not done: nothing committed past it');
+    assert.ok(native.calls.indexOf('resume 0') < native.calls.indexOf('incrementalUnassign 0'), 'resumed before it is given up');
+    assert.equal(g.inFlight, 0);
+    assert.equal(await g.stop(1000), true);
+  });
+
+  it('a revoke waits (bounded) for a dead-letter write that is in flight, so that its commit covers the written message', async () => {
+    let written: (() => void) | undefined;
+    const dlqWrite = () => new Promise<unknown>((resolve) => (written = () => resolve({})));
+    const { g, native, exec } = await setup({ retryMax: 0, revokeTimeoutMs: 3000 }, 1, 0, {}, { dlqWrite });
+    native.append('t', 0, 1);
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 1, 'task');
+    exec.finish(() => true, true);
+    await until(() => written !== undefined, 'dead-letter write under way');
+    native.revoke([{ topic: 't', partition: 0 }]);
+    await delay(30);
+    assert.ok(!native.calls.includes('incrementalUnassign 0'), 'waits for the write in flight');
+    written!();
+    await until(() => native.calls.includes('incrementalUnassign 0'), 'unassigned after the write');
+    assert.equal(native.commits.get('t/0'), 1, 'the written message is committed by the revoke');
+    assert.equal(await g.stop(1000), true);
+  });
+
+  for (const [what, provoke] of [
+    ['a task that never ends', (exec: ManualExecutor) => void exec],
+    ['a dead-letter write waiting out its retry backoff', (exec: ManualExecutor) => exec.finish(() => true, true)],
+  ] as const) {
+    it(`stop() after its drain timed out (${what}): the close-time revoke does not wait revokeTimeoutMs again, and stop() returns after the close`, async () => {
+      const { g, native, exec } = await setup({ retryMax: 0, retryBackoffMs: 5000, retryBackoffMaxMs: 5000, revokeTimeoutMs: 3000 }, 1, Infinity, {}, { fake: (global) => new CloseRevokes(global) });
+      native.append('t', 0, 1);
+      native.assign([{ topic: 't', partition: 0 }]);
+      await until(() => exec.tasks.length === 1, 'task');
+      provoke(exec);
+      await delay(20);
+      const t0 = Date.now();
+      assert.equal(await g.stop(100), false, 'not drained');
+      assert.ok(Date.now() - t0 < 1000, `stop(100) took ${Date.now() - t0} ms`);
+      assert.ok(native.calls.includes('closed'), 'the native close completed before stop() returned');
+      assert.ok(native.calls.includes('incrementalUnassign 0'));
+      assert.equal(native.commits.get('t/0') ?? 0, 0, 'nothing unfinished committed');
+    });
+  }
 });
