@@ -62,7 +62,7 @@ export interface GroupHooks {
   onStatistics?(groupId: string, json: string): void;
 }
 
-type State = 'running' | 'stopping' | 'stopped';
+type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 /** An empty fetch (never changed: concat() makes a new array). */
@@ -88,7 +88,9 @@ export class GroupConsumer {
   readonly #partitions = new Map<string, PartitionState>();
   readonly #dirty = new Set<PartitionState>();
   #native: NativeConsumer | undefined;
-  #state: State = 'running';
+  #state: State = 'idle';
+  /** start()'s work, settled (never rejects): stop() waits for it. */
+  #starting: Promise<void> = Promise.resolve();
   #inFlight = 0;
   #loop: Promise<void> | undefined;
   #storeScheduled = false;
@@ -208,7 +210,20 @@ export class GroupConsumer {
     };
   }
 
-  async start(): Promise<void> {
+  /**
+   * Connects, subscribes and starts the fetch loop. A stop() that comes while this connects waits
+   * for the connect to settle and disconnects the client: nothing is left connected, subscribed and
+   * never polled.
+   */
+  start(): Promise<void> {
+    if (this.#state !== 'idle') return Promise.reject(new StateError('GroupConsumer', 'start', this.#state, ['idle']));
+    this.#state = 'starting';
+    const starting = this.#start();
+    this.#starting = starting.catch(() => undefined);
+    return starting;
+  }
+
+  async #start(): Promise<void> {
     const native = createConsumerClient(
       this.#binding,
       { ...this.#global, 'group.id': this.groupId, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#rebalanceCallback(err, tps)) as never },
@@ -223,9 +238,17 @@ export class GroupConsumer {
       const code = typeof err.code === 'number' && err.code !== -1 ? err.code : this.#binding.errorCodeOf({ message: String(err.message ?? '') });
       this.#hooks.onError?.(fromNativeError({ message: err.message, code }, `consumer group ${this.groupId}`, { groupId: this.groupId }));
     });
-    await connectClient(native, this.#opts.connectTimeoutMs, `Kafka cluster ${String(this.#global['bootstrap.servers'])}`);
+    try {
+      await connectClient(native, this.#opts.connectTimeoutMs, `Kafka cluster ${String(this.#global['bootstrap.servers'])}`);
+    } catch (e) {
+      this.#native = undefined; // connectClient closed it
+      throw e;
+    }
+    // stop() came while connecting: it disconnects the client once this returns.
+    if (this.#state !== 'starting') return;
     native.setDefaultConsumeTimeout(this.#opts.fetchWaitMs);
     native.subscribe([...this.#entries.keys()]);
+    this.#state = 'running';
     this.#loop = this.#run(native);
   }
 
@@ -482,8 +505,13 @@ export class GroupConsumer {
    * the group. Returns whether everything fetched was finished.
    */
   async stop(timeoutMs: number): Promise<boolean> {
-    if (this.#state !== 'running') throw new StateError('GroupConsumer', 'stop', this.#state, ['running']);
+    if (this.#state === 'idle') {
+      this.#state = 'stopped';
+      return true;
+    }
+    if (this.#state !== 'starting' && this.#state !== 'running') throw new StateError('GroupConsumer', 'stop', this.#state, ['idle', 'starting', 'running']);
     this.#state = 'stopping';
+    await this.#starting; // a connect under way settles first; its client is then disconnected below
     await this.#loop;
     const drained = await this.#idle(timeoutMs);
     if (!drained) this.#abandoned = true;

@@ -154,6 +154,26 @@ export class ErrorAfterWakeUp extends FakeConsumer {
   }
 }
 
+/** connect() calls back after `SlowConnect.delayMs` (a broker that answers slowly). */
+export class SlowConnect extends FakeConsumer {
+  static delayMs = 40;
+  override connect(_o: unknown, cb: (err: NativeError | null, md: NativeMetadata) => void): void {
+    this.calls.push('connect');
+    setTimeout(() => {
+      this.connected = true;
+      this.calls.push('connected');
+      cb(null, { orig_broker_id: 1, orig_broker_name: 'fake', topics: [], brokers: [] });
+    }, SlowConnect.delayMs);
+  }
+}
+
+/** connect() fails: the cluster cannot be reached. */
+export class RefusedConnect extends FakeConsumer {
+  override connect(_o: unknown, cb: (err: NativeError | null, md: NativeMetadata) => void): void {
+    setImmediate(() => cb({ code: RD.ERR__TRANSPORT, message: 'Local: Broker transport failure' }, undefined as unknown as NativeMetadata));
+  }
+}
+
 /**
  * disconnect() behaves like librdkafka's consumer close: it first revokes the whole assignment
  * through the rebalance callback and only calls back once the application unassigned it.

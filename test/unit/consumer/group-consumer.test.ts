@@ -6,7 +6,8 @@ import { HandlerEntry } from '../../../src/consumer/partition-state.js';
 import { Status, type TaskResult } from '../../../src/consumer/types.js';
 import type { NativeConfig, NativeMessage } from '../../../src/native/types.js';
 import type { Executor } from '../../../src/pool/executor.js';
-import { CloseRevokes, ConsumerBinding, ErrorAfterWakeUp, type FakeConsumer } from './fake-consumer.js';
+import { StateError } from '../../../src/errors/base.js';
+import { CloseRevokes, ConsumerBinding, ErrorAfterWakeUp, SlowConnect, type FakeConsumer } from './fake-consumer.js';
 
 interface Task {
   msgs: readonly NativeMessage[];
@@ -386,4 +387,19 @@ describe('GroupConsumer with a fake native consumer', () => {
       assert.equal(native.commits.get('t/0') ?? 0, 0, 'nothing unfinished committed');
     });
   }
+
+  it('stop() while start() is still connecting: the client is disconnected once the connect completes, never subscribed nor left connected', async () => {
+    const { g, binding } = build({}, 1, { fake: (global) => new SlowConnect(global) });
+    const starting = g.start();
+    await delay(5);
+    assert.equal(await g.stop(100), true);
+    await starting;
+    await delay(SlowConnect.delayMs + 20);
+    const native = binding.consumers[0]!;
+    assert.equal(native.connected, false, 'not left connected');
+    assert.ok(!native.calls.some((c) => c.startsWith('subscribe')), `never subscribed: ${native.calls.join(', ')}`);
+    assert.equal(native.calls.at(-1), 'disconnect');
+    assert.deepEqual(native.consumeSizes, [], 'no fetch loop');
+    await assert.rejects(g.stop(100), StateError);
+  });
 });
