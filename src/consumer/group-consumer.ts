@@ -427,7 +427,10 @@ export class GroupConsumer {
       if (ps === undefined) continue;
       states.push(ps);
       // Stop dispatching; queued-but-not-started messages are dropped (the next owner re-reads
-      // them from the committed offset). The partition's messages stop counting as in flight.
+      // them from the committed offset), and so are the ones waiting out a retry backoff (a
+      // rebalance is not held up by backoffs): the revoke commits the contiguous watermark, so
+      // what was done above the first unfinished message is delivered again (at least once).
+      // The partition's messages stop counting as in flight.
       ps.revoked = true;
       this.#inFlight -= ps.open;
       ps.open = 0;

@@ -402,4 +402,26 @@ describe('GroupConsumer with a fake native consumer', () => {
     assert.deepEqual(native.consumeSizes, [], 'no fetch loop');
     await assert.rejects(g.stop(100), StateError);
   });
+
+  it('a revoke while a message waits for its retry backoff does not wait for it: nothing is committed past it, and what was done above it is delivered again to the next owner', async () => {
+    const { g, native, exec } = await setup({ retryBackoffMs: 2000, retryBackoffMaxMs: 2000, revokeTimeoutMs: 3000 }, 4);
+    native.append('t', 0, 3, (i) => `k${i}`);
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 1 && exec.tasks[0]!.msgs.length === 3, 'one task of three keys');
+    exec.tasks[0]!.resolve({ statuses: Uint8Array.of(Status.Failed, Status.Ok, Status.Ok), failures: [{ index: 0, name: 'Error', message: 'transient', retriable: true }] });
+    exec.tasks[0]!.done = true;
+    await until(() => g.stats.retried === 1, 'offset 0 waits for its retry');
+    const t0 = Date.now();
+    native.revoke([{ topic: 't', partition: 0 }]);
+    await until(() => native.calls.includes('incrementalUnassign 0'), 'unassigned', 1000);
+    assert.ok(Date.now() - t0 < 1000, `revoke took ${Date.now() - t0} ms`);
+    assert.equal(native.commits.get('t/0') ?? 0, 0, 'nothing committed past the retrying message (offsets 1 and 2 are done above it)');
+    // the partition's next owner (here: this consumer again) starts at the committed offset
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 2, 'delivered again');
+    assert.deepEqual(exec.tasks[1]!.msgs.map((m) => m.offset), [0, 1, 2], 'offsets 1 and 2 are duplicates');
+    exec.finish();
+    await until(() => native.stored.get('t/0') === 3, 'stored');
+    assert.equal(await g.stop(1000), true);
+  });
 });
