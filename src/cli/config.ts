@@ -31,5 +31,5 @@ export function loadCliConfig(options: CliConfigOptions): KafkaConfig {
 }
 
 function isBrokersIssue(path: string): boolean {
-  return path === 'kafka.brokers' || path.startsWith('kafka.brokers[') || path.startsWith('kafka.brokers.') || path === 'GOCOFFEE_KAFKA_BROKERS';
+  return /^(kafka\.brokers|GOCOFFEE_KAFKA_BROKERS)($|[[.])/.test(path);
 }

@@ -3,7 +3,7 @@
  * trace unless asked (`--verbose`) and never show a secret.
  */
 import { GoCoffeeKafkaError } from '../errors/index.js';
-import { REDACTED } from '../config/index.js';
+import { REDACTED, redactUrlCredentials } from '../config/index.js';
 
 /** Bad command line (unknown option, missing or invalid value): exit code 2. */
 export class CliUsageError extends GoCoffeeKafkaError {
@@ -29,7 +29,7 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
  */
 export function describeError(err: unknown, verbose: boolean, secrets: readonly (string | undefined)[] = []): string {
   const scrub = (text: string): string => {
-    let out = text.replace(/\/\/[^/@\s]*@/g, `//${REDACTED}@`);
+    let out = redactUrlCredentials(text);
     for (const s of secrets) if (s !== undefined && s.length > 0) out = out.split(s).join(REDACTED);
     return out;
   };

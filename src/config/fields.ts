@@ -124,7 +124,7 @@ const SPECS: readonly Spec[] = [
   duration('connectTimeoutMs', 'connect_timeout', 10_000, 1000, 3_600_000,
     'Maximum time to set up a broker connection (TCP + TLS + SASL).', ['socket.connection.setup.timeout.ms']),
   duration('readTimeoutMs', 'read_timeout', 10_000, 10, 300_000,
-    'Network request timeout (socket.timeout.ms; the producer uses at least write_timeout).', ['socket.timeout.ms']),
+    'Network request timeout (socket.timeout.ms; the producer uses write_timeout when larger, up to librdkafka\'s 5 min).', ['socket.timeout.ms']),
   duration('writeTimeoutMs', 'write_timeout', 10_000, 1, 900_000,
     'Produce request timeout: how long the broker may take to acknowledge (acks=all).', ['request.timeout.ms']),
   duration('deliveryTimeoutMs', 'delivery_timeout', 120_000, 1, 86_400_000,

@@ -38,4 +38,5 @@ export {
   managedPropertyMessage,
 } from './properties.js';
 export { REDACTED, describeConfig, redactConfig, topicName, secretsOf } from './redact.js';
+export { redactUrlCredentials } from './parse.js';
 export { renderConfigReference } from './reference.js';

@@ -12,7 +12,7 @@
  * | brokers          | bootstrap.servers                          | all               |
  * | client_id        | client.id                                  | all               |
  * | connect_timeout  | socket.connection.setup.timeout.ms         | all               |
- * | read_timeout     | socket.timeout.ms (producer: max with write_timeout) | all     |
+ * | read_timeout     | socket.timeout.ms (producer: max with write_timeout, ≤ 5 min) | all     |
  * | retry_backoff    | retry.backoff.ms, retry.backoff.max.ms = clamp(10x, 1s..5m) | all |
  * | enable_sasl/tls  | security.protocol                          | all (one helper)  |
  * | sasl_*           | sasl.mechanisms, sasl.username, sasl.password | all            |
@@ -89,7 +89,8 @@ function commonProperties(config: KafkaConfig, role: ClientRole): Props {
     'socket.connection.setup.timeout.ms': config.connectTimeoutMs,
     // Network request timeout. A producer must not abandon a ProduceRequest before the broker's
     // own acknowledgement timeout (write_timeout) has passed, so it uses the larger of the two.
-    'socket.timeout.ms': role === 'producer' ? Math.max(config.readTimeoutMs, config.writeTimeoutMs) : config.readTimeoutMs,
+    // (librdkafka allows socket.timeout.ms up to 5 min; request.timeout.ms, i.e. write_timeout, up to 15)
+    'socket.timeout.ms': role === 'producer' ? Math.min(300_000, Math.max(config.readTimeoutMs, config.writeTimeoutMs)) : config.readTimeoutMs,
     'socket.keepalive.enable': true,
     'retry.backoff.ms': config.retryBackoffMs,
     'retry.backoff.max.ms': Math.min(300_000, Math.max(config.retryBackoffMs * 10, 1000)), // overridable

@@ -27,17 +27,22 @@ export function describeValue(value: unknown, secret: boolean): string {
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   if (secret) return `a value of type ${type} (value hidden)`;
   if (typeof value === 'string') {
-    const shown = value.length > 80 ? `${value.slice(0, 77)}...` : value;
-    return JSON.stringify(redactUrlCredentials(shown));
+    // Redacted before it is shortened: a cut could drop the `@` that marks the credentials.
+    const redacted = redactUrlCredentials(value);
+    return JSON.stringify(redacted.length > 80 ? `${redacted.slice(0, 77)}...` : redacted);
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value === undefined || value === null) return String(value);
   return Array.isArray(value) ? 'a list' : `a value of type ${type}`;
 }
 
-/** `https://user:pass@host` → `https://[REDACTED]@host` (also in text that is not a valid URL). */
+/**
+ * `https://user:pass@host` → `https://[REDACTED]@host` (also in text that is not a valid URL).
+ * Everything from `//` to the last `@` before a space goes: a password may contain `/` or `@`
+ * unencoded (a path with an `@` is hidden too; better than a secret shown).
+ */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(/\/\/[^/@\s]*@/g, '//[REDACTED]@');
+  return text.replace(/\/\/\S*@/g, '//[REDACTED]@');
 }
 
 // ---------------------------------------------------------------- durations

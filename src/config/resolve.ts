@@ -77,11 +77,20 @@ function splitRegistryCredentials(values: Map<ConfigFieldKey, unknown>): void {
   if (typeof raw !== 'string') return;
   const url = new URL(raw);
   if (url.username === '' && url.password === '') return;
-  if (values.get('schemaRegistryUsername') === undefined && url.username !== '') values.set('schemaRegistryUsername', decodeURIComponent(url.username));
-  if (values.get('schemaRegistryPassword') === undefined && url.password !== '') values.set('schemaRegistryPassword', decodeURIComponent(url.password));
+  if (values.get('schemaRegistryUsername') === undefined && url.username !== '') values.set('schemaRegistryUsername', decodeUserInfo(url.username));
+  if (values.get('schemaRegistryPassword') === undefined && url.password !== '') values.set('schemaRegistryPassword', decodeUserInfo(url.password));
   url.username = '';
   url.password = '';
   values.set('schemaRegistryUrl', url.toString().replace(/\/+$/, ''));
+}
+
+/** Percent-decoded user info; a `%` that starts no valid escape (`50%off`) is taken literally. */
+function decodeUserInfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function defaultValue(field: ConfigField, issues: ConfigIssue[]): unknown {

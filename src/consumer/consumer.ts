@@ -43,6 +43,8 @@ export class Consumer implements GaugeSource {
   readonly #log: Logger;
   /** Per group: the last librdkafka statistics summary of its consumer (statistics on only). */
   readonly #librdkafka = new Map<string, LibrdkafkaSummary>();
+  /** Per group: the lag series exported at the last scrape (partitions revoked since are removed). */
+  readonly #lagSeries = new Map<string, Map<string, { group: string; topic: string; partition: string }>>();
   readonly #handlers: MessageHandler[] = [];
   #groups: GroupConsumer[] = [];
   #executors: Executor[] = [];
@@ -242,8 +244,18 @@ export class Consumer implements GaugeSource {
       this.#groupExecutors.clear();
       this.#groups = [];
       const metrics = this.#cm.telemetry.metrics;
-      if (metrics !== undefined) for (const [group, s] of this.#librdkafka) metrics.removeLibrdkafka(`${this.#cm.config.clientId}/${group}`, s);
+      if (metrics !== undefined) {
+        for (const [group, s] of this.#librdkafka) metrics.removeLibrdkafka(`${this.#cm.config.clientId}/${group}`, s);
+        // A stopped consumer's gauges are not frozen at their last value: its series go.
+        for (const [group, series] of this.#lagSeries) {
+          for (const labels of series.values()) metrics.lag.remove(labels);
+          metrics.pausedPartitions.remove({ group });
+          metrics.poolUtilization.remove({ group });
+          metrics.poolQueueDepth.remove({ group });
+        }
+      }
       this.#librdkafka.clear();
+      this.#lagSeries.clear();
       this.#state = 'idle';
     }
     if (drained) this.#log.info('consumer stopped: all fetched work finished and committed');
@@ -261,14 +273,21 @@ export class Consumer implements GaugeSource {
       const executors = this.#groupExecutors.get(group) ?? [];
       m.poolUtilization.set({ group }, executors.length === 0 ? 0 : executors.reduce((a, e) => a + e.utilization, 0) / executors.length);
       m.poolQueueDepth.set({ group }, executors.reduce((a, e) => a + e.queueSize, 0));
+      const before = this.#lagSeries.get(group);
+      const now = new Map<string, { group: string; topic: string; partition: string }>();
       for (const w of g.watermarks) {
+        const labels = { group, topic: w.topic, partition: String(w.partition) };
+        now.set(`${w.topic}\0${w.partition}`, labels);
         try {
           const wm = g.native?.getWatermarkOffsets(w.topic, w.partition);
-          if (wm !== undefined && wm.highOffset >= 0 && w.offset >= 0) m.lag.set({ group, topic: w.topic, partition: String(w.partition) }, Math.max(0, wm.highOffset - w.offset));
+          if (wm !== undefined && wm.highOffset >= 0 && w.offset >= 0) m.lag.set(labels, Math.max(0, wm.highOffset - w.offset));
         } catch {
           /* no cached watermarks yet */
         }
       }
+      // A partition this group no longer has (revoked in a rebalance) stops being exported.
+      if (before !== undefined) for (const [k, labels] of before) if (!now.has(k)) m.lag.remove(labels);
+      this.#lagSeries.set(group, now);
     }
     m.inflight.set({ component: 'consumer' }, inflight);
     for (const [group, s] of this.#librdkafka) m.setLibrdkafka(`${this.#cm.config.clientId}/${group}`, s);

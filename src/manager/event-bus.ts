@@ -9,8 +9,9 @@ export interface EventSink {
   publishEvent(name: EventName, event: object, options?: PublishEventOptions): Promise<DeliveryResult>;
 }
 
-const BEVERAGE_ACTIONS: Readonly<Record<string, EventName>> = { created: 'BeverageCreated', updated: 'BeverageUpdated' };
-const TASK_ACTIONS: Readonly<Record<string, EventName>> = { created: 'TaskCreated', updated: 'TaskUpdated' };
+// Maps without a prototype: an action like "toString" or "constructor" is unknown, not inherited.
+const BEVERAGE_ACTIONS: Readonly<Record<string, EventName>> = Object.assign(Object.create(null) as Record<string, EventName>, { created: 'BeverageCreated', updated: 'BeverageUpdated' });
+const TASK_ACTIONS: Readonly<Record<string, EventName>> = Object.assign(Object.create(null) as Record<string, EventName>, { created: 'TaskCreated', updated: 'TaskUpdated' });
 
 function checkObject(method: string, event: unknown): asserts event is Record<string, unknown> {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {

@@ -1,7 +1,7 @@
 import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
 import { LABEL, METRIC } from './semconv.js';
 import type { LibrdkafkaSummary } from './statistics.js';
-import { CounterStore, type Operation, type TopicCounters } from './counters.js';
+import { CounterStore, MAX_TOPICS, OTHER_TOPICS, type Operation, type TopicCounters } from './counters.js';
 
 export type { Operation };
 
@@ -42,10 +42,14 @@ export class TopicHistogram {
     registry.registerMetric(this as never);
   }
 
-  /** The cells of one topic; keep them to observe without a lookup. */
+  /**
+   * The cells of one topic; keep them to observe without a lookup. Bounded like the counters:
+   * beyond MAX_TOPICS topics, new ones share the OTHER_TOPICS cells (memory and series stay bounded).
+   */
   cells(topic: string): HistogramCells {
     let c = this.#cells.get(topic);
     if (c === undefined) {
+      if (this.#cells.size >= MAX_TOPICS && topic !== OTHER_TOPICS) return this.cells(OTHER_TOPICS);
       c = new HistogramCells(this.buckets.length);
       this.#cells.set(topic, c);
     }

@@ -220,6 +220,8 @@ describe('cli: gocoffee-kafka', () => {
       assert.equal(cfg.topicSuffix, '.dev');
       assert.throws(() => loadCliConfig({ env: {} }), /brokers/);
       assert.throws(() => loadCliConfig({ env: { GOCOFFEE_KAFKA_TOPIC_SUFFIX: 'bad suffix!' }, needBrokers: false }), (e: Error) => /topic_suffix|TOPIC_SUFFIX/.test(e.message) && !/brokers/.test(e.message));
+      // a broker list from the environment that does not parse does not matter either
+      assert.equal(loadCliConfig({ env: { GOCOFFEE_KAFKA_BROKERS: 'kafka', GOCOFFEE_SCHEMA_REGISTRY_URL: 'http://sr:8081' }, needBrokers: false }).schemaRegistryUrl, 'http://sr:8081');
     });
   });
 });

@@ -220,6 +220,14 @@ describe('config/toLibrdkafkaConfig', () => {
       }
     });
 
+    it('a write_timeout above librdkafka\'s socket.timeout.ms limit (5 min) is allowed: the producer\'s socket timeout is capped', () => {
+      const config = resolveConfig({ ...base, writeTimeoutMs: '10m', deliveryTimeoutMs: '15m' });
+      const producer = toLibrdkafkaConfig(config, 'producer');
+      assert.equal(producer.global['socket.timeout.ms'], 300_000);
+      assert.equal(producer.topic['request.timeout.ms'] ?? producer.global['request.timeout.ms'], 600_000);
+      assert.equal(toLibrdkafkaConfig(resolveConfig({ ...base, writeTimeoutMs: '2m', deliveryTimeoutMs: '5m' }), 'producer').global['socket.timeout.ms'], 120_000);
+    });
+
     it('unknown properties pass through; values must be string, number or boolean', () => {
       const config = resolveConfig({ ...base, librdkafka: { 'some.future.property': 'v', 'client.rack': 'r', 'enable.partition.eof': false } });
       assert.equal(toLibrdkafkaConfig(config, 'producer').global['some.future.property'], 'v');

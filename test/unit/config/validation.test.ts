@@ -284,6 +284,24 @@ describe('config: secrets are never echoed', () => {
     });
   });
 
+  it('registry credentials stay hidden when the URL is refused: long values (cut after redaction) and passwords with / or @', () => {
+    const long = `htps://KEY16CHARSABCDEFG:${SECRET}${'x'.repeat(64)}@psrc-abc.us-east-2.aws.confluent.cloud`;
+    for (const url of [long, `htps://user:ab/cd${SECRET}@sr:8081`, `htps://user:p@ss${SECRET}@sr:8081`]) {
+      assert.throws(() => resolveConfig({ ...base, schemaRegistryUrl: url }), (err) => {
+        assertHidden(err);
+        assert.match((err as ConfigError).message, /\[REDACTED\]@/);
+        return true;
+      });
+    }
+  });
+
+  it('a registry URL password with a literal % (no valid escape) is taken as written, not a URIError', () => {
+    const cfg = resolveConfig({ ...base, schemaRegistryUrl: 'https://user:50%off@sr:8081' });
+    assert.equal(cfg.schemaRegistryPassword, '50%off');
+    assert.equal(cfg.schemaRegistryUrl, 'https://sr:8081');
+    assert.equal(resolveConfig({ ...base, schemaRegistryUrl: 'https://user:a%2Fb@sr:8081' }).schemaRegistryPassword, 'a/b');
+  });
+
   it('secrets set without their feature are not echoed', () => {
     assert.throws(() => resolveConfig({ ...base, saslPassword: SECRET, schemaRegistryPassword: SECRET }), (err) => {
       assertHidden(err);

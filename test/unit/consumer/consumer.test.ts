@@ -4,6 +4,7 @@ import { ConnectionManager } from '../../../src/connection/index.js';
 import { resolveConfig } from '../../../src/config/index.js';
 import { Consumer } from '../../../src/consumer/consumer.js';
 import { ConnectionError } from '../../../src/errors/index.js';
+import { Registry } from 'prom-client';
 import { ConsumerBinding, FakeConsumer, RefusedConnect, SlowConnect } from './fake-consumer.js';
 
 describe('Consumer with fake native consumers', () => {
@@ -23,6 +24,32 @@ describe('Consumer with fake native consumers', () => {
     assert.ok(!slow.calls.some((c) => c.startsWith('subscribe')), `never subscribed: ${slow.calls.join(', ')}`);
     assert.equal(slow.calls.at(-1), 'disconnect');
     assert.deepEqual(slow.consumeSizes, []);
+    await cm.close();
+  });
+
+  it('metrics: a revoked partition\'s lag series is removed at the next scrape; a stopped consumer\'s group gauges are removed', async () => {
+    const binding = new ConsumerBinding();
+    const registry = new Registry();
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'], connectTimeoutMs: 1000 }), { binding, telemetry: { metrics: registry } });
+    await cm.initialize();
+    const consumer = new Consumer(cm, { stopTimeoutMs: 200 });
+    consumer.registerHandler({ topics: ['t'], groupId: 'g', handle() {} });
+    await consumer.start();
+    const fake = binding.consumers[0]!;
+    fake.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    fake.append('t', 0, 3);
+    fake.append('t', 1, 3);
+    await delay(150);
+    const series = async (name: string) => (await registry.metrics()).split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes('group="g"'));
+    const lag = async () => (await series('kafka_consumer_lag')).map((l) => /partition="(\d+)"/.exec(l)![1]).sort();
+    assert.deepEqual(await lag(), ['0', '1']);
+    fake.revoke([{ topic: 't', partition: 1 }]);
+    await delay(100);
+    assert.deepEqual(await lag(), ['0'], 'the revoked partition is no longer exported');
+    assert.equal((await series('kafka_paused_partitions')).length, 1);
+    await consumer.stop();
+    assert.deepEqual(await lag(), []);
+    assert.deepEqual(await series('kafka_paused_partitions'), [], 'no frozen gauges of a stopped consumer');
     await cm.close();
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Histogram, Registry } from 'prom-client';
 import { TopicHistogram } from '../../../src/telemetry/metrics.js';
+import { MAX_TOPICS, OTHER_TOPICS } from '../../../src/telemetry/counters.js';
 
 /** Sample lines of one metric, sorted, with label order normalised. */
 function samples(text: string, name: string): string[] {
@@ -41,5 +42,18 @@ describe('TopicHistogram (the fast publish/consume duration histogram)', () => {
     reg.resetMetrics();
     assert.equal(samples(await reg.metrics(), 'x_seconds').length, 0);
     assert.throws(() => new Histogram({ name: 'x_seconds', help: 'h', registers: [reg] }), /already been registered/);
+  });
+});
+
+describe('TopicHistogram bounds', () => {
+  it('beyond MAX_TOPICS topics, new topics share the _other_topics cells (series stay bounded like the counters)', async () => {
+    const registry = new Registry();
+    const h = new TopicHistogram('b_seconds', 'help', [0.1], registry);
+    for (let i = 0; i < MAX_TOPICS + 500; i++) h.observe(h.cells(`topic-${i}`), 0.05);
+    assert.equal(h.cells('topic-1'), h.cells('topic-1'));
+    assert.equal(h.cells(`topic-${MAX_TOPICS + 1}`), h.cells(OTHER_TOPICS));
+    const counts = (await registry.metrics()).split('\n').filter((l) => l.startsWith('b_seconds_count{'));
+    assert.equal(counts.length, MAX_TOPICS + 1);
+    assert.ok(counts.includes(`b_seconds_count{topic="${OTHER_TOPICS}"} 500`), 'the overflow topics are counted, not dropped');
   });
 });
