@@ -57,9 +57,12 @@ function setup(ctx: BenchContext): Promise<Fixture> {
     await serde.decode(view);
     ctx.notePeerVersion('@confluentinc/schemaregistry', packageVersion('@confluentinc/schemaregistry'));
     const sr = require('@confluentinc/schemaregistry') as typeof import('@confluentinc/schemaregistry');
-    const client = new sr.SchemaRegistryClient({ baseURLs: [REGISTRY_URL] });
-    const ser = new sr.AvroSerializer(client, sr.SerdeType.VALUE, { useLatestVersion: true });
-    const de = new sr.AvroDeserializer(client, sr.SerdeType.VALUE, {});
+    const client = new sr.SchemaRegistryClient({ baseURLs: [REGISTRY_URL], createAxiosDefaults: { timeout: 10_000 }, maxRetries: 2 });
+    // TopicNameStrategy, as this library: the client's default (ASSOCIATED) first asks the
+    // /associations API, which Apicurio does not implement (one request, then cached per topic).
+    const topicNames = { subjectNameStrategyType: sr.SubjectNameStrategyType.TOPIC };
+    const ser = new sr.AvroSerializer(client, sr.SerdeType.VALUE, { useLatestVersion: true, ...topicNames });
+    const de = new sr.AvroDeserializer(client, sr.SerdeType.VALUE, { ...topicNames });
     const theirs = await ser.serialize(topic, EVENT_CONFLUENT);
     await de.deserialize(topic, theirs);
     if (Buffer.compare(theirs.subarray(5), bytes.subarray(5)) !== 0) ctx.log('  serde: note: Avro bodies of the two serdes differ');
@@ -124,7 +127,7 @@ function serdeScenario(kind: 'encode' | 'decode'): Scenario {
       registry: REGISTRY_URL,
       benny: { minSamples: 5, maxTimeSeconds: maxTimeSeconds(ctx, false), warmupMaxTimeSeconds: maxTimeSeconds(ctx, true) },
       gocoffee: kind === 'encode' ? 'AvroEncoder.encode(event) (sync, after one encoder() lookup)' : 'await EventSerde.decode({ topic, value, header }) (async API, writer schema cached)',
-      'confluent-serde': kind === 'encode' ? 'await AvroSerializer({ useLatestVersion: true }).serialize(topic, event)' : 'await AvroDeserializer.deserialize(topic, bytes)',
+      'confluent-serde': kind === 'encode' ? 'await AvroSerializer({ useLatestVersion: true, subjectNameStrategyType: TOPIC }).serialize(topic, event)' : 'await AvroDeserializer.deserialize(topic, bytes)',
       json: kind === 'encode' ? 'Buffer.from(JSON.stringify(event))' : 'JSON.parse(buffer.toString())',
       ratioVsRaw: 'here = ops/s ÷ confluent-serde ops/s',
     }),

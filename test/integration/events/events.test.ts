@@ -138,7 +138,11 @@ describe('Avro domain events end to end (real broker + registry)', function () {
     // A request timeout (retried): a dropped keep-alive connection must not hang the test for 120 s.
     const client = new sr.SchemaRegistryClient({ baseURLs: [REGISTRY_URL], createAxiosDefaults: { timeout: 10_000 }, maxRetries: 2 });
     // their bytes → our decoder
-    const ser = new sr.AvroSerializer(client, sr.SerdeType.VALUE, { useLatestVersion: true });
+    // TopicNameStrategy (what this library uses) set explicitly: the client's default (ASSOCIATED)
+    // first asks the registry's /associations API, which Apicurio's Confluent-compatible API does
+    // not implement — that extra request once timed out in CI (10 s) before the 404 fallback.
+    const topicNames = { subjectNameStrategyType: sr.SubjectNameStrategyType.TOPIC };
+    const ser = new sr.AvroSerializer(client, sr.SerdeType.VALUE, { useLatestVersion: true, ...topicNames });
     // Confluent's JS serde has no logical-type mapping: timestamp-millis is a plain number there.
     const theirs = await ser.serialize(topic, { ...EVENTS.SystemEvent, occurred_at: T0.getTime() });
     const ours = await m.serde.decode({ topic, value: theirs, header: () => undefined });
@@ -147,7 +151,7 @@ describe('Avro domain events end to end (real broker + registry)', function () {
     // our bytes → their deserializer
     const enc = await m.serde.encoder(topic, 'SystemEvent');
     const bytes = enc.encode(EVENTS.SystemEvent);
-    const de = new sr.AvroDeserializer(client, sr.SerdeType.VALUE, {});
+    const de = new sr.AvroDeserializer(client, sr.SerdeType.VALUE, { ...topicNames });
     const back = (await de.deserialize(topic, bytes)) as Record<string, unknown>;
     assert.equal(back['event_id'], 'sys-1');
     assert.equal(back['message'], 'started');
