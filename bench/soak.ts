@@ -1,5 +1,5 @@
 /**
- * Soak test (not part of `npm test`): N messages (default 1,000,000) publish → consume → worker
+ * Soak test (not part of `npm test`): N messages (default 3,000,000: RSS reaches its plateau only after ~25 s) publish → consume → worker
  * pool, with metrics and tracing on, sampling RSS, heap and handle counts. Passes when, after
  * warm-up, RSS and heap grow by at most 5 % (median of the last samples vs the first after warm-up),
  * no delivery-tracking state is left, and the handle count does not grow.
@@ -24,7 +24,7 @@ import { Consumer } from '../src/consumer/index.js';
 import { newMessage } from '../src/producer/index.js';
 import { TopicManager } from '../src/admin/index.js';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, out: { type: 'string', default: 'bench/soak-results.json' } } });
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000000' }, out: { type: 'string', default: 'bench/soak-results.json' } } });
 const N = Number(values.messages);
 const brokers = process.env.GOCOFFEE_KAFKA_BROKERS;
 if (!brokers) throw new Error('GOCOFFEE_KAFKA_BROKERS is not set: run through scripts/with-stack.mjs (npm run soak)');
