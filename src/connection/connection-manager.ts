@@ -1,4 +1,4 @@
-import { InvalidArgumentError, StateError } from '../errors/base.js';
+import { InvalidArgumentError, MAX_TIMER_MS, StateError, checkIntegerOption } from '../errors/base.js';
 import { toLibrdkafkaConfig, type KafkaConfig } from '../config/index.js';
 import { loadNativeBinding } from '../native/binding.js';
 import type { NativeAdmin, NativeBinding, NativeMetadata } from '../native/types.js';
@@ -11,9 +11,6 @@ import { librdkafkaLogForwarder } from '../telemetry/logging.js';
 import { summarizeStats, type LibrdkafkaSummary } from '../telemetry/statistics.js';
 import type { GaugeSource, KafkaMetrics } from '../telemetry/metrics.js';
 import { redactConfig } from '../config/index.js';
-
-/** The largest delay Node's timers take (a larger one fires after 1 ms, with a warning). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Numeric options and their lower bounds: each must be an integer from the bound to MAX_TIMER_MS
@@ -34,9 +31,7 @@ function validateOptions(options: ConnectionManagerOptions): void {
   }
   for (const [name, min] of NUMERIC_OPTIONS) {
     const v: unknown = options[name];
-    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_TIMER_MS)) {
-      throw new InvalidArgumentError(`ConnectionManager option ${name}`, `got ${typeof v === 'number' ? String(v) : `${String(v)} (${typeof v})`}, expected an integer from ${min} to ${MAX_TIMER_MS}`);
-    }
+    if (v !== undefined) checkIntegerOption(`ConnectionManager option ${name}`, v, min, MAX_TIMER_MS);
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new InvalidArgumentError('ConnectionManager option onError', `got ${typeof options.onError}, expected a function`);

@@ -1,4 +1,4 @@
-import { GoCoffeeKafkaError, InvalidArgumentError } from '../errors/base.js';
+import { GoCoffeeKafkaError, InvalidArgumentError, MAX_TIMER_MS, checkIntegerOption } from '../errors/base.js';
 import type { GroupHooks } from './group-consumer.js';
 import type { ConsumerOptions } from './types.js';
 
@@ -17,7 +17,6 @@ export const CONSUMER_DEFAULTS = Object.freeze({
 } as const);
 
 /** setTimeout's largest delay: a longer one fires at once (with a TimeoutOverflowWarning). */
-const MAX_TIMER_MS = 2_147_483_647;
 /** librdkafka's largest auto.commit.interval.ms. */
 const MAX_COMMIT_INTERVAL_MS = 86_400_000;
 
@@ -68,10 +67,6 @@ function shown(v: unknown): string {
   return v === null ? 'null' : typeof v;
 }
 
-function range(min: number, max: number): string {
-  return max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-}
-
 /**
  * Checks the options of `new Consumer(cm, options, hooks)` once: throws InvalidArgumentError
  * naming the first bad option and its value. Returns a frozen copy (later changes of the caller's
@@ -86,10 +81,7 @@ export function validateConsumerOptions(options: ConsumerOptions | undefined, ho
   }
   for (const [name, min, max] of NUMERIC) {
     const v: unknown = options[name];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new InvalidArgumentError(`Consumer option ${name}`, `got ${shown(v)}, expected ${range(min, max)}`, { option: name });
-    }
+    if (v !== undefined) checkIntegerOption(`Consumer option ${name}`, v, min, max, { option: name }, shown);
   }
   if (options.ordering !== undefined && !ORDERINGS.includes(options.ordering)) {
     throw new InvalidArgumentError('Consumer option ordering', `got ${shown(options.ordering)}, expected one of ${ORDERINGS.map((o) => `'${o}'`).join(', ')}`, { option: 'ordering' });

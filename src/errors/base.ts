@@ -73,3 +73,25 @@ export class InvalidArgumentError extends GoCoffeeKafkaError {
     super('ERR_INVALID_ARGUMENT', `${what}: ${problem}`, { context: { argument: what, ...context } });
   }
 }
+
+/** The largest delay Node's timers take (a larger one fires after 1 ms, with a warning). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The one check of an integer option (NaN, Infinity, fractions and non-numbers refused): throws
+ * InvalidArgumentError naming `what` and the value (as `shown` writes it). Used where options are
+ * validated once (ConnectionManager, Consumer).
+ */
+export function checkIntegerOption(
+  what: string,
+  value: unknown,
+  min: number,
+  max: number,
+  context: Record<string, unknown> = {},
+  shown: (v: unknown) => string = (v) => (typeof v === 'number' ? String(v) : `${String(v)} (${v === null ? 'null' : typeof v})`),
+): void {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return;
+  const got = shown(value);
+  const expected = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+  throw new InvalidArgumentError(what, `got ${got}, expected ${expected}`, context);
+}

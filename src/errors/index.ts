@@ -1,4 +1,4 @@
-export { GoCoffeeKafkaError, StateError, NativeFeatureError, InvalidArgumentError } from './base.js';
+export { GoCoffeeKafkaError, StateError, NativeFeatureError, InvalidArgumentError, checkIntegerOption, MAX_TIMER_MS } from './base.js';
 export type { ErrorOptions } from './base.js';
 export { RD, KafkaError, fromNativeError, librdkafkaErrorName, isRetriableCode } from './librdkafka.js';
 export type { NativeErrorLike } from './librdkafka.js';

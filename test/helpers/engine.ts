@@ -1,9 +1,10 @@
 import { ProducerEngine } from '../../src/producer/engine.js';
 import { Producer } from '../../src/producer/producer.js';
+import type { Telemetry } from '../../src/telemetry/telemetry.js';
 import { FakeBinding, type FakeProducer } from './fake-binding.js';
 
 /** A ProducerEngine on the fake binding with fast timers, and a Producer over it (unit tests). */
-export function setupEngine(opts: Partial<{ retryMax: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean; maxInFlight: number }> = {}) {
+export function setupEngine(opts: Partial<{ retryMax: number; retryBackoffMs: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean; maxInFlight: number; telemetry: Telemetry }> = {}) {
   const binding = new FakeBinding();
   binding.configure = (p) => {
     p.queueLimit = opts.queueLimit ?? Infinity;
@@ -13,11 +14,11 @@ export function setupEngine(opts: Partial<{ retryMax: number; enqueueTimeoutMs: 
     connectTimeoutMs: 1000,
     retryMax: opts.retryMax ?? 0,
     retryDelivered: opts.retryDelivered ?? true,
-    retryBackoffMs: 5,
+    retryBackoffMs: opts.retryBackoffMs ?? 5,
     enqueueTimeoutMs: opts.enqueueTimeoutMs ?? 2000,
     pollIntervalMs: 1,
     ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
   });
-  const producer = new Producer({ producerEngine: () => engine });
+  const producer = new Producer({ producerEngine: () => engine }, opts.telemetry !== undefined ? { telemetry: opts.telemetry } : {});
   return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
 }

@@ -358,12 +358,14 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
   });
 
   it('stop() cancels pending retries and dispatches nothing more', async () => {
-    const { exec, feed, d } = setup();
+    // A backoff long enough that the retry is still pending at stop() (with 2 ms it could fire
+    // while finish() awaited, and the test raced the retry).
+    const { exec, feed, d } = setup({ backoffMs: 1000 });
     feed([msg(0, 'a')]);
     await finish(exec.tasks[0]!, () => Status.Failed);
     d.stop();
     feed([msg(1, 'b')]);
-    await delay(20);
+    await delay(1100);
     assert.equal(exec.tasks.length, 1);
   });
 

@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
-import { ProducerEngine } from '../../../src/producer/engine.js';
 import { defaultSerializer, Producer } from '../../../src/producer/producer.js';
 import { newMessage } from '../../../src/producer/message.js';
 import { TopicWriter } from '../../../src/connection/writer.js';
 import { InvalidArgumentError } from '../../../src/errors/index.js';
-import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
+import { setupEngine } from '../../helpers/engine.js';
 
 function setup() {
-  const binding = new FakeBinding();
-  const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
-    clientId: 'test',
-    connectTimeoutMs: 1000,
-    retryMax: 0,
-    retryDelivered: false,
-    retryBackoffMs: 5,
-    enqueueTimeoutMs: 2000,
-    pollIntervalMs: 1,
-  });
-  const producer = new Producer({ producerEngine: () => engine });
-  return { engine, producer, native: () => binding.producers[0] as FakeProducer };
+  return setupEngine({ retryDelivered: false });
 }
 
 const circular: Record<string, unknown> = { a: 1 };

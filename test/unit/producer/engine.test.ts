@@ -99,14 +99,10 @@ describe('ProducerEngine (fake binding)', () => {
   });
 
   it('library retries count as publishRetries of the message\'s topic; a dead-letter copy\'s retries are not counted', async () => {
-    const binding = new FakeBinding();
     const telemetry = new Telemetry(resolveConfig({ brokers: ['fake:9092'] }));
-    const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
-      clientId: 'test', connectTimeoutMs: 1000, retryMax: 2, retryDelivered: true, retryBackoffMs: 1, enqueueTimeoutMs: 2000, pollIntervalMs: 1,
-    });
-    const producer = new Producer({ producerEngine: () => engine }, { telemetry });
+    const { engine, producer, native: fake } = setup({ retryMax: 2, retryBackoffMs: 1, telemetry });
     await engine.connect();
-    const native = binding.producers[0] as FakeProducer;
+    const native = fake();
     let failures = 2;
     native.outcome = () => (failures-- > 0 ? { message: 'Local: Message timed out', code: -1 } : null);
     native.autoDeliver = true;

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ProducerEngine } from '../../../src/producer/engine.js';
-import { Producer } from '../../../src/producer/producer.js';
 import { newMessage } from '../../../src/producer/message.js';
 import { DeliveryError, FlushIncompleteError } from '../../../src/errors/index.js';
-import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
+import type { FakeProducer } from '../../helpers/fake-binding.js';
 import { setupEngine } from '../../helpers/engine.js';
 
 const setup = setupEngine;
@@ -12,17 +10,7 @@ const TIMED_OUT = { message: 'Local: Message timed out', code: -1 };
 
 /** An engine (idempotence off) whose library retries wait long enough that close() finds them pending. */
 function slowRetries() {
-  const binding = new FakeBinding();
-  const engine = new ProducerEngine(binding, { 'bootstrap.servers': 'fake:9092' }, {}, {
-    clientId: 'test',
-    connectTimeoutMs: 1000,
-    retryMax: 3,
-    retryDelivered: true,
-    retryBackoffMs: 60_000,
-    enqueueTimeoutMs: 2000,
-    pollIntervalMs: 1,
-  });
-  return { engine, producer: new Producer({ producerEngine: () => engine }), native: () => binding.producers[0] as FakeProducer };
+  return setupEngine({ retryMax: 3, retryDelivered: true, retryBackoffMs: 60_000 });
 }
 
 /** The rejection of `p` (fails the test if it resolves). */
