@@ -236,6 +236,17 @@ function tail(file, lines = 30) {
   try { return fs.readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n'); } catch { return `(no log at ${file})`; }
 }
 
+/** Waits until neither port of node `id` accepts connections (true) or `timeoutMs` passed (false). */
+async function waitPortsClosed(id, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await Promise.all([clientPort(id), clusterControllerPort(id)].map((p) => portOpen(p, 200)));
+    if (!open.some(Boolean)) return true;
+    if (Date.now() >= end) return false;
+    await sleep(100);
+  }
+}
+
 function portOpen(port, timeoutMs = 500) {
   return new Promise((resolve) => {
     const s = net.connect({ host: HOST, port });
@@ -566,6 +577,10 @@ async function killAll({ graceful = false, keepData = false } = {}) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       await waitExit(pid, 5000);
     }
+    // A SIGKILLed JVM's main thread shows as a zombie while its other threads still tear down and
+    // its sockets stay open: wait until its ports are closed, so a start right after this one does
+    // not find them "in use" (seen once in CI after the broker-freeze test).
+    await waitPortsClosed(id, 15_000);
     stopped.push(id);
   }));
   fs.rmSync(STATE_FILE, { force: true });
@@ -608,6 +623,8 @@ export async function startBroker(id, { timeoutMs = START_TIMEOUT_MS } = {}) {
     await waitNodeReady(id, old, timeoutMs);
     return { id, pid: old, alreadyRunning: true, seconds: (Date.now() - t0) / 1000 };
   }
+  // (a node killed a moment ago may still hold its ports while its threads tear down)
+  if (!(await waitPortsClosed(id, 15_000))) throw new Error(`node ${id}'s ports are still in use 15 s after it stopped`);
   const pid = spawnNode(id, state.libs ?? ensureKafka());
   state.nodes[id] = { pid };
   writeState(state);
