@@ -1,6 +1,7 @@
 import { InvalidArgumentError, MAX_TIMER_MS, StateError, checkIntegerOption } from '../errors/base.js';
 import { toLibrdkafkaConfig, type KafkaConfig } from '../config/index.js';
 import { loadNativeBinding } from '../native/binding.js';
+import { createAdminClient } from '../native/lifecycle.js';
 import type { NativeAdmin, NativeBinding, NativeMetadata } from '../native/types.js';
 import { ProducerEngine } from '../producer/engine.js';
 import { Producer, type EngineSource } from '../producer/producer.js';
@@ -223,7 +224,7 @@ export class ConnectionManager implements EngineSource, GaugeSource {
   /** A new admin client with the same security settings. The caller disconnects it. */
   createAdmin(): NativeAdmin {
     const cfg = toLibrdkafkaConfig(this.config, 'admin');
-    return this.#binding.createAdmin(cfg.global);
+    return createAdminClient(this.#binding, cfg.global);
   }
 
   /** A metadata round trip through the shared producer's connections. */

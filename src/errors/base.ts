@@ -52,14 +52,14 @@ export class StateError extends GoCoffeeKafkaError {
   }
 }
 
-/** The compiled librdkafka lacks a feature the library relies on. */
+/** The compiled librdkafka lacks a feature a configuration needs (or is older than supported). */
 export class NativeFeatureError extends GoCoffeeKafkaError {
   readonly missing: readonly string[];
   constructor(missing: readonly { feature: string; provider: string }[], librdkafkaVersion: string) {
     const lines = missing.map((m) => `  - ${m.feature}: ${m.provider}`).join('\n');
     super(
       'ERR_NATIVE_FEATURE_MISSING',
-      `node-rdkafka's librdkafka ${librdkafkaVersion} was built without required feature(s):\n${lines}\n` +
+      `node-rdkafka's librdkafka ${librdkafkaVersion} lacks what this configuration needs:\n${lines}\n` +
         'Install the listed system package(s), then rebuild the binding: npm rebuild node-rdkafka',
       { fatal: true, context: { missing: missing.map((m) => m.feature), librdkafkaVersion } },
     );

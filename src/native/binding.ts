@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { assertFeatures } from './features.js';
+import { assertLibrdkafkaVersion } from './features.js';
 import type { NativeAdmin, NativeBinding, NativeConfig, NativeConsumer, NativeProducer } from './types.js';
 
 /**
@@ -35,9 +35,14 @@ function messageTable(codes: Record<string, number>, err2str: ((code: number) =>
   return table;
 }
 
-/** Wraps a loaded node-rdkafka module; checks its features first. Exported for tests. */
+/**
+ * Wraps a loaded node-rdkafka module; checks its version first. Optional features (compression
+ * codecs, TLS, SASL mechanisms) are checked where a client is created (native/lifecycle.ts), so a
+ * build without zstd still loads and serves every configuration that does not use zstd.
+ * Exported for tests.
+ */
 export function bindingFromModule(mod: RdkafkaModule, err2str?: (code: number) => string): NativeBinding {
-  assertFeatures(mod.features, mod.librdkafkaVersion);
+  assertLibrdkafkaVersion(mod.librdkafkaVersion);
   const table = messageTable(mod.CODES.ERRORS, err2str);
   return Object.freeze({
     librdkafkaVersion: mod.librdkafkaVersion,
@@ -54,8 +59,8 @@ export function bindingFromModule(mod: RdkafkaModule, err2str?: (code: number) =
 }
 
 /**
- * Loads node-rdkafka once and verifies that its librdkafka has every feature the library needs
- * (throws NativeFeatureError naming the missing feature and the system package that provides it).
+ * Loads node-rdkafka once and verifies its librdkafka version (NativeFeatureError when it is older
+ * than the supported minimum).
  */
 export function loadNativeBinding(): NativeBinding {
   if (cached === undefined) {

@@ -1,17 +1,33 @@
 import { ConfigError } from '../config/errors.js';
 import { ConnectionError } from '../errors/producer.js';
-import type { NativeBinding, NativeClient, NativeConfig, NativeConsumer, NativeError, NativeMetadata, NativeProducer } from './types.js';
+import { assertConfigFeatures } from './features.js';
+import type { NativeAdmin, NativeBinding, NativeClient, NativeConfig, NativeConsumer, NativeError, NativeMetadata, NativeProducer } from './types.js';
 
 /**
- * Creates a native consumer; librdkafka refusing the configuration (e.g. a consumer-only
- * `librdkafka:` override with a bad value, which the producer never saw) is a ConfigError.
+ * Every native client is created through one of the three functions below: a configuration that
+ * needs a librdkafka feature the build lacks (zstd, TLS, a SASL mechanism, ...) fails here with
+ * NativeFeatureError, and librdkafka refusing the configuration (e.g. a consumer-only `librdkafka:`
+ * override with a bad value, which the producer never saw) is a ConfigError.
  */
-export function createConsumerClient(binding: NativeBinding, global: NativeConfig, topic: NativeConfig): NativeConsumer {
+function create<T>(binding: NativeBinding, kind: string, global: NativeConfig, topic: NativeConfig | undefined, make: () => T): T {
+  assertConfigFeatures(binding, global, topic);
   try {
-    return binding.createConsumer(global, topic);
+    return make();
   } catch (e) {
-    throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the consumer configuration: ${(e as Error)?.message ?? String(e)}` }], { cause: e });
+    throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the ${kind} configuration: ${(e as Error)?.message ?? String(e)}` }], { cause: e });
   }
+}
+
+export function createProducerClient(binding: NativeBinding, global: NativeConfig, topic: NativeConfig): NativeProducer {
+  return create(binding, 'producer', global, topic, () => binding.createProducer(global, topic));
+}
+
+export function createConsumerClient(binding: NativeBinding, global: NativeConfig, topic: NativeConfig): NativeConsumer {
+  return create(binding, 'consumer', global, topic, () => binding.createConsumer(global, topic));
+}
+
+export function createAdminClient(binding: NativeBinding, global: NativeConfig): NativeAdmin {
+  return create(binding, 'admin', global, undefined, () => binding.createAdmin(global));
 }
 
 /** Failures that retrying cannot fix: reported at once instead of waiting for connect_timeout. */

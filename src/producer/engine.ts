@@ -1,10 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { StateError } from '../errors/base.js';
-import { ConfigError } from '../config/errors.js';
 import { ConnectionError, DeliveryError, FlushIncompleteError, QueueFullTimeoutError, type UndeliveredMessage } from '../errors/producer.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import type { NativeBinding, NativeConfig, NativeDeliveryReport, NativeError, NativeHeaders, NativeMetadata, NativeProducer } from '../native/types.js';
-import { connectClient, disconnectClient, flushProducer } from '../native/lifecycle.js';
+import { connectClient, createProducerClient, disconnectClient, flushProducer } from '../native/lifecycle.js';
 
 /** What a successful publish resolves with. */
 export interface DeliveryResult {
@@ -234,11 +233,11 @@ export class ProducerEngine {
     this.#state = 'connecting';
     let native: NativeProducer;
     try {
-      native = this.#binding.createProducer(this.#global, this.#topic);
+      native = createProducerClient(this.#binding, this.#global, this.#topic);
     } catch (e) {
-      // librdkafka refused a property (an unknown or invalid `librdkafka:` override).
+      // A feature the build lacks (NativeFeatureError) or a property librdkafka refused (ConfigError).
       this.#state = 'failed';
-      this.#connecting = Promise.reject(new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the producer configuration: ${(e as Error).message}` }]));
+      this.#connecting = Promise.reject(e);
       return this.#connecting;
     }
     this.#native = native;

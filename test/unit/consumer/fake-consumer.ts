@@ -196,8 +196,8 @@ export class CloseRevokes extends FakeConsumer {
 export class ConsumerBinding extends FakeBinding {
   readonly consumers: FakeConsumer[] = [];
   /** `make` builds each consumer (a subclass of FakeConsumer changes one behaviour). */
-  constructor(readonly make: (global: NativeConfig) => FakeConsumer = (global) => new FakeConsumer(global)) {
-    super();
+  constructor(readonly make: (global: NativeConfig) => FakeConsumer = (global) => new FakeConsumer(global), features?: readonly string[]) {
+    super(features);
   }
   override createConsumer(global: NativeConfig = {}): NativeConsumer {
     const c = this.make(global);
