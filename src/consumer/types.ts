@@ -11,6 +11,12 @@ export type OrderingMode = 'key' | 'partition' | 'unordered';
  * with such a `handle` method; it runs in a worker thread, so it must not rely on the main
  * thread's state. Throwing (or rejecting) fails the message: it is retried with backoff up to
  * retry_max, then parked in the dead-letter topic. Throw a `PermanentError` to skip the retries.
+ *
+ * A worker module may also export `flush(): void | Promise<void>`, run once after each task's
+ * messages: the task's messages count as done (and become committable) only once it resolved; if
+ * it throws, every message of the task that succeeded fails with its error. It lets a handler
+ * buffer side effects (e.g. events published through the main thread) and confirm them per task
+ * instead of awaiting a confirmation per message (examples/demo/task-worker.ts).
  */
 export interface MessageHandler {
   readonly topics: readonly string[];

@@ -6,9 +6,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConsumedMessage } from '../consumer/message.js';
-import { runTask, type HandleFn } from './run-task.js';
+import { describeFailure, runTask, type HandleFn } from './run-task.js';
 import { progressViews, unpackMessages, type PackedTask } from './codec.js';
-import type { TaskResult } from '../consumer/types.js';
+import { Status, type TaskFailure, type TaskResult } from '../consumer/types.js';
 import { ensureContextManager } from '../telemetry/context-manager.js';
 
 export interface WorkerTask extends PackedTask {
@@ -21,7 +21,7 @@ export interface WorkerTask extends PackedTask {
 
 let contextReady = false;
 
-const handlers = new Map<string, Promise<HandleFn>>();
+const handlers = new Map<string, Promise<LoadedHandler>>();
 
 async function importModule(spec: string): Promise<{ default?: unknown; handle?: unknown }> {
   const url = spec.startsWith('file:') ? spec : pathToFileURL(spec).href;
@@ -36,17 +36,42 @@ async function importModule(spec: string): Promise<{ default?: unknown; handle?:
   }
 }
 
-async function loadHandler(spec: string): Promise<HandleFn> {
+/** A loaded handler module: its handle function and, optionally, its per-task flush. */
+interface LoadedHandler {
+  readonly handle: HandleFn;
+  readonly flush: (() => unknown) | undefined;
+}
+
+async function loadHandler(spec: string): Promise<LoadedHandler> {
   const mod = await importModule(spec);
   const exp = mod.default ?? mod;
-  if (typeof exp === 'function') return exp as HandleFn;
+  // Optional named export `flush` (or a `flush` method of a default-exported object): see run().
+  const flushOf = (o: unknown): (() => unknown) | undefined => {
+    if (o === null || (typeof o !== 'object' && typeof o !== 'function')) return undefined;
+    const f = (o as { flush?: unknown }).flush;
+    if (f === undefined) return undefined;
+    if (typeof f !== 'function') throw new TypeError(`handler module ${spec}: "flush" must be a function, got ${typeof f}`);
+    return () => (f as () => unknown).call(o);
+  };
+  const flush = flushOf(mod) ?? (exp !== mod ? flushOf(exp) : undefined);
+  if (typeof exp === 'function') return { handle: exp as HandleFn, flush };
   if (exp !== null && typeof exp === 'object' && typeof (exp as { handle?: unknown }).handle === 'function') {
     const obj = exp as { handle: HandleFn };
-    return (m) => obj.handle(m);
+    return { handle: (m) => obj.handle(m), flush };
   }
   throw new TypeError(`handler module ${spec} must export a function or an object with handle(message) (default export or named "handle")`);
 }
 
+/**
+ * Runs one task. A module that exports `flush()` buffers side effects of its messages (e.g. events
+ * it derives from them, published through the main thread's producer) and makes them durable in
+ * flush(), which runs once after the task's messages: the task's messages count as done only once
+ * flush() resolved, so the consumer commits nothing whose side effects were not confirmed, without
+ * waiting for a confirmation per message. Until then the main thread sees none of them as done: a
+ * worker that dies meanwhile has the whole task run again (its first message charged one attempt).
+ * When flush() throws or rejects, every message of the task that succeeded fails with that error
+ * (retried, then dead-lettered, as a handler error would be).
+ */
 export default async function run(task: WorkerTask): Promise<TaskResult | null> {
   let h = handlers.get(task.module);
   if (h === undefined) {
@@ -54,7 +79,7 @@ export default async function run(task: WorkerTask): Promise<TaskResult | null> 
     handlers.set(task.module, h);
     h.catch(() => handlers.delete(task.module)); // a failed load is tried again by the next task
   }
-  const handle = await h;
+  const { handle, flush } = await h;
   if (task.shared === undefined) return null;
   const { progress, statuses } = progressViews(task.shared, task.count);
   Atomics.store(progress, 1, 1); // started
@@ -67,5 +92,22 @@ export default async function run(task: WorkerTask): Promise<TaskResult | null> 
     ensureContextManager();
     contextReady = true;
   }
-  return runTask(handle, messages, lanes, statuses, progress, task.traces);
+  if (flush === undefined) return runTask(handle, messages, lanes, statuses, progress, task.traces);
+  // Statuses stay local (no progress reported) until flush() settled.
+  const result = await runTask(handle, messages, lanes, new Uint8Array(task.count), undefined, task.traces);
+  let failures = result.failures;
+  try {
+    await flush();
+  } catch (e) {
+    const more: TaskFailure[] = [];
+    for (let i = 0; i < task.count; i++) {
+      if (result.statuses[i] !== Status.Ok) continue;
+      result.statuses[i] = Status.Failed;
+      more.push(describeFailure(i, e));
+    }
+    failures = [...failures, ...more].sort((a, b) => a.index - b.index);
+  }
+  statuses.set(result.statuses);
+  Atomics.store(progress, 0, task.count);
+  return { statuses, failures };
 }

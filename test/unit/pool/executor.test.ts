@@ -9,6 +9,7 @@ import { Status } from '../../../src/consumer/types.js';
 import type { NativeMessage } from '../../../src/native/types.js';
 
 const HANDLER = fileURLToPath(new URL('../../fixtures/handlers/recording.ts', import.meta.url));
+const FLUSHING = fileURLToPath(new URL('../../fixtures/handlers/flushing.ts', import.meta.url));
 const msg = (topic: string, offset: number, value: string): NativeMessage => ({ topic, partition: 0, offset, key: value.split(':')[0]!, value: Buffer.from(value), size: value.length });
 
 describe('runTask (shared by the in-process executor and the worker)', () => {
@@ -95,6 +96,43 @@ describe('PoolExecutor (piscina, real worker threads)', function () {
       ],
     );
     assert.equal(r.error, undefined);
+  });
+
+  it('a module exporting flush(): it runs once per task after the messages; the task is done only then', async () => {
+    ex = new PoolExecutor(FLUSHING, 1, 1);
+    const t = `unit-flush-${process.pid}`;
+    const seen: string[] = [];
+    const ch = new BroadcastChannel(`gocoffee-test:${t}`);
+    ch.onmessage = (e) => seen.push((e as { data: string }).data);
+    try {
+      const r = await ex.run([msg(t, 0, 'a:0:-'), msg(t, 1, 'a:1:P'), msg(t, 2, 'b:0:-')], [0, 0, 1], [1, 1, 1]);
+      assert.deepEqual([...r.statuses], [Status.Ok, Status.Failed, Status.Ok]);
+      assert.deepEqual(r.failures.map((f) => [f.index, f.name, f.retriable]), [[1, 'PermanentError', false]]);
+      await new Promise((res) => setTimeout(res, 50));
+      assert.deepEqual(seen, ['a:0:-,b:0:-'], 'one flush for the task, after its messages');
+    } finally {
+      ch.close();
+    }
+  });
+
+  it('flush() that throws fails every message of the task that had succeeded (retriable), keeps the handler failures', async () => {
+    ex = new PoolExecutor(FLUSHING, 1, 1);
+    const t = `unit-flush-fail-${process.pid}`;
+    const r = await ex.run([msg(t, 0, 'a:0:-'), msg(t, 1, 'a:1:P'), msg(t, 2, 'b:0:F'), msg(t, 3, 'c:0:-')], [0, 0, 1, 2], [1, 1, 1, 1]);
+    assert.deepEqual([...r.statuses], [Status.Failed, Status.Failed, Status.Failed, Status.Failed]);
+    assert.deepEqual(
+      r.failures.map((f) => [f.index, f.name, f.retriable, /not confirmed/.test(f.message)]),
+      [
+        [0, 'Error', true, true],
+        [1, 'PermanentError', false, false],
+        [2, 'Error', true, true],
+        [3, 'Error', true, true],
+      ],
+    );
+    assert.equal(r.error, undefined);
+    // the next task starts with an empty buffer and succeeds
+    const again = await ex.run([msg(t, 4, 'd:0:-')], [0], [1]);
+    assert.deepEqual([...again.statuses], [Status.Ok]);
   });
 
   it('a worker thread that exits mid-task: what was done is kept, the running message is charged, the rest never ran; the pool replaces the worker', async () => {
