@@ -1,4 +1,5 @@
-# The project's own native batch engine (src/native/addon, binding-notes/engine.md), built by
+# The project's own native batch engine (src/native/addon, binding-notes/engine.md): two addons,
+# gocoffee_producer.node and gocoffee_consumer.node, built by
 # node-gyp during `npm ci` / `npm install` (package.json "install"). It links the librdkafka that
 # node-rdkafka built (one librdkafka of one version per process) with an $ORIGIN-relative rpath, the
 # way node-rdkafka's own binding.gyp does; the path is computed here, so hoisted and nested installs
@@ -11,11 +12,36 @@
   },
   "targets": [
     {
-      "target_name": "gocoffee_native",
+      "target_name": "gocoffee_producer",
       "sources": [
-        "src/native/addon/addon.cc",
+        "src/native/addon/init-producer.cc",
         "src/native/addon/wake.cc",
         "src/native/addon/producer.cc",
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<(rdkafka_deps)/include/librdkafka",
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-ignored-qualifiers"],
+      "libraries": [
+        "<(rdkafka_deps)/librdkafka.so.1",
+        "-Wl,-rpath,'$$ORIGIN/<(rdkafka_rel)'",
+      ],
+      "conditions": [
+        ["gocoffee_asan==1", {
+          "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"],
+          "ldflags": ["-fsanitize=address,undefined"],
+        }],
+      ],
+    },
+    {
+      "target_name": "gocoffee_consumer",
+      "sources": [
+        "src/native/addon/init-consumer.cc",
+        "src/native/addon/wake.cc",
         "src/native/addon/consumer.cc",
         "src/native/addon/slab.cc",
       ],

@@ -3,31 +3,30 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Loads the project's own batch engine (src/native/addon, built by `npm ci` / `npm install` through
- * binding.gyp into build/Release/gocoffee_native.node). node-rdkafka is loaded first: the addon links
+ * binding.gyp into build/Release/gocoffee_producer.node and gocoffee_consumer.node). node-rdkafka is
+ * loaded first: the addons link
  * the same librdkafka.so.1 (one librdkafka of one version per process), and with it already mapped
  * the dynamic loader reuses it whatever the addon's rpath says.
  *
- * GOCOFFEE_NATIVE_ADDON selects another build of the addon (npm run test:asan points it at the
+ * GOCOFFEE_NATIVE_BUILD selects another build folder (npm run test:asan points it at the
  * AddressSanitizer build).
  */
-export interface AddonModule {
-  readonly librdkafkaVersion: string;
-  readonly Producer: new (config: Record<string, string>, onReports: (...args: never[]) => void) => unknown;
-  readonly Consumer: new (config: Record<string, string>, onBatch: (...args: never[]) => void) => unknown;
+const cache = new Map<string, unknown>();
+
+/** An addon's path: build/Release beside package.json (src/native/ and dist/native/ are both two levels down). */
+export function addonPath(name: 'gocoffee_producer' | 'gocoffee_consumer'): string {
+  const dir = process.env.GOCOFFEE_NATIVE_BUILD ?? fileURLToPath(new URL('../../build/Release/', import.meta.url));
+  return `${dir.replace(/\/$/, '')}/${name}.node`;
 }
 
-let cached: AddonModule | undefined;
-
-/** The addon's path: build/Release beside package.json (src/native/ and dist/native/ are both two levels down). */
-export function addonPath(): string {
-  return process.env.GOCOFFEE_NATIVE_ADDON ?? fileURLToPath(new URL('../../build/Release/gocoffee_native.node', import.meta.url));
-}
-
-export function loadAddon(): AddonModule {
-  if (cached === undefined) {
+/** Loads one of the two addons once (typed by its wrapper module: batch-producer.ts / batch-consumer.ts). */
+export function loadAddon<T>(name: 'gocoffee_producer' | 'gocoffee_consumer'): T {
+  let mod = cache.get(name);
+  if (mod === undefined) {
     const require = createRequire(import.meta.url);
     require('node-rdkafka');
-    cached = require(addonPath()) as AddonModule;
+    mod = require(addonPath(name));
+    cache.set(name, mod);
   }
-  return cached;
+  return mod as T;
 }

@@ -1,15 +1,13 @@
-// Addon entry point (gocoffee_native): exports Producer, Consumer and the librdkafka version actually loaded.
+// Entry point of gocoffee_producer.node: the batch producer and the librdkafka version it linked.
 #include <napi.h>
 #include <rdkafka.h>
 
 #include "producer.h"
-#include "consumer.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   gocoffee::Producer::Init(env, exports);
-  gocoffee::Consumer::Init(env, exports);
   exports.Set("librdkafkaVersion", rd_kafka_version_str());
   return exports;
 }
 
-NODE_API_MODULE(gocoffee_native, Init)
+NODE_API_MODULE(gocoffee_producer, Init)

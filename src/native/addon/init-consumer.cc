@@ -1,0 +1,13 @@
+// Entry point of gocoffee_consumer.node: the batch consumer and the librdkafka version it linked.
+#include <napi.h>
+#include <rdkafka.h>
+
+#include "consumer.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  gocoffee::Consumer::Init(env, exports);
+  exports.Set("librdkafkaVersion", rd_kafka_version_str());
+  return exports;
+}
+
+NODE_API_MODULE(gocoffee_consumer, Init)
