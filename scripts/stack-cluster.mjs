@@ -27,7 +27,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STACK_DIR, HOST, ensureKafka, findJavaHome } from './stack-lib.mjs';
+import { STACK_DIR, HOST, ensureKafka, findJavaHome, plainEnv } from './stack-lib.mjs';
 import { request, apiVersions, metadata, findGroupCoordinator } from './stack-kafka-protocol.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ async function waitExit(pid, timeoutMs) {
 
 function runJava(args, what) {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(javaHome(), 'bin', 'java'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(javaHome(), 'bin', 'java'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: plainEnv() });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
@@ -226,7 +226,7 @@ function spawnNode(id, libs) {
   ];
   const java = path.join(javaHome(), 'bin', 'java');
   fs.writeSync(fd, `\n===== ${new Date().toISOString()} ${java} ${args.join(' ')}\n`);
-  const child = spawn(java, args, { detached: true, stdio: ['ignore', fd, fd], cwd: FAULTS_DIR });
+  const child = spawn(java, args, { detached: true, stdio: ['ignore', fd, fd], cwd: FAULTS_DIR, env: plainEnv() });
   fs.closeSync(fd);
   child.unref();
   return child.pid;

@@ -290,7 +290,7 @@ const apicurioJavaHome = () => findJavaHome(APICURIO_MIN_JAVA, 'GOCOFFEE_STACK_A
 function runMaven(args, cwd, what) {
   const t0 = Date.now();
   log(`fetching ${what} with Maven ...`);
-  const res = spawnSync('mvn', ['-q', '-B', ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const res = spawnSync('mvn', ['-q', '-B', ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20, env: plainEnv() });
   if (res.error) throw new Error(`cannot run mvn: ${res.error.message}`);
   if (res.status !== 0) {
     // eslint-disable-next-line no-control-regex
@@ -366,8 +366,8 @@ export function ensureApicurio() {
   fs.rmSync(APICURIO_DIR, { recursive: true, force: true });
   mkdirp(APICURIO_DIR);
   const res = archive.endsWith('.zip')
-    ? spawnSync('unzip', ['-q', archive, '-d', APICURIO_DIR], { encoding: 'utf8' })
-    : spawnSync('tar', ['-xzf', archive, '-C', APICURIO_DIR], { encoding: 'utf8' });
+    ? spawnSync('unzip', ['-q', archive, '-d', APICURIO_DIR], { encoding: 'utf8', env: plainEnv() })
+    : spawnSync('tar', ['-xzf', archive, '-C', APICURIO_DIR], { encoding: 'utf8', env: plainEnv() });
   if (res.status !== 0) throw new Error(`cannot unpack ${archive}: ${res.stderr}`);
   // The archive may hold a top folder: find quarkus-run.jar and move its folder's content up.
   if (!fs.existsSync(runJar)) {
@@ -403,11 +403,22 @@ function toolLog4j() {
 // ---------------------------------------------------------------------------------------------
 // Process control
 // ---------------------------------------------------------------------------------------------
+/**
+ * The environment for a non-Node child (JVMs, Maven, nginx, openssl, tar): without the sanitizer
+ * variables of `npm run test:asan` — an ASan runtime preloaded into a JVM takes over its SIGSEGV
+ * handling, and LeakSanitizer would fail the exit of tools that never free at exit.
+ */
+export function plainEnv(extra = {}) {
+  const env = { ...process.env, ...extra };
+  for (const k of ['LD_PRELOAD', 'ASAN_OPTIONS', 'LSAN_OPTIONS', 'UBSAN_OPTIONS']) delete env[k];
+  return env;
+}
+
 function spawnDetached(command, args, logFile, append, env) {
   mkdirp(path.dirname(logFile));
   const fd = fs.openSync(logFile, append ? 'a' : 'w');
   fs.writeSync(fd, `\n===== ${new Date().toISOString()} ${command} ${args.join(' ')}\n`);
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...env }, cwd: STACK_DIR });
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env: plainEnv(env), cwd: STACK_DIR });
   fs.closeSync(fd);
   child.unref();
   return child.pid;
@@ -462,7 +473,7 @@ function clusterIdFor(brokers) {
 
 function runJava(javaHome, args, what) {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(javaHome, 'bin', 'java'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(path.join(javaHome, 'bin', 'java'), args, { stdio: ['ignore', 'pipe', 'pipe'], env: plainEnv() });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });

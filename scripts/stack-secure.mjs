@@ -46,7 +46,7 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import {
   HOST, KAFKA_LIBS, LOG4J2_PROPERTIES, REGISTRY_BASE_URL, STACK_DIR,
-  ensureKafka, kafkaJavaHome, kafkaServerProperties, kafkaUuid, portOpen, runJava, spawnDetached, tail, toolLog4j, waitExit,
+  ensureKafka, kafkaJavaHome, kafkaServerProperties, kafkaUuid, plainEnv, portOpen, runJava, spawnDetached, tail, toolLog4j, waitExit,
 } from './stack-lib.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -555,7 +555,7 @@ async function startProxy(upstream) {
   }
   const username = 'gocoffee-registry';
   const password = newPassword('registry');
-  const hash = spawnSync('openssl', ['passwd', '-apr1', '-stdin'], { input: `${password}\n`, encoding: 'utf8' });
+  const hash = spawnSync('openssl', ['passwd', '-apr1', '-stdin'], { input: `${password}\n`, encoding: 'utf8', env: plainEnv() });
   if (hash.status !== 0) throw new Error(`openssl passwd -apr1 failed: ${hash.stderr}`);
   mkdirp(CONF_DIR);
   // Readable by nginx's worker (an unprivileged user when nginx runs as root); a salted hash only.
@@ -564,7 +564,7 @@ async function startProxy(upstream) {
   mkdirp(NGINX_PREFIX);
   mkdirp(SECURE_LOG_DIR);
   fs.writeFileSync(NGINX_CONF, nginxConf(upstream));
-  const test = spawnSync(nginx, ['-t', '-q', '-e', PROXY_ERROR_LOG, '-p', NGINX_PREFIX, '-c', NGINX_CONF], { encoding: 'utf8' });
+  const test = spawnSync(nginx, ['-t', '-q', '-e', PROXY_ERROR_LOG, '-p', NGINX_PREFIX, '-c', NGINX_CONF], { encoding: 'utf8', env: plainEnv() });
   if (test.status !== 0) throw new Error(`nginx -t failed:\n${test.stderr}`);
   const pid = spawnDetached(nginx, ['-e', PROXY_ERROR_LOG, '-p', NGINX_PREFIX, '-c', NGINX_CONF], PROXY_LOG, true);
   return { pid, username, password, upstream, nginx, startedAt: new Date().toISOString() };

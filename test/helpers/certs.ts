@@ -53,7 +53,7 @@ const DAYS = '2';
 
 function openssl(args: readonly string[], cwd: string): string {
   try {
-    return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: plainEnv() });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new Error(`openssl ${args[0]} failed: ${err.stderr?.trim() || err.message}`);
@@ -136,4 +136,11 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     process.exit(2);
   }
   console.log(JSON.stringify(makeCertificates(target), null, 2));
+}
+
+/** openssl without `npm run test:asan`'s sanitizer variables (LeakSanitizer would fail its exit). */
+function plainEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ['LD_PRELOAD', 'ASAN_OPTIONS', 'LSAN_OPTIONS', 'UBSAN_OPTIONS']) delete env[k];
+  return env;
 }
