@@ -1,6 +1,6 @@
 # The project's own native batch engine (src/native/addon, binding-notes/engine.md): two addons,
 # gocoffee_producer.node and gocoffee_consumer.node, built by
-# node-gyp during `npm ci` / `npm install` (package.json "install"). It links the librdkafka that
+# node-gyp during `npm ci` / `npm install` (package.json "postinstall": after every install script, so node-rdkafka has built librdkafka by then). It links the librdkafka that
 # node-rdkafka built (one librdkafka of one version per process) with an $ORIGIN-relative rpath, the
 # way node-rdkafka's own binding.gyp does; the path is computed here, so hoisted and nested installs
 # both work. GOCOFFEE_ASAN=1 builds with AddressSanitizer + UndefinedBehaviorSanitizer (npm run test:asan).
