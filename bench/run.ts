@@ -4,7 +4,7 @@
  *
  *   --quick             smaller per-scenario sizes (bench/README.md "Quick mode"), 3 runs (default: 5)
  *   --only a,b          scenarios or groups (producer-100b, producer-1kib, producer, consumer, ...)
- *   --clients a,b       only these clients (gocoffee, node-rdkafka, kafkajs, platformatic, java, ...)
+ *   --clients a,b       only these clients (gocoffee, node-rdkafka, kafkajs, platformatic, java, librdkafka-perf, ck-js, ...)
  *   --out file          results JSON (default bench/results.json)
  *   --runs N            timed runs per client
  *   --messages N        messages per run (overrides the scenario's count)

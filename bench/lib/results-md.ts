@@ -79,6 +79,11 @@ export function targetLines(results: readonly BenchResult[]): string[] {
       if (results.some((r) => r.scenario === scenario)) lines.push(`- ${scenario}: ${client} ≥ ${min}× ${peer} — **not measured** (${a === undefined ? client : peer} not in this run)`);
       continue;
     }
+    const broken = [a, b].find((r) => r.failed !== undefined);
+    if (broken !== undefined) {
+      lines.push(`- ${scenario}: ${client} ≥ ${min}× ${peer} — **not measured** (${broken.client} FAILED: ${broken.failed})`);
+      continue;
+    }
     const ratio = a.msgsPerSec / b.msgsPerSec;
     const met = ratio >= min;
     lines.push(
@@ -103,17 +108,22 @@ export function resultsMarkdown(out: Output, command: string): string {
   md.push('## Versions', '', '```json', JSON.stringify(out.versions, null, 2), '```', '');
   for (const s of scenarios) {
     const rows = results.filter((r) => r.scenario === s);
-    const java = rows.find((r) => r.client === 'java');
+    const java = rows.find((r) => r.client === 'java' && r.failed === undefined);
     md.push(`## ${s}`, '');
     md.push('| client | msgs/s (median) | MiB/s | spread (min..max) | p50 ms | p95 ms | p99 ms | runs | errors | vs baseline | vs java |');
     md.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {
+      if (r.failed !== undefined) {
+        md.push(`| ${r.client} | **FAILED** | - | - | - | - | - | ${r.runs} | - | - | - |`);
+        continue;
+      }
       const pct = ((100 * (r.spread.max - r.spread.min)) / 2 / r.msgsPerSec).toFixed(1);
       md.push(
         `| ${r.client} | ${int(r.msgsPerSec)} | ${r.mbPerSec?.toFixed(1) ?? '-'} | ${int(r.spread.min)}..${int(r.spread.max)} (±${pct}%) | ` +
           `${r.p50Ms?.toFixed(2) ?? '-'} | ${r.p95Ms?.toFixed(2) ?? '-'} | ${r.p99Ms?.toFixed(2) ?? '-'} | ${r.runs} | ${r.errors} | ${x(r.ratioVsRaw)} | ${java ? x(r.msgsPerSec / java.msgsPerSec) : '-'} |`,
       );
     }
+    for (const r of rows.filter((x) => x.failed !== undefined)) md.push('', `**${r.client} failed**: ${r.failed}`);
     const settings = (out.settings.scenarios as Record<string, unknown> | undefined)?.[s];
     if (settings !== undefined) md.push('', '<details><summary>settings</summary>', '', '```json', JSON.stringify(settings, null, 2), '```', '</details>');
     md.push('');

@@ -2,6 +2,8 @@
  * Runs one scenario: an untimed warm-up per client, then `runs` timed runs per client,
  * interleaved (A B C, B C A, C A B, ...) so that drifts of a shared machine (the broker's
  * background work, other processes) hit every client alike. Every run gets a fresh topic.
+ * Clients with a prepare() step get it first; a client whose preparation fails, or an `optional`
+ * one whose run throws, is reported as failed (BenchResult.failed) while the others go on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { collectGarbage } from './gc.js';
@@ -46,27 +48,70 @@ async function oneRun(ctx: BenchContext, scenario: Scenario, client: ClientRunne
 }
 
 export async function runScenario(ctx: BenchContext, scenario: Scenario): Promise<BenchResult[]> {
+  try {
+    return await runClients(ctx, scenario);
+  } finally {
+    await scenario.finish?.(ctx);
+  }
+}
+
+/** A failure reason on one line, at most 800 characters (an error's message, not its stack). */
+function reasonOf(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.trim().replace(/\s*\n\s*/g, ' | ').slice(0, 800);
+}
+
+async function runClients(ctx: BenchContext, scenario: Scenario): Promise<BenchResult[]> {
   const { options } = ctx;
   const clients = scenario.clients(ctx).filter((c) => options.clients === undefined || options.clients.has(c.client));
   if (clients.length === 0) return [];
   const messages = options.messages ?? scenario.messages(options);
   const byClient = new Map<string, RunMeasurement[]>(clients.map((c) => [c.client, []]));
+  /** Clients that could not be measured, with the reason (reported, never silently dropped). */
+  const failed = new Map<string, string>();
+  const fail = (c: ClientRunner, what: string, err: unknown): void => {
+    const reason = `${what}: ${reasonOf(err)}`;
+    failed.set(c.client, reason);
+    ctx.log(`  ${c.client.padEnd(16)} FAILED (${reason}); the other clients go on`);
+  };
+  /** Runs one client's run; a throw of an optional client marks it failed instead of ending the bench. */
+  const attempt = async (c: ClientRunner, n: number, run: number): Promise<RunMeasurement | undefined> => {
+    try {
+      return await oneRun(ctx, scenario, c, n, run);
+    } catch (err) {
+      if (c.optional !== true) throw err;
+      fail(c, run === 0 ? 'warm-up run failed' : `run ${run} failed`, err);
+      return undefined;
+    }
+  };
+
+  for (const c of clients) {
+    if (c.prepare === undefined) continue;
+    try {
+      await c.prepare();
+    } catch (err) {
+      fail(c, 'preparation failed', err);
+    }
+  }
 
   const warmupMessages = Math.min(options.warmupMessages, messages, scenario.warmupMessages?.(options) ?? Number.POSITIVE_INFINITY);
   if (warmupMessages > 0) {
     for (const c of clients) {
+      if (failed.has(c.client)) continue;
       if (c.skipWarmup !== undefined) {
         ctx.log(`  warm-up  ${c.client.padEnd(16)} skipped: ${c.skipWarmup}`);
         continue;
       }
-      const m = await oneRun(ctx, scenario, c, warmupMessages, 0);
-      ctx.log(`  warm-up  ${c.client.padEnd(16)} ${fmt(msgsPerSec(m)).padStart(11)} msgs/s`);
+      const m = await attempt(c, warmupMessages, 0);
+      if (m !== undefined) ctx.log(`  warm-up  ${c.client.padEnd(16)} ${fmt(msgsPerSec(m)).padStart(11)} msgs/s`);
     }
   }
   for (let r = 0; r < options.runs; r++) {
     const order = clients.map((_, i) => clients[(i + r) % clients.length]!);
     for (const c of order) {
-      const m = await oneRun(ctx, scenario, c, messages, r + 1);
+      if (failed.has(c.client)) continue;
+      const m = await attempt(c, messages, r + 1);
+      if (m === undefined) continue;
       byClient.get(c.client)!.push(m);
       const lat = latencyOf(m);
       ctx.log(
@@ -79,10 +124,30 @@ export async function runScenario(ctx: BenchContext, scenario: Scenario): Promis
     }
   }
 
-  const results = clients.map((c) => reduce(scenario, c.client, messages, byClient.get(c.client)!));
-  const base = results.find((r) => r.client === scenario.baseline);
-  if (base !== undefined) for (const r of results) r.ratioVsRaw = round(r.msgsPerSec / base.msgsPerSec, 3);
+  const results = clients.map((c) => {
+    const reason = failed.get(c.client);
+    return reason === undefined ? reduce(scenario, c.client, messages, byClient.get(c.client)!) : failedResult(scenario, c.client, messages, byClient.get(c.client)!.length, reason);
+  });
+  const base = results.find((r) => r.client === scenario.baseline && r.failed === undefined);
+  if (base !== undefined) for (const r of results) if (r.failed === undefined) r.ratioVsRaw = round(r.msgsPerSec / base.msgsPerSec, 3);
   return results;
+}
+
+/** The result line of a client that could not be measured: zeros and the reason. */
+function failedResult(scenario: Scenario, client: string, messages: number, runs: number, reason: string): BenchResult {
+  return {
+    scenario: scenario.name,
+    client,
+    ...(scenario.messageBytes !== undefined ? { messageBytes: scenario.messageBytes } : {}),
+    messages,
+    msgsPerSec: 0,
+    runs,
+    spread: { min: 0, max: 0 },
+    perRunMsgsPerSec: [],
+    elapsedMs: 0,
+    errors: 0,
+    failed: reason,
+  };
 }
 
 function latencyOf(m: RunMeasurement): { p50Ms: number; p95Ms: number; p99Ms: number } | undefined {

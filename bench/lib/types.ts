@@ -69,6 +69,17 @@ export interface ClientRunner {
    * JVM per run, where a warm-up run cannot warm the measured one, and warms up in-process instead.
    */
   readonly skipWarmup?: string;
+  /**
+   * Work done once before the scenario's first run, outside any timed window (compile a tool,
+   * install a package, start a helper process). If it throws, the client is not run and its result
+   * is reported with `failed` (the reason); the other clients still run.
+   */
+  prepare?(): Promise<void>;
+  /**
+   * A run that throws marks only this client as failed (reported with the reason, its remaining
+   * runs skipped) instead of ending the bench: for peers built or installed on demand.
+   */
+  readonly optional?: boolean;
   /** Called for every run (warm-up included) with a fresh topic; creates and closes its own clients. */
   run(input: RunInput): Promise<RunMeasurement>;
 }
@@ -92,6 +103,8 @@ export interface Scenario {
   /** Settings printed before the run and stored under `settings.scenarios[name]`. */
   settings(ctx: BenchContext): Record<string, unknown>;
   clients(ctx: BenchContext): ClientRunner[];
+  /** Called once after the scenario's last run, also when a client failed (e.g. to drop a shared topic). */
+  finish?(ctx: BenchContext): Promise<void>;
 }
 
 /** A module under bench/scenarios/ exports one group. */
@@ -118,4 +131,10 @@ export interface BenchResult {
   ratioVsRaw?: number;
   errors: number;
   extra?: Record<string, number>;
+  /**
+   * Set when the client could not be measured (its tool did not build, its package did not
+   * install, a run threw): the reason. msgsPerSec etc. are 0 then, `runs` = the runs completed
+   * before the failure (not reduced into medians).
+   */
+  failed?: string;
 }

@@ -7,16 +7,23 @@
  * producer scenarios' 100 B payload, compression none: KafkaJS cannot read lz4 without a codec); every run then reads it with a FRESH consumer group from the
  * earliest offset. Throughput = messages / (first message seen by the handler .. the N-th message
  * handled): group join / rebalance time is excluded for every client (Java: fetch.nMsg.sec, which
- * excludes rebalance time the same way). The warm-up run reads only the first --warmup messages.
+ * excludes rebalance time the same way; librdkafka-perf: its own clock from the first message). The
+ * warm-up run reads only the first --warmup messages. Peers built or installed on demand
+ * (librdkafka-perf, ck-js) that fail are reported as failed; Scenario.finish drops the pre-filled
+ * topic in any case.
  */
 import { ConnectionManager } from '../../src/connection/index.js';
 import { Consumer } from '../../src/consumer/index.js';
 import { toLibrdkafkaConfig } from '../../src/config/index.js';
 import { cpuWindow } from '../lib/cpu.js';
 import { rdkafka, uniqueName } from '../lib/kafka.js';
+import { CKJS_PACKAGE, ckjsChild, type WireMeasurement } from '../lib/ckjs.js';
+import { ensureRdkafkaPerformance, parseConsumerSummary, propertiesFile, runRdkafkaPerformance } from '../lib/librdkafka-perf.js';
 import { brokerList, kafkajs, platformatic, runKafkaTool } from '../lib/peers.js';
+import { plainProperties } from './producer-peers.js';
 import type { BenchContext, BenchOptions, ClientRunner, RunInput, RunMeasurement, Scenario, ScenarioGroup } from '../lib/types.js';
-import { RAW_MAX_OUTSTANDING, RAW_POLL_MS, deferred, payload, rawRunner } from './producer.js';
+import { RAW_MAX_OUTSTANDING, RAW_POLL_MS, payload, rawRunner } from './producer.js';
+import { Clock } from '../lib/clock.js';
 
 const MESSAGE_BYTES = 100;
 const CPU_TARGET_US = 200;
@@ -43,6 +50,15 @@ class Prefill {
     })());
   }
 
+  /** Deletes the topic if it still exists (Scenario.finish: a failed client never used up its runs). */
+  async drop(ctx: BenchContext): Promise<void> {
+    const name = this.#name;
+    this.#topic = undefined;
+    this.#name = undefined;
+    this.#uses = 0;
+    if (name !== undefined && ctx.options.deleteTopics) await ctx.admin.delete(name);
+  }
+
   /** Deletes the topic after the scenario's last run (runs counted: warm-up + timed, per client). */
   async done(ctx: BenchContext, totalRuns: number): Promise<void> {
     if (++this.#uses < totalRuns || this.#name === undefined || !ctx.options.deleteTopics) return;
@@ -53,53 +69,13 @@ class Prefill {
   }
 }
 
-/** Clients without a warm-up run (ClientRunner.skipWarmup): the Java tool starts a fresh JVM per run. */
-const NO_WARMUP = new Set(['java']);
+/** Clients without a warm-up run (ClientRunner.skipWarmup): the Java tool and rdkafka_performance start a fresh process per run. */
+const NO_WARMUP = new Set(['java', 'librdkafka-perf']);
 
 function totalRuns(ctx: BenchContext, clients: string[]): number {
   const selected = clients.filter((c) => ctx.options.clients === undefined || ctx.options.clients.has(c));
   const warm = ctx.options.warmupMessages > 0 ? selected.filter((c) => !NO_WARMUP.has(c)).length : 0;
   return selected.length * ctx.options.runs + warm;
-}
-
-/**
- * Counts handled messages; t0 when the first batch arrives, t1 at the `target`-th message. The
- * first batch itself is not counted in the rate (it arrived "at" t0: a client whose first fetch
- * brings 80,000 messages would otherwise look infinitely fast), so rate = (N - first) / (t1 - t0).
- */
-class Clock {
-  count = 0;
-  first = 0;
-  t0 = 0;
-  t1 = 0;
-  readonly done = deferred();
-  constructor(readonly target: number) {}
-  add(n: number): void {
-    if (this.count === 0 && this.t0 === 0) {
-      this.t0 = performance.now();
-      this.first = n;
-    }
-    this.count += n;
-    if (this.count >= this.target && this.t1 === 0) {
-      this.t1 = performance.now();
-      this.done.resolve();
-    }
-  }
-  async wait(timeoutMs: number, what: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: ${this.count}/${this.target} messages after ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.done.promise, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  measurement(extra: Record<string, number> = {}): RunMeasurement {
-    const n = this.target - this.first;
-    return { messages: n, bytes: n * MESSAGE_BYTES, elapsedMs: this.t1 - this.t0, errors: 0, extra: { ...extra, firstBatch: this.first } };
-  }
 }
 
 const RUN_TIMEOUT_MS = 300_000;
@@ -117,7 +93,7 @@ function gocoffeeConsumer(ctx: BenchContext, prefill: Prefill, clients: string[]
       const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
       const cm = new ConnectionManager(ctx.config, { pollIntervalMs: ctx.options.pollIntervalMs });
       await cm.initialize();
-      const clock = new Clock(messages);
+      const clock = new Clock(messages, MESSAGE_BYTES);
       const groupId = uniqueName(`bench-${spec.client}`);
       // N = messages the library has made committable: the sum of the watermarks it stores (every
       // message before a watermark is done; the topic is fresh, so its partitions start at offset
@@ -198,7 +174,7 @@ function rawConsumer(ctx: BenchContext, prefill: Prefill, clients: string[], cli
       const props = toLibrdkafkaConfig(ctx.config, 'consumer');
       const consumer = new Kafka.KafkaConsumer({ ...props.global, 'group.id': uniqueName('bench-raw') } as never, { ...props.topic } as never);
       await new Promise<void>((resolve, reject) => consumer.connect({ timeout: ctx.config.connectTimeoutMs } as never, (err) => (err ? reject(err) : resolve())));
-      const clock = new Clock(messages);
+      const clock = new Clock(messages, MESSAGE_BYTES);
       let running = true;
       let cpu: ReturnType<typeof cpuWindow> | undefined;
       try {
@@ -248,7 +224,7 @@ function kafkajsConsumer(ctx: BenchContext, prefill: Prefill, clients: string[])
       const { Kafka, logLevel } = kafkajs(ctx);
       const kafka = new Kafka({ clientId: 'gocoffee-bench-kafkajs', brokers: brokerList(), logLevel: logLevel.NOTHING });
       const consumer = kafka.consumer({ groupId: uniqueName('bench-kafkajs') });
-      const clock = new Clock(messages);
+      const clock = new Clock(messages, MESSAGE_BYTES);
       try {
         await consumer.connect();
         await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -277,7 +253,7 @@ function platformaticConsumer(ctx: BenchContext, prefill: Prefill, clients: stri
       const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
       const { Consumer: PConsumer, MessagesStreamModes } = await platformatic(ctx);
       const consumer = new PConsumer({ groupId: uniqueName('bench-platformatic'), clientId: 'gocoffee-bench-platformatic', bootstrapBrokers: brokerList() });
-      const clock = new Clock(messages);
+      const clock = new Clock(messages, MESSAGE_BYTES);
       let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
       try {
         stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, autocommit: true });
@@ -322,6 +298,100 @@ function javaConsumer(ctx: BenchContext, prefill: Prefill, clients: string[]): C
   };
 }
 
+/**
+ * The connection and security properties of the library's consumer configuration (bootstrap
+ * servers, SASL/TLS from GOCOFFEE_KAFKA_*, socket timeouts), without its consumer behaviour (group,
+ * commit, offset store, assignor, fetch wait), for peers that keep their own consumer defaults.
+ */
+const CONSUMER_BEHAVIOUR = ['group.id', 'enable.auto.commit', 'enable.auto.offset.store', 'auto.commit.interval.ms', 'partition.assignment.strategy', 'session.timeout.ms', 'fetch.wait.max.ms', 'auto.offset.reset'];
+function connectionProperties(ctx: BenchContext, clientId: string): Record<string, string | number | boolean> {
+  return { ...plainProperties(toLibrdkafkaConfig(ctx.config, 'consumer').global, CONSUMER_BEHAVIOUR), 'client.id': clientId };
+}
+
+/**
+ * librdkafka's own rdkafka_performance, high-level consumer: -G <fresh group> -t <topic> -c N, its
+ * default rd_kafka_consumer_poll() loop (its -B batch mode, rd_kafka_consume_batch_queue(rkqu, 1000
+ * ms, batch), waits up to a second for the LAST batch to fill when N is the topic's size — measured:
+ * 200,000 of 200,000 in 1,053 ms with -B 1000, 94 ms without — and overshoots N by up to a batch),
+ * auto commit and offset store at librdkafka's defaults, the tool's own consumer defaults
+ * (queued.min.messages=1000000, auto.offset.reset=earliest). Its clock runs from the first message
+ * received to the N-th (group join excluded; the first message counted).
+ */
+function librdkafkaPerfConsumer(ctx: BenchContext, prefill: Prefill, clients: string[]): ClientRunner {
+  let bin: string | undefined;
+  return {
+    client: 'librdkafka-perf',
+    optional: true,
+    skipWarmup: 'a fresh process per run: a warm-up run cannot warm the measured one (and there is no JIT to warm)',
+    async prepare() {
+      const b = await ensureRdkafkaPerformance(ctx.log);
+      bin = b.bin;
+      ctx.notePeerVersion('rdkafka_performance (librdkafka-perf)', `librdkafka ${b.librdkafka} (node-rdkafka's librdkafka.so.1; examples/rdkafka_performance.c compiled by the bench, patched: bench/lib/librdkafka-perf.ts)`);
+    },
+    async run({ messages }: RunInput): Promise<RunMeasurement> {
+      try {
+        const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
+        const conf = propertiesFile(connectionProperties(ctx, 'gocoffee-bench-librdkafka-perf'));
+        try {
+          const args = ['-G', uniqueName('bench-librdkafka-perf'), '-t', topic, '-c', String(messages), '-X', `file=${conf.file}`, '-i', '600000'];
+          const { stdout } = await runRdkafkaPerformance(bin!, args, {}, RUN_TIMEOUT_MS);
+          const s = parseConsumerSummary(stdout);
+          if (s.msgsPerSec <= 0) throw new Error(`rdkafka_performance: no throughput in its summary (${s.messages} messages in ${s.ms} ms)`);
+          return { messages: s.messages, bytes: s.bytes, elapsedMs: (s.messages / s.msgsPerSec) * 1000, errors: Math.max(0, messages - s.messages), extra: { toolMs: s.ms } };
+        } finally {
+          conf.remove();
+        }
+      } finally {
+        await prefill.done(ctx, totalRuns(ctx, clients));
+      }
+    },
+  };
+}
+
+/**
+ * ck-js consumer: js.consumer.max.batch.size, the most messages per eachBatch call (its default is 32).
+ * 32, 1,000 and unlimited, with partitionsConsumedConcurrently 1 or 6, measured alike here (100k-145k
+ * msgs/s, ~6 µs of main-thread CPU per message: its cost is per message, not per batch).
+ */
+export const CKJS_CONSUMER_MAX_BATCH = 1000;
+
+/**
+ * @confluentinc/kafka-javascript, its KafkaJS-compatible consumer in its child process (lib/ckjs.ts):
+ * eachBatch (eachBatchAutoResolve, auto commit at its defaults), partitionsConsumedConcurrently =
+ * partitions, fromBeginning, js.consumer.max.batch.size CKJS_CONSUMER_MAX_BATCH.
+ */
+function ckjsConsumer(ctx: BenchContext, prefill: Prefill, clients: string[]): ClientRunner {
+  let child: Awaited<ReturnType<typeof ckjsChild>>['child'] | undefined;
+  return {
+    client: 'ck-js',
+    optional: true,
+    async prepare() {
+      const c = await ckjsChild(ctx.log);
+      child = c.child;
+      ctx.notePeerVersion(CKJS_PACKAGE, `${c.hello.version} (librdkafka ${c.hello.librdkafka}; built from source, bench/peers)`);
+    },
+    async run({ messages }: RunInput): Promise<RunMeasurement> {
+      try {
+        const topic = await prefill.get(ctx, scenarioMessages(ctx, prefill));
+        const m = await child!.request<WireMeasurement>({
+          op: 'consume',
+          topic,
+          messages,
+          messageBytes: MESSAGE_BYTES,
+          groupId: uniqueName('bench-ck-js'),
+          partitionsConsumedConcurrently: ctx.options.partitions,
+          config: { ...connectionProperties(ctx, 'gocoffee-bench-ck-js'), 'js.consumer.max.batch.size': CKJS_CONSUMER_MAX_BATCH },
+          kafkaJS: { fromBeginning: true },
+          timeoutMs: RUN_TIMEOUT_MS,
+        });
+        return m;
+      } finally {
+        await prefill.done(ctx, totalRuns(ctx, clients));
+      }
+    },
+  };
+}
+
 const prefillSize = new Map<Prefill, number>();
 function scenarioMessages(ctx: BenchContext, prefill: Prefill): number {
   return ctx.options.messages ?? prefillSize.get(prefill)!;
@@ -329,7 +399,7 @@ function scenarioMessages(ctx: BenchContext, prefill: Prefill): number {
 
 function consumerTrivial(): Scenario {
   const prefill = new Prefill('consumer-trivial');
-  const clients = ['gocoffee', 'node-rdkafka', 'kafkajs', 'platformatic', 'java'];
+  const clients = ['gocoffee', 'node-rdkafka', 'kafkajs', 'platformatic', 'java', 'librdkafka-perf', 'ck-js'];
   const messages = (o: BenchOptions) => (o.quick ? QUICK_TRIVIAL_MESSAGES : 1_000_000);
   return {
     name: 'consumer-trivial',
@@ -348,13 +418,24 @@ function consumerTrivial(): Scenario {
         kafkajs: `eachBatch, eachBatchAutoResolve, partitionsConsumedConcurrently=${ctx.options.partitions}, fromBeginning`,
         platformatic: "consumer.consume({ mode: 'earliest', autocommit: true }), stream 'data' events",
         java: 'org.apache.kafka.tools.ConsumerPerformance --messages N (defaults; fetch.nMsg.sec = excluding rebalance time); no warm-up run (a fresh JVM per run)',
+        'librdkafka-perf': `librdkafka's rdkafka_performance (compiled on demand, node-rdkafka's librdkafka.so.1): -G <fresh group> -t <topic> -c N -i 600000 (its rd_kafka_consumer_poll loop; its -B batch mode waits up to 1 s for the last batch to fill), -X file= with the connection/security properties only (client.id gocoffee-bench-librdkafka-perf); the tool's consumer defaults (queued.min.messages=1000000, auto.offset.reset=earliest, session.timeout.ms=6000) and librdkafka's auto commit / offset store; throughput from its summary line: N / (first message received .. N-th), first batch counted; no warm-up run (a fresh process per run)`,
+        'ck-js': `${CKJS_PACKAGE} KafkaJS API in a child process (lib/ckjs.ts): kafka.consumer({ kafkaJS: { groupId, fromBeginning: true }, 'js.consumer.max.batch.size': ${CKJS_CONSUMER_MAX_BATCH}, <connection properties> }), run({ eachBatch, eachBatchAutoResolve: true, partitionsConsumedConcurrently: ${ctx.options.partitions} }), auto commit at its defaults; CPU figures of the child process`,
         librdkafka: toLibrdkafkaConfig(ctx.config, 'consumer'),
       };
     },
     clients(ctx) {
       prefillSize.set(prefill, messages(ctx.options));
-      return [rawConsumer(ctx, prefill, clients), gocoffeeConsumer(ctx, prefill, clients, { client: 'gocoffee' }), kafkajsConsumer(ctx, prefill, clients), platformaticConsumer(ctx, prefill, clients), javaConsumer(ctx, prefill, clients)];
+      return [
+        rawConsumer(ctx, prefill, clients),
+        gocoffeeConsumer(ctx, prefill, clients, { client: 'gocoffee' }),
+        kafkajsConsumer(ctx, prefill, clients),
+        platformaticConsumer(ctx, prefill, clients),
+        javaConsumer(ctx, prefill, clients),
+        librdkafkaPerfConsumer(ctx, prefill, clients),
+        ckjsConsumer(ctx, prefill, clients),
+      ];
     },
+    finish: (ctx) => prefill.drop(ctx),
   };
 }
 

@@ -1,9 +1,9 @@
 /**
  * The scenario registry. Add a group by writing bench/scenarios/<group>.ts that exports a
  * ScenarioGroup and listing it here; `--only` selects scenarios by name or whole groups by group
- * name. Groups: producer (producer-100b, producer-1kib, with the kafkajs / platformatic / java
- * peers of producer-peers.ts), telemetry, consumer (consumer-trivial with its peers, consumer-cpu),
- * latency, serde (DESIGN.md §8 names).
+ * name. Groups: producer (producer-100b, producer-1kib, with the kafkajs / platformatic / java /
+ * librdkafka-perf / ck-js peers of producer-peers.ts), telemetry, consumer (consumer-trivial with
+ * its peers, consumer-cpu), latency, serde (DESIGN.md §8 names).
  */
 import type { Scenario, ScenarioGroup } from '../lib/types.js';
 import { producerGroup } from './producer.js';

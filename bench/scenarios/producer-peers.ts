@@ -1,6 +1,8 @@
 /**
- * Producer peers of `producer-100b` / `producer-1kib`: KafkaJS, @platformatic/kafka 1.x and Apache
- * Kafka's own Java ProducerPerformance tool. Each gets the scenario's fresh topic, message size,
+ * Producer peers of `producer-100b` / `producer-1kib`: KafkaJS, @platformatic/kafka 1.x, Apache
+ * Kafka's own Java ProducerPerformance tool, librdkafka's own rdkafka_performance tool
+ * (`librdkafka-perf`, compiled on demand: lib/librdkafka-perf.ts) and @confluentinc/kafka-javascript
+ * (`ck-js`, installed on demand into bench/peers/ and run in a child process: lib/ckjs.ts). Each gets the scenario's fresh topic, message size,
  * payload bytes and key sequence where its API allows, acks=all and idempotence, and is driven the
  * way its documentation recommends for throughput. Throughput = messages / (first send .. last
  * acknowledgement), as for the librdkafka clients. What cannot be made equal is in PEER_SETTINGS
@@ -9,14 +11,15 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { LibrdkafkaValue } from '../../src/config/index.js';
 import type { NativeMetadata } from '../../src/native/index.js';
+import { CKJS_PACKAGE, ckjsChild, type WireMeasurement } from '../lib/ckjs.js';
 import { cpuWindow } from '../lib/cpu.js';
-import { waitForLeaders } from '../lib/kafka.js';
-import { LatencySampler } from '../lib/latency.js';
+import { producerProperties, waitForLeaders } from '../lib/kafka.js';
+import { LATENCY_EVERY, driveBatches } from '../lib/drive.js';
+import { ensureRdkafkaPerformance, parseProducerSummary, patchSummary, propertiesFile, runRdkafkaPerformance } from '../lib/librdkafka-perf.js';
 import { brokerList, kafkajs, platformatic, runKafkaToolOutput } from '../lib/peers.js';
 import type { BenchContext, ClientRunner, RunInput, RunMeasurement } from '../lib/types.js';
-
-const LATENCY_EVERY = 100;
 
 /** KafkaJS: messages per send() and concurrent sends (10 × 1,000 = the raw loop's 10,000 unacknowledged). */
 export const KAFKAJS_BATCH = 1_000;
@@ -32,6 +35,39 @@ export const PLATFORMATIC_BATCH = 10_000;
 export const PLATFORMATIC_CONCURRENCY = 1;
 /** Java producer batch.size (bytes): librdkafka's batch.size default, the bytes bound of its batches. */
 export const JAVA_BATCH_BYTES = 1_000_000;
+/**
+ * ck-js: messages per send() and sends in flight (≤ 10,000 unacknowledged, as the raw loop; inside
+ * queue.buffering.max.messages, so no QUEUE_FULL). Its MIGRATION.md: send many messages without
+ * awaiting each, librdkafka batches them (linger.ms); its own performance example sends 100 per
+ * send() and awaits every 10,000. Measured on this machine at 100 B and 1 KiB (see bench/README.md).
+ */
+export const CKJS_BATCH = 1_000;
+export const CKJS_CONCURRENCY = 10;
+
+/** Plain librdkafka properties (no node-rdkafka-only keys, no callbacks) for a peer that takes them as text. */
+export function plainProperties(props: Record<string, LibrdkafkaValue>, drop: readonly string[] = []): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(props)) {
+    if (drop.includes(k)) continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The librdkafka clients' producer properties (toLibrdkafkaConfig(config, 'producer'): acks=all,
+ * idempotence, linger.ms, batch.num.messages, lz4, murmur2_random, ...), global and topic level in
+ * one map, without node-rdkafka's `dr_cb`, with the peer's own client.id.
+ */
+export function peerProducerProperties(ctx: BenchContext, clientId: string): Record<string, string | number | boolean> {
+  const { global, topic } = producerProperties(ctx.config);
+  return { ...plainProperties(global, ['dr_cb']), ...plainProperties(topic), 'client.id': clientId };
+}
+
+/** rdkafka_performance lowers message.send.max.retries to 3 (and retry.backoff.ms to 500): put librdkafka's default back. */
+function perfProducerProperties(ctx: BenchContext): Record<string, string | number | boolean> {
+  return { ...peerProducerProperties(ctx, 'gocoffee-bench-librdkafka-perf'), 'message.send.max.retries': 2147483647 };
+}
 
 /** How each peer is driven and configured, for `settings()` (all are also in bench/README.md). */
 export function peerSettings(ctx: BenchContext): Record<string, Record<string, unknown>> {
@@ -80,46 +116,32 @@ export function peerSettings(ctx: BenchContext): Record<string, Record<string, u
       latency: 'send()→callback of every record, the tool\'s integer-ms percentiles',
       security: 'plaintext bootstrap.servers only: the tool gets no GOCOFFEE_KAFKA_* SASL/TLS settings',
     },
+    'librdkafka-perf': {
+      driven: `librdkafka's examples/rdkafka_performance (node-rdkafka's librdkafka source, compiled on demand against node-rdkafka's librdkafka.so.1 into bench/.peers/bin): -P -t <topic> -s <size> -m <the payload> -c N -z <codec> -X file=<properties> -i 600000; one process per run`,
+      props: "the librdkafka clients' properties (settings.librdkafka, global and topic level) without dr_cb, client.id gocoffee-bench-librdkafka-perf, message.send.max.retries=2147483647 (librdkafka's default; the tool lowers it to 3), in a 0600 temporary file for -X file=",
+      patch: patchSummary(),
+      keys: keys > 0 ? `the same ${keys} string keys round-robin (GOCOFFEE_PERF_KEYS=${keys}; the stock tool can only send one fixed -k key)` : 'none',
+      payload: '-m <the payload> -s <its size>: the tool sends exactly the same bytes for every message (no copy: the buffer is passed to librdkafka as is)',
+      timing: `its own clock: first produce() .. last delivery report, after GOCOFFEE_PERF_WARMUP=${warm.toLocaleString('en-US')} warm-up messages were produced and delivered in the same process (connection, metadata, producer id); msgs/s from its summary line ("N messages produced ... delivered ... in T ms: R msgs/s"), elapsed = delivered / R`,
+      warmup: 'no separate warm-up run (a fresh process per run cannot be warmed by another); in-process warm-up messages instead (they land in the run\'s topic: extra.inProcessWarmupRecords)',
+      latency: 'none (its -l latency mode rewrites the payload with timestamps)',
+      cpu: 'none (another process)',
+      produce: 'rd_kafka_produce() in a tight loop, rd_kafka_poll(0) every 1,000 messages; on QUEUE_FULL poll(10) and retry (extra.queueFull)',
+    },
+    'ck-js': {
+      driven: `${CKJS_PACKAGE} (bench/peers, built from source with CKJS_LINKING=dynamic), its KafkaJS-compatible API in a child process (lib/ckjs.ts: its librdkafka.so.1 would otherwise be node-rdkafka's): producer.send({ topic, messages }) with ${CKJS_BATCH.toLocaleString('en-US')} messages per send, ${CKJS_CONCURRENCY} sends in flight (≤ ${(CKJS_BATCH * CKJS_CONCURRENCY).toLocaleString('en-US')} unacknowledged, as the raw loop)`,
+      config: "kafka.producer(<the librdkafka clients' properties (settings.librdkafka) without dr_cb, client.id gocoffee-bench-ck-js>): acks=all, idempotence, linger.ms, batch.num.messages, lz4, murmur2_random as the librdkafka clients; its KafkaJS layer sets dr_cb, polls in a background thread and resolves a promise per message; retries 5 (its KafkaJS default)",
+      keys: keys > 0 ? `the same ${keys} string keys, round-robin` : 'none',
+      payload: 'the same bytes (one Buffer in the child, shared by all its messages)',
+      timing: 'connect() and the producer\'s own metadata showing a leader for every partition before the clock, as the librdkafka clients; warm-up run in the same child process',
+      latency: `send()→resolve of every ${LATENCY_EVERY}th message (its batch)`,
+      cpu: 'main-thread / process CPU and GC of the child process',
+    },
   };
 }
 
 function javaProps(): string[] {
   return ['acks=all', 'enable.idempotence=true', 'linger.ms=5', `batch.size=${JAVA_BATCH_BYTES}`, 'compression.type=lz4', 'max.in.flight.requests.per.connection=5', 'client.id=gocoffee-bench-java'];
-}
-
-/**
- * Sends `messages` in batches of `batch` with `concurrency` sends in flight. Returns the timed
- * window (first send .. last resolution), the failed-message count and the latency samples.
- */
-async function driveBatches(
-  messages: number,
-  batch: number,
-  concurrency: number,
-  send: (start: number, n: number) => Promise<unknown>,
-): Promise<{ t0: number; t1: number; errors: number; latencies: Float64Array; firstError: unknown }> {
-  const sampler = new LatencySampler(messages, LATENCY_EVERY);
-  let next = 0;
-  let errors = 0;
-  let firstError: unknown;
-  const worker = async (): Promise<void> => {
-    while (next < messages) {
-      const start = next;
-      const n = Math.min(batch, messages - start);
-      next += n;
-      const firstSampled = Math.ceil(start / LATENCY_EVERY) * LATENCY_EVERY;
-      for (let i = firstSampled; i < start + n; i += LATENCY_EVERY) sampler.sent(i);
-      try {
-        await send(start, n);
-        for (let i = firstSampled; i < start + n; i += LATENCY_EVERY) sampler.acked(i);
-      } catch (err) {
-        errors += n;
-        firstError ??= err;
-      }
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { t0, t1: performance.now(), errors, latencies: sampler.samples(), firstError };
 }
 
 /** KafkaJS 2.x, its documented way for many messages: send() with a messages array, several in flight. */
@@ -244,6 +266,76 @@ export function javaProducer(ctx: BenchContext, value: Buffer, keys: number): Cl
         errors: failures,
         extra: { inJvmWarmupRecords: warmup, maxLatencyMs: s.maxMs },
       };
+    },
+  };
+}
+
+/**
+ * librdkafka's own rdkafka_performance: the same librdkafka, the same properties, no JS at all —
+ * the ceiling of any client of this librdkafka on this machine and broker.
+ */
+export function librdkafkaPerfProducer(ctx: BenchContext, value: Buffer, keys: number): ClientRunner {
+  let bin: string | undefined;
+  const text = value.toString('latin1');
+  return {
+    client: 'librdkafka-perf',
+    optional: true,
+    skipWarmup: 'a fresh process per run; it warms up in-process (GOCOFFEE_PERF_WARMUP = --warmup messages, delivered before its clock starts)',
+    async prepare() {
+      if (!/^[\x20-\x7e]*$/.test(text)) throw new Error('librdkafka-perf: the payload must be printable ASCII to go through -m');
+      const b = await ensureRdkafkaPerformance(ctx.log);
+      bin = b.bin;
+      ctx.notePeerVersion('rdkafka_performance (librdkafka-perf)', `librdkafka ${b.librdkafka} (node-rdkafka's librdkafka.so.1; examples/rdkafka_performance.c compiled by the bench, patched: bench/lib/librdkafka-perf.ts)`);
+    },
+    async run({ topic, messages }: RunInput): Promise<RunMeasurement> {
+      const warmup = Math.min(ctx.options.warmupMessages, messages);
+      const props = perfProducerProperties(ctx);
+      const codec = String(props['compression.type'] ?? props['compression.codec'] ?? 'none');
+      const conf = propertiesFile(props);
+      try {
+        const args = ['-P', '-t', topic, '-s', String(value.length), '-m', text, '-c', String(messages), '-z', codec, '-X', `file=${conf.file}`, '-i', '600000'];
+        const { stdout } = await runRdkafkaPerformance(bin!, args, { GOCOFFEE_PERF_KEYS: String(keys), GOCOFFEE_PERF_WARMUP: String(warmup) });
+        const s = parseProducerSummary(stdout);
+        if (s.msgsPerSec <= 0) throw new Error(`rdkafka_performance: no throughput in its summary (${s.delivered} delivered in ${s.ms} ms)`);
+        return {
+          messages: s.delivered,
+          bytes: s.delivered * value.length,
+          elapsedMs: (s.delivered / s.msgsPerSec) * 1000,
+          errors: s.failed + Math.max(0, messages - s.delivered),
+          extra: { inProcessWarmupRecords: warmup, queueFull: s.queueFull, toolMs: s.ms },
+        };
+      } finally {
+        conf.remove();
+      }
+    },
+  };
+}
+
+/** @confluentinc/kafka-javascript, its KafkaJS-compatible API, in its child process (lib/ckjs.ts). */
+export function ckjsProducer(ctx: BenchContext, value: Buffer, keys: readonly string[] | null): ClientRunner {
+  let child: Awaited<ReturnType<typeof ckjsChild>>['child'] | undefined;
+  const encoded = value.toString('base64');
+  return {
+    client: 'ck-js',
+    optional: true,
+    async prepare() {
+      const c = await ckjsChild(ctx.log);
+      child = c.child;
+      ctx.notePeerVersion(CKJS_PACKAGE, `${c.hello.version} (librdkafka ${c.hello.librdkafka}; built from source, bench/peers)`);
+    },
+    async run({ topic, messages }: RunInput): Promise<RunMeasurement> {
+      return child!.request<WireMeasurement>({
+        op: 'produce',
+        topic,
+        messages,
+        partitions: ctx.options.partitions,
+        value: encoded,
+        keys: keys === null ? null : [...keys],
+        batch: CKJS_BATCH,
+        concurrency: CKJS_CONCURRENCY,
+        config: peerProducerProperties(ctx, 'gocoffee-bench-ck-js'),
+        kafkaJS: {},
+      });
     },
   };
 }

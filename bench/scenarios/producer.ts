@@ -11,8 +11,8 @@
  *                    `producer.drain()` whenever `producer.needsDrain`; counts resolutions.
  *   gocoffee-batch   `producer.publishBatch()` in chunks of BATCH_CHUNK messages, same backpressure.
  *   node-rdkafka     the raw baseline: see rawRunner below for why it is "best practice".
- *   kafkajs, platformatic, java   peers (producer-peers.ts), with their own settings as close to
- *                    these as each allows.
+ *   kafkajs, platformatic, java, librdkafka-perf, ck-js   peers (producer-peers.ts), with their
+ *                    own settings as close to these as each allows.
  * After every run the topic's high watermarks are summed: messages that a client reported as sent
  * but that did not land count as errors (extra.landedDiff = landed − expected).
  */
@@ -26,7 +26,7 @@ import { OutstandingGate } from '../lib/gate.js';
 import { LatencySampler } from '../lib/latency.js';
 import { landedMessages, producerProperties, rdkafka, waitForLeaders } from '../lib/kafka.js';
 import type { BenchContext, BenchOptions, ClientRunner, RunInput, RunMeasurement, Scenario, ScenarioGroup } from '../lib/types.js';
-import { javaProducer, kafkajsProducer, peerSettings, platformaticProducer } from './producer-peers.js';
+import { ckjsProducer, javaProducer, kafkajsProducer, librdkafkaPerfProducer, peerSettings, platformaticProducer } from './producer-peers.js';
 
 const BATCH_CHUNK = 10_000;
 const LATENCY_EVERY = 100;
@@ -330,15 +330,16 @@ const FULL_ONLY = new Set(['node-rdkafka-nocap']);
 /**
  * Wraps a client so that after each run the topic's landed messages (high watermarks) are compared
  * with what the client sent: expected = messages + extra.inJvmWarmupRecords (the Java tool's
- * untimed warm-up records go to the same topic). Missing messages are errors even when the client
- * reported success; errors = max(reported, missing), as a reported failure is also missing.
+ * untimed warm-up records go to the same topic) + extra.inProcessWarmupRecords (librdkafka-perf's,
+ * likewise). Missing messages are errors even when the client reported success; errors =
+ * max(reported, missing), as a reported failure is also missing.
  */
 export function withLandedCheck(ctx: BenchContext, client: ClientRunner): ClientRunner {
   return {
     ...client,
     async run(input: RunInput): Promise<RunMeasurement> {
       const m = await client.run(input);
-      const expected = input.messages + (m.extra?.inJvmWarmupRecords ?? 0);
+      const expected = input.messages + (m.extra?.inJvmWarmupRecords ?? 0) + (m.extra?.inProcessWarmupRecords ?? 0);
       const landed = await landedMessages(ctx.config, input.topic, ctx.options.partitions);
       const diff = landed - expected;
       if (diff !== 0) ctx.log(`  ${client.client}: ${landed.toLocaleString('en-US')} messages landed in ${input.topic}, expected ${expected.toLocaleString('en-US')}`);
@@ -366,7 +367,7 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
         keys: ctx.options.keys > 0 ? `${ctx.options.keys} distinct string keys (customer-00000..), round-robin` : 'none (keyless)',
         topic: { partitions: ctx.options.partitions, replicationFactor: ctx.replicationFactor, freshPerClientPerRun: true },
         throughput: 'messages / (first send .. last delivery report / acknowledgement)',
-        latency: `publish→ack of every ${LATENCY_EVERY}th message (gocoffee, node-rdkafka, kafkajs, platformatic); every record (java)`,
+        latency: `publish→ack of every ${LATENCY_EVERY}th message (gocoffee, node-rdkafka, kafkajs, platformatic, ck-js); every record (java); none (librdkafka-perf)`,
         landedCheck: 'after every run the sum of the topic\'s high watermarks is compared with the messages sent; missing ones count as errors (extra.landedDiff)',
         gocoffee: `publish() per message, not awaited; await drain() when needsDrain; pollIntervalMs=${ctx.options.pollIntervalMs}`,
         'gocoffee-send': `send(message, callback) per message (no promise; one shared callback); await drain() when needsDrain; pollIntervalMs=${ctx.options.pollIntervalMs}`,
@@ -391,6 +392,8 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
         kafkajsProducer(ctx, v, keys),
         platformaticProducer(ctx, v, keys),
         javaProducer(ctx, v, ctx.options.keys),
+        librdkafkaPerfProducer(ctx, v, ctx.options.keys),
+        ckjsProducer(ctx, v, keys),
       ]
         .filter((c) => !ctx.options.quick || !FULL_ONLY.has(c.client) || ctx.options.clients?.has(c.client) === true)
         .map((c) => withLandedCheck(ctx, c));

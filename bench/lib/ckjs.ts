@@ -1,0 +1,271 @@
+/**
+ * The `ck-js` peer: @confluentinc/kafka-javascript, installed on demand into bench/peers/ (its own
+ * package.json pins the version; package-lock.json is committed; node_modules/ is git-ignored) and
+ * NOT a dependency of the library: its prebuilt binary comes from a host that is not always
+ * reachable, so it is built from source at install with CKJS_LINKING=dynamic (against the system's
+ * OpenSSL/zlib/zstd/lz4/SASL; about 1.5 minutes on 2 vCPUs).
+ *
+ * It runs in a CHILD PROCESS (scenarios/workers/ckjs-peer.ts, forked once per bench process and
+ * reused by every ck-js run), not in the bench process: its librdkafka.so.1 (2.15.x) has the same
+ * SONAME as node-rdkafka's (2.12.0), and the dynamic loader satisfies a library already loaded
+ * under that SONAME, so loaded after node-rdkafka it would silently run on node-rdkafka's
+ * librdkafka (measured: `librdkafkaVersion` 2.12.0 when node-rdkafka is required first, 2.15.1
+ * when it is required alone). The child loads nothing but ck-js (and the bench's small timing
+ * helpers), checks that the librdkafka it runs is the one ck-js bundles, and measures each run
+ * itself (the same clock, latency sampler and CPU window as the in-process clients); a run is one
+ * request over the IPC channel, so the runner's warm-up run warms the very process the timed runs
+ * use.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunMeasurement } from './types.js';
+import { REPO_ROOT } from './versions.js';
+
+export const PEERS_DIR = path.join(REPO_ROOT, 'bench', 'peers');
+export const CKJS_PACKAGE = '@confluentinc/kafka-javascript';
+const PKG_DIR = path.join(PEERS_DIR, 'node_modules', ...CKJS_PACKAGE.split('/'));
+const ADDON = path.join(PKG_DIR, 'build', 'Release', 'confluent-kafka-javascript.node');
+/** Written after a successful install: what it was built for (a Node ABI change needs a rebuild). */
+const STAMP = path.join(PEERS_DIR, 'node_modules', '.gocoffee-bench-install.json');
+const INSTALL_LOG = path.join(PEERS_DIR, 'install.log');
+const CHILD = fileURLToPath(new URL('../scenarios/workers/ckjs-peer.ts', import.meta.url));
+const INSTALL_TIMEOUT_MS = 20 * 60_000;
+
+/** The exact version bench/peers/package.json pins. */
+export function pinnedVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(PEERS_DIR, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const v = pkg.dependencies?.[CKJS_PACKAGE];
+  if (v === undefined || !/^\d+\.\d+\.\d+$/.test(v)) throw new Error(`bench/peers/package.json must pin ${CKJS_PACKAGE} to an exact version (found ${JSON.stringify(v)})`);
+  return v;
+}
+
+interface Stamp {
+  version: string;
+  modules: string;
+  node: string;
+  linking: string;
+  seconds: number;
+}
+
+/** Why the installed copy cannot be used as it is (undefined: it can). */
+function staleReason(wanted: string): string | undefined {
+  const pkgFile = path.join(PKG_DIR, 'package.json');
+  if (!existsSync(pkgFile)) return 'not installed';
+  const installed = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }).version;
+  if (installed !== wanted) return `installed ${installed}, pinned ${wanted}`;
+  if (!existsSync(ADDON)) return 'its native addon is missing (build failed or interrupted?)';
+  if (!existsSync(STAMP)) return 'no install stamp (installed by hand?)';
+  const stamp = JSON.parse(readFileSync(STAMP, 'utf8')) as Stamp;
+  if (stamp.modules !== process.versions.modules) return `built for Node ABI ${stamp.modules} (${stamp.node}), this is ${process.versions.modules} (${process.version})`;
+  return undefined;
+}
+
+function npmCommand(): { command: string; prefix: string[] } {
+  // under `npm run` npm_execpath is npm's own CLI: run it with this node (no PATH lookup)
+  const cli = process.env.npm_execpath;
+  if (cli !== undefined && /npm-cli\.js$/.test(cli) && existsSync(cli)) return { command: process.execPath, prefix: [cli] };
+  return { command: 'npm', prefix: [] };
+}
+
+export interface CkjsInstall {
+  version: string;
+  /** librdkafka the package bundles (package.json "librdkafka"). */
+  bundledLibrdkafka: string;
+  /** Installed during this bench process (false: the existing copy was used). */
+  installed: boolean;
+  seconds: number;
+}
+
+let installing: Promise<CkjsInstall> | undefined;
+
+/** The telling lines of a failed install: npm's own error lines without stack frames, else the last lines. */
+function installLogSummary(): string {
+  if (!existsSync(INSTALL_LOG)) return 'no output';
+  const lines = readFileSync(INSTALL_LOG, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  const npmErrors = lines.filter((l) => /^npm error /.test(l) && !/^npm error\s+at /.test(l) && !/complete log of this run/.test(l));
+  const errors = lines.filter((l) => /\berror\b/i.test(l));
+  return (npmErrors.length > 0 ? npmErrors.slice(0, 6) : errors.length > 0 ? errors.slice(-6) : lines.slice(-6)).join(' | ');
+}
+
+/**
+ * Makes bench/peers/node_modules hold the pinned version, built for this Node: `npm ci` (or
+ * `npm install` when there is no package-lock.json yet) with CKJS_LINKING=dynamic unless set, its
+ * output in bench/peers/install.log. Once per process: a failure (thrown with npm's error lines) is
+ * not retried by the later scenarios of the same bench run.
+ */
+export function ensureCkjsInstalled(log: (m: string) => void): Promise<CkjsInstall> {
+  return (installing ??= (async () => {
+    const wanted = pinnedVersion();
+    const reason = staleReason(wanted);
+    let installed = false;
+    let seconds = 0;
+    if (reason !== undefined) {
+      const hasLock = existsSync(path.join(PEERS_DIR, 'package-lock.json'));
+      const linking = process.env.CKJS_LINKING ?? 'dynamic';
+      const { command, prefix } = npmCommand();
+      const args = [...prefix, hasLock ? 'ci' : 'install', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'];
+      log(
+        `  ck-js: ${CKJS_PACKAGE} ${wanted}: ${reason}; installing into bench/peers with CKJS_LINKING=${linking} npm ${args.slice(prefix.length).join(' ').replace(PEERS_DIR, 'bench/peers')}` +
+          ` (built from source, ~1.5 min on 2 vCPUs; output in bench/peers/install.log)`,
+      );
+      const t0 = performance.now();
+      const out = createWriteStream(INSTALL_LOG);
+      const code = await new Promise<number | string>((resolve) => {
+        const child = spawn(command, args, { cwd: PEERS_DIR, env: { ...process.env, CKJS_LINKING: linking }, stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.pipe(out, { end: false });
+        child.stderr.pipe(out, { end: false });
+        const timer = setTimeout(() => child.kill('SIGKILL'), INSTALL_TIMEOUT_MS);
+        child.on('error', (e) => {
+          clearTimeout(timer);
+          resolve(e.message);
+        });
+        child.on('close', (c, signal) => {
+          clearTimeout(timer);
+          resolve(c ?? signal ?? 'unknown');
+        });
+      });
+      await new Promise<void>((r) => out.end(r));
+      seconds = Math.round((performance.now() - t0) / 100) / 10;
+      const after = code === 0 ? staleReason(wanted) : undefined;
+      if (code !== 0 || (after !== undefined && after !== 'no install stamp (installed by hand?)')) {
+        throw new Error(`npm ${args[prefix.length]} in bench/peers failed after ${seconds} s (${code !== 0 ? `exit ${code}` : after}): ${installLogSummary()} (full output: bench/peers/install.log)`);
+      }
+      writeFileSync(STAMP, JSON.stringify({ version: wanted, modules: process.versions.modules, node: process.version, linking, seconds } satisfies Stamp, null, 2) + '\n');
+      installed = true;
+      log(`  ck-js: installed ${CKJS_PACKAGE} ${wanted} in ${seconds} s`);
+    }
+    const bundled = (JSON.parse(readFileSync(path.join(PKG_DIR, 'package.json'), 'utf8')) as { librdkafka?: string }).librdkafka ?? 'unknown';
+    return { version: wanted, bundledLibrdkafka: bundled, installed, seconds };
+  })());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The child process and its protocol
+// ---------------------------------------------------------------------------------------------
+
+export interface CkjsProduceRequest {
+  op: 'produce';
+  topic: string;
+  messages: number;
+  partitions: number;
+  /** The payload, base64. */
+  value: string;
+  keys: string[] | null;
+  batch: number;
+  concurrency: number;
+  /** librdkafka properties (outer config of kafka.producer()). */
+  config: Record<string, string | number | boolean>;
+  /** KafkaJS-block settings of kafka.producer({ kafkaJS }). */
+  kafkaJS: Record<string, unknown>;
+}
+
+export interface CkjsConsumeRequest {
+  op: 'consume';
+  topic: string;
+  messages: number;
+  messageBytes: number;
+  groupId: string;
+  partitionsConsumedConcurrently: number;
+  config: Record<string, string | number | boolean>;
+  kafkaJS: Record<string, unknown>;
+  timeoutMs: number;
+}
+
+export interface CkjsHello {
+  version: string;
+  librdkafka: string;
+  bundledLibrdkafka: string;
+  pid: number;
+}
+
+export type CkjsRequest = ({ op: 'hello' } | CkjsProduceRequest | CkjsConsumeRequest) & { id: number };
+export type CkjsResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+/** RunMeasurement over IPC (typed arrays become plain arrays). */
+export type WireMeasurement = Omit<RunMeasurement, 'latenciesMs'> & { latenciesMs?: number[] };
+
+class CkjsChild {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  #nextId = 1;
+  #exited: string | undefined;
+
+  constructor() {
+    // --import tsx: the child is TypeScript; --expose-gc: it collects garbage before every run, as
+    // the runner does in the bench process
+    this.#child = fork(CHILD, [], { cwd: REPO_ROOT, execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child.on('message', (m: CkjsResponse) => {
+      const p = this.#pending.get(m.id);
+      if (p === undefined) return;
+      this.#pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(m.error));
+    });
+    this.#child.on('exit', (code, signal) => {
+      this.#exited = `the ck-js child process exited (${code ?? signal})`;
+      for (const p of this.#pending.values()) p.reject(new Error(this.#exited));
+      this.#pending.clear();
+      if (child === this) child = undefined;
+    });
+    this.#child.on('error', (e) => {
+      for (const p of this.#pending.values()) p.reject(e);
+      this.#pending.clear();
+    });
+    // never keeps the bench alive; the child exits when the IPC channel closes
+    this.#child.unref();
+    (this.#child.channel as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  request<T>(req: { op: 'hello' } | CkjsProduceRequest | CkjsConsumeRequest): Promise<T> {
+    if (this.#exited !== undefined) return Promise.reject(new Error(this.#exited));
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      // keep the channel referenced while a request is open, so the event loop waits for the reply
+      (this.#child.channel as { ref?: () => void } | undefined)?.ref?.();
+      this.#child.send({ ...req, id } satisfies CkjsRequest, (err) => {
+        if (err) {
+          this.#pending.delete(id);
+          reject(err);
+        }
+      });
+    }).finally(() => {
+      if (this.#pending.size === 0) (this.#child.channel as { unref?: () => void } | undefined)?.unref?.();
+    });
+  }
+
+  kill(): void {
+    this.#child.kill();
+  }
+}
+
+let child: CkjsChild | undefined;
+let hello: Promise<CkjsHello> | undefined;
+
+/**
+ * The ck-js child process (installed first if needed), started once and reused; resolves with what
+ * it runs. Rejects when the package cannot be installed or loaded, or runs another librdkafka than
+ * the one it bundles.
+ */
+export function ckjsChild(log: (m: string) => void): Promise<{ child: { request<T>(req: CkjsProduceRequest | CkjsConsumeRequest): Promise<T> }; hello: CkjsHello }> {
+  return (async () => {
+    await ensureCkjsInstalled(log);
+    if (child === undefined) {
+      child = new CkjsChild();
+      hello = undefined;
+    }
+    const c = child;
+    const h = await (hello ??= c.request<CkjsHello>({ op: 'hello' }).catch((err: unknown) => {
+      hello = undefined;
+      throw err;
+    }));
+    if (h.librdkafka !== h.bundledLibrdkafka) {
+      c.kill();
+      throw new Error(`ck-js runs librdkafka ${h.librdkafka}, but bundles ${h.bundledLibrdkafka}: another librdkafka.so.1 was loaded first in its process`);
+    }
+    return { child: c, hello: h };
+  })();
+}
+
+process.once('exit', () => child?.kill());
