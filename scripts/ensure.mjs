@@ -12,6 +12,8 @@
 //   2. npm: `npm ci` when node_modules is missing, was installed from another package-lock.json or
 //      Node.js version, or was built before a build package above was installed (a librdkafka built
 //      without the zstd headers lacks zstd). A stamp in node_modules/ records what it was built from.
+//   3. The project's own addons: `npm run postinstall` (node-gyp rebuild) when build/Release lacks
+//      them or binding.gyp / src/native/addon changed since they were built (stamp in build/).
 //
 // The stack's jars are fetched on first use by scripts/stack-lib.mjs (Maven Central), as before.
 import { spawnSync } from 'node:child_process';
@@ -89,16 +91,40 @@ function installFingerprint() {
   const h = crypto.createHash('sha256');
   h.update(fs.readFileSync(path.join(ROOT, 'package-lock.json')));
   h.update(`\0node ${process.versions.node} abi ${process.versions.modules} ${process.platform}-${process.arch}`);
-  // The project's own addon is compiled by npm ci (install script): its sources are part of what was built.
-  const addonDir = path.join(ROOT, 'src', 'native', 'addon');
-  if (fs.existsSync(addonDir)) {
-    for (const f of fs.readdirSync(addonDir).sort()) h.update(`\0${f}\0`).update(fs.readFileSync(path.join(addonDir, f)));
-  }
-  for (const f of ['binding.gyp']) {
-    const p = path.join(ROOT, f);
-    if (fs.existsSync(p)) h.update(fs.readFileSync(p));
-  }
   return h.digest('hex');
+}
+
+/** The project's own addons (binding.gyp, src/native/addon): rebuilt alone when only their sources changed. */
+const ADDON_STAMP = path.join(ROOT, 'build', '.gocoffee-addon-stamp');
+const ADDONS = ['gocoffee_producer', 'gocoffee_consumer'];
+
+function addonFingerprint() {
+  const h = crypto.createHash('sha256');
+  h.update(fs.readFileSync(path.join(ROOT, 'binding.gyp')));
+  const dir = path.join(ROOT, 'src', 'native', 'addon');
+  for (const f of fs.readdirSync(dir).sort()) h.update(`\0${f}\0`).update(fs.readFileSync(path.join(dir, f)));
+  h.update(`\0node ${process.versions.node} abi ${process.versions.modules}`);
+  return h.digest('hex');
+}
+
+function ensureAddons() {
+  const want = addonFingerprint();
+  let have = null;
+  try { have = fs.readFileSync(ADDON_STAMP, 'utf8').trim(); } catch { /* none */ }
+  const built = ADDONS.every((a) => fs.existsSync(path.join(ROOT, 'build', 'Release', `${a}.node`)));
+  if (built && have === want) return;
+  say(`node-gyp rebuild: ${built ? 'the addon sources changed since the last build' : 'the addons are not built'}`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const r = spawnSync(npm, ['run', 'postinstall'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) {
+    say(`building the addons failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+  writeAddonStamp();
+}
+
+function writeAddonStamp() {
+  if (fs.existsSync(path.dirname(ADDON_STAMP))) fs.writeFileSync(ADDON_STAMP, `${addonFingerprint()}\n`);
 }
 
 /** librdkafka features the full test suite exercises; a build without one is rebuilt once its headers are there. */
@@ -119,7 +145,7 @@ function ensureNodeModules(force) {
   try { have = fs.readFileSync(STAMP, 'utf8').trim(); } catch { /* none yet */ }
   let reason = force ? 'system build packages were just installed (librdkafka must be rebuilt with them)'
     : have === null ? (fs.existsSync(path.join(ROOT, 'node_modules')) ? 'node_modules has no install stamp (interrupted or foreign install)' : 'node_modules is missing')
-    : have !== want ? 'package-lock.json, Node.js or the native sources changed since the last install'
+    : have !== want ? 'package-lock.json or Node.js changed since the last install'
     : null;
   if (reason === null) {
     const missing = missingLibrdkafkaFeatures();
@@ -137,9 +163,10 @@ function ensureNodeModules(force) {
   writeStamp();
 }
 
-/** Run by the root package's `prepare` script, i.e. after every `npm ci` / `npm install` in the clone. */
+/** Run by the root package's `prepare` script, i.e. after every `npm ci` / `npm install` in the clone (postinstall built the addons). */
 function writeStamp() {
   if (fs.existsSync(path.dirname(STAMP))) fs.writeFileSync(STAMP, `${installFingerprint()}\n`);
+  writeAddonStamp();
 }
 
 function main() {
@@ -155,6 +182,7 @@ function main() {
   const selected = own ? groups.filter((g) => g === 'build') : groups;
   const { installedBuildPackages } = ensureSystemPackages(selected);
   ensureNodeModules(installedBuildPackages);
+  ensureAddons();
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
