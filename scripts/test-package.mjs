@@ -158,8 +158,10 @@ fs.writeFileSync(path.join(scratch, 'roundtrip.mjs'), `
 import { loadConfig, Manager, ConnectionManager, Consumer, TopicManager, BeverageEventHandler, newMessage } from '${pkg.name}';
 import { randomUUID } from 'node:crypto';
 
-const config = loadConfig();
 const runId = randomUUID();
+// A topic of its own: a new consumer group reads from the earliest offset, and the shared
+// beverage.created topic may hold millions of events from demo runs.
+const config = loadConfig({ overrides: { topics: { beverageCreated: 'package-test-' + runId + '.beverage.created' } } });
 const timeout = (ms, what) => new Promise((_, reject) => setTimeout(() => reject(new Error(what + ': timed out')), ms).unref());
 
 // Avro event through the Manager, consumed in process by a typed handler.
