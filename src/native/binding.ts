@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
+import { newBatchConsumer } from './batch-consumer.js';
 import { assertLibrdkafkaVersion } from './features.js';
+import { createAddonBatchProducer } from './batch-producer.js';
 import type { NativeAdmin, NativeBinding, NativeConfig, NativeConsumer, NativeProducer } from './types.js';
 
 /**
@@ -53,7 +55,9 @@ export function bindingFromModule(mod: RdkafkaModule, err2str?: (code: number) =
       return table.get(String(err.message).toLowerCase()) ?? -1;
     },
     createProducer: (global: NativeConfig, topic: NativeConfig) => new mod.Producer(global, topic),
+    createBatchProducer: createAddonBatchProducer,
     createConsumer: (global: NativeConfig, topic: NativeConfig) => new mod.KafkaConsumer(global, topic),
+    createBatchConsumer: (global: NativeConfig, topic: NativeConfig) => newBatchConsumer(global, topic),
     createAdmin: (global: NativeConfig) => mod.AdminClient.create(global),
   });
 }

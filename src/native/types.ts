@@ -60,7 +60,7 @@ export interface NativeDeliveryReport {
   partition: number;
   offset: number;
   key?: NativeKey;
-  timestamp?: number;
+  timestamp?: number | undefined;
   size: number;
   opaque?: unknown;
 }
@@ -73,7 +73,7 @@ export interface NativeMessage {
   size: number;
   key?: NativeKey;
   timestamp?: number;
-  headers?: NativeHeaders;
+  headers?: NativeHeaders | undefined;
 }
 
 export interface NativeTopicPartition {
@@ -150,6 +150,29 @@ export interface NativeConsumer extends NativeClient {
   getWatermarkOffsets(topic: string, partition: number): NativeWatermarks;
 }
 
+/** Where a batch consumer hands what it fetched (one call per batch). */
+export interface NativeBatchSink {
+  /** One fetched batch (a slab of the batch engine), in fetch order. */
+  batch(msgs: NativeMessage[]): void;
+  /** A consumer error met while fetching (e.g. unknown topic or partition). */
+  error(err: NativeError): void;
+  /** How many messages the next batch may hold (at least 1). */
+  room(): number;
+}
+
+/**
+ * The batch engine's consumer (native/batch-consumer.ts): KafkaConsumer's surface without
+ * consume(n); fetched messages go to a sink, one call per batch. An assignment is applied before
+ * `rebalance_cb` runs (incrementalAssign/assign from inside it are no-ops); a revoke waits for
+ * incrementalUnassign/unassign.
+ */
+export interface NativeBatchConsumer extends Omit<NativeConsumer, 'consume' | 'setDefaultConsumeTimeout'> {
+  startFetching(sink: NativeBatchSink): void;
+  stopFetching(): void;
+  /** The engine's counters (slabs, slab bytes, ...), when the binding has them. */
+  engineStats?(): Record<string, number>;
+}
+
 export interface NativeNewTopic {
   topic: string;
   num_partitions: number;
@@ -164,6 +187,33 @@ export interface NativeAdmin {
   disconnect(): void;
 }
 
+/** What the batch producer hands to JS (once per wake-up, on the JS thread). See batch-producer.ts. */
+export interface BatchProducerEvents {
+  /** ok: [id, partition]*; okPos: [offset, timestamp]*; failed: [id, code, partition, flags]* (flags 1: refused at enqueue). */
+  onReports(ok: Int32Array | null, okPos: Float64Array | null, failed: Int32Array | null): void;
+  /** error_cb; for a fatal error `code` is the underlying one (rd_kafka_fatal_error) and `fatal` is true. */
+  onError(err: { code: number; fatal: boolean; message: string }): void;
+  onLog(log: { severity: number; fac: string; message: string }): void;
+  onStats(json: string): void;
+  /** The object an in-flight id stands for (diagnostics; the unit tests' fake binding uses it). */
+  lookup?(id: number): unknown;
+}
+
+/** The project's own batch producer (src/native/addon/producer.cc, wrapped by batch-producer.ts). */
+export interface NativeBatchProducer {
+  /** Enqueues messages start..count-1 of a packed batch; returns how many were enqueued (fewer: queue full). Throws RangeError on a malformed table (nothing enqueued). */
+  produceBatch(topics: readonly string[], buf: Uint8Array, table: Int32Array, count: number, start: number): number;
+  /** rd_kafka_flush off the JS thread; resolves with how many messages librdkafka still holds. */
+  flush(timeoutMs: number): Promise<number>;
+  /** A metadata request off the JS thread (node-rdkafka's shape); rejects with an Error carrying `code`. */
+  metadata(options: NativeMetadataOptions): Promise<NativeMetadata>;
+  /** Destroys the handle off the JS thread (no flush: flush first). Later reports are dropped. */
+  close(): Promise<void>;
+  /** librdkafka's text for an error code. */
+  errorString(code: number): string;
+  ref(on: boolean): void;
+}
+
 /** Everything the library needs from the binding: the seam unit tests replace with a fake. */
 export interface NativeBinding {
   readonly librdkafkaVersion: string;
@@ -176,6 +226,10 @@ export interface NativeBinding {
    */
   errorCodeOf(err: { message: string; code?: number }): number;
   createProducer(global: NativeConfig, topic: NativeConfig): NativeProducer;
+  /** The batch producer the ProducerEngine uses (the project's own addon). */
+  createBatchProducer(global: NativeConfig, topic: NativeConfig, events: BatchProducerEvents): NativeBatchProducer;
   createConsumer(global: NativeConfig, topic: NativeConfig): NativeConsumer;
+  /** The batch engine's consumer (GroupConsumer's fetch path). */
+  createBatchConsumer?(global: NativeConfig, topic: NativeConfig): NativeBatchConsumer;
   createAdmin(global: NativeConfig): NativeAdmin;
 }

@@ -2,8 +2,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { StateError } from '../errors/base.js';
 import { ConnectionError, DeliveryError, FlushIncompleteError, QueueFullTimeoutError, type UndeliveredMessage } from '../errors/producer.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
-import type { NativeBinding, NativeConfig, NativeDeliveryReport, NativeError, NativeHeaders, NativeMetadata, NativeProducer } from '../native/types.js';
-import { connectClient, createProducerClient, disconnectClient, flushProducer } from '../native/lifecycle.js';
+import { ConfigError } from '../config/errors.js';
+import type { NativeBatchProducer, NativeBinding, NativeConfig, NativeDeliveryReport, NativeError, NativeHeaders, NativeMetadata } from '../native/types.js';
+import { assertConfigFeatures } from '../native/features.js';
+import { BatchPacker, FAILED_REFUSED } from '../native/batch-producer.js';
 
 /** What a successful publish resolves with. */
 export interface DeliveryResult {
@@ -18,8 +20,8 @@ export interface DeliveryResult {
  * One message on its way to the broker, and the only object the library keeps for it while it is
  * in flight: the produce() arguments, the delivery state (attempts, deadline, in-flight list links)
  * and, in subclasses, whoever waits for the outcome (a publish promise, a batch slot, the
- * dead-letter writer). It doubles as node-rdkafka's opaque, so a delivery report finds its caller
- * without a map lookup. One object instead of message + tracking + sink (+ telemetry) objects:
+ * dead-letter writer). Its slot id travels as librdkafka's opaque, so a delivery report finds its
+ * caller with one array read. One object instead of message + tracking + sink (+ telemetry) objects:
  * every in-flight message lives ~60 ms at full speed, long enough to survive a scavenge, so each
  * retained object per message costs GC time (bench/README.md "Findings").
  *
@@ -32,6 +34,8 @@ export abstract class Outbound {
   prev: Outbound | null = null;
   next: Outbound | null = null;
   listed = false;
+  /** Its id in the engine's slot table while in flight (librdkafka's opaque); -1 otherwise. */
+  slot = -1;
   /**
    * Set once a delivery failed and the library retries it (idempotence off): the failure to report
    * if the retry never reaches librdkafka. Once a failure was possibly persisted, it is kept.
@@ -48,7 +52,7 @@ export abstract class Outbound {
     public headers: NativeHeaders | undefined,
     readonly messageId: string | undefined,
   ) {}
-  /** The broker acknowledged the message (the report node-rdkafka handed over). */
+  /** The broker acknowledged the message (topic, partition, offset, timestamp from the addon's report). */
   abstract delivered(report: NativeDeliveryReport): void;
   abstract failed(error: Error): void;
   /** A library-level retry of this message is scheduled: counted by messages that count (publish). */
@@ -118,7 +122,7 @@ export interface EngineOptions {
   readonly retryBackoffMs: number;
   /** How long publish waits for room in a full local queue before failing. */
   readonly enqueueTimeoutMs: number;
-  /** Delivery-report poll interval while messages are in flight. */
+  /** How often waiting messages are retried / checked against their deadline while any wait. */
   readonly pollIntervalMs: number;
   /**
    * At most this many messages handed to librdkafka and not yet reported; more wait in the FIFO
@@ -145,38 +149,69 @@ export const DEFAULT_MAX_IN_FLIGHT = 3_000;
 
 type State = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 
+/** A micro-batch is handed to the addon at the end of the tick, or at once when it reaches either bound. */
+export const BATCH_MAX_MESSAGES = 1000;
+export const BATCH_MAX_BYTES = 1 << 20;
+
+/** Failures that retrying cannot fix: reported at once instead of waiting for connect_timeout. */
+const TLS_FAILURE = /certificate verify failed|SSL handshake failed|ssl\.(key|certificate|ca)|SSL_CTX|private key/i;
+const AUTH_FAILURE = /SASL authentication error|Authentication failed|Invalid username or password|SASL .*(fail|mechanism)/i;
+/** How the addon prefixes a failure of rd_kafka_new() (producer.cc). */
+const RD_KAFKA_NEW = 'rd_kafka_new: ';
+
 /**
- * One native librdkafka producer with delivery tracking, backpressure and retries. librdkafka
- * batches per partition across all topics and runs one I/O thread per broker, so one instance per
- * process (shared by every writer) gives the best batching and the fewest connections.
+ * One librdkafka producer (the project's own batch addon, src/native/addon/producer.cc) with
+ * delivery tracking, backpressure and retries. librdkafka batches per partition across all topics
+ * and runs one I/O thread per broker, so one instance per process (shared by every writer) gives
+ * the best batching and the fewest connections.
+ *
+ * Hot path: send() packs the message into the current micro-batch (BatchPacker) and gives it an id
+ * (a slot in #slots); at the end of the tick (or when the batch is full) one produceBatch() call
+ * enqueues the whole batch in C++. Delivery reports come back once per wake-up as typed arrays and
+ * find their Outbound through the slot table: no per-message crossing, closure or event.
  */
 export class ProducerEngine {
   readonly #binding: NativeBinding;
   readonly #global: NativeConfig;
   readonly #topic: NativeConfig;
   readonly #opts: EngineOptions;
-  #native: NativeProducer | undefined;
+  #native: NativeBatchProducer | undefined;
   #state: State = 'idle';
   #connecting: Promise<NativeMetadata> | undefined;
-  /** Every message handed to librdkafka and not yet reported. */
+  /** Every message handed to librdkafka (or packed for the next produceBatch) and not yet reported. */
   readonly #inflight = new InflightList();
   /**
    * Messages whose delivery failed and that wait for their library retry's backoff: out of
    * librdkafka's hands, but still ours and counted in the window until they are finally reported.
    */
   readonly #retrying = new InflightList();
-  /** Messages waiting for room in the local queue (FIFO keeps per-key order). */
+  /** Messages waiting for room in the local queue or the window (FIFO keeps per-key order). */
   #waiting: Outbound[] = [];
   #waitingHead = 0;
-  #pollTimer: NodeJS.Timeout | undefined;
+  /** Runs while messages wait: fails those past their deadline and retries a full queue. */
+  #pumpTimer: NodeJS.Timeout | undefined;
   /** True while #pumpWaiting runs (it calls out to callbacks that may re-enter it). */
   #pumping = false;
-  /** Slow background poll while idle: error, log and statistics events need poll() too. */
-  #idlePoll: NodeJS.Timeout | undefined;
   #drainWaiters: Array<() => void> = [];
   #fatal: Error | undefined;
   readonly #maxQueue: number;
   readonly #lowWater: number;
+  /** The micro-batch being packed, and its messages in packing order. */
+  readonly #packer = new BatchPacker(BATCH_MAX_MESSAGES);
+  #staged: Outbound[] = [];
+  /** Messages a full local queue gave back (#flushBatch), to go ahead of every waiting message. */
+  #requeue: Outbound[] = [];
+  #flushQueued = false;
+  readonly #flushTask = (): void => {
+    this.#flushQueued = false;
+    this.#flushBatch();
+  };
+  /** id → in-flight message (the id travels as librdkafka's opaque); free ids are reused. */
+  #slots: Array<Outbound | undefined> = [];
+  #freeSlots: number[] = [];
+  /** While connecting: classifies TLS / authentication failures from log lines and errors. */
+  #connectWatch: ((message: string, code?: number) => void) | undefined;
+  readonly #errorTexts = new Map<number, string>();
 
   constructor(binding: NativeBinding, global: NativeConfig, topic: NativeConfig, opts: EngineOptions) {
     this.#binding = binding;
@@ -205,12 +240,7 @@ export class ProducerEngine {
     return this.#waiting.length - this.#waitingHead;
   }
 
-  /**
-   * True while publishers should slow down: messages wait for room in the local queue, or more
-   * messages are unreported than the local queue holds (node-rdkafka hands delivery reports to JS
-   * about 100 per event-loop turn, so a publisher that rarely yields can pile up reports that
-   * librdkafka already released from its queue).
-   */
+  /** True while publishers should slow down: messages wait for room, or the in-flight window is full. */
   get needsDrain(): boolean {
     return this.#waiting.length - this.#waitingHead > 0 || this.#inflight.size + this.#retrying.size >= this.#maxQueue;
   }
@@ -231,9 +261,9 @@ export class ProducerEngine {
       return Promise.reject(new StateError('Producer', 'connect', this.#state, ['idle']));
     }
     this.#state = 'connecting';
-    let native: NativeProducer;
+    let native: NativeBatchProducer;
     try {
-      native = createProducerClient(this.#binding, this.#global, this.#topic);
+      native = this.#create();
     } catch (e) {
       // A feature the build lacks (NativeFeatureError) or a property librdkafka refused (ConfigError).
       this.#state = 'failed';
@@ -241,24 +271,12 @@ export class ProducerEngine {
       return this.#connecting;
     }
     this.#native = native;
-    native.on('delivery-report', (err, report) => this.#onReport(err, report));
-    native.on('event.error', (err) => this.#onEventError(err));
-    if (this.#opts.onLog) native.on('event.log', this.#opts.onLog);
-    if (this.#opts.onStats) {
-      const onStats = this.#opts.onStats;
-      native.on('event.stats', (s) => onStats(s.message));
-    }
-    this.#connecting = connectClient(native, this.#opts.connectTimeoutMs, this.#describeTarget()).then(
+    this.#connecting = this.#connectNative(native).then(
       (md) => {
         if (this.#state === 'connecting') this.#state = 'ready';
-        this.#idlePoll = setInterval(() => {
-          if (this.#pollTimer === undefined) native.poll();
-        }, 250);
-        this.#idlePoll.unref();
         return md;
       },
       (err: unknown) => {
-        // connectClient has already closed the client (a second disconnect would never call back).
         this.#state = 'failed';
         throw err;
       },
@@ -266,9 +284,92 @@ export class ProducerEngine {
     return this.#connecting;
   }
 
-  #describeTarget(): string {
-    const servers = this.#global['bootstrap.servers'];
-    return `Kafka cluster ${String(servers)}`;
+  #create(): NativeBatchProducer {
+    assertConfigFeatures(this.#binding, this.#global, this.#topic);
+    const opts = this.#opts;
+    const onStats = opts.onStats;
+    const onLog = opts.onLog;
+    try {
+      return this.#binding.createBatchProducer(this.#global, this.#topic, {
+        onReports: (ok, okPos, failed) => this.#onReports(ok, okPos, failed),
+        onError: (err) => this.#onEventError(err),
+        onLog: (log) => {
+          if (this.#connectWatch !== undefined && (log.severity <= 4 || log.fac === 'FAIL')) this.#connectWatch(log.message);
+          onLog?.(log);
+        },
+        onStats: (json) => onStats?.(json),
+        lookup: (id) => this.#slots[id],
+      });
+    } catch (e) {
+      const message = (e as Error)?.message ?? String(e);
+      // rd_kafka_new() itself failed (the properties were accepted): e.g. a TLS key that does not
+      // load. node-rdkafka created the handle in connect(), so this was, and stays, a connect failure.
+      if (message.startsWith(RD_KAFKA_NEW)) throw this.#connectError(message.slice(RD_KAFKA_NEW.length), e);
+      throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the producer configuration: ${message}` }], { cause: e });
+    }
+  }
+
+  #target(): string {
+    return `Kafka cluster ${String(this.#global['bootstrap.servers'])}`;
+  }
+
+  /** The ConnectionError for a failure message: TLS and authentication failures get their own codes. */
+  #connectError(message: string, cause?: unknown, code?: number): ConnectionError | undefined {
+    const timeoutMs = this.#opts.connectTimeoutMs;
+    const target = this.#target();
+    // "certificate verify failed" first: a sasl_ssl:// broker name also contains "SASL".
+    if (TLS_FAILURE.test(message) || code === -181) {
+      return new ConnectionError(`TLS handshake with ${target} failed: ${message}`, { code: 'ERR_TLS', retriable: false, context: { timeoutMs }, ...(cause !== undefined ? { cause } : {}) });
+    }
+    if (AUTH_FAILURE.test(message) || code === -169 || code === 58) {
+      return new ConnectionError(`authentication failed connecting to ${target}: ${message}`, { code: 'ERR_AUTHENTICATION', retriable: false, context: { timeoutMs }, ...(cause !== undefined ? { cause } : {}) });
+    }
+    if (cause === undefined) return undefined;
+    return new ConnectionError(`could not connect to ${target}: ${message}`, { cause, context: { timeoutMs, librdkafkaCode: code } });
+  }
+
+  /**
+   * Connecting is a metadata request (off the JS thread) with a hard deadline of its own: librdkafka
+   * keeps retrying a broker that does not answer. A TLS or authentication failure (log lines and
+   * error events while connecting) rejects at once with the librdkafka detail; the handle is
+   * destroyed either way, so a refused client does not keep trying.
+   */
+  #connectNative(native: NativeBatchProducer): Promise<NativeMetadata> {
+    const timeoutMs = this.#opts.connectTimeoutMs;
+    const target = this.#target();
+    return new Promise((resolve, reject) => {
+      let done = false;
+      const fail = (err: ConnectionError) => {
+        if (done) return;
+        done = true;
+        this.#connectWatch = undefined;
+        clearTimeout(timer);
+        this.#native = undefined;
+        native.close().catch(() => undefined);
+        reject(err);
+      };
+      this.#connectWatch = (message, code) => {
+        const err = this.#connectError(message, undefined, code);
+        if (err !== undefined) fail(err);
+      };
+      const timer = setTimeout(() => {
+        fail(new ConnectionError(`${target} did not answer a metadata request within connect_timeout (${timeoutMs} ms)`, { context: { timeoutMs } }));
+      }, timeoutMs + 250);
+      native.metadata({ allTopics: true, timeout: timeoutMs }).then(
+        (md) => {
+          if (done) return;
+          done = true;
+          this.#connectWatch = undefined;
+          clearTimeout(timer);
+          resolve(md);
+        },
+        (err: { message?: string; code?: number }) => {
+          if (done) return;
+          this.#connectWatch?.(String(err.message ?? ''), err.code);
+          fail(new ConnectionError(`could not connect to ${target}: ${String(err.message)}`, { cause: err, context: { timeoutMs, librdkafkaCode: err.code } }));
+        },
+      );
+    });
   }
 
   /** Sends one message; it hears exactly once: delivered or failed. Never throws. */
@@ -282,7 +383,8 @@ export class ProducerEngine {
       this.#enqueueWaiting(d);
       return;
     }
-    this.#produce(d);
+    if (this.#inflight.size + this.#retrying.size >= this.#maxQueue) this.#enqueueWaiting(d);
+    else this.#stage(d);
   }
 
   #stateError(op: string): Error {
@@ -290,41 +392,97 @@ export class ProducerEngine {
     return new StateError('Producer', op, this.#state, ['ready']);
   }
 
-  /** Hands a message to librdkafka; on a full window or queue parks it in the waiting FIFO. */
-  #produce(d: Outbound): void {
-    if (this.#inflight.size + this.#retrying.size >= this.#maxQueue || !this.#handOver(d)) this.#enqueueWaiting(d);
-  }
-
   /**
-   * The one place that calls librdkafka's produce() (first attempts, waiting messages and library
-   * retries alike). Returns false when librdkafka's queue is full (nothing changed: the caller
-   * keeps the message waiting); true when the message is in flight now or was refused (then it
-   * has been failed, and a fatal refusal put the engine in its fatal state).
+   * Packs a message into the current micro-batch (it is in flight from here on: it counts in the
+   * window). The batch goes to librdkafka at the end of the tick, or now when it is full.
    */
-  #handOver(d: Outbound): boolean {
+  #stage(d: Outbound): void {
     d.attempts++;
-    try {
-      this.#native!.produce(d.topic, d.partition, d.value, d.key, d.timestamp, d, d.headers);
-    } catch (e) {
-      d.attempts--;
-      const err = e as NativeError;
-      if (err.code === RD.ERR__QUEUE_FULL) return false;
-      if (err.code === RD.ERR__FATAL) this.#setFatal(fromNativeError(err, 'producer is in a fatal state', { clientId: this.#opts.clientId }));
-      // A retried message keeps what its earlier attempts tell: one may have been written.
-      d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts + 1, d.retryError?.possiblyPersisted === true));
-      return true;
-    }
+    const id = this.#freeSlots.length > 0 ? this.#freeSlots.pop()! : this.#slots.length;
+    this.#slots[id] = d;
+    d.slot = id;
     this.#inflight.add(d);
-    if (!this.#opts.retryDelivered) this.#release(d);
-    if (this.#pollTimer === undefined) this.#startPolling();
-    return true;
+    const p = this.#packer;
+    p.add(id, d.topic, d.partition, d.key, d.value, d.headers, d.timestamp);
+    this.#staged.push(d);
+    if (p.count >= BATCH_MAX_MESSAGES || p.off >= BATCH_MAX_BYTES) this.#flushBatch();
+    else if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flushTask);
+    }
+  }
+
+  #freeSlot(d: Outbound): void {
+    if (d.slot >= 0 && this.#slots[d.slot] === d) {
+      this.#slots[d.slot] = undefined;
+      this.#freeSlots.push(d.slot);
+    }
+    d.slot = -1;
   }
 
   /**
-   * librdkafka copied value, key and headers in produce() (RK_MSG_COPY); when no delivery failure
-   * may be produced again (idempotence on: retryDelivered false), the in-flight message lets go of
-   * its value and headers, so they die young instead of being promoted while it waits for its
-   * report (the key stays: close() reports it for undelivered messages).
+   * Hands the packed micro-batch to librdkafka (one crossing). Messages its full local queue did
+   * not take go back to the head of the waiting FIFO, in order, ahead of later messages.
+   */
+  #flushBatch(): void {
+    const p = this.#packer;
+    const count = p.count;
+    if (count === 0) return;
+    const staged = this.#staged;
+    this.#staged = [];
+    let n = 0;
+    let thrown: unknown;
+    const native = this.#native;
+    try {
+      n = native === undefined ? 0 : native.produceBatch(p.topics, p.bytes, p.table, count, 0);
+    } catch (e) {
+      thrown = e;
+    }
+    p.reset();
+    if (thrown !== undefined || native === undefined) {
+      // The addon refused the whole table (a bug, or the handle is gone): each message fails, none was sent.
+      const message = thrown instanceof Error ? thrown.message : 'producer closed';
+      for (const d of staged) {
+        if (!this.#inflight.delete(d)) continue;
+        this.#freeSlot(d);
+        d.failed(new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__STATE, message }, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true));
+      }
+      this.#left();
+      return;
+    }
+    if (!this.#opts.retryDelivered) for (let i = 0; i < n; i++) this.#release(staged[i]!);
+    if (n < count) {
+      // librdkafka's queue is full: the rest waits (before anything that waits already).
+      const back: Outbound[] = [];
+      for (let i = n; i < count; i++) {
+        const d = staged[i]!;
+        if (!this.#inflight.delete(d)) continue; // failed meanwhile (close)
+        this.#freeSlot(d);
+        d.attempts--;
+        if (d.deadline === 0) d.deadline = Date.now() + this.#opts.enqueueTimeoutMs;
+        back.push(d);
+      }
+      if (back.length > 0) {
+        this.#requeue = this.#requeue.length === 0 ? back : this.#requeue.concat(back);
+        if (!this.#pumping) this.#mergeRequeue();
+      }
+    }
+  }
+
+  /** Puts what a full queue gave back at the head of the waiting FIFO (the pump does it when it ends). */
+  #mergeRequeue(): void {
+    if (this.#requeue.length === 0) return;
+    this.#waiting = this.#requeue.concat(this.#waiting.slice(this.#waitingHead));
+    this.#waitingHead = 0;
+    this.#requeue = [];
+    this.#startPump();
+  }
+
+  /**
+   * librdkafka copied value, key and headers in produceBatch (RD_KAFKA_MSG_F_COPY); when no
+   * delivery failure may be produced again (idempotence on: retryDelivered false), the in-flight
+   * message lets go of its value and headers, so they die young instead of being promoted while it
+   * waits for its report (the key stays: close() reports it for undelivered messages).
    */
   #release(d: Outbound): void {
     d.value = null;
@@ -334,12 +492,12 @@ export class ProducerEngine {
   #enqueueWaiting(d: Outbound): void {
     if (d.deadline === 0) d.deadline = Date.now() + this.#opts.enqueueTimeoutMs;
     this.#waiting.push(d);
-    if (this.#pollTimer === undefined) this.#startPolling();
+    this.#startPump();
   }
 
   /**
-   * Moves waiting messages into librdkafka while it has room, and fails those at the head that are
-   * past their deadline, also while the in-flight window is full (a publish must not wait for
+   * Moves waiting messages into the micro-batch while the window has room, and fails those at the
+   * head that are past their deadline, also while the window is full (a publish must not wait for
    * delivery_timeout). Deadlines grow along the FIFO, except that a retried message re-enters at the
    * tail with its backoff added, so a message behind it may expire only once it has left.
    *
@@ -354,7 +512,8 @@ export class ProducerEngine {
     let i = this.#waitingHead;
     const now = Date.now();
     try {
-      while (i < w.length) {
+      // Stops when a full queue gave messages back: later ones must not overtake them.
+      while (i < w.length && this.#requeue.length === 0) {
         const d = w[i]!;
         if (now > d.deadline) {
           i++;
@@ -364,51 +523,79 @@ export class ProducerEngine {
           continue;
         }
         if (this.#inflight.size + this.#retrying.size >= this.#maxQueue) break;
-        // Past d before #handOver may fail it (its callback may re-enter): never failed twice.
         i++;
-        if (!this.#handOver(d)) {
-          i--; // librdkafka's queue is full: d stays at the head
-          break;
-        }
+        this.#stage(d);
       }
     } finally {
       this.#pumping = false;
       if (i === w.length) {
         this.#waiting = [];
         this.#waitingHead = 0;
-        this.#wakeIfDrained();
       } else if (i > 1024 && i * 2 > w.length) {
         this.#waiting = w.slice(i);
         this.#waitingHead = 0;
       } else {
         this.#waitingHead = i;
       }
+      this.#mergeRequeue();
+      this.#wakeIfDrained();
     }
   }
 
-  #startPolling(): void {
-    const native = this.#native!;
-    this.#pollTimer = setInterval(() => {
-      native.poll();
+  #startPump(): void {
+    if (this.#pumpTimer !== undefined) return;
+    this.#pumpTimer = setInterval(() => {
       if (this.#waiting.length !== this.#waitingHead) this.#pumpWaiting();
-      if (this.#inflight.size === 0 && this.#waiting.length === this.#waitingHead) {
-        // Messages awaiting a retry need no polling: their timer re-starts it.
-        clearInterval(this.#pollTimer);
-        this.#pollTimer = undefined;
+      if (this.#waiting.length === this.#waitingHead) {
+        clearInterval(this.#pumpTimer);
+        this.#pumpTimer = undefined;
       }
     }, this.#opts.pollIntervalMs);
   }
 
-  #onReport(err: NativeError | null | undefined, report: NativeDeliveryReport): void {
-    const d = report.opaque as Outbound | undefined;
-    if (d === undefined || !this.#inflight.delete(d)) return;
-    if (err) this.#onFailure(d, err, report.partition);
-    else d.delivered(report);
+  /** One hand-off of delivery reports (see NativeBatchProducer / batch-producer.ts for the layout). */
+  #onReports(ok: Int32Array | null, okPos: Float64Array | null, failed: Int32Array | null): void {
+    const slots = this.#slots;
+    if (ok !== null && okPos !== null) {
+      for (let i = 0; i < ok.length; i += 2) {
+        const d = slots[ok[i]!];
+        if (d === undefined || !this.#inflight.delete(d)) continue;
+        this.#freeSlot(d);
+        const ts = okPos[i + 1]!;
+        d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset: okPos[i]!, timestamp: ts >= 0 ? ts : undefined, size: 0 });
+      }
+    }
+    if (failed !== null) {
+      for (let i = 0; i < failed.length; i += 4) {
+        const d = slots[failed[i]!];
+        if (d === undefined || !this.#inflight.delete(d)) continue;
+        this.#freeSlot(d);
+        const code = failed[i + 1]!;
+        const partition = failed[i + 2]!;
+        const err: NativeError = { code, message: this.#errorText(code) };
+        if ((failed[i + 3]! & FAILED_REFUSED) !== 0) {
+          // Refused by librdkafka at enqueue: never sent, not retried by the library.
+          if (code === RD.ERR__FATAL) this.#setFatal(fromNativeError(err, 'producer is in a fatal state', { clientId: this.#opts.clientId }));
+          d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true));
+        } else {
+          this.#onFailure(d, err, partition);
+        }
+      }
+    }
     this.#left();
   }
 
+  #errorText(code: number): string {
+    let text = this.#errorTexts.get(code);
+    if (text === undefined) {
+      text = this.#native?.errorString(code) ?? `librdkafka error ${code}`;
+      this.#errorTexts.set(code, text);
+    }
+    return text;
+  }
+
   /**
-   * A message left the window (reported, failed, or its retry came due): hands waiting messages
+   * Messages left the window (reported, failed, or a retry came due): hands waiting messages
    * over and wakes drain() waiters once the window has drained. Every path that lowers the count
    * ends here or in #pumpWaiting (close() wakes every waiter itself).
    */
@@ -428,10 +615,7 @@ export class ProducerEngine {
     for (const resolve of waiters) resolve();
   }
 
-  #onFailure(d: Outbound, rawErr: NativeError, partition: number): void {
-    // node-rdkafka hands delivery-report errors over without their numeric code; recover it.
-    const code = typeof rawErr.code === 'number' && rawErr.code !== -1 ? rawErr.code : this.#binding.errorCodeOf(rawErr);
-    const err: NativeError = { message: rawErr.message, code };
+  #onFailure(d: Outbound, err: NativeError, partition: number): void {
     const error = new DeliveryError(d.topic, partition, err, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true);
     if (this.#opts.retryDelivered && error.retriable && d.attempts <= this.#opts.retryMax && this.#state === 'ready' && this.#fatal === undefined) {
       if (d.retryError === undefined || !d.retryError.possiblyPersisted) d.retryError = error;
@@ -463,13 +647,14 @@ export class ProducerEngine {
     t.unref();
   }
 
-  #onEventError(err: NativeError): void {
-    // node-rdkafka reports error events with code -1 and without the fatal flag (and librdkafka's
-    // C++ layer replaces ERR__FATAL by the underlying code): recover the code from the text, and
-    // recognise a fatal error by its text.
-    const fatalText = typeof err.message === 'string' && /fatal/i.test(err.message);
-    const code = typeof err.code === 'number' && err.code !== -1 ? err.code : this.#binding.errorCodeOf({ message: String(err.message ?? '') });
-    const error = fromNativeError({ message: err.message, code, ...(fatalText ? { isFatal: true } : {}) }, 'producer error', { clientId: this.#opts.clientId });
+  #onEventError(err: { code: number; fatal?: boolean; message: string }): void {
+    // The addon reports the underlying code of a fatal error with fatal: true; a code of -1 (no
+    // code) is recovered from the text.
+    const message = String(err.message ?? '');
+    this.#connectWatch?.(message, err.code);
+    const fatal = err.fatal === true || /fatal/i.test(message);
+    const code = typeof err.code === 'number' && err.code !== -1 ? err.code : this.#binding.errorCodeOf({ message });
+    const error = fromNativeError({ message, code, ...(fatal ? { isFatal: true } : {}) }, 'producer error', { clientId: this.#opts.clientId });
     if (error.fatal) this.#setFatal(error);
     this.#opts.onError?.(error);
   }
@@ -482,26 +667,31 @@ export class ProducerEngine {
 
   /** Waits for every in-flight message to be reported (or the timeout). Returns how many remain. */
   async flush(timeoutMs: number): Promise<number> {
-    if (this.#native === undefined || this.#state === 'closed') return 0;
+    const native = this.#native;
+    if (native === undefined || this.#state === 'closed') return 0;
     const deadline = Date.now() + timeoutMs;
+    this.#flushBatch();
     while (this.#waiting.length !== this.#waitingHead && Date.now() < deadline) {
       this.#pumpWaiting();
+      this.#flushBatch();
       if (this.#waiting.length === this.#waitingHead) break;
       await delay(5);
     }
+    this.#flushBatch();
     const left = Math.max(0, deadline - Date.now());
-    await flushProducer(this.#native, left).catch(() => undefined);
-    // flush() ran on the threadpool; let the dispatched reports reach us (and due retries go out).
+    // rd_kafka_flush runs on a libuv work thread; the reports it collects reach #onReports after it.
+    if (this.#inflight.size > 0) await native.flush(left).catch(() => undefined);
+    // Let reports still on their way reach us (and due retries go out).
     while (this.inflightCount > 0 && Date.now() < deadline) {
-      this.#native.poll();
+      this.#flushBatch();
       await delay(2);
     }
     return this.inflightCount + this.waitingCount;
   }
 
   /**
-   * Stops intake, flushes within the timeout, disconnects. Every message that was not delivered is
-   * failed to its publisher and listed in the FlushIncompleteError this rejects with.
+   * Stops intake, flushes within the timeout, destroys the handle. Every message that was not
+   * delivered is failed to its publisher and listed in the FlushIncompleteError this rejects with.
    */
   async close(timeoutMs: number): Promise<void> {
     if (this.#state === 'closed') return;
@@ -511,14 +701,13 @@ export class ProducerEngine {
     let undelivered: UndeliveredMessage[] = [];
     if (native !== undefined) {
       await this.flush(timeoutMs);
+      this.#flushBatch();
       undelivered = this.#failRemaining(timeoutMs);
-      if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
-      this.#pollTimer = undefined;
-      if (this.#idlePoll !== undefined) clearInterval(this.#idlePoll);
-      // Timeout 0: node-rdkafka's disconnect flushes again; messages already reported as failed
-      // must not be delivered after all.
-      await disconnectClient(native, 0).catch(() => undefined);
-      native.removeAllListeners();
+      if (this.#pumpTimer !== undefined) clearInterval(this.#pumpTimer);
+      this.#pumpTimer = undefined;
+      this.#native = undefined;
+      // No flush here: messages already failed must not be delivered after all (later reports are dropped).
+      await native.close().catch(() => undefined);
     }
     this.#state = 'closed';
     if (undelivered.length > 0) throw new FlushIncompleteError(undelivered, timeoutMs);
@@ -535,13 +724,17 @@ export class ProducerEngine {
     // Detached first: a failed message's callback may call flush() or send(), which must not see them.
     const inflight = [...this.#inflight];
     const retrying = [...this.#retrying];
-    const waiting = this.#waiting.slice(this.#waitingHead);
+    const waiting = this.#requeue.concat(this.#waiting.slice(this.#waitingHead));
+    this.#requeue = [];
     this.#inflight.clear();
     this.#retrying.clear();
     this.#waiting = [];
     this.#waitingHead = 0;
+    this.#slots = [];
+    this.#freeSlots = [];
     const out: UndeliveredMessage[] = [];
     for (const d of inflight) {
+      d.slot = -1;
       out.push(undelivered(d));
       d.failed(new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout)` }, d.messageId, d.attempts, 'it was handed to librdkafka before close'));
     }
@@ -558,15 +751,12 @@ export class ProducerEngine {
     return out;
   }
 
-  /** Metadata round trip through this producer's connection. */
+  /** Metadata round trip through this producer's connection (off the JS thread). */
   metadata(topic: string | undefined, timeoutMs: number): Promise<NativeMetadata> {
     const native = this.#native;
     if (native === undefined || this.#state !== 'ready') return Promise.reject(this.#stateError('metadata'));
-    return new Promise((resolve, reject) => {
-      native.getMetadata(topic === undefined ? { timeout: timeoutMs } : { topic, timeout: timeoutMs }, (err, md) => {
-        if (err) reject(new ConnectionError(`metadata request failed: ${err.message}`, { cause: err, context: { topic } }));
-        else resolve(md);
-      });
+    return native.metadata(topic === undefined ? { timeout: timeoutMs } : { topic, timeout: timeoutMs }).catch((err: Error) => {
+      throw new ConnectionError(`metadata request failed: ${err.message}`, { cause: err, context: { topic } });
     });
   }
 }

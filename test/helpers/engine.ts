@@ -22,3 +22,11 @@ export function setupEngine(opts: Partial<{ retryMax: number; retryBackoffMs: nu
   const producer = new Producer({ producerEngine: () => engine }, opts.telemetry !== undefined ? { telemetry: opts.telemetry } : {});
   return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
 }
+
+/**
+ * Lets the engine hand its micro-batch to the (fake) addon: publish()/send() pack messages and one
+ * produceBatch() call takes them at the end of the tick.
+ */
+export function handedOver(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,248 +1,745 @@
-// Batch consumer: drains the consumer queue into slabs (see slab.h) and hands one slab per JS call.
-//   pipe / async: the queue wakes the JS thread, which drains with consume_batch_queue(timeout 0)
-//   thread:       a fetch thread blocks in consume_batch_queue and fills slabs off the JS thread;
-//                 at most spike.slabs slabs are filled-but-unprocessed (backpressure).
-// Rebalances (assign / revoke, incremental for COOPERATIVE) are done in C++ inside the callback,
-// so a close never waits for JS.
-#include <cstring>
-
+// Batch consumer: drains the consumer queue into slabs (see slab.h), one JS call per slab.
+//
+// Threads:
+//   - librdkafka's own threads fetch into the consumer queue; the queue's empty → non-empty
+//     transition calls a hook (rd_kafka_queue_cb_event_enable, wake.h "async") that only does
+//     uv_async_send. Nothing else of ours runs on librdkafka threads.
+//   - The JS thread drains: rd_kafka_consume_batch_queue(q, 0, ..., room) serves messages AND the
+//     callbacks forwarded to that queue (rebalance, error, statistics, and log lines: log.queue +
+//     rd_kafka_set_log_queue). So every callback below normally runs on the JS thread, inside the
+//     drain, and may call JS synchronously.
+//   - The libuv threadpool runs the blocking calls: metadata (connect), queryWatermarkOffsets,
+//     committed, and rd_kafka_consumer_close + rd_kafka_destroy. During the close the callbacks run
+//     on that worker: they never touch JS there (rebalances are applied in C++ and reported to JS
+//     when the close completes; log/stats/error lines of the close are dropped).
+// Rebalances: assign is applied here (incremental_assign / assign) and then JS is told; a revoke
+// is told to JS, which waits (bounded) for its running work, commits, and calls incrementalUnassign
+// / unassign later (librdkafka keeps the rebalance open until then, as with node-rdkafka's JS
+// rebalance_cb). A revoke JS has not finished when close() starts is finished by the close worker.
+// Bounds: a slab holds at most min(gocoffee.batch, room) messages, where room is what JS returned
+// from its last batch callback (or setRoom): the drain never takes more than the consumer may hold.
+// No C++ exception leaves the JS thread: the worker code calls only C functions.
 #include "consumer.h"
+
+#include <climits>
+#include <cstring>
+#include <functional>
 
 namespace gocoffee {
 
-static void rebalance_cb(rd_kafka_t *, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
-                         void *opaque) {
+namespace {
+
+Consumer *from_rk(const rd_kafka_t *rk) { return static_cast<Consumer *>(rd_kafka_opaque(rk)); }
+
+void rebalance_cb(rd_kafka_t *, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque) {
   static_cast<Consumer *>(opaque)->on_rebalance(err, parts);
 }
-
-void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts) {
-  rebalances_++;
-  const char *proto = rd_kafka_rebalance_protocol(rk_.get());
-  // During close the protocol can read NONE; remember what the group used (binding-notes pitfall h).
-  if (proto && std::strcmp(proto, "COOPERATIVE") == 0) cooperative_ = true;
-  bool coop = cooperative_.load();
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    if (coop) ErrorPtr(rd_kafka_incremental_assign(rk_.get(), parts));
-    else rd_kafka_assign(rk_.get(), parts);
-  } else if (coop) {  // revoke or lost
-    ErrorPtr(rd_kafka_incremental_unassign(rk_.get(), parts));
-  } else {
-    rd_kafka_assign(rk_.get(), nullptr);
-  }
+void error_cb(rd_kafka_t *, int err, const char *reason, void *opaque) {
+  static_cast<Consumer *>(opaque)->on_error(err, reason);
 }
+void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  Consumer *c = from_rk(rk);
+  if (c) c->on_log(level, fac, buf);
+}
+int stats_cb(rd_kafka_t *, char *json, size_t len, void *opaque) {
+  static_cast<Consumer *>(opaque)->on_stats(json, len);
+  return 0;  // librdkafka frees json
+}
+
+Napi::Error rk_error(Napi::Env env, int code, const std::string &what) {
+  auto e = Napi::Error::New(env, what + ": " + rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(code)));
+  e.Value().Set("code", Napi::Number::New(env, code));
+  return e;
+}
+
+Napi::Value error_value(Napi::Env env, int code, const std::string &message) {
+  auto o = Napi::Object::New(env);
+  o.Set("code", Napi::Number::New(env, code));
+  o.Set("message", Napi::String::New(env, message));
+  return o;
+}
+
+// JS [{topic, partition, offset?}] → partition list (offset set when given).
+TplPtr tpl_from_js(Napi::Env env, const Napi::Value &v) {
+  if (!v.IsArray()) throw Napi::TypeError::New(env, "expected an array of {topic, partition}");
+  auto arr = v.As<Napi::Array>();
+  TplPtr tpl(rd_kafka_topic_partition_list_new(static_cast<int>(arr.Length())));
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value ev = arr.Get(i);
+    if (!ev.IsObject()) throw Napi::TypeError::New(env, "expected {topic, partition}");
+    auto o = ev.As<Napi::Object>();
+    std::string topic = o.Get("topic").ToString().Utf8Value();
+    int32_t partition = o.Get("partition").ToNumber().Int32Value();
+    auto *p = rd_kafka_topic_partition_list_add(tpl.get(), topic.c_str(), partition);
+    Napi::Value off = o.Get("offset");
+    if (off.IsNumber()) p->offset = off.As<Napi::Number>().Int64Value();
+  }
+  return tpl;
+}
+
+Napi::Array tpl_to_js(Napi::Env env, const rd_kafka_topic_partition_list_t *l, bool offsets) {
+  auto arr = Napi::Array::New(env, l ? l->cnt : 0);
+  for (int i = 0; l && i < l->cnt; i++) {
+    auto o = Napi::Object::New(env);
+    o.Set("topic", l->elems[i].topic);
+    o.Set("partition", l->elems[i].partition);
+    if (offsets) o.Set("offset", static_cast<double>(l->elems[i].offset));
+    arr.Set(i, o);
+  }
+  return arr;
+}
+
+Napi::Array refs_to_js(Napi::Env env, const std::vector<PartitionRef> &refs) {
+  auto arr = Napi::Array::New(env, refs.size());
+  for (size_t i = 0; i < refs.size(); i++) {
+    auto o = Napi::Object::New(env);
+    o.Set("topic", refs[i].topic);
+    o.Set("partition", refs[i].partition);
+    arr.Set(i, o);
+  }
+  return arr;
+}
+
+// A blocking librdkafka call on the libuv threadpool: work() runs there (C calls only, no JS),
+// done() on the JS thread. The consumer's busy_ count (JS thread only) holds the close back until
+// every task is done; a task that starts once closing began skips its call (its result keeps the
+// ERR__DESTROY it was initialised with). The close worker is queued only when busy_ is 0, so no
+// threadpool thread ever waits for another one.
+class Task : public Napi::AsyncWorker {
+ public:
+  Task(Napi::Env env, Consumer *c, std::function<void()> work, std::function<void(Napi::Env)> done)
+      : Napi::AsyncWorker(env, "gocoffee.Consumer.task"), c_(c), work_(std::move(work)), done_(std::move(done)) {
+    c_->busy_++;
+  }
+  void Execute() override {
+    if (!c_->closing_.load()) work_();
+  }
+  void OnOK() override {
+    {
+      Napi::HandleScope scope(Env());
+      done_(Env());
+    }
+    c_->task_done(Env());
+  }
+  void OnError(const Napi::Error &) override { c_->task_done(Env()); }
+
+ private:
+  Consumer *c_;
+  std::function<void()> work_;
+  std::function<void(Napi::Env)> done_;
+};
+
+class CloseWorker : public Napi::AsyncWorker {
+ public:
+  CloseWorker(Napi::Env env, Consumer *c) : Napi::AsyncWorker(env, "gocoffee.Consumer.close"), c_(c) {}
+  void Execute() override { c_->close_native(); }
+  void OnOK() override { c_->close_done(Env()); }
+
+ private:
+  Consumer *c_;
+};
+
+}  // namespace
 
 void Consumer::Init(Napi::Env env, Napi::Object exports) {
   auto cls = DefineClass(env, "Consumer",
                          {InstanceMethod("subscribe", &Consumer::Subscribe),
+                          InstanceMethod("unsubscribe", &Consumer::Unsubscribe),
+                          InstanceMethod("start", &Consumer::Start),
+                          InstanceMethod("stop", &Consumer::Stop),
+                          InstanceMethod("setRoom", &Consumer::SetRoom),
+                          InstanceMethod("metadata", &Consumer::Metadata),
                           InstanceMethod("storeOffsets", &Consumer::StoreOffsets),
                           InstanceMethod("commit", &Consumer::Commit),
+                          InstanceMethod("commitSync", &Consumer::CommitSync),
+                          InstanceMethod("committed", &Consumer::Committed),
                           InstanceMethod("pause", &Consumer::Pause),
                           InstanceMethod("resume", &Consumer::Resume),
+                          InstanceMethod("assign", &Consumer::Assign),
+                          InstanceMethod("unassign", &Consumer::Unassign),
+                          InstanceMethod("incrementalAssign", &Consumer::IncrementalAssign),
+                          InstanceMethod("incrementalUnassign", &Consumer::IncrementalUnassign),
+                          InstanceMethod("assignments", &Consumer::Assignments),
+                          InstanceMethod("rebalanceProtocol", &Consumer::RebalanceProtocol),
+                          InstanceMethod("getWatermarkOffsets", &Consumer::GetWatermarkOffsets),
+                          InstanceMethod("queryWatermarkOffsets", &Consumer::QueryWatermarkOffsets),
                           InstanceMethod("close", &Consumer::Close),
                           InstanceMethod("stats", &Consumer::Stats)});
   exports.Set("Consumer", cls);
 }
 
-// new Consumer(config, onBatch(count, bytes, meta, pos, hdrs, topics))
-// spike.wake = pipe | async | thread; spike.batch = max messages per slab; spike.slabs (thread mode)
+// new Consumer(config: Record<string,string>, handlers: {batch, rebalance, error, log?, stats?})
+//   batch(count, bytes, meta, pos, hdrs, topics) → room for the next slab (number) or undefined
+//   rebalance(kind: 'assign' | 'revoke' | 'error', partitions, code)
+//   error(code, fatal, reason); log(level, fac, message); stats(json)
+// gocoffee.batch = max messages per slab (default 1000).
 Consumer::Consumer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Consumer>(info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject() || !info[1].IsFunction())
-    throw Napi::TypeError::New(env, "new Consumer(config, onBatch)");
+  if (!info[0].IsObject() || !info[1].IsObject()) throw Napi::TypeError::New(env, "new Consumer(config, handlers)");
   auto cfg = info[0].As<Napi::Object>();
-  WakeMode mode = parse_wake_mode(opt_string(cfg, "gocoffee.wake", "pipe"));
-  batch_max_ = static_cast<size_t>(opt_int(cfg, "gocoffee.batch", 1000));
-  max_slabs_ = static_cast<size_t>(opt_int(cfg, "gocoffee.slabs", 4));
-  if (batch_max_ < 1 || batch_max_ > 1000000 || max_slabs_ < 1)
-    throw Napi::RangeError::New(env, "gocoffee.batch / spike.slabs out of range");
+  auto handlers = info[1].As<Napi::Object>();
+  auto fn = [&](const char *name, bool required) -> Napi::FunctionReference {
+    Napi::Value v = handlers.Get(name);
+    if (v.IsFunction()) return Napi::Persistent(v.As<Napi::Function>());
+    if (required) throw Napi::TypeError::New(env, std::string("handlers.") + name + " must be a function");
+    return Napi::FunctionReference();
+  };
+  on_batch_ = fn("batch", true);
+  on_rebalance_ = fn("rebalance", true);
+  on_error_ = fn("error", true);
+  on_log_ = fn("log", false);
+  on_stats_ = fn("stats", false);
+  int64_t batch = opt_int(cfg, "gocoffee.batch", 1000);
+  if (batch < 1 || batch > 1000000) throw Napi::RangeError::New(env, "gocoffee.batch out of range (1..1000000)");
+  batch_max_ = room_ = static_cast<size_t>(batch);
   msgs_.resize(batch_max_);
+
   ConfPtr conf = conf_from_object(env, cfg);
-  rd_kafka_conf_set_rebalance_cb(conf.get(), rebalance_cb);
-  rd_kafka_conf_set_opaque(conf.get(), this);
   char errstr[512];
+  if (rd_kafka_conf_set(conf.get(), "log.queue", "true", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+    throw Napi::Error::New(env, std::string("config log.queue: ") + errstr);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), rebalance_cb);
+  rd_kafka_conf_set_error_cb(conf.get(), error_cb);
+  rd_kafka_conf_set_log_cb(conf.get(), log_cb);
+  rd_kafka_conf_set_stats_cb(conf.get(), stats_cb);
+  rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr));
   if (!rk) throw Napi::Error::New(env, std::string("rd_kafka_new: ") + errstr);
-  conf.release();
+  conf.release();  // owned by rk now
   rk_.reset(rk);
-  rd_kafka_poll_set_consumer(rk);  // main queue (errors, stats) → consumer queue
+  rd_kafka_set_log_queue(rk, nullptr);  // log lines → main queue
+  rd_kafka_poll_set_consumer(rk);       // main queue (errors, logs, stats, rebalances) → consumer queue
   q_.reset(rd_kafka_queue_get_consumer(rk));
 
-  on_batch_ = Napi::Persistent(info[1].As<Napi::Function>());
+  js_thread_ = std::this_thread::get_id();
+  env_ = env;
   async_ctx_ = std::make_unique<Napi::AsyncContext>(env, "gocoffee.Consumer");
   uv_loop_t *loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
-  waker_ = std::make_unique<Waker>(loop, mode, [this] { on_wake(); });
-  if (mode == WakeMode::Thread) {
-    running_ = true;
-    fetcher_ = std::thread([this] { fetch_thread_main(); });
-  } else {
-    waker_->attach(q_.get());
-  }
-  Napi::ObjectWrap<Consumer>::Ref();
+  waker_ = std::make_unique<Waker>(loop, WakeMode::Async, [this] { on_wake(); });
+  waker_->attach(q_.get());
+  waker_->kick();  // the queue may already hold ops (no empty → non-empty transition to come)
+  Napi::ObjectWrap<Consumer>::Ref();  // alive until close() completes
 }
 
-Consumer::~Consumer() { shutdown(); }
+Consumer::~Consumer() {
+  // Normally closed (close_done ran). An environment torn down without close: unhook and destroy
+  // without the group leave (it could block for seconds).
+  if (!closing_.load()) {
+    if (waker_) waker_->close();
+    waker_.reset();
+    q_.reset();
+    if (rk_) rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
+}
+
+void Consumer::check_open(Napi::Env env, const char *what) const {
+  if (closing_.load()) throw rk_error(env, RD_KAFKA_RESP_ERR__STATE, std::string(what) + ": consumer closed");
+}
+
+Napi::Value Consumer::call(Napi::FunctionReference &fn, const std::initializer_list<napi_value> &args) {
+  Napi::Env env(env_);
+  if (fn.IsEmpty()) return env.Undefined();
+  try {
+    return fn.MakeCallback(env.Global(), args, *async_ctx_);
+  } catch (const Napi::Error &e) {
+    // A throwing handler becomes an uncaught exception; it never unwinds through librdkafka.
+    napi_fatal_exception(env, e.Value());
+    return env.Undefined();
+  }
+}
+
+// ---- librdkafka callbacks ---------------------------------------------------------------------
+
+void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts) {
+  rebalances_++;
+  const char *proto = rd_kafka_rebalance_protocol(rk_.get());
+  // During close the protocol can read NONE: remember what the group used (binding-notes pitfall h).
+  if (proto && std::strcmp(proto, "COOPERATIVE") == 0) cooperative_ = true;
+  else if (proto && std::strcmp(proto, "EAGER") == 0) cooperative_ = false;
+  bool coop = cooperative_.load();
+  bool to_js = on_js_thread() && !closing_.load();
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    int code = 0;
+    if (coop) {
+      ErrorPtr e(rd_kafka_incremental_assign(rk_.get(), parts));
+      if (e) code = rd_kafka_error_code(e.get());
+    } else {
+      code = rd_kafka_assign(rk_.get(), parts);
+    }
+    if (!to_js) return;
+    Napi::Env env(env_);
+    Napi::HandleScope scope(env);
+    if (code) call(on_error_, {Napi::Number::New(env, code), Napi::Boolean::New(env, false),
+                               Napi::String::New(env, std::string("assign: ") + rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(code)))});
+    call(on_rebalance_, {Napi::String::New(env, "assign"), tpl_to_js(env, parts, false), Napi::Number::New(env, err)});
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && to_js) {
+    pending_revoke_.reset(rd_kafka_topic_partition_list_copy(parts));
+    pending_coop_ = coop;
+    Napi::Env env(env_);
+    Napi::HandleScope scope(env);
+    call(on_rebalance_, {Napi::String::New(env, "revoke"), tpl_to_js(env, parts, false), Napi::Number::New(env, err)});
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    // rd_kafka_consumer_close (close worker): give them up here, report them when the close is done.
+    if (coop) ErrorPtr(rd_kafka_incremental_unassign(rk_.get(), parts));
+    else rd_kafka_assign(rk_.get(), nullptr);
+    for (int i = 0; i < parts->cnt; i++) close_revoked_.push_back({parts->elems[i].topic, parts->elems[i].partition});
+    return;
+  }
+  // A rebalance error: librdkafka asks the application to drop its assignment.
+  rd_kafka_assign(rk_.get(), nullptr);
+  if (!to_js) return;
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  call(on_rebalance_, {Napi::String::New(env, "error"), tpl_to_js(env, parts, false), Napi::Number::New(env, err)});
+}
+
+void Consumer::on_error(int err, const char *reason) {
+  errors_++;
+  if (!on_js_thread() || closing_.load()) return;
+  bool fatal = false;
+  std::string text = reason ? reason : "";
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char buf[512];
+    rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk_.get(), buf, sizeof(buf));
+    if (orig) {
+      err = orig;
+      text = buf;
+    }
+    fatal = true;
+  }
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  call(on_error_, {Napi::Number::New(env, err), Napi::Boolean::New(env, fatal), Napi::String::New(env, text)});
+}
+
+void Consumer::on_log(int level, const char *fac, const char *buf) {
+  if (on_log_.IsEmpty() || !on_js_thread() || closing_.load()) return;
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  call(on_log_, {Napi::Number::New(env, level), Napi::String::New(env, fac ? fac : ""), Napi::String::New(env, buf ? buf : "")});
+}
+
+void Consumer::on_stats(const char *json, size_t len) {
+  if (on_stats_.IsEmpty() || !on_js_thread() || closing_.load()) return;
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  call(on_stats_, {Napi::String::New(env, json, len)});
+}
+
+// ---- the drain ----------------------------------------------------------------------------------
+
+void Consumer::on_wake() {
+  wakeups_++;
+  drain();
+}
+
+void Consumer::drain() {
+  if (closing_.load() || in_drain_) return;
+  // Subscribed but not started (or stopped): messages wait in librdkafka (and so do the callbacks,
+  // as they did behind node-rdkafka's consume loop).
+  if (subscribed_ && !fetching_) return;
+  in_drain_ = true;
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  size_t cap = room_ < batch_max_ ? room_ : batch_max_;
+  if (cap < 1) cap = 1;
+  ssize_t n = rd_kafka_consume_batch_queue(q_.get(), 0, msgs_.data(), cap);
+  if (n > 0) {
+    size_t count = static_cast<size_t>(n);
+    // The messages are destroyed when this scope ends, whatever happens (a JS allocation failure
+    // throws a Napi::Error, caught below: it never leaves the JS thread's libuv callback).
+    struct Destroy {
+      rd_kafka_message_t **m;
+      size_t n;
+      ~Destroy() {
+        for (size_t i = 0; i < n; i++) rd_kafka_message_destroy(m[i]);
+      }
+    } destroy{msgs_.data(), count};
+    try {
+      // Slab offsets are int32: a batch whose bytes pass 2^31-1 (only with huge messages and a
+      // large gocoffee.batch) is handed over as several slabs.
+      size_t i = 0;
+      while (i < count && !closing_.load() && fetching_) {
+        size_t j = count;
+        SlabSize size = slab_measure(msgs_.data() + i, count - i);
+        if (size.bytes > static_cast<size_t>(INT32_MAX)) {
+          size_t total = 0;
+          for (j = i; j < count; j++) {
+            size_t b = slab_measure(msgs_.data() + j, 1).bytes;
+            if (j > i && total + b > static_cast<size_t>(INT32_MAX)) break;
+            total += b;
+          }
+          size = slab_measure(msgs_.data() + i, j - i);
+        }
+        hand_over(env, msgs_.data() + i, j - i, size);
+        i = j;
+      }
+      // Not handed over (stopped or closed from a callback): not committed either, the
+      // partition's next consumer reads them again.
+    } catch (const Napi::Error &e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+  in_drain_ = false;
+  if (close_deferred_) {
+    close_deferred_ = false;
+    begin_close(env);
+    return;
+  }
+  // librdkafka signals only on empty → non-empty: a drain that left something (slab cap, room)
+  // asks for another turn; timers and I/O run in between.
+  if (!closing_.load() && (!subscribed_ || fetching_) && rd_kafka_queue_length(q_.get()) > 0) waker_->kick();
+}
+
+void Consumer::hand_over(Napi::Env env, rd_kafka_message_t *const *msgs, size_t count, const SlabSize &size) {
+  Napi::HandleScope scope(env);
+  auto bytes = Napi::ArrayBuffer::New(env, size.bytes);
+  auto meta = Napi::Int32Array::New(env, count * META_STRIDE);
+  auto pos = Napi::Float64Array::New(env, count * POS_STRIDE);
+  auto hdrs = Napi::Int32Array::New(env, size.headers * HDR_STRIDE);
+  std::vector<std::string> topics = slab_fill(msgs, count, static_cast<uint8_t *>(bytes.Data()), meta.Data(),
+                                              pos.Data(), size.headers ? hdrs.Data() : nullptr);
+  auto tarr = Napi::Array::New(env, topics.size());
+  for (size_t i = 0; i < topics.size(); i++) tarr.Set(i, topics[i]);
+  slabs_++;
+  messages_ += count;
+  bytes_ += size.bytes;
+  if (size.bytes > max_slab_bytes_) max_slab_bytes_ = size.bytes;
+  Napi::Value room = call(on_batch_, {Napi::Number::New(env, static_cast<double>(count)), bytes, meta, pos, hdrs, tarr});
+  if (room.IsNumber()) {
+    double r = room.As<Napi::Number>().DoubleValue();
+    room_ = r < 1 ? 1 : (r > static_cast<double>(batch_max_) ? batch_max_ : static_cast<size_t>(r));
+  }
+}
+
+// ---- JS methods -----------------------------------------------------------------------------------
 
 Napi::Value Consumer::Subscribe(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
+  check_open(env, "subscribe");
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "subscribe(topics: string[])");
   auto arr = info[0].As<Napi::Array>();
   TplPtr tpl(rd_kafka_topic_partition_list_new(static_cast<int>(arr.Length())));
   for (uint32_t i = 0; i < arr.Length(); i++)
     rd_kafka_topic_partition_list_add(tpl.get(), arr.Get(i).ToString().Utf8Value().c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), tpl.get());
-  if (err) throw Napi::Error::New(env, std::string("subscribe: ") + rd_kafka_err2str(err));
+  if (err) throw rk_error(env, err, "subscribe");
+  subscribed_ = true;
   return env.Undefined();
 }
 
-// storeOffsets(topic, Float64Array [partition, nextOffset, ...]) → error code (0 = ok)
-Napi::Value Consumer::StoreOffsets(const Napi::CallbackInfo &info) {
+Napi::Value Consumer::Unsubscribe(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  std::string topic = info[0].ToString().Utf8Value();
-  auto pairs = info[1].As<Napi::Float64Array>();
-  size_t n = pairs.ElementLength() / 2;
-  TplPtr tpl(rd_kafka_topic_partition_list_new(static_cast<int>(n)));
-  for (size_t i = 0; i < n; i++) {
-    auto *p = rd_kafka_topic_partition_list_add(tpl.get(), topic.c_str(), static_cast<int32_t>(pairs[2 * i]));
-    p->offset = static_cast<int64_t>(pairs[2 * i + 1]);
-  }
-  rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_.get(), tpl.get());
-  return Napi::Number::New(env, err);
+  check_open(env, "unsubscribe");
+  rd_kafka_resp_err_t err = rd_kafka_unsubscribe(rk_.get());
+  if (err) throw rk_error(env, err, "unsubscribe");
+  return env.Undefined();
 }
 
-// commit(): asynchronous commit of the stored offsets (auto-commit does the same periodically).
+// start(): hand messages to JS (one batch call per slab) until stop().
+Napi::Value Consumer::Start(const Napi::CallbackInfo &info) {
+  if (!closing_.load() && !fetching_) {
+    fetching_ = true;
+    waker_->kick();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Consumer::Stop(const Napi::CallbackInfo &info) {
+  fetching_ = false;
+  return info.Env().Undefined();
+}
+
+Napi::Value Consumer::SetRoom(const Napi::CallbackInfo &info) {
+  double r = info[0].ToNumber().DoubleValue();
+  room_ = r < 1 ? 1 : (r > static_cast<double>(batch_max_) ? batch_max_ : static_cast<size_t>(r));
+  return info.Env().Undefined();
+}
+
+// metadata(timeoutMs, cb(err | null, brokers)): a metadata request (connect check) on a worker.
+Napi::Value Consumer::Metadata(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "metadata");
+  int timeout = info[0].ToNumber().Int32Value();
+  auto cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[1].As<Napi::Function>()));
+  auto result = std::make_shared<std::pair<int, int>>(RD_KAFKA_RESP_ERR__DESTROY, 0);  // error code, broker count
+  rd_kafka_t *rk = rk_.get();
+  auto *task = new Task(
+      env, this,
+      [rk, timeout, result] {
+        const struct rd_kafka_metadata *md = nullptr;
+        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, nullptr, &md, timeout);
+        result->first = err;
+        if (md) {
+          result->second = md->broker_cnt;
+          rd_kafka_metadata_destroy(md);
+        }
+      },
+      [cb, result](Napi::Env env) {
+        Napi::Value err = result->first ? error_value(env, result->first, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(result->first)))
+                                        : env.Null();
+        try {
+          cb->Call({err, Napi::Number::New(env, result->second)});
+        } catch (const Napi::Error &e) {
+          napi_fatal_exception(env, e.Value());
+        }
+      });
+  task->Queue();
+  return env.Undefined();
+}
+
+// storeOffsets([{topic, partition, offset}]): throws on error (as node-rdkafka's offsetsStore).
+Napi::Value Consumer::StoreOffsets(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "offsetsStore");
+  TplPtr tpl = tpl_from_js(env, info[0]);
+  rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_.get(), tpl.get());
+  if (err) throw rk_error(env, err, "offsetsStore");
+  return env.Undefined();
+}
+
+// commit(offsets?): asynchronous commit (result ignored; auto-commit retries what is stored).
 Napi::Value Consumer::Commit(const Napi::CallbackInfo &info) {
-  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), nullptr, 1);
-  return Napi::Number::New(info.Env(), err);
+  Napi::Env env = info.Env();
+  check_open(env, "commit");
+  TplPtr tpl;
+  if (info[0].IsArray()) tpl = tpl_from_js(env, info[0]);
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), tpl.get(), 1);
+  if (err) throw rk_error(env, err, "commit");
+  return env.Undefined();
+}
+
+// commitSync(offsets | null): blocks the JS thread until the broker answered, as node-rdkafka's
+// commitSync does (bounded by socket.timeout.ms). Used by a revoke and by stop(): both need the
+// commit done before the partitions are given up.
+Napi::Value Consumer::CommitSync(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "commitSync");
+  TplPtr tpl;
+  if (info[0].IsArray()) tpl = tpl_from_js(env, info[0]);
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), tpl.get(), 0);
+  if (err) throw rk_error(env, err, "commitSync");
+  return env.Undefined();
+}
+
+// committed([{topic, partition}], timeoutMs, cb(err, [{topic, partition, offset}])) on a worker.
+Napi::Value Consumer::Committed(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "committed");
+  auto list = std::shared_ptr<rd_kafka_topic_partition_list_t>(tpl_from_js(env, info[0]).release(), TplDel());
+  int timeout = info[1].ToNumber().Int32Value();
+  auto cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[2].As<Napi::Function>()));
+  auto err = std::make_shared<int>(RD_KAFKA_RESP_ERR__DESTROY);
+  rd_kafka_t *rk = rk_.get();
+  auto *task = new Task(
+      env, this, [rk, list, timeout, err] { *err = rd_kafka_committed(rk, list.get(), timeout); },
+      [cb, list, err](Napi::Env env) {
+        Napi::Value e = *err ? error_value(env, *err, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err))) : env.Null();
+        try {
+          cb->Call({e, tpl_to_js(env, list.get(), true)});
+        } catch (const Napi::Error &x) {
+          napi_fatal_exception(env, x.Value());
+        }
+      });
+  task->Queue();
+  return env.Undefined();
 }
 
 Napi::Value Consumer::Pause(const Napi::CallbackInfo &info) {
-  paused_ = true;
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  if (closing_.load()) return env.Undefined();
+  TplPtr tpl = tpl_from_js(env, info[0]);
+  rd_kafka_resp_err_t err = rd_kafka_pause_partitions(rk_.get(), tpl.get());
+  if (err) throw rk_error(env, err, "pause");
+  return env.Undefined();
 }
 
 Napi::Value Consumer::Resume(const Napi::CallbackInfo &info) {
-  paused_ = false;
-  if (waker_) waker_->kick();  // the queue may be non-empty: librdkafka will not signal again
-  return info.Env().Undefined();
+  Napi::Env env = info.Env();
+  if (closing_.load()) return env.Undefined();
+  TplPtr tpl = tpl_from_js(env, info[0]);
+  rd_kafka_resp_err_t err = rd_kafka_resume_partitions(rk_.get(), tpl.get());
+  if (err) throw rk_error(env, err, "resume");
+  waker_->kick();  // the queue may be non-empty already: librdkafka will not signal again
+  return env.Undefined();
 }
 
-void Consumer::on_wake() {
-  wakeups_++;
-  if (waker_->mode() != WakeMode::Thread) return drain_main();
-  while (!closed_ && !paused_) {
-    std::unique_ptr<SlabData> slab;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (ready_.empty()) break;
-      slab = std::move(ready_.front());
-      ready_.pop_front();
-      in_js_++;
-    }
-    hand_off(*slab);  // slab's byte area now belongs to JS (external ArrayBuffer)
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      in_js_--;
-    }
-    cv_.notify_one();
-  }
+// Explicit assignments (the rebalance callback already applied the group's assignment).
+Napi::Value Consumer::Assign(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "assign");
+  TplPtr tpl = tpl_from_js(env, info[0]);
+  rd_kafka_resp_err_t err = rd_kafka_assign(rk_.get(), tpl.get());
+  if (err) throw rk_error(env, err, "assign");
+  return env.Undefined();
 }
 
-void Consumer::drain_main() {
-  if (closed_ || paused_) return;
-  ssize_t n = rd_kafka_consume_batch_queue(q_.get(), 0, msgs_.data(), batch_max_);
-  if (n <= 0) return;
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  SlabSize size = slab_measure(msgs_.data(), static_cast<size_t>(n));
-  auto bytes = Napi::ArrayBuffer::New(env, size.bytes);
-  auto meta = Napi::Int32Array::New(env, n * META_STRIDE);
-  auto pos = Napi::Float64Array::New(env, n * POS_STRIDE);
-  auto hdrs = Napi::Int32Array::New(env, size.headers * HDR_STRIDE);
-  std::vector<std::string> topics =
-      slab_fill(msgs_.data(), static_cast<size_t>(n), static_cast<uint8_t *>(bytes.Data()), meta.Data(),
-                pos.Data(), size.headers ? hdrs.Data() : nullptr);
-  for (ssize_t i = 0; i < n; i++) rd_kafka_message_destroy(msgs_[i]);
-  auto tarr = Napi::Array::New(env, topics.size());
-  for (size_t i = 0; i < topics.size(); i++) tarr.Set(i, topics[i]);
-  slabs_++;
-  messages_ += static_cast<uint64_t>(n);
-  // The queue may hold more: librdkafka signals only on empty → non-empty, so ask for another turn
-  // (the event loop runs timers and I/O in between).
-  if (static_cast<size_t>(n) == batch_max_) waker_->kick();
-  call_js(env, on_batch_, *async_ctx_,
-          {Napi::Number::New(env, static_cast<double>(n)), bytes, meta, pos, hdrs, tarr});
+Napi::Value Consumer::IncrementalAssign(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "incrementalAssign");
+  TplPtr tpl = tpl_from_js(env, info[0]);
+  ErrorPtr e(rd_kafka_incremental_assign(rk_.get(), tpl.get()));
+  if (e) throw rk_error(env, rd_kafka_error_code(e.get()), "incrementalAssign");
+  return env.Undefined();
 }
 
-void Consumer::hand_off(SlabData &slab) {
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  size_t nbytes = slab.size.bytes;
-  uint8_t *raw = slab.bytes.release();
-  auto bytes = Napi::ArrayBuffer::New(env, raw, nbytes, [](Napi::Env, void *p) { delete[] static_cast<uint8_t *>(p); });
-  Napi::Value meta = typed_copy(env, slab.meta.data(), slab.meta.size());
-  Napi::Value pos = typed_copy(env, slab.pos.data(), slab.pos.size());
-  Napi::Value hdrs = typed_copy(env, slab.hdrs.data(), slab.hdrs.size());
-  auto tarr = Napi::Array::New(env, slab.topics.size());
-  for (size_t i = 0; i < slab.topics.size(); i++) tarr.Set(i, slab.topics[i]);
-  slabs_++;
-  messages_ += slab.count;
-  call_js(env, on_batch_, *async_ctx_,
-          {Napi::Number::New(env, static_cast<double>(slab.count)), bytes, meta, pos, hdrs, tarr});
+// The end of a revoke JS was told about (after its bounded wait and commit). No-op once closing:
+// the close worker finished it.
+Napi::Value Consumer::Unassign(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (closing_.load()) return env.Undefined();
+  pending_revoke_.reset();
+  rd_kafka_resp_err_t err = rd_kafka_assign(rk_.get(), nullptr);
+  if (err) throw rk_error(env, err, "unassign");
+  return env.Undefined();
 }
 
-void Consumer::fetch_thread_main() {
-  std::vector<rd_kafka_message_t *> msgs(batch_max_);
-  while (running_.load()) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return !running_.load() || ready_.size() + in_js_ < max_slabs_; });
-    }
-    if (!running_.load()) break;
-    // consume_batch_queue waits until the batch is FULL or the timeout expires, so a trickle would
-    // wait the whole timeout: block for the first message only, then take what is already there.
-    ssize_t n = rd_kafka_consume_batch_queue(q_.get(), 100, msgs.data(), 1);
-    if (n <= 0) continue;
-    if (batch_max_ > 1) {
-      ssize_t more = rd_kafka_consume_batch_queue(q_.get(), 0, msgs.data() + 1, batch_max_ - 1);
-      if (more > 0) n += more;
-    }
-    auto slab = SlabData::build(msgs.data(), static_cast<size_t>(n));
-    for (ssize_t i = 0; i < n; i++) rd_kafka_message_destroy(msgs[i]);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ready_.push_back(std::move(slab));
-    }
-    waker_->kick();
-  }
+Napi::Value Consumer::IncrementalUnassign(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (closing_.load()) return env.Undefined();
+  TplPtr tpl = tpl_from_js(env, info[0]);
+  pending_revoke_.reset();
+  ErrorPtr e(rd_kafka_incremental_unassign(rk_.get(), tpl.get()));
+  if (e) throw rk_error(env, rd_kafka_error_code(e.get()), "incrementalUnassign");
+  return env.Undefined();
 }
 
-void Consumer::shutdown() {
-  if (closed_) return;
-  closed_ = true;
-  if (fetcher_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      running_ = false;
-    }
-    cv_.notify_all();
-    fetcher_.join();
-  }
-  if (waker_) waker_->close();  // unhook the queue first: no wake-ups during the close below
-  waker_.reset();
-  if (rk_) rd_kafka_consumer_close(rk_.get());  // leaves the group; rebalance_cb runs here, in C++
-  ready_.clear();
-  q_.reset();
-  rk_.reset();
+Napi::Value Consumer::Assignments(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (closing_.load()) return Napi::Array::New(env);
+  rd_kafka_topic_partition_list_t *raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &raw);
+  TplPtr tpl(raw);
+  if (err) throw rk_error(env, err, "assignments");
+  return tpl_to_js(env, tpl.get(), false);
 }
 
+Napi::Value Consumer::RebalanceProtocol(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (closing_.load()) return Napi::String::New(env, cooperative_.load() ? "COOPERATIVE" : "NONE");
+  const char *p = rd_kafka_rebalance_protocol(rk_.get());
+  return Napi::String::New(env, p ? p : "NONE");
+}
+
+// getWatermarkOffsets(topic, partition) → {lowOffset, highOffset}: librdkafka's cached values.
+Napi::Value Consumer::GetWatermarkOffsets(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "getWatermarkOffsets");
+  std::string topic = info[0].ToString().Utf8Value();
+  int32_t partition = info[1].ToNumber().Int32Value();
+  int64_t lo = -1, hi = -1;
+  rd_kafka_resp_err_t err = rd_kafka_get_watermark_offsets(rk_.get(), topic.c_str(), partition, &lo, &hi);
+  if (err) throw rk_error(env, err, "getWatermarkOffsets");
+  auto o = Napi::Object::New(env);
+  o.Set("lowOffset", static_cast<double>(lo));
+  o.Set("highOffset", static_cast<double>(hi));
+  return o;
+}
+
+// queryWatermarkOffsets(topic, partition, timeoutMs, cb(err, {lowOffset, highOffset})) on a worker.
+Napi::Value Consumer::QueryWatermarkOffsets(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (closing_.load()) return env.Undefined();
+  std::string topic = info[0].ToString().Utf8Value();
+  int32_t partition = info[1].ToNumber().Int32Value();
+  int timeout = info[2].ToNumber().Int32Value();
+  std::shared_ptr<Napi::FunctionReference> cb;
+  if (info[3].IsFunction()) cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[3].As<Napi::Function>()));
+  struct Out { int err = RD_KAFKA_RESP_ERR__DESTROY; int64_t lo = -1, hi = -1; };
+  auto out = std::make_shared<Out>();
+  rd_kafka_t *rk = rk_.get();
+  auto *task = new Task(
+      env, this,
+      [rk, topic, partition, timeout, out] {
+        out->err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &out->lo, &out->hi, timeout);
+      },
+      [cb, out](Napi::Env env) {
+        if (!cb) return;
+        auto wm = Napi::Object::New(env);
+        wm.Set("lowOffset", static_cast<double>(out->lo));
+        wm.Set("highOffset", static_cast<double>(out->hi));
+        Napi::Value e = out->err ? error_value(env, out->err, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(out->err))) : env.Null();
+        try {
+          cb->Call({e, wm});
+        } catch (const Napi::Error &x) {
+          napi_fatal_exception(env, x.Value());
+        }
+      });
+  task->Queue();
+  return env.Undefined();
+}
+
+// close(cb(revokedAtClose)): leaves the group and destroys the handle on a worker thread. Idempotent
+// (a second call's cb is not called), callable from inside any callback.
 Napi::Value Consumer::Close(const Napi::CallbackInfo &info) {
-  if (!closed_) {
-    shutdown();
-    on_batch_.Reset();
-    async_ctx_.reset();
-    Napi::ObjectWrap<Consumer>::Unref();
+  Napi::Env env = info.Env();
+  if (closing_.load()) return env.Undefined();
+  closing_ = true;
+  fetching_ = false;
+  if (info[0].IsFunction()) close_cb_ = Napi::Persistent(info[0].As<Napi::Function>());
+  if (in_drain_) close_deferred_ = true;  // inside consume_batch_queue or a batch callback
+  else begin_close(env);
+  return env.Undefined();
+}
+
+void Consumer::begin_close(Napi::Env env) {
+  // Unhook first (takes the queue lock librdkafka signals under): no wake-up after this.
+  if (waker_) waker_->close();
+  // Tasks still using rk (metadata, watermarks, committed) finish first (their own timeouts): the
+  // last one queues the close (task_done).
+  if (busy_ > 0) {
+    close_waiting_ = true;
+    return;
   }
-  return info.Env().Undefined();
+  auto *w = new CloseWorker(env, this);
+  w->Queue();
+}
+
+void Consumer::task_done(Napi::Env env) {
+  if (--busy_ == 0 && close_waiting_) {
+    close_waiting_ = false;
+    auto *w = new CloseWorker(env, this);
+    w->Queue();
+  }
+}
+
+void Consumer::close_native() {
+  // A revoke JS was told about and has not finished: finish it, or the close would wait for it.
+  if (pending_revoke_) {
+    if (pending_coop_) ErrorPtr(rd_kafka_incremental_unassign(rk_.get(), pending_revoke_.get()));
+    else rd_kafka_assign(rk_.get(), nullptr);
+    pending_revoke_.reset();
+  }
+  rd_kafka_consumer_close(rk_.get());  // serves the final revoke here (on_rebalance, no JS)
+  q_.reset();
+  rk_.reset();  // rd_kafka_destroy
+}
+
+void Consumer::close_done(Napi::Env env) {
+  closed_ = true;
+  waker_.reset();
+  Napi::HandleScope scope(env);
+  Napi::Array revoked = refs_to_js(env, close_revoked_);
+  close_revoked_.clear();
+  if (!close_cb_.IsEmpty()) {
+    Napi::FunctionReference cb = std::move(close_cb_);
+    try {
+      cb.Call({revoked});
+    } catch (const Napi::Error &e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+  on_batch_.Reset();
+  on_rebalance_.Reset();
+  on_error_.Reset();
+  on_log_.Reset();
+  on_stats_.Reset();
+  Napi::ObjectWrap<Consumer>::Unref();
 }
 
 Napi::Value Consumer::Stats(const Napi::CallbackInfo &info) {
@@ -251,9 +748,11 @@ Napi::Value Consumer::Stats(const Napi::CallbackInfo &info) {
   o.Set("wakeups", static_cast<double>(wakeups_));
   o.Set("slabs", static_cast<double>(slabs_));
   o.Set("messages", static_cast<double>(messages_));
+  o.Set("slabBytes", static_cast<double>(bytes_));
+  o.Set("maxSlabBytes", static_cast<double>(max_slab_bytes_));
+  o.Set("maxSlabMessages", static_cast<double>(batch_max_));
   o.Set("rebalances", static_cast<double>(rebalances_.load()));
-  std::lock_guard<std::mutex> lock(mu_);
-  o.Set("readySlabs", static_cast<double>(ready_.size()));
+  o.Set("errors", static_cast<double>(errors_));
   return o;
 }
 

@@ -1,16 +1,13 @@
-// The batch consumer (JS class Consumer): see consumer.cc, slab.h and binding-notes/engine.md.
+// The batch consumer (JS class Consumer, wrapped by src/native/batch-consumer.ts). See consumer.cc
+// for the threading model and binding-notes/engine-consumer.md.
 #pragma once
 
 #include <napi.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "rk.h"
@@ -18,47 +15,90 @@
 #include "wake.h"
 
 namespace gocoffee {
+
+/** A partition of a rebalance, copied out of librdkafka's list (plain C++: any thread). */
+struct PartitionRef {
+  std::string topic;
+  int32_t partition;
+};
+
 class Consumer : public Napi::ObjectWrap<Consumer> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
   explicit Consumer(const Napi::CallbackInfo &info);
   ~Consumer() override;
+
+  // librdkafka callbacks. They run on the JS thread inside the drain (the consumer queue serves
+  // them), or on the close worker during rd_kafka_consumer_close (then no JS is called).
   void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts);
+  void on_error(int err, const char *reason);
+  void on_log(int level, const char *fac, const char *buf);
+  void on_stats(const char *json, size_t len);
+
+  // Close worker (libuv threadpool): no JS.
+  void close_native();
+  // JS thread, after close_native.
+  void close_done(Napi::Env env);
+
+  // JS thread: a task (metadata, watermarks, committed) finished; queues a waiting close.
+  void task_done(Napi::Env env);
+  int busy_ = 0;                    // tasks queued or running (JS thread only)
+  std::atomic<bool> closing_{false};
 
  private:
   Napi::Value Subscribe(const Napi::CallbackInfo &info);
+  Napi::Value Unsubscribe(const Napi::CallbackInfo &info);
+  Napi::Value Start(const Napi::CallbackInfo &info);
+  Napi::Value Stop(const Napi::CallbackInfo &info);
+  Napi::Value SetRoom(const Napi::CallbackInfo &info);
+  Napi::Value Metadata(const Napi::CallbackInfo &info);
   Napi::Value StoreOffsets(const Napi::CallbackInfo &info);
   Napi::Value Commit(const Napi::CallbackInfo &info);
+  Napi::Value CommitSync(const Napi::CallbackInfo &info);
+  Napi::Value Committed(const Napi::CallbackInfo &info);
   Napi::Value Pause(const Napi::CallbackInfo &info);
   Napi::Value Resume(const Napi::CallbackInfo &info);
+  Napi::Value Assign(const Napi::CallbackInfo &info);
+  Napi::Value Unassign(const Napi::CallbackInfo &info);
+  Napi::Value IncrementalAssign(const Napi::CallbackInfo &info);
+  Napi::Value IncrementalUnassign(const Napi::CallbackInfo &info);
+  Napi::Value Assignments(const Napi::CallbackInfo &info);
+  Napi::Value RebalanceProtocol(const Napi::CallbackInfo &info);
+  Napi::Value GetWatermarkOffsets(const Napi::CallbackInfo &info);
+  Napi::Value QueryWatermarkOffsets(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
 
-  void on_wake();                  // main thread
-  void drain_main();               // pipe/async: consume_batch_queue on the main thread
-  void fetch_thread_main();        // thread: fills slabs off the main thread
-  void hand_off(SlabData &slab);   // main thread: one JS call per slab
-  void shutdown();
+  bool on_js_thread() const { return std::this_thread::get_id() == js_thread_; }
+  void check_open(Napi::Env env, const char *what) const;
+  void on_wake();
+  void drain();
+  void hand_over(Napi::Env env, rd_kafka_message_t *const *msgs, size_t count, const SlabSize &size);
+  void begin_close(Napi::Env env);
+  Napi::Value call(Napi::FunctionReference &fn, const std::initializer_list<napi_value> &args);
 
   RkPtr rk_;
   QueuePtr q_;
   std::unique_ptr<Waker> waker_;
-  Napi::FunctionReference on_batch_;
+  std::thread::id js_thread_;
+  napi_env env_ = nullptr;
+  Napi::FunctionReference on_batch_, on_rebalance_, on_error_, on_log_, on_stats_, close_cb_;
   std::unique_ptr<Napi::AsyncContext> async_ctx_;
   size_t batch_max_ = 1000;
-  size_t max_slabs_ = 4;           // thread mode: slabs filled but not yet handed back by JS
-  bool paused_ = false, closed_ = false;
-  std::vector<rd_kafka_message_t *> msgs_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::unique_ptr<SlabData>> ready_;   // thread mode: filled, waiting for the main thread
-  size_t in_js_ = 0;                               // slabs handed to JS and not yet released
-  std::thread fetcher_;
-  std::atomic<bool> running_{false};
-  uint64_t wakeups_ = 0, slabs_ = 0, messages_ = 0;
-  std::atomic<uint64_t> rebalances_{0};
+  size_t room_ = 1000;              // how many the next drain may take (JS: maxInFlight - inFlight)
+  bool subscribed_ = false;
+  bool fetching_ = false;           // start() .. stop(): messages are drained
+  bool in_drain_ = false;
+  bool close_deferred_ = false;     // close() from inside the drain: begins when the drain returns
+  bool close_waiting_ = false;      // close() waits for busy_ tasks
+  bool closed_ = false;             // close_done ran
   std::atomic<bool> cooperative_{false};
+  TplPtr pending_revoke_;           // told JS "revoke", JS has not unassigned yet (JS thread / close worker)
+  bool pending_coop_ = false;
+  std::vector<PartitionRef> close_revoked_;  // revoked by rd_kafka_consumer_close (close worker)
+  std::vector<rd_kafka_message_t *> msgs_;
+  uint64_t wakeups_ = 0, slabs_ = 0, messages_ = 0, bytes_ = 0, max_slab_bytes_ = 0, errors_ = 0;
+  std::atomic<uint64_t> rebalances_{0};
 };
 
 }  // namespace gocoffee

@@ -7,6 +7,11 @@
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   gocoffee::Producer::Init(env, exports);
   exports.Set("librdkafkaVersion", rd_kafka_version_str());
+  // errorString(code): librdkafka's text for a code (delivery reports carry codes only).
+  exports.Set("errorString", Napi::Function::New(env, [](const Napi::CallbackInfo &info) -> Napi::Value {
+    int code = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+    return Napi::String::New(info.Env(), rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(code)));
+  }));
   return exports;
 }
 

@@ -1,15 +1,11 @@
-// The batch producer (JS class Producer): see producer.cc and binding-notes/engine.md.
+// The batch producer (JS class Producer): see producer.cc and binding-notes/engine-producer.md.
 #pragma once
 
 #include <napi.h>
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -18,17 +14,24 @@
 
 namespace gocoffee {
 
-
-// Delivery outcomes gathered between two hand-offs to JS.
+// Everything librdkafka reported between two hand-offs to JS. Filled by librdkafka callbacks
+// (dr_msg_cb, error_cb, log_cb, stats_cb), which run inside rd_kafka_poll / rd_kafka_flush: on the
+// JS thread (wake-ups) or on a libuv work thread (flush). Guarded by Producer::mu_.
 struct Reports {
-  std::vector<int32_t> ok;       // message ids, in report order
-  std::vector<double> offsets;   // parallel to ok, only when spike.offsets=1
-  std::vector<int32_t> failed;   // pairs: id, error code
-  std::vector<int32_t> err_codes;  // error_cb: codes (ERR__FATAL = fatal)
+  std::vector<int32_t> ok;       // pairs: id, partition
+  std::vector<double> ok_pos;    // pairs: offset, timestamp (ms; -1 when unknown)
+  std::vector<int32_t> failed;   // quads: id, error code, partition, flags (1 = refused at enqueue)
+  std::vector<int32_t> err_codes;  // error_cb: code (the underlying one for a fatal error)
+  std::vector<uint8_t> err_fatal;
   std::vector<std::string> err_texts;
-  bool empty() const { return ok.empty() && failed.empty() && err_codes.empty(); }
+  std::vector<int32_t> log_levels;
+  std::vector<std::string> log_facs, log_texts;
+  std::vector<std::string> stats;
+  bool empty() const {
+    return ok.empty() && failed.empty() && err_codes.empty() && log_levels.empty() && stats.empty();
+  }
   void clear();
-  void append_from(Reports &other);  // moves other's contents in, leaves other empty
+  void swap(Reports &o) noexcept;
 };
 
 class Producer : public Napi::ObjectWrap<Producer> {
@@ -37,39 +40,47 @@ class Producer : public Napi::ObjectWrap<Producer> {
   explicit Producer(const Napi::CallbackInfo &info);
   ~Producer() override;
 
-  // Called by librdkafka (dr_msg_cb / error_cb) on the thread that polls: main thread in the
-  // pipe/async modes, the poll thread in thread mode. Writes only to *collect_.
+  // librdkafka callbacks (any thread that polls): write only to reports_ under mu_.
   void on_delivery(const rd_kafka_message_t *m);
-  void on_error(int code, const char *reason);
+  void on_error(int code, bool fatal, const char *reason);
+  void on_log(int level, const char *fac, const char *buf);
+  void on_stats(const char *json, size_t len);
+
+  rd_kafka_t *rk() const { return rk_.get(); }
+  void kick() {
+    if (waker_) waker_->kick();
+  }
+  void worker_done();  // JS thread: a flush / metadata worker finished (close may proceed)
 
  private:
   Napi::Value ProduceBatch(const Napi::CallbackInfo &info);
+  Napi::Value Flush(const Napi::CallbackInfo &info);
+  Napi::Value Metadata(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
   Napi::Value SetRef(const Napi::CallbackInfo &info);
 
   rd_kafka_topic_t *topic(const std::string &name);
-  void on_wake();                // main thread
-  void deliver(Reports &r);      // main thread: one JS call with typed arrays
-  void poll_thread_main();
-  void shutdown(bool call_js);   // idempotent
+  void on_wake();          // JS thread
+  void deliver();          // JS thread: one JS call with everything collected
+  void start_destroy();    // JS thread: hands rk_ to a work thread for rd_kafka_destroy
+  void shutdown_sync();    // finalizer path (never closed): destroy here
 
   RkPtr rk_;
   QueuePtr main_q_;
   std::unordered_map<std::string, RktPtr> topics_;
+  std::vector<rd_kafka_topic_t *> batch_topics_;  // scratch, per produceBatch call
   std::unique_ptr<Waker> waker_;
-  Napi::FunctionReference on_reports_;
+  Napi::FunctionReference on_events_;
   std::unique_ptr<Napi::AsyncContext> async_ctx_;
-  bool want_offsets_ = false;
-  bool closed_ = false;
+  bool closing_ = false;   // close() called: no more produce / flush / metadata
+  bool destroyed_ = false;
+  int workers_ = 0;        // flush / metadata workers holding rk_
+  std::unique_ptr<Napi::Promise::Deferred> close_deferred_;
 
-  Reports main_reports_;          // main-thread modes: filled by rd_kafka_poll on the main thread
-  Reports thread_reports_;        // thread mode: filled by the poll thread, merged into shared_
-  Reports shared_;                // thread mode: guarded by mu_
-  Reports *collect_ = &main_reports_;
   std::mutex mu_;
-  std::thread poller_;
-  std::atomic<bool> running_{false};
+  Reports reports_;        // guarded by mu_
+  Reports scratch_;        // JS thread only: swapped with reports_ at each hand-off
   uint64_t wakeups_ = 0, handoffs_ = 0, queue_full_ = 0;
 };
 

@@ -26,6 +26,9 @@ struct QueueDel {
 struct ConfDel {
   void operator()(rd_kafka_conf_t *c) const noexcept { rd_kafka_conf_destroy(c); }
 };
+struct TopicConfDel {
+  void operator()(rd_kafka_topic_conf_t *c) const noexcept { rd_kafka_topic_conf_destroy(c); }
+};
 struct HeadersDel {
   void operator()(rd_kafka_headers_t *h) const noexcept { rd_kafka_headers_destroy(h); }
 };
@@ -45,6 +48,7 @@ using RkPtr = std::unique_ptr<rd_kafka_t, RkDel>;
 using RktPtr = std::unique_ptr<rd_kafka_topic_t, RktDel>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDel>;
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDel>;
+using TopicConfPtr = std::unique_ptr<rd_kafka_topic_conf_t, TopicConfDel>;
 using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, HeadersDel>;
 using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDel>;
 using TplPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, TplDel>;

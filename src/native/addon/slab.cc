@@ -86,16 +86,4 @@ std::vector<std::string> slab_fill(rd_kafka_message_t *const *msgs, size_t n, ui
   return topics;
 }
 
-std::unique_ptr<SlabData> SlabData::build(rd_kafka_message_t *const *msgs, size_t n) {
-  auto s = std::make_unique<SlabData>();
-  s->count = n;
-  s->size = slab_measure(msgs, n);
-  s->bytes.reset(new uint8_t[s->size.bytes ? s->size.bytes : 1]);
-  s->meta.resize(n * META_STRIDE);
-  s->pos.resize(n * POS_STRIDE);
-  s->hdrs.resize(s->size.headers * HDR_STRIDE);
-  s->topics = slab_fill(msgs, n, s->bytes.get(), s->meta.data(), s->pos.data(), s->hdrs.data());
-  return s;
-}
-
 }  // namespace gocoffee

@@ -1,5 +1,5 @@
 // A consumed batch packed for JS: one byte area (keys, values, header names and values back to
-// back) and three typed tables. Layout shared with ../lib/spike.mjs (SlabView):
+// back) and three typed tables. Layout shared with src/native/batch-consumer.ts (Slab, SlabMessage):
 //   meta  Int32Array,   META_STRIDE per message: topic index, partition, key off, key len (-1 null),
 //         value off, value len (-1 null), first header record, header count, error code, ts type
 //   pos   Float64Array, 2 per message: offset, timestamp (ms; exact below 2^53)
@@ -11,7 +11,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,18 +33,5 @@ SlabSize slab_measure(rd_kafka_message_t *const *msgs, size_t n);
 // size.bytes == 0). Returns the topic names in index order.
 std::vector<std::string> slab_fill(rd_kafka_message_t *const *msgs, size_t n, uint8_t *bytes,
                                    int32_t *meta, double *pos, int32_t *hdrs);
-
-// A slab filled off the main thread (thread mode). Owns its memory until handed to JS, then the
-// byte area becomes an external ArrayBuffer freed by its finalizer.
-struct SlabData {
-  size_t count = 0;
-  SlabSize size;
-  std::unique_ptr<uint8_t[]> bytes;
-  std::vector<int32_t> meta;
-  std::vector<double> pos;
-  std::vector<int32_t> hdrs;
-  std::vector<std::string> topics;
-  static std::unique_ptr<SlabData> build(rd_kafka_message_t *const *msgs, size_t n);
-};
 
 }  // namespace gocoffee

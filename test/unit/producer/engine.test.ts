@@ -6,7 +6,7 @@ import { newMessage } from '../../../src/producer/message.js';
 import { DeliveryError, FlushIncompleteError, QueueFullTimeoutError, StateError } from '../../../src/errors/index.js';
 import { ConfigError } from '../../../src/config/index.js';
 import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
-import { setupEngine } from '../../helpers/engine.js';
+import { handedOver, setupEngine } from '../../helpers/engine.js';
 import { resolveConfig } from '../../../src/config/index.js';
 import { Telemetry } from '../../../src/telemetry/telemetry.js';
 import { DeadLetterWriter } from '../../../src/consumer/dead-letter.js';
@@ -24,6 +24,7 @@ describe('ProducerEngine (fake binding)', () => {
     await engine.connect();
     const p = producer.publish(newMessage('t', 'hello').withKey('k1').withMetadata('source', 'test'));
     assert.equal(engine.inflightCount, 1);
+    await handedOver();
     native().deliverAll();
     const r = await p;
     assert.equal(r.topic, 't');
@@ -42,6 +43,7 @@ describe('ProducerEngine (fake binding)', () => {
     const { engine, producer, native } = setup({ queueLimit: 3 });
     await engine.connect();
     const all = Array.from({ length: 20 }, (_, i) => producer.publish(newMessage('t', String(i)).withKey('same')));
+    await handedOver();
     assert.equal(native().produced.length, 3);
     assert.ok(engine.needsDrain);
     const drained = engine.drain();
@@ -72,6 +74,7 @@ describe('ProducerEngine (fake binding)', () => {
     await engine.connect();
     native().outcome = () => ({ message: 'message size too large', code: -1 });
     const p = producer.publish(newMessage('big', 'x').withPartition(2));
+    await handedOver();
     native().deliverAll();
     await assert.rejects(p, (e: unknown) => {
       assert.ok(e instanceof DeliveryError);
@@ -123,6 +126,7 @@ describe('ProducerEngine (fake binding)', () => {
       const { engine, producer, native } = setup({ retryDelivered });
       await engine.connect();
       const p = producer.publish(newMessage('t', Buffer.from('payload')).withKey('k').withHeader('h', 'v'));
+      await handedOver();
       const rec = native().produced[0]!;
       assert.deepEqual(rec.value, Buffer.from('payload'), 'librdkafka got the value');
       const d = rec.opaque as { value: Buffer | null; headers: unknown; key: unknown };
@@ -151,7 +155,7 @@ describe('ProducerEngine (fake binding)', () => {
 
   it('a producer configuration librdkafka refuses fails connect() with a ConfigError, not a throw', async () => {
     const binding = new FakeBinding();
-    binding.createProducer = () => {
+    binding.createBatchProducer = () => {
       throw new Error('No such configuration property: "frobnicate"');
     };
     const engine = new ProducerEngine(binding, {}, {}, { clientId: 't', connectTimeoutMs: 100, retryMax: 0, retryDelivered: false, retryBackoffMs: 1, enqueueTimeoutMs: 10, pollIntervalMs: 1 });
@@ -231,6 +235,7 @@ describe('ProducerEngine (fake binding)', () => {
     const { engine, producer, native } = setup({ maxInFlight: 4 });
     await engine.connect();
     const all = Array.from({ length: 10 }, (_, i) => producer.publish(newMessage('t', String(i)).withKey('k')));
+    await handedOver();
     assert.equal(native().produced.length, 4);
     assert.equal(engine.inflightCount, 4);
     assert.equal(engine.waitingCount, 6);
@@ -292,6 +297,7 @@ describe('ProducerEngine (fake binding)', () => {
       const calls: Array<[Error | null, number | undefined]> = [];
       for (let i = 0; i < 5; i++) producer.send(newMessage('t', String(i)).withKey('k'), (err, r) => calls.push([err, r?.offset]));
       assert.equal(calls.length, 0);
+      await handedOver();
       native().deliverAll();
       assert.deepEqual(calls, [0, 1, 2, 3, 4].map((o) => [null, o]));
       assert.equal(engine.inflightCount, 0);
@@ -304,6 +310,7 @@ describe('ProducerEngine (fake binding)', () => {
       native().outcome = () => ({ message: 'message size too large', code: -1 });
       let got: unknown;
       producer.send(newMessage('big', 'x'), (err) => (got = err));
+      await handedOver();
       native().deliverAll();
       assert.ok(got instanceof DeliveryError);
       assert.equal(got.code, 'ERR_MSG_SIZE_TOO_LARGE');
@@ -342,6 +349,7 @@ describe('ProducerEngine (fake binding)', () => {
           throw new Error('boom from a callback');
         });
         producer.send(newMessage('t', 'b'), (_e, r) => seen.push(r!.offset));
+        await handedOver();
         assert.equal(native().produced.length, 1, 'the second waits for the window');
         native().deliverAll(); // reports 'a' (its callback throws), which must still move 'b' into librdkafka
         await delay(5);
@@ -371,6 +379,7 @@ describe('ProducerEngine (fake binding)', () => {
       telemetry: new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), { tracerProvider: new BasicTracerProvider() }),
     });
     const all = [plain.publish(newMessage('t', 'a')), plain.publish(newMessage('t', 'b').withId('id-b')), traced.publish(newMessage('t', 'c'))];
+    await handedOver();
     native().deliverAll();
     const [a, b, c] = await Promise.all(all);
     assert.equal(a!.messageId, undefined);

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { newMessage } from '../../../src/producer/message.js';
 import { DeliveryError, FlushIncompleteError } from '../../../src/errors/index.js';
 import type { FakeProducer } from '../../helpers/fake-binding.js';
-import { setupEngine } from '../../helpers/engine.js';
+import { handedOver, setupEngine } from '../../helpers/engine.js';
 
 const setup = setupEngine;
 const TIMED_OUT = { message: 'Local: Message timed out', code: -1 };
@@ -72,6 +72,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       await engine.connect();
       native().outcome = () => TIMED_OUT;
       const x = rejectionOf(producer.publish(newMessage('t', 'x')));
+      await handedOver();
       native().deliverAll(); // timed out in flight (may have been written): a retry is scheduled, far away
       assert.equal(engine.inflightCount, 1, 'a message awaiting its retry still counts');
       await assert.rejects(engine.close(10), (e: unknown) => e instanceof FlushIncompleteError && e.undelivered.length === 1);
@@ -88,6 +89,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       await engine.connect();
       native().outcome = () => TIMED_OUT;
       const x = rejectionOf(producer.publish(newMessage('t', 'x')));
+      await handedOver();
       native().deliverAll();
       native().queueLimit = 0; // the retry finds no room
       while (engine.waitingCount === 0) await delay(1);
@@ -106,6 +108,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       native().outcome = () => TIMED_OUT;
       refuseFrom(native(), 2, { message: 'Local: Unknown partition', code: -190 });
       const x = producer.publish(newMessage('t', 'x'));
+      await handedOver();
       native().deliverAll(); // attempt 1 timed out in flight; attempt 2 is refused by produce()
       const e = await rejectionOf(x);
       assert.ok(e instanceof DeliveryError, `expected a DeliveryError, got ${String(e)}`);
@@ -122,6 +125,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       native().outcome = () => TIMED_OUT;
       refuseFrom(native(), 2, { message: 'Fatal error: test', code: -150 });
       const x = producer.publish(newMessage('t', 'x'));
+      await handedOver();
       native().deliverAll();
       const e = await rejectionOf(x);
       assert.ok(engine.fatalError, 'the engine knows it is fatal');
@@ -135,6 +139,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       await engine.connect();
       native().outcome = () => TIMED_OUT;
       const x = producer.publish(newMessage('t', 'x'));
+      await handedOver();
       native().deliverAll(); // retry scheduled
       native().emit('event.error', Object.assign(new Error('Fatal error: Broker: Invalid producer epoch'), { code: -1 }));
       assert.ok(engine.fatalError);
@@ -158,6 +163,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
     const drain = engine.drain().then(() => {
       drained = true;
     });
+    await handedOver();
     native().deliverAll(); // both fail retriably: retries scheduled, the window stays full
     native().emit('event.error', Object.assign(new Error('Fatal error: test'), { code: -1 })); // the timers fail both
     await Promise.allSettled(all);

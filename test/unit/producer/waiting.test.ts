@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { newMessage } from '../../../src/producer/message.js';
 import { DeliveryError, QueueFullTimeoutError } from '../../../src/errors/index.js';
 import type { FakeProducer } from '../../helpers/fake-binding.js';
-import { setupEngine } from '../../helpers/engine.js';
+import { handedOver, setupEngine } from '../../helpers/engine.js';
 
 const setup = setupEngine;
 
@@ -28,6 +28,7 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     assert.equal(engine.waitingCount, 0);
     assert.equal(engine.needsDrain, true, 'the window is still full');
     assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['a'], 'b was never handed to librdkafka');
+    await handedOver();
     native().deliverAll();
     await first;
     await engine.drain();
@@ -42,6 +43,7 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     const outcome = new Promise<Error | null>((resolve) => producer.send(newMessage('t', 'b'), (err) => resolve(err)));
     const drained = engine.drain();
     assert.ok((await outcome) instanceof QueueFullTimeoutError);
+    await handedOver();
     native().deliverAll();
     await first;
     await drained;
@@ -70,6 +72,7 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     assert.equal(calls.length, 1, `callback calls: ${calls.map(String).join(' | ')}`);
     assert.ok(calls[0] instanceof QueueFullTimeoutError);
     assert.equal(engine.waitingCount, 0);
+    await handedOver();
     native().deliverAll();
     await first;
     await engine.close(100);
@@ -91,12 +94,15 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     });
     const third = producer.publish(newMessage('t', 'c'));
     assert.equal(engine.waitingCount, 2);
+    await handedOver();
     native().deliverAll(); // reports 'a': the pump fails 'bad' (its callback flushes) and produces 'c'
+    while (flushed === undefined) await delay(1); // the refusal comes back as a failed report (as from the addon)
     await flushed;
     assert.equal(calls.length, 1, `callback calls: ${calls.map(String).join(' | ')}`);
     assert.ok(calls[0] instanceof DeliveryError);
     assert.equal(engine.waitingCount, 0, 'c left the waiting FIFO');
     assert.equal(engine.inflightCount, 1);
+    await handedOver();
     native().deliverAll();
     await Promise.all([first, third]);
     await delay(5);
@@ -110,6 +116,7 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     await engine.connect();
     native().outcome = (r) => (r.value!.toString() === 'x' ? { message: 'Local: Message timed out', code: -1 } : null);
     const x = producer.publish(newMessage('t', 'x'));
+    await handedOver();
     native().deliverAll(); // x times out in flight (it may have been written): retried after a backoff
     const y = producer.publish(newMessage('t', 'y')); // fills the local queue, so x's retry waits for room
     await assert.rejects(x, (e: unknown) => {
@@ -120,6 +127,7 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
       return true;
     });
     assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['x', 'y']);
+    await handedOver();
     native().deliverAll();
     await y;
     await engine.close(100);
@@ -133,11 +141,14 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     let n = 0;
     native().outcome = (r) => (r.value!.toString() !== 'x' ? null : n++ === 0 ? { message: 'Local: Message timed out', code: -1 } : { message: 'Broker: Not leader for partition', code: 6 });
     const x = producer.publish(newMessage('t', 'x'));
+    await handedOver();
     native().deliverAll(); // attempt 1: timed out in flight
     while (native().queue.length === 0) await delay(1); // the retry is produced
+    await handedOver();
     native().deliverAll(); // attempt 2: not leader (retriable, not written)
     const y = producer.publish(newMessage('t', 'y'));
     await assert.rejects(x, (e: unknown) => e instanceof DeliveryError && e.possiblyPersisted && e.code === 'ERR__MSG_TIMED_OUT');
+    await handedOver();
     native().deliverAll();
     await y;
     await engine.close(100);
@@ -151,8 +162,10 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     let n = 0;
     native().outcome = () => (n++ === 0 ? { message: 'Local: Message timed out', code: -1 } : { message: 'Broker: Not leader for partition', code: 6 });
     const x = producer.publish(newMessage('t', 'x'));
+    await handedOver();
     native().deliverAll(); // attempt 1: timed out in flight (may have been written)
     while (native().queue.length === 0) await delay(1);
+    await handedOver();
     native().deliverAll(); // attempt 2, the last: not leader (this attempt was not written)
     await assert.rejects(x, (e: unknown) => {
       assert.ok(e instanceof DeliveryError);

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { BatchPacker, createAddonBatchProducer, HDR_STRIDE, M_HDR_COUNT, M_HDR_START, M_KEY_LEN, M_KEY_OFF, M_PART, M_TOPIC, M_VAL_LEN, M_VAL_OFF, MSG_STRIDE, addonConfig } from '../../../src/native/batch-producer.js';
+import type { NativeBatchProducer } from '../../../src/native/types.js';
+import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
+
+/**
+ * The real addon (build/Release/gocoffee_producer.node), no broker: bootstrap.servers points at a
+ * closed port and nothing waits for a delivery. What is checked is the validation of the packed
+ * table in C++ (a corrupted table is refused with RangeError / TypeError and enqueues nothing).
+ */
+describe('batch producer addon: packed-table validation (no broker)', () => {
+  let native: NativeBatchProducer;
+  before(() => {
+    native = createAddonBatchProducer({ 'bootstrap.servers': '127.0.0.1:1', 'enable.idempotence': false, 'log_level': 0, dr_cb: true }, { 'message.timeout.ms': 60_000 }, {
+      onReports: () => undefined,
+      onError: () => undefined,
+      onLog: () => undefined,
+      onStats: () => undefined,
+    });
+  });
+  after(async () => {
+    await native.close();
+  });
+
+  /** A valid 3-message batch (keys, values, 2 headers on the second). */
+  function packed(): BatchPacker {
+    const p = new BatchPacker(8);
+    p.add(1, 't', null, 'k1', Buffer.from('v1'), undefined, null);
+    p.add(2, 't', 3, Buffer.from([0, 1]), null, [{ a: Buffer.from([0, 0xff]) }, { b: 'text' }], 1_700_000_000_000);
+    p.add(3, 'u', null, null, Buffer.alloc(0), undefined, null);
+    return p;
+  }
+
+  const corruptions: Array<[string, (p: BatchPacker) => void, RegExp]> = [
+    ['key span past the buffer', (p) => (p.table[M_KEY_OFF] = p.bytes.length), /span outside the buffer/],
+    ['value length below -1', (p) => (p.table[MSG_STRIDE + M_VAL_LEN] = -2), /span outside the buffer/],
+    ['negative value offset', (p) => (p.table[2 * MSG_STRIDE + M_VAL_OFF] = -5), /span outside the buffer/],
+    ['huge key length', (p) => (p.table[M_KEY_LEN] = 0x7fffffff), /span outside the buffer/],
+    ['header records past the table', (p) => (p.table[MSG_STRIDE + M_HDR_START] = p.table.length - 2), /header records outside the table/],
+    ['negative header count', (p) => (p.table[MSG_STRIDE + M_HDR_COUNT] = -1), /header records outside the table/],
+    ['null header name', (p) => (p.table[p.table[MSG_STRIDE + M_HDR_START]! + 1] = -1), /header name must not be null/],
+    ['header value past the buffer', (p) => (p.table[p.table[MSG_STRIDE + M_HDR_START]! + HDR_STRIDE + 2] = p.bytes.length + 10), /span outside the buffer/],
+    ['topic index out of range', (p) => (p.table[2 * MSG_STRIDE + M_TOPIC] = 7), /topic index outside the topics/],
+    ['negative topic index', (p) => (p.table[M_TOPIC] = -1), /topic index outside the topics/],
+    ['partition below -1', (p) => (p.table[M_PART] = -3), /bad partition/],
+  ];
+
+  for (const [what, corrupt, message] of corruptions) {
+    it(`refuses a table with ${what} (RangeError) and enqueues nothing`, async () => {
+      const p = packed();
+      corrupt(p);
+      assert.throws(() => native.produceBatch(p.topics, p.bytes, p.table, p.count, 0), (e: unknown) => e instanceof RangeError && message.test(e.message));
+      assert.equal(await native.flush(0), 0, 'nothing enqueued');
+    });
+  }
+
+  it('refuses bad counts, tables and topic lists', async () => {
+    const p = packed();
+    assert.throws(() => native.produceBatch(p.topics, p.bytes, p.table, p.table.length, 0), RangeError);
+    assert.throws(() => native.produceBatch(p.topics, p.bytes, p.table, 3, 4), RangeError);
+    assert.throws(() => native.produceBatch(p.topics, p.bytes, p.table, -1, 0), RangeError);
+    assert.throws(() => native.produceBatch(p.topics, p.bytes, new Float64Array(64) as never, 3, 0), TypeError);
+    assert.throws(() => native.produceBatch(['t', 'u\0x'], p.bytes, p.table, 3, 0), /without NUL/);
+    assert.throws(() => native.produceBatch([], p.bytes, p.table, 3, 0), RangeError);
+    assert.throws(() => native.produceBatch('t' as never, p.bytes, p.table, 3, 0), TypeError);
+    assert.equal(await native.flush(0), 0, 'nothing enqueued');
+  });
+
+  it('a valid table is enqueued whole (then held by librdkafka: no broker)', async () => {
+    const p = packed();
+    assert.equal(native.produceBatch(p.topics, p.bytes, p.table, p.count, 0), 3);
+    assert.equal(await native.flush(0), 3);
+  });
+
+  it('refuses a configuration librdkafka does not know, naming the property', () => {
+    assert.throws(
+      () => createAddonBatchProducer({ 'bootstrap.servers': '127.0.0.1:1', frobnicate: 1 }, {}, { onReports: () => undefined, onError: () => undefined, onLog: () => undefined, onStats: () => undefined }),
+      /frobnicate/,
+    );
+  });
+});
+
+describe('BatchPacker pack → decode (fake addon)', () => {
+  it('random messages come back as packed: keys, values, binary headers, partitions, topics', async () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const int = (n: number) => Math.floor(rand() * n);
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
+    const binding = new FakeBinding();
+    const fake = binding.createBatchProducer({}, {}, { onReports: () => undefined, onError: () => undefined, onLog: () => undefined, onStats: () => undefined }) as FakeProducer;
+    fake.connected = true;
+    const packer = new BatchPacker(100);
+    const expected: Array<{ topic: string; partition: number | null; key: unknown; value: Buffer | null; headers: unknown }> = [];
+    for (let round = 0; round < 5; round++) {
+      packer.reset();
+      for (let i = 0; i < 100; i++) {
+        const key = [null, '', 'ascii-key', 'ключ-☕', bytes(int(30))][int(5)]!;
+        const value = [null, Buffer.alloc(0), bytes(int(3000)), round === 4 && i === 0 ? Buffer.alloc(2 << 20, 7) : bytes(3)][int(4)]!;
+        const headers = int(3) === 0 ? undefined : Array.from({ length: int(65) }, (_, j) => ({ [`h${j}`]: int(2) === 0 ? bytes(int(20)) : `t${j}\0é` }));
+        const topic = ['a', 'b', 'c'][int(3)]!;
+        const partition = int(2) === 0 ? null : int(50);
+        packer.add(i, topic, partition, key, value, headers, null);
+        expected.push({ topic, partition, key, value, headers: headers !== undefined && headers.length > 0 ? headers : undefined });
+      }
+      assert.equal(fake.produceBatch(packer.topics, packer.bytes, packer.table, packer.count, 0), 100);
+    }
+    assert.equal(fake.produced.length, expected.length);
+    fake.produced.forEach((r, i) => {
+      const e = expected[i]!;
+      assert.equal(r.topic, e.topic);
+      assert.equal(r.partition, e.partition);
+      assert.deepEqual(r.key, e.key, `key ${i}`);
+      assert.deepEqual(r.value, e.value, `value ${i}`);
+      assert.deepEqual(r.headers, e.headers, `headers ${i}`);
+    });
+  });
+
+  it('addonConfig drops node-rdkafka-only switches and stringifies values', () => {
+    assert.deepEqual(addonConfig({ dr_cb: true, dr_msg_cb: false, event_cb: true, 'linger.ms': 5, 'enable.idempotence': true, 'client.id': 'x' }), { 'linger.ms': '5', 'enable.idempotence': 'true', 'client.id': 'x' });
+  });
+});
