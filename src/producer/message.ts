@@ -92,8 +92,11 @@ export class OutgoingMessage {
     if (typeof value !== 'string' && !Buffer.isBuffer(value)) {
       throw new InvalidArgumentError(`header "${name}"`, `got ${typeof value}, expected a string or a Buffer`, { topic: this.topic });
     }
-    if (!isSafeHeaderValue(value)) {
-      throw new InvalidArgumentError(`header "${name}"`, `${UNSAFE_TEXT}; encode binary data, e.g. as base64`, { topic: this.topic });
+    // The batch engine sends header values as length-delimited bytes: a Buffer goes as it is (any
+    // bytes, NUL and invalid UTF-8 included); a string is encoded as UTF-8, which a lone surrogate
+    // cannot be (it would arrive as U+FFFD).
+    if (typeof value === 'string' && !value.isWellFormed()) {
+      throw new InvalidArgumentError(`header "${name}"`, 'a string value must be well-formed UTF-16 (it contains a lone surrogate, which UTF-8 cannot encode); for binary data pass a Buffer (any bytes)', { topic: this.topic });
     }
     (this.headers ??= []).push([name, value]);
     return this;
@@ -136,12 +139,14 @@ export class OutgoingMessage {
 const MAX_PARTITION = 2 ** 31 - 1;
 
 const UNSAFE_TEXT =
-  'node-rdkafka sends header names and values as NUL-terminated UTF-8 text, so this would arrive corrupted (it contains a zero byte or invalid UTF-8, e.g. a lone UTF-16 surrogate)';
+  'it must be plain text (it contains a zero byte, which C-string clients cut there, or a lone UTF-16 surrogate, which UTF-8 cannot encode)';
 
 /**
- * Whether a header name or value survives node-rdkafka unchanged: it converts each to a UTF-8 C
- * string, so a zero byte truncates it and invalid UTF-8 (or a lone surrogate in a JS string) is
- * replaced (node-rdkafka #1006).
+ * Whether a text header (a name, the message id, the correlation id; the dead-letter writer's
+ * values) is plain text every Kafka client reads back intact: no zero byte (C-string APIs of other
+ * clients cut it there) and valid UTF-8 (or, for a JS string, no lone surrogate). Header *values*
+ * a caller passes with withHeader() may be any bytes (a Buffer): the batch engine sends them as they
+ * are.
  */
 export function isSafeHeaderValue(value: string | Buffer): boolean {
   if (typeof value === 'string') return !value.includes('\0') && value.isWellFormed();
