@@ -71,8 +71,18 @@ describe('A second consumer joins the group mid-stream', function () {
     await waitUntil(() => recsA.length >= HALF / 6, 60_000, () => `A handled ${recsA.length}`);
     const b = await member('member-b', topic, group, opts, recsB, errors, slow);
     await b.start();
-    await publishKeyed(cm0(), topic, items.slice(HALF)); // the stream goes on during the rebalance
+    // The stream goes on during the rebalance: the second half arrives over ~8 s, in chunks. (Published
+    // at once, the batch-engine producer writes it within a second; A could then handle everything
+    // before the cooperative rebalance hands B its partitions, and B would have nothing to handle.)
+    const stream = (async () => {
+      const rest = items.slice(HALF);
+      for (let i = 0; i < rest.length; i += 250) {
+        await publishKeyed(cm0(), topic, rest.slice(i, i + 250));
+        await delay(100);
+      }
+    })();
     await waitUntil(() => recsB.length > 0, 60_000, () => 'B handles messages');
+    await stream;
     const highs = await highWatermarks(cm0(), topic, PARTITIONS);
     await waitUntil(
       async () => (await committedOffsets(cm0(), group, topic, PARTITIONS)).every((o, i) => o === highs[i]),
