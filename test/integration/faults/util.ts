@@ -59,7 +59,9 @@ export async function endOffsets(topic: string, partitions: number): Promise<num
   await connectClient(p, 10_000, 'fault-test cluster');
   try {
     // After a broker fault leadership may still move (preferred-leader election): a query that
-    // reaches a former leader fails with "not leader"; ask again until the cluster has settled.
+    // reaches a former leader fails with "not leader", and a new leader answers "leader high
+    // watermark is not caught up" (OFFSET_NOT_AVAILABLE) until its high watermark has caught up;
+    // ask again until the cluster has settled.
     const query = (i: number) =>
       new Promise<number>((resolve, reject) =>
         p.queryWatermarkOffsets(topic, i, 10_000, (err, w: NativeWatermarks) => (err ? reject(err) : resolve(w.highOffset))),
@@ -71,7 +73,7 @@ export async function endOffsets(topic: string, partitions: number): Promise<num
           return await query(i);
         } catch (e) {
           const text = String((e as Error).message);
-          if (Date.now() > deadline || !/not leader|leader not available|not available|timed out|unknown topic or partition/i.test(text)) throw e;
+          if (Date.now() > deadline || !/not leader|leader not available|not available|not caught up|timed out|unknown topic or partition/i.test(text)) throw e;
           await new Promise((r) => setTimeout(r, 500));
         }
       }
