@@ -78,13 +78,18 @@ export function gocoffeeRunner(
     config?: KafkaConfig;
     /** Experiment: also wait while more than this many publishes are unsettled (a library-level in-flight cap). */
     maxOutstanding?: number;
+    /** Experiment: the engine's in-flight window (ConnectionManager `maxInFlight`). */
+    maxInFlight?: number;
   } = {},
 ): ClientRunner {
   const keys = keySet(ctx.options.keys);
   return {
     client: variant.client ?? (mode === 'publish' ? 'gocoffee' : mode === 'send' ? 'gocoffee-send' : 'gocoffee-batch'),
     async run({ topic, messages }: RunInput): Promise<RunMeasurement> {
-      const cm = new ConnectionManager(variant.config ?? ctx.config, { pollIntervalMs: variant.pollIntervalMs ?? ctx.options.pollIntervalMs });
+      const cm = new ConnectionManager(variant.config ?? ctx.config, {
+        pollIntervalMs: variant.pollIntervalMs ?? ctx.options.pollIntervalMs,
+        ...(variant.maxInFlight !== undefined ? { maxInFlight: variant.maxInFlight } : {}),
+      });
       await cm.initialize();
       try {
         await waitForLeaders((t) => cm.metadata(t, 5000), topic, ctx.options.partitions);

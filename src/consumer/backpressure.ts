@@ -35,7 +35,7 @@ export class Backpressure {
 
   constructor(
     readonly limits: BackpressureLimits,
-    readonly native: () => NativeConsumer | undefined,
+    readonly native: () => Pick<NativeConsumer, 'pause' | 'resume' | 'queryWatermarkOffsets'> | undefined,
     readonly onError: (err: Error) => void,
   ) {}
 

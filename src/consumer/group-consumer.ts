@@ -1,8 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { StateError } from '../errors/base.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
-import { connectClient, createConsumerClient, disconnectClient } from '../native/lifecycle.js';
-import type { NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../native/types.js';
+import { createBatchConsumerClient } from '../native/batch-consumer.js';
+import { connectClient, disconnectClient } from '../native/lifecycle.js';
+import type { NativeBatchConsumer, NativeBatchSink, NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../native/types.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import type { ConsumerObserver } from '../telemetry/consumer-observer.js';
 import { Backpressure, PAUSE_DLQ } from './backpressure.js';
@@ -65,11 +66,10 @@ export interface GroupHooks {
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-/** An empty fetch (never changed: concat() makes a new array). */
-const NO_MESSAGES: NativeMessage[] = [];
 
 /**
- * One native consumer for one consumer group: fetch loop, per-partition offset tracking,
+ * One native consumer for one consumer group, on the batch engine (native/batch-consumer.ts: one
+ * call per fetched slab, never more than maxInFlight allows), per-partition offset tracking,
  * backpressure by pausing partitions, cooperative rebalances, commits. Handlers run through the
  * dispatcher; this class decides what may be fetched and what may be committed.
  */
@@ -87,12 +87,11 @@ export class GroupConsumer {
   readonly #pauses: Backpressure;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #dirty = new Set<PartitionState>();
-  #native: NativeConsumer | undefined;
+  #native: NativeBatchConsumer | undefined;
   #state: State = 'idle';
   /** start()'s work, settled (never rejects): stop() waits for it. */
   #starting: Promise<void> = Promise.resolve();
   #inFlight = 0;
-  #loop: Promise<void> | undefined;
   #storeScheduled = false;
   #revoking: Promise<void> = Promise.resolve();
   /** stop() made its final commit and is leaving the group. */
@@ -167,8 +166,13 @@ export class GroupConsumer {
     return [...this.#partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.tracker.watermark }));
   }
 
-  get native(): NativeConsumer | undefined {
+  get native(): NativeBatchConsumer | undefined {
     return this.#native;
+  }
+
+  /** The batch engine's counters (slabs and slab bytes handed to JS, wake-ups, ...), once started. */
+  get engineStats(): Record<string, number> | undefined {
+    return this.#native?.engineStats?.();
   }
 
   #events(): DispatcherEvents {
@@ -224,9 +228,10 @@ export class GroupConsumer {
   }
 
   async #start(): Promise<void> {
-    const native = createConsumerClient(
+    const native = createBatchConsumerClient(
       this.#binding,
-      { ...this.#global, 'group.id': this.groupId, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#rebalanceCallback(err, tps)) as never },
+      // gocoffee.batch: the slab bound (messages per batch call), the engine's own option.
+      { ...this.#global, 'group.id': this.groupId, 'gocoffee.batch': Math.min(this.#opts.fetchBatchSize, 1_000_000), rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#rebalanceCallback(err, tps)) as never },
       this.#topicConf,
     );
     this.#native = native;
@@ -246,56 +251,28 @@ export class GroupConsumer {
     }
     // stop() came while connecting: it disconnects the client once this returns.
     if (this.#state !== 'starting') return;
-    native.setDefaultConsumeTimeout(this.#opts.fetchWaitMs);
     native.subscribe([...this.#entries.keys()]);
     this.#state = 'running';
-    this.#loop = this.#run(native);
+    native.startFetching(this.#sink(native));
   }
 
-  #consume(native: NativeConsumer, n: number): Promise<NativeMessage[]> {
-    return new Promise<NativeMessage[]>((resolve, reject) => {
-      native.consume(n, (err, m) => (err ? reject(err) : resolve(m)));
-    });
-  }
-
-  async #run(native: NativeConsumer): Promise<void> {
-    while (this.#state === 'running') {
-      // What this round's consume calls returned so far (kept when a later call of the round fails).
-      let msgs = NO_MESSAGES;
-      // Never fetch past maxInFlight. When there is no room every partition is paused and this
-      // call only serves rebalance callbacks, waiting fetchWaitMs (no busy loop).
-      const room = Math.max(1, Math.min(this.#opts.fetchBatchSize, this.#opts.maxInFlight - this.#inFlight));
-      try {
-        // node-rdkafka's consume(n) applies its timeout to EACH message, so on a trickling topic a
-        // batch would only return once n messages arrived (one every 50 ms: 1000 in 50 s). So:
-        // take what is already fetched without waiting, and only when there is nothing wait for
-        // one message (the next round picks up the rest).
-        native.setDefaultConsumeTimeout(0);
-        msgs = await this.#consume(native, room);
-        if (msgs.length === 0 && this.#state === 'running') {
-          native.setDefaultConsumeTimeout(this.#opts.fetchWaitMs);
-          msgs = await this.#consume(native, 1);
-          if (msgs.length > 0 && room > 1) {
-            // the first message woke us: take what arrived with it in the same batch
-            native.setDefaultConsumeTimeout(0);
-            const more = await this.#consume(native, room - 1); // (msgs keeps the first if this fails)
-            if (more.length > 0) msgs = msgs.concat(more);
-          }
-        }
-      } catch (e) {
-        // A consume call that meets a consumer error before any message fails with it (node-rdkafka's
-        // ConsumeNum), but librdkafka's position is already past what the round's earlier call
-        // returned: those messages are ingested, or they would never be handled, and a later
-        // message's completion would commit past them.
-        if (msgs.length > 0) this.#ingest(msgs);
-        const err = fromNativeError(e as NativeError, `consume (group ${this.groupId})`, { groupId: this.groupId });
+  /**
+   * Where the batch consumer hands each fetched slab. It never fetches past maxInFlight: room() is
+   * asked after every batch. When there is no room every partition is paused (Backpressure) and
+   * the drain only serves rebalance callbacks and errors.
+   */
+  #sink(native: NativeBatchConsumer): NativeBatchSink {
+    return {
+      batch: (msgs) => {
+        if (this.#state === 'running') this.#ingest(msgs);
+      },
+      error: (e) => {
+        const err = fromNativeError(e, `consume (group ${this.groupId})`, { groupId: this.groupId });
         this.#hooks.onError?.(err);
-        if (err.fatal) break;
-        await delay(100);
-        continue;
-      }
-      if (msgs.length > 0) this.#ingest(msgs);
-    }
+        if (err.fatal) native.stopFetching();
+      },
+      room: () => Math.max(1, Math.min(this.#opts.fetchBatchSize, this.#opts.maxInFlight - this.#inFlight)),
+    };
   }
 
   #ingest(msgs: NativeMessage[]): void {
@@ -474,7 +451,7 @@ export class GroupConsumer {
     }
   }
 
-  #commitSync(native: NativeConsumer, offsets: NativeTopicPartitionOffset[]): void {
+  #commitSync(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[]): void {
     if (offsets.length === 0) return;
     try {
       native.offsetsStore(offsets);
@@ -515,7 +492,7 @@ export class GroupConsumer {
     if (this.#state !== 'starting' && this.#state !== 'running') throw new StateError('GroupConsumer', 'stop', this.#state, ['idle', 'starting', 'running']);
     this.#state = 'stopping';
     await this.#starting; // a connect under way settles first; its client is then disconnected below
-    await this.#loop;
+    this.#native?.stopFetching(); // no batch after this; rebalances wait for the close, as before
     const drained = await this.#idle(timeoutMs);
     if (!drained) this.#abandoned = true;
     this.#dispatcher.stop();
@@ -534,7 +511,7 @@ export class GroupConsumer {
       } catch {
         /* already gone */
       }
-      await disconnectClient(native, 10_000);
+      await disconnectClient(native as unknown as NativeConsumer, 10_000);
       native.removeAllListeners();
     }
     this.#partitions.clear();

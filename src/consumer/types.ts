@@ -45,9 +45,16 @@ export interface ConsumerOptions {
    * half). Default 20000.
    */
   readonly maxInFlight?: number;
-  /** Messages per consume() call. Default 1000. */
+  /**
+   * Messages per fetched batch: the bound of one slab of the batch engine (one JS call per slab),
+   * and never more than maxInFlight leaves room for. Default 1000.
+   */
   readonly fetchBatchSize?: number;
-  /** How long one consume() call may wait for messages (ms). Default 100. */
+  /**
+   * Accepted and checked (ms, default 100) but no longer used: on the batch engine the consumer is
+   * woken by librdkafka as messages arrive instead of polling with a timeout; librdkafka's
+   * fetch.wait.max.ms (`librdkafka:` override) still bounds how long the broker holds a fetch.
+   */
   readonly fetchWaitMs?: number;
   /** Messages per pool/in-process task. Default 500. */
   readonly taskBatchSize?: number;

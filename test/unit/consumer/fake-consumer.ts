@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { RD } from '../../../src/errors/librdkafka.js';
-import type { NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeMetadata, NativeTopicPartition, NativeTopicPartitionOffset } from '../../../src/native/types.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { NativeBatchConsumer, NativeBatchSink, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeMetadata, NativeTopicPartition, NativeTopicPartitionOffset } from '../../../src/native/types.js';
 import { FakeBinding } from '../../helpers/fake-binding.js';
 
 const tp = (t: string, p: number) => `${t}/${p}`;
@@ -10,8 +11,12 @@ const tp = (t: string, p: number) => `${t}/${p}`;
  * drives rebalances; consume() serves assigned, unpaused partitions from their fetch positions
  * (pause drops nothing: a resumed partition continues from its position, as librdkafka does from
  * the application's position). Every call the consumer makes is recorded in `calls`.
+ *
+ * It is also the batch engine's consumer (NativeBatchConsumer): startFetching() runs a drain loop
+ * over consume(n) (take what is there; when nothing, wait for one and take what came with it), one
+ * sink.batch per batch, at most sink.room() messages each; consumeSizes records each take.
  */
-export class FakeConsumer extends EventEmitter implements NativeConsumer {
+export class FakeConsumer extends EventEmitter implements NativeConsumer, NativeBatchConsumer {
   readonly calls: string[] = [];
   readonly consumeSizes: number[] = [];
   readonly logs = new Map<string, NativeMessage[]>();
@@ -78,6 +83,41 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer {
     setTimeout(() => cb(null, out), out.length > 0 ? 0 : 2);
   }
   setDefaultConsumeTimeout(): void {}
+  #fetching = false;
+  startFetching(sink: NativeBatchSink): void {
+    this.calls.push('startFetching');
+    this.#fetching = true;
+    void this.#drain(sink);
+  }
+  stopFetching(): void {
+    this.#fetching = false;
+  }
+  #take(n: number): Promise<NativeMessage[]> {
+    return new Promise((resolve, reject) => this.consume(n, (err, m) => (err ? reject(err) : resolve(m))));
+  }
+  async #drain(sink: NativeBatchSink): Promise<void> {
+    while (this.#fetching) {
+      let msgs: NativeMessage[] = [];
+      const room = sink.room();
+      try {
+        msgs = await this.#take(room);
+        if (msgs.length === 0 && this.#fetching) {
+          msgs = await this.#take(1);
+          if (msgs.length > 0 && room > 1) {
+            const more = await this.#take(room - 1);
+            if (more.length > 0) msgs = msgs.concat(more);
+          }
+        }
+      } catch (e) {
+        // the messages taken before the error are delivered first, then the error (as the slab does)
+        if (msgs.length > 0 && this.#fetching) sink.batch(msgs);
+        if (this.#fetching) sink.error(e as NativeError);
+        await delay(20);
+        continue;
+      }
+      if (msgs.length > 0 && this.#fetching) sink.batch(msgs);
+    }
+  }
   offsetsStore(offsets: NativeTopicPartitionOffset[]): void {
     for (const o of offsets) this.stored.set(tp(o.topic, o.partition), o.offset);
   }
@@ -200,6 +240,11 @@ export class ConsumerBinding extends FakeBinding {
     super(features);
   }
   override createConsumer(global: NativeConfig = {}): NativeConsumer {
+    const c = this.make(global);
+    this.consumers.push(c);
+    return c;
+  }
+  createBatchConsumer(global: NativeConfig = {}): NativeBatchConsumer {
     const c = this.make(global);
     this.consumers.push(c);
     return c;
