@@ -50,7 +50,7 @@ export interface ConnectionManagerOptions {
   readonly pollIntervalMs?: number;
   /**
    * At most this many published messages awaiting their delivery report; further publishes wait
-   * (needsDrain / drain()). Default 3,000 (DEFAULT_MAX_IN_FLIGHT), never above
+   * (needsDrain / drain()). Default 6,000 (DEFAULT_MAX_IN_FLIGHT), never above
    * queue.buffering.max.messages. Raise it when the broker's ack latency is high (window ≥ rate ×
    * ack latency).
    */

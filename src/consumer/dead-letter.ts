@@ -1,16 +1,16 @@
 import type { NativeDeliveryReport, NativeHeaders, NativeMessage } from '../native/types.js';
 import { deliveryResult, Outbound, type DeliveryResult, type ProducerEngine } from '../producer/engine.js';
-import { isSafeHeaderValue } from '../producer/message.js';
 
 /**
- * Header names of a dead-letter message: all of them on every one, except `base64`, written only
- * when a value needed it.
+ * Header names of a dead-letter message: all of them on every one, except `base64`.
  *
- * node-rdkafka sends a header value as NUL-terminated UTF-8 text (a zero byte cuts it, invalid
- * UTF-8 is replaced), so a value that would not survive (see isSafeHeaderValue) is written
- * base64-encoded, and the `base64` header (a JSON array of header names) names every header whose
- * values are base64 in this message: all values of a listed name are. This covers the original's
- * own headers and `dlq.original.key` (a binary key) alike; decodeDeadLetterHeaders undoes it.
+ * Header values are bytes end to end on the batch engine, so a dead-letter message carries the
+ * original headers and `dlq.original.key` (a binary key included) as their exact bytes.
+ *
+ * `base64` (`dlq.base64.headers`) is never written any more: the previous release, whose producer
+ * (node-rdkafka) cut a header value at a zero byte and replaced invalid UTF-8, wrote such values
+ * base64-encoded and named them in that header (a JSON array of header names, the message's last
+ * header). decodeDeadLetterHeaders still undoes it for dead-letter messages written then.
  */
 export const DLQ_HEADERS = Object.freeze({
   topic: 'dlq.original.topic',
@@ -23,19 +23,14 @@ export const DLQ_HEADERS = Object.freeze({
   firstFailure: 'dlq.first.failure',
   lastFailure: 'dlq.last.failure',
   group: 'dlq.consumer.group',
+  /** Legacy: only in dead-letter messages written by the previous release (see above). */
   base64: 'dlq.base64.headers',
 });
 
 /** The longest `dlq.error.message` (UTF-16 code units). */
 const MAX_ERROR_MESSAGE = 4096;
 
-type Entry = [name: string, value: string | Buffer];
-
-function toBase64(v: string | Buffer): string {
-  return (typeof v === 'string' ? Buffer.from(v) : v).toString('base64');
-}
-
-/** Names listed by `dlq.base64.headers` values (a JSON array of strings); `undefined` if not one. */
+/** Names listed by a `dlq.base64.headers` value (a JSON array of strings); `undefined` if not one. */
 function listedNames(v: string | Buffer): string[] | undefined {
   try {
     const names: unknown = JSON.parse(v.toString());
@@ -46,17 +41,31 @@ function listedNames(v: string | Buffer): string[] | undefined {
 }
 
 /**
- * A dead-letter message's headers as the original message had them: the values of the headers
- * named by `dlq.base64.headers` decoded from base64 (e.g. `dlq.original.key` of a binary key),
- * the `dlq.base64.headers` header itself left out. Takes `ConsumedMessage.headerList`.
+ * A dead-letter message's headers as Buffers, ready to read: takes `ConsumedMessage.headerList`.
+ *
+ * A dead-letter message written by this release carries the original headers as their exact bytes:
+ * they come back as they are. One written by the previous release may end with a
+ * `dlq.base64.headers` header naming the headers whose values it base64-encoded (e.g.
+ * `dlq.original.key` of a binary key, an original header with a zero byte): those values are
+ * decoded back to the original bytes and the `dlq.base64.headers` header is left out. Its list
+ * covers only the headers before it, so an old dead-letter message dead-lettered again by this
+ * release (its headers copied as they were, the new `dlq.*` headers after them) decodes right too.
  */
 export function decodeDeadLetterHeaders(headers: ReadonlyArray<readonly [string, string | Buffer]>): Array<[string, Buffer]> {
-  const encoded = new Set<string>();
-  for (const [name, v] of headers) if (name === DLQ_HEADERS.base64) for (const n of listedNames(v) ?? []) encoded.add(n);
   const out: Array<[string, Buffer]> = [];
+  let from = 0; // the first header of `out` no `dlq.base64.headers` has covered yet
   for (const [name, v] of headers) {
-    if (name === DLQ_HEADERS.base64 && listedNames(v) !== undefined) continue;
-    out.push([name, encoded.has(name) ? Buffer.from(v.toString(), 'base64') : typeof v === 'string' ? Buffer.from(v) : v]);
+    const listed = name === DLQ_HEADERS.base64 ? listedNames(v) : undefined;
+    if (listed === undefined) {
+      out.push([name, typeof v === 'string' ? Buffer.from(v) : v]);
+      continue;
+    }
+    const encoded = new Set(listed);
+    for (let i = from; i < out.length; i++) {
+      const [n, value] = out[i]!;
+      if (encoded.has(n)) out[i] = [n, Buffer.from(value.toString('latin1'), 'base64')];
+    }
+    from = out.length;
   }
   return out;
 }
@@ -91,9 +100,9 @@ class DeadLetter extends Outbound {
 
 /**
  * Writes failed messages to the dead-letter topic through the shared producer (acks=all,
- * idempotent). The original key, value and headers are kept (header values node-rdkafka would
- * corrupt are base64, see DLQ_HEADERS); the failure is described in `dlq.*` headers. Resolves
- * only on the broker's acknowledgement.
+ * idempotent). The original key, value and headers are kept as their exact bytes (the batch
+ * engine sends header values as bytes: NUL, invalid UTF-8 and empty values included); the failure
+ * is described in `dlq.*` headers after them. Resolves only on the broker's acknowledgement.
  */
 export class DeadLetterWriter {
   constructor(
@@ -103,20 +112,10 @@ export class DeadLetterWriter {
   ) {}
 
   write(msg: NativeMessage, info: DeadLetterInfo): Promise<DeliveryResult> {
-    // The original headers, in order. A dead-letter message dead-lettered again brings its
-    // `dlq.base64.headers`: its names stay listed (their values are base64 already).
-    const original: Entry[] = [];
-    const already = new Set<string>();
-    if (msg.headers !== undefined) {
-      for (const h of msg.headers) {
-        for (const name of Object.keys(h)) {
-          const v = h[name]!;
-          const listed = name === DLQ_HEADERS.base64 ? listedNames(v) : undefined;
-          if (listed !== undefined) for (const n of listed) already.add(n);
-          else original.push([name, v]);
-        }
-      }
-    }
+    // The original headers, in order, as they came (one single-name object each, names may repeat).
+    // A dead-letter message of the previous release dead-lettered again keeps its
+    // `dlq.base64.headers` where it was: decodeDeadLetterHeaders applies it to the headers before it.
+    const headers: NativeHeaders = msg.headers !== undefined ? msg.headers.slice() : [];
     const key = msg.key ?? null;
     let message = info.errorMessage;
     if (message.length > MAX_ERROR_MESSAGE) {
@@ -124,32 +123,23 @@ export class DeadLetterWriter {
       const cut = MAX_ERROR_MESSAGE - (/[\uD800-\uDBFF]/.test(message[MAX_ERROR_MESSAGE - 1]!) ? 1 : 0);
       message = message.slice(0, cut);
     }
-    const own: Entry[] = [
-      [DLQ_HEADERS.topic, msg.topic],
-      [DLQ_HEADERS.partition, String(msg.partition)],
-      [DLQ_HEADERS.offset, String(msg.offset)],
-    ];
-    if (key !== null) own.push([DLQ_HEADERS.key, key]);
-    own.push(
-      [DLQ_HEADERS.errorType, info.errorType],
-      [DLQ_HEADERS.errorMessage, message],
-      [DLQ_HEADERS.attempts, String(info.attempts)],
-      [DLQ_HEADERS.firstFailure, new Date(info.firstFailure).toISOString()],
-      [DLQ_HEADERS.lastFailure, new Date(info.lastFailure).toISOString()],
-      [DLQ_HEADERS.group, this.groupId],
+    headers.push(
+      { [DLQ_HEADERS.topic]: msg.topic },
+      { [DLQ_HEADERS.partition]: String(msg.partition) },
+      { [DLQ_HEADERS.offset]: String(msg.offset) },
     );
-    // Every value of a name goes base64 once one value of it would not survive node-rdkafka.
-    const encoded = new Set(already);
-    for (const [name, v] of original) if (!isSafeHeaderValue(v)) encoded.add(name);
-    for (const [name, v] of own) if (!isSafeHeaderValue(v)) encoded.add(name);
-    const headers: NativeHeaders = [];
-    for (const [name, v] of original) headers.push({ [name]: encoded.has(name) && !already.has(name) ? toBase64(v) : v });
-    for (const [name, v] of own) headers.push({ [name]: encoded.has(name) ? toBase64(v) : v });
-    if (encoded.size > 0) headers.push({ [DLQ_HEADERS.base64]: JSON.stringify([...encoded]) });
+    if (key !== null) headers.push({ [DLQ_HEADERS.key]: key });
+    headers.push(
+      { [DLQ_HEADERS.errorType]: info.errorType },
+      // (sent as UTF-8: a lone surrogate in an error's text arrives as U+FFFD)
+      { [DLQ_HEADERS.errorMessage]: message },
+      { [DLQ_HEADERS.attempts]: String(info.attempts) },
+      { [DLQ_HEADERS.firstFailure]: new Date(info.firstFailure).toISOString() },
+      { [DLQ_HEADERS.lastFailure]: new Date(info.lastFailure).toISOString() },
+      { [DLQ_HEADERS.group]: this.groupId },
+    );
     const topic = this.topicFor(msg.topic);
-    // The key itself is sent as bytes (binary-safe), but node-rdkafka sends an empty Buffer key as
-    // a null key: an empty string keeps it an empty key.
-    const outKey = key !== null && key.length === 0 ? '' : key;
-    return new Promise((resolve, reject) => this.engine().send(new DeadLetter(topic, msg.value, outKey, headers, resolve, reject)));
+    // The key as it came: a Buffer (binary-safe; an empty one stays an empty key, not null).
+    return new Promise((resolve, reject) => this.engine().send(new DeadLetter(topic, msg.value, key, headers, resolve, reject)));
   }
 }

@@ -41,15 +41,16 @@ export interface EngineOptions {
 }
 
 /**
- * The default in-flight window. Every in-flight message keeps its objects (message, headers, id,
- * the caller's promise) alive until its report, and at full speed they outlive a young-generation
- * scavenge, so the window sets how much the GC copies and promotes. Measured on 2 vCPUs, 300k ×
- * 100 B, medians of 3 (main-thread CPU µs/msg, msgs/s, p50 ack latency): 10k 6.1 µs, 122k/s,
- * 62 ms; 5k 6.2 µs, 124k/s, 34 ms; 3k 5.3–5.6 µs, 133–143k/s, 18 ms; 2k 5.6 µs, 137k/s, 12 ms; 1k
- * 5.7 µs, 90k/s (too small: the window, not the CPU, limits the rate). 3,000 messages still cover
- * 20 ms of acks at 150k msgs/s; raise it (ConnectionManager `maxInFlight`) for a distant cluster.
+ * The default in-flight window. Every in-flight message keeps its objects (the Outbound, the
+ * caller's promise, its id) alive until its report; at full speed they outlive a young-generation
+ * scavenge, so a large window makes the GC copy and promote them, and a small one leaves the JS
+ * thread idle waiting for acks (linger.ms + the broker's acks=all round trip). Measured on the
+ * batch engine (bench/experiments/engine-window.ts, 2 vCPUs with the broker, 300k × 100 B, keyed,
+ * medians of 5 interleaved runs, msgs/s): publish() 3k 303k, 6k 341k, 10k 297k; send() 3k 317k,
+ * 6k 468k, 10k 442k; publishBatch() 3k 316k, 6k 418k, 10k 392k. 6,000 messages cover ~15 ms of
+ * acks at 400k msgs/s; raise it (ConnectionManager `maxInFlight`) for a distant cluster.
  */
-export const DEFAULT_MAX_IN_FLIGHT = 3_000;
+export const DEFAULT_MAX_IN_FLIGHT = 6_000;
 
 type State = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { isUtf8 } from 'node:buffer';
 import { InvalidArgumentError } from '../errors/base.js';
 
 /**
@@ -46,7 +45,7 @@ export class OutgoingMessage {
     if (typeof topic !== 'string' || topic.length === 0) {
       throw new InvalidArgumentError('message topic', `got ${JSON.stringify(topic)}, expected a non-empty topic name`);
     }
-    // node-rdkafka passes the topic as a C string: a zero byte would silently cut the name short
+    // librdkafka takes the topic as a C string: a zero byte would silently cut the name short
     // (and publish to another topic). One scan of a short string, the only per-message check.
     if (topic.includes('\0')) throw new InvalidArgumentError('message topic', `got ${JSON.stringify(topic)}, a topic name cannot contain a zero byte`);
     this.topic = topic;
@@ -75,7 +74,7 @@ export class OutgoingMessage {
     if (typeof id !== 'string' || id.length === 0) {
       throw new InvalidArgumentError('message id', 'expected a non-empty string', { topic: this.topic });
     }
-    if (!isSafeHeaderValue(id)) throw new InvalidArgumentError('message id', UNSAFE_TEXT, { topic: this.topic });
+    if (!id.isWellFormed()) throw new InvalidArgumentError('message id', LONE_SURROGATE, { topic: this.topic });
     this.#id = id;
     return this;
   }
@@ -84,7 +83,7 @@ export class OutgoingMessage {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError('header name', 'expected a non-empty string', { topic: this.topic });
     }
-    if (!isSafeHeaderValue(name)) throw new InvalidArgumentError('header name', UNSAFE_TEXT, { topic: this.topic });
+    if (!isSafeHeaderName(name)) throw new InvalidArgumentError('header name', UNSAFE_NAME, { topic: this.topic });
     if (name === HEADER_MESSAGE_ID || name === HEADER_METADATA || name === HEADER_CORRELATION_ID) {
       const use = name === HEADER_MESSAGE_ID ? 'withId()' : name === HEADER_METADATA ? 'withMetadata()' : 'withCorrelationId()';
       throw new InvalidArgumentError(`header "${name}"`, `reserved by the library; use ${use} instead`, { topic: this.topic });
@@ -105,7 +104,7 @@ export class OutgoingMessage {
   /** Sets the `correlation_id` header (by default a message published inside a handler inherits it). */
   withCorrelationId(id: string): this {
     if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('correlation id', 'expected a non-empty string', { topic: this.topic });
-    if (!isSafeHeaderValue(id)) throw new InvalidArgumentError('correlation id', UNSAFE_TEXT, { topic: this.topic });
+    if (!id.isWellFormed()) throw new InvalidArgumentError('correlation id', LONE_SURROGATE, { topic: this.topic });
     this.correlationId = id;
     return this;
   }
@@ -119,7 +118,7 @@ export class OutgoingMessage {
   }
 
   withPartition(partition: number): this {
-    // (node-rdkafka converts it to an int32: a larger number would wrap to another partition)
+    // (librdkafka takes an int32: a larger number would wrap to another partition)
     if (!Number.isInteger(partition) || partition < 0 || partition > MAX_PARTITION) {
       throw new InvalidArgumentError('message partition', `got ${partition}, expected an integer from 0 to ${MAX_PARTITION}`, { topic: this.topic });
     }
@@ -138,19 +137,20 @@ export class OutgoingMessage {
 
 const MAX_PARTITION = 2 ** 31 - 1;
 
-const UNSAFE_TEXT =
-  'it must be plain text (it contains a zero byte, which C-string clients cut there, or a lone UTF-16 surrogate, which UTF-8 cannot encode)';
+const LONE_SURROGATE = 'it contains a lone UTF-16 surrogate, which UTF-8 cannot encode (it would arrive as U+FFFD)';
+
+const UNSAFE_NAME =
+  'it must be plain text (it contains a zero byte, which consumers cut there, or a lone UTF-16 surrogate, which UTF-8 cannot encode)';
 
 /**
- * Whether a text header (a name, the message id, the correlation id; the dead-letter writer's
- * values) is plain text every Kafka client reads back intact: no zero byte (C-string APIs of other
- * clients cut it there) and valid UTF-8 (or, for a JS string, no lone surrogate). Header *values*
- * a caller passes with withHeader() may be any bytes (a Buffer): the batch engine sends them as they
- * are.
+ * Whether a header name arrives intact: no zero byte and no lone surrogate. The batch engine sends
+ * a name with its length, but librdkafka hands a consumed header's name over as a NUL-terminated
+ * C string (rd_kafka_header_get_all), so a zero byte would cut it there on every librdkafka-based
+ * consumer, this library's included. Header *values* (withHeader(), the message id, the
+ * correlation id) are bytes end to end: only a string's lone surrogate is refused for them.
  */
-export function isSafeHeaderValue(value: string | Buffer): boolean {
-  if (typeof value === 'string') return !value.includes('\0') && value.isWellFormed();
-  return !value.includes(0) && isUtf8(value);
+export function isSafeHeaderName(name: string): boolean {
+  return !name.includes('\0') && name.isWellFormed();
 }
 
 /** Starts an outgoing message (the seed's `NewMessage(topic, value)`). */

@@ -3,7 +3,6 @@ import * as deadLetter from '../../../src/consumer/dead-letter.js';
 import { DeadLetterWriter, DLQ_HEADERS, type DeadLetterInfo } from '../../../src/consumer/dead-letter.js';
 import type { NativeHeaders, NativeMessage } from '../../../src/native/types.js';
 import type { Outbound, ProducerEngine } from '../../../src/producer/engine.js';
-import { isSafeHeaderValue } from '../../../src/producer/message.js';
 
 const INFO: DeadLetterInfo = { errorType: 'PermanentError', errorMessage: 'bad', attempts: 1, firstFailure: 1_700_000_000_000, lastFailure: 1_700_000_000_500 };
 
@@ -20,67 +19,89 @@ async function deadLettered(msg: NativeMessage, info: DeadLetterInfo = INFO): Pr
   return sent!;
 }
 
-/** What node-rdkafka sends for a header value: its UTF-8 text up to the first NUL (producer.cc). */
-const wire = (v: string | Buffer): Buffer => {
-  const text = typeof v === 'string' ? v : v.toString('utf8');
-  const nul = text.indexOf('\0');
-  return Buffer.from(nul < 0 ? text : text.slice(0, nul));
-};
-/** The dead-letter message's headers as a consumer receives them. */
-const received = (headers: NativeHeaders | undefined): Array<[string, Buffer]> => (headers ?? []).flatMap((h) => Object.entries(h).map(([n, v]) => [n, wire(v)] as [string, Buffer]));
+/**
+ * The dead-letter message's headers as a consumer receives them: the batch engine sends every
+ * value as its bytes (a Buffer as it is, a string as its UTF-8), names as they are.
+ */
+const received = (headers: NativeHeaders | undefined): Array<[string, Buffer]> =>
+  (headers ?? []).flatMap((h) => Object.entries(h).map(([n, v]) => [n, Buffer.from(v)] as [string, Buffer]));
+const hex = (list: ReadonlyArray<readonly [string, Buffer]>) => list.map(([n, v]) => [n, v.toString('hex')]);
+
+/** The headers of a dead-letter message written by the previous release (node-rdkafka, base64). */
+function previousRelease(original: Array<[string, Buffer]>, key: Buffer, encoded: string[]): Array<[string, Buffer]> {
+  const b64 = (n: string, v: Buffer): [string, Buffer] => [n, encoded.includes(n) ? Buffer.from(v.toString('base64')) : v];
+  return [
+    ...original.map(([n, v]) => b64(n, v)),
+    [DLQ_HEADERS.topic, Buffer.from('t')],
+    [DLQ_HEADERS.partition, Buffer.from('0')],
+    [DLQ_HEADERS.offset, Buffer.from('7')],
+    b64(DLQ_HEADERS.key, key),
+    [DLQ_HEADERS.errorType, Buffer.from('PermanentError')],
+    [DLQ_HEADERS.errorMessage, Buffer.from('bad')],
+    [DLQ_HEADERS.attempts, Buffer.from('1')],
+    [DLQ_HEADERS.firstFailure, Buffer.from('2023-11-14T22:13:20.000Z')],
+    [DLQ_HEADERS.lastFailure, Buffer.from('2023-11-14T22:13:20.500Z')],
+    [DLQ_HEADERS.group, Buffer.from('g')],
+    [DLQ_HEADERS.base64, Buffer.from(JSON.stringify(encoded))],
+  ];
+}
 
 describe('DeadLetterWriter: nothing of the original message is lost', () => {
-  it('a binary key and a binary header (NUL, invalid UTF-8): every produced header value is safe and the original bytes can be recovered', async () => {
-    const key = Buffer.from([0, 1]);
-    const h = Buffer.from([0xff, 0]);
-    const text = Buffer.from('plain text');
-    const out = await deadLettered({ topic: 't', partition: 3, offset: 42, key, value: Buffer.from([0, 0xfe]), size: 2, headers: [{ h }, { ok: text }] });
-    for (const entry of out.headers ?? []) {
-      for (const [name, v] of Object.entries(entry)) assert.ok(isSafeHeaderValue(v), `header ${name} would be corrupted by node-rdkafka: ${JSON.stringify(v)}`);
-    }
-    assert.deepEqual(out.key, key, 'the message key itself is binary-safe (a Buffer)');
+  it('binary header values (NUL, invalid UTF-8, empty) and a binary key are copied as their exact bytes, in order, with no base64 and no dlq.base64.headers', async () => {
+    const key = Buffer.from([0, 1, 0xff]);
+    const original: Array<[string, Buffer]> = [
+      ['h', Buffer.from([0xff, 0])],
+      ['nul', Buffer.from('a\0b\0')],
+      ['empty', Buffer.alloc(0)],
+      ['ok', Buffer.from('plain text')],
+      ['h', Buffer.from([0xc3, 0x28])],
+    ];
+    const out = await deadLettered({ topic: 't', partition: 3, offset: 42, key, value: Buffer.from([0, 0xfe]), size: 2, headers: original.map(([n, v]) => ({ [n]: v })) });
+    assert.deepEqual(out.key, key, 'the message key, as it was');
     assert.deepEqual(out.value, Buffer.from([0, 0xfe]));
     const got = received(out.headers);
-    const list = got.find(([n]) => n === DLQ_HEADERS.base64);
-    assert.ok(list !== undefined, `a ${DLQ_HEADERS.base64} header names the base64 values`);
-    assert.deepEqual(JSON.parse(list[1].toString()).sort(), [DLQ_HEADERS.key, 'h']);
-    // by hand, as the README describes it
-    assert.deepEqual(Buffer.from(got.find(([n]) => n === 'h')![1].toString(), 'base64'), h);
-    assert.deepEqual(Buffer.from(got.find(([n]) => n === DLQ_HEADERS.key)![1].toString(), 'base64'), key);
-    assert.deepEqual(got.find(([n]) => n === 'ok')![1], text, 'a safe header is copied as it was');
-    // with the helper
-    const decoded = deadLetter.decodeDeadLetterHeaders(got);
-    assert.deepEqual(decoded.find(([n]) => n === 'h')![1], h);
-    assert.deepEqual(decoded.find(([n]) => n === DLQ_HEADERS.key)![1], key);
-    assert.deepEqual(decoded.find(([n]) => n === 'ok')![1], text);
-    assert.equal(decoded.find(([n]) => n === DLQ_HEADERS.base64), undefined);
-    assert.deepEqual(decoded.slice(0, 2).map(([n]) => n), ['h', 'ok'], 'original headers first, in order');
+    assert.deepEqual(hex(got.slice(0, original.length)), hex(original), 'the original headers first, byte-exact and in order');
+    assert.deepEqual(
+      got.slice(original.length).map(([n]) => n),
+      [DLQ_HEADERS.topic, DLQ_HEADERS.partition, DLQ_HEADERS.offset, DLQ_HEADERS.key, DLQ_HEADERS.errorType, DLQ_HEADERS.errorMessage, DLQ_HEADERS.attempts, DLQ_HEADERS.firstFailure, DLQ_HEADERS.lastFailure, DLQ_HEADERS.group],
+      'then the dlq.* headers, and no dlq.base64.headers',
+    );
+    const value = (name: string) => got.find(([n]) => n === name)![1];
+    assert.deepEqual(value(DLQ_HEADERS.key), key, 'dlq.original.key: the key bytes, not base64');
+    assert.equal(value(DLQ_HEADERS.topic).toString(), 't');
+    assert.equal(value(DLQ_HEADERS.partition).toString(), '3');
+    assert.equal(value(DLQ_HEADERS.offset).toString(), '42');
+    assert.equal(value(DLQ_HEADERS.errorType).toString(), 'PermanentError');
+    assert.equal(value(DLQ_HEADERS.errorMessage).toString(), 'bad');
+    assert.equal(value(DLQ_HEADERS.attempts).toString(), '1');
+    assert.equal(value(DLQ_HEADERS.firstFailure).toString(), '2023-11-14T22:13:20.000Z');
+    assert.equal(value(DLQ_HEADERS.lastFailure).toString(), '2023-11-14T22:13:20.500Z');
+    assert.equal(value(DLQ_HEADERS.group).toString(), 'g');
+    // decodeDeadLetterHeaders gives a new dead-letter message's headers back as they are
+    assert.deepEqual(hex(deadLetter.decodeDeadLetterHeaders(got)), hex(got));
   });
 
-  it('an empty key stays an empty key (node-rdkafka would send an empty Buffer key as null); a null key stays null and has no key header', async () => {
+  it('an empty key stays an empty key (and an empty dlq.original.key); a null key stays null and has no key header', async () => {
     const empty = await deadLettered({ topic: 't', partition: 0, offset: 1, key: Buffer.alloc(0), value: null, size: 0 });
-    assert.equal(empty.key, '', 'an empty string: node-rdkafka keeps it as an empty key');
+    assert.ok(empty.key !== null && empty.key.length === 0, 'an empty key, not null');
     assert.deepEqual(received(empty.headers).find(([n]) => n === DLQ_HEADERS.key)?.[1], Buffer.alloc(0));
     const none = await deadLettered({ topic: 't', partition: 0, offset: 2, key: null, value: null, size: 0 });
     assert.equal(none.key, null);
     assert.equal(received(none.headers).find(([n]) => n === DLQ_HEADERS.key), undefined);
   });
 
-  it('safe values are written as text (no base64 list); an error message with NUL is base64 and listed', async () => {
-    const plain = await deadLettered({ topic: 't', partition: 0, offset: 1, key: Buffer.from('k1'), value: null, size: 0, headers: [{ a: Buffer.from('x') }] });
-    const got = received(plain.headers);
-    assert.equal(got.find(([n]) => n === DLQ_HEADERS.base64), undefined);
-    assert.equal(got.find(([n]) => n === DLQ_HEADERS.key)![1].toString(), 'k1');
+  it('an error message with a zero byte is written as it is; a long one is cut without splitting a surrogate pair', async () => {
     const nul = await deadLettered({ topic: 't', partition: 0, offset: 1, key: null, value: null, size: 0 }, { ...INFO, errorMessage: 'a\0b' });
-    const decoded = deadLetter.decodeDeadLetterHeaders(received(nul.headers));
-    assert.equal(decoded.find(([n]) => n === DLQ_HEADERS.errorMessage)![1].toString(), 'a\0b');
+    const got = received(nul.headers);
+    assert.deepEqual(got.find(([n]) => n === DLQ_HEADERS.errorMessage)![1], Buffer.from('a\0b'));
+    assert.equal(got.find(([n]) => n === DLQ_HEADERS.base64), undefined);
+    const long = await deadLettered({ topic: 't', partition: 0, offset: 1, key: null, value: null, size: 0 }, { ...INFO, errorMessage: 'x'.repeat(4095) + '😀' + 'y'.repeat(10) });
+    assert.equal(received(long.headers).find(([n]) => n === DLQ_HEADERS.errorMessage)![1].toString(), 'x'.repeat(4095));
   });
 
-  it('a dead-letter message dead-lettered again: the earlier base64 headers stay decodable', async () => {
+  it('a dead-letter message dead-lettered again: both generations of the headers, byte-exact', async () => {
     const first = await deadLettered({ topic: 't', partition: 0, offset: 7, key: Buffer.from([0]), value: null, size: 0, headers: [{ h: Buffer.from([0xff]) }] });
-    // consumed from t.dlq, failed again: its headers are the first dead-letter message's
     const again = await deadLettered({ topic: 't.dlq', partition: 0, offset: 0, key: Buffer.from([0xc3]), value: null, size: 0, headers: received(first.headers).map(([n, v]) => ({ [n]: v })) });
-    for (const entry of again.headers ?? []) for (const [name, v] of Object.entries(entry)) assert.ok(isSafeHeaderValue(v), name);
     const decoded = deadLetter.decodeDeadLetterHeaders(received(again.headers));
     assert.deepEqual(decoded.find(([n]) => n === 'h')![1], Buffer.from([0xff]));
     assert.deepEqual(
@@ -88,5 +109,48 @@ describe('DeadLetterWriter: nothing of the original message is lost', () => {
       [Buffer.from([0]), Buffer.from([0xc3])],
       'both generations of the original key',
     );
+  });
+});
+
+describe('decodeDeadLetterHeaders: dead-letter messages of the previous release (dlq.base64.headers)', () => {
+  const original: Array<[string, Buffer]> = [
+    ['h', Buffer.from([0xff, 0])],
+    ['ok', Buffer.from('plain text')],
+    ['h', Buffer.from('text')], // every value of a listed name was base64
+  ];
+  const key = Buffer.from([0, 1]);
+
+  it('decodes the listed values back to the original bytes and leaves dlq.base64.headers out', () => {
+    const old = previousRelease(original, key, ['h', DLQ_HEADERS.key]);
+    assert.deepEqual(old[0]![1].toString(), Buffer.from([0xff, 0]).toString('base64'), 'the fixture is base64 as written then');
+    const decoded = deadLetter.decodeDeadLetterHeaders(old);
+    assert.deepEqual(hex(decoded.slice(0, 3)), hex(original), 'the original headers, in order');
+    assert.deepEqual(decoded.find(([n]) => n === DLQ_HEADERS.key)![1], key);
+    assert.equal(decoded.find(([n]) => n === DLQ_HEADERS.base64), undefined);
+    assert.equal(decoded.length, old.length - 1);
+    assert.equal(decoded.find(([n]) => n === DLQ_HEADERS.group)![1].toString(), 'g', 'unlisted values as they are');
+    // string values (as some clients give them) are taken too
+    assert.deepEqual(hex(deadLetter.decodeDeadLetterHeaders(old.map(([n, v]) => [n, v.toString('latin1')]))), hex(decoded));
+  });
+
+  it('an old dead-letter message dead-lettered again by this release: only the headers before dlq.base64.headers are decoded', async () => {
+    const old = previousRelease(original, key, ['h', DLQ_HEADERS.key]);
+    const newKey = Buffer.from([0xfe, 0]);
+    const again = await deadLettered({ topic: 't.dlq', partition: 0, offset: 5, key: newKey, value: null, size: 0, headers: old.map(([n, v]) => ({ [n]: v })) });
+    const got = received(again.headers);
+    assert.deepEqual(hex(got.slice(0, old.length)), hex(old), 'the old message headers copied as they were, dlq.base64.headers included');
+    const decoded = deadLetter.decodeDeadLetterHeaders(got);
+    assert.deepEqual(hex(decoded.slice(0, 3)), hex(original));
+    assert.deepEqual(
+      decoded.filter(([n]) => n === DLQ_HEADERS.key).map(([, v]) => v),
+      [key, newKey],
+      'the old generation decoded from base64, the new one as it is',
+    );
+    assert.equal(decoded.find(([n]) => n === DLQ_HEADERS.base64), undefined);
+  });
+
+  it('a dlq.base64.headers value that is not a JSON array of names is an ordinary header', () => {
+    const list: Array<[string, Buffer]> = [['h', Buffer.from('AAE=')], [DLQ_HEADERS.base64, Buffer.from('not json')]];
+    assert.deepEqual(hex(deadLetter.decodeDeadLetterHeaders(list)), hex(list));
   });
 });

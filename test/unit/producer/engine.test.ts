@@ -207,17 +207,20 @@ describe('ProducerEngine (fake binding)', () => {
     assert.throws(() => newMessage('t', 'x').withHeader('correlation_id', 'y'), /withCorrelationId/);
   });
 
-  it('header values: any bytes in a Buffer and a NUL in a string are sent as they are; a lone surrogate in a string is refused', async () => {
+  it('header values: any bytes in a Buffer and a NUL in a string (a header, the message id, the correlation id) are sent as they are; a lone surrogate in a string is refused', async () => {
     assert.throws(() => newMessage('t', 'x').withHeader('bad', 'a\ud800b'), /lone surrogate/);
     const { engine, producer, native } = setup();
     await engine.connect();
     native().autoDeliver = true;
     const bin = Buffer.from([0xff, 0x00, 0x41, 0x80]);
-    await producer.publish(newMessage('t', 'x').withHeader('bin', bin).withHeader('nul', 'a\0b'));
+    await producer.publish(newMessage('t', 'x').withId('id\0x').withCorrelationId('c\0y').withHeader('bin', bin).withHeader('nul', 'a\0b').withHeader('empty', Buffer.alloc(0)));
     const headers = native().produced[0]!.headers!;
     const value = (name: string) => headers.find((h) => name in h)![name];
     assert.deepEqual(Buffer.from(value('bin') as Buffer), bin);
     assert.deepEqual(Buffer.from(value('nul') as Buffer | string), Buffer.from('a\0b'));
+    assert.deepEqual(Buffer.from(value('empty') as Buffer | string), Buffer.alloc(0));
+    assert.deepEqual(Buffer.from(value('message_id') as Buffer | string), Buffer.from('id\0x'));
+    assert.deepEqual(Buffer.from(value('correlation_id') as Buffer | string), Buffer.from('c\0y'));
     await engine.close(100);
   });
 
