@@ -29,6 +29,22 @@ export interface ConsumerStats {
   readonly inFlight: number;
   readonly assigned: number;
   readonly paused: number;
+  /**
+   * The batch engine's consumer counters (undefined before start): slabs handed to JS, the
+   * messages and bytes in them, the largest slab seen, the slab bound (`fetchBatchSize` messages)
+   * and librdkafka wake-ups.
+   */
+  readonly engine: EngineConsumerStats | undefined;
+}
+
+/** Counters of a group's engine consumer (src/native/addon/consumer.cc), cumulative since start. */
+export interface EngineConsumerStats {
+  readonly wakeups: number;
+  readonly slabs: number;
+  readonly messages: number;
+  readonly slabBytes: number;
+  readonly maxSlabBytes: number;
+  readonly maxSlabMessages: number;
 }
 
 /**
@@ -314,8 +330,21 @@ export class Consumer implements GaugeSource {
         inFlight: g.inFlight,
         assigned: g.assignedCount,
         paused: g.pausedCount,
+        engine: engineCounters(g.engineStats),
       });
     }
     return out;
   }
+}
+
+function engineCounters(e: Record<string, number> | undefined): EngineConsumerStats | undefined {
+  if (e === undefined) return undefined;
+  return {
+    wakeups: e['wakeups'] ?? 0,
+    slabs: e['slabs'] ?? 0,
+    messages: e['messages'] ?? 0,
+    slabBytes: e['slabBytes'] ?? 0,
+    maxSlabBytes: e['maxSlabBytes'] ?? 0,
+    maxSlabMessages: e['maxSlabMessages'] ?? 0,
+  };
 }

@@ -1,5 +1,5 @@
 export { Consumer } from './consumer.js';
-export type { ConsumerStats } from './consumer.js';
+export type { ConsumerStats, EngineConsumerStats } from './consumer.js';
 export { ConsumedMessage } from './message.js';
 export { Reader } from './reader.js';
 export { BaseMessageHandler, PermanentError, HandlerRegistrationError } from './handler.js';

@@ -58,6 +58,11 @@ describe('Consumer (in-process handlers) against the real broker', function () {
     }, 20_000, () => 'committed offsets reach the end');
     const stats = consumer.stats()[0]!;
     assert.equal(stats.deadLettered, permanent);
+    // The engine's slab counters: every consumed message came in a slab bounded by fetchBatchSize.
+    const e = stats.engine!;
+    assert.ok(e.slabs > 0 && e.messages >= msgs.length, `engine ${JSON.stringify(e)}`);
+    assert.ok(e.maxSlabMessages > 0 && e.messages <= e.slabs * e.maxSlabMessages, `engine ${JSON.stringify(e)}`);
+    assert.ok(e.slabBytes >= e.maxSlabBytes && e.maxSlabBytes > 0, `engine ${JSON.stringify(e)}`);
     assert.ok(stats.retried >= 2 * keys * 3, `retried ${stats.retried}`);
     assert.equal(await consumer.stop(), true);
     const dlq = await readAll(`${topic}.dlq`, permanent);
