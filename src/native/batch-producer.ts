@@ -35,6 +35,9 @@ export const FLAG_STRING = 1;
 export const FAILED_REFUSED = 1;
 
 const TWO32 = 4294967296;
+/** The header name BatchPacker.add writes a message id under (producer/message.ts HEADER_MESSAGE_ID). */
+export const ID_HEADER_NAME = 'message_id';
+const ID_NAME_BYTES = Buffer.from(ID_HEADER_NAME, 'latin1');
 const INITIAL_BYTES = 1 << 20;
 
 /** Short strings are usually ASCII: a JS loop beats Buffer#write's native call for them. -1 = not ASCII. */
@@ -112,6 +115,13 @@ export class BatchPacker {
     return at;
   }
 
+  /** Doubles the table (the header region ran full); returns the new one. */
+  #growTable(): Int32Array {
+    const bigger = new Int32Array(this.table.length * 2);
+    bigger.set(this.table);
+    return (this.table = bigger);
+  }
+
   #topic(name: string): number {
     let i = this.#topicIndex.get(name);
     if (i === undefined) {
@@ -125,8 +135,19 @@ export class BatchPacker {
   /**
    * Adds one message (the batch may exceed maxMessages only if the caller ignores `count`).
    * headers: node-rdkafka's shape, one single-key object per header (names may repeat).
+   * messageId: written first as the `message_id` header (ID_HEADER_NAME) without a header object
+   * per message — the one header every published message carries by default.
    */
-  add(id: number, topic: string, partition: number | null, key: string | Uint8Array | null, value: Uint8Array | null, headers: NativeHeaders | undefined, timestamp: number | null): void {
+  add(
+    id: number,
+    topic: string,
+    partition: number | null,
+    key: string | Uint8Array | null,
+    value: Uint8Array | null,
+    headers: NativeHeaders | undefined,
+    timestamp: number | null,
+    messageId?: string,
+  ): void {
     if (this.count === this.maxMessages) throw new RangeError('BatchPacker: batch full');
     let t = this.table;
     const r = this.count * MSG_STRIDE;
@@ -136,15 +157,22 @@ export class BatchPacker {
     t[r + M_VAL_LEN] = this.#len;
     let hc = 0;
     const hdrStart = this.#hdrNext;
+    if (messageId !== undefined) {
+      if (this.#hdrNext + HDR_STRIDE > t.length) t = this.#growTable();
+      const at = this.#hdrNext;
+      t[at] = this.#span(ID_NAME_BYTES);
+      t[at + 1] = this.#len;
+      t[at + 2] = this.#span(messageId);
+      t[at + 3] = this.#len;
+      t[at + 4] = FLAG_STRING;
+      this.#hdrNext += HDR_STRIDE;
+      hc = 1;
+    }
     if (headers !== undefined) {
       for (let j = 0; j < headers.length; j++) {
         const h = headers[j]!;
         for (const name in h) {
-          if (this.#hdrNext + HDR_STRIDE > t.length) {
-            const bigger = new Int32Array(t.length * 2);
-            bigger.set(t);
-            this.table = t = bigger;
-          }
+          if (this.#hdrNext + HDR_STRIDE > t.length) t = this.#growTable();
           const at = this.#hdrNext;
           const hv = h[name]!;
           t[at] = this.#span(name);

@@ -308,7 +308,7 @@ export class ProducerEngine {
     d.slot = id;
     this.#inflight.add(d);
     const p = this.#packer;
-    p.add(id, d.topic, d.partition, d.key, d.value, d.headers, d.timestamp);
+    p.add(id, d.topic, d.partition, d.key, d.value, d.headers, d.timestamp, d.messageId);
     this.#staged.push(d);
     if (p.count >= BATCH_MAX_MESSAGES || p.off >= BATCH_MAX_BYTES) this.#flushBatch();
     else if (!this.#flushQueued) {

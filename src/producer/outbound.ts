@@ -44,6 +44,7 @@ export abstract class Outbound {
     readonly timestamp: number | null,
     /** Mutable until the message is handed to the engine (tracing appends its headers). */
     public headers: NativeHeaders | undefined,
+    /** Sent as the `message_id` header, ahead of `headers` (none when undefined). */
     readonly messageId: string | undefined,
   ) {}
   /** The broker acknowledged the message (topic, partition, offset, timestamp from the addon's report). */

@@ -99,8 +99,11 @@ describe('BatchPacker pack → decode (fake addon)', () => {
         const headers = int(3) === 0 ? undefined : Array.from({ length: int(65) }, (_, j) => ({ [`h${j}`]: int(2) === 0 ? bytes(int(20)) : `t${j}\0é` }));
         const topic = ['a', 'b', 'c'][int(3)]!;
         const partition = int(2) === 0 ? null : int(50);
-        packer.add(i, topic, partition, key, value, headers, null);
-        expected.push({ topic, partition, key, value, headers: headers !== undefined && headers.length > 0 ? headers : undefined });
+        // A message id (the message_id header BatchPacker writes first, no object) on most messages.
+        const messageId = int(4) === 0 ? undefined : `id-${round}-${i}-${'x'.repeat(int(80))}`;
+        packer.add(i, topic, partition, key, value, headers, null, messageId);
+        const all = [...(messageId !== undefined ? [{ message_id: messageId }] : []), ...(headers ?? [])];
+        expected.push({ topic, partition, key, value, headers: all.length > 0 ? all : undefined });
       }
       assert.equal(fake.produceBatch(packer.topics, packer.bytes, packer.table, packer.count, 0), 100);
     }
