@@ -34,7 +34,7 @@ export { Producer, newMessage, OutgoingMessage } from './producer/index.js';
 export type { DeliveryResult, DeliveryCallback, PublishOutcome, ProducerOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
 
 export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, HookError, WorkerError, DLQ_HEADERS, decodeDeadLetterHeaders } from './consumer/index.js';
-export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, EngineConsumerStats, GroupHooks } from './consumer/index.js';
+export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, EngineConsumerStats, GroupHooks, ReaderOptions } from './consumer/index.js';
 
 export { TopicManager, TopicError } from './admin/index.js';
 export type { TopicSpec, EnsureResult, EnsureDefaults, TopicDescription } from './admin/index.js';

@@ -1,7 +1,7 @@
 export { Consumer } from './consumer.js';
 export type { ConsumerStats, EngineConsumerStats } from './consumer.js';
 export { ConsumedMessage } from './message.js';
-export { Reader } from './reader.js';
+export { Reader, type ReaderOptions } from './reader.js';
 export { BaseMessageHandler, PermanentError, HandlerRegistrationError } from './handler.js';
 export { DLQ_HEADERS, decodeDeadLetterHeaders } from './dead-letter.js';
 export { HookError } from './options.js';

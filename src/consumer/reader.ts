@@ -1,16 +1,55 @@
-import { StateError } from '../errors/base.js';
-import { fromNativeError } from '../errors/librdkafka.js';
-import { connectClient, createConsumerClient, disconnectClient } from '../native/lifecycle.js';
-import type { NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeTopicPartitionOffset } from '../native/types.js';
+import { checkIntegerOption, MAX_TIMER_MS, StateError } from '../errors/base.js';
+import { fromNativeError, RD } from '../errors/librdkafka.js';
+import { createBatchConsumerClient } from '../native/batch-consumer.js';
+import { connectClient, disconnectClient } from '../native/lifecycle.js';
+import type {
+  NativeBatchConsumer,
+  NativeBatchSink,
+  NativeBinding,
+  NativeConfig,
+  NativeConsumer,
+  NativeError,
+  NativeMessage,
+  NativeTopicPartition,
+  NativeTopicPartitionOffset,
+} from '../native/types.js';
 import { ConsumedMessage } from './message.js';
 
 type State = 'idle' | 'connecting' | 'ready' | 'closed' | 'failed';
+
+/** Bounds of a Reader's fetch buffer (all optional; ConnectionManager.getReader uses the defaults). */
+export interface ReaderOptions {
+  /** Messages per fetched slab (one engine call each). Default 500. */
+  readonly fetchBatchSize?: number;
+  /**
+   * Fetched messages the reader holds for read(): at this many, fetching pauses (every assigned
+   * partition) until read() has taken the buffer down to half. Default 1000.
+   */
+  readonly bufferMessages?: number;
+  /** The same bound in value bytes (checked after each slab: one slab may pass it). Default 16 MiB. */
+  readonly bufferBytes?: number;
+}
+
+const DEFAULTS = { fetchBatchSize: 500, bufferMessages: 1000, bufferBytes: 16 * 1024 * 1024 };
+
+/** A run of fetched messages (one slab, or what a revoke left of it); `at` is the next to hand out. */
+interface Chunk {
+  msgs: NativeMessage[];
+  at: number;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
  * A low-level, pull-style reader of one topic in one consumer group (the seed's `GetReader`).
  * It stores nothing automatically: `commit(messages)` stores and commits offsets after the caller
  * processed them, so a crash re-delivers instead of losing. The handler-based `Consumer` builds on
- * the same native consumer for parallel processing.
+ * the same engine consumer for parallel processing.
+ *
+ * It fetches through the batch engine (native/batch-consumer.ts): slabs are pushed into a bounded
+ * buffer (fetching pauses when it is full) and read() hands them out. A message is returned once
+ * per assignment; messages buffered for a partition that is revoked are dropped unreturned (the
+ * partition's next owner reads them from the committed offset).
  */
 export class Reader {
   readonly topic: string;
@@ -19,23 +58,45 @@ export class Reader {
   readonly #global: NativeConfig;
   readonly #topicConf: NativeConfig;
   readonly #connectTimeoutMs: number;
-  #native: NativeConsumer | undefined;
+  readonly #slab: number;
+  readonly #maxMessages: number;
+  readonly #maxBytes: number;
+  #native: NativeBatchConsumer | undefined;
   #state: State = 'idle';
   #connecting: Promise<void> | undefined;
-  /** A consume error met after read() had taken messages: thrown by the next read(). */
-  #deferred: Error | undefined;
+  /** Fetched slabs and consume errors, in fetch order: an error is thrown by the read() that meets it first. */
+  #queue: Array<Chunk | Error> = [];
+  #count = 0;
+  #bytes = 0;
+  /** The buffer reached its bound: these partitions are paused until read() took it down to half. */
+  #full = false;
+  #paused: NativeTopicPartition[] = [];
+  #waiters: Array<() => void> = [];
+  #closing: Promise<void> | undefined;
 
-  constructor(binding: NativeBinding, global: NativeConfig, topicConf: NativeConfig, topic: string, groupId: string, connectTimeoutMs: number) {
+  constructor(binding: NativeBinding, global: NativeConfig, topicConf: NativeConfig, topic: string, groupId: string, connectTimeoutMs: number, options: ReaderOptions = {}) {
     this.#binding = binding;
     this.#global = global;
     this.#topicConf = topicConf;
     this.topic = topic;
     this.groupId = groupId;
     this.#connectTimeoutMs = connectTimeoutMs;
+    const o = { ...DEFAULTS, ...options };
+    checkIntegerOption('Reader option fetchBatchSize', o.fetchBatchSize, 1, 1_000_000);
+    checkIntegerOption('Reader option bufferMessages', o.bufferMessages, 1, 10_000_000);
+    checkIntegerOption('Reader option bufferBytes', o.bufferBytes, 1, Number.MAX_SAFE_INTEGER);
+    this.#maxMessages = o.bufferMessages;
+    this.#slab = Math.min(o.fetchBatchSize, o.bufferMessages);
+    this.#maxBytes = o.bufferBytes;
   }
 
   get state(): State {
     return this.#state;
+  }
+
+  /** Fetched messages waiting for read() (never more than `bufferMessages`). */
+  get buffered(): number {
+    return this.#count;
   }
 
   /**
@@ -46,20 +107,37 @@ export class Reader {
   connect(): Promise<void> {
     if (this.#connecting !== undefined && (this.#state === 'connecting' || this.#state === 'ready')) return this.#connecting;
     if (this.#state !== 'idle') return Promise.reject(new StateError('Reader', 'connect', this.#state, ['idle']));
-    let native: NativeConsumer;
+    let native: NativeBatchConsumer;
     try {
-      native = createConsumerClient(this.#binding, this.#global, this.#topicConf);
+      native = createBatchConsumerClient(
+        this.#binding,
+        // gocoffee.batch: the slab bound (the engine's own option); the rebalance callback drops
+        // what the buffer holds of revoked partitions.
+        { ...this.#global, 'gocoffee.batch': this.#slab, rebalance_cb: ((err: NativeError, tps: NativeTopicPartition[]) => this.#onRebalance(err, tps)) as never },
+        this.#topicConf,
+      );
     } catch (e) {
       this.#state = 'failed';
       return Promise.reject(e as Error);
     }
     this.#state = 'connecting';
     this.#native = native;
-    native.on('event.error', () => undefined);
+    // Error events are librdkafka's own reports (it retries); a fatal one ends the consumer: read() throws it.
+    native.on('event.error', (err) => {
+      if (err.isFatal === true && this.#state === 'ready') this.#pushError(fromNativeError(err, `consume from ${this.topic}`, { topic: this.topic, groupId: this.groupId }));
+    });
     this.#connecting = connectClient(native, this.#connectTimeoutMs, `Kafka cluster ${String(this.#global['bootstrap.servers'])}`).then(
       () => {
-        native.subscribe([this.topic]);
+        if (this.#state !== 'connecting') return; // closed meanwhile: close() disconnects
+        try {
+          native.subscribe([this.topic]);
+        } catch (e) {
+          this.#state = 'failed';
+          void disconnectClient(native as unknown as NativeConsumer, 5000);
+          throw fromNativeError(e as NativeError, `subscribe to ${this.topic}`, { topic: this.topic, groupId: this.groupId });
+        }
         this.#state = 'ready';
+        native.startFetching(this.#sink());
       },
       (err: unknown) => {
         this.#state = 'failed'; // connectClient has already closed the client
@@ -69,52 +147,198 @@ export class Reader {
     return this.#connecting;
   }
 
+  #sink(): NativeBatchSink {
+    return {
+      batch: (msgs) => this.#onBatch(msgs),
+      error: (e) => {
+        if (this.#state === 'ready') this.#pushError(fromNativeError(e, `consume from ${this.topic}`, { topic: this.topic, groupId: this.groupId }));
+      },
+      // Never more than the buffer has room for (at least 1: a full buffer has paused every partition).
+      room: () => Math.max(1, Math.min(this.#slab, this.#maxMessages - this.#count)),
+    };
+  }
+
+  #onBatch(msgs: NativeMessage[]): void {
+    if (this.#state !== 'ready' || msgs.length === 0) return;
+    let bytes = 0;
+    for (let i = 0; i < msgs.length; i++) bytes += msgs[i]!.size;
+    this.#queue.push({ msgs, at: 0 });
+    this.#count += msgs.length;
+    this.#bytes += bytes;
+    if (!this.#full && (this.#count >= this.#maxMessages || this.#bytes >= this.#maxBytes)) this.#pauseAll();
+    this.#wake();
+  }
+
+  /** A consume error, after the messages fetched before it; a repeat of the last one is not queued twice. */
+  #pushError(err: Error & { code?: unknown }): void {
+    const last = this.#queue[this.#queue.length - 1];
+    if (last instanceof Error && (last as { code?: unknown }).code === err.code && last.message === err.message) return;
+    this.#queue.push(err);
+    this.#wake();
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves when something was buffered (or the reader closed), or after `ms`. */
+  #wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = this.#waiters.indexOf(done);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        resolve();
+      }, Math.min(ms, MAX_TIMER_MS));
+      this.#waiters.push(done);
+    });
+  }
+
+  #pauseAll(): void {
+    const native = this.#native!;
+    this.#full = true;
+    try {
+      const tps = native.assignments();
+      if (tps.length > 0) native.pause(tps);
+      this.#paused = tps;
+    } catch {
+      /* closing, or a rebalance under way: the assign callback pauses what it adds */
+    }
+  }
+
+  #resumeIfDrained(): void {
+    if (!this.#full || this.#count > this.#maxMessages / 2 || this.#bytes > this.#maxBytes / 2) return;
+    this.#full = false;
+    const tps = this.#paused;
+    this.#paused = [];
+    if (tps.length === 0) return;
+    try {
+      this.#native?.resume(tps);
+    } catch {
+      /* closing */
+    }
+  }
+
   /**
-   * Reads up to `max` messages, waiting at most `timeoutMs` for the first one. Rejects with
-   * KafkaError on a consumer error; an error met after this call already took messages is thrown
-   * by the next read() instead, so that the messages are not lost (librdkafka's position is past them).
+   * Reads up to `max` messages, waiting at most `timeoutMs` for the first one (what is already
+   * fetched is returned at once). Rejects with KafkaError on a consumer error; an error met after
+   * messages this call returns is thrown by the next read() instead, so that no message is lost.
+   * A read() waiting when the reader is closed resolves with [].
    */
   async read(max = 100, timeoutMs = 1000): Promise<ConsumedMessage[]> {
     if (this.#state === 'connecting') await this.#connecting;
-    const native = this.#native;
-    if (this.#state !== 'ready' || native === undefined) throw new StateError('Reader', 'read', this.#state, ['ready']);
-    const deferred = this.#deferred;
-    if (deferred !== undefined) {
-      this.#deferred = undefined;
-      throw deferred;
-    }
-    const deadline = Date.now() + timeoutMs;
-    const consume = (n: number) =>
-      new Promise<ConsumedMessage[]>((resolve, reject) => {
-        native.consume(n, (err, messages) => {
-          if (err) reject(fromNativeError(err, `consume from ${this.topic}`, { topic: this.topic, groupId: this.groupId }));
-          else resolve(messages.map((m) => new ConsumedMessage(m)));
-        });
-      });
-    // node-rdkafka's consume(n) waits its timeout for EACH message: take what is already fetched
-    // without waiting; when there is nothing, wait (in short slices) for one message, then take
-    // what arrived with it.
+    if (this.#state !== 'ready' || this.#native === undefined) throw new StateError('Reader', 'read', this.#state, ['ready']);
+    const n = max >= 1 ? Math.floor(max) : 1;
+    let deadline: number | undefined;
     for (;;) {
-      native.setDefaultConsumeTimeout(0);
-      const ready = await consume(max);
-      if (ready.length > 0) return ready;
-      const left = deadline - Date.now();
-      if (left <= 0) return ready;
-      native.setDefaultConsumeTimeout(Math.min(100, Math.max(1, left)));
-      const first = await consume(1);
-      if (first.length > 0) {
-        if (max === 1) return first;
-        native.setDefaultConsumeTimeout(0);
-        try {
-          return first.concat(await consume(max - 1));
-        } catch (e) {
-          // node-rdkafka fails a consume call that meets an error before any message: `first` is
-          // already taken (the position is past it), so it is returned and the error waits.
-          this.#deferred = e as Error;
-          return first;
-        }
+      const head = this.#queue[0];
+      if (head instanceof Error) {
+        this.#queue.shift();
+        throw head;
       }
+      if (head !== undefined) return this.#take(n);
+      deadline ??= Date.now() + timeoutMs;
+      const left = deadline - Date.now();
+      if (!(left > 0)) return [];
+      await this.#wait(left);
+      if (this.#state !== 'ready') return [];
     }
+  }
+
+  /** Up to `max` buffered messages, stopping at a queued error. */
+  #take(max: number): ConsumedMessage[] {
+    const out: ConsumedMessage[] = [];
+    const queue = this.#queue;
+    let bytes = 0;
+    while (out.length < max && queue.length > 0) {
+      const chunk = queue[0]!;
+      if (chunk instanceof Error) break;
+      const msgs = chunk.msgs;
+      const end = Math.min(msgs.length, chunk.at + max - out.length);
+      let i = chunk.at;
+      for (; i < end; i++) {
+        const m = msgs[i]!;
+        bytes += m.size;
+        out.push(new ConsumedMessage(m));
+      }
+      if (i >= msgs.length) queue.shift();
+      else chunk.at = i;
+    }
+    this.#count -= out.length;
+    this.#bytes -= bytes;
+    this.#resumeIfDrained();
+    return out;
+  }
+
+  /** librdkafka's rebalance callback (JS thread, inside a drain): nothing may escape it. */
+  #onRebalance(err: NativeError, tps: NativeTopicPartition[]): void {
+    const native = this.#native;
+    if (native === undefined) return;
+    try {
+      const cooperative = native.rebalanceProtocol() === 'COOPERATIVE';
+      if (err.code === RD.ERR__ASSIGN_PARTITIONS) {
+        // The engine applied it already (these are no-ops there); a binding that did not, applies it here.
+        if (cooperative) native.incrementalAssign(tps);
+        else native.assign(tps);
+        if (this.#full && tps.length > 0 && this.#state === 'ready') {
+          native.pause(tps);
+          this.#paused = this.#paused.concat(tps);
+        }
+        return;
+      }
+      if (err.code === RD.ERR__REVOKE_PARTITIONS) {
+        this.#drop(tps);
+        const gone = new Set(tps.map((tp) => tpKey(tp.topic, tp.partition)));
+        const resume = this.#paused.filter((tp) => gone.has(tpKey(tp.topic, tp.partition)));
+        this.#paused = this.#paused.filter((tp) => !gone.has(tpKey(tp.topic, tp.partition)));
+        // Paused by us: resumed before they are given up, so that a later assignment does not start paused.
+        if (resume.length > 0) native.resume(resume);
+        if (cooperative) native.incrementalUnassign(tps);
+        else native.unassign();
+        this.#resumeIfDrained();
+        return;
+      }
+      // A rebalance error: the assignment is dropped (the engine did), and with it the buffer.
+      this.#drop(undefined);
+      this.#paused = [];
+      this.#resumeIfDrained();
+    } catch {
+      /* closing: the close finishes the rebalance */
+    }
+  }
+
+  /** Drops buffered messages of these partitions (all when undefined): they were never returned. */
+  #drop(tps: NativeTopicPartition[] | undefined): void {
+    if (this.#count === 0) return;
+    const gone = tps === undefined ? undefined : new Set(tps.map((tp) => tpKey(tp.topic, tp.partition)));
+    const kept: Array<Chunk | Error> = [];
+    let count = 0;
+    let bytes = 0;
+    for (const c of this.#queue) {
+      if (c instanceof Error) {
+        kept.push(c);
+        continue;
+      }
+      if (gone === undefined) continue;
+      const msgs: NativeMessage[] = [];
+      for (let i = c.at; i < c.msgs.length; i++) {
+        const m = c.msgs[i]!;
+        if (gone.has(tpKey(m.topic, m.partition))) continue;
+        msgs.push(m);
+        bytes += m.size;
+      }
+      if (msgs.length > 0) kept.push({ msgs, at: 0 });
+      count += msgs.length;
+    }
+    this.#queue = kept;
+    this.#count = count;
+    this.#bytes = bytes;
   }
 
   /**
@@ -152,18 +376,30 @@ export class Reader {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.#state === 'closed') return;
+  /** Leaves the group. Buffered messages are dropped unreturned (not committed: delivered again). */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     if (this.#state === 'connecting') await this.#connecting?.catch(() => undefined);
     const native = this.#native;
     this.#state = 'closed';
+    this.#queue = [];
+    this.#count = 0;
+    this.#bytes = 0;
+    this.#paused = [];
+    this.#wake();
     if (native !== undefined && native.isConnected()) {
+      native.stopFetching();
       try {
         native.unsubscribe();
       } catch {
         /* already gone */
       }
-      await disconnectClient(native, 5000);
+      await disconnectClient(native as unknown as NativeConsumer, 5000);
+      native.removeAllListeners();
     }
   }
 }

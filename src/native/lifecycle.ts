@@ -18,14 +18,6 @@ function create<T>(binding: NativeBinding, kind: string, global: NativeConfig, t
   }
 }
 
-export function createProducerClient(binding: NativeBinding, global: NativeConfig, topic: NativeConfig): NativeProducer {
-  return create(binding, 'producer', global, topic, () => binding.createProducer(global, topic));
-}
-
-export function createConsumerClient(binding: NativeBinding, global: NativeConfig, topic: NativeConfig): NativeConsumer {
-  return create(binding, 'consumer', global, topic, () => binding.createConsumer(global, topic));
-}
-
 export function createAdminClient(binding: NativeBinding, global: NativeConfig): NativeAdmin {
   return create(binding, 'admin', global, undefined, () => binding.createAdmin(global));
 }
