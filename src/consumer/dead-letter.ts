@@ -1,5 +1,5 @@
-import type { NativeDeliveryReport, NativeHeaders, NativeMessage } from '../native/types.js';
-import { deliveryResult, Outbound, type DeliveryResult, type ProducerEngine } from '../producer/engine.js';
+import type { NativeHeaders, NativeMessage } from '../native/types.js';
+import { Outbound, type DeliveryResult, type ProducerEngine } from '../producer/engine.js';
 
 /**
  * Header names of a dead-letter message: all of them on every one, except `base64`.
@@ -90,8 +90,8 @@ class DeadLetter extends Outbound {
   ) {
     super(topic, null, value, key, null, headers, undefined);
   }
-  delivered(report: NativeDeliveryReport): void {
-    this.resolve(deliveryResult(this, report));
+  delivered(result: DeliveryResult): void {
+    this.resolve(result);
   }
   failed(e: Error): void {
     this.reject(e);

@@ -3,11 +3,11 @@ import { StateError } from '../errors/base.js';
 import { ConnectionError, DeliveryError, FlushIncompleteError, QueueFullTimeoutError, type UndeliveredMessage } from '../errors/producer.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { ConfigError } from '../config/errors.js';
-import type { NativeBatchProducer, NativeBinding, NativeConfig, NativeDeliveryReport, NativeError, NativeHeaders, NativeMetadata } from '../native/types.js';
+import type { NativeBatchProducer, NativeBinding, NativeConfig, NativeError, NativeHeaders, NativeMetadata } from '../native/types.js';
 import { assertConfigFeatures } from '../native/features.js';
 import { BatchPacker, FAILED_REFUSED } from '../native/batch-producer.js';
 
-export { deliveryResult, Outbound, InflightList, type DeliveryResult } from './outbound.js';
+export { Outbound, InflightList, type DeliveryResult } from './outbound.js';
 import { Outbound, InflightList } from './outbound.js';
 
 export interface EngineOptions {
@@ -277,8 +277,16 @@ export class ProducerEngine {
     });
   }
 
-  /** Sends one message; it hears exactly once: delivered or failed. Never throws. */
-  send(d: Outbound): void {
+  /**
+   * Sends one message; it hears exactly once: delivered or failed. Never throws.
+   *
+   * `batched`: the message is part of a publishBatch() call and goes to librdkafka even when the
+   * in-flight window is full (only a full local queue or messages already waiting hold it back).
+   * The window bounds how many message objects live at once; a batch's objects exist already,
+   * so holding them back would only add the waiting FIFO's work. needsDrain stays true until the
+   * window has room again, so a loop that awaits drain() between batches still slows down.
+   */
+  send(d: Outbound, batched = false): void {
     if (this.#state !== 'ready') {
       d.failed(this.#stateError('publish'));
       return;
@@ -288,7 +296,7 @@ export class ProducerEngine {
       this.#enqueueWaiting(d);
       return;
     }
-    if (this.#inflight.size + this.#retrying.size >= this.#maxQueue) this.#enqueueWaiting(d);
+    if (!batched && this.#inflight.size + this.#retrying.size >= this.#maxQueue) this.#enqueueWaiting(d);
     else this.#stage(d);
   }
 
@@ -467,7 +475,7 @@ export class ProducerEngine {
         if (d === undefined || !this.#inflight.delete(d)) continue;
         this.#freeSlot(d);
         const ts = okPos[i + 1]!;
-        d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset: okPos[i]!, timestamp: ts >= 0 ? ts : undefined, size: 0 });
+        d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset: okPos[i]!, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId });
       }
     }
     if (failed !== null) {

@@ -1,5 +1,5 @@
 import type { DeliveryError } from '../errors/producer.js';
-import type { NativeDeliveryReport, NativeHeaders } from '../native/types.js';
+import type { NativeHeaders } from '../native/types.js';
 
 /** What a successful publish resolves with. */
 export interface DeliveryResult {
@@ -47,16 +47,11 @@ export abstract class Outbound {
     /** Sent as the `message_id` header, ahead of `headers` (none when undefined). */
     readonly messageId: string | undefined,
   ) {}
-  /** The broker acknowledged the message (topic, partition, offset, timestamp from the addon's report). */
-  abstract delivered(report: NativeDeliveryReport): void;
+  /** The broker acknowledged the message: `result` is what the caller gets (built once by the engine). */
+  abstract delivered(result: DeliveryResult): void;
   abstract failed(error: Error): void;
   /** A library-level retry of this message is scheduled: counted by messages that count (publish). */
   retrying(): void {}
-}
-
-/** The public outcome of a delivered message. */
-export function deliveryResult(d: Outbound, report: NativeDeliveryReport): DeliveryResult {
-  return { topic: report.topic, partition: report.partition, offset: report.offset, timestamp: report.timestamp, messageId: d.messageId };
 }
 
 /** Messages handed to librdkafka and not yet reported, as an intrusive doubly-linked list. */

@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from '../errors/base.js';
-import type { NativeDeliveryReport, NativeHeaders } from '../native/types.js';
-import { deliveryResult, Outbound, type DeliveryResult, type ProducerEngine } from './engine.js';
+import type { NativeHeaders } from '../native/types.js';
+import { Outbound, type DeliveryResult, type ProducerEngine } from './engine.js';
 import { HEADER_CORRELATION_ID, HEADER_METADATA, OutgoingMessage, type MessageValue } from './message.js';
 import { currentCorrelationId } from '../telemetry/correlation.js';
+import { coarseNow } from '../telemetry/clock.js';
 import type { Span } from '@opentelemetry/api';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { TopicCounters } from '../telemetry/counters.js';
@@ -92,15 +93,15 @@ abstract class Instrumented extends Outbound {
   instrument(t: Telemetry): void {
     this.tel = t;
     (this.counters = t.counters.publish(this.topic)).total++;
-    if (t.metrics !== undefined) this.startedAt = performance.now();
+    if (t.metrics !== undefined) this.startedAt = coarseNow();
     // Injects the span's context into the headers, which librdkafka has not seen yet.
     if (t.tracing.enabled) this.span = t.tracing.startSend(this.topic, this.key, this.messageId, (this.headers ??= []));
   }
 
-  protected reportDelivered(t: Telemetry, report: NativeDeliveryReport): void {
+  protected reportDelivered(t: Telemetry, report: DeliveryResult): void {
     this.counters!.success++;
     const m = t.metrics;
-    if (m !== undefined) m.observePublish(this.topic, (performance.now() - this.startedAt) / 1000);
+    if (m !== undefined) m.observePublish(this.topic, (coarseNow() - this.startedAt) / 1000);
     if (this.span !== undefined) t.tracing.endSend(this.span, report.partition, report.offset);
   }
 
@@ -125,9 +126,9 @@ class Publish extends Instrumented {
   ) {
     super(m, 'publish(message)', enc);
   }
-  delivered(report: NativeDeliveryReport): void {
-    if (this.tel !== undefined) this.reportDelivered(this.tel, report);
-    this.resolve(deliveryResult(this, report));
+  delivered(result: DeliveryResult): void {
+    if (this.tel !== undefined) this.reportDelivered(this.tel, result);
+    this.resolve(result);
   }
   failed(error: Error): void {
     if (this.tel !== undefined) this.reportFailed(this.tel, error);
@@ -162,9 +163,9 @@ class BatchItem extends Instrumented {
   ) {
     super(m, 'publishBatch(messages)', enc);
   }
-  delivered(report: NativeDeliveryReport): void {
-    if (this.tel !== undefined) this.reportDelivered(this.tel, report);
-    this.batch.settle(this.index, { ok: true, result: deliveryResult(this, report) });
+  delivered(result: DeliveryResult): void {
+    if (this.tel !== undefined) this.reportDelivered(this.tel, result);
+    this.batch.settle(this.index, { ok: true, result });
   }
   failed(error: Error): void {
     if (this.tel !== undefined) this.reportFailed(this.tel, error);
@@ -198,9 +199,9 @@ class Send extends Instrumented {
   ) {
     super(m, 'send(message)', enc);
   }
-  delivered(report: NativeDeliveryReport): void {
-    if (this.tel !== undefined) this.reportDelivered(this.tel, report);
-    callBack(this.cb, null, deliveryResult(this, report));
+  delivered(result: DeliveryResult): void {
+    if (this.tel !== undefined) this.reportDelivered(this.tel, result);
+    callBack(this.cb, null, result);
   }
   failed(error: Error): void {
     if (this.tel !== undefined) this.reportFailed(this.tel, error);
@@ -340,7 +341,8 @@ export class Producer {
           batch.settle(i, { ok: false, error: e as Error });
           continue;
         }
-        this.#dispatch(engine, d, t);
+        if (t !== undefined) d.instrument(t);
+        engine.send(d, true);
       }
     });
   }

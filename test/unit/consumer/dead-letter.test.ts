@@ -12,7 +12,7 @@ async function deadLettered(msg: NativeMessage, info: DeadLetterInfo = INFO): Pr
   const engine = {
     send(o: Outbound) {
       sent = o;
-      o.delivered({ topic: o.topic, partition: 0, offset: 0, size: 0, opaque: undefined, key: o.key });
+      o.delivered({ topic: o.topic, partition: 0, offset: 0, timestamp: undefined, messageId: o.messageId });
     },
   } as unknown as ProducerEngine;
   await new DeadLetterWriter(() => engine, (t) => `${t}.dlq`, 'g').write(msg, info);

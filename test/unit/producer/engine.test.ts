@@ -264,6 +264,33 @@ describe('ProducerEngine (fake binding)', () => {
     await engine.close(1000);
   });
 
+  it('publishBatch hands its whole batch over past the window; needsDrain holds until the window has room; a batch queues behind waiting publishes', async () => {
+    const { engine, producer, native } = setup({ maxInFlight: 4 });
+    await engine.connect();
+    const batch = producer.publishBatch(Array.from({ length: 10 }, (_, i) => newMessage('t', `b${i}`).withKey('k')));
+    await handedOver();
+    assert.equal(native().produced.length, 10, 'the whole batch reached librdkafka at once');
+    assert.equal(engine.waitingCount, 0);
+    assert.ok(producer.needsDrain, 'needsDrain while more than the window is in flight');
+    // A publish now waits for the window; a batch after it queues behind it (per-key order).
+    const single = producer.publish(newMessage('t', 'p0').withKey('k'));
+    const second = producer.publishBatch([newMessage('t', 'b10').withKey('k'), newMessage('t', 'b11').withKey('k')]);
+    await handedOver();
+    assert.equal(native().produced.length, 10);
+    assert.equal(engine.waitingCount, 3);
+    while (native().produced.length < 13) {
+      native().deliverAll();
+      await delay(3);
+    }
+    native().deliverAll();
+    const [outcomes, p0, outcomes2] = await Promise.all([batch, single, second]);
+    assert.ok(outcomes.every((o) => o.ok) && outcomes2.every((o) => o.ok));
+    assert.equal(p0.offset, 10);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), [...Array.from({ length: 10 }, (_, i) => `b${i}`), 'p0', 'b10', 'b11']);
+    assert.equal(producer.needsDrain, false);
+    await engine.close(1000);
+  });
+
   it('the ConnectionManager refuses a maxInFlight that is not a positive integer', async () => {
     const { ConnectionManager } = await import('../../../src/connection/index.js');
     const { resolveConfig } = await import('../../../src/config/index.js');
