@@ -10,6 +10,21 @@ export const PAUSE_DLQ = 4;
 const WAKE_TIMEOUT_MS = 1000;
 const ignore = () => undefined;
 
+/** A partition key for maps and sets (topic and partition; NUL cannot occur in a topic name). */
+export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+type Resumable = Pick<NativeConsumer, 'resume' | 'queryWatermarkOffsets'>;
+
+/**
+ * Resumes partitions and wakes their leaders' broker threads (see Backpressure): a ListOffsets
+ * request per partition, result ignored, so fetching restarts at once instead of up to 1 s later.
+ * Throws what `resume` throws.
+ */
+export function resumeAndWake(native: Resumable, tps: ReadonlyArray<{ topic: string; partition: number }>): void {
+  native.resume(tps as Parameters<Resumable['resume']>[0]);
+  for (const tp of tps) native.queryWatermarkOffsets(tp.topic, tp.partition, WAKE_TIMEOUT_MS, ignore);
+}
+
 export interface BackpressureLimits {
   readonly maxInFlightPerPartition: number;
   readonly maxInFlight: number;
@@ -53,9 +68,8 @@ export class Backpressure {
         native.pause(tp);
         ps.paused = true;
       } else if (after === 0) {
-        native.resume(tp);
+        resumeAndWake(native, tp);
         ps.paused = false;
-        native.queryWatermarkOffsets(ps.topic, ps.partition, WAKE_TIMEOUT_MS, ignore);
       }
     } catch (e) {
       this.onError(fromNativeError(e as NativeError, `pause/resume ${ps.topic}[${ps.partition}]`));

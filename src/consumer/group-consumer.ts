@@ -6,7 +6,7 @@ import { connectClient, disconnectClient } from '../native/lifecycle.js';
 import type { NativeBatchConsumer, NativeBatchSink, NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../native/types.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import type { ConsumerObserver } from '../telemetry/consumer-observer.js';
-import { Backpressure, PAUSE_DLQ } from './backpressure.js';
+import { Backpressure, PAUSE_DLQ, tpKey } from './backpressure.js';
 import { Dispatcher, type DispatcherEvents } from './dispatcher.js';
 import { HandlerEntry, PartitionState, type Pending } from './partition-state.js';
 import { guardHooks } from './options.js';
@@ -65,7 +65,6 @@ export interface GroupHooks {
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
  * One native consumer for one consumer group, on the batch engine (native/batch-consumer.ts: one

@@ -13,6 +13,7 @@ import type {
   NativeTopicPartition,
   NativeTopicPartitionOffset,
 } from '../native/types.js';
+import { resumeAndWake, tpKey } from './backpressure.js';
 import { ConsumedMessage } from './message.js';
 
 type State = 'idle' | 'connecting' | 'ready' | 'closed' | 'failed';
@@ -38,7 +39,6 @@ interface Chunk {
   at: number;
 }
 
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
  * A low-level, pull-style reader of one topic in one consumer group (the seed's `GetReader`).
@@ -219,7 +219,7 @@ export class Reader {
     this.#paused = [];
     if (tps.length === 0) return;
     try {
-      this.#native?.resume(tps);
+      if (this.#native !== undefined) resumeAndWake(this.#native, tps);
     } catch {
       /* closing */
     }
