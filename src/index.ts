@@ -24,8 +24,10 @@ export {
   ConnectionError,
   QueueFullTimeoutError,
   FlushIncompleteError,
+  ERROR_CODES,
+  kafkaErrorCode,
 } from './errors/index.js';
-export type { UndeliveredMessage } from './errors/index.js';
+export type { UndeliveredMessage, ErrorCode, AnyErrorCode } from './errors/index.js';
 
 export { ConnectionManager, TopicWriter } from './connection/index.js';
 export type { ConnectionManagerOptions, ConnectionState, WriteOptions } from './connection/index.js';

@@ -200,7 +200,7 @@ export function gocoffeeRunner(
  *   - one Producer, `dr_cb: true` (not dr_msg_cb, which copies every payload back to JS), the
  *     opaque is a number (never null or '': node-rdkafka leaks / mis-reports those);
  *   - produce() in a tight synchronous loop; librdkafka batches (linger.ms) on its own threads;
- *   - on ERR__QUEUE_FULL: poll() at once (it serves the delivery-report queue, which frees queue
+ *   - on GCK_KAFKA__QUEUE_FULL: poll() at once (it serves the delivery-report queue, which frees queue
  *     slots), then yield to the event loop (setImmediate) so the dispatched reports reach JS, and
  *     retry; if the queue is still full after that, wait 1 ms (setTimeout) instead of spinning —
  *     the broker shares the CPU (node-rdkafka issue #138: "poll on an interval + call poll

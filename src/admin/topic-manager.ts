@@ -42,7 +42,7 @@ export interface EnsureDefaults {
 
 export class TopicError extends GoCoffeeKafkaError {
   constructor(message: string, context: Record<string, unknown>, cause?: unknown) {
-    super('ERR_TOPIC', message, { context, ...(cause !== undefined ? { cause } : {}) });
+    super('GCK_TOPIC', message, { context, ...(cause !== undefined ? { cause } : {}) });
   }
 }
 

@@ -8,7 +8,7 @@ import { REDACTED, redactUrlCredentials } from '../config/index.js';
 /** Bad command line (unknown option, missing or invalid value): exit code 2. */
 export class CliUsageError extends GoCoffeeKafkaError {
   constructor(message: string) {
-    super('ERR_CLI_USAGE', message);
+    super('GCK_CLI_USAGE', message);
   }
 }
 

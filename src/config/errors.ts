@@ -13,12 +13,12 @@ export interface ConfigIssue {
  * validation pass; the message lists them one per line. Not retriable: fix the configuration.
  */
 export class ConfigError extends GoCoffeeKafkaError {
-  declare readonly code: 'ERR_CONFIG';
+  declare readonly code: 'GCK_CONFIG';
   readonly issues: ReadonlyArray<ConfigIssue>;
 
   constructor(issues: readonly ConfigIssue[], options: { cause?: unknown } = {}) {
     const frozen = Object.freeze(issues.map((i) => Object.freeze({ path: i.path, message: i.message })));
-    super('ERR_CONFIG', formatIssues(frozen), {
+    super('GCK_CONFIG', formatIssues(frozen), {
       retriable: false,
       fatal: false,
       cause: options.cause,

@@ -8,14 +8,14 @@ import type { MessageHandler } from './types.js';
  */
 export class PermanentError extends GoCoffeeKafkaError {
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super('ERR_PERMANENT', message, { retriable: false, ...(options.cause !== undefined ? { cause: options.cause } : {}) });
+    super('GCK_PERMANENT', message, { retriable: false, ...(options.cause !== undefined ? { cause: options.cause } : {}) });
   }
 }
 
 /** Two handlers for the same topic and group, or a handler without a way to run. */
 export class HandlerRegistrationError extends GoCoffeeKafkaError {
   constructor(message: string, context: Record<string, unknown>, options: { cause?: unknown } = {}) {
-    super('ERR_HANDLER_REGISTRATION', message, { context, ...(options.cause !== undefined ? { cause: options.cause } : {}) });
+    super('GCK_HANDLER_REGISTRATION', message, { context, ...(options.cause !== undefined ? { cause: options.cause } : {}) });
   }
 }
 

@@ -106,7 +106,7 @@ export function validateConsumerOptions(options: ConsumerOptions | undefined, ho
 export class HookError extends GoCoffeeKafkaError {
   constructor(hook: string, cause: unknown) {
     const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : shown(cause);
-    super('ERR_HOOK', `the ${hook} hook threw (${what}); the consumer ignored it and went on`, { cause, context: { hook } });
+    super('GCK_HOOK', `the ${hook} hook threw (${what}); the consumer ignored it and went on`, { cause, context: { hook } });
   }
 }
 
@@ -126,7 +126,7 @@ function rethrowLater(e: unknown): void {
  * callback). So every hook runs inside try/catch:
  *
  * - a hook other than onError that throws is reported once through onError, as a HookError
- *   (code ERR_HOOK, `context.hook` its name, `cause` what it threw);
+ *   (code GCK_HOOK, `context.hook` its name, `cause` what it threw);
  * - an onError that throws (or a throwing hook when there is no onError) is not called again (no
  *   loop): what it threw is rethrown asynchronously with process.nextTick, the way the producer
  *   treats a throwing send() callback, so it surfaces as an `uncaughtException` (a bug in the

@@ -2,11 +2,16 @@
  * One error base class for the whole library.
  *
  * Every error the library throws or rejects with is a {@link GoCoffeeKafkaError}: it carries a
- * stable string `code` (documented in the README's error table), whether retrying the same
+ * stable string `code` (one of {@link ERROR_CODES} or `GCK_KAFKA_*`, documented in the README's error table), whether retrying the same
  * operation may succeed (`retriable`), whether the client that raised it is unusable (`fatal`),
  * the underlying `cause`, and a small `context` object (topic, partition, field path, ...).
  * Messages and context never contain secrets: callers pass redacted values only.
  */
+import type { ErrorCode } from './codes.js';
+
+/** A library code or one derived from librdkafka's error name. */
+export type AnyErrorCode = ErrorCode | `GCK_KAFKA_${string}`;
+
 export interface ErrorOptions {
   readonly retriable?: boolean;
   readonly fatal?: boolean;
@@ -15,12 +20,12 @@ export interface ErrorOptions {
 }
 
 export class GoCoffeeKafkaError extends Error {
-  readonly code: string;
+  readonly code: AnyErrorCode;
   readonly retriable: boolean;
   readonly fatal: boolean;
   readonly context: Readonly<Record<string, unknown>>;
 
-  constructor(code: string, message: string, options: ErrorOptions = {}) {
+  constructor(code: AnyErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -45,7 +50,7 @@ export class GoCoffeeKafkaError extends Error {
 export class StateError extends GoCoffeeKafkaError {
   constructor(component: string, operation: string, state: string, expected: readonly string[]) {
     super(
-      'ERR_STATE',
+      'GCK_STATE',
       `${component}.${operation}() is not allowed while ${component} is ${state}; expected state ${expected.join(' or ')}`,
       { context: { component, operation, state, expected } },
     );
@@ -58,7 +63,7 @@ export class NativeFeatureError extends GoCoffeeKafkaError {
   constructor(missing: readonly { feature: string; provider: string }[], librdkafkaVersion: string) {
     const lines = missing.map((m) => `  - ${m.feature}: ${m.provider}`).join('\n');
     super(
-      'ERR_NATIVE_FEATURE_MISSING',
+      'GCK_NATIVE_FEATURE_MISSING',
       `node-rdkafka's librdkafka ${librdkafkaVersion} lacks what this configuration needs:\n${lines}\n` +
         'Install the listed system package(s), then rebuild the binding: npm rebuild node-rdkafka',
       { fatal: true, context: { missing: missing.map((m) => m.feature), librdkafkaVersion } },
@@ -70,7 +75,7 @@ export class NativeFeatureError extends GoCoffeeKafkaError {
 /** Input that cannot be accepted (a bad argument to a public method). */
 export class InvalidArgumentError extends GoCoffeeKafkaError {
   constructor(what: string, problem: string, context: Record<string, unknown> = {}) {
-    super('ERR_INVALID_ARGUMENT', `${what}: ${problem}`, { context: { argument: what, ...context } });
+    super('GCK_INVALID_ARGUMENT', `${what}: ${problem}`, { context: { argument: what, ...context } });
   }
 }
 

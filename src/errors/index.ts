@@ -1,6 +1,8 @@
 export { GoCoffeeKafkaError, StateError, NativeFeatureError, InvalidArgumentError, checkIntegerOption, MAX_TIMER_MS } from './base.js';
-export type { ErrorOptions } from './base.js';
-export { RD, KafkaError, fromNativeError, librdkafkaErrorName, isRetriableCode } from './librdkafka.js';
+export type { ErrorOptions, AnyErrorCode } from './base.js';
+export { ERROR_CODES, KAFKA_CODE_PREFIX } from './codes.js';
+export type { ErrorCode } from './codes.js';
+export { RD, KafkaError, fromNativeError, librdkafkaErrorName, kafkaErrorCode, isRetriableCode } from './librdkafka.js';
 export type { NativeErrorLike } from './librdkafka.js';
 export {
   DeliveryError,

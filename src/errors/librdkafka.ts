@@ -80,9 +80,19 @@ const RETRIABLE = new Set<number>([
 /** Errors after which the client cannot be used any more. */
 const FATAL = new Set<number>([RD.ERR__FATAL, RD.ERR__FENCED]);
 
-/** librdkafka's name for a numeric code, e.g. `ERR_MSG_SIZE_TOO_LARGE`. */
+/** librdkafka's name for a numeric code, e.g. `ERR_MSG_SIZE_TOO_LARGE` (`ERR_<number>` when not listed in RD). */
 export function librdkafkaErrorName(code: number): string {
-  return NAMES.get(code) ?? `ERR_LIBRDKAFKA_${code}`;
+  return NAMES.get(code) ?? `ERR_${code}`;
+}
+
+/**
+ * The library's error code for a librdkafka error: `GCK_KAFKA_` + librdkafka's name without its
+ * `ERR_` prefix, e.g. `GCK_KAFKA_MSG_SIZE_TOO_LARGE`, `GCK_KAFKA__MSG_TIMED_OUT` (local errors keep
+ * librdkafka's double underscore); `GCK_KAFKA_<number>` for a code not listed in RD.
+ */
+export function kafkaErrorCode(code: number): `GCK_KAFKA_${string}` {
+  const name = NAMES.get(code);
+  return name === undefined ? `GCK_KAFKA_${code}` : `GCK_KAFKA_${name.slice(4)}`;
 }
 
 export interface NativeErrorLike {
@@ -92,11 +102,11 @@ export interface NativeErrorLike {
   readonly isRetriable?: boolean;
 }
 
-/** Any error coming from librdkafka: `code` is librdkafka's name, `librdkafkaCode` the number. */
+/** Any error coming from librdkafka: `code` is {@link kafkaErrorCode}, `librdkafkaCode` librdkafka's number. */
 export class KafkaError extends GoCoffeeKafkaError {
   readonly librdkafkaCode: number;
   constructor(message: string, librdkafkaCode: number, options: { retriable: boolean; fatal: boolean; cause?: unknown; context?: Record<string, unknown> }) {
-    super(librdkafkaErrorName(librdkafkaCode), message, options);
+    super(kafkaErrorCode(librdkafkaCode), message, options);
     this.librdkafkaCode = librdkafkaCode;
   }
 }
@@ -104,7 +114,7 @@ export class KafkaError extends GoCoffeeKafkaError {
 /** One place that classifies librdkafka errors. `what` says which operation failed. */
 export function fromNativeError(err: NativeErrorLike, what: string, context: Record<string, unknown> = {}): KafkaError {
   const code = typeof err.code === 'number' ? err.code : -1;
-  return new KafkaError(`${what}: ${err.message ?? 'unknown librdkafka error'} (${librdkafkaErrorName(code)})`, code, {
+  return new KafkaError(`${what}: ${err.message ?? 'unknown librdkafka error'} (${kafkaErrorCode(code)})`, code, {
     retriable: err.isRetriable === true || RETRIABLE.has(code),
     fatal: err.isFatal === true || FATAL.has(code),
     cause: err,

@@ -1,5 +1,5 @@
 import { GoCoffeeKafkaError } from './base.js';
-import { librdkafkaErrorName, type NativeErrorLike, isRetriableCode, RD } from './librdkafka.js';
+import { kafkaErrorCode, type NativeErrorLike, isRetriableCode, RD } from './librdkafka.js';
 
 /** A message the broker did not acknowledge (or that could not be enqueued at all). */
 export class DeliveryError extends GoCoffeeKafkaError {
@@ -29,7 +29,7 @@ export class DeliveryError extends GoCoffeeKafkaError {
     possiblyWritten: boolean | string = false,
   ) {
     const code = typeof err.code === 'number' ? err.code : -1;
-    const name = librdkafkaErrorName(code);
+    const name = kafkaErrorCode(code);
     const timedOut = code === RD.ERR__MSG_TIMED_OUT;
     const maybe = timedOut || possiblyWritten !== false;
     const why = timedOut ? 'it timed out in flight' : typeof possiblyWritten === 'string' ? possiblyWritten : 'an earlier attempt timed out in flight';
@@ -49,12 +49,12 @@ export class DeliveryError extends GoCoffeeKafkaError {
 }
 
 /**
- * The cluster did not answer in time (`ERR_CONNECT`), refused the login (`ERR_AUTHENTICATION`) or
- * the TLS handshake failed (`ERR_TLS`; e.g. certificate verify failed).
+ * The cluster did not answer in time (`GCK_CONNECT`), refused the login (`GCK_AUTHENTICATION`) or
+ * the TLS handshake failed (`GCK_TLS`; e.g. certificate verify failed).
  */
 export class ConnectionError extends GoCoffeeKafkaError {
-  constructor(message: string, options: { code?: 'ERR_CONNECT' | 'ERR_AUTHENTICATION' | 'ERR_TLS'; cause?: unknown; context?: Record<string, unknown>; retriable?: boolean } = {}) {
-    super(options.code ?? 'ERR_CONNECT', message, { retriable: options.retriable ?? true, cause: options.cause, context: options.context ?? {} });
+  constructor(message: string, options: { code?: 'GCK_CONNECT' | 'GCK_AUTHENTICATION' | 'GCK_TLS'; cause?: unknown; context?: Record<string, unknown>; retriable?: boolean } = {}) {
+    super(options.code ?? 'GCK_CONNECT', message, { retriable: options.retriable ?? true, cause: options.cause, context: options.context ?? {} });
   }
 }
 
@@ -62,7 +62,7 @@ export class ConnectionError extends GoCoffeeKafkaError {
 export class QueueFullTimeoutError extends GoCoffeeKafkaError {
   constructor(topic: string, timeoutMs: number, messageId: string | undefined) {
     super(
-      'ERR_QUEUE_FULL_TIMEOUT',
+      'GCK_QUEUE_FULL_TIMEOUT',
       `local producer queue stayed full for ${timeoutMs} ms while publishing to ${topic}; the broker is not keeping up or unreachable (raise queue.buffering.max.messages or the publish timeout)`,
       { retriable: true, context: { topic, timeoutMs, messageId } },
     );
@@ -80,7 +80,7 @@ export class FlushIncompleteError extends GoCoffeeKafkaError {
   readonly undelivered: readonly UndeliveredMessage[];
   constructor(undelivered: readonly UndeliveredMessage[], timeoutMs: number) {
     super(
-      'ERR_FLUSH_INCOMPLETE',
+      'GCK_FLUSH_INCOMPLETE',
       `delivery of ${undelivered.length} message(s) was not confirmed within the ${timeoutMs} ms close timeout; each was reported to its publisher as failed`,
       { retriable: false, context: { count: undelivered.length, timeoutMs } },
     );

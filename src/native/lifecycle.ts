@@ -78,9 +78,9 @@ export function connectClient(native: NativeClient, timeoutMs: number, target: s
     const classify = (message: string, code?: number) => {
       // "certificate verify failed" first: a sasl_ssl:// broker name also contains "SASL".
       if (TLS_FAILURE.test(message) || code === -181) {
-        fail(new ConnectionError(`TLS handshake with ${target} failed: ${message}`, { code: 'ERR_TLS', retriable: false, context: { timeoutMs } }));
+        fail(new ConnectionError(`TLS handshake with ${target} failed: ${message}`, { code: 'GCK_TLS', retriable: false, context: { timeoutMs } }));
       } else if (AUTH_FAILURE.test(message) || code === -169 || code === 58) {
-        fail(new ConnectionError(`authentication failed connecting to ${target}: ${message}`, { code: 'ERR_AUTHENTICATION', retriable: false, context: { timeoutMs } }));
+        fail(new ConnectionError(`authentication failed connecting to ${target}: ${message}`, { code: 'GCK_AUTHENTICATION', retriable: false, context: { timeoutMs } }));
       }
     };
     const timer = setTimeout(() => {

@@ -106,7 +106,7 @@ export interface NativeClient {
 }
 
 export interface NativeProducer extends NativeClient {
-  /** Throws a NativeError (e.g. ERR__QUEUE_FULL) synchronously when the message cannot be enqueued. */
+  /** Throws a NativeError (e.g. GCK_KAFKA__QUEUE_FULL) synchronously when the message cannot be enqueued. */
   produce(
     topic: string,
     partition: number | null,

@@ -14,7 +14,7 @@ import { newProgress, packMessages, progressViews } from './codec.js';
  */
 export class WorkerError extends GoCoffeeKafkaError {
   constructor(what: string, cause: unknown, context: Record<string, unknown> = {}) {
-    super('ERR_WORKER', `${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { retriable: true, cause, context });
+    super('GCK_WORKER', `${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { retriable: true, cause, context });
   }
 }
 

@@ -224,10 +224,10 @@ export class ProducerEngine {
     const target = this.#target();
     // "certificate verify failed" first: a sasl_ssl:// broker name also contains "SASL".
     if (TLS_FAILURE.test(message) || code === -181) {
-      return new ConnectionError(`TLS handshake with ${target} failed: ${message}`, { code: 'ERR_TLS', retriable: false, context: { timeoutMs }, ...(cause !== undefined ? { cause } : {}) });
+      return new ConnectionError(`TLS handshake with ${target} failed: ${message}`, { code: 'GCK_TLS', retriable: false, context: { timeoutMs }, ...(cause !== undefined ? { cause } : {}) });
     }
     if (AUTH_FAILURE.test(message) || code === -169 || code === 58) {
-      return new ConnectionError(`authentication failed connecting to ${target}: ${message}`, { code: 'ERR_AUTHENTICATION', retriable: false, context: { timeoutMs }, ...(cause !== undefined ? { cause } : {}) });
+      return new ConnectionError(`authentication failed connecting to ${target}: ${message}`, { code: 'GCK_AUTHENTICATION', retriable: false, context: { timeoutMs }, ...(cause !== undefined ? { cause } : {}) });
     }
     if (cause === undefined) return undefined;
     return new ConnectionError(`could not connect to ${target}: ${message}`, { cause, context: { timeoutMs, librdkafkaCode: code } });
@@ -628,9 +628,9 @@ export class ProducerEngine {
 
   /**
    * Fails every message close() could not deliver, in hand-over order, each with what is known
-   * about it: in librdkafka's hands → ERR__TIMED_OUT, possibly written; awaiting a library retry
+   * about it: in librdkafka's hands → GCK_KAFKA__TIMED_OUT, possibly written; awaiting a library retry
    * (its backoff or room) → its earlier delivery failure, which tells whether an attempt may have
-   * been written; never handed to librdkafka → ERR__PURGE_QUEUE (librdkafka's code for a message
+   * been written; never handed to librdkafka → GCK_KAFKA__PURGE_QUEUE (librdkafka's code for a message
    * purged before it was sent), never written.
    */
   #failRemaining(timeoutMs: number): UndeliveredMessage[] {

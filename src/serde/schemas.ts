@@ -27,7 +27,7 @@ export function defaultSchemasDir(): string {
 /** Reads every `<Event>/v<N>.avsc` under `dir`, versions in ascending order. */
 export function loadSchemaVersions(dir: string = defaultSchemasDir()): Map<string, SchemaVersion[]> {
   const out = new Map<string, SchemaVersion[]>();
-  if (!existsSync(dir)) throw new SerdeError('ERR_SCHEMAS_DIR', `schemas folder ${dir} does not exist`, { dir });
+  if (!existsSync(dir)) throw new SerdeError('GCK_SCHEMAS_DIR', `schemas folder ${dir} does not exist`, { dir });
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     const versions: SchemaVersion[] = [];
@@ -39,13 +39,13 @@ export function loadSchemaVersions(dir: string = defaultSchemasDir()): Map<strin
       try {
         obj = JSON.parse(readFileSync(file, 'utf8'));
       } catch (e) {
-        throw new SerdeError('ERR_SCHEMA_FILE', `${file}: not valid JSON: ${(e as Error).message}`, { file }, e);
+        throw new SerdeError('GCK_SCHEMA_FILE', `${file}: not valid JSON: ${(e as Error).message}`, { file }, e);
       }
       let type: avro.Type;
       try {
         type = parseSchema(obj as object);
       } catch (e) {
-        throw new SerdeError('ERR_SCHEMA_FILE', `${file}: not a valid Avro schema: ${(e as Error).message}`, { file }, e);
+        throw new SerdeError('GCK_SCHEMA_FILE', `${file}: not a valid Avro schema: ${(e as Error).message}`, { file }, e);
       }
       versions.push({ event: entry.name, version: Number(m[1]), file, text: JSON.stringify(obj), type });
     }
@@ -56,6 +56,6 @@ export function loadSchemaVersions(dir: string = defaultSchemasDir()): Map<strin
 
 export function latestOf(versions: Map<string, SchemaVersion[]>, event: string): SchemaVersion {
   const v = versions.get(event);
-  if (v === undefined || v.length === 0) throw new SerdeError('ERR_SCHEMA_MISSING', `no schema for event ${event} in the schemas folder`, { event });
+  if (v === undefined || v.length === 0) throw new SerdeError('GCK_SCHEMA_MISSING', `no schema for event ${event} in the schemas folder`, { event });
   return v[v.length - 1]!;
 }

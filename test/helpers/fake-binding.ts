@@ -45,7 +45,7 @@ export interface ProducedRecord {
 
 /**
  * A fake librdkafka producer for unit tests (no broker): records produce() calls, throws
- * ERR__QUEUE_FULL past `queueLimit`, and delivers (or fails) when the test calls `deliverAll`.
+ * GCK_KAFKA__QUEUE_FULL past `queueLimit`, and delivers (or fails) when the test calls `deliverAll`.
  *
  * It is also the fake batch producer (NativeBatchProducer, what the ProducerEngine uses):
  * produceBatch() decodes the packed table back into one produce() call per message (so the knobs
@@ -214,7 +214,7 @@ export class FakeProducer extends EventEmitter implements NativeProducer, Native
 
 export class FakeBinding implements NativeBinding {
   readonly librdkafkaVersion = '2.12.0-fake';
-  readonly errorCodes = { ERR__QUEUE_FULL: -184, ERR_MSG_SIZE_TOO_LARGE: 10, ERR__MSG_TIMED_OUT: -192 };
+  readonly errorCodes = { GCK_KAFKA__QUEUE_FULL: -184, GCK_KAFKA_MSG_SIZE_TOO_LARGE: 10, GCK_KAFKA__MSG_TIMED_OUT: -192 };
   readonly producers: FakeProducer[] = [];
   configure: (p: FakeProducer) => void = () => undefined;
   constructor(readonly features: readonly string[] = ALL_FEATURES) {}

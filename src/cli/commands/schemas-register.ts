@@ -207,7 +207,7 @@ async function execute(cmd: ParsedCommand, io: CliIo): Promise<number> {
     io.stdout(JSON.stringify({ ok: incompatible.length === 0, ...header(cmd), results: results.map(jsonResult), summary: counts(results) }, null, 2) + '\n');
   } else {
     io.stdout(table(results) + '\n' + footer(results, options.dryRun === true));
-    for (const r of incompatible) io.stderr(`\nerror [ERR_SCHEMA_INCOMPATIBLE]: ${incompatibleMessage(r)}\n`);
+    for (const r of incompatible) io.stderr(`\nerror [GCK_SCHEMA_INCOMPATIBLE]: ${incompatibleMessage(r)}\n`);
   }
   return incompatible.length === 0 ? EXIT.OK : EXIT.FAILED;
 }
@@ -231,7 +231,7 @@ function reportFailure(
   const results = err instanceof SchemaIncompatibleError ? err.results : o.results;
   if (o.json) {
     const error = {
-      code: (err as { code?: unknown }).code ?? 'ERR_UNEXPECTED',
+      code: (err as { code?: unknown }).code ?? 'GCK_UNEXPECTED',
       message: describeError(err, false, o.secrets).replace(/^\[[A-Z_]+\] /, ''),
       ...(err instanceof SchemaIncompatibleError ? { subject: err.result.subject, version: err.result.version, file: err.result.file, reasons: err.result.reasons, reasonSource: err.result.reasonSource ?? null } : {}),
     };

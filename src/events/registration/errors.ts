@@ -3,12 +3,12 @@
  *
  * | code | when | retriable |
  * |---|---|---|
- * | `ERR_SCHEMA_FILE` | a schema file or the schemas folder is missing, unreadable, not JSON, not valid Avro, misnamed | no |
- * | `ERR_SCHEMA_INCOMPATIBLE` | a schema is not compatible with the subject's registered versions | no |
- * | `ERR_SCHEMA_REJECTED` | the registry refused a schema as invalid (HTTP 422) | no |
- * | `ERR_SCHEMA_REGISTRY_UNREACHABLE` | no connection, DNS failure, timeout | yes |
- * | `ERR_SCHEMA_REGISTRY_AUTH` | HTTP 401 / 403 | no |
- * | `ERR_SCHEMA_REGISTRY` | any other registry answer (wrong URL, 5xx, unexpected body) | 5xx only |
+ * | `GCK_SCHEMA_FILE` | a schema file or the schemas folder is missing, unreadable, not JSON, not valid Avro, misnamed | no |
+ * | `GCK_SCHEMA_INCOMPATIBLE` | a schema is not compatible with the subject's registered versions | no |
+ * | `GCK_SCHEMA_REJECTED` | the registry refused a schema as invalid (HTTP 422) | no |
+ * | `GCK_SCHEMA_REGISTRY_UNREACHABLE` | no connection, DNS failure, timeout | yes |
+ * | `GCK_SCHEMA_REGISTRY_AUTH` | HTTP 401 / 403 | no |
+ * | `GCK_SCHEMA_REGISTRY` | any other registry answer (wrong URL, 5xx, unexpected body) | 5xx only |
  *
  * Messages never contain a password: URLs are shown without credentials.
  */
@@ -17,15 +17,15 @@ import type { RegistrationResult } from './types.js';
 
 /** A schema file or the schemas folder is not usable. `file` is the offending path. */
 export class SchemaFileError extends GoCoffeeKafkaError {
-  declare readonly code: 'ERR_SCHEMA_FILE';
+  declare readonly code: 'GCK_SCHEMA_FILE';
   readonly file: string;
   constructor(file: string, problem: string, cause?: unknown) {
-    super('ERR_SCHEMA_FILE', `${file}: ${problem}`, { context: { file }, ...(cause === undefined ? {} : { cause }) });
+    super('GCK_SCHEMA_FILE', `${file}: ${problem}`, { context: { file }, ...(cause === undefined ? {} : { cause }) });
     this.file = file;
   }
 }
 
-export type RegistryErrorCode = 'ERR_SCHEMA_REGISTRY' | 'ERR_SCHEMA_REGISTRY_UNREACHABLE' | 'ERR_SCHEMA_REGISTRY_AUTH' | 'ERR_SCHEMA_REJECTED';
+export type RegistryErrorCode = 'GCK_SCHEMA_REGISTRY' | 'GCK_SCHEMA_REGISTRY_UNREACHABLE' | 'GCK_SCHEMA_REGISTRY_AUTH' | 'GCK_SCHEMA_REJECTED';
 
 /** The Schema Registry could not be reached or answered with an error. */
 export class SchemaRegistryError extends GoCoffeeKafkaError {
@@ -45,11 +45,11 @@ export class SchemaRegistryError extends GoCoffeeKafkaError {
  * `results` holds every result up to and including the refused one.
  */
 export class SchemaIncompatibleError extends GoCoffeeKafkaError {
-  declare readonly code: 'ERR_SCHEMA_INCOMPATIBLE';
+  declare readonly code: 'GCK_SCHEMA_INCOMPATIBLE';
   readonly result: RegistrationResult;
   readonly results: readonly RegistrationResult[];
   constructor(result: RegistrationResult, results: readonly RegistrationResult[], cause?: unknown) {
-    super('ERR_SCHEMA_INCOMPATIBLE', incompatibleMessage(result), {
+    super('GCK_SCHEMA_INCOMPATIBLE', incompatibleMessage(result), {
       context: { subject: result.subject, version: result.version, file: result.file, compatibility: result.compatibility, reasons: result.reasons },
       ...(cause === undefined ? {} : { cause }),
     });

@@ -74,10 +74,10 @@ export function parseRegistryUrl(raw: string): { url: string; username: string |
     u = new URL(raw);
   } catch {
     const shown = raw.includes('@') ? '(value hidden: it may hold credentials)' : JSON.stringify(raw);
-    throw new SchemaRegistryError('ERR_SCHEMA_REGISTRY', `the Schema Registry URL is not a valid URL: ${shown}`);
+    throw new SchemaRegistryError('GCK_SCHEMA_REGISTRY', `the Schema Registry URL is not a valid URL: ${shown}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new SchemaRegistryError('ERR_SCHEMA_REGISTRY', `the Schema Registry URL must be http:// or https://, got ${u.protocol}`);
+    throw new SchemaRegistryError('GCK_SCHEMA_REGISTRY', `the Schema Registry URL must be http:// or https://, got ${u.protocol}`);
   }
   const username = u.username === '' ? undefined : decodeURIComponent(u.username);
   const password = u.password === '' ? undefined : decodeURIComponent(u.password);
@@ -189,7 +189,7 @@ export class RegistryAdmin {
       throw this.#httpError(what, subject, res.status, typeof body?.error_code === 'number' ? body.error_code : undefined, message);
     }
     if (typeof body?.is_compatible !== 'boolean') {
-      throw new SchemaRegistryError('ERR_SCHEMA_REGISTRY', `${this.url}: could not ${what}: unexpected answer (no is_compatible field)`, { context: { subject } });
+      throw new SchemaRegistryError('GCK_SCHEMA_REGISTRY', `${this.url}: could not ${what}: unexpected answer (no is_compatible field)`, { context: { subject } });
     }
     const messages = Array.isArray(body.messages) ? body.messages.filter((m): m is string => typeof m === 'string') : [];
     return { compatible: body.is_compatible, messages };
@@ -224,18 +224,18 @@ export class RegistryAdmin {
     const ctx = { ...(subject === undefined ? {} : { subject }), ...(errorCode === undefined ? {} : { errorCode }), ...(message ? { registryMessage: stripUrlCredentials(message) } : {}) };
     const detail = message ? `: ${stripUrlCredentials(message)}` : '';
     const opts = { status, context: ctx, ...(cause === undefined ? {} : { cause }) };
-    let code: RegistryErrorCode = 'ERR_SCHEMA_REGISTRY';
+    let code: RegistryErrorCode = 'GCK_SCHEMA_REGISTRY';
     let text: string;
     if (status === 401) {
-      code = 'ERR_SCHEMA_REGISTRY_AUTH';
+      code = 'GCK_SCHEMA_REGISTRY_AUTH';
       text = this.#hasCredentials
         ? `the Schema Registry at ${this.url} rejected the credentials (HTTP 401) when trying to ${what}; check the username and password`
         : `the Schema Registry at ${this.url} requires authentication (HTTP 401) to ${what}; pass a username and password (basic auth)`;
     } else if (status === 403) {
-      code = 'ERR_SCHEMA_REGISTRY_AUTH';
+      code = 'GCK_SCHEMA_REGISTRY_AUTH';
       text = `the Schema Registry at ${this.url} refused to ${what}: the user is not allowed to (HTTP 403)${detail}`;
     } else if (status === 422) {
-      code = 'ERR_SCHEMA_REJECTED';
+      code = 'GCK_SCHEMA_REJECTED';
       text = `the Schema Registry at ${this.url} rejected the schema as invalid when trying to ${what} (HTTP 422${errorCode === undefined ? '' : `, error code ${errorCode}`})${detail}`;
     } else if (status === 404 && errorCode === undefined) {
       text = `no Schema Registry API at ${this.url}: trying to ${what} got HTTP 404 from something that is not a Schema Registry. Check the URL (Apicurio Registry's Confluent-compatible API is at http://<host>:<port>/apis/ccompat/v7)`;
@@ -249,7 +249,7 @@ export class RegistryAdmin {
     const code = networkCode(err);
     const timeout = isTimeout(err);
     const reason = timeout ? `no answer within ${this.#timeoutMs} ms` : code !== undefined ? `${NETWORK_CODES[code] ?? 'network error'} (${code})` : stripUrlCredentials(String((err as RestErrorLike)?.message ?? err));
-    return new SchemaRegistryError('ERR_SCHEMA_REGISTRY_UNREACHABLE', `cannot reach the Schema Registry at ${this.url} to ${what}: ${reason}`, {
+    return new SchemaRegistryError('GCK_SCHEMA_REGISTRY_UNREACHABLE', `cannot reach the Schema Registry at ${this.url} to ${what}: ${reason}`, {
       retriable: true,
       cause: err,
       context: code === undefined ? {} : { errno: code },

@@ -138,7 +138,7 @@ describe('Bad input: configuration (YAML file + environment at once)', function 
       fn();
     } catch (err) {
       assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-      assert.ok(err instanceof GoCoffeeKafkaError && err.code === 'ERR_CONFIG' && err.retriable === false);
+      assert.ok(err instanceof GoCoffeeKafkaError && err.code === 'GCK_CONFIG' && err.retriable === false);
       return [...err.issues];
     }
     assert.fail('expected a ConfigError, but the configuration loaded');

@@ -98,7 +98,7 @@ describe('Bad input: events that fail their schema, wrong-typed EventBus calls, 
       await assert.rejects(m.publishBeverageCreated(event as never), (e: unknown) => {
         assert.ok(e instanceof SchemaValidationError, `${field}: ${String(e)}`);
         assert.equal(e.field, field);
-        assert.equal(e.code, 'ERR_SCHEMA_VALIDATION');
+        assert.equal(e.code, 'GCK_SCHEMA_VALIDATION');
         assert.equal(e.retriable, false);
         assert.match(e.message, /nothing was sent/);
         return true;
@@ -134,7 +134,7 @@ describe('Bad input: events that fail their schema, wrong-typed EventBus calls, 
     for (const [what, call, message] of calls) {
       await assert.rejects(call(), (e: unknown) => {
         assert.ok(e instanceof InvalidEventError, `${what}: expected an InvalidEventError, got ${String(e)}`);
-        assert.equal(e.code, 'ERR_INVALID_EVENT');
+        assert.equal(e.code, 'GCK_INVALID_EVENT');
         assert.match(e.message, message, what);
         return true;
       });

@@ -10,7 +10,7 @@ import { escapeGuard, assertNoProblems, sleep } from './util.js';
 
 /**
  * Issue 8 §3, messages: an oversized message (rejected locally by librdkafka, and by the broker
- * for a topic with a smaller max.message.bytes) is a typed DeliveryError ERR_MSG_SIZE_TOO_LARGE
+ * for a topic with a smaller max.message.bytes) is a typed DeliveryError GCK_KAFKA_MSG_SIZE_TOO_LARGE
  * and nothing is written; null and empty keys are delivered and consumed (null → any partition,
  * '' → a real, empty key hashed to one partition); malformed publish calls are typed errors.
  */
@@ -31,17 +31,17 @@ describe('Bad input: oversized messages, null and empty keys, malformed publish 
 
   async function expectTooLarge(p: Promise<DeliveryResult>): Promise<DeliveryError> {
     const err = await p.then(
-      (r) => assert.fail(`expected ERR_MSG_SIZE_TOO_LARGE, got a delivery to ${r.topic}[${r.partition}]@${r.offset}`),
+      (r) => assert.fail(`expected GCK_KAFKA_MSG_SIZE_TOO_LARGE, got a delivery to ${r.topic}[${r.partition}]@${r.offset}`),
       (e: unknown) => e,
     );
     assert.ok(err instanceof DeliveryError, `expected a DeliveryError, got ${String(err)}`);
-    assert.equal(err.code, 'ERR_MSG_SIZE_TOO_LARGE', err.message);
+    assert.equal(err.code, 'GCK_KAFKA_MSG_SIZE_TOO_LARGE', err.message);
     assert.equal(err.retriable, false);
     assert.equal(err.attempts, 1, 'not retried');
     return err;
   }
 
-  it('a message larger than message.max.bytes: DeliveryError ERR_MSG_SIZE_TOO_LARGE, nothing written, the producer keeps working', async () => {
+  it('a message larger than message.max.bytes: DeliveryError GCK_KAFKA_MSG_SIZE_TOO_LARGE, nothing written, the producer keeps working', async () => {
     const topic = uniqueName('bad-oversized');
     await createTopic(topic, 1);
     const [before] = await highWatermarks(cm, topic, 1);
@@ -52,7 +52,7 @@ describe('Bad input: oversized messages, null and empty keys, malformed publish 
     assert.deepEqual(await highWatermarks(cm, topic, 1), [before! + 1], 'only the small message was written');
   });
 
-  it('a message larger than the topic\'s max.message.bytes (rejected by the broker): DeliveryError ERR_MSG_SIZE_TOO_LARGE', async () => {
+  it('a message larger than the topic\'s max.message.bytes (rejected by the broker): DeliveryError GCK_KAFKA_MSG_SIZE_TOO_LARGE', async () => {
     const topic = uniqueName('bad-oversized-broker');
     await createTopic(topic, 1, 1, { 'max.message.bytes': '2048' });
     await expectTooLarge(cm.producer.publish(newMessage(topic, randomBytes(16 * 1024)).withKey('big')));
@@ -65,7 +65,7 @@ describe('Bad input: oversized messages, null and empty keys, malformed publish 
     const msgs = ['a', 'b', randomBytes(2 * 1024 * 1024), 'c'].map((v) => newMessage(topic, v).withKey('k'));
     const out = await cm.producer.publishBatch(msgs);
     assert.deepEqual(out.map((o) => o.ok), [true, true, false, true]);
-    assert.equal((out[2]!.error as DeliveryError).code, 'ERR_MSG_SIZE_TOO_LARGE');
+    assert.equal((out[2]!.error as DeliveryError).code, 'GCK_KAFKA_MSG_SIZE_TOO_LARGE');
     assert.deepEqual(out.filter((o) => o.ok).map((o) => o.result!.offset), [0, 1, 2]);
   });
 
@@ -135,7 +135,7 @@ describe('Bad input: oversized messages, null and empty keys, malformed publish 
       ['negative partition', () => newMessage(topic, 'v').withPartition(-1)],
       ['NaN timestamp', () => newMessage(topic, 'v').withTimestamp(Number.NaN)],
     ];
-    for (const [what, fn] of bad) assert.throws(fn, (e: unknown) => e instanceof InvalidArgumentError && e.code === 'ERR_INVALID_ARGUMENT', what);
+    for (const [what, fn] of bad) assert.throws(fn, (e: unknown) => e instanceof InvalidArgumentError && e.code === 'GCK_INVALID_ARGUMENT', what);
     await assert.rejects(cm.producer.publish({ topic, value: 'v' } as never), InvalidArgumentError);
     await assert.rejects(cm.producer.publishBatch('nope' as never), InvalidArgumentError);
     const outcomes = await cm.producer.publishBatch([newMessage(topic, 'v'), { topic } as never]);

@@ -193,7 +193,7 @@ describe('gocoffee-kafka schemas register (real Schema Registry)', function () {
       [bc, 'v1', 'registered'],
       [bc, 'v2', 'incompatible'],
     ]);
-    assert.match(real.stderr, /\[ERR_SCHEMA_INCOMPATIBLE\] BeverageCreated v2 \(.*BeverageCreated\/v2\.avsc\) is not compatible with subject/);
+    assert.match(real.stderr, /\[GCK_SCHEMA_INCOMPATIBLE\] BeverageCreated v2 \(.*BeverageCreated\/v2\.avsc\) is not compatible with subject/);
     assert.ok(real.stderr.includes(`"${bc}"`), 'names the subject');
     assert.match(real.stderr, /under compatibility BACKWARD/);
     assert.match(real.stderr, /strength/);
@@ -216,7 +216,7 @@ describe('gocoffee-kafka schemas register (real Schema Registry)', function () {
       (e: unknown) => e,
     );
     assert.ok(err instanceof SchemaIncompatibleError);
-    assert.equal(err.code, 'ERR_SCHEMA_INCOMPATIBLE');
+    assert.equal(err.code, 'GCK_SCHEMA_INCOMPATIBLE');
     assert.equal(err.result.version, 2);
     assert.equal(err.result.subject, `beverage.created${suffix}-value`);
     assert.ok(err.result.reasons.some((r) => r.includes('BeverageCreated.created_by')), err.result.reasons.join('\n'));
@@ -277,17 +277,17 @@ describe('gocoffee-kafka schemas register (real Schema Registry)', function () {
   it('a wrong registry URL is a clear error, exit 1, no stack trace', async () => {
     const refused = await cli(['schemas', 'register', '--registry-url', 'http://127.0.0.1:1/apis/ccompat/v7']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /\[ERR_SCHEMA_REGISTRY_UNREACHABLE\] cannot reach the Schema Registry at http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7/);
+    assert.match(refused.stderr, /\[GCK_SCHEMA_REGISTRY_UNREACHABLE\] cannot reach the Schema Registry at http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7/);
     assert.doesNotMatch(refused.stderr, /\n\s+at /);
 
     const base = REGISTRY_URL.replace(/\/apis\/ccompat\/v\d+\/?$/, '');
     if (base !== REGISTRY_URL) {
       const wrongPath = await cli(['schemas', 'register', '--registry-url', `${base}/wrong/path`]);
       assert.equal(wrongPath.code, 1);
-      assert.match(wrongPath.stderr, /\[ERR_SCHEMA_REGISTRY\] no Schema Registry API at /);
+      assert.match(wrongPath.stderr, /\[GCK_SCHEMA_REGISTRY\] no Schema Registry API at /);
       assert.doesNotMatch(wrongPath.stderr, /\n\s+at /);
     }
 
-    await assert.rejects(registerSchemas({ registryUrl: 'http://127.0.0.1:1' }), (e: unknown) => e instanceof SchemaRegistryError && e.code === 'ERR_SCHEMA_REGISTRY_UNREACHABLE' && e.retriable);
+    await assert.rejects(registerSchemas({ registryUrl: 'http://127.0.0.1:1' }), (e: unknown) => e instanceof SchemaRegistryError && e.code === 'GCK_SCHEMA_REGISTRY_UNREACHABLE' && e.retriable);
   });
 });

@@ -261,15 +261,15 @@ describe('Broker fault: SIGKILL of the partition leader while publishing 200,000
   });
 
   it('delivery_timeout shorter than the fail-over: a publish rejected as "queue stayed full" was never written', function () {
-    // ERR_QUEUE_FULL_TIMEOUT says the message waited for room in the local queue and was given
+    // GCK_QUEUE_FULL_TIMEOUT says the message waited for room in the local queue and was given
     // up; a caller may safely publish it again. After a library retry of a timed-out (possibly
     // persisted) message it is reported that way although its first attempt is in the topic.
     const byCode = (lastReport['failedButWrittenByCode'] ?? {}) as Record<string, number>;
     const problems: string[] = [];
-    if ((byCode['ERR_QUEUE_FULL_TIMEOUT'] ?? 0) > 0) problems.push(`${byCode['ERR_QUEUE_FULL_TIMEOUT']} publish(es) rejected with ERR_QUEUE_FULL_TIMEOUT are in the topic`);
+    if ((byCode['GCK_QUEUE_FULL_TIMEOUT'] ?? 0) > 0) problems.push(`${byCode['GCK_QUEUE_FULL_TIMEOUT']} publish(es) rejected with GCK_QUEUE_FULL_TIMEOUT are in the topic`);
     if (problems.length > 0 && (lastReport['duplicates'] as number) > 0) {
       problems.push(`(same run: ${lastReport['duplicates']} duplicate record(s), ${lastReport['misplaced']} acknowledged message(s) at another offset than acknowledged, ${lastReport['orderViolations']} per-key order violation(s))`);
     }
-    assertNoProblems(problems, 'a publish rejected as ERR_QUEUE_FULL_TIMEOUT must never have been written');
+    assertNoProblems(problems, 'a publish rejected as GCK_QUEUE_FULL_TIMEOUT must never have been written');
   });
 });

@@ -97,7 +97,7 @@ describe('Schema Registry basic auth through a reverse proxy', function () {
     const err = await r.idFor(subject, avroSchema('Bad'), true).then(() => null, (e: unknown) => e);
     const ms = performance.now() - t0;
     assert.ok(err instanceof RegistryError, `expected a RegistryError, got ${String(err)}`);
-    assert.equal(err.code, 'ERR_REGISTRY');
+    assert.equal(err.code, 'GCK_REGISTRY');
     assert.match(err.message, /HTTP 401/);
     assert.equal(err.context['status'], 401);
     assert.ok(ms < 5000, `401 after ${ms.toFixed(0)} ms`);

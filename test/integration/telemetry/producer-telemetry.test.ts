@@ -57,7 +57,7 @@ describe('producer telemetry (OTel SDK in-memory exporter, prom-client)', functi
     const span = otel.exporter.getFinishedSpans().find((s) => s.name === `send ${topic}`);
     assert.ok(span);
     assert.equal(span.status.code, SpanStatusCode.ERROR);
-    assert.equal(span.attributes['error.type'], 'ERR_MSG_SIZE_TOO_LARGE');
+    assert.equal(span.attributes['error.type'], 'GCK_KAFKA_MSG_SIZE_TOO_LARGE');
     assert.ok(span.events.some((e) => e.name === 'exception'));
   });
 
@@ -75,7 +75,7 @@ describe('producer telemetry (OTel SDK in-memory exporter, prom-client)', functi
     const text = await registry.metrics();
     assert.equal(metricValue(text, 'kafka_messages_total', { topic, operation: 'publish' }), N + M);
     assert.equal(metricValue(text, 'kafka_messages_success_total', { topic, operation: 'publish' }), N);
-    assert.equal(metricValue(text, 'kafka_messages_error_total', { topic, operation: 'publish', error_type: 'ERR_MSG_SIZE_TOO_LARGE' }), M);
+    assert.equal(metricValue(text, 'kafka_messages_error_total', { topic, operation: 'publish', error_type: 'GCK_KAFKA_MSG_SIZE_TOO_LARGE' }), M);
     assert.equal(metricValue(text, 'kafka_publish_duration_seconds_count', { topic }), N);
     assert.match(text, /kafka_inflight_messages\{component="producer"\} 0/);
     for (const name of ['kafka_messages_total', 'kafka_messages_success_total', 'kafka_messages_error_total', 'kafka_publish_duration_seconds', 'kafka_consume_duration_seconds']) {

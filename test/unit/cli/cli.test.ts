@@ -136,7 +136,7 @@ describe('cli: gocoffee-kafka', () => {
           const code = await runCli(['schemas', 'register', '--registry-url', `${fake.url}/apis/ccompat/v7`, '--username', 'bob', ...extra], c.io);
           assert.equal(code, 1);
           const all = c.out() + c.err();
-          assert.match(all, /ERR_SCHEMA_REGISTRY_AUTH/);
+          assert.match(all, /GCK_SCHEMA_REGISTRY_AUTH/);
           assert.match(all, /rejected the credentials \(HTTP 401\)/);
           assert.ok(!all.includes('pa55-s3cret'), 'password printed');
           assert.ok(!all.includes(Buffer.from('bob:pa55-s3cret').toString('base64')), 'encoded credentials printed');
@@ -174,7 +174,7 @@ describe('cli: gocoffee-kafka', () => {
         assert.equal(await runCli(['schemas', 'register', '--registry-url', fake.url, '--json'], c.io), 1);
         const summary = JSON.parse(c.out()) as { ok: boolean; error: { code: string; message: string } };
         assert.equal(summary.ok, false);
-        assert.equal(summary.error.code, 'ERR_SCHEMA_REGISTRY');
+        assert.equal(summary.error.code, 'GCK_SCHEMA_REGISTRY');
         assert.match(summary.error.message, /no Schema Registry API at http:\/\/127\.0\.0\.1:\d+.*\/apis\/ccompat\/v7/);
       } finally {
         await close(fake.server);
@@ -189,17 +189,17 @@ describe('cli: gocoffee-kafka', () => {
         const c = capture({});
         const started = Date.now();
         assert.equal(await runCli(['schemas', 'register', '--registry-url', fake.url, '--timeout', '200ms'], c.io), 1);
-        assert.match(c.err(), /ERR_SCHEMA_REGISTRY_UNREACHABLE.*no answer within 200 ms/);
+        assert.match(c.err(), /GCK_SCHEMA_REGISTRY_UNREACHABLE.*no answer within 200 ms/);
         assert.ok(Date.now() - started < 8000);
       } finally {
         await close(fake.server);
       }
     });
 
-    it('connection refused is ERR_SCHEMA_REGISTRY_UNREACHABLE (retriable)', async () => {
+    it('connection refused is GCK_SCHEMA_REGISTRY_UNREACHABLE (retriable)', async () => {
       const c = capture({});
       assert.equal(await runCli(['schemas', 'register', '--registry-url', 'http://127.0.0.1:1/apis/ccompat/v7'], c.io), 1);
-      assert.match(c.err(), /\[ERR_SCHEMA_REGISTRY_UNREACHABLE\] cannot reach the Schema Registry at http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7 .*connection refused \(ECONNREFUSED\)/);
+      assert.match(c.err(), /\[GCK_SCHEMA_REGISTRY_UNREACHABLE\] cannot reach the Schema Registry at http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7 .*connection refused \(ECONNREFUSED\)/);
     });
   });
 
@@ -209,10 +209,10 @@ describe('cli: gocoffee-kafka', () => {
     });
 
     it('describeError hides secrets and URL credentials', () => {
-      const err = new SchemaRegistryError('ERR_SCHEMA_REGISTRY', 'failed at http://u:pw@host/x with token s3cr3t');
+      const err = new SchemaRegistryError('GCK_SCHEMA_REGISTRY', 'failed at http://u:pw@host/x with token s3cr3t');
       const text = describeError(err, true, ['s3cr3t']);
       assert.ok(!text.includes('pw@') && !text.includes('s3cr3t'));
-      assert.match(text, /^\[ERR_SCHEMA_REGISTRY\] failed at http:\/\/\[REDACTED\]@host\/x with token \[REDACTED\]/);
+      assert.match(text, /^\[GCK_SCHEMA_REGISTRY\] failed at http:\/\/\[REDACTED\]@host\/x with token \[REDACTED\]/);
     });
 
     it('loadCliConfig: brokers are optional for commands that do not use Kafka', () => {

@@ -149,10 +149,10 @@ describe('events/registration: registerSchemas against a fake Confluent registry
     }
   });
 
-  it('a 422 is ERR_SCHEMA_REJECTED', async () => {
+  it('a 422 is GCK_SCHEMA_REJECTED', async () => {
     const fake = await fakeRegistry({ invalid: true });
     try {
-      await assert.rejects(registerSchemas({ registryUrl: fake.url }), (e: unknown) => e instanceof SchemaRegistryError && e.code === 'ERR_SCHEMA_REJECTED' && /HTTP 422, error code 42201\): Invalid schema/.test(e.message));
+      await assert.rejects(registerSchemas({ registryUrl: fake.url }), (e: unknown) => e instanceof SchemaRegistryError && e.code === 'GCK_SCHEMA_REJECTED' && /HTTP 422, error code 42201\): Invalid schema/.test(e.message));
     } finally {
       await stop(fake);
     }

@@ -19,7 +19,7 @@ describe('events/registration: subjects', () => {
     assert.equal(subjectName('topic', 'beverage.created.dev', 'com.gocoffee.events.BeverageCreated'), 'beverage.created.dev-value');
     assert.equal(subjectName('record', 'beverage.created.dev', 'com.gocoffee.events.BeverageCreated'), 'com.gocoffee.events.BeverageCreated');
     assert.equal(subjectName('topic-record', 'beverage.created.dev', 'com.gocoffee.events.BeverageCreated'), 'beverage.created.dev-com.gocoffee.events.BeverageCreated');
-    assert.throws(() => subjectName('nope' as never, 't', 'r'), /ERR_INVALID_ARGUMENT|strategy/);
+    assert.throws(() => subjectName('nope' as never, 't', 'r'), /GCK_INVALID_ARGUMENT|strategy/);
   });
 
   it('parses CLI spellings and Confluent class names', () => {
@@ -91,7 +91,7 @@ describe('events/registration: loading a schemas folder', () => {
   });
 
   const fails = (pattern: RegExp): void => {
-    assert.throws(() => loadSchemaSet(dir), (err: unknown) => err instanceof SchemaFileError && err.code === 'ERR_SCHEMA_FILE' && pattern.test(err.message));
+    assert.throws(() => loadSchemaSet(dir), (err: unknown) => err instanceof SchemaFileError && err.code === 'GCK_SCHEMA_FILE' && pattern.test(err.message));
   };
 
   it('refuses a missing event folder', () => {

@@ -216,7 +216,7 @@ kafka:
     } catch (err) {
       assert.ok(err instanceof ConfigError);
       assert.ok(err instanceof GoCoffeeKafkaError);
-      assert.equal(err.code, 'ERR_CONFIG');
+      assert.equal(err.code, 'GCK_CONFIG');
       assert.equal(err.retriable, false);
       assert.equal(err.fatal, false);
       assert.equal(

@@ -283,7 +283,7 @@ describe('Dispatcher (ordered lanes, batching, retries, dead letters) with a fak
     assert.ok(log.includes('taskError WorkerError: the executor could not run a handler task: pool broken'), log.join('\n'));
     const e = taskErrors[0] as WorkerError;
     assert.ok(e instanceof WorkerError);
-    assert.equal(e.code, 'ERR_WORKER');
+    assert.equal(e.code, 'GCK_WORKER');
     assert.equal(e.retriable, true);
     assert.equal((e.cause as Error).message, 'pool broken');
     assert.ok(log.includes('retried a@0 after attempt 1'));

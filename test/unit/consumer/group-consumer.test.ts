@@ -271,7 +271,7 @@ describe('GroupConsumer with a fake native consumer', () => {
       for (const [i, kind] of ['assign', 'revoke'].entries()) {
         const e = errors[i] as Error & { code?: string; context?: Record<string, unknown> };
         assert.equal(e.name, 'HookError');
-        assert.equal(e.code, 'ERR_HOOK');
+        assert.equal(e.code, 'GCK_HOOK');
         assert.equal(e.context?.hook, 'onRebalance');
         assert.equal((e.cause as Error).message, `hook bug on ${kind}`);
       }
@@ -320,7 +320,7 @@ describe('GroupConsumer with a fake native consumer', () => {
     native.append('t', 0, 3, (i) => `k${i}`); // offset 0 wakes consume(1); consume(99) then fails
     await until(() => errors.length === 1, 'the consume error reported');
     const e = errors[0] as Error & { code?: string };
-    assert.equal(e.code, 'ERR_UNKNOWN_TOPIC_OR_PART');
+    assert.equal(e.code, 'GCK_KAFKA_UNKNOWN_TOPIC_OR_PART');
     await until(() => exec.tasks.reduce((n, t) => n + t.msgs.length, 0) >= 2, 'the rest fetched');
     await delay(10);
     exec.finish();

@@ -15,7 +15,7 @@ function refuses(options: Record<string, unknown>, name: string, shown: string):
     () => new Consumer(cm(), options as ConsumerOptions),
     (e: unknown) => {
       assert.ok(e instanceof InvalidArgumentError, `an InvalidArgumentError, got ${String(e)}`);
-      assert.equal(e.code, 'ERR_INVALID_ARGUMENT');
+      assert.equal(e.code, 'GCK_INVALID_ARGUMENT');
       assert.match(e.message, new RegExp(`\\b${name}\\b`), e.message);
       assert.ok(e.message.includes(`got ${shown}`), e.message);
       return true;

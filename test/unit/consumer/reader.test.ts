@@ -60,7 +60,7 @@ describe('Reader with a fake native consumer', () => {
       () => r.commit([m]),
       (e: unknown) => {
         assert.ok(e instanceof KafkaError, `a KafkaError, got ${String(e)}`);
-        assert.equal(e.code, 'ERR__STATE');
+        assert.equal(e.code, 'GCK_KAFKA__STATE');
         assert.match(e.message, /commit.*\bt\b.*Erroneous state/);
         assert.deepEqual({ topic: e.context.topic, groupId: e.context.groupId }, { topic: 't', groupId: 'g' });
         return true;
@@ -69,7 +69,7 @@ describe('Reader with a fake native consumer', () => {
     native.offsetsStore = () => {
       throw Object.assign(new Error('Local: Unknown partition'), { code: -190 });
     };
-    assert.throws(() => r.commit([m]), (e: unknown) => e instanceof KafkaError && e.code === 'ERR__UNKNOWN_PARTITION');
+    assert.throws(() => r.commit([m]), (e: unknown) => e instanceof KafkaError && e.code === 'GCK_KAFKA__UNKNOWN_PARTITION');
     await r.close();
   });
 
@@ -86,7 +86,7 @@ describe('Reader with a fake native consumer', () => {
       [0],
       'offset 0 is returned, not lost with the error',
     );
-    await assert.rejects(r.read(10, 500), (e: unknown) => e instanceof KafkaError && e.code === 'ERR_UNKNOWN_TOPIC_OR_PART' && /consume from t/.test(e.message));
+    await assert.rejects(r.read(10, 500), (e: unknown) => e instanceof KafkaError && e.code === 'GCK_KAFKA_UNKNOWN_TOPIC_OR_PART' && /consume from t/.test(e.message));
     const rest = await r.read(10, 500);
     assert.deepEqual(
       rest.map((m) => m.offset),
@@ -303,7 +303,7 @@ describe('Reader on the batch engine (fake engine consumer)', () => {
   it('connect(): an unreachable cluster rejects with ConnectionError; the reader is failed and its engine consumer closed', async () => {
     const binding = new ConsumerBinding((global) => new RefusedConnect(global));
     const r = new Reader(binding, GLOBAL, {}, 't', 'g', 1000);
-    await assert.rejects(r.connect(), (e: unknown) => e instanceof ConnectionError && e.code === 'ERR_CONNECT' && /fake:9092/.test(e.message));
+    await assert.rejects(r.connect(), (e: unknown) => e instanceof ConnectionError && e.code === 'GCK_CONNECT' && /fake:9092/.test(e.message));
     assert.equal(r.state, 'failed');
     assert.ok(binding.consumers[0]!.calls.includes('disconnect'), 'closed');
     assert.ok(!binding.consumers[0]!.calls.includes('startFetching'));

@@ -18,7 +18,7 @@ function fakeModule(features: string[]): RdkafkaModule {
   return {
     librdkafkaVersion: '2.12.0',
     features,
-    CODES: { ERRORS: { ERR_MSG_SIZE_TOO_LARGE: 10 } },
+    CODES: { ERRORS: { GCK_KAFKA_MSG_SIZE_TOO_LARGE: 10 } },
     Producer: class {} as never,
     KafkaConsumer: class {} as never,
     AdminClient: { create: () => ({}) as never },
@@ -31,7 +31,7 @@ const without = (...drop: string[]) => ALL_FEATURES.filter((f) => !drop.includes
 function featureError(features: string[], packages: RegExp[]) {
   return (err: unknown) => {
     assert.ok(err instanceof NativeFeatureError, `a NativeFeatureError, got ${String(err)}`);
-    assert.equal(err.code, 'ERR_NATIVE_FEATURE_MISSING');
+    assert.equal(err.code, 'GCK_NATIVE_FEATURE_MISSING');
     assert.deepEqual([...err.missing].sort(), [...features].sort());
     for (const p of packages) assert.match(err.message, p);
     assert.match(err.message, /npm rebuild node-rdkafka/);

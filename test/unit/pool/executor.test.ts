@@ -147,7 +147,7 @@ describe('PoolExecutor (piscina, real worker threads)', function () {
       assert.match(String(r.error?.message), /worker exited with code: 1/);
       // a library error for onError, piscina's own as its cause
       assert.ok(r.error instanceof WorkerError, `a WorkerError, got ${String(r.error)}`);
-      assert.equal(r.error.code, 'ERR_WORKER');
+      assert.equal(r.error.code, 'GCK_WORKER');
       assert.match(String((r.error.cause as Error).message), /^worker exited with code: 1/);
       assert.deepEqual([...r.statuses], [Status.Ok, Status.Failed, Status.Failed, Status.Skipped, Status.Skipped]);
       assert.deepEqual(

@@ -78,7 +78,7 @@ describe('ProducerEngine (fake binding)', () => {
     native().deliverAll();
     await assert.rejects(p, (e: unknown) => {
       assert.ok(e instanceof DeliveryError);
-      assert.equal(e.code, 'ERR_MSG_SIZE_TOO_LARGE');
+      assert.equal(e.code, 'GCK_KAFKA_MSG_SIZE_TOO_LARGE');
       assert.equal(e.librdkafkaCode, 10);
       assert.equal(e.topic, 'big');
       assert.equal(e.partition, 2);
@@ -148,7 +148,7 @@ describe('ProducerEngine (fake binding)', () => {
     await engine.connect();
     native().outcome = () => ({ message: 'Local: Message timed out', code: -1 });
     native().autoDeliver = true;
-    await assert.rejects(producer.publish(newMessage('t', 'x')), (e: unknown) => e instanceof DeliveryError && e.code === 'ERR__MSG_TIMED_OUT' && e.attempts === 1);
+    await assert.rejects(producer.publish(newMessage('t', 'x')), (e: unknown) => e instanceof DeliveryError && e.code === 'GCK_KAFKA__MSG_TIMED_OUT' && e.attempts === 1);
     assert.equal(native().produced.length, 1, 'not re-produced: it may have been written');
     await engine.close(100);
   });
@@ -296,7 +296,7 @@ describe('ProducerEngine (fake binding)', () => {
     const { resolveConfig } = await import('../../../src/config/index.js');
     const config = resolveConfig({ brokers: ['fake:9092'] });
     for (const bad of [0, -1, 1.5, Number.NaN]) {
-      assert.throws(() => new ConnectionManager(config, { binding: new FakeBinding(), maxInFlight: bad }), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_INVALID_ARGUMENT' && /maxInFlight/.test((e as Error).message));
+      assert.throws(() => new ConnectionManager(config, { binding: new FakeBinding(), maxInFlight: bad }), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'GCK_INVALID_ARGUMENT' && /maxInFlight/.test((e as Error).message));
     }
   });
 
@@ -320,7 +320,7 @@ describe('ProducerEngine (fake binding)', () => {
     for (const [name, value, problem] of bad) {
       assert.throws(
         () => new ConnectionManager(config, { binding: new FakeBinding(), [name]: value }),
-        (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'ERR_INVALID_ARGUMENT' && e.message.includes(`option ${name}:`) && problem.test(e.message),
+        (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'GCK_INVALID_ARGUMENT' && e.message.includes(`option ${name}:`) && problem.test(e.message),
         `${name} = ${String(value)}`,
       );
     }
@@ -351,7 +351,7 @@ describe('ProducerEngine (fake binding)', () => {
       await handedOver();
       native().deliverAll();
       assert.ok(got instanceof DeliveryError);
-      assert.equal(got.code, 'ERR_MSG_SIZE_TOO_LARGE');
+      assert.equal(got.code, 'GCK_KAFKA_MSG_SIZE_TOO_LARGE');
       await engine.close(100);
     });
 
@@ -371,7 +371,7 @@ describe('ProducerEngine (fake binding)', () => {
 
     it('refuses a missing callback with an InvalidArgumentError', async () => {
       const { producer } = setup();
-      assert.throws(() => producer.send(newMessage('t', 'x'), undefined as never), (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_ARGUMENT' && /callback/.test((e as Error).message));
+      assert.throws(() => producer.send(newMessage('t', 'x'), undefined as never), (e: unknown) => (e as { code?: string }).code === 'GCK_INVALID_ARGUMENT' && /callback/.test((e as Error).message));
     });
 
     it('an exception thrown by a callback surfaces asynchronously and does not break delivery tracking', async () => {

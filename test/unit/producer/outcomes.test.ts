@@ -33,20 +33,20 @@ function refuseFrom(native: FakeProducer, n: number, err: { message: string; cod
 
 describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
   describe('close() with undelivered messages', () => {
-    it('an in-flight message fails with ERR__TIMED_OUT and possiblyPersisted: librdkafka had it and may have sent it', async () => {
+    it('an in-flight message fails with GCK_KAFKA__TIMED_OUT and possiblyPersisted: librdkafka had it and may have sent it', async () => {
       const { engine, producer } = setup();
       await engine.connect();
       const x = rejectionOf(producer.publish(newMessage('t', 'x'))); // handed to librdkafka, never reported
       await assert.rejects(engine.close(20), FlushIncompleteError);
       const e = await x;
       assert.ok(e instanceof DeliveryError, `expected a DeliveryError, got ${String(e)}`);
-      assert.equal(e.code, 'ERR__TIMED_OUT');
+      assert.equal(e.code, 'GCK_KAFKA__TIMED_OUT');
       assert.equal(e.possiblyPersisted, true);
       assert.equal(e.attempts, 1);
       assert.match(e.message, /may have been written \(it was handed to librdkafka/);
     });
 
-    it('a message still waiting for room fails with ERR__PURGE_QUEUE, possiblyPersisted false: it was never handed over', async () => {
+    it('a message still waiting for room fails with GCK_KAFKA__PURGE_QUEUE, possiblyPersisted false: it was never handed over', async () => {
       const { engine, producer, native } = setup({ maxInFlight: 1 });
       await engine.connect();
       const a = rejectionOf(producer.publish(newMessage('t', 'a')));
@@ -57,7 +57,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       assert.ok(ea instanceof DeliveryError && ea.possiblyPersisted, 'a was in flight');
       const eb = await b;
       assert.ok(eb instanceof DeliveryError, `expected a DeliveryError, got ${String(eb)}`);
-      assert.equal(eb.code, 'ERR__PURGE_QUEUE');
+      assert.equal(eb.code, 'GCK_KAFKA__PURGE_QUEUE');
       assert.equal(eb.possiblyPersisted, false);
       assert.equal(eb.retriable, false);
       assert.equal(eb.attempts, 0);
@@ -78,7 +78,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       await assert.rejects(engine.close(10), (e: unknown) => e instanceof FlushIncompleteError && e.undelivered.length === 1);
       const e = await x;
       assert.ok(e instanceof DeliveryError, `expected a DeliveryError, got ${String(e)}`);
-      assert.equal(e.code, 'ERR__MSG_TIMED_OUT');
+      assert.equal(e.code, 'GCK_KAFKA__MSG_TIMED_OUT');
       assert.equal(e.possiblyPersisted, true);
       assert.equal(e.attempts, 1);
       assert.equal(native().produced.length, 1, 'never produced again');
@@ -96,7 +96,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       await assert.rejects(engine.close(5), FlushIncompleteError);
       const e = await x;
       assert.ok(e instanceof DeliveryError, `expected a DeliveryError, got ${String(e)}`);
-      assert.equal(e.code, 'ERR__MSG_TIMED_OUT');
+      assert.equal(e.code, 'GCK_KAFKA__MSG_TIMED_OUT');
       assert.equal(e.possiblyPersisted, true);
     });
   });
@@ -112,14 +112,14 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       native().deliverAll(); // attempt 1 timed out in flight; attempt 2 is refused by produce()
       const e = await rejectionOf(x);
       assert.ok(e instanceof DeliveryError, `expected a DeliveryError, got ${String(e)}`);
-      assert.equal(e.code, 'ERR__UNKNOWN_PARTITION');
+      assert.equal(e.code, 'GCK_KAFKA__UNKNOWN_PARTITION');
       assert.equal(e.attempts, 2);
       assert.equal(e.possiblyPersisted, true, 'attempt 1 may have been written');
       assert.equal(engine.inflightCount, 0);
       await engine.close(10);
     });
 
-    it('ERR__FATAL from the retry\'s produce() puts the engine in its fatal state, as on a first attempt', async () => {
+    it('GCK_KAFKA__FATAL from the retry\'s produce() puts the engine in its fatal state, as on a first attempt', async () => {
       const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true });
       await engine.connect();
       native().outcome = () => TIMED_OUT;
@@ -130,7 +130,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       const e = await rejectionOf(x);
       assert.ok(engine.fatalError, 'the engine knows it is fatal');
       assert.equal(engine.state, 'failed');
-      assert.ok(e instanceof DeliveryError && e.code === 'ERR__FATAL' && e.possiblyPersisted, `got ${String(e)}`);
+      assert.ok(e instanceof DeliveryError && e.code === 'GCK_KAFKA__FATAL' && e.possiblyPersisted, `got ${String(e)}`);
       await engine.close(10);
     });
 
@@ -145,7 +145,7 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       assert.ok(engine.fatalError);
       const e = await rejectionOf(x);
       assert.ok(e instanceof DeliveryError, `expected a DeliveryError, got ${String(e)}`);
-      assert.equal(e.code, 'ERR__MSG_TIMED_OUT');
+      assert.equal(e.code, 'GCK_KAFKA__MSG_TIMED_OUT');
       assert.equal(e.possiblyPersisted, true);
       assert.equal(native().produced.length, 1, 'not produced again on a fatal producer');
       await engine.close(10);

@@ -121,7 +121,7 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     const y = producer.publish(newMessage('t', 'y')); // fills the local queue, so x's retry waits for room
     await assert.rejects(x, (e: unknown) => {
       assert.ok(e instanceof DeliveryError, `expected a DeliveryError, got ${String(e)}`);
-      assert.equal(e.code, 'ERR__MSG_TIMED_OUT');
+      assert.equal(e.code, 'GCK_KAFKA__MSG_TIMED_OUT');
       assert.equal(e.possiblyPersisted, true);
       assert.equal(e.attempts, 1);
       return true;
@@ -136,7 +136,7 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
   it('a retried message keeps the possibly-persisted error when a later attempt fails with one that was not written', async () => {
     const { binding, engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, queueLimit: 1, enqueueTimeoutMs: 30 });
     const codeOf = binding.errorCodeOf.bind(binding);
-    binding.errorCodeOf = (e) => (/not leader/i.test(e.message) ? 6 : codeOf(e)); // ERR_NOT_LEADER_FOR_PARTITION: retriable, not written
+    binding.errorCodeOf = (e) => (/not leader/i.test(e.message) ? 6 : codeOf(e)); // GCK_KAFKA_NOT_LEADER_FOR_PARTITION: retriable, not written
     await engine.connect();
     let n = 0;
     native().outcome = (r) => (r.value!.toString() !== 'x' ? null : n++ === 0 ? { message: 'Local: Message timed out', code: -1 } : { message: 'Broker: Not leader for partition', code: 6 });
@@ -147,7 +147,7 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     await handedOver();
     native().deliverAll(); // attempt 2: not leader (retriable, not written)
     const y = producer.publish(newMessage('t', 'y'));
-    await assert.rejects(x, (e: unknown) => e instanceof DeliveryError && e.possiblyPersisted && e.code === 'ERR__MSG_TIMED_OUT');
+    await assert.rejects(x, (e: unknown) => e instanceof DeliveryError && e.possiblyPersisted && e.code === 'GCK_KAFKA__MSG_TIMED_OUT');
     await handedOver();
     native().deliverAll();
     await y;
@@ -169,7 +169,7 @@ describe('ProducerEngine waiting FIFO (fake binding)', () => {
     native().deliverAll(); // attempt 2, the last: not leader (this attempt was not written)
     await assert.rejects(x, (e: unknown) => {
       assert.ok(e instanceof DeliveryError);
-      assert.equal(e.code, 'ERR_NOT_LEADER_FOR_PARTITION');
+      assert.equal(e.code, 'GCK_KAFKA_NOT_LEADER_FOR_PARTITION');
       assert.equal(e.attempts, 2);
       assert.equal(e.possiblyPersisted, true, 'attempt 1 may have been written');
       assert.match(e.message, /an earlier attempt timed out in flight/);

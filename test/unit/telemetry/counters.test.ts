@@ -13,7 +13,7 @@ describe('message counters (unit)', () => {
     const b = new Telemetry(config, { metrics: registry });
     a.counters.publish('orders').total += 3;
     b.counters.publish('orders').total += 2;
-    a.counters.error(a.counters.publish('orders'), 'ERR__MSG_TIMED_OUT');
+    a.counters.error(a.counters.publish('orders'), 'GCK_KAFKA__MSG_TIMED_OUT');
     const total = async () => metricValue(await registry.metrics(), 'kafka_messages_total', { topic: 'orders', operation: 'publish' });
     assert.equal(await total(), 5);
     a.metrics!.retireCounters(a.counters);
@@ -21,7 +21,7 @@ describe('message counters (unit)', () => {
     assert.equal(await total(), 5, 'counts of the closed connection stay (counters never go down)');
     b.metrics!.retireCounters(b.counters);
     assert.equal(await total(), 5);
-    assert.equal(metricValue(await registry.metrics(), 'kafka_messages_error_total', { topic: 'orders', operation: 'publish', error_type: 'ERR__MSG_TIMED_OUT' }), 1);
+    assert.equal(metricValue(await registry.metrics(), 'kafka_messages_error_total', { topic: 'orders', operation: 'publish', error_type: 'GCK_KAFKA__MSG_TIMED_OUT' }), 1);
     // getStatistics' view of a live store
     const c = new Telemetry(config, { metrics: registry });
     c.counters.publish('orders').total++;

@@ -1,0 +1,43 @@
+/**
+ * Every error code the library raises, in one list. Codes carry the `GCK_` prefix (Node's own
+ * `ERR_*` namespace stays Node's); errors from librdkafka are `GCK_KAFKA_<librdkafka name without
+ * ERR_>` (see `kafkaErrorCode`). The README's error table lists the same codes: a unit test
+ * (test/unit/errors/codes.test.ts) fails when a code is raised in src/ but missing here or there.
+ */
+export const ERROR_CODES = Object.freeze({
+  GCK_CONFIG: 'configuration invalid; `issues[]` name every field',
+  GCK_NATIVE_FEATURE_MISSING: 'librdkafka lacks a feature the configuration needs, or is too old',
+  GCK_STATE: 'a call in the wrong lifecycle state',
+  GCK_INVALID_ARGUMENT: 'a bad argument to a public method',
+  GCK_CONNECT: 'the cluster did not answer a metadata request within connect_timeout',
+  GCK_TLS: 'the TLS handshake failed',
+  GCK_AUTHENTICATION: 'SASL authentication failed',
+  GCK_QUEUE_FULL_TIMEOUT: 'the local producer queue stayed full for write_timeout',
+  GCK_FLUSH_INCOMPLETE: 'close() could not confirm every delivery',
+  GCK_HANDLER_REGISTRATION: 'a handler cannot be registered or its worker module cannot be loaded',
+  GCK_PERMANENT: 'thrown by a handler: dead-letter at once, no retries',
+  GCK_WORKER: 'a handler task failed as a whole (worker died, pool refused it)',
+  GCK_HOOK: 'a consumer hook threw',
+  GCK_SCHEMA_VALIDATION: 'an event does not match its schema',
+  GCK_WIRE_FORMAT: 'not Confluent wire format',
+  GCK_UNKNOWN_SCHEMA: 'the schema id is unknown to the registry',
+  GCK_DECODE: 'truncated Avro, invalid JSON, unknown event type',
+  GCK_REGISTRY: 'the registry is unreachable or refused a request',
+  GCK_INVALID_EVENT: 'EventBus: unknown action, wrong event type, id mismatch',
+  GCK_TOPIC: 'a topic cannot be created or does not exist',
+  GCK_SCHEMAS_DIR: 'the schemas folder does not exist',
+  GCK_SCHEMA_MISSING: 'the schemas folder has no schema for an event',
+  GCK_SCHEMA_INCOMPATIBLE: 'a schema is not compatible with the subject\'s registered versions',
+  GCK_SCHEMA_REJECTED: 'the registry refused a schema as invalid (HTTP 422)',
+  GCK_SCHEMA_FILE: 'a schema file is missing, unreadable, not JSON, not valid Avro or misnamed',
+  GCK_SCHEMA_REGISTRY: 'schema registration: any other registry answer (wrong URL, 5xx, unexpected body)',
+  GCK_SCHEMA_REGISTRY_AUTH: 'schema registration: HTTP 401 / 403',
+  GCK_SCHEMA_REGISTRY_UNREACHABLE: 'schema registration: no connection, DNS failure, timeout',
+  GCK_CLI_USAGE: 'bad command line (exit code 2)',
+  GCK_UNEXPECTED: 'the CLI caught an error that is not one of the library\'s',
+});
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The prefix of every code derived from a librdkafka error (`GCK_KAFKA_MSG_SIZE_TOO_LARGE`, ...). */
+export const KAFKA_CODE_PREFIX = 'GCK_KAFKA_';
