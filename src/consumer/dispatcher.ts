@@ -1,5 +1,6 @@
 import type { NativeMessage } from '../native/types.js';
 import { GoCoffeeKafkaError } from '../errors/base.js';
+import { backoffDelay } from '../errors/backoff.js';
 import { WorkerError } from '../pool/executor.js';
 import type { DeadLetterWriter } from './dead-letter.js';
 import { slotOf } from './key-lanes.js';
@@ -356,8 +357,7 @@ export class Dispatcher {
   }
 
   #backoff(attempt: number): number {
-    const base = Math.min(this.#opts.retryBackoffMs * 2 ** (attempt - 1), this.#opts.retryBackoffMaxMs);
-    return base / 2 + Math.random() * (base / 2); // "equal jitter": at least half the backoff
+    return backoffDelay(attempt, this.#opts.retryBackoffMs, this.#opts.retryBackoffMaxMs);
   }
 
   /** Runs `fn` after `ms`, unless stop() comes first (then no timer is made, or it is cleared). */

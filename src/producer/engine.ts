@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { StateError } from '../errors/base.js';
+import { backoffDelay } from '../errors/backoff.js';
 import { ConnectionError, DeliveryError, FlushIncompleteError, QueueFullTimeoutError, type UndeliveredMessage } from '../errors/producer.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { ConfigError } from '../config/errors.js';
@@ -540,10 +541,9 @@ export class ProducerEngine {
     d.failed(error);
   }
 
-  /** Exponential backoff with full jitter; retried messages go through the waiting FIFO. */
+  /** The library's backoff (errors/backoff.ts, at most 30 s); retried messages go through the waiting FIFO. */
   #scheduleRetry(d: Outbound): void {
-    const base = this.#opts.retryBackoffMs * 2 ** (d.attempts - 1);
-    const wait = Math.min(base / 2 + Math.random() * base, 30_000);
+    const wait = backoffDelay(d.attempts, this.#opts.retryBackoffMs, 30_000);
     d.deadline = Date.now() + wait + this.#opts.enqueueTimeoutMs;
     this.#retrying.add(d); // still ours: counted until it is finally reported
     const t = setTimeout(() => {
