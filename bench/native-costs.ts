@@ -349,7 +349,7 @@ async function libraryThroughput(): Promise<void> {
     ProducerEngine: new (binding: unknown, global: Conf, topic: Conf, opts: Record<string, unknown>) => Engine;
   }
   interface ProducerModule {
-    Producer: new (source: { producerEngine(): Engine }) => { publish(m: unknown): Promise<unknown> };
+    Producer: new (engine: Engine) => { publish(m: unknown): Promise<unknown> };
   }
   interface MessageModule {
     newMessage(topic: string, value: Buffer): unknown;
@@ -362,10 +362,10 @@ async function libraryThroughput(): Promise<void> {
   let mods: { producer: ProducerModule; message: MessageModule };
   try {
     const [eng, bind, producer, message] = await Promise.all([
-      load<EngineModule>('../src/producer/engine.js'),
+      load<EngineModule>('../src/delivery/index.js'),
       load<BindingModule>('../src/native/binding.js'),
       load<ProducerModule>('../src/producer/producer.js'),
-      load<MessageModule>('../src/producer/message.js'),
+      load<MessageModule>('../src/message/outgoing.js'),
     ]);
     mods = { producer, message };
     engine = new eng.ProducerEngine(bind.loadNativeBinding(), LIBRARY_LIKE, { partitioner: 'murmur2_random', acks: 'all' }, {
@@ -423,7 +423,7 @@ async function libraryThroughput(): Promise<void> {
   for (let r = 0; r < RUNS; r++) samples.push(await runEngine(DR_MESSAGES));
   record('library: ProducerEngine.send + delivery (1 header, opaque)', 'msgs/s', samples);
 
-  const producer = new mods.producer.Producer({ producerEngine: () => engine });
+  const producer = new mods.producer.Producer(engine);
   const runPublish = async (total: number): Promise<number> => {
     const t0 = process.hrtime.bigint();
     const pending: Array<Promise<unknown>> = [];

@@ -19,7 +19,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
 import { resolveConfig } from '../src/config/index.js';
-import { ConnectionManager } from '../src/connection/index.js';
+import { ConnectionManager } from '../src/client.js';
 import { Consumer } from '../src/consumer/index.js';
 import { newMessage } from '../src/producer/index.js';
 import { TopicManager } from '../src/admin/index.js';

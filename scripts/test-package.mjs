@@ -71,7 +71,7 @@ check('npm pack builds dist/ and ships what a user needs (and no tests)', () => 
   tarball = path.join(scratch, info.filename);
   const files = new Set(info.files.map((f) => f.path));
   const wanted = ['package.json', 'LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/pool/worker.js',
-    'schemas/BeverageCreated/v1.avsc'];
+    'schemas/BeverageCreated/v1.avsc', 'docs/configuration.md', 'docs/consumer.md'];
   const missing = wanted.filter((f) => !files.has(f));
   if (missing.length) throw new Error(`missing from the tarball: ${missing.join(', ')}`);
   const unwanted = [...files].filter((f) => /^(test|bench|scripts|\.ci|\.stack)\//.test(f) || f.endsWith('.test.js'));

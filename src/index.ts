@@ -29,8 +29,8 @@ export {
 } from './errors/index.js';
 export type { UndeliveredMessage, ErrorCode, AnyErrorCode } from './errors/index.js';
 
-export { ConnectionManager, TopicWriter } from './connection/index.js';
-export type { ConnectionManagerOptions, ConnectionState, WriteOptions } from './connection/index.js';
+export { ConnectionManager, TopicWriter } from './client.js';
+export type { ConnectionManagerOptions, ConnectionState, WriteOptions } from './client.js';
 
 export { Producer, newMessage, OutgoingMessage } from './producer/index.js';
 export type { DeliveryResult, DeliveryCallback, PublishOutcome, ProducerOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
@@ -42,7 +42,6 @@ export { TopicManager, TopicError } from './admin/index.js';
 export type { TopicSpec, EnsureResult, EnsureDefaults, TopicDescription } from './admin/index.js';
 
 export {
-  EventSerde,
   SchemaRegistry,
   subjectName,
   SerdeError,
@@ -51,8 +50,20 @@ export {
   UnknownSchemaError,
   DecodeError,
   RegistryError,
-} from './serde/index.js';
-export type { SubjectStrategy, DecodedEvent, RegistryOptions } from './serde/index.js';
+  SchemaFileError,
+  SchemaIncompatibleError,
+} from './schema/index.js';
+export type {
+  SubjectStrategy,
+  RegistryOptions,
+  RegistryTlsOptions,
+  RegistrationResult,
+  RegistrationStatus,
+  CompatibilityLevel,
+} from './schema/index.js';
+// The Go Coffee binding of src/schema/: the event serde and the registration `gocoffee-kafka schemas register` runs.
+export { EventSerde, registerSchemas } from './events/serde.js';
+export type { DecodedEvent, RegisterSchemasOptions, RegistrationConfig } from './events/serde.js';
 
 export {
   EVENTS,
@@ -73,8 +84,3 @@ export type { TelemetryOptions, Logger, LibrdkafkaSummary } from './telemetry/in
 export { Manager, EventBus, initGlobalManager, getGlobalManager, getGlobalEventBus, closeGlobalManager } from './manager/index.js';
 export type { ManagerOptions, HealthStatus, Statistics } from './manager/index.js';
 
-// Schema registration (what `gocoffee-kafka schemas register` runs) and its errors.
-export { registerSchemas } from './events/registration/register.js';
-export type { RegisterSchemasOptions, RegistrationConfig } from './events/registration/register.js';
-export type { RegistrationResult, RegistrationStatus, CompatibilityLevel } from './events/registration/types.js';
-export { SchemaFileError, SchemaIncompatibleError, SchemaRegistryError } from './events/registration/errors.js';

@@ -5,7 +5,7 @@
  *
  *   GOCOFFEE_KAFKA_BROKERS=127.0.0.1:9092 node --import tsx bench/experiments/count-queue-full.ts [messages] [bytes] [pollMs]
  */
-import { ConnectionManager } from '../../src/connection/index.js';
+import { ConnectionManager } from '../../src/client.js';
 import { loadNativeBinding, type NativeBinding, type NativeProducer } from '../../src/native/index.js';
 import { newMessage } from '../../src/producer/index.js';
 import { TopicAdmin, benchConfig, uniqueName, waitForLeaders } from '../lib/kafka.js';

@@ -4,7 +4,7 @@ import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import * as otel from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
-import { ConnectionManager } from '../../src/connection/index.js';
+import { ConnectionManager } from '../../src/client.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { newMessage } from '../../src/producer/index.js';
 

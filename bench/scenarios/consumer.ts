@@ -12,7 +12,7 @@
  * (librdkafka-perf, ck-js) that fail are reported as failed; Scenario.finish drops the pre-filled
  * topic in any case.
  */
-import { ConnectionManager } from '../../src/connection/index.js';
+import { ConnectionManager } from '../../src/client.js';
 import { Consumer } from '../../src/consumer/index.js';
 import { toLibrdkafkaConfig } from '../../src/config/index.js';
 import { cpuWindow } from '../lib/cpu.js';

@@ -7,7 +7,7 @@
  *   node-rdkafka  raw Producer (same properties, dr_cb) + raw KafkaConsumer consume(1000) loop
  *                 (timeout 0 while data is buffered, 100 ms when empty) with offsetsStore.
  */
-import { ConnectionManager } from '../../src/connection/index.js';
+import { ConnectionManager } from '../../src/client.js';
 import { Consumer } from '../../src/consumer/index.js';
 import { toLibrdkafkaConfig } from '../../src/config/index.js';
 import { newMessage } from '../../src/producer/index.js';

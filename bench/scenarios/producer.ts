@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { KafkaConfig } from '../../src/config/index.js';
-import { ConnectionManager } from '../../src/connection/index.js';
+import { ConnectionManager } from '../../src/client.js';
 import { newMessage, type OutgoingMessage } from '../../src/producer/index.js';
 import type { NativeMetadata } from '../../src/native/index.js';
 import { cpuWindow } from '../lib/cpu.js';

@@ -14,7 +14,8 @@
  * ratioVsRaw here = ops/s ÷ confluent-serde's ops/s.
  */
 import { createRequire } from 'node:module';
-import { EventSerde, SchemaRegistry } from '../../src/serde/index.js';
+import { EventSerde } from '../../src/events/serde.js';
+import { SchemaRegistry } from '../../src/schema/registry.js';
 import { uniqueName } from '../lib/kafka.js';
 import { packageVersion } from '../lib/versions.js';
 import type { BenchContext, BenchOptions, ClientRunner, RunMeasurement, Scenario, ScenarioGroup } from '../lib/types.js';

@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { ConnectionManager } from '../../src/connection/index.js';
+import { ConnectionManager } from '../../src/client.js';
 import { newMessage } from '../../src/producer/index.js';
 import type { TelemetryOptions } from '../../src/telemetry/index.js';
 import { cpuWindow } from '../lib/cpu.js';

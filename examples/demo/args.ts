@@ -20,7 +20,7 @@ Runs the Go Coffee agents against Kafka and the Schema Registry: a beverage inve
 BeverageCreated events, a task manager turning each into a TaskCreated in a worker pool, and a
 notifier consuming the tasks. With no configuration it uses the local stack (npm run demo starts
 or reuses it); otherwise GOCOFFEE_KAFKA_BROKERS, GOCOFFEE_SCHEMA_REGISTRY_URL and the other
-GOCOFFEE_KAFKA_* variables (README "Configuration").
+GOCOFFEE_KAFKA_* variables (docs/configuration.md).
 
 Flags:
   --duration <s>        seconds of publishing (default 30)

@@ -61,13 +61,11 @@ export function verdict(s: SummaryInput): Verdict {
   return { ok: reasons.length === 0, lost, reasons };
 }
 
-const README_SECTIONS = [
-  '"Producer" (send(), backpressure, delivery semantics)',
-  '"Consumer" (worker pool, ordering, at-least-once, dead letters)',
-  '"Versioned events" (schemas, registration)',
-  '"Manager, EventBus, typed handlers"',
-  '"Metrics (Prometheus, prom-client)"',
-  '"Health and statistics"',
+const DOC_PAGES = [
+  'docs/producer.md (send(), backpressure, delivery semantics)',
+  'docs/consumer.md (worker pool, ordering, at-least-once, dead letters)',
+  'docs/events.md (schemas, registration; Manager, EventBus, typed handlers)',
+  'docs/observability.md (metrics, tracing, logs, health and statistics)',
 ];
 
 export function renderSummary(s: SummaryInput, v: Verdict): string {
@@ -116,10 +114,10 @@ export function renderSummary(s: SummaryInput, v: Verdict): string {
     out.push(
       `  Prometheus metrics were served during the run at ${s.metrics.url}`,
       '    (serveMetrics(); e.g. kafka_messages_total, kafka_publish_duration_seconds, kafka_consume_duration_seconds,',
-      '    kafka_consumer_lag, kafka_pool_utilization, kafka_dead_lettered_total; README "Metrics").',
+      '    kafka_consumer_lag, kafka_pool_utilization, kafka_dead_lettered_total; docs/observability.md).',
     );
   } else out.push(`  Prometheus metrics: ${s.metrics.problem ?? 'off (--metrics-port 0)'}.`);
-  out.push('  README.md sections:', ...README_SECTIONS.map((r) => `    ${r}`));
+  out.push('  Read more:', ...DOC_PAGES.map((r) => `    ${r}`));
   out.push('  The agents: examples/demo/ (inventor.ts, task-worker.ts + task-bridge.ts, notifier.ts).', '');
   return out.join('\n');
 }

@@ -2,9 +2,20 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { GoCoffeeKafkaError } from '../errors/base.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { topicName } from '../config/index.js';
-import type { TopicNames } from '../config/types.js';
-import type { ConnectionManager } from '../connection/connection-manager.js';
-import type { NativeAdmin, NativeError, NativePartitionMetadata } from '../native/types.js';
+import type { KafkaConfig, TopicNames } from '../config/types.js';
+import type { NativeAdmin, NativeError, NativeMetadata, NativePartitionMetadata } from '../native/types.js';
+
+/**
+ * What admin operations need from the client that owns the connections (client.ts's
+ * ConnectionManager is one): the configuration, metadata through the shared producer, and a new
+ * admin client with the same security settings. Defined here so admin/ never imports the
+ * composition root above it.
+ */
+export interface AdminHost {
+  readonly config: KafkaConfig;
+  metadata(topic?: string, timeoutMs?: number): Promise<NativeMetadata>;
+  createAdmin(): NativeAdmin;
+}
 
 export interface TopicSpec {
   /** Full topic name (suffix already applied). */
@@ -53,9 +64,9 @@ export class TopicError extends GoCoffeeKafkaError {
  * included), so producers, consumers and this manager always agree.
  */
 export class TopicManager {
-  readonly #cm: ConnectionManager;
+  readonly #cm: AdminHost;
 
-  constructor(connection: ConnectionManager) {
+  constructor(connection: AdminHost) {
     this.#cm = connection;
   }
 

@@ -2,7 +2,7 @@
  * CONFIG_FIELDS: the single source of truth for every configuration field — its YAML key, its
  * environment variable, kind, default, bounds, what a valid value looks like, a one-line
  * description and the librdkafka properties derived from it. Environment reading, parsing,
- * validation, the "managed librdkafka property" check and the README's configuration reference are
+ * validation, the "managed librdkafka property" check and the configuration reference (docs/configuration.md) are
  * all driven by this table.
  */
 import type { ConfigFieldKey, LibrdkafkaValue, TopicNames } from './types.js';
@@ -40,7 +40,7 @@ export interface ConfigField {
   readonly kind: FieldKind;
   /** Resolved default (durations in ms); undefined = not set. */
   readonly default: FieldDefault;
-  /** The default as a human writes it (README). */
+  /** The default as a human writes it (docs/configuration.md). */
   readonly defaultText: string;
   readonly required: boolean;
   /** Never echoed in errors, logs or describeConfig(). */

@@ -1,6 +1,6 @@
 /**
- * The README's configuration reference, rendered from CONFIG_FIELDS (so the two cannot drift: a
- * docs check can compare the README's table with this output).
+ * The configuration reference (docs/configuration.md), rendered from CONFIG_FIELDS (so the two cannot drift: a
+ * docs check can compare docs/configuration.md's table with this output).
  */
 import { CONFIG_FIELDS } from './fields.js';
 

@@ -1,20 +1,20 @@
 import { availableParallelism } from 'node:os';
 import { StateError } from '../errors/base.js';
 import { toLibrdkafkaConfig } from '../config/index.js';
-import type { ConnectionManager } from '../connection/connection-manager.js';
 import { PoolExecutor, type Executor } from '../pool/executor.js';
 import { DeadLetterWriter } from './dead-letter.js';
-import { GroupConsumer, type GroupHooks, type GroupOptions } from './group-consumer.js';
+import { GroupConsumer } from './group/group-consumer.js';
+import type { GroupHooks, GroupOptions } from './group/types.js';
 import { HandlerRegistrationError } from './handler.js';
-import { InProcessExecutor } from './in-process.js';
+import { InProcessExecutor } from './dispatch/in-process.js';
 import { loggingHooks } from './logging.js';
 import { CONSUMER_DEFAULTS, guardHooks, validateConsumerOptions } from './options.js';
-import { HandlerEntry } from './partition-state.js';
+import { HandlerEntry } from './dispatch/handler-entry.js';
 import { ConsumerObserver } from '../telemetry/consumer-observer.js';
 import type { Logger } from '../telemetry/logging.js';
 import { summarizeStats, type LibrdkafkaSummary } from '../telemetry/statistics.js';
 import type { GaugeSource, KafkaMetrics } from '../telemetry/metrics.js';
-import type { ConsumerOptions, MessageHandler } from './types.js';
+import type { ConsumerHost, ConsumerOptions, MessageHandler } from './types.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping';
 
@@ -53,7 +53,7 @@ export interface EngineConsumerStats {
  * at-least-once commits of the contiguous watermark, retries then a dead-letter topic.
  */
 export class Consumer implements GaugeSource {
-  readonly #cm: ConnectionManager;
+  readonly #cm: ConsumerHost;
   readonly #options: ConsumerOptions;
   readonly #hooks: GroupHooks;
   readonly #log: Logger;
@@ -72,7 +72,7 @@ export class Consumer implements GaugeSource {
   #starting: Promise<void> = Promise.resolve();
 
   /** Throws InvalidArgumentError naming the option (and its value) that cannot be used. */
-  constructor(connection: ConnectionManager, options: ConsumerOptions = {}, hooks: GroupHooks = {}) {
+  constructor(connection: ConsumerHost, options: ConsumerOptions = {}, hooks: GroupHooks = {}) {
     this.#options = validateConsumerOptions(options, hooks);
     this.#cm = connection;
     // The consumer's own log lines (errors, retries, dead letters, rebalances, librdkafka's lines),

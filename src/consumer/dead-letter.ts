@@ -1,31 +1,14 @@
 import type { NativeHeaders, NativeMessage } from '../native/types.js';
-import { Outbound, type DeliveryResult, type ProducerEngine } from '../producer/engine.js';
+import { Outbound, type DeliveryResult, type ProducerEngine } from '../delivery/index.js';
+import { DLQ_HEADERS } from '../message/headers.js';
 
 /**
- * Header names of a dead-letter message: all of them on every one, except `base64`.
- *
- * Header values are bytes end to end on the batch engine, so a dead-letter message carries the
- * original headers and `dlq.original.key` (a binary key included) as their exact bytes.
- *
- * `base64` (`dlq.base64.headers`) is never written any more: the previous release, whose producer
- * (node-rdkafka) cut a header value at a zero byte and replaced invalid UTF-8, wrote such values
- * base64-encoded and named them in that header (a JSON array of header names, the message's last
- * header). decodeDeadLetterHeaders still undoes it for dead-letter messages written then.
+ * Header names of a dead-letter message (message/headers.ts DLQ_HEADERS): all of them on every one,
+ * except the legacy `base64`. Header values are bytes end to end on the batch engine, so a
+ * dead-letter message carries the original headers and `dlq.original.key` (a binary key included)
+ * as their exact bytes.
  */
-export const DLQ_HEADERS = Object.freeze({
-  topic: 'dlq.original.topic',
-  partition: 'dlq.original.partition',
-  offset: 'dlq.original.offset',
-  key: 'dlq.original.key',
-  errorType: 'dlq.error.type',
-  errorMessage: 'dlq.error.message',
-  attempts: 'dlq.attempts',
-  firstFailure: 'dlq.first.failure',
-  lastFailure: 'dlq.last.failure',
-  group: 'dlq.consumer.group',
-  /** Legacy: only in dead-letter messages written by the previous release (see above). */
-  base64: 'dlq.base64.headers',
-});
+export { DLQ_HEADERS };
 
 /** The longest `dlq.error.message` (UTF-16 code units). */
 const MAX_ERROR_MESSAGE = 4096;

@@ -1,5 +1,5 @@
 import { GoCoffeeKafkaError } from '../errors/base.js';
-import type { ConsumedMessage } from './message.js';
+import type { ConsumedMessage } from '../message/consumed.js';
 import type { MessageHandler } from './types.js';
 
 /**

@@ -1,10 +1,10 @@
 export { Consumer } from './consumer.js';
 export type { ConsumerStats, EngineConsumerStats } from './consumer.js';
-export { ConsumedMessage } from './message.js';
+export { ConsumedMessage } from '../message/consumed.js';
 export { Reader, type ReaderOptions } from './reader.js';
 export { BaseMessageHandler, PermanentError, HandlerRegistrationError } from './handler.js';
 export { DLQ_HEADERS, decodeDeadLetterHeaders } from './dead-letter.js';
 export { HookError } from './options.js';
 export { WorkerError } from '../pool/executor.js';
-export type { MessageHandler, ConsumerOptions, OrderingMode } from './types.js';
-export type { GroupHooks } from './group-consumer.js';
+export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerHost } from './types.js';
+export type { GroupHooks } from './group/types.js';

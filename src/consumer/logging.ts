@@ -1,6 +1,6 @@
 import type { Logger } from '../telemetry/logging.js';
 import { librdkafkaLogForwarder } from '../telemetry/logging.js';
-import type { GroupHooks } from './group-consumer.js';
+import type { GroupHooks } from './group/types.js';
 
 /** A list of partitions as `topic[0,1,2]` groups: short, readable log fields for rebalances. */
 export function partitionList(tps: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): string {

@@ -1,5 +1,5 @@
 import { GoCoffeeKafkaError, InvalidArgumentError, MAX_TIMER_MS, checkIntegerOption } from '../errors/base.js';
-import type { GroupHooks } from './group-consumer.js';
+import type { GroupHooks } from './group/types.js';
 import type { ConsumerOptions } from './types.js';
 
 /** Defaults of the ConsumerOptions that do not depend on the configuration or the machine. */

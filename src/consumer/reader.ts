@@ -13,8 +13,9 @@ import type {
   NativeTopicPartition,
   NativeTopicPartitionOffset,
 } from '../native/types.js';
-import { resumeAndWake, tpKey } from './backpressure.js';
-import { ConsumedMessage } from './message.js';
+import { resumeAndWake, tpKey } from './group/backpressure.js';
+import type { ConsumedMessage } from '../message/consumed.js';
+import { ReaderBuffer } from './reader-buffer.js';
 
 type State = 'idle' | 'connecting' | 'ready' | 'closed' | 'failed';
 
@@ -33,13 +34,6 @@ export interface ReaderOptions {
 
 const DEFAULTS = { fetchBatchSize: 500, bufferMessages: 1000, bufferBytes: 16 * 1024 * 1024 };
 
-/** A run of fetched messages (one slab, or what a revoke left of it); `at` is the next to hand out. */
-interface Chunk {
-  msgs: NativeMessage[];
-  at: number;
-}
-
-
 /**
  * A low-level, pull-style reader of one topic in one consumer group (the seed's `GetReader`).
  * It stores nothing automatically: `commit(messages)` stores and commits offsets after the caller
@@ -47,9 +41,9 @@ interface Chunk {
  * the same engine consumer for parallel processing.
  *
  * It fetches through the batch engine (native/batch-consumer.ts): slabs are pushed into a bounded
- * buffer (fetching pauses when it is full) and read() hands them out. A message is returned once
- * per assignment; messages buffered for a partition that is revoked are dropped unreturned (the
- * partition's next owner reads them from the committed offset).
+ * buffer (reader-buffer.ts; fetching pauses when it is full) and read() hands them out. A message
+ * is returned once per assignment; messages buffered for a partition that is revoked are dropped
+ * unreturned (the partition's next owner reads them from the committed offset).
  */
 export class Reader {
   readonly topic: string;
@@ -59,15 +53,11 @@ export class Reader {
   readonly #topicConf: NativeConfig;
   readonly #connectTimeoutMs: number;
   readonly #slab: number;
-  readonly #maxMessages: number;
-  readonly #maxBytes: number;
+  /** Fetched slabs and consume errors, in fetch order: an error is thrown by the read() that meets it first. */
+  readonly #buffer: ReaderBuffer;
   #native: NativeBatchConsumer | undefined;
   #state: State = 'idle';
   #connecting: Promise<void> | undefined;
-  /** Fetched slabs and consume errors, in fetch order: an error is thrown by the read() that meets it first. */
-  #queue: Array<Chunk | Error> = [];
-  #count = 0;
-  #bytes = 0;
   /** The buffer reached its bound: these partitions are paused until read() took it down to half. */
   #full = false;
   #paused: NativeTopicPartition[] = [];
@@ -85,9 +75,8 @@ export class Reader {
     checkIntegerOption('Reader option fetchBatchSize', o.fetchBatchSize, 1, 1_000_000);
     checkIntegerOption('Reader option bufferMessages', o.bufferMessages, 1, 10_000_000);
     checkIntegerOption('Reader option bufferBytes', o.bufferBytes, 1, Number.MAX_SAFE_INTEGER);
-    this.#maxMessages = o.bufferMessages;
     this.#slab = Math.min(o.fetchBatchSize, o.bufferMessages);
-    this.#maxBytes = o.bufferBytes;
+    this.#buffer = new ReaderBuffer(o.bufferMessages, o.bufferBytes);
   }
 
   get state(): State {
@@ -96,7 +85,7 @@ export class Reader {
 
   /** Fetched messages waiting for read() (never more than `bufferMessages`). */
   get buffered(): number {
-    return this.#count;
+    return this.#buffer.count;
   }
 
   /**
@@ -154,27 +143,20 @@ export class Reader {
         if (this.#state === 'ready') this.#pushError(fromNativeError(e, `consume from ${this.topic}`, { topic: this.topic, groupId: this.groupId }));
       },
       // Never more than the buffer has room for (at least 1: a full buffer has paused every partition).
-      room: () => Math.max(1, Math.min(this.#slab, this.#maxMessages - this.#count)),
+      room: () => this.#buffer.room(this.#slab),
     };
   }
 
   #onBatch(msgs: NativeMessage[]): void {
     if (this.#state !== 'ready' || msgs.length === 0) return;
-    let bytes = 0;
-    for (let i = 0; i < msgs.length; i++) bytes += msgs[i]!.size;
-    this.#queue.push({ msgs, at: 0 });
-    this.#count += msgs.length;
-    this.#bytes += bytes;
-    if (!this.#full && (this.#count >= this.#maxMessages || this.#bytes >= this.#maxBytes)) this.#pauseAll();
+    const full = this.#buffer.push(msgs);
+    if (!this.#full && full) this.#pauseAll();
     this.#wake();
   }
 
   /** A consume error, after the messages fetched before it; a repeat of the last one is not queued twice. */
   #pushError(err: Error & { code?: unknown }): void {
-    const last = this.#queue[this.#queue.length - 1];
-    if (last instanceof Error && (last as { code?: unknown }).code === err.code && last.message === err.message) return;
-    this.#queue.push(err);
-    this.#wake();
+    if (this.#buffer.pushError(err)) this.#wake();
   }
 
   #wake(): void {
@@ -213,7 +195,7 @@ export class Reader {
   }
 
   #resumeIfDrained(): void {
-    if (!this.#full || this.#count > this.#maxMessages / 2 || this.#bytes > this.#maxBytes / 2) return;
+    if (!this.#full || !this.#buffer.drained()) return;
     this.#full = false;
     const tps = this.#paused;
     this.#paused = [];
@@ -237,9 +219,9 @@ export class Reader {
     const n = max >= 1 ? Math.floor(max) : 1;
     let deadline: number | undefined;
     for (;;) {
-      const head = this.#queue[0];
+      const head = this.#buffer.peek();
       if (head instanceof Error) {
-        this.#queue.shift();
+        this.#buffer.shift();
         throw head;
       }
       if (head !== undefined) return this.#take(n);
@@ -251,27 +233,9 @@ export class Reader {
     }
   }
 
-  /** Up to `max` buffered messages, stopping at a queued error. */
+  /** Up to `max` buffered messages, stopping at a queued error; resumes fetching once drained. */
   #take(max: number): ConsumedMessage[] {
-    const out: ConsumedMessage[] = [];
-    const queue = this.#queue;
-    let bytes = 0;
-    while (out.length < max && queue.length > 0) {
-      const chunk = queue[0]!;
-      if (chunk instanceof Error) break;
-      const msgs = chunk.msgs;
-      const end = Math.min(msgs.length, chunk.at + max - out.length);
-      let i = chunk.at;
-      for (; i < end; i++) {
-        const m = msgs[i]!;
-        bytes += m.size;
-        out.push(new ConsumedMessage(m));
-      }
-      if (i >= msgs.length) queue.shift();
-      else chunk.at = i;
-    }
-    this.#count -= out.length;
-    this.#bytes -= bytes;
+    const out = this.#buffer.take(max);
     this.#resumeIfDrained();
     return out;
   }
@@ -293,7 +257,7 @@ export class Reader {
         return;
       }
       if (err.code === RD.ERR__REVOKE_PARTITIONS) {
-        this.#drop(tps);
+        this.#buffer.drop(tps);
         const gone = new Set(tps.map((tp) => tpKey(tp.topic, tp.partition)));
         const resume = this.#paused.filter((tp) => gone.has(tpKey(tp.topic, tp.partition)));
         this.#paused = this.#paused.filter((tp) => !gone.has(tpKey(tp.topic, tp.partition)));
@@ -305,40 +269,12 @@ export class Reader {
         return;
       }
       // A rebalance error: the assignment is dropped (the engine did), and with it the buffer.
-      this.#drop(undefined);
+      this.#buffer.drop(undefined);
       this.#paused = [];
       this.#resumeIfDrained();
     } catch {
       /* closing: the close finishes the rebalance */
     }
-  }
-
-  /** Drops buffered messages of these partitions (all when undefined): they were never returned. */
-  #drop(tps: NativeTopicPartition[] | undefined): void {
-    if (this.#count === 0) return;
-    const gone = tps === undefined ? undefined : new Set(tps.map((tp) => tpKey(tp.topic, tp.partition)));
-    const kept: Array<Chunk | Error> = [];
-    let count = 0;
-    let bytes = 0;
-    for (const c of this.#queue) {
-      if (c instanceof Error) {
-        kept.push(c);
-        continue;
-      }
-      if (gone === undefined) continue;
-      const msgs: NativeMessage[] = [];
-      for (let i = c.at; i < c.msgs.length; i++) {
-        const m = c.msgs[i]!;
-        if (gone.has(tpKey(m.topic, m.partition))) continue;
-        msgs.push(m);
-        bytes += m.size;
-      }
-      if (msgs.length > 0) kept.push({ msgs, at: 0 });
-      count += msgs.length;
-    }
-    this.#queue = kept;
-    this.#count = count;
-    this.#bytes = bytes;
   }
 
   /**
@@ -386,9 +322,7 @@ export class Reader {
     if (this.#state === 'connecting') await this.#connecting?.catch(() => undefined);
     const native = this.#native;
     this.#state = 'closed';
-    this.#queue = [];
-    this.#count = 0;
-    this.#bytes = 0;
+    this.#buffer.clear();
     this.#paused = [];
     this.#wake();
     if (native !== undefined && native.isConnected()) {

@@ -1,4 +1,22 @@
-import type { ConsumedMessage } from './message.js';
+import type { ConsumedMessage } from '../message/consumed.js';
+import type { KafkaConfig } from '../config/types.js';
+import type { ProducerEngine } from '../delivery/index.js';
+import type { NativeBinding } from '../native/types.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+
+/**
+ * What a Consumer needs from the client that owns the connections (the ConnectionManager in
+ * client.ts is one): the configuration, the native binding, telemetry, and the shared producer
+ * engine its dead-letter writer publishes through. Defined here so consumer/ never imports the
+ * composition root above it.
+ */
+export interface ConsumerHost {
+  readonly config: KafkaConfig;
+  readonly telemetry: Telemetry;
+  readonly binding: NativeBinding;
+  /** The shared producer engine; throws StateError while the client is not ready. */
+  producerEngine(): ProducerEngine;
+}
 
 /** How messages of one partition may run in parallel. */
 export type OrderingMode = 'key' | 'partition' | 'unordered';
@@ -83,27 +101,3 @@ export interface ConsumerOptions {
   readonly commitIntervalMs?: number;
 }
 
-/** Outcome of one message within a task. */
-export const enum Status {
-  Ok = 0,
-  Failed = 1,
-  /** Not run: an earlier message of its lane failed in the same task. */
-  Skipped = 2,
-}
-
-export interface TaskFailure {
-  readonly index: number;
-  readonly name: string;
-  readonly message: string;
-  readonly retriable: boolean;
-}
-
-export interface TaskResult {
-  readonly statuses: Uint8Array;
-  readonly failures: readonly TaskFailure[];
-  /**
-   * The task did not complete normally (its worker thread died): `statuses` then tell what was
-   * done before, which message was running (Failed) and what never ran (Skipped).
-   */
-  readonly error?: Error;
-}

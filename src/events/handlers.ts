@@ -1,9 +1,9 @@
 import { topicName } from '../config/index.js';
 import type { KafkaConfig, TopicNames } from '../config/types.js';
-import type { ConsumedMessage } from '../consumer/message.js';
+import type { ConsumedMessage } from '../message/consumed.js';
 import type { MessageHandler } from '../consumer/types.js';
-import { DecodeError } from '../serde/errors.js';
-import type { EventSerde } from '../serde/event-serde.js';
+import { DecodeError } from '../schema/errors.js';
+import type { EventSerde } from './serde.js';
 import type { AIRequestCompleted, BeverageCreated, BeverageUpdated, NotificationSent, SystemEvent, TaskCreated, TaskUpdated } from './generated.js';
 
 /** What a typed handler needs: topic names (from the configuration) and the serde. */

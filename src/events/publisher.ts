@@ -1,9 +1,9 @@
 import { topicName } from '../config/index.js';
 import type { KafkaConfig } from '../config/types.js';
-import type { DeliveryResult } from '../producer/engine.js';
-import { newMessage } from '../producer/message.js';
+import type { DeliveryResult } from '../delivery/engine.js';
+import { newMessage } from '../message/outgoing.js';
 import type { Producer } from '../producer/producer.js';
-import type { EventSerde } from '../serde/event-serde.js';
+import type { EventSerde } from './serde.js';
 import { eventDescriptor, type EventName } from './catalog.js';
 import { InvalidEventError } from './errors.js';
 

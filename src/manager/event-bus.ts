@@ -1,4 +1,4 @@
-import type { DeliveryResult } from '../producer/engine.js';
+import type { DeliveryResult } from '../delivery/engine.js';
 import { InvalidEventError } from '../events/errors.js';
 import type { EventName } from '../events/catalog.js';
 import type { PublishEventOptions } from '../events/publisher.js';

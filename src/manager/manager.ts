@@ -1,20 +1,20 @@
 import { StateError } from '../errors/base.js';
 import type { KafkaConfig } from '../config/types.js';
-import { ConnectionManager, type ConnectionManagerOptions } from '../connection/connection-manager.js';
+import { ConnectionManager, type ConnectionManagerOptions } from '../client.js';
 import { Consumer } from '../consumer/consumer.js';
-import type { GroupHooks } from '../consumer/group-consumer.js';
+import type { GroupHooks } from '../consumer/group/types.js';
 import type { ConsumerOptions, MessageHandler } from '../consumer/types.js';
 import { TopicManager, type EnsureDefaults, type EnsureResult } from '../admin/topic-manager.js';
-import type { DeliveryResult } from '../producer/engine.js';
-import { EventSerde, type SubjectStrategy } from '../serde/event-serde.js';
-import { SchemaRegistry } from '../serde/registry.js';
+import type { DeliveryResult } from '../delivery/engine.js';
+import { EventSerde, registerSchemas } from '../events/serde.js';
+import type { SubjectStrategy } from '../schema/subjects.js';
+import { SchemaRegistry } from '../schema/registry.js';
 import { EVENTS, type EventName } from '../events/catalog.js';
 import { EventPublisher, type PublishEventOptions } from '../events/publisher.js';
 import type { EventContext } from '../events/handlers.js';
 import type { AIRequestCompletedInput, BeverageCreatedInput, BeverageUpdatedInput, NotificationSentInput, SystemEventInput, TaskCreatedInput, TaskUpdatedInput } from '../events/generated.js';
 import { EventBus, type EventSink } from './event-bus.js';
-import { registerSchemas } from '../events/registration/register.js';
-import type { RegistrationResult } from '../events/registration/types.js';
+import type { RegistrationResult } from '../schema/registration/types.js';
 import { checkHealth, collectStatistics, type HealthStatus, type Statistics } from './health.js';
 import { ConfigError } from '../config/errors.js';
 

@@ -35,9 +35,6 @@ export const FLAG_STRING = 1;
 export const FAILED_REFUSED = 1;
 
 const TWO32 = 4294967296;
-/** The header name BatchPacker.add writes a message id under (producer/message.ts HEADER_MESSAGE_ID). */
-export const ID_HEADER_NAME = 'message_id';
-const ID_NAME_BYTES = Buffer.from(ID_HEADER_NAME, 'latin1');
 const INITIAL_BYTES = 1 << 20;
 
 /** Short strings are usually ASCII: a JS loop beats Buffer#write's native call for them. -1 = not ASCII. */
@@ -67,7 +64,14 @@ export class BatchPacker {
   #hdrNext: number;
   #len = 0;
 
-  constructor(readonly maxMessages = 1000) {
+  readonly #idName: Buffer;
+
+  /**
+   * `idHeaderName`: the header a message id is written under (the caller passes message/headers.ts
+   * HEADERS.MESSAGE_ID; native/ does not import message/, which sits above it).
+   */
+  constructor(readonly maxMessages: number, idHeaderName: string) {
+    this.#idName = Buffer.from(idHeaderName, 'latin1');
     this.#hdrBase = maxMessages * MSG_STRIDE;
     this.table = new Int32Array(this.#hdrBase + 4 * maxMessages * HDR_STRIDE);
     this.#hdrNext = this.#hdrBase;
@@ -135,7 +139,7 @@ export class BatchPacker {
   /**
    * Adds one message (the batch may exceed maxMessages only if the caller ignores `count`).
    * headers: node-rdkafka's shape, one single-key object per header (names may repeat).
-   * messageId: written first as the `message_id` header (ID_HEADER_NAME) without a header object
+   * messageId: written first as the id header (the constructor's idHeaderName) without a header object
    * per message — the one header every published message carries by default.
    */
   add(
@@ -160,7 +164,7 @@ export class BatchPacker {
     if (messageId !== undefined) {
       if (this.#hdrNext + HDR_STRIDE > t.length) t = this.#growTable();
       const at = this.#hdrNext;
-      t[at] = this.#span(ID_NAME_BYTES);
+      t[at] = this.#span(this.#idName);
       t[at + 1] = this.#len;
       t[at + 2] = this.#span(messageId);
       t[at + 3] = this.#len;

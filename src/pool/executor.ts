@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { GoCoffeeKafkaError } from '../errors/base.js';
-import { Status, type TaskFailure, type TaskResult } from '../consumer/types.js';
+import { Status, type Executor, type TaskFailure, type TaskResult } from '../message/task.js';
 import type { NativeMessage } from '../native/types.js';
 import { newProgress, packMessages, progressViews } from './codec.js';
 
@@ -18,21 +18,6 @@ export class WorkerError extends GoCoffeeKafkaError {
   }
 }
 
-/** Runs tasks (batches of messages) for one handler. */
-export interface Executor {
-  /** Tasks that may run at once before the dispatcher holds back. */
-  readonly capacity: number;
-  /** `traces`: per message, the traceparent of its process span (tracing on only). */
-  run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[], traces?: readonly (string | undefined)[]): Promise<TaskResult>;
-  /** Tasks waiting for a worker (0 in-process). */
-  readonly queueSize: number;
-  /** Share of worker time spent running tasks, 0..1 (in-process: running / capacity). */
-  readonly utilization: number;
-  /** Loads what tasks need (a pool loads the handler module in a worker); rejects if it cannot. */
-  ready?(): Promise<void>;
-  /** Waits for running tasks, or with `force` abandons them. */
-  close(force?: boolean): Promise<void>;
-}
 
 function workerFile(): string {
   // Compiled: dist/pool/worker.js. From source (tsx, tests): src/pool/worker.ts.
@@ -124,3 +109,5 @@ function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly nu
   }
   return { statuses: out, failures, error };
 }
+
+export type { Executor } from '../message/task.js';

@@ -1,5 +1,5 @@
-import type { ConsumedMessage } from '../consumer/message.js';
-import { Status, type TaskFailure, type TaskResult } from '../consumer/types.js';
+import type { ConsumedMessage } from '../message/consumed.js';
+import { Status, type TaskFailure, type TaskResult } from '../message/task.js';
 import { fromTraceparent, withSpanContext } from '../telemetry/tracing.js';
 
 export type HandleFn = (message: ConsumedMessage) => void | Promise<void>;

@@ -5,10 +5,10 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConsumedMessage } from '../consumer/message.js';
+import { ConsumedMessage } from '../message/consumed.js';
 import { describeFailure, runTask, type HandleFn } from './run-task.js';
 import { progressViews, unpackMessages, type PackedTask } from './codec.js';
-import { Status, type TaskFailure, type TaskResult } from '../consumer/types.js';
+import { Status, type TaskFailure, type TaskResult } from '../message/task.js';
 import { ensureContextManager } from '../telemetry/context-manager.js';
 
 export interface WorkerTask extends PackedTask {

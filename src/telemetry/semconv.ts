@@ -1,3 +1,4 @@
+import { HEADERS } from '../message/headers.js';
 /**
  * Every span, attribute, metric and log field name the library emits, in one place (OpenTelemetry
  * messaging semantic conventions for Kafka; metric names of the original Go package).
@@ -30,9 +31,9 @@ export const SPAN = Object.freeze({
 
 /** Message headers the library writes for tracing and correlation. */
 export const HEADER = Object.freeze({
-  TRACEPARENT: 'traceparent',
-  TRACESTATE: 'tracestate',
-  CORRELATION_ID: 'correlation_id',
+  TRACEPARENT: HEADERS.TRACEPARENT,
+  TRACESTATE: HEADERS.TRACESTATE,
+  CORRELATION_ID: HEADERS.CORRELATION_ID,
 });
 
 export const METRIC = Object.freeze({

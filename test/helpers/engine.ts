@@ -1,4 +1,4 @@
-import { ProducerEngine } from '../../src/producer/engine.js';
+import { ProducerEngine } from '../../src/delivery/index.js';
 import { Producer } from '../../src/producer/producer.js';
 import type { Telemetry } from '../../src/telemetry/telemetry.js';
 import { FakeBinding, type FakeProducer } from './fake-binding.js';
@@ -19,7 +19,7 @@ export function setupEngine(opts: Partial<{ retryMax: number; retryBackoffMs: nu
     pollIntervalMs: 1,
     ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
   });
-  const producer = new Producer({ producerEngine: () => engine }, opts.telemetry !== undefined ? { telemetry: opts.telemetry } : {});
+  const producer = new Producer(engine, opts.telemetry !== undefined ? { telemetry: opts.telemetry } : {});
   return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
 }
 

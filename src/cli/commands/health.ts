@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, secretsOf } from '../../config/index.js';
 import { Manager } from '../../manager/manager.js';
-import { ConnectionManager } from '../../connection/connection-manager.js';
+import { ConnectionManager } from '../../client.js';
 import { loadCliConfig } from '../config.js';
 import { CliUsageError, describeError } from '../output.js';
 import { EXIT, type CliCommand } from '../types.js';

@@ -1,22 +1,27 @@
 /**
- * `gocoffee-kafka schemas register`: the command-line face of registerSchemas (which lives in
- * src/events/registration/register.ts and is re-exported here for programmatic use, e.g. the Manager).
+ * `gocoffee-kafka schemas register`: the command-line face of registerSchemas (src/events/serde.ts,
+ * the catalog's binding of src/schema/registration/register.ts), re-exported here for programmatic use.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, parseDuration } from '../../config/index.js';
 import { loadCliConfig } from '../config.js';
 import { CliUsageError, describeError, renderTable } from '../output.js';
-import { SchemaFileError, SchemaIncompatibleError, incompatibleMessage } from '../../events/registration/errors.js';
-import { displayPath, packageSchemasDir } from '../../events/registration/load.js';
-import { parseRegistryUrl } from '../../events/registration/registry.js';
-import { registerSchemas, type RegisterSchemasOptions } from '../../events/registration/register.js';
-import { parseSubjectStrategy } from '../../events/registration/subjects.js';
-import { COMPATIBILITY_LEVELS, type CompatibilityLevel, type RegistrationResult, type RegistrationStatus } from '../../events/registration/types.js';
+import { SchemaFileError } from '../../schema/errors.js';
+import { SchemaIncompatibleError, incompatibleMessage } from '../../schema/registration/errors.js';
+import { registerSchemas, type RegisterSchemasOptions } from '../../events/serde.js';
+import type { RegistrationResult, RegistrationStatus } from '../../schema/registration/types.js';
+import { parseRegistryUrl } from '../../schema/registry.js';
+import { displayPath, packageSchemasDir } from '../../schema/schemas.js';
+import { parseSubjectStrategy } from '../../schema/subjects.js';
+import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from '../../schema/types.js';
 import { EXIT, type CliCommand, type CliIo } from '../types.js';
 
-export { registerSchemas, type RegisterSchemasOptions, type RegistrationConfig } from '../../events/registration/register.js';
-export type { RegistrationResult, RegistrationStatus, CompatibilityLevel, SubjectStrategy, CompatibilityAction, ReasonSource } from '../../events/registration/types.js';
-export { SchemaFileError, SchemaIncompatibleError, SchemaRegistryError } from '../../events/registration/errors.js';
+export { registerSchemas, type RegisterSchemasOptions, type RegistrationConfig } from '../../events/serde.js';
+export type { RegistrationResult, RegistrationStatus, CompatibilityAction, ReasonSource } from '../../schema/registration/types.js';
+export type { CompatibilityLevel } from '../../schema/types.js';
+export type { SubjectStrategy } from '../../schema/subjects.js';
+export { SchemaIncompatibleError } from '../../schema/registration/errors.js';
+export { SchemaFileError, RegistryError } from '../../schema/errors.js';
 
 const HELP = `Usage: gocoffee-kafka schemas register [options]
 

@@ -1,7 +1,7 @@
 /** `gocoffee-kafka topics ensure`: create the configured event topics (and their dead-letter topics). */
 import { parseArgs } from 'node:util';
 import { ConfigError, secretsOf } from '../../config/index.js';
-import { ConnectionManager } from '../../connection/connection-manager.js';
+import { ConnectionManager } from '../../client.js';
 import { TopicManager } from '../../admin/topic-manager.js';
 import { loadCliConfig } from '../config.js';
 import { CliUsageError, describeError, renderTable } from '../output.js';

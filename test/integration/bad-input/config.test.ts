@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CONFIG_FIELDS, ConfigError, loadConfig, type ConfigField, type ConfigIssue, type FieldKind } from '../../../src/config/index.js';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { GoCoffeeKafkaError } from '../../../src/errors/index.js';
 import { BROKERS } from '../helpers.js';
 import { escapeGuard, assertNoProblems } from './util.js';

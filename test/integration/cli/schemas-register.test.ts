@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/index.js';
 import { EVENTS } from '../../../src/events/catalog.js';
-import { registerSchemas, SchemaIncompatibleError, SchemaRegistryError, type RegistrationResult } from '../../../src/cli/commands/schemas-register.js';
+import { registerSchemas, SchemaIncompatibleError, RegistryError, type RegistrationResult } from '../../../src/cli/commands/schemas-register.js';
 import { REGISTRY_URL, uniqueName } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -288,6 +288,6 @@ describe('gocoffee-kafka schemas register (real Schema Registry)', function () {
       assert.doesNotMatch(wrongPath.stderr, /\n\s+at /);
     }
 
-    await assert.rejects(registerSchemas({ registryUrl: 'http://127.0.0.1:1' }), (e: unknown) => e instanceof SchemaRegistryError && e.code === 'GCK_SCHEMA_REGISTRY_UNREACHABLE' && e.retriable);
+    await assert.rejects(registerSchemas({ registryUrl: 'http://127.0.0.1:1' }), (e: unknown) => e instanceof RegistryError && e.code === 'GCK_SCHEMA_REGISTRY_UNREACHABLE' && e.retriable);
   });
 });

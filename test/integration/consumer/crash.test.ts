@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { createTopic, testConfig, uniqueName } from '../helpers.js';
 import { committedOffsets, highWatermarks, orderViolation, parseRec, publishKeyed, waitUntil, type Rec } from './util.js';
 

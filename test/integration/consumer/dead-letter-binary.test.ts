@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, PermanentError, type ConsumedMessage } from '../../../src/consumer/index.js';
 import { decodeDeadLetterHeaders, DLQ_HEADERS } from '../../../src/consumer/dead-letter.js';
 import { newMessage } from '../../../src/producer/index.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, type ConsumedMessage, type OrderingMode } from '../../../src/consumer/index.js';
 import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
 import { committedOffsets, headerMap, highWatermarks, orderViolation, parseRec, publishKeyed, recLine, topicSize, waitUntil, type Rec } from './util.js';

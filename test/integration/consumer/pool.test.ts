@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { Consumer } from '../../../src/consumer/index.js';
 import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
 import { byKey, committedOffsets, headerMap, highWatermarks, listen, orderViolation, publishKeyed, topicSize, waitUntil } from './util.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, toLibrdkafkaConfig } from '../../../src/config/index.js';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { Reader, type ConsumedMessage } from '../../../src/consumer/index.js';
 import { ConnectionError } from '../../../src/errors/index.js';
 import { loadNativeBinding } from '../../../src/native/index.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, type ConsumedMessage, type ConsumerOptions } from '../../../src/consumer/index.js';
 import { createTopic, testConfig, uniqueName } from '../helpers.js';
 import { committedOffsets, highWatermarks, orderViolation, parseRec, publishKeyed, recLine, waitUntil, type Rec } from './util.js';

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ConnectionManager } from '../../../src/connection/index.js';
+import type { ConnectionManager } from '../../../src/client.js';
 import { loadNativeBinding } from '../../../src/native/index.js';
 import { toLibrdkafkaConfig } from '../../../src/config/index.js';
 import { connectClient, disconnectClient } from '../../../src/native/lifecycle.js';

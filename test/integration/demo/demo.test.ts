@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { committedOffsets, highWatermarks } from '../consumer/util.js';
 import { testConfig } from '../helpers.js';
 

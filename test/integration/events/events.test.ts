@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { Manager, BeverageEventHandler, TaskEventHandler, NotificationEventHandler, AIEventHandler, SystemEventHandler, InvalidEventError, SchemaValidationError, EventSerde, type ConsumedMessage, type EventContext } from '../../../src/index.js';
 import { newMessage } from '../../../src/producer/index.js';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { Consumer } from '../../../src/consumer/index.js';
 import { BROKERS, REGISTRY_URL, readAll, testConfig, uniqueName } from '../helpers.js';
 import { waitUntil } from '../consumer/util.js';

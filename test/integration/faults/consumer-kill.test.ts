@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, type ConsumedMessage } from '../../../src/consumer/index.js';
 import { GoCoffeeKafkaError } from '../../../src/errors/index.js';
 import { newMessage } from '../../../src/producer/index.js';

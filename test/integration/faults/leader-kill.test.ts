@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import type { KafkaConfigInput } from '../../../src/config/index.js';
 import { GoCoffeeKafkaError } from '../../../src/errors/index.js';
 import { newMessage, type DeliveryResult } from '../../../src/producer/index.js';

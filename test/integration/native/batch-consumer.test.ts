@@ -48,7 +48,7 @@ async function produce(topic: string, msgs: Sent[]): Promise<Map<number, { parti
   };
   const native = createAddonBatchProducer(cfg.global, cfg.topic, events);
   try {
-    const packer = new BatchPacker(Math.max(1, msgs.length));
+    const packer = new BatchPacker(Math.max(1, msgs.length), 'message_id');
     msgs.forEach((m, id) => {
       const headers: NativeHeaders | undefined = m.headers.length === 0 ? undefined : m.headers.map(([k, v]) => ({ [k]: v }));
       packer.add(id, topic, m.partition, m.key, m.value, headers, null);

@@ -66,7 +66,7 @@ describe('batch producer addon against the real broker', function () {
     const cfg = toLibrdkafkaConfig(testConfig(), 'producer');
     const { native, reports, errors } = open({ ...cfg.global, 'message.max.bytes': 4 * MIB }, cfg.topic);
     const sent: Sent[] = [];
-    const packer = new BatchPacker(64);
+    const packer = new BatchPacker(64, 'message_id');
     let id = 0;
     try {
       for (let batch = 0; batch < 12; batch++) {
@@ -132,7 +132,7 @@ describe('batch producer addon against the real broker', function () {
     for (const acks of [0, -1]) {
       const { native, reports } = open({ ...cfg.global, 'enable.idempotence': false }, { ...cfg.topic, 'request.required.acks': acks, partitioner: 'murmur2_random' });
       try {
-        const packer = new BatchPacker(10);
+        const packer = new BatchPacker(10, 'message_id');
         for (let i = 0; i < 10; i++) packer.add(i, topic, null, `key-${i}`, Buffer.from(`v${i}`), undefined, null);
         assert.equal(native.produceBatch(packer.topics, packer.bytes, packer.table, packer.count, 0), 10);
         await waitFor(() => reports.size === 10, 30_000, 'reports');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, type ConsumedMessage } from '../../../src/consumer/index.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { createTopic, testConfig, uniqueName } from '../helpers.js';

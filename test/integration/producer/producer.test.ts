@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { ConnectionError, DeliveryError, StateError } from '../../../src/errors/index.js';
 import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { ConfigError, resolveConfig, toLibrdkafkaConfig, type KafkaConfig, type KafkaConfigInput } from '../../../src/config/index.js';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { ConnectionError } from '../../../src/errors/index.js';
 import { Manager } from '../../../src/manager/index.js';
 import { newMessage } from '../../../src/producer/index.js';

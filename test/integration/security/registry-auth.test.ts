@@ -9,8 +9,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SchemaRegistry } from '../../../src/serde/registry.js';
-import { RegistryError } from '../../../src/serde/errors.js';
+import { SchemaRegistry } from '../../../src/schema/registry.js';
+import { RegistryError } from '../../../src/schema/errors.js';
 import { uniqueName } from '../helpers.js';
 import { ROOT, SecretScan, assertNoLeaks, secretForms, secureStackDown, secureStackUp, type RegistryProxy } from './secure-stack.js';
 
@@ -97,7 +97,7 @@ describe('Schema Registry basic auth through a reverse proxy', function () {
     const err = await r.idFor(subject, avroSchema('Bad'), true).then(() => null, (e: unknown) => e);
     const ms = performance.now() - t0;
     assert.ok(err instanceof RegistryError, `expected a RegistryError, got ${String(err)}`);
-    assert.equal(err.code, 'GCK_REGISTRY');
+    assert.equal(err.code, 'GCK_SCHEMA_REGISTRY_AUTH');
     assert.match(err.message, /HTTP 401/);
     assert.equal(err.context['status'], 401);
     assert.ok(ms < 5000, `401 after ${ms.toFixed(0)} ms`);

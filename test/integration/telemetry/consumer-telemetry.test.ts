@@ -3,7 +3,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, PermanentError } from '../../../src/consumer/index.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { context, trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import type { ConsumedMessage } from '../../../src/consumer/index.js';
 import { Manager } from '../../../src/manager/index.js';
 import { newMessage } from '../../../src/producer/index.js';

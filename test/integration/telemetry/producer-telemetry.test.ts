@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode, trace, context } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
 import { installInMemoryTracing } from '../../helpers/otel.js';

@@ -5,7 +5,7 @@ import { runCli } from '../../../src/cli/run.js';
 import { loadCliConfig } from '../../../src/cli/config.js';
 import { describeError, renderTable } from '../../../src/cli/output.js';
 import type { CliCommand, CliIo } from '../../../src/cli/types.js';
-import { SchemaRegistryError } from '../../../src/events/registration/errors.js';
+import { RegistryError } from '../../../src/schema/errors.js';
 
 interface Captured {
   io: CliIo;
@@ -209,7 +209,7 @@ describe('cli: gocoffee-kafka', () => {
     });
 
     it('describeError hides secrets and URL credentials', () => {
-      const err = new SchemaRegistryError('GCK_SCHEMA_REGISTRY', 'failed at http://u:pw@host/x with token s3cr3t');
+      const err = new RegistryError('GCK_SCHEMA_REGISTRY', 'failed at http://u:pw@host/x with token s3cr3t');
       const text = describeError(err, true, ['s3cr3t']);
       assert.ok(!text.includes('pw@') && !text.includes('s3cr3t'));
       assert.match(text, /^\[GCK_SCHEMA_REGISTRY\] failed at http:\/\/\[REDACTED\]@host\/x with token \[REDACTED\]/);

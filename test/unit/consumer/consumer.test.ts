@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { resolveConfig } from '../../../src/config/index.js';
 import { Consumer } from '../../../src/consumer/consumer.js';
 import { ConnectionError } from '../../../src/errors/index.js';

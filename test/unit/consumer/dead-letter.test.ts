@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as deadLetter from '../../../src/consumer/dead-letter.js';
 import { DeadLetterWriter, DLQ_HEADERS, type DeadLetterInfo } from '../../../src/consumer/dead-letter.js';
 import type { NativeHeaders, NativeMessage } from '../../../src/native/types.js';
-import type { Outbound, ProducerEngine } from '../../../src/producer/engine.js';
+import type { Outbound, ProducerEngine } from '../../../src/delivery/engine.js';
 
 const INFO: DeadLetterInfo = { errorType: 'PermanentError', errorMessage: 'bad', attempts: 1, firstFailure: 1_700_000_000_000, lastFailure: 1_700_000_000_500 };
 

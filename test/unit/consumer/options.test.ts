@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { resolveConfig } from '../../../src/config/index.js';
 import { Consumer } from '../../../src/consumer/consumer.js';
-import type { GroupHooks } from '../../../src/consumer/group-consumer.js';
+import type { GroupHooks } from '../../../src/consumer/group/types.js';
 import type { ConsumerOptions } from '../../../src/consumer/types.js';
 import { InvalidArgumentError } from '../../../src/errors/index.js';
 import { ConsumerBinding } from './fake-consumer.js';

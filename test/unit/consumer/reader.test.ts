@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError } from '../../../src/config/index.js';
-import { ConsumedMessage } from '../../../src/consumer/message.js';
+import { ConsumedMessage } from '../../../src/message/consumed.js';
 import { Reader } from '../../../src/consumer/reader.js';
 import { ConnectionError, InvalidArgumentError, KafkaError, StateError } from '../../../src/errors/index.js';
 import { RD } from '../../../src/errors/librdkafka.js';

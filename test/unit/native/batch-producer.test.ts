@@ -24,7 +24,7 @@ describe('batch producer addon: packed-table validation (no broker)', () => {
 
   /** A valid 3-message batch (keys, values, 2 headers on the second). */
   function packed(): BatchPacker {
-    const p = new BatchPacker(8);
+    const p = new BatchPacker(8, 'message_id');
     p.add(1, 't', null, 'k1', Buffer.from('v1'), undefined, null);
     p.add(2, 't', 3, Buffer.from([0, 1]), null, [{ a: Buffer.from([0, 0xff]) }, { b: 'text' }], 1_700_000_000_000);
     p.add(3, 'u', null, null, Buffer.alloc(0), undefined, null);
@@ -89,7 +89,7 @@ describe('BatchPacker pack → decode (fake addon)', () => {
     const binding = new FakeBinding();
     const fake = binding.createBatchProducer({}, {}, { onReports: () => undefined, onError: () => undefined, onLog: () => undefined, onStats: () => undefined }) as FakeProducer;
     fake.connected = true;
-    const packer = new BatchPacker(100);
+    const packer = new BatchPacker(100, 'message_id');
     const expected: Array<{ topic: string; partition: number | null; key: unknown; value: Buffer | null; headers: unknown }> = [];
     for (let round = 0; round < 5; round++) {
       packer.reset();

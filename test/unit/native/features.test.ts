@@ -8,7 +8,7 @@ import {
   type RdkafkaModule,
 } from '../../../src/native/index.js';
 import { NativeFeatureError } from '../../../src/errors/index.js';
-import { ConnectionManager } from '../../../src/connection/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { resolveConfig } from '../../../src/config/index.js';
 import { Consumer } from '../../../src/consumer/consumer.js';
 import { ALL_FEATURES, FakeBinding } from '../../helpers/fake-binding.js';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { PoolExecutor, WorkerError } from '../../../src/pool/executor.js';
-import { InProcessExecutor } from '../../../src/consumer/in-process.js';
+import { InProcessExecutor } from '../../../src/consumer/dispatch/in-process.js';
 import { runTask } from '../../../src/pool/run-task.js';
-import { ConsumedMessage } from '../../../src/consumer/message.js';
+import { ConsumedMessage } from '../../../src/message/consumed.js';
 import { PermanentError } from '../../../src/consumer/handler.js';
-import { Status } from '../../../src/consumer/types.js';
+import { Status } from '../../../src/message/task.js';
 import type { NativeMessage } from '../../../src/native/types.js';
 
 const HANDLER = fileURLToPath(new URL('../../fixtures/handlers/recording.ts', import.meta.url));

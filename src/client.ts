@@ -1,0 +1,299 @@
+import { InvalidArgumentError, MAX_TIMER_MS, StateError, checkIntegerOption } from './errors/base.js';
+import { toLibrdkafkaConfig, type KafkaConfig } from './config/index.js';
+import { loadNativeBinding } from './native/binding.js';
+import { createAdminClient } from './native/lifecycle.js';
+import type { NativeAdmin, NativeBinding, NativeMetadata } from './native/types.js';
+import { ProducerEngine } from './delivery/index.js';
+import { Producer } from './producer/producer.js';
+import { Consumer, Reader, type ConsumerHost, type ConsumerOptions, type GroupHooks } from './consumer/index.js';
+import { TopicManager } from './admin/index.js';
+import { TopicWriter } from './producer/writer.js';
+import { Telemetry, type TelemetryOptions } from './telemetry/telemetry.js';
+import { librdkafkaLogForwarder } from './telemetry/logging.js';
+import { summarizeStats, type LibrdkafkaSummary } from './telemetry/statistics.js';
+import type { GaugeSource, KafkaMetrics } from './telemetry/metrics.js';
+import { redactConfig } from './config/index.js';
+
+/**
+ * Numeric options and their lower bounds: each must be an integer from the bound to MAX_TIMER_MS
+ * (NaN, Infinity, fractions and non-numbers included, a bad value would silently disable what it
+ * bounds, e.g. a NaN enqueueTimeoutMs never times a waiting publish out).
+ */
+const NUMERIC_OPTIONS = [
+  ['enqueueTimeoutMs', 0], // 0: a publish that finds no room fails at once
+  ['pollIntervalMs', 1],
+  ['maxInFlight', 1],
+  ['closeTimeoutMs', 0], // 0: close() does not wait for deliveries
+] as const;
+
+/** Refuses a bad option with an InvalidArgumentError naming it and its value (once, in the constructor). */
+function validateOptions(options: ConnectionManagerOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError('ConnectionManager options', `got ${options === null ? 'null' : typeof options}, expected an object`);
+  }
+  for (const [name, min] of NUMERIC_OPTIONS) {
+    const v: unknown = options[name];
+    if (v !== undefined) checkIntegerOption(`ConnectionManager option ${name}`, v, min, MAX_TIMER_MS);
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new InvalidArgumentError('ConnectionManager option onError', `got ${typeof options.onError}, expected a function`);
+  }
+}
+
+/** At most this many cached TopicWriters (getWriter). */
+export const MAX_CACHED_WRITERS = 1024;
+
+export type ConnectionState = 'created' | 'initializing' | 'ready' | 'closing' | 'closed' | 'failed';
+
+export interface ConnectionManagerOptions {
+  /** The native binding (tests pass a fake). Default: node-rdkafka. */
+  readonly binding?: NativeBinding;
+  /** How long publish waits for room in a full local queue. Default: write_timeout. */
+  readonly enqueueTimeoutMs?: number;
+  /** Delivery-report poll interval while messages are in flight. Default 5 ms. */
+  readonly pollIntervalMs?: number;
+  /**
+   * At most this many published messages awaiting their delivery report; further publishes wait
+   * (needsDrain / drain()). Default 6,000 (DEFAULT_MAX_IN_FLIGHT), never above
+   * queue.buffering.max.messages. Raise it when the broker's ack latency is high (window ≥ rate ×
+   * ack latency).
+   */
+  readonly maxInFlight?: number;
+  /** How long close() flushes before giving up. Default 10 s. */
+  readonly closeTimeoutMs?: number;
+  readonly onError?: (err: Error) => void;
+  /** Logger, metrics registry, tracing. Default: silent, no metrics, global tracer (no-op unless registered). */
+  readonly telemetry?: TelemetryOptions;
+}
+
+/**
+ * Owns every connection the library opens, all built from ONE config → librdkafka mapping, so the
+ * producer, the readers, the admin client and health checks share the same security settings.
+ *
+ * One native producer serves the whole process: librdkafka batches per partition across topics and
+ * keeps one connection per broker, so more producers only split batches and multiply connections
+ * and threads. Writers are cheap topic-bound views over it.
+ */
+export class ConnectionManager implements ConsumerHost, GaugeSource {
+  readonly config: KafkaConfig;
+  readonly telemetry: Telemetry;
+  readonly #binding: NativeBinding;
+  readonly #options: ConnectionManagerOptions;
+  #state: ConnectionState = 'created';
+  #initializing: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #engine: ProducerEngine | undefined;
+  #producer: Producer | undefined;
+  readonly #writers = new Map<string, TopicWriter>();
+  readonly #readers = new Map<string, Reader>();
+  #metadata: NativeMetadata | undefined;
+  #stats: LibrdkafkaSummary | undefined;
+  readonly #log;
+
+  constructor(config: KafkaConfig, options: ConnectionManagerOptions = {}) {
+    validateOptions(options);
+    this.config = config;
+    this.#options = options;
+    this.#binding = options.binding ?? loadNativeBinding();
+    this.telemetry = new Telemetry(config, options.telemetry ?? {});
+    this.#log = this.telemetry.component('connection');
+  }
+
+  /** The last librdkafka statistics of the shared producer (when statistics are enabled). */
+  get librdkafkaStats(): LibrdkafkaSummary | undefined {
+    return this.#stats;
+  }
+
+  /** Refreshes the live-state gauges at scrape time. */
+  collect(m: KafkaMetrics): void {
+    m.inflight.set({ component: 'producer' }, this.#engine?.inflightCount ?? 0);
+    if (this.#stats !== undefined) m.setLibrdkafka(this.config.clientId, this.#stats);
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get binding(): NativeBinding {
+    return this.#binding;
+  }
+
+  /** Brokers as the cluster reported them at initialize(). */
+  get clusterMetadata(): NativeMetadata | undefined {
+    return this.#metadata;
+  }
+
+  /**
+   * Connects the shared producer; its connect is a metadata round trip, so this verifies that the
+   * cluster answers within connect_timeout (with the configured security) or rejects with a
+   * ConnectionError. Concurrent calls share one initialization; a failed one can be retried.
+   */
+  initialize(): Promise<void> {
+    if (this.#state === 'ready') return Promise.resolve();
+    if (this.#state === 'initializing') return this.#initializing!;
+    if (this.#state !== 'created' && this.#state !== 'failed') {
+      return Promise.reject(new StateError('ConnectionManager', 'initialize', this.#state, ['created', 'failed']));
+    }
+    this.#state = 'initializing';
+    const cfg = toLibrdkafkaConfig(this.config, 'producer');
+    const t = this.telemetry;
+    const global = t.statisticsIntervalMs > 0 ? { ...cfg.global, 'statistics.interval.ms': t.statisticsIntervalMs } : cfg.global;
+    const log = t.component('producer');
+    const onError = this.#options.onError;
+    this.#log.info({ config: redactConfig(this.config) }, 'initializing Kafka connection');
+    const engine = new ProducerEngine(this.#binding, global, cfg.topic, {
+      clientId: this.config.clientId,
+      connectTimeoutMs: this.config.connectTimeoutMs,
+      retryMax: this.config.retryMax,
+      retryDelivered: !this.config.idempotence,
+      retryBackoffMs: this.config.retryBackoffMs,
+      enqueueTimeoutMs: this.#options.enqueueTimeoutMs ?? this.config.writeTimeoutMs,
+      pollIntervalMs: this.#options.pollIntervalMs ?? 5,
+      ...(this.#options.maxInFlight !== undefined ? { maxInFlight: this.#options.maxInFlight } : {}),
+      onError: (err) => {
+        log.error({ err: { message: t.redact(err.message), code: (err as { code?: string }).code } }, 'producer error');
+        onError?.(err);
+      },
+      onRetry: (topic, attempt, err) => {
+        log.warn({ topic, attempt, error_type: (err as { code?: string }).code }, 'retrying a failed publish');
+      },
+      onLog: librdkafkaLogForwarder(t.component('librdkafka'), t.redact),
+      onStats: (json) => {
+        this.#stats = summarizeStats(json) ?? this.#stats;
+      },
+    });
+    this.#initializing = engine.connect().then(
+      (md) => {
+        this.#metadata = md;
+        this.#engine = engine;
+        this.#producer = new Producer(engine, { telemetry: t, messageIds: this.config.messageIds });
+        t.metrics?.addSource(this);
+        this.#log.info({ brokers: md.brokers.length }, 'Kafka connection ready');
+        this.#state = 'ready';
+      },
+      (err: unknown) => {
+        this.#state = 'failed';
+        this.#log.error({ err: { message: t.redact((err as Error).message), code: (err as { code?: string }).code } }, 'Kafka connection failed');
+        throw err;
+      },
+    );
+    return this.#initializing;
+  }
+
+  #assertReady(op: string): void {
+    if (this.#state !== 'ready') throw new StateError('ConnectionManager', op, this.#state, ['ready']);
+  }
+
+  /** The shared producer engine (internal API used by Producer). */
+  producerEngine(): ProducerEngine {
+    this.#assertReady('producerEngine');
+    return this.#engine!;
+  }
+
+  /** The process-wide Producer over the shared native producer. */
+  get producer(): Producer {
+    this.#assertReady('producer');
+    return this.#producer!;
+  }
+
+  /**
+   * A writer bound to one topic, over the shared producer. Cached per topic, at most
+   * MAX_CACHED_WRITERS of them (the least recently asked for is dropped first): writers are cheap
+   * views, so a service that writes to ever new topic names does not grow this cache without bound.
+   */
+  getWriter(topic: string): TopicWriter {
+    this.#assertReady('getWriter');
+    let w = this.#writers.get(topic);
+    if (w === undefined) {
+      w = new TopicWriter(topic, this.#producer!);
+      if (this.#writers.size >= MAX_CACHED_WRITERS) this.#writers.delete(this.#writers.keys().next().value!);
+    } else {
+      this.#writers.delete(topic); // re-inserted below: most recently used last
+    }
+    this.#writers.set(topic, w);
+    return w;
+  }
+
+  /**
+   * A Consumer over this client's connections (the same as `new Consumer(client, options, hooks)`):
+   * its groups use the client's configuration and telemetry, and dead-letter through its producer.
+   */
+  createConsumer(options: ConsumerOptions = {}, hooks: GroupHooks = {}): Consumer {
+    return new Consumer(this, options, hooks);
+  }
+
+  /** Topic administration (ensure, list, describe) with this client's security settings. */
+  createTopicManager(): TopicManager {
+    return new TopicManager(this);
+  }
+
+  /** A reader of `topic` in consumer group `groupId` (default: the configured group). Cached. */
+  getReader(topic: string, groupId: string = this.config.groupId): Reader {
+    this.#assertReady('getReader');
+    const id = `${groupId}\u0000${topic}`;
+    let r = this.#readers.get(id);
+    if (r === undefined || r.state === 'closed' || r.state === 'failed') {
+      const cfg = toLibrdkafkaConfig(this.config, 'consumer');
+      r = new Reader(this.#binding, { ...cfg.global, 'group.id': groupId }, cfg.topic, topic, groupId, this.config.connectTimeoutMs);
+      this.#readers.set(id, r);
+    }
+    return r;
+  }
+
+  /** Number of cached writers and readers (for statistics). */
+  get counts(): { writers: number; readers: number } {
+    return { writers: this.#writers.size, readers: this.#readers.size };
+  }
+
+  /** A new admin client with the same security settings. The caller disconnects it. */
+  createAdmin(): NativeAdmin {
+    const cfg = toLibrdkafkaConfig(this.config, 'admin');
+    return createAdminClient(this.#binding, cfg.global);
+  }
+
+  /** A metadata round trip through the shared producer's connections. */
+  metadata(topic?: string, timeoutMs: number = this.config.connectTimeoutMs): Promise<NativeMetadata> {
+    this.#assertReady('metadata');
+    return this.#engine!.metadata(topic, timeoutMs);
+  }
+
+  /**
+   * Closes readers while it flushes and closes the producer. Idempotent; concurrent calls share one
+   * close. Rejects with FlushIncompleteError (listing them) when messages could not be delivered.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    if (this.#state === 'closed') return Promise.resolve();
+    this.#closing = this.#doClose();
+    return this.#closing;
+  }
+
+  async #doClose(): Promise<void> {
+    if (this.#state === 'initializing') await this.#initializing?.catch(() => undefined);
+    this.#state = 'closing';
+    // The engine refuses new publishes from here on (its close() turns it 'closing' at once) and
+    // flushes while the readers close; a rejection (FlushIncompleteError) is awaited below.
+    const engineClosed = this.#engine?.close(this.#options.closeTimeoutMs ?? 10_000);
+    engineClosed?.catch(() => undefined);
+    const readers = [...this.#readers.values()];
+    this.#readers.clear();
+    this.#writers.clear();
+    await Promise.all(readers.map((r) => r.close().catch(() => undefined)));
+    try {
+      await engineClosed;
+    } finally {
+      const m = this.telemetry.metrics;
+      if (m !== undefined) {
+        m.removeSource(this);
+        // No stale series of a closed producer; its counts stay in the registry's closed-connections store.
+        if (this.#stats !== undefined) m.removeLibrdkafka(this.config.clientId, this.#stats);
+        m.retireCounters(this.telemetry.counters);
+      }
+      this.#state = 'closed';
+      this.#log.info('Kafka connection closed');
+    }
+  }
+}
+
+export { TopicWriter } from './producer/writer.js';
+export type { WriteOptions } from './producer/writer.js';

@@ -1,0 +1,141 @@
+import { backoffDelay } from '../../errors/backoff.js';
+import type { ConsumerObserver } from '../../telemetry/consumer-observer.js';
+import type { DeadLetterWriter } from '../dead-letter.js';
+import type { PartitionState } from '../group/partition-state.js';
+import type { HandlerEntry } from './handler-entry.js';
+import type { Pending } from './pending.js';
+import { announce, completed, release, type FailurePolicy } from './settle.js';
+import type { DispatcherEvents, DispatcherOptions } from './types.js';
+
+/**
+ * What happens to a failed message: a retry after a backoff while attempts are left and the error
+ * is retriable, else a write to the dead-letter topic (again after a backoff while the write
+ * fails); only a written one counts as done. Owns the backoff timers; stop() clears them.
+ *
+ * The lane of a failed message in an exclusive lane stays busy (settle.ts held it) until the retry
+ * backoff or the dead-letter write is over; then the lane is released and its handler's tasks are
+ * dispatched again.
+ */
+export class Retrier implements FailurePolicy {
+  readonly #opts: Pick<DispatcherOptions, 'retryMax' | 'retryBackoffMs' | 'retryBackoffMaxMs'>;
+  readonly #events: DispatcherEvents;
+  readonly #dlq: Pick<DeadLetterWriter, 'write'>;
+  readonly #observer: ConsumerObserver | undefined;
+  /** The dispatcher: a released lane's handler starts tasks again. */
+  readonly #dispatcher: { dispatch(entry: HandlerEntry): void };
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #stopped = false;
+
+  constructor(
+    opts: Pick<DispatcherOptions, 'retryMax' | 'retryBackoffMs' | 'retryBackoffMaxMs'>,
+    events: DispatcherEvents,
+    dlq: Pick<DeadLetterWriter, 'write'>,
+    observer: ConsumerObserver | undefined,
+    dispatcher: { dispatch(entry: HandlerEntry): void },
+  ) {
+    this.#opts = opts;
+    this.#events = events;
+    this.#dlq = dlq;
+    this.#observer = observer;
+    this.#dispatcher = dispatcher;
+  }
+
+  /** A message failed an attempt (p.failed() recorded it): retry it later or dead-letter it. */
+  failed(p: Pending, retriable: boolean): void {
+    if (retriable && p.attempts <= this.#opts.retryMax) this.#retryLater(p);
+    else this.#deadLetter(p);
+  }
+
+  #backoff(attempt: number): number {
+    return backoffDelay(attempt, this.#opts.retryBackoffMs, this.#opts.retryBackoffMaxMs);
+  }
+
+  /** Runs `fn` after `ms`, unless stop() comes first (then no timer is made, or it is cleared). */
+  #later(fn: () => void, ms: number): void {
+    if (this.#stopped) return;
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  #retryLater(p: Pending): void {
+    const lane = p.lane;
+    this.#events.retried(lane.ps, p);
+    this.#later(() => {
+      if (this.#stopped || lane.ps.revoked) return; // re-delivered to whoever owns it next
+      if (!lane.exclusive) lane.unshift([p]);
+      release(lane);
+      this.#dispatcher.dispatch(lane.ps.entry);
+    }, this.#backoff(p.attempts));
+  }
+
+  /**
+   * Writes a failed message to the dead-letter topic, again after a backoff while the write fails.
+   * The partition counts as busy only while a write is in flight: a revoke waits for that write (a
+   * message written but not committed would be written again by the next owner), but not for a
+   * backoff between writes (a dead-letter outage would stall the group's rebalance; the next owner
+   * handles the message again instead, and stop() clears the backoff timer).
+   */
+  #deadLetter(p: Pending): void {
+    const lane = p.lane;
+    const ps = lane.ps;
+    let failing = false;
+    let failures = 0;
+    const unblock = () => {
+      if (!failing) return;
+      failing = false;
+      if (--ps.dlqBlocked === 0) this.#events.dlqRecovered(ps);
+    };
+    const attempt = () => {
+      if (this.#stopped || ps.revoked) return unblock();
+      const info = { errorType: p.errorType, errorMessage: p.errorMessage, attempts: p.attempts, firstFailure: p.firstFailure, lastFailure: p.lastFailure };
+      ps.busyCount++;
+      let write: Promise<unknown>;
+      try {
+        write = this.#dlq.write(p.msg, info);
+      } catch (e) {
+        write = Promise.reject(e);
+      }
+      write.then(
+        () => {
+          ps.busyCount--;
+          unblock();
+          // Written: counted and logged also after stop() or a revoke (it is parked all the same).
+          this.#observer?.deadLettered(p, this.#stopped || ps.revoked);
+          if (this.#stopped) {
+            // written: done for the final commit, nothing else (see Dispatcher#finishStopped)
+            ps.tracker.done(p.seq);
+            return;
+          }
+          if (lane.exclusive && lane.peek() === p) lane.take(1);
+          if (!ps.revoked) this.#events.deadLettered(ps, p);
+          const released: PartitionState[] = [];
+          completed(ps, 1, ps.tracker.done(p.seq), released);
+          announce(released, this.#events);
+          if (lane.exclusive) release(lane);
+          this.#dispatcher.dispatch(ps.entry);
+        },
+        (err: unknown) => {
+          ps.busyCount--;
+          if (this.#stopped || ps.revoked) return unblock();
+          // Not done: its offset must not be committed. Pause the partition and try again.
+          if (!failing) {
+            failing = true;
+            if (ps.dlqBlocked++ === 0) this.#events.dlqFailing(ps, err instanceof Error ? err : new Error(String(err)));
+          }
+          this.#later(attempt, this.#backoff(Math.min(++failures, 8)));
+        },
+      );
+    };
+    attempt();
+  }
+
+  /** Clears the backoff timers; from now on none is made and a write that ends only marks it done. */
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+  }
+}

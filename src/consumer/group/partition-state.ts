@@ -1,0 +1,42 @@
+import { KeyLanes } from '../dispatch/key-lanes.js';
+import type { HandlerEntry } from '../dispatch/handler-entry.js';
+import type { Lane } from '../dispatch/lane.js';
+import type { TopicCounters } from '../../telemetry/counters.js';
+import { PartitionTracker } from './tracker.js';
+
+/** An assigned partition: its offsets, lanes, pause state. */
+export class PartitionState {
+  readonly tracker: PartitionTracker;
+  readonly lanes = new KeyLanes();
+  nullLane: Lane | undefined;
+  /** Messages of this partition inside running tasks or dead-letter writes (not retry waits). */
+  busyCount = 0;
+  /**
+   * Fetched messages not yet done or dead-lettered: this partition's share of the group's
+   * in-flight count (unlike `tracker.pending`, it excludes messages done out of order).
+   */
+  open = 0;
+  /** Dead-letter writes of this partition failing right now (it stays paused while > 0). */
+  dlqBlocked = 0;
+  /** Paused by the consumer (backpressure or a failing dead-letter write). */
+  paused = false;
+  /** Why it is paused (PAUSE_* bits of backpressure.ts). */
+  pauseMask = 0;
+  revoked = false;
+  /** Its topic's consume counters (getStatistics, metrics): `total` counts the messages taken in. */
+  consumeCounters: TopicCounters | undefined = undefined;
+  /** Completions counted by the dispatcher, not yet announced (announce() in dispatch/settle.ts). */
+  releasing = 0;
+  /** Its watermark moved with those completions (not yet announced). */
+  progressed = false;
+  /** The last fetch that brought messages of this partition (GroupConsumer's bookkeeping). */
+  fetchNo = 0;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly entry: HandlerEntry,
+  ) {
+    this.tracker = new PartitionTracker(topic, partition);
+  }
+}

@@ -1,0 +1,120 @@
+import { DeliveryError, type UndeliveredMessage } from '../errors/producer.js';
+import { fromNativeError, RD } from '../errors/librdkafka.js';
+import type { NativeError } from '../native/types.js';
+import { FAILED_REFUSED } from '../native/batch-producer.js';
+import type { Outbound } from './outbound.js';
+import { scheduleRetry } from './retry.js';
+import { DeliveryWindow } from './window.js';
+
+/**
+ * The reporting half of the producer engine: turns the addon's delivery reports (typed arrays, once
+ * per wake-up) into each message's outcome, decides between a library retry and a failure, tracks
+ * the fatal state, and fails what close() could not deliver, each with what is known about it.
+ */
+export abstract class DeliveryOutcomes extends DeliveryWindow {
+  readonly #errorTexts = new Map<number, string>();
+  /** A library retry came due (retry.ts): back through the waiting FIFO, unless the engine turned fatal. */
+  readonly #retryDue = (d: Outbound): void => {
+    if (this.status === 'ready' || this.status === 'closing') {
+      this.enqueueWaiting(d);
+    } else {
+      // The producer turned fatal meanwhile: the message's own delivery failure (it tells
+      // whether an attempt may have been written); the fatal error says nothing about that.
+      d.failed(d.retryError!);
+    }
+    this.left();
+  };
+
+  /** One hand-off of delivery reports (see NativeBatchProducer / batch-producer.ts for the layout). */
+  protected onReports(ok: Int32Array | null, okPos: Float64Array | null, failed: Int32Array | null): void {
+    const slots = this.slots;
+    if (ok !== null && okPos !== null) {
+      for (let i = 0; i < ok.length; i += 2) {
+        const d = slots[ok[i]!];
+        if (d === undefined || !this.inflight.delete(d)) continue;
+        this.freeSlot(d);
+        const ts = okPos[i + 1]!;
+        d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset: okPos[i]!, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId });
+      }
+    }
+    if (failed !== null) {
+      for (let i = 0; i < failed.length; i += 4) {
+        const d = slots[failed[i]!];
+        if (d === undefined || !this.inflight.delete(d)) continue;
+        this.freeSlot(d);
+        const code = failed[i + 1]!;
+        const partition = failed[i + 2]!;
+        const err: NativeError = { code, message: this.#errorText(code) };
+        if ((failed[i + 3]! & FAILED_REFUSED) !== 0) {
+          // Refused by librdkafka at enqueue: never sent, not retried by the library.
+          if (code === RD.ERR__FATAL) this.setFatal(fromNativeError(err, 'producer is in a fatal state', { clientId: this.opts.clientId }));
+          d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true));
+        } else {
+          this.#onFailure(d, err, partition);
+        }
+      }
+    }
+    this.left();
+  }
+
+  #errorText(code: number): string {
+    let text = this.#errorTexts.get(code);
+    if (text === undefined) {
+      text = this.native?.errorString(code) ?? `librdkafka error ${code}`;
+      this.#errorTexts.set(code, text);
+    }
+    return text;
+  }
+
+  #onFailure(d: Outbound, err: NativeError, partition: number): void {
+    const error = new DeliveryError(d.topic, partition, err, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true);
+    if (this.opts.retryDelivered && error.retriable && d.attempts <= this.opts.retryMax && this.status === 'ready' && this.fatal === undefined) {
+      if (d.retryError === undefined || !d.retryError.possiblyPersisted) d.retryError = error;
+      d.retrying();
+      this.opts.onRetry?.(d.topic, d.attempts, error);
+      scheduleRetry(d, this.retrying, this.opts, this.#retryDue);
+      return;
+    }
+    d.failed(error);
+  }
+
+  protected setFatal(error: Error): void {
+    if (this.fatal !== undefined) return;
+    this.fatal = error;
+    if (this.status === 'ready') this.status = 'failed';
+  }
+
+  /**
+   * Fails every message close() could not deliver, in hand-over order, each with what is known
+   * about it: in librdkafka's hands → GCK_KAFKA__TIMED_OUT, possibly written; awaiting a library retry
+   * (its backoff or room) → its earlier delivery failure, which tells whether an attempt may have
+   * been written; never handed to librdkafka → GCK_KAFKA__PURGE_QUEUE (librdkafka's code for a message
+   * purged before it was sent), never written.
+   */
+  protected failRemaining(timeoutMs: number): UndeliveredMessage[] {
+    // Detached first: a failed message's callback may call flush() or send(), which must not see them.
+    const { inflight, retrying, waiting } = this.detachAll();
+    const out: UndeliveredMessage[] = [];
+    for (const d of inflight) {
+      d.slot = -1;
+      out.push(undelivered(d));
+      d.failed(new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout)` }, d.messageId, d.attempts, 'it was handed to librdkafka before close'));
+    }
+    for (const d of retrying) {
+      out.push(undelivered(d));
+      d.failed(d.retryError!);
+    }
+    for (const d of waiting) {
+      out.push(undelivered(d));
+      // Only a library retry re-enters the FIFO after a hand-over, and it has its retryError.
+      d.failed(d.retryError ?? new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__PURGE_QUEUE, message: 'closed before the message was handed to librdkafka (it waited for room in the local queue); it was never written: publishing it again is safe' }, d.messageId, d.attempts));
+    }
+    this.wakeDrainers();
+    return out;
+  }
+}
+
+/** How close() names a message it could not deliver. */
+function undelivered(d: Outbound): UndeliveredMessage {
+  return { messageId: d.messageId, topic: d.topic, key: typeof d.key === 'string' ? d.key : d.key?.toString('hex') };
+}

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { ConnectionManager } from '../../src/client.js';
+import { resolveConfig } from '../../src/config/index.js';
+import { StateError } from '../../src/errors/index.js';
+import { newMessage } from '../../src/message/outgoing.js';
+import type { Producer } from '../../src/producer/producer.js';
+import { FakeBinding } from '../helpers/fake-binding.js';
+
+/** Calls `f` and fails the test if it throws synchronously. */
+function noThrow<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    return assert.fail(`${what} threw synchronously: ${String(e)}`);
+  }
+}
+
+async function checkAfterClose(producer: Producer, state: string): Promise<void> {
+  assert.equal(noThrow(`needsDrain (${state})`, () => producer.needsDrain), false);
+  const drain = noThrow(`drain() (${state})`, () => producer.drain());
+  const flush = noThrow(`flush() (${state})`, () => producer.flush(10));
+  await assert.rejects(drain, (e: unknown) => e instanceof StateError && /is (closing|closed)/.test(e.message));
+  await assert.rejects(flush, (e: unknown) => e instanceof StateError && /is (closing|closed)/.test(e.message));
+  await assert.rejects(producer.publish(newMessage('t', 'x')), StateError);
+}
+
+describe('Producer after its ConnectionManager closes', () => {
+  it('needsDrain is false, drain() and flush() return rejected promises (StateError) instead of throwing: while closing and once closed', async () => {
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'] }), { binding: new FakeBinding(), closeTimeoutMs: 50 });
+    await cm.initialize();
+    const producer = cm.producer;
+    assert.equal(producer.needsDrain, false);
+    await producer.drain();
+    const closing = cm.close();
+    assert.equal(cm.state, 'closing');
+    await checkAfterClose(producer, 'closing');
+    await closing;
+    assert.equal(cm.state, 'closed');
+    await checkAfterClose(producer, 'closed');
+  });
+});

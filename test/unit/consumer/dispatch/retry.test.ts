@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { pino } from 'pino';
+import { resolveConfig } from '../../../../src/config/index.js';
+import type { DeliveryResult } from '../../../../src/delivery/engine.js';
+import { Status } from '../../../../src/message/task.js';
+import { ConsumerObserver } from '../../../../src/telemetry/consumer-observer.js';
+import { Telemetry } from '../../../../src/telemetry/telemetry.js';
+import { finish, label, labels, msg, settle, setup } from './harness.js';
+
+describe('Dispatcher: retries and dead letters with a fake executor', () => {
+  it('retries a failed message BEFORE the later messages of its key, which keep their order', async () => {
+    // a backoff (5..10 ms) long enough that the retry cannot come before the first assertions
+    const { exec, feed, ps, log, released } = setup({ backoffMs: 10 });
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'a'), msg(3, 'a'), msg(4, 'b')]);
+    await finish(exec.tasks[0]!, (l) => (l === 'a@1' ? Status.Failed : l === 'a@2' || l === 'a@3' ? Status.Skipped : Status.Ok));
+    assert.equal(ps.tracker.watermark, 1, 'a@0 done; a@1 is not, so b@4 waits in the watermark');
+    assert.equal(released.get(ps), 2, 'a@0 and b@4 released');
+    assert.equal(ps.open, 3);
+    // a new message of key a arrives during the backoff: it must wait behind the retried ones
+    feed([msg(5, 'a')]);
+    assert.equal(exec.tasks.length, 1, 'lane a is blocked during the backoff');
+    await delay(40);
+    assert.equal(exec.tasks.length, 2);
+    const retry = exec.tasks[1]!;
+    assert.deepEqual(labels(retry), ['a@1', 'a@2', 'a@3', 'a@5']);
+    assert.deepEqual(retry.attempts, [2, 1, 1, 1], 'only the failed one counts an attempt');
+    assert.ok(log.includes('retried a@1 after attempt 1'));
+    await finish(retry);
+    assert.equal(ps.tracker.watermark, 6);
+    assert.equal(ps.open, 0);
+  });
+
+  it('dead-letters after retry_max failed attempts, keeps the lane blocked until the write is acknowledged', async () => {
+    const { exec, feed, ps, log, dlq } = setup({ retryMax: 2 });
+    feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'b')]);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const t = exec.tasks[exec.tasks.length - 1]!;
+      assert.equal(t.msgs[0]!.offset, 0);
+      assert.equal(t.attempts[0], attempt);
+      await finish(t, (l) => (l === 'a@0' ? { index: 0, name: 'TypeError', message: `boom ${attempt}`, retriable: true } : l === 'a@1' ? Status.Skipped : Status.Ok));
+      await delay(20);
+    }
+    assert.equal(dlq.written.length, 1);
+    const { msg: m, info } = dlq.written[0]!;
+    assert.equal(label(m), 'a@0');
+    assert.equal(info.attempts, 3, 'retry_max + 1 attempts');
+    assert.equal(info.errorType, 'TypeError');
+    assert.equal(info.errorMessage, 'boom 3');
+    assert.ok(info.firstFailure > 0 && info.firstFailure <= info.lastFailure);
+    assert.ok(log.includes('deadLettered a@0'));
+    // the dead-lettered message counts as done, and a@1 runs next (first in its lane, attempt 1)
+    const next = exec.tasks[exec.tasks.length - 1]!;
+    assert.deepEqual(labels(next), ['a@1']);
+    assert.deepEqual(next.attempts, [1]);
+    await finish(next);
+    assert.equal(ps.tracker.watermark, 3);
+    assert.equal(ps.open, 0);
+  });
+
+  it('a non-retriable failure (PermanentError) goes to the dead-letter topic at once', async () => {
+    const { exec, feed, dlq, ps } = setup({ retryMax: 5 });
+    feed([msg(0, 'a'), msg(1, 'a')]);
+    await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? { index: 0, name: 'PermanentError', message: 'bad', retriable: false } : Status.Skipped));
+    await delay(5);
+    assert.equal(dlq.written.length, 1);
+    assert.equal(dlq.written[0]!.info.attempts, 1);
+    await finish(exec.tasks[1]!);
+    assert.equal(ps.tracker.watermark, 2);
+  });
+
+  it('a failing dead-letter write is not "done": the partition is reported blocked and the write retried', async () => {
+    const { exec, feed, dlq, ps, log } = setup({ retryMax: 0 });
+    dlq.failNext = 2;
+    feed([msg(0, 'a'), msg(1, 'b')]);
+    await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? Status.Failed : Status.Ok));
+    assert.equal(ps.tracker.watermark, -1, 'a@0 not done while its dead-letter write fails');
+    assert.deepEqual(
+      log.filter((l) => l.startsWith('dlq')),
+      ['dlqFailing 0'],
+    );
+    assert.equal(ps.busyCount, 0, 'waiting to write again is not busy (a revoke does not wait for the backoff)');
+    await delay(60);
+    assert.equal(dlq.written.length, 1);
+    assert.deepEqual(
+      log.filter((l) => l.startsWith('dlq')),
+      ['dlqFailing 0', 'dlqRecovered 0'],
+    );
+    assert.equal(ps.tracker.watermark, 2);
+    assert.equal(ps.busyCount, 0);
+  });
+
+  it('a dead-letter write counts as busy (a revoke waits for it) only while it is in flight, not while it waits to be tried again', async () => {
+    const { exec, feed, dlq, ps, log } = setup({ retryMax: 0, backoffMs: 40 });
+    const writes: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+    dlq.write = () => new Promise((resolve, reject) => writes.push({ resolve: () => resolve({} as DeliveryResult), reject }));
+    feed([msg(0, 'a'), msg(1, 'a')]);
+    await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? { index: 0, name: 'PermanentError', message: 'bad', retriable: false } : Status.Skipped));
+    assert.equal(writes.length, 1);
+    assert.equal(ps.busyCount, 1, 'the write is in flight');
+    writes[0]!.reject(new Error('dlq down'));
+    await settle();
+    assert.equal(ps.busyCount, 0, 'waiting out the backoff is not busy');
+    assert.ok(log.includes('dlqFailing 0'));
+    const end = Date.now() + 1000;
+    while (writes.length < 2 && Date.now() < end) await delay(2);
+    assert.equal(writes.length, 2, 'written again after the backoff');
+    assert.equal(ps.busyCount, 1, 'the second write is in flight');
+    writes[1]!.resolve();
+    await settle();
+    assert.equal(ps.tracker.watermark, 1, 'a@0 done once written');
+    assert.ok(log.includes('dlqRecovered 0'));
+    assert.equal(exec.tasks.length, 2, 'a@1 runs next (the lane stayed blocked until the write)');
+    assert.equal(ps.busyCount, 1, 'only a@1');
+  });
+
+  it('a dead-letter write that ends after stop(): recorded as done for the final commit, nothing announced; a failed one starts no retry timer', async () => {
+    const { exec, feed, d, parts, dlq, log, released } = setup({ retryMax: 0, backoffMs: 5000, partitions: 2 });
+    const writes: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+    dlq.write = () => new Promise((resolve, reject) => writes.push({ resolve: () => resolve({} as DeliveryResult), reject }));
+    feed([msg(0, 'a'), msg(0, 'b', 1)]);
+    await finish(exec.tasks[0]!, () => Status.Failed);
+    assert.equal(writes.length, 2, 'both dead-letter writes under way');
+    d.stop();
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const logged = log.length;
+    writes[0]!.resolve();
+    writes[1]!.reject(new Error('dlq down'));
+    await settle();
+    assert.deepEqual(log.slice(logged), [], 'no deadLettered / progressed / dlqFailing event after stop');
+    assert.equal(released.size, 0, 'nothing announced (no resume of a disconnected consumer)');
+    assert.equal(parts[0]!.tracker.watermark, 1, 'the written one is done: the final commit covers it');
+    assert.equal(parts[1]!.tracker.watermark, -1);
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length, before, 'no retry timer');
+    assert.equal(parts[0]!.busyCount + parts[1]!.busyCount, 0);
+  });
+
+  it('a dead-letter write that completes after stop() is still counted and logged (the message is parked all the same)', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const telemetry = new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), { logger });
+    const observer = new ConsumerObserver(telemetry, 'g', telemetry.component('consumer'));
+    const { exec, feed, d, dlq } = setup({ retryMax: 0, observer });
+    const writes: Array<() => void> = [];
+    dlq.write = () => new Promise((resolve) => writes.push(() => resolve({} as DeliveryResult)));
+    feed([msg(7, 'a')]);
+    await finish(exec.tasks[0]!, () => Status.Failed);
+    d.stop();
+    writes[0]!();
+    await settle();
+    assert.equal(telemetry.counters.snapshot()['t']!.deadLettered, 1);
+    const line = lines.find((l) => l.msg === 'message dead-lettered');
+    assert.ok(line, 'logged');
+    assert.equal(line.offset, 7);
+    assert.equal(line.after, 'stop or revoke');
+  });
+});

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Producer } from '../../../src/producer/producer.js';
+import { newMessage } from '../../../src/message/outgoing.js';
+import { DeliveryError, StateError } from '../../../src/errors/index.js';
+import { handedOver, setupEngine } from '../../helpers/engine.js';
+
+const setup = setupEngine;
+
+describe('Producer (fake binding)', () => {
+  it('publishBatch returns one outcome per message and never stops at a failure', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().outcome = (r) => (r.value!.toString() === 'bad' ? { message: 'message size too large', code: -1 } : null);
+    native().autoDeliver = true;
+    const out = await producer.publishBatch(['a', 'bad', 'c'].map((v) => newMessage('t', v).withKey('k')));
+    assert.deepEqual(out.map((o) => o.ok), [true, false, true]);
+    assert.ok(out[1]!.error instanceof DeliveryError);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['a', 'bad', 'c']);
+    await engine.close(100);
+  });
+
+  describe('send(message, callback)', () => {
+    it('calls back once with the result on the delivery report, in order, with no state left', async () => {
+      const { engine, producer, native } = setup();
+      await engine.connect();
+      const calls: Array<[Error | null, number | undefined]> = [];
+      for (let i = 0; i < 5; i++) producer.send(newMessage('t', String(i)).withKey('k'), (err, r) => calls.push([err, r?.offset]));
+      assert.equal(calls.length, 0);
+      await handedOver();
+      native().deliverAll();
+      assert.deepEqual(calls, [0, 1, 2, 3, 4].map((o) => [null, o]));
+      assert.equal(engine.inflightCount, 0);
+      await engine.close(100);
+    });
+
+    it('calls back with a typed DeliveryError on a failed delivery', async () => {
+      const { engine, producer, native } = setup();
+      await engine.connect();
+      native().outcome = () => ({ message: 'message size too large', code: -1 });
+      let got: unknown;
+      producer.send(newMessage('big', 'x'), (err) => (got = err));
+      await handedOver();
+      native().deliverAll();
+      assert.ok(got instanceof DeliveryError);
+      assert.equal(got.code, 'GCK_KAFKA_MSG_SIZE_TOO_LARGE');
+      await engine.close(100);
+    });
+
+    it('never calls back synchronously: not-ready producer and invalid message are reported on a later tick', async () => {
+      const { engine, producer } = setup();
+      const errs: unknown[] = [];
+      producer.send(newMessage('t', 'x'), (err) => errs.push(err));
+      producer.send({ topic: 't' } as never, (err) => errs.push(err));
+      assert.equal(errs.length, 0, 'not synchronous');
+      await Promise.resolve();
+      await delay(1);
+      assert.equal(errs.length, 2);
+      assert.ok(errs[0] instanceof StateError);
+      assert.match(String((errs[1] as Error).message), /send\(message\): expected a message built with newMessage/);
+      await engine.close(100);
+    });
+
+    it('refuses a missing callback with an InvalidArgumentError', async () => {
+      const { producer } = setup();
+      assert.throws(() => producer.send(newMessage('t', 'x'), undefined as never), (e: unknown) => (e as { code?: string }).code === 'GCK_INVALID_ARGUMENT' && /callback/.test((e as Error).message));
+    });
+
+    it('an exception thrown by a callback surfaces asynchronously and does not break delivery tracking', async () => {
+      const { engine, producer, native } = setup({ maxInFlight: 1 });
+      await engine.connect();
+      const uncaught: unknown[] = [];
+      const listeners = process.listeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      process.on('uncaughtException', (e) => uncaught.push(e));
+      try {
+        const seen: number[] = [];
+        producer.send(newMessage('t', 'a'), () => {
+          throw new Error('boom from a callback');
+        });
+        producer.send(newMessage('t', 'b'), (_e, r) => seen.push(r!.offset));
+        await handedOver();
+        assert.equal(native().produced.length, 1, 'the second waits for the window');
+        native().deliverAll(); // reports 'a' (its callback throws), which must still move 'b' into librdkafka
+        await delay(5);
+        native().deliverAll();
+        await delay(5);
+        assert.deepEqual(seen, [1]);
+        assert.equal(uncaught.length, 1);
+        assert.match(String((uncaught[0] as Error).message), /boom from a callback/);
+        assert.equal(engine.inflightCount, 0);
+      } finally {
+        process.removeAllListeners('uncaughtException');
+        for (const l of listeners) process.on('uncaughtException', l);
+      }
+      await engine.close(100);
+    });
+  });
+
+  it('message ids off: no header at all unless the message has an id; tracing still adds traceparent', async () => {
+    const { engine, native } = setup();
+    const { Telemetry } = await import('../../../src/telemetry/telemetry.js');
+    const { resolveConfig } = await import('../../../src/config/index.js');
+    const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
+    await engine.connect();
+    const plain = new Producer(engine, { messageIds: false });
+    const traced = new Producer(engine, {
+      messageIds: false,
+      telemetry: new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), { tracerProvider: new BasicTracerProvider() }),
+    });
+    const all = [plain.publish(newMessage('t', 'a')), plain.publish(newMessage('t', 'b').withId('id-b')), traced.publish(newMessage('t', 'c'))];
+    await handedOver();
+    native().deliverAll();
+    const [a, b, c] = await Promise.all(all);
+    assert.equal(a!.messageId, undefined);
+    assert.equal(b!.messageId, 'id-b');
+    assert.equal(c!.messageId, undefined);
+    const [ra, rb, rc] = native().produced;
+    assert.equal(ra!.headers, undefined);
+    assert.deepEqual(rb!.headers, [{ message_id: 'id-b' }]);
+    assert.deepEqual(rc!.headers!.map((h) => Object.keys(h)[0]), ['traceparent']);
+    await engine.close(100);
+  });
+});
