@@ -39,3 +39,27 @@ describe('Producer after its ConnectionManager closes', () => {
     await checkAfterClose(producer, 'closed');
   });
 });
+
+describe('ConnectionManager writer cache', () => {
+  it('keeps at most MAX_CACHED_WRITERS writers, dropping the least recently asked for (a service writing to ever new topics does not grow it)', async () => {
+    const { MAX_CACHED_WRITERS } = await import('../../src/client.js');
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'] }), { binding: new FakeBinding(), closeTimeoutMs: 50 });
+    await cm.initialize();
+    try {
+      const first = cm.getWriter('topic-0');
+      for (let i = 1; i < MAX_CACHED_WRITERS; i++) cm.getWriter(`topic-${i}`);
+      assert.equal(cm.counts.writers, MAX_CACHED_WRITERS);
+      assert.equal(cm.getWriter('topic-0'), first, 'cached, and now the most recently used');
+      cm.getWriter('one-more');
+      assert.equal(cm.counts.writers, MAX_CACHED_WRITERS, 'bounded');
+      assert.equal(cm.getWriter('topic-0'), first, 'the recently used one was kept');
+      assert.equal(cm.counts.writers, MAX_CACHED_WRITERS);
+      const w1 = cm.getWriter('topic-1'); // topic-1 was the least recently used: dropped, made anew
+      assert.equal(w1.topic, 'topic-1');
+      for (let i = 0; i < 5000; i++) cm.getWriter(`t${i}`);
+      assert.equal(cm.counts.writers, MAX_CACHED_WRITERS);
+    } finally {
+      await cm.close();
+    }
+  });
+});
