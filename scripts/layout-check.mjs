@@ -15,7 +15,8 @@ export const LAYERS = Object.freeze({
   native: 2,
   message: 3,
   diagnostics: 3,
-  telemetry: 4,
+  // Listens to diagnostics/ channels; nothing in the core imports it (only the composition root builds it).
+  telemetry: 6,
   schema: 5,
   delivery: 5,
   pool: 5,

@@ -95,6 +95,32 @@ check('the tarball installs into a scratch project (production dependencies, nat
   return `${r.secs} s`;
 });
 
+// The telemetry libraries are optional peers: without them the package loads, builds a client and
+// its consumer (nothing loads pino, prom-client or @opentelemetry/api); asking for metrics names
+// the missing package. Then the peers are installed, as a user of the telemetry adapters would.
+check('without its optional peers (pino, prom-client, @opentelemetry/api) the package loads and builds a client', () => {
+  for (const peer of ['pino', 'prom-client', '@opentelemetry/api']) {
+    if (fs.existsSync(path.join(scratch, 'node_modules', peer))) throw new Error(`${peer} was installed although it is an optional peer`);
+  }
+  fs.writeFileSync(path.join(scratch, 'no-peers.mjs'), `
+import { ConnectionManager, Consumer, loadConfig, newMessage } from '${pkg.name}';
+const cm = new ConnectionManager(loadConfig({ env: {} }));
+new Consumer(cm, {});
+newMessage('t', 'v');
+try {
+  new ConnectionManager(loadConfig({ env: {} }), { telemetry: { metrics: {} } });
+  throw new Error('metrics without prom-client were accepted');
+} catch (e) {
+  if (!/prom-client/.test(e.message)) throw e;
+}
+console.log('ok');
+`);
+  const r = mustSucceed(run(process.execPath, ['no-peers.mjs'], { cwd: scratch }), 'node no-peers.mjs');
+  if (!r.stdout.includes('ok')) throw new Error(r.stdout + r.stderr);
+  mustSucceed(run('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--no-save', ...['pino', 'prom-client', '@opentelemetry/api'].map((p) => `${p}@${devVersion(p)}`)], { cwd: scratch }), 'npm install the optional peers');
+  return 'core without the peers; peers installed for the checks below';
+});
+
 // (a) the public API type-checks for a nodenext TypeScript user.
 fs.writeFileSync(path.join(scratch, 'tsconfig.json'), JSON.stringify({
   compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },

@@ -8,10 +8,9 @@ import { Producer } from './producer/producer.js';
 import { Consumer, Reader, type ConsumerHost, type ConsumerOptions, type GroupHooks } from './consumer/index.js';
 import { TopicManager } from './admin/index.js';
 import { TopicWriter } from './producer/writer.js';
-import { Telemetry, type TelemetryOptions } from './telemetry/telemetry.js';
-import { librdkafkaLogForwarder } from './telemetry/logging.js';
-import { summarizeStats, type LibrdkafkaSummary } from './telemetry/statistics.js';
-import type { GaugeSource, KafkaMetrics } from './telemetry/metrics.js';
+import { Telemetry, statisticsIntervalOf, type TelemetryOptions } from './telemetry/telemetry.js';
+import { Diagnostics, librdkafkaLogForwarder, makeRedactor, type GaugeSink, type GaugeSource } from './diagnostics/diagnostics.js';
+import { summarizeStats, type LibrdkafkaSummary } from './diagnostics/statistics.js';
 import { redactConfig } from './config/index.js';
 
 /**
@@ -76,6 +75,9 @@ export interface ConnectionManagerOptions {
  */
 export class ConnectionManager implements ConsumerHost, GaugeSource {
   readonly config: KafkaConfig;
+  /** Counters, gauge sources and log events of this client (the core's side of observability). */
+  readonly diagnostics: Diagnostics;
+  /** The adapters listening to `diagnostics` (logger, metrics, tracing), as configured. */
   readonly telemetry: Telemetry;
   readonly #binding: NativeBinding;
   readonly #options: ConnectionManagerOptions;
@@ -88,15 +90,20 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
   readonly #readers = new Map<string, Reader>();
   #metadata: NativeMetadata | undefined;
   #stats: LibrdkafkaSummary | undefined;
-  readonly #log;
 
   constructor(config: KafkaConfig, options: ConnectionManagerOptions = {}) {
     validateOptions(options);
     this.config = config;
     this.#options = options;
     this.#binding = options.binding ?? loadNativeBinding();
-    this.telemetry = new Telemetry(config, options.telemetry ?? {});
-    this.#log = this.telemetry.component('connection');
+    const tel = options.telemetry ?? {};
+    this.diagnostics = new Diagnostics({
+      clientId: config.clientId,
+      redact: makeRedactor([config.saslPassword, config.tlsKeyPassword, config.schemaRegistryPassword]),
+      statisticsIntervalMs: statisticsIntervalOf(tel),
+    });
+    this.telemetry = new Telemetry(config, this.diagnostics, tel);
+    this.diagnostics.addSource(this);
   }
 
   /** The last librdkafka statistics of the shared producer (when statistics are enabled). */
@@ -104,8 +111,13 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     return this.#stats;
   }
 
+  /** Removes the producer's librdkafka series once the connection is closed. */
+  retire(m: GaugeSink): void {
+    if (this.#stats !== undefined) m.removeLibrdkafka(this.config.clientId, this.#stats);
+  }
+
   /** Refreshes the live-state gauges at scrape time. */
-  collect(m: KafkaMetrics): void {
+  collect(m: GaugeSink): void {
     m.inflight.set({ component: 'producer' }, this.#engine?.inflightCount ?? 0);
     if (this.#stats !== undefined) m.setLibrdkafka(this.config.clientId, this.#stats);
   }
@@ -136,11 +148,10 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     }
     this.#state = 'initializing';
     const cfg = toLibrdkafkaConfig(this.config, 'producer');
-    const t = this.telemetry;
+    const t = this.diagnostics;
     const global = t.statisticsIntervalMs > 0 ? { ...cfg.global, 'statistics.interval.ms': t.statisticsIntervalMs } : cfg.global;
-    const log = t.component('producer');
     const onError = this.#options.onError;
-    this.#log.info({ config: redactConfig(this.config) }, 'initializing Kafka connection');
+    t.log('info', 'connection', { config: redactConfig(this.config) }, 'initializing Kafka connection');
     const engine = new ProducerEngine(this.#binding, global, cfg.topic, {
       clientId: this.config.clientId,
       connectTimeoutMs: this.config.connectTimeoutMs,
@@ -151,13 +162,13 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
       pollIntervalMs: this.#options.pollIntervalMs ?? 5,
       ...(this.#options.maxInFlight !== undefined ? { maxInFlight: this.#options.maxInFlight } : {}),
       onError: (err) => {
-        log.error({ err: { message: t.redact(err.message), code: (err as { code?: string }).code } }, 'producer error');
+        t.log('error', 'producer', { err: { message: t.redact(err.message), code: (err as { code?: string }).code } }, 'producer error');
         onError?.(err);
       },
       onRetry: (topic, attempt, err) => {
-        log.warn({ topic, attempt, error_type: (err as { code?: string }).code }, 'retrying a failed publish');
+        t.log('warn', 'producer', { topic, attempt, error_type: (err as { code?: string }).code }, 'retrying a failed publish');
       },
-      onLog: librdkafkaLogForwarder(t.component('librdkafka'), t.redact),
+      onLog: librdkafkaLogForwarder(t),
       onStats: (json) => {
         this.#stats = summarizeStats(json) ?? this.#stats;
       },
@@ -166,14 +177,13 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
       (md) => {
         this.#metadata = md;
         this.#engine = engine;
-        this.#producer = new Producer(engine, { telemetry: t, messageIds: this.config.messageIds });
-        t.metrics?.addSource(this);
-        this.#log.info({ brokers: md.brokers.length }, 'Kafka connection ready');
+        this.#producer = new Producer(engine, { diagnostics: t, messageIds: this.config.messageIds });
+        t.log('info', 'connection', { brokers: md.brokers.length }, 'Kafka connection ready');
         this.#state = 'ready';
       },
       (err: unknown) => {
         this.#state = 'failed';
-        this.#log.error({ err: { message: t.redact((err as Error).message), code: (err as { code?: string }).code } }, 'Kafka connection failed');
+        t.log('error', 'connection', { err: { message: t.redact((err as Error).message), code: (err as { code?: string }).code } }, 'Kafka connection failed');
         throw err;
       },
     );
@@ -282,15 +292,11 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     try {
       await engineClosed;
     } finally {
-      const m = this.telemetry.metrics;
-      if (m !== undefined) {
-        m.removeSource(this);
-        // No stale series of a closed producer; its counts stay in the registry's closed-connections store.
-        if (this.#stats !== undefined) m.removeLibrdkafka(this.config.clientId, this.#stats);
-        m.retireCounters(this.telemetry.counters);
-      }
+      // No stale series of a closed producer (retire()); its counts stay in the registry's closed-connections store.
+      this.diagnostics.removeSource(this);
       this.#state = 'closed';
-      this.#log.info('Kafka connection closed');
+      this.diagnostics.log('info', 'connection', {}, 'Kafka connection closed');
+      this.telemetry.close();
     }
   }
 }

@@ -79,7 +79,10 @@ export type * from './events/generated.js';
 export type { EventName, EventContext, PublishEventOptions } from './events/index.js';
 
 export { serveMetrics, KafkaMetrics, silentLogger, traceFields, ATTR, SPAN, METRIC, LABEL, HEADER } from './telemetry/index.js';
-export type { TelemetryOptions, Logger, LibrdkafkaSummary } from './telemetry/index.js';
+export type { TelemetryOptions, Logger } from './telemetry/index.js';
+// The core's diagnostics: counters, and the node:diagnostics_channel channels telemetry listens to.
+export { Diagnostics, CHANNELS } from './diagnostics/index.js';
+export type { LibrdkafkaSummary, SendEvent, SettledEvent, FetchEvent, TaskMessage, TaskStartEvent, TaskEndEvent, MessageFailureEvent, LogEvent, LogLevel } from './diagnostics/index.js';
 
 export { Manager, EventBus, initGlobalManager, getGlobalManager, getGlobalEventBus, closeGlobalManager } from './manager/index.js';
 export type { ManagerOptions, HealthStatus, Statistics } from './manager/index.js';

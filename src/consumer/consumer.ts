@@ -10,10 +10,9 @@ import { InProcessExecutor } from './dispatch/in-process.js';
 import { loggingHooks } from './logging.js';
 import { CONSUMER_DEFAULTS, guardHooks, validateConsumerOptions } from './options.js';
 import { HandlerEntry } from './dispatch/handler-entry.js';
-import { ConsumerObserver } from '../telemetry/consumer-observer.js';
-import type { Logger } from '../telemetry/logging.js';
-import { summarizeStats, type LibrdkafkaSummary } from '../telemetry/statistics.js';
-import type { GaugeSource, KafkaMetrics } from '../telemetry/metrics.js';
+import { ConsumerObserver } from './observer.js';
+import { summarizeStats, type LibrdkafkaSummary } from '../diagnostics/statistics.js';
+import type { Diagnostics, GaugeSink, GaugeSource } from '../diagnostics/diagnostics.js';
 import type { ConsumerHost, ConsumerOptions, MessageHandler } from './types.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping';
@@ -56,7 +55,7 @@ export class Consumer implements GaugeSource {
   readonly #cm: ConsumerHost;
   readonly #options: ConsumerOptions;
   readonly #hooks: GroupHooks;
-  readonly #log: Logger;
+  readonly #diag: Diagnostics;
   /** Per group: the last librdkafka statistics summary of its consumer (statistics on only). */
   readonly #librdkafka = new Map<string, LibrdkafkaSummary>();
   /** Per group: the lag series exported at the last scrape (partitions revoked since are removed). */
@@ -78,9 +77,9 @@ export class Consumer implements GaugeSource {
     // The consumer's own log lines (errors, retries, dead letters, rebalances, librdkafka's lines),
     // then the caller's hooks; statistics (the one forwarder of onStatistics): each group's last
     // librdkafka summary, then the caller's hook.
-    const t = connection.telemetry;
-    this.#log = t.component('consumer');
-    const own = loggingHooks(this.#log, t.component('librdkafka'), t.redact, hooks);
+    const t = connection.diagnostics;
+    this.#diag = t;
+    const own = loggingHooks(t, hooks);
     if (t.statisticsIntervalMs > 0 || hooks.onStatistics !== undefined) {
       own.onStatistics = (groupId, json) => {
         const s = summarizeStats(json);
@@ -151,10 +150,10 @@ export class Consumer implements GaugeSource {
   #executorFor(h: MessageHandler): Executor {
     if (h.workerModule !== undefined) {
       const workers = this.#options.workers ?? availableParallelism();
-      return new PoolExecutor(h.workerModule, workers, this.#options.maxPoolQueue ?? workers * 2);
+      return new PoolExecutor(h.workerModule, workers, this.#options.maxPoolQueue ?? workers * 2, this.#diag);
     }
     const handle = h.handle!.bind(h);
-    return new InProcessExecutor(handle, this.#options.concurrency ?? CONSUMER_DEFAULTS.concurrency);
+    return new InProcessExecutor(handle, this.#options.concurrency ?? CONSUMER_DEFAULTS.concurrency, this.#diag);
   }
 
   /**
@@ -174,7 +173,7 @@ export class Consumer implements GaugeSource {
   async #start(signal: AbortSignal | undefined): Promise<void> {
     const cfg = toLibrdkafkaConfig(this.#cm.config, 'consumer');
     const commitInterval = this.#options.commitIntervalMs;
-    const statsMs = this.#cm.telemetry.statisticsIntervalMs;
+    const statsMs = this.#diag.statisticsIntervalMs;
     const global = {
       ...cfg.global,
       ...(commitInterval !== undefined ? { 'auto.commit.interval.ms': commitInterval } : {}),
@@ -206,7 +205,7 @@ export class Consumer implements GaugeSource {
       const dlqTopic = this.#options.deadLetterTopic ?? ((t: string) => `${t}.dlq`);
       for (const [groupId, entries] of byGroup) {
         const dlq = new DeadLetterWriter(() => this.#cm.producerEngine(), dlqTopic, groupId);
-        groups.push(new GroupConsumer(this.#cm.binding, global, cfg.topic, groupId, entries, dlq, this.#groupOptions(), this.#hooks, new ConsumerObserver(this.#cm.telemetry, groupId, this.#log)));
+        groups.push(new GroupConsumer(this.#cm.binding, global, cfg.topic, groupId, entries, dlq, this.#groupOptions(), this.#hooks, new ConsumerObserver(this.#diag, groupId)));
       }
       this.#groups = groups;
       await Promise.all(groups.map((g) => g.start()));
@@ -216,8 +215,8 @@ export class Consumer implements GaugeSource {
       throw e;
     }
     this.#state = 'running';
-    this.#log.info({ groups: groups.map((g) => g.groupId), topics: this.#handlers.flatMap((h) => h.topics) }, 'consumer started');
-    this.#cm.telemetry.metrics?.addSource(this);
+    this.#diag.log('info', 'consumer', { groups: groups.map((g) => g.groupId), topics: this.#handlers.flatMap((h) => h.topics) }, 'consumer started');
+    this.#diag.addSource(this);
     if (signal !== undefined) {
       const onAbort = () => void this.stop().catch((err: unknown) => this.#hooks.onError?.(err as Error));
       this.#signal = signal;
@@ -255,32 +254,21 @@ export class Consumer implements GaugeSource {
     } finally {
       // Work that did not finish in time is abandoned (re-delivered later): do not wait for it.
       await Promise.all(this.#executors.map((e) => e.close(!drained).catch(() => undefined)));
-      this.#cm.telemetry.metrics?.removeSource(this);
+      this.#diag.removeSource(this); // its gauges are not frozen at their last value: retire() removes its series
       this.#executors = [];
       this.#groupExecutors.clear();
       this.#groups = [];
-      const metrics = this.#cm.telemetry.metrics;
-      if (metrics !== undefined) {
-        for (const [group, s] of this.#librdkafka) metrics.removeLibrdkafka(`${this.#cm.config.clientId}/${group}`, s);
-        // A stopped consumer's gauges are not frozen at their last value: its series go.
-        for (const [group, series] of this.#lagSeries) {
-          for (const labels of series.values()) metrics.lag.remove(labels);
-          metrics.pausedPartitions.remove({ group });
-          metrics.poolUtilization.remove({ group });
-          metrics.poolQueueDepth.remove({ group });
-        }
-      }
       this.#librdkafka.clear();
       this.#lagSeries.clear();
       this.#state = 'idle';
     }
-    if (drained) this.#log.info('consumer stopped: all fetched work finished and committed');
-    else this.#log.warn({ stop_timeout_ms: timeout }, 'consumer stopped before all fetched work finished: unfinished messages are delivered again');
+    if (drained) this.#diag.log('info', 'consumer', {}, 'consumer stopped: all fetched work finished and committed');
+    else this.#diag.log('warn', 'consumer', { stop_timeout_ms: timeout }, 'consumer stopped before all fetched work finished: unfinished messages are delivered again');
     return drained;
   }
 
   /** Refreshes the consumer gauges at scrape time (lag, in flight, pool, paused partitions). */
-  collect(m: KafkaMetrics): void {
+  collect(m: GaugeSink): void {
     let inflight = 0;
     for (const g of this.#groups) {
       inflight += g.inFlight;
@@ -307,6 +295,17 @@ export class Consumer implements GaugeSource {
     }
     m.inflight.set({ component: 'consumer' }, inflight);
     for (const [group, s] of this.#librdkafka) m.setLibrdkafka(`${this.#cm.config.clientId}/${group}`, s);
+  }
+
+  /** Removes this consumer's series (called by the metrics adapter when the consumer stops). */
+  retire(m: GaugeSink): void {
+    for (const [group, s] of this.#librdkafka) m.removeLibrdkafka(`${this.#cm.config.clientId}/${group}`, s);
+    for (const [group, series] of this.#lagSeries) {
+      for (const labels of series.values()) m.lag.remove(labels);
+      m.pausedPartitions.remove({ group });
+      m.poolUtilization.remove({ group });
+      m.poolQueueDepth.remove({ group });
+    }
   }
 
   /** Per consumer group: the last librdkafka statistics summary of its consumer (when statistics are on). */

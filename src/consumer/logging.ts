@@ -1,5 +1,4 @@
-import type { Logger } from '../telemetry/logging.js';
-import { librdkafkaLogForwarder } from '../telemetry/logging.js';
+import { librdkafkaLogForwarder, type Diagnostics } from '../diagnostics/diagnostics.js';
 import type { GroupHooks } from './group/types.js';
 
 /** A list of partitions as `topic[0,1,2]` groups: short, readable log fields for rebalances. */
@@ -14,32 +13,34 @@ export function partitionList(tps: ReadonlyArray<{ readonly topic: string; reado
 }
 
 /**
- * The consumer's log lines, written through its `component: 'consumer'` child logger before the
- * caller's hooks run: every error the consumer reports (warn when retriable, error otherwise) and
- * every rebalance (info) (the retry and dead-letter lines of single messages are written by the
- * ConsumerObserver, which also counts them); librdkafka's own log lines of each group's consumer go to `rdLog` (the
- * `component: 'librdkafka'` logger) with the group id. None of these is on the per-message success
- * path. Error texts pass through the connection's secret redactor. Statistics are forwarded by the
- * Consumer (which keeps each group's summary), not here.
+ * The consumer's log lines (published as `consumer` log events on the diagnostics log channel,
+ * before the caller's hooks run): every error the consumer reports (warn when retriable, error
+ * otherwise) and every rebalance (info) (the retry and dead-letter events of single messages are
+ * published by the ConsumerObserver, which also counts them); librdkafka's own log lines of each
+ * group's consumer go out as `librdkafka` log events with the group id. None of these is on the
+ * per-message success path. Error texts pass through the connection's secret redactor. Statistics
+ * are forwarded by the Consumer (which keeps each group's summary), not here.
  */
-export function loggingHooks(log: Logger, rdLog: Logger, redact: (t: string) => string, user: GroupHooks): GroupHooks {
+export function loggingHooks(diag: Diagnostics, user: GroupHooks): GroupHooks {
   const forwarders = new Map<string, ReturnType<typeof librdkafkaLogForwarder>>();
   const hooks: GroupHooks = {
     onError(err) {
-      const e = err as Error & { code?: string; retriable?: boolean };
-      const fields = { err: { type: e.name, code: e.code, message: redact(e.message) } };
-      if (e.retriable === true) log.warn(fields, 'consumer error (retriable)');
-      else log.error(fields, 'consumer error');
+      if (diag.logging) {
+        const e = err as Error & { code?: string; retriable?: boolean };
+        const fields = { err: { type: e.name, code: e.code, message: diag.redact(e.message) } };
+        if (e.retriable === true) diag.log('warn', 'consumer', fields, 'consumer error (retriable)');
+        else diag.log('error', 'consumer', fields, 'consumer error');
+      }
       user.onError?.(err);
     },
     onRebalance(groupId, kind, partitions) {
-      log.info({ group: groupId, partitions: partitionList(partitions), count: partitions.length }, kind === 'assign' ? 'partitions assigned' : 'partitions revoked');
+      if (diag.logging) diag.log('info', 'consumer', { group: groupId, partitions: partitionList(partitions), count: partitions.length }, kind === 'assign' ? 'partitions assigned' : 'partitions revoked');
       user.onRebalance?.(groupId, kind, partitions);
     },
   };
   hooks.onLibrdkafkaLog = (groupId, line) => {
     let forward = forwarders.get(groupId);
-    if (forward === undefined) forwarders.set(groupId, (forward = librdkafkaLogForwarder(rdLog.child({ group: groupId }), redact)));
+    if (forward === undefined) forwarders.set(groupId, (forward = librdkafkaLogForwarder(diag, { group: groupId })));
     forward(line);
     user.onLibrdkafkaLog?.(groupId, line);
   };

@@ -2,17 +2,17 @@ import type { ConsumedMessage } from '../message/consumed.js';
 import type { KafkaConfig } from '../config/types.js';
 import type { ProducerEngine } from '../delivery/index.js';
 import type { NativeBinding } from '../native/types.js';
-import type { Telemetry } from '../telemetry/telemetry.js';
+import type { Diagnostics } from '../diagnostics/diagnostics.js';
 
 /**
  * What a Consumer needs from the client that owns the connections (the ConnectionManager in
- * client.ts is one): the configuration, the native binding, telemetry, and the shared producer
+ * client.ts is one): the configuration, the native binding, diagnostics, and the shared producer
  * engine its dead-letter writer publishes through. Defined here so consumer/ never imports the
  * composition root above it.
  */
 export interface ConsumerHost {
   readonly config: KafkaConfig;
-  readonly telemetry: Telemetry;
+  readonly diagnostics: Diagnostics;
   readonly binding: NativeBinding;
   /** The shared producer engine; throws StateError while the client is not ready. */
   producerEngine(): ProducerEngine;

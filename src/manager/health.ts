@@ -1,5 +1,5 @@
-import type { TopicStatistics } from '../telemetry/counters.js';
-import type { LibrdkafkaSummary } from '../telemetry/statistics.js';
+import type { TopicStatistics } from '../diagnostics/counters.js';
+import type { LibrdkafkaSummary } from '../diagnostics/statistics.js';
 import type { Manager } from './manager.js';
 
 export interface PartitionHealth {
@@ -142,7 +142,7 @@ export function collectStatistics(m: Manager): Statistics {
     topics: m.topics.eventTopics(),
     producer: { writersCount: counts.writers, inflight, waitingForQueue: waiting },
     consumer: { readersCount: counts.readers, groups: m.consumer.stats() },
-    perTopic: m.connection.telemetry.counters.snapshot(),
+    perTopic: m.connection.diagnostics.counters.snapshot(),
     librdkafka: { ...(producerStats !== undefined ? { producer: producerStats } : {}), consumers: Object.fromEntries(m.consumer.librdkafkaStats) },
   };
 }

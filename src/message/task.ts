@@ -46,3 +46,14 @@ export interface Executor {
   /** Waits for running tasks, or with `force` abandons them. */
   close(force?: boolean): Promise<void>;
 }
+
+/**
+ * Runs a handler under a trace context: `run(traceparent, fn)` (in-process tasks) or, in pool
+ * workers (functions do not cross threads), the module at `module` exporting `runInTrace`. The
+ * client's Diagnostics is one: the tracing adapter sets both while it is attached; undefined means
+ * handlers run as they are.
+ */
+export interface TraceHost {
+  readonly traceRunner: (<T>(traceparent: string | undefined, fn: () => T) => T) | undefined;
+  readonly traceModule: string | undefined;
+}

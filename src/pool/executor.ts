@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { GoCoffeeKafkaError } from '../errors/base.js';
-import { Status, type Executor, type TaskFailure, type TaskResult } from '../message/task.js';
+import { Status, type Executor, type TaskFailure, type TaskResult, type TraceHost } from '../message/task.js';
 import type { NativeMessage } from '../native/types.js';
 import { newProgress, packMessages, progressViews } from './codec.js';
 
@@ -38,7 +38,11 @@ export class PoolExecutor implements Executor {
   readonly #pool: Piscina;
   readonly #module: string;
 
-  constructor(module: string | URL, workers: number = availableParallelism(), queueBeyondWorkers?: number) {
+  readonly #trace: TraceHost | undefined;
+
+  /** `trace`: where the trace runner of traced tasks comes from (the client's Diagnostics). */
+  constructor(module: string | URL, workers: number = availableParallelism(), queueBeyondWorkers?: number, trace?: TraceHost) {
+    this.#trace = trace;
     this.#module = typeof module === 'string' ? module : module.href;
     this.#pool = new Piscina({
       filename: workerFile(),
@@ -70,7 +74,8 @@ export class PoolExecutor implements Executor {
   run(messages: readonly NativeMessage[], lanes: readonly number[], attempts: readonly number[], traces?: readonly (string | undefined)[]): Promise<TaskResult> {
     const packed = packMessages(messages, lanes, attempts);
     const shared = newProgress(messages.length);
-    const task = traces === undefined ? { ...packed, module: this.#module, shared } : { ...packed, module: this.#module, shared, traces };
+    const traceModule = this.#trace?.traceModule;
+    const task = traces === undefined || traceModule === undefined ? { ...packed, module: this.#module, shared } : { ...packed, module: this.#module, shared, traces, traceModule };
     return (this.#pool.run(task, { transferList: [packed.buffer] }) as Promise<TaskResult>).then(
       undefined,
       (err: unknown) => crashResult(err, shared, lanes, this.#module),

@@ -1,8 +1,10 @@
 import type { ConsumedMessage } from '../message/consumed.js';
 import { Status, type TaskFailure, type TaskResult } from '../message/task.js';
-import { fromTraceparent, withSpanContext } from '../telemetry/tracing.js';
 
 export type HandleFn = (message: ConsumedMessage) => void | Promise<void>;
+
+/** Runs `fn` under the trace context of a W3C traceparent (see TraceHost). */
+export type RunInTrace = <T>(traceparent: string | undefined, fn: () => T) => T;
 
 function retriableOf(err: unknown): boolean {
   if (err !== null && typeof err === 'object' && 'retriable' in err) return (err as { retriable: unknown }).retriable !== false;
@@ -62,6 +64,7 @@ export async function runTask(
   statuses: Uint8Array = new Uint8Array(messages.length),
   progress?: Int32Array,
   traces?: readonly (string | undefined)[],
+  runInTrace?: RunInTrace,
 ): Promise<TaskResult> {
   const failures: TaskFailure[] = [];
   let failedLanes: Set<number> | undefined;
@@ -74,7 +77,7 @@ export async function runTask(
     }
     try {
       const m = messages[i]!;
-      const r = traces === undefined ? handle(m) : withSpanContext(fromTraceparent(traces[i]), () => handle(m));
+      const r = traces === undefined || runInTrace === undefined ? handle(m) : runInTrace(traces[i], () => handle(m));
       // `!= null`: a handler returning null (or any non-thenable) succeeded.
       if (r != null && typeof (r as Promise<void>).then === 'function') await r;
     } catch (e) {

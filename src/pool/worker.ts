@@ -6,10 +6,9 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConsumedMessage } from '../message/consumed.js';
-import { describeFailure, runTask, type HandleFn } from './run-task.js';
+import { describeFailure, runTask, type HandleFn, type RunInTrace } from './run-task.js';
 import { progressViews, unpackMessages, type PackedTask } from './codec.js';
 import { Status, type TaskFailure, type TaskResult } from '../message/task.js';
-import { ensureContextManager } from '../telemetry/context-manager.js';
 
 export interface WorkerTask extends PackedTask {
   readonly module: string;
@@ -17,9 +16,25 @@ export interface WorkerTask extends PackedTask {
   readonly shared?: SharedArrayBuffer;
   /** Per message, the traceparent of its process span (tracing on only). */
   readonly traces?: readonly (string | undefined)[];
+  /** With traces: the module (file URL) exporting `runInTrace(traceparent, fn)` (the tracing adapter's). */
+  readonly traceModule?: string;
 }
 
-let contextReady = false;
+/** Loaded trace modules' runInTrace, per module URL (one per worker thread). */
+const traceRunners = new Map<string, Promise<RunInTrace>>();
+
+function traceRunner(spec: string): Promise<RunInTrace> {
+  let r = traceRunners.get(spec);
+  if (r === undefined) {
+    r = importModule(spec).then((mod) => {
+      const f = (mod as { runInTrace?: unknown }).runInTrace;
+      if (typeof f !== 'function') throw new TypeError(`trace module ${spec} must export runInTrace(traceparent, fn)`);
+      return f as RunInTrace;
+    });
+    traceRunners.set(spec, r);
+  }
+  return r;
+}
 
 const handlers = new Map<string, Promise<LoadedHandler>>();
 
@@ -86,15 +101,12 @@ export default async function run(task: WorkerTask): Promise<TaskResult | null> 
   const raw = unpackMessages(task);
   const messages = raw.map((m) => new ConsumedMessage(m, m.attempt));
   const lanes = raw.map((m) => m.lane);
-  if (task.traces !== undefined && !contextReady) {
-    // Worker threads start without a context manager, and context.with() needs one; a handler
-    // module that registered an OTel SDK keeps its own (setGlobalContextManager refuses a second).
-    ensureContextManager();
-    contextReady = true;
-  }
-  if (flush === undefined) return runTask(handle, messages, lanes, statuses, progress, task.traces);
+  // Tracing on: the handler runs under its message's process span (the adapter's module installs a
+  // context manager in this thread unless the handler module registered an OTel SDK of its own).
+  const runInTrace = task.traces !== undefined && task.traceModule !== undefined ? await traceRunner(task.traceModule) : undefined;
+  if (flush === undefined) return runTask(handle, messages, lanes, statuses, progress, task.traces, runInTrace);
   // Statuses stay local (no progress reported) until flush() settled.
-  const result = await runTask(handle, messages, lanes, new Uint8Array(task.count), undefined, task.traces);
+  const result = await runTask(handle, messages, lanes, new Uint8Array(task.count), undefined, task.traces, runInTrace);
   let failures = result.failures;
   try {
     await flush();

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors/base.js';
 import type { NativeHeaders } from '../native/types.js';
 import { HEADER_CORRELATION_ID, HEADER_METADATA, type OutgoingMessage, type MessageValue } from '../message/outgoing.js';
-import { currentCorrelationId } from '../telemetry/correlation.js';
+import { currentCorrelationId } from '../diagnostics/correlation.js';
 import type { ProducerOptions } from './options.js';
 import type { ValueSerializer } from './types.js';
 

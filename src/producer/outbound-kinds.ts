@@ -1,23 +1,27 @@
 import { InvalidArgumentError } from '../errors/base.js';
 import { Outbound, type DeliveryResult } from '../delivery/index.js';
 import { OutgoingMessage } from '../message/outgoing.js';
-import { coarseNow } from '../telemetry/clock.js';
-import type { Span } from '@opentelemetry/api';
-import type { Telemetry } from '../telemetry/telemetry.js';
-import type { TopicCounters } from '../telemetry/counters.js';
+import { producerSend, producerSettled, type SettledEvent } from '../diagnostics/channels.js';
+import type { Diagnostics } from '../diagnostics/diagnostics.js';
+import type { TopicCounters } from '../diagnostics/counters.js';
 import { headersOf, keyOf, valueOf, type Encoding } from './encode.js';
 import type { DeliveryCallback, PublishOutcome } from './types.js';
 
 /**
- * An Outbound with the telemetry of one publish: the topic's counters (always), the
- * publish-duration histogram (metrics on) and the PRODUCER span (tracing on), ended on the delivery
- * report. Four fields, no extra object per message.
+ * An Outbound with the diagnostics of one publish: the topic's counters (always), and the
+ * `producer:send` / `producer:settled` channel events when someone subscribes (the telemetry
+ * adapters: the publish-duration histogram, the PRODUCER span). The message object is the event:
+ * a few fields, no extra object per message.
  */
-export abstract class Instrumented extends Outbound {
-  tel: Telemetry | undefined = undefined;
+export abstract class Instrumented extends Outbound implements SettledEvent {
+  source: Diagnostics | undefined = undefined;
   counters: TopicCounters | undefined = undefined;
-  span: Span | undefined = undefined;
+  /** Subscribers' slot (e.g. the PRODUCER span), from send to settled. */
+  trace: unknown = undefined;
   startedAt = 0;
+  /** Set on settlement, for `producer:settled` subscribers. */
+  error: Error | undefined = undefined;
+  result: DeliveryResult | undefined = undefined;
 
   /** Encodes `m` for produce(): value, key, id and headers. Throws InvalidArgumentError & co. (`where` names the call). */
   constructor(m: OutgoingMessage, where: string, enc: Encoding) {
@@ -28,20 +32,20 @@ export abstract class Instrumented extends Outbound {
     super(m.topic, m.partition ?? null, valueOf(m, enc.serialize), keyOf(m.key), m.timestamp ?? null, headersOf(m), id);
   }
 
-  /** Starts the telemetry of this message (before it is handed to the engine). */
-  instrument(t: Telemetry): void {
-    this.tel = t;
-    (this.counters = t.counters.publish(this.topic)).total++;
-    if (t.metrics !== undefined) this.startedAt = coarseNow();
-    // Injects the span's context into the headers, which librdkafka has not seen yet.
-    if (t.tracing.enabled) this.span = t.tracing.startSend(this.topic, this.key, this.messageId, (this.headers ??= []));
+  /** Counts the message and tells `send` subscribers (before it is handed to the engine: they may add headers). */
+  instrument(d: Diagnostics): void {
+    this.source = d;
+    (this.counters = d.counters.publish(this.topic)).total++;
+    if (producerSettled.hasSubscribers) this.startedAt = d.clock.now();
+    if (producerSend.hasSubscribers) producerSend.publish(this);
   }
 
-  protected reportDelivered(t: Telemetry, report: DeliveryResult): void {
+  protected reportDelivered(result: DeliveryResult): void {
     this.counters!.success++;
-    const m = t.metrics;
-    if (m !== undefined) m.observePublish(this.topic, (coarseNow() - this.startedAt) / 1000);
-    if (this.span !== undefined) t.tracing.endSend(this.span, report.partition, report.offset);
+    if (producerSettled.hasSubscribers) {
+      this.result = result;
+      producerSettled.publish(this);
+    }
   }
 
   /** Retries count on the message's own topic counters; messages without them (dead-letter copies) are not counted. */
@@ -49,9 +53,12 @@ export abstract class Instrumented extends Outbound {
     if (this.counters !== undefined) this.counters.retries++;
   }
 
-  protected reportFailed(t: Telemetry, error: Error): void {
-    t.counters.error(this.counters!, errorType(error));
-    if (this.span !== undefined) t.tracing.fail(this.span, error);
+  protected reportFailed(d: Diagnostics, error: Error): void {
+    d.counters.error(this.counters!, errorType(error));
+    if (producerSettled.hasSubscribers) {
+      this.error = error;
+      producerSettled.publish(this);
+    }
   }
 }
 
@@ -66,11 +73,11 @@ export class Publish extends Instrumented {
     super(m, 'publish(message)', enc);
   }
   delivered(result: DeliveryResult): void {
-    if (this.tel !== undefined) this.reportDelivered(this.tel, result);
+    if (this.source !== undefined) this.reportDelivered(result);
     this.resolve(result);
   }
   failed(error: Error): void {
-    if (this.tel !== undefined) this.reportFailed(this.tel, error);
+    if (this.source !== undefined) this.reportFailed(this.source, error);
     this.reject(error);
   }
 }
@@ -103,11 +110,11 @@ export class BatchItem extends Instrumented {
     super(m, 'publishBatch(messages)', enc);
   }
   delivered(result: DeliveryResult): void {
-    if (this.tel !== undefined) this.reportDelivered(this.tel, result);
+    if (this.source !== undefined) this.reportDelivered(result);
     this.batch.settle(this.index, { ok: true, result });
   }
   failed(error: Error): void {
-    if (this.tel !== undefined) this.reportFailed(this.tel, error);
+    if (this.source !== undefined) this.reportFailed(this.source, error);
     this.batch.settle(this.index, { ok: false, error });
   }
 }
@@ -136,11 +143,11 @@ export class Send extends Instrumented {
     super(m, 'send(message)', enc);
   }
   delivered(result: DeliveryResult): void {
-    if (this.tel !== undefined) this.reportDelivered(this.tel, result);
+    if (this.source !== undefined) this.reportDelivered(result);
     callBack(this.cb, null, result);
   }
   failed(error: Error): void {
-    if (this.tel !== undefined) this.reportFailed(this.tel, error);
+    if (this.source !== undefined) this.reportFailed(this.source, error);
     if (Send.inSend) queueMicrotask(() => callBack(this.cb, error, undefined));
     else callBack(this.cb, error, undefined);
   }

@@ -1,24 +1,11 @@
 import { InvalidArgumentError } from '../errors/base.js';
 import type { DeliveryResult, ProducerEngine } from '../delivery/index.js';
 import type { OutgoingMessage } from '../message/outgoing.js';
-import type { Telemetry } from '../telemetry/telemetry.js';
+import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import { encodingOf, type Encoding } from './encode.js';
 import { BatchItem, BatchOutcomes, callBack, Publish, Send, type Instrumented } from './outbound-kinds.js';
 import type { ProducerOptions } from './options.js';
 import type { DeliveryCallback, PublishOutcome } from './types.js';
-
-/*
- * publish() takes its promise's resolving functions through one shared executor instead of a new
- * closure per call (one allocation less per message on the hot path). Safe: the executor runs
- * synchronously inside `new Promise`, and the values are read right after it.
- */
-let capturedResolve: (r: DeliveryResult) => void = noop;
-let capturedReject: (e: Error) => void = noop;
-function capture(resolve: (r: DeliveryResult) => void, reject: (e: Error) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-function noop(): void {}
 
 /**
  * Publishes messages through the process-wide librdkafka producer.
@@ -31,13 +18,24 @@ function noop(): void {}
 export class Producer {
   readonly #engine: ProducerEngine;
   readonly #enc: Encoding;
-  readonly #telemetry: Telemetry | undefined;
+  readonly #diagnostics: Diagnostics | undefined;
+  /*
+   * publish() takes its promise's resolving functions through one executor per producer instead of
+   * a new closure per call (one allocation less per message on the hot path). Safe: the executor
+   * runs synchronously inside `new Promise`, and the values are read right after it.
+   */
+  #resolve: (r: DeliveryResult) => void = noop;
+  #reject: (e: Error) => void = noop;
+  readonly #capture = (resolve: (r: DeliveryResult) => void, reject: (e: Error) => void): void => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  };
 
   /** `engine`: the shared, connected producer engine (the client builds it and this Producer over it). */
   constructor(engine: ProducerEngine, options: ProducerOptions = {}) {
     this.#engine = engine;
     this.#enc = encodingOf(options);
-    this.#telemetry = options.telemetry;
+    this.#diagnostics = options.diagnostics;
   }
 
 
@@ -47,26 +45,26 @@ export class Producer {
     return this.#engine;
   }
 
-  /** Starts the message's telemetry (when on) and hands it to the engine. */
-  #dispatch(engine: ProducerEngine, d: Instrumented, t: Telemetry | undefined): void {
+  /** Counts the message (and tells diagnostics subscribers) and hands it to the engine. */
+  #dispatch(engine: ProducerEngine, d: Instrumented, t: Diagnostics | undefined): void {
     if (t !== undefined) d.instrument(t);
     engine.send(d);
   }
 
   /** Resolves on the broker's acknowledgement; rejects with DeliveryError & co. otherwise. */
   publish(message: OutgoingMessage): Promise<DeliveryResult> {
-    const promise = new Promise<DeliveryResult>(capture);
-    const reject = capturedReject;
+    const promise = new Promise<DeliveryResult>(this.#capture);
+    const reject = this.#reject;
     let d: Publish;
     let engine: ProducerEngine;
     try {
-      d = new Publish(message, this.#enc, capturedResolve, reject);
+      d = new Publish(message, this.#enc, this.#resolve, reject);
       engine = this.#ready('publish');
     } catch (e) {
       reject(e as Error);
       return promise;
     }
-    this.#dispatch(engine, d, this.#telemetry);
+    this.#dispatch(engine, d, this.#diagnostics);
     return promise;
   }
 
@@ -92,7 +90,7 @@ export class Producer {
     }
     Send.inSend = true;
     try {
-      this.#dispatch(engine, d, this.#telemetry);
+      this.#dispatch(engine, d, this.#diagnostics);
     } finally {
       Send.inSend = false;
     }
@@ -114,7 +112,7 @@ export class Producer {
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    const t = this.#telemetry;
+    const t = this.#diagnostics;
     return new Promise<PublishOutcome[]>((resolve) => {
       const batch = new BatchOutcomes(messages.length, resolve);
       for (let i = 0; i < messages.length; i++) {
@@ -173,3 +171,5 @@ export class Producer {
   }
 
 }
+
+function noop(): void {}

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { context, ROOT_CONTEXT, type Context, type ContextManager } from '@opentelemetry/api';
+import type { Context, ContextManager } from '@opentelemetry/api';
+import { otelApi } from './peers.js';
 
 /**
  * A minimal AsyncLocalStorage context manager. Worker threads start without one, and without a
@@ -10,7 +11,7 @@ import { context, ROOT_CONTEXT, type Context, type ContextManager } from '@opent
 export class AlsContextManager implements ContextManager {
   readonly #als = new AsyncLocalStorage<Context>();
   active(): Context {
-    return this.#als.getStore() ?? ROOT_CONTEXT;
+    return this.#als.getStore() ?? otelApi()!.ROOT_CONTEXT;
   }
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
     return this.#als.run(ctx, () => fn.call(thisArg, ...args));
@@ -31,5 +32,6 @@ export class AlsContextManager implements ContextManager {
 
 /** Installs the ALS context manager if none is registered; returns whether it did. */
 export function ensureContextManager(): boolean {
-  return context.setGlobalContextManager(new AlsContextManager());
+  const api = otelApi();
+  return api === undefined ? false : api.context.setGlobalContextManager(new AlsContextManager());
 }

@@ -1,12 +1,11 @@
-export { Telemetry } from './telemetry.js';
+export { Telemetry, statisticsIntervalOf } from './telemetry.js';
 export type { TelemetryOptions } from './telemetry.js';
+export { TracingListener } from './tracing-listener.js';
 export { KafkaMetrics } from './metrics.js';
 export type { Operation, GaugeSource } from './metrics.js';
 export { Tracing, toTraceparent, fromTraceparent, withSpanContext } from './tracing.js';
-export { silentLogger, traceFields, makeRedactor, pinoLevelOf, librdkafkaLogForwarder } from './logging.js';
+export { silentLogger, traceFields } from './logging.js';
 export type { Logger } from './logging.js';
-export { summarizeStats } from './statistics.js';
-export type { LibrdkafkaSummary } from './statistics.js';
 export { serveMetrics } from './http.js';
 export { AlsContextManager, ensureContextManager } from './context-manager.js';
 export { ATTR, SPAN, HEADER, METRIC, LABEL, LOG } from './semconv.js';

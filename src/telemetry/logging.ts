@@ -1,19 +1,37 @@
-import { trace, context, isSpanContextValid } from '@opentelemetry/api';
-import { pino, type Bindings, type Logger } from 'pino';
+import type { Bindings, Logger } from 'pino';
+import { otelApi, pinoLib } from './peers.js';
 import type { NativeHeaders } from '../native/types.js';
 import { HEADER, LOG } from './semconv.js';
 import { fromTraceparent } from './tracing.js';
 
 export type { Logger };
 
-/** The default logger: silent. Inject a pino logger to see the library's logs. */
+/**
+ * The default logger: silent, without loading pino (an optional peer dependency). Inject a pino
+ * logger to see the library's logs.
+ */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  const noop = (): void => undefined;
+  const logger: Record<string, unknown> = {
+    level: 'silent',
+    isLevelEnabled: () => false,
+    child: () => logger,
+    fatal: noop,
+    error: noop,
+    warn: noop,
+    info: noop,
+    debug: noop,
+    trace: noop,
+    silent: noop,
+  };
+  return logger as unknown as Logger;
 }
 
 /** `trace_id` and `span_id` of the active span, for log lines (empty when none). */
 export function traceFields(): Record<string, string> {
-  const sc = trace.getSpanContext(context.active());
+  const api = otelApi();
+  if (api === undefined) return {};
+  const sc = api.trace.getSpanContext(api.context.active());
   if (sc === undefined || sc.traceId === '00000000000000000000000000000000') return {};
   return { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId };
 }
@@ -30,9 +48,14 @@ export function messageTraceFields(headers: NativeHeaders | undefined): Record<s
     const v = headers[i]![HEADER.TRACEPARENT];
     if (v === undefined) continue;
     const sc = fromTraceparent(typeof v === 'string' ? v : v.toString('latin1'));
-    return sc === undefined || !isSpanContextValid(sc) ? {} : { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId };
+    return sc === undefined || !validIds(sc.traceId, sc.spanId) ? {} : { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId };
   }
   return {};
+}
+
+/** W3C: an all-zero trace id or span id is invalid (what isSpanContextValid checks, without the API). */
+function validIds(traceId: string, spanId: string): boolean {
+  return !/^0+$/.test(traceId) && !/^0+$/.test(spanId);
 }
 
 type LogFormatter = (o: object) => object;
@@ -44,7 +67,11 @@ type LogFormatter = (o: object) => object;
  * message's own trace ids) win. Costs nothing for lines below the level (pino skips formatting).
  */
 export function traceAwareChild(parent: Logger, bindings: Bindings): Logger {
-  const inherited = (parent as unknown as Record<symbol, { log?: LogFormatter } | undefined>)[pino.symbols.formattersSym]?.log;
+  const api = otelApi();
+  const sym = pinoLib()?.symbols.formattersSym;
+  if (api === undefined || sym === undefined) return parent.child(bindings); // nothing to add, or not a pino we can read
+  const { trace, context, isSpanContextValid } = api;
+  const inherited = (parent as unknown as Record<symbol, { log?: LogFormatter } | undefined>)[sym]?.log;
   const log: LogFormatter = (o) => {
     const out = inherited !== undefined ? inherited(o) : o;
     const sc = trace.getSpanContext(context.active());
@@ -52,36 +79,4 @@ export function traceAwareChild(parent: Logger, bindings: Bindings): Logger {
     return { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId, ...out };
   };
   return parent.child(bindings, { formatters: { log } });
-}
-
-/**
- * Removes every configured secret from a text (defence in depth: librdkafka and the registry
- * client never print secrets on purpose, but an error message may echo a URL or a config line).
- */
-export function makeRedactor(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
-  const list = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 3).sort((a, b) => b.length - a.length);
-  if (list.length === 0) return (t) => t;
-  return (text) => {
-    let out = text;
-    for (const s of list) if (out.includes(s)) out = out.split(s).join('[REDACTED]');
-    return out;
-  };
-}
-
-/** librdkafka log severities are syslog levels (0 emerg … 7 debug). */
-export function pinoLevelOf(severity: number): 'fatal' | 'error' | 'warn' | 'info' | 'debug' {
-  if (severity <= 2) return 'fatal';
-  if (severity === 3) return 'error';
-  if (severity === 4) return 'warn';
-  if (severity <= 6) return 'info';
-  return 'debug';
-}
-
-/** Forwards librdkafka's own log events to pino with the severity mapped. */
-export function librdkafkaLogForwarder(logger: Logger, redact: (t: string) => string): (log: { severity: number; fac: string; message: string }) => void {
-  return (log) => {
-    const level = pinoLevelOf(log.severity);
-    if (!logger.isLevelEnabled(level)) return;
-    logger[level]({ librdkafka_facility: log.fac, librdkafka_severity: log.severity }, redact(log.message));
-  };
 }

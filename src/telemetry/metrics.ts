@@ -1,14 +1,13 @@
-import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
+import { promClient } from './peers.js';
 import { LABEL, METRIC } from './semconv.js';
-import type { LibrdkafkaSummary } from './statistics.js';
-import { CounterStore, MAX_TOPICS, OTHER_TOPICS, type Operation, type TopicCounters } from './counters.js';
+import type { LibrdkafkaSummary } from '../diagnostics/statistics.js';
+import { CounterStore, MAX_TOPICS, OTHER_TOPICS, type Operation, type TopicCounters } from '../diagnostics/counters.js';
+import type { GaugeSink, GaugeSource } from '../diagnostics/diagnostics.js';
 
 export type { Operation };
 
-export interface GaugeSource {
-  /** Called at scrape time: set gauges from live state. */
-  collect(m: KafkaMetrics): void;
-}
+export type { GaugeSource };
 
 /** One topic's histogram data: counts per bucket (non-cumulative; the last is +Inf), sum, count. */
 class HistogramCells {
@@ -93,11 +92,11 @@ const CONSUME_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  * live in plain objects per (topic, operation) and are copied into prom-client at scrape time.
  * Labels are low-cardinality only (topic, operation, error type, partition, group).
  */
-export class KafkaMetrics {
+export class KafkaMetrics implements GaugeSink {
   static readonly #byRegistry = new WeakMap<Registry, KafkaMetrics>();
 
   /** One instance per registry (prom-client refuses a second registration of a name). */
-  static for(registry: Registry = defaultRegistry): KafkaMetrics {
+  static for(registry: Registry = promClient().register): KafkaMetrics {
     let m = KafkaMetrics.#byRegistry.get(registry);
     if (m === undefined) {
       m = new KafkaMetrics(registry);
@@ -128,6 +127,7 @@ export class KafkaMetrics {
   };
 
   private constructor(registry: Registry) {
+    const { Counter, Gauge } = promClient();
     this.registry = registry;
     const self = this;
     // Registered first, so the live-state gauges below are refreshed before they are read.

@@ -1,22 +1,21 @@
-import {
-  context,
-  isSpanContextValid,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  TraceFlags,
-  type Attributes,
-  type Context,
-  type Link,
-  type Span,
-  type SpanOptions,
-  type SpanContext,
-  type TextMapGetter,
-  type Tracer,
-  type TracerProvider,
+import type {
+  Attributes,
+  Context,
+  Link,
+  Span,
+  SpanOptions,
+  SpanContext,
+  TextMapGetter,
+  Tracer,
+  TracerProvider,
 } from '@opentelemetry/api';
+import { otelApi } from './peers.js';
+
+/** SpanKind / SpanStatusCode / TraceFlags values of the OTel API (stable numbers of its spec). */
+const PRODUCER = 3;
+const CONSUMER = 4;
+const STATUS_ERROR = 2;
+const SAMPLED = 1;
 import type { NativeHeaders, NativeMessage } from '../native/types.js';
 import { ATTR, HEADER, SPAN, SYSTEM_KAFKA } from './semconv.js';
 
@@ -58,7 +57,7 @@ const headerGetter: TextMapGetter<NativeHeaders | undefined> = {
 
 /** W3C traceparent of a span context: `00-<trace-id>-<span-id>-<flags>`. */
 export function toTraceparent(sc: SpanContext): string {
-  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00'}`;
+  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & SAMPLED) === SAMPLED ? '01' : '00'}`;
 }
 
 const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -92,6 +91,8 @@ function recheckEpoch(): number {
  * the check is one cached boolean, refreshed at most once a second.
  */
 export class Tracing {
+  /** @opentelemetry/api (an optional peer dependency): without it nothing is traced. */
+  readonly #api = otelApi();
   readonly #opts: TracingOptions;
   readonly #base: Attributes;
   #tracer: Tracer | undefined;
@@ -121,10 +122,12 @@ export class Tracing {
 
   /** Whether spans are being recorded (a real provider is registered and tracing is on). */
   get enabled(): boolean {
-    if (this.#opts.enabled === false) return false;
+    const api = this.#api;
+    if (this.#opts.enabled === false || api === undefined) return false;
     const epoch = recheckEpoch();
     if (epoch !== this.#checkedEpoch) {
       this.#checkedEpoch = epoch;
+      const { trace, propagation } = api;
       const provider = this.#opts.tracerProvider ?? trace.getTracerProvider();
       const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider;
       this.#enabled = delegate.constructor.name !== 'NoopTracerProvider';
@@ -151,6 +154,7 @@ export class Tracing {
    */
   startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, headers: NativeHeaders): Span | undefined {
     if (!this.enabled) return undefined;
+    const { context, propagation, trace, isSpanContextValid } = this.#api!;
     let send = this.#send.get(topic);
     if (send === undefined) {
       const attributes: Attributes = {
@@ -159,7 +163,7 @@ export class Tracing {
         [ATTR.MESSAGING_OPERATION_TYPE]: 'send',
         [ATTR.MESSAGING_DESTINATION_NAME]: topic,
       };
-      send = { name: SPAN.send(topic), options: { kind: SpanKind.PRODUCER, attributes: Object.freeze(attributes) } };
+      send = { name: SPAN.send(topic), options: { kind: PRODUCER, attributes: Object.freeze(attributes) } };
       if (this.#send.size < 10_000) this.#send.set(topic, send);
     }
     const parent = context.active();
@@ -201,12 +205,13 @@ export class Tracing {
     const type = (err as { code?: unknown }).code;
     span.setAttribute(ATTR.ERROR_TYPE, typeof type === 'string' ? type : err.name);
     span.recordException(err);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+    span.setStatus({ code: STATUS_ERROR, message: err.message });
     span.end();
   }
 
   /** The producer's context carried in a message's headers (ROOT when none). */
   extract(headers: NativeHeaders | undefined): Context {
+    const { propagation, trace, ROOT_CONTEXT } = this.#api!;
     const ctx = propagation.extract(ROOT_CONTEXT, headers, headerGetter);
     if (trace.getSpanContext(ctx) !== undefined) return ctx;
     // No propagator registered: read the W3C header ourselves.
@@ -228,19 +233,20 @@ export class Tracing {
       [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: batchSize,
     };
     if (m.key !== undefined && m.key !== null) attrs[ATTR.MESSAGING_KAFKA_MESSAGE_KEY] = typeof m.key === 'string' ? m.key : m.key.toString('utf8');
-    return this.#tracer!.startSpan(SPAN.process(m.topic), { kind: SpanKind.CONSUMER, attributes: attrs }, this.extract(m.headers));
+    return this.#tracer!.startSpan(SPAN.process(m.topic), { kind: CONSUMER, attributes: attrs }, this.extract(m.headers));
   }
 
   /** A `receive <topic>` span for one fetched batch, linked to every message's producer context. */
   recordReceive(topic: string, groupId: string, messages: readonly NativeMessage[]): void {
     if (!this.enabled || messages.length === 0) return;
+    const { trace, ROOT_CONTEXT } = this.#api!;
     const links: Link[] = [];
     for (const m of messages) {
       const sc = trace.getSpanContext(this.extract(m.headers));
       if (sc !== undefined) links.push({ context: sc });
     }
     const span = this.#tracer!.startSpan(SPAN.receive(topic), {
-      kind: SpanKind.CONSUMER,
+      kind: CONSUMER,
       links,
       attributes: {
         ...this.#base,
@@ -257,6 +263,7 @@ export class Tracing {
 
 /** Runs `fn` with the given span context active (used in worker threads). */
 export function withSpanContext<T>(sc: SpanContext | undefined, fn: () => T): T {
-  if (sc === undefined) return fn();
-  return context.with(trace.setSpanContext(context.active(), sc), fn);
+  const api = otelApi();
+  if (sc === undefined || api === undefined) return fn();
+  return api.context.with(api.trace.setSpanContext(api.context.active(), sc), fn);
 }

@@ -1,10 +1,10 @@
 import { ProducerEngine } from '../../src/delivery/index.js';
 import { Producer } from '../../src/producer/producer.js';
-import type { Telemetry } from '../../src/telemetry/telemetry.js';
+import type { Diagnostics } from '../../src/diagnostics/diagnostics.js';
 import { FakeBinding, type FakeProducer } from './fake-binding.js';
 
 /** A ProducerEngine on the fake binding with fast timers, and a Producer over it (unit tests). */
-export function setupEngine(opts: Partial<{ retryMax: number; retryBackoffMs: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean; maxInFlight: number; telemetry: Telemetry }> = {}) {
+export function setupEngine(opts: Partial<{ retryMax: number; retryBackoffMs: number; enqueueTimeoutMs: number; queueLimit: number; retryDelivered: boolean; maxInFlight: number; diagnostics: Diagnostics }> = {}) {
   const binding = new FakeBinding();
   binding.configure = (p) => {
     p.queueLimit = opts.queueLimit ?? Infinity;
@@ -19,7 +19,7 @@ export function setupEngine(opts: Partial<{ retryMax: number; retryBackoffMs: nu
     pollIntervalMs: 1,
     ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
   });
-  const producer = new Producer(engine, opts.telemetry !== undefined ? { telemetry: opts.telemetry } : {});
+  const producer = new Producer(engine, opts.diagnostics !== undefined ? { diagnostics: opts.diagnostics } : {});
   return { binding, engine, producer, native: () => binding.producers[0] as FakeProducer };
 }
 

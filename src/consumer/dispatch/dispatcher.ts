@@ -11,7 +11,7 @@ import { Retrier } from './retry.js';
 import { allOk, announce, settle, settleAllOk, taskFailed } from './settle.js';
 import type { DispatcherEvents, DispatcherOptions } from './types.js';
 import { Status, type TaskResult } from '../../message/task.js';
-import type { ConsumerObserver } from '../../telemetry/consumer-observer.js';
+import type { ConsumerObserver } from '../observer.js';
 
 /**
  * Turns fetched messages into tasks while keeping order where the ordering mode demands it.

@@ -1,10 +1,10 @@
 import type { NativeMessage } from '../../native/types.js';
 import type { Executor } from '../../message/task.js';
 import { describeFailure, runTask, type HandleFn } from '../../pool/run-task.js';
-import { runWithCorrelationId } from '../../telemetry/correlation.js';
+import { runWithCorrelationId } from '../../diagnostics/correlation.js';
 import { ConsumedMessage } from '../../message/consumed.js';
 import { HEADERS } from '../../message/headers.js';
-import { Status, type TaskFailure, type TaskResult } from '../../message/task.js';
+import { Status, type TaskFailure, type TaskResult, type TraceHost } from '../../message/task.js';
 
 const CORRELATION_HEADER = HEADERS.CORRELATION_ID;
 
@@ -35,9 +35,13 @@ export class InProcessExecutor implements Executor {
   readonly #handle: HandleFn;
   #running = 0;
 
-  constructor(handle: HandleFn, concurrency: number) {
+  readonly #trace: TraceHost | undefined;
+
+  /** `trace`: where the trace runner of traced tasks comes from (the client's Diagnostics). */
+  constructor(handle: HandleFn, concurrency: number, trace?: TraceHost) {
     this.capacity = concurrency;
     this.#handle = handle;
+    this.#trace = trace;
   }
 
   get queueSize(): number {
@@ -109,7 +113,7 @@ export class InProcessExecutor implements Executor {
     const handle = this.#handle;
     try {
       const views = messages.map((m, i) => new ConsumedMessage(m, attempts[i]));
-      return await runTask((m) => runWithCorrelationId(m.header(CORRELATION_HEADER), () => handle(m)), views, lanes, undefined, undefined, traces);
+      return await runTask((m) => runWithCorrelationId(m.header(CORRELATION_HEADER), () => handle(m)), views, lanes, undefined, undefined, traces, this.#trace?.traceRunner);
     } finally {
       this.#running--;
     }

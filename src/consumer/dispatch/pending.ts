@@ -1,4 +1,3 @@
-import type { Span } from '@opentelemetry/api';
 import type { NativeMessage } from '../../native/types.js';
 import type { Lane } from './lane.js';
 
@@ -12,9 +11,9 @@ interface Failures {
 
 /** A fetched message on its way through the dispatcher. */
 export class Pending {
-  /** The running attempt's process span (tracing on only). */
-  span: Span | undefined = undefined;
-  /** performance.now() when fetched (consume-duration metric). */
+  /** Diagnostics subscribers' slot for the running attempt (e.g. its process span). */
+  trace: unknown = undefined;
+  /** performance.now() when fetched (consume-duration metric; 0 unless someone listens). */
   fetchedAt = 0;
   /** Failed attempts so far. */
   attempts = 0;

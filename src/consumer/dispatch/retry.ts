@@ -1,5 +1,5 @@
 import { backoffDelay } from '../../errors/backoff.js';
-import type { ConsumerObserver } from '../../telemetry/consumer-observer.js';
+import type { ConsumerObserver } from '../observer.js';
 import type { DeadLetterWriter } from '../dead-letter.js';
 import type { PartitionState } from '../group/partition-state.js';
 import type { HandlerEntry } from './handler-entry.js';

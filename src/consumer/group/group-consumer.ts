@@ -3,7 +3,7 @@ import { fromNativeError } from '../../errors/librdkafka.js';
 import { createBatchConsumerClient } from '../../native/batch-consumer.js';
 import { connectClient, disconnectClient } from '../../native/lifecycle.js';
 import type { NativeBatchConsumer, NativeBatchSink, NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../../native/types.js';
-import type { ConsumerObserver } from '../../telemetry/consumer-observer.js';
+import type { ConsumerObserver } from '../observer.js';
 import type { DeadLetterWriter } from '../dead-letter.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import type { HandlerEntry } from '../dispatch/handler-entry.js';
@@ -230,7 +230,7 @@ export class GroupConsumer {
 
   #ingest(msgs: NativeMessage[]): void {
     const observer = this.#observer;
-    const fetchedAt = observer !== undefined ? performance.now() : 0;
+    const fetchedAt = observer !== undefined && observer.timing ? performance.now() : 0;
     observer?.fetched(msgs);
     const dispatcher = this.#dispatcher;
     // A fetch holds runs of one partition's messages: the partition is looked up once per run

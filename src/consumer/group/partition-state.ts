@@ -1,7 +1,7 @@
 import { KeyLanes } from '../dispatch/key-lanes.js';
 import type { HandlerEntry } from '../dispatch/handler-entry.js';
 import type { Lane } from '../dispatch/lane.js';
-import type { TopicCounters } from '../../telemetry/counters.js';
+import type { TopicCounters } from '../../diagnostics/counters.js';
 import { PartitionTracker } from './tracker.js';
 
 /** An assigned partition: its offsets, lanes, pause state. */

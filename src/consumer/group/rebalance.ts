@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { fromNativeError, RD } from '../../errors/librdkafka.js';
 import type { NativeBatchConsumer, NativeError, NativeTopicPartition } from '../../native/types.js';
-import type { ConsumerObserver } from '../../telemetry/consumer-observer.js';
+import type { ConsumerObserver } from '../observer.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { HandlerEntry } from '../dispatch/handler-entry.js';
 import { tpKey, type Backpressure } from './backpressure.js';

@@ -7,7 +7,7 @@ import { ConfigError } from '../../../src/config/index.js';
 import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
 import { handedOver, setupEngine } from '../../helpers/engine.js';
 import { resolveConfig } from '../../../src/config/index.js';
-import { Telemetry } from '../../../src/telemetry/telemetry.js';
+import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
 import { DeadLetterWriter } from '../../../src/consumer/dead-letter.js';
 
 const setup = setupEngine;
@@ -101,8 +101,8 @@ describe('ProducerEngine (fake binding)', () => {
   });
 
   it('library retries count as publishRetries of the message\'s topic; a dead-letter copy\'s retries are not counted', async () => {
-    const telemetry = new Telemetry(resolveConfig({ brokers: ['fake:9092'] }));
-    const { engine, producer, native: fake } = setup({ retryMax: 2, retryBackoffMs: 1, telemetry });
+    const diagnostics = new Diagnostics({ clientId: 'test' });
+    const { engine, producer, native: fake } = setup({ retryMax: 2, retryBackoffMs: 1, diagnostics });
     await engine.connect();
     const native = fake();
     let failures = 2;
@@ -114,7 +114,7 @@ describe('ProducerEngine (fake binding)', () => {
     const dlq = new DeadLetterWriter(() => engine, (t) => `${t}.dlq`, 'g');
     const now = Date.now();
     await dlq.write({ topic: 'orders', partition: 0, offset: 7, value: Buffer.from('x'), size: 1 }, { errorType: 'Error', errorMessage: 'boom', attempts: 1, firstFailure: now, lastFailure: now });
-    const snap = telemetry.counters.snapshot();
+    const snap = diagnostics.counters.snapshot();
     assert.deepEqual(snap['orders'], { published: 1, publishSucceeded: 1, publishFailed: 0, publishRetries: 2, consumed: 0, handled: 0, retried: 0, deadLettered: 0 });
     assert.equal(snap['orders.dlq'], undefined, 'a dead-letter write is not a publish of the .dlq topic');
     await engine.close(100);

@@ -100,14 +100,14 @@ describe('Producer (fake binding)', () => {
   it('message ids off: no header at all unless the message has an id; tracing still adds traceparent', async () => {
     const { engine, native } = setup();
     const { Telemetry } = await import('../../../src/telemetry/telemetry.js');
+    const { Diagnostics } = await import('../../../src/diagnostics/diagnostics.js');
     const { resolveConfig } = await import('../../../src/config/index.js');
     const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
     await engine.connect();
     const plain = new Producer(engine, { messageIds: false });
-    const traced = new Producer(engine, {
-      messageIds: false,
-      telemetry: new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), { tracerProvider: new BasicTracerProvider() }),
-    });
+    const diagnostics = new Diagnostics({ clientId: 'test' });
+    const telemetry = new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), diagnostics, { tracerProvider: new BasicTracerProvider() });
+    const traced = new Producer(engine, { messageIds: false, diagnostics });
     const all = [plain.publish(newMessage('t', 'a')), plain.publish(newMessage('t', 'b').withId('id-b')), traced.publish(newMessage('t', 'c'))];
     await handedOver();
     native().deliverAll();
@@ -119,6 +119,7 @@ describe('Producer (fake binding)', () => {
     assert.equal(ra!.headers, undefined);
     assert.deepEqual(rb!.headers, [{ message_id: 'id-b' }]);
     assert.deepEqual(rc!.headers!.map((h) => Object.keys(h)[0]), ['traceparent']);
+    telemetry.close();
     await engine.close(100);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Histogram, Registry } from 'prom-client';
 import { TopicHistogram } from '../../../src/telemetry/metrics.js';
-import { MAX_TOPICS, OTHER_TOPICS } from '../../../src/telemetry/counters.js';
+import { MAX_TOPICS, OTHER_TOPICS } from '../../../src/diagnostics/counters.js';
 
 /** Sample lines of one metric, sorted, with label order normalised. */
 function samples(text: string, name: string): string[] {

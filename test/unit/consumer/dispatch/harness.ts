@@ -9,7 +9,7 @@ import { Status, type TaskFailure, type TaskResult } from '../../../../src/messa
 import type { NativeMessage } from '../../../../src/native/types.js';
 import type { Executor } from '../../../../src/pool/executor.js';
 import type { DeliveryResult } from '../../../../src/delivery/engine.js';
-import type { ConsumerObserver } from '../../../../src/telemetry/consumer-observer.js';
+import type { ConsumerObserver } from '../../../../src/consumer/observer.js';
 
 // A Dispatcher over a fake executor and a fake dead-letter writer, shared by the dispatch tests
 // (dispatcher, settle, retry).

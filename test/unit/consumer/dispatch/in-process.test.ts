@@ -5,7 +5,7 @@ import type { ConsumedMessage } from '../../../../src/message/consumed.js';
 import { PermanentError } from '../../../../src/consumer/handler.js';
 import { Status } from '../../../../src/message/task.js';
 import type { NativeMessage } from '../../../../src/native/types.js';
-import { currentCorrelationId } from '../../../../src/telemetry/correlation.js';
+import { currentCorrelationId } from '../../../../src/diagnostics/correlation.js';
 
 const msg = (offset: number, value: string, headers?: NativeMessage['headers']): NativeMessage => ({
   topic: 't',

@@ -4,8 +4,9 @@ import { pino } from 'pino';
 import { resolveConfig } from '../../../../src/config/index.js';
 import type { DeliveryResult } from '../../../../src/delivery/engine.js';
 import { Status } from '../../../../src/message/task.js';
-import { ConsumerObserver } from '../../../../src/telemetry/consumer-observer.js';
+import { ConsumerObserver } from '../../../../src/consumer/observer.js';
 import { Telemetry } from '../../../../src/telemetry/telemetry.js';
+import { Diagnostics } from '../../../../src/diagnostics/diagnostics.js';
 import { finish, label, labels, msg, settle, setup } from './harness.js';
 
 describe('Dispatcher: retries and dead letters with a fake executor', () => {
@@ -138,8 +139,9 @@ describe('Dispatcher: retries and dead letters with a fake executor', () => {
   it('a dead-letter write that completes after stop() is still counted and logged (the message is parked all the same)', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
-    const telemetry = new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), { logger });
-    const observer = new ConsumerObserver(telemetry, 'g', telemetry.component('consumer'));
+    const diagnostics = new Diagnostics({ clientId: 'test' });
+    const telemetry = new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), diagnostics, { logger, tracing: false });
+    const observer = new ConsumerObserver(diagnostics, 'g');
     const { exec, feed, d, dlq } = setup({ retryMax: 0, observer });
     const writes: Array<() => void> = [];
     dlq.write = () => new Promise((resolve) => writes.push(() => resolve({} as DeliveryResult)));
@@ -148,10 +150,11 @@ describe('Dispatcher: retries and dead letters with a fake executor', () => {
     d.stop();
     writes[0]!();
     await settle();
-    assert.equal(telemetry.counters.snapshot()['t']!.deadLettered, 1);
+    assert.equal(diagnostics.counters.snapshot()['t']!.deadLettered, 1);
     const line = lines.find((l) => l.msg === 'message dead-lettered');
     assert.ok(line, 'logged');
     assert.equal(line.offset, 7);
     assert.equal(line.after, 'stop or revoke');
+    telemetry.close();
   });
 });

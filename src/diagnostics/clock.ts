@@ -8,18 +8,22 @@ import { performance } from 'node:perf_hooks';
  * clock_gettime) measured ~5 % of the producer's CPU with metrics on (perf,
  * bench/experiments/tel-profile.ts metrics); the shared reading is at most 256 messages stale
  * (well under a millisecond at full speed), far below the histogram's smallest bucket.
+ *
+ * One per client (Diagnostics.clock): no module-level state.
  */
-let reading = -1;
-let uses = 0;
-const expire = (): void => {
-  reading = -1;
-};
+export class CoarseClock {
+  #reading = -1;
+  #uses = 0;
+  readonly #expire = (): void => {
+    this.#reading = -1;
+  };
 
-export function coarseNow(): number {
-  if (reading < 0 || ++uses > 256) {
-    if (reading < 0) queueMicrotask(expire);
-    reading = performance.now();
-    uses = 0;
+  now(): number {
+    if (this.#reading < 0 || ++this.#uses > 256) {
+      if (this.#reading < 0) queueMicrotask(this.#expire);
+      this.#reading = performance.now();
+      this.#uses = 0;
+    }
+    return this.#reading;
   }
-  return reading;
 }
