@@ -1,6 +1,26 @@
 import { GoCoffeeKafkaError } from './base.js';
 import { kafkaErrorCode, type NativeErrorLike, isRetriableCode, RD } from './librdkafka.js';
 
+/**
+ * Failures after which the broker may have written the message: the request was (or may have
+ * been) sent and no answer says it was not appended. Conservative: a transport error is counted even
+ * when it struck before the request left (the library cannot tell), so a caller never re-publishes
+ * a message believing it was not written when it may have been.
+ */
+const POSSIBLY_PERSISTED = new Map<number, string>([
+  [RD.ERR__MSG_TIMED_OUT, 'it timed out in flight'],
+  [RD.ERR_REQUEST_TIMED_OUT, 'the broker did not answer the produce request in time'],
+  [RD.ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, 'the leader appended it but too few replicas confirmed'],
+  [RD.ERR__TRANSPORT, 'the connection failed while its request may have been in flight'],
+  [RD.ERR_NETWORK_EXCEPTION, 'the connection failed while its request may have been in flight'],
+  [RD.ERR__TIMED_OUT, 'it timed out in librdkafka\'s hands'],
+]);
+
+/** Whether a delivery failure with this librdkafka code may have left the message written. */
+export function possiblyPersistedCode(code: number): boolean {
+  return POSSIBLY_PERSISTED.has(code);
+}
+
 /** A message the broker did not acknowledge (or that could not be enqueued at all). */
 export class DeliveryError extends GoCoffeeKafkaError {
   readonly topic: string;
@@ -10,8 +30,10 @@ export class DeliveryError extends GoCoffeeKafkaError {
   readonly messageId: string | undefined;
   readonly attempts: number;
   /**
-   * True when the broker may have written the message although its delivery failed (it timed out
-   * in flight): publishing it again may duplicate it.
+   * True when the broker may have written the message although its delivery failed (timed out in
+   * flight, request timed out, too few replicas after the append, a transport error while its
+   * request may have been sent; or an earlier library retry of it failed so): publishing it again
+   * may duplicate it.
    */
   readonly possiblyPersisted: boolean;
 
@@ -30,9 +52,9 @@ export class DeliveryError extends GoCoffeeKafkaError {
   ) {
     const code = typeof err.code === 'number' ? err.code : -1;
     const name = kafkaErrorCode(code);
-    const timedOut = code === RD.ERR__MSG_TIMED_OUT;
-    const maybe = timedOut || possiblyWritten !== false;
-    const why = timedOut ? 'it timed out in flight' : typeof possiblyWritten === 'string' ? possiblyWritten : 'an earlier attempt timed out in flight';
+    const sent = POSSIBLY_PERSISTED.get(code);
+    const maybe = sent !== undefined || possiblyWritten !== false;
+    const why = typeof possiblyWritten === 'string' ? possiblyWritten : (sent ?? 'an earlier attempt may have been written');
     super(name, `delivery to ${topic}[${partition}] failed after ${attempts} attempt(s): ${err.message ?? 'unknown error'} (${name})${maybe ? `; it may have been written (${why}): publishing it again may duplicate it` : ''}`, {
       retriable: err.isRetriable === true || isRetriableCode(code),
       fatal: err.isFatal === true || code === RD.ERR__FATAL,
