@@ -91,8 +91,18 @@ export class Consumer implements GaugeSource {
     this.#hooks = guardHooks(own);
   }
 
-  get state(): State {
-    return this.#state;
+  /**
+   * `failed` once a group's consumer met a fatal error (see `failure`): it fetches no more; stop()
+   * and start() again make new clients.
+   */
+  get state(): State | 'failed' {
+    return this.#state === 'running' && this.failure !== undefined ? 'failed' : this.#state;
+  }
+
+  /** The first fatal error of any of its groups' consumers since start(), or undefined. */
+  get failure(): Error | undefined {
+    for (const g of this.#groups) if (g.failure !== undefined) return g.failure;
+    return undefined;
   }
 
   get groups(): readonly GroupConsumer[] {

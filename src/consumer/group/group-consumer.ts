@@ -41,6 +41,7 @@ export class GroupConsumer {
   readonly #partitions = new Map<string, PartitionState>();
   #native: NativeBatchConsumer | undefined;
   #state: State = 'idle';
+  #failure: Error | undefined = undefined;
   /** start()'s work, settled (never rejects): stop() waits for it. */
   #starting: Promise<void> = Promise.resolve();
   #inFlight = 0;
@@ -194,7 +195,9 @@ export class GroupConsumer {
     native.on('event.error', (err) => {
       // node-rdkafka error events carry code -1: recover the code from librdkafka's text.
       const code = typeof err.code === 'number' && err.code !== -1 ? err.code : this.#binding.errorCodeOf({ message: String(err.message ?? '') });
-      this.#hooks.onError?.(fromNativeError({ message: err.message, code }, `consumer group ${this.groupId}`, { groupId: this.groupId }));
+      const e = fromNativeError({ message: err.message, code, isFatal: (err as { isFatal?: boolean }).isFatal === true }, `consumer group ${this.groupId}`, { groupId: this.groupId });
+      if (e.fatal) this.#fail(e, native);
+      this.#hooks.onError?.(e);
     });
     try {
       await connectClient(native, this.#opts.connectTimeoutMs, `Kafka cluster ${String(this.#global['bootstrap.servers'])}`);
@@ -210,6 +213,25 @@ export class GroupConsumer {
   }
 
   /**
+   * The first fatal error of this group's consumer (librdkafka cannot go on with it: fenced, an
+   * idempotence or a protocol violation, ...): fetching stops, and the Consumer reports itself
+   * `failed` (health says so) until it is stopped and started again, which makes a new client.
+   */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  #fail(err: Error, native: NativeBatchConsumer): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = err;
+    try {
+      native.stopFetching();
+    } catch {
+      /* already closing */
+    }
+  }
+
+  /**
    * Where the batch consumer hands each fetched slab. It never fetches past maxInFlight: room() is
    * asked after every batch. When there is no room every partition is paused (Backpressure) and
    * the drain only serves rebalance callbacks and errors.
@@ -221,8 +243,8 @@ export class GroupConsumer {
       },
       error: (e) => {
         const err = fromNativeError(e, `consume (group ${this.groupId})`, { groupId: this.groupId });
+        if (err.fatal) this.#fail(err, native);
         this.#hooks.onError?.(err);
-        if (err.fatal) native.stopFetching();
       },
       room: () => Math.max(1, Math.min(this.#opts.fetchBatchSize, this.#opts.maxInFlight - this.#inFlight)),
     };

@@ -6,6 +6,22 @@ import { Consumer } from '../../../src/consumer/consumer.js';
 import { ConnectionError } from '../../../src/errors/index.js';
 import { Registry } from 'prom-client';
 import { ConsumerBinding, FakeConsumer, RefusedConnect, SlowConnect } from './fake-consumer.js';
+import { RD } from '../../../src/errors/librdkafka.js';
+import type { NativeError, NativeMessage } from '../../../src/native/types.js';
+
+/** A consumer whose fetch fails with a fatal error once armed (librdkafka: fenced, protocol violation, ...). */
+class FatalOnce extends FakeConsumer {
+  armed = false;
+  override consume(count: number, cb: (err: NativeError | null, messages: NativeMessage[]) => void): void {
+    if (this.armed) {
+      this.armed = false;
+      this.consumeSizes.push(count);
+      setImmediate(() => cb({ code: RD.ERR__FATAL, message: 'Fatal error: Broker: Static consumer fenced by other consumer', isFatal: true } as NativeError, []));
+      return;
+    }
+    super.consume(count, cb);
+  }
+}
 
 describe('Consumer with fake native consumers', () => {
   it('start(): when one group cannot connect, a group still connecting is disconnected once its connect completes (never left subscribed and unpolled)', async () => {
@@ -50,6 +66,39 @@ describe('Consumer with fake native consumers', () => {
     await consumer.stop();
     assert.deepEqual(await lag(), []);
     assert.deepEqual(await series('kafka_paused_partitions'), [], 'no frozen gauges of a stopped consumer');
+    await cm.close();
+  });
+
+  it('a fatal consumer error (issue 17 item 5): the consumer turns failed (not a silent stop that looks running), onError says it, health can see it, and stop() + start() make a new client', async () => {
+    const binding = new ConsumerBinding((global) => new FatalOnce(global));
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'], connectTimeoutMs: 1000 }), { binding });
+    await cm.initialize();
+    const errors: Error[] = [];
+    const consumer = new Consumer(cm, { stopTimeoutMs: 200 }, { onError: (e) => errors.push(e) });
+    const handled: number[] = [];
+    consumer.registerHandler({ topics: ['t'], groupId: 'g', handle(m) { handled.push(m.offset); } });
+    await consumer.start();
+    const first = binding.consumers[0] as FatalOnce;
+    first.assign([{ topic: 't', partition: 0 }]);
+    first.append('t', 0, 2);
+    await delay(100);
+    assert.equal(consumer.state, 'running');
+    first.armed = true;
+    await delay(100);
+    assert.equal(consumer.state, 'failed');
+    assert.match(consumer.failure?.message ?? '', /fenced/);
+    assert.ok(errors.some((e) => (e as { fatal?: boolean }).fatal === true && /fenced/.test(e.message)), 'onError got the fatal error');
+    const fetchesAfter = first.consumeSizes.length;
+    first.append('t', 0, 2);
+    await delay(100);
+    assert.equal(first.consumeSizes.length, fetchesAfter, 'no fetch after the fatal error');
+    await consumer.stop();
+    assert.equal(consumer.state, 'idle');
+    assert.equal(consumer.failure, undefined);
+    await consumer.start();
+    assert.equal(binding.consumers.length, 2, 'a new native consumer');
+    assert.equal(consumer.state, 'running');
+    await consumer.stop();
     await cm.close();
   });
 });
