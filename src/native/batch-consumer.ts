@@ -119,6 +119,8 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer {
   #connected = false;
   #closed = false;
   #inAssign = false;
+  /** The rebalance protocol as of the last assignment (COOPERATIVE or EAGER). */
+  #cooperative = false;
   #closeWaiters: Array<(err: unknown) => void> | undefined;
 
   constructor(addon: ConsumerAddon, global: NativeConfig, topic: NativeConfig = {}) {
@@ -148,9 +150,12 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer {
 
   #onRebalance(kind: 'assign' | 'revoke' | 'error', partitions: NativeTopicPartition[], code: number): void {
     const cb = this.#rebalance;
+    const protocol = this.#native.rebalanceProtocol();
+    if (protocol === 'COOPERATIVE' || protocol === 'EAGER') this.#cooperative = protocol === 'COOPERATIVE';
     if (cb === undefined) {
       if (kind === 'revoke') {
-        if (this.#native.rebalanceProtocol() === 'COOPERATIVE') this.#native.incrementalUnassign(partitions);
+        // The protocol as of the last assignment (NONE in the final revoke of a close).
+        if (this.#cooperative) this.#native.incrementalUnassign(partitions);
         else this.#native.unassign();
       }
       return;

@@ -38,6 +38,8 @@ export interface RebalanceContext {
 export class Rebalance {
   readonly #g: RebalanceContext;
   #revoking: Promise<void> = Promise.resolve();
+  /** The rebalance protocol as of the last assignment (COOPERATIVE or EAGER; see #onRebalance). */
+  #cooperative = false;
   /** stop() made its final commit and is leaving the group. */
   #closing = false;
   /**
@@ -82,7 +84,12 @@ export class Rebalance {
     const native = g.native();
     if (native === undefined) return;
     g.stats.rebalances++;
-    const cooperative = native.rebalanceProtocol() === 'COOPERATIVE';
+    // The protocol as of the last assignment: in the final revoke of a close librdkafka already
+    // reports NONE (no longer in a group), and reading it then made a cooperative consumer give
+    // its partitions up eagerly (unassign() of everything instead of incrementalUnassign()).
+    const protocol = native.rebalanceProtocol();
+    if (protocol === 'COOPERATIVE' || protocol === 'EAGER') this.#cooperative = protocol === 'COOPERATIVE';
+    const cooperative = this.#cooperative;
     if (err.code === RD.ERR__ASSIGN_PARTITIONS) {
       const added: PartitionState[] = [];
       for (const tp of tps) {

@@ -134,4 +134,17 @@ describe('GroupConsumer rebalances (revoke) with a fake native consumer', () => 
     await until(() => native.stored.get('t/0') === 3, 'stored');
     assert.equal(await g.stop(1000), true);
   });
+
+  it('a cooperative consumer gives its partitions up incrementally also in the final revoke, when librdkafka already reports protocol NONE (issue 17 item 6)', async () => {
+    const { g, native } = await setup({}, 2);
+    native.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    await until(() => native.calls.some((c) => c.startsWith('incrementalAssign')), 'assigned');
+    // Leaving the group: librdkafka no longer knows the protocol when it serves the last revoke.
+    native.rebalanceProtocol = () => 'NONE';
+    native.revoke([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    await until(() => native.calls.some((c) => c.startsWith('incrementalUnassign') || c === 'unassign'), 'revoked');
+    assert.ok(native.calls.includes('incrementalUnassign 0,1'), native.calls.join(', '));
+    assert.ok(!native.calls.includes('unassign'), 'not an eager unassign of everything');
+    await g.stop(100);
+  });
 });
