@@ -13,8 +13,15 @@ import { newProgress, packMessages, progressViews } from './codec.js';
  * `cause` is what the pool reported (piscina's Error). Retriable: the messages are run again.
  */
 export class WorkerError extends GoCoffeeKafkaError {
-  constructor(what: string, cause: unknown, context: Record<string, unknown> = {}) {
-    super('GCK_WORKER', `${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { retriable: true, cause, context });
+  /**
+   * The task never started (no worker took it, or the handler module could not be loaded in a
+   * replacement worker): an infrastructure failure, not the messages' — the dispatcher runs them
+   * again later without charging them an attempt.
+   */
+  readonly neverStarted: boolean;
+  constructor(what: string, cause: unknown, context: Record<string, unknown> = {}, neverStarted = false) {
+    super('GCK_WORKER', `${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { retriable: true, cause, context: { ...context, neverStarted } });
+    this.neverStarted = neverStarted;
   }
 }
 
@@ -89,13 +96,14 @@ export class PoolExecutor implements Executor {
 }
 
 /**
- * The result of a task whose worker died, from the progress it shared. Rethrows when the task
- * never started (the dispatcher then counts a failed attempt for each lane, with backoff).
+ * The result of a task whose worker died, from the progress it shared. Throws a WorkerError with
+ * `neverStarted` when the task never started (the dispatcher then runs its messages again after a
+ * backoff, without charging them an attempt).
  */
 function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly number[], module: string): TaskResult {
   const count = lanes.length;
   const { progress, statuses } = progressViews(shared, count);
-  if (Atomics.load(progress, 1) === 0) throw new WorkerError('the worker pool did not run a handler task', err, { workerModule: module });
+  if (Atomics.load(progress, 1) === 0) throw new WorkerError('the worker pool did not run a handler task', err, { workerModule: module }, true);
   const error = new WorkerError('a worker thread died while running a handler task', err, { workerModule: module });
   const done = Math.min(Atomics.load(progress, 0), count);
   const out = new Uint8Array(count);

@@ -1,6 +1,7 @@
 import type { NativeMessage } from '../../native/types.js';
 import { GoCoffeeKafkaError } from '../../errors/base.js';
 import { WorkerError } from '../../pool/executor.js';
+import { backoffDelay } from '../../errors/backoff.js';
 import type { DeadLetterWriter } from '../dead-letter.js';
 import type { PartitionState } from '../group/partition-state.js';
 import type { HandlerEntry } from './handler-entry.js';
@@ -38,6 +39,8 @@ export class Dispatcher {
   readonly #events: DispatcherEvents;
   readonly #retry: Retrier;
   #stopped = false;
+  /** Timers ending an infrastructure-failure hold of a handler's dispatch (cleared by stop()). */
+  readonly #holds = new Set<NodeJS.Timeout>();
 
   readonly #observer: ConsumerObserver | undefined;
 
@@ -84,7 +87,7 @@ export class Dispatcher {
 
   /** Starts as many tasks as the handler's executor takes. */
   dispatch(entry: HandlerEntry): void {
-    if (this.#stopped) return;
+    if (this.#stopped || entry.held) return;
     const cap = entry.executor.capacity;
     const batch = this.#opts.taskBatchSize;
     while (entry.running < cap && entry.readyHead < entry.ready.length) {
@@ -160,7 +163,11 @@ export class Dispatcher {
     }
     run.then(
       (result) => (this.#stopped ? this.#finishStopped(entry, pendings, result) : this.#finish(entry, pendings, result)),
-      (err: unknown) => (this.#stopped ? this.#finishStopped(entry, pendings, undefined) : this.#finish(entry, pendings, taskFailed(pendings, err, this.#events))),
+      (err: unknown) => {
+        if (this.#stopped) this.#finishStopped(entry, pendings, undefined);
+        else if (err instanceof WorkerError && err.neverStarted) this.#infraFailure(entry, pendings, err);
+        else this.#finish(entry, pendings, taskFailed(pendings, err, this.#events));
+      },
     );
   }
 
@@ -173,7 +180,8 @@ export class Dispatcher {
    */
   #finishStopped(entry: HandlerEntry, pendings: Pending[], result: TaskResult | undefined): void {
     entry.running--;
-    if (result !== undefined) this.#observeFinished(pendings, result);
+    // A task that never ran still ends its messages' spans (as not run).
+    this.#observeFinished(pendings, result ?? notRun(pendings.length));
     const statuses = result?.statuses;
     for (let i = 0; i < pendings.length; i++) {
       const p = pendings[i]!;
@@ -188,8 +196,33 @@ export class Dispatcher {
     this.#observer?.finished(pendings, result.statuses, (i) => result.failures.find((f) => f.index === i));
   }
 
+  /**
+   * A task that never started (the pool refused it, or a replacement worker could not load the
+   * handler module): not the messages' failure. It is reported (onError), its messages go back to
+   * their lanes without being charged an attempt, and the handler's dispatch is held for a backoff
+   * that grows while such failures go on (fetching pauses meanwhile as in-flight work builds up).
+   */
+  #infraFailure(entry: HandlerEntry, pendings: Pending[], err: WorkerError): void {
+    entry.running--;
+    this.#events.taskError(err);
+    const result = notRun(pendings.length);
+    this.#observeFinished(pendings, result);
+    const released: PartitionState[] = [];
+    settle(pendings, result, released, this.#retry);
+    announce(released, this.#events);
+    entry.infraFailures++;
+    entry.held = true;
+    const t = setTimeout(() => {
+      this.#holds.delete(t);
+      entry.held = false;
+      this.dispatch(entry);
+    }, backoffDelay(entry.infraFailures, this.#opts.retryBackoffMs, this.#opts.retryBackoffMaxMs));
+    this.#holds.add(t);
+  }
+
   #finish(entry: HandlerEntry, pendings: Pending[], result: TaskResult): void {
     entry.running--;
+    entry.infraFailures = 0;
     this.#observeFinished(pendings, result);
     if (result.error !== undefined) {
       const e = result.error;
@@ -209,6 +242,8 @@ export class Dispatcher {
    */
   stop(): void {
     this.#stopped = true;
+    for (const t of this.#holds) clearTimeout(t);
+    this.#holds.clear();
     this.#retry.stop();
   }
 
@@ -219,4 +254,9 @@ export class Dispatcher {
     if (ps.nullLane) n += ps.nullLane.take(ps.nullLane.size).length;
     return n;
   }
+}
+
+/** A task result where nothing ran (every message Skipped: queued again, no attempt charged). */
+function notRun(count: number): TaskResult {
+  return { statuses: new Uint8Array(count).fill(Status.Skipped), failures: [] };
 }

@@ -8,6 +8,10 @@ export class HandlerEntry {
   /** Lanes with queued messages, not busy, waiting for a task. */
   ready: Lane[] = [];
   readyHead = 0;
+  /** Tasks in a row that never started (infrastructure failures); 0 after a task that ran. */
+  infraFailures = 0;
+  /** Dispatch is held after an infrastructure failure, until its backoff is over. */
+  held = false;
   constructor(
     readonly handler: MessageHandler,
     readonly executor: Executor,

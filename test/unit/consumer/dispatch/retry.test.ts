@@ -8,6 +8,15 @@ import { ConsumerObserver } from '../../../../src/consumer/observer.js';
 import { Telemetry } from '../../../../src/telemetry/telemetry.js';
 import { Diagnostics } from '../../../../src/diagnostics/diagnostics.js';
 import { finish, label, labels, msg, settle, setup } from './harness.js';
+import { WorkerError } from '../../../../src/pool/executor.js';
+
+async function until(cond: () => boolean, what: string, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting: ${what}`);
+    await delay(2);
+  }
+}
 
 describe('Dispatcher: retries and dead letters with a fake executor', () => {
   it('retries a failed message BEFORE the later messages of its key, which keep their order', async () => {
@@ -156,5 +165,35 @@ describe('Dispatcher: retries and dead letters with a fake executor', () => {
     assert.equal(line.offset, 7);
     assert.equal(line.after, 'stop or revoke');
     telemetry.close();
+  });
+
+  it('a task that never started (pool infrastructure failure) charges no attempt: it is reported, dispatch waits out a backoff, the messages run again and nothing is dead-lettered (issue 17 item 9)', async () => {
+    const { exec, feed, d, dlq, taskErrors, entry } = setup({ retryMax: 0, backoffMs: 5 });
+    feed([msg(0, 'a'), msg(1, 'b')]);
+    // three infrastructure failures in a row: e.g. a replacement worker cannot load the handler module
+    for (let round = 0; round < 3; round++) {
+      await until(() => exec.tasks.length === round + 1, `task ${round + 1}`);
+      const t = exec.tasks[round]!;
+      assert.deepEqual(t.attempts, [1, 1], 'no attempt charged by the earlier infrastructure failures');
+      t.reject(new WorkerError('the worker pool did not run a handler task', new Error('Cannot find module'), {}, true));
+      await settle();
+      assert.equal(entry.held, true, 'dispatch held for a backoff');
+    }
+    assert.equal(taskErrors.length, 3);
+    assert.ok(taskErrors.every((e) => e instanceof WorkerError && e.neverStarted));
+    await until(() => exec.tasks.length === 4, 'run again after the backoff');
+    await finish(exec.tasks[3]!);
+    assert.equal(entry.infraFailures, 0, 'reset by a task that ran');
+    assert.equal(dlq.written.length, 0, 'retryMax 0, yet nothing dead-lettered');
+    d.stop();
+  });
+
+  it('a task that started and failed as a whole (worker died) still counts an attempt', async () => {
+    const { exec, feed, d, dlq } = setup({ retryMax: 0, backoffMs: 5 });
+    feed([msg(0, 'a')]);
+    await until(() => exec.tasks.length === 1, 'task');
+    exec.tasks[0]!.reject(new WorkerError('a worker thread died', new Error('exit 1')));
+    await until(() => dlq.written.length === 1, 'dead-lettered after its one attempt');
+    d.stop();
   });
 });
