@@ -196,4 +196,27 @@ describe('Dispatcher: retries and dead letters with a fake executor', () => {
     await until(() => dlq.written.length === 1, 'dead-lettered after its one attempt');
     d.stop();
   });
+
+  it('a task that never ran because the consumer stopped still tells task-end subscribers (its spans end, as not run) (issue 17 item 10)', async () => {
+    const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+    const { CHANNELS } = await import('../../../../src/diagnostics/channels.js');
+    const diagnostics = new Diagnostics({ clientId: 'test' });
+    const ends: number[][] = [];
+    const onEnd = (m: unknown) => {
+      const ev = m as { source: unknown; statuses: ArrayLike<number> };
+      if (ev.source === diagnostics) ends.push(Array.from(ev.statuses));
+    };
+    subscribe(CHANNELS.CONSUMER_TASK_END, onEnd);
+    try {
+      const { exec, feed, d } = setup({ observer: new ConsumerObserver(diagnostics, 'g') });
+      feed([msg(0, 'a'), msg(1, 'b')]);
+      await until(() => exec.tasks.length === 1, 'task');
+      d.stop();
+      exec.tasks[0]!.reject(new Error('pool destroyed'));
+      await settle();
+      assert.deepEqual(ends, [[Status.Skipped, Status.Skipped]]);
+    } finally {
+      unsubscribe(CHANNELS.CONSUMER_TASK_END, onEnd);
+    }
+  });
 });
