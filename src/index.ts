@@ -35,7 +35,7 @@ export type { ConnectionManagerOptions, ConnectionState, WriteOptions } from './
 export { Producer, newMessage, OutgoingMessage } from './producer/index.js';
 export type { DeliveryResult, DeliveryCallback, PublishOutcome, ProducerOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
 
-export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, HookError, WorkerError, DLQ_HEADERS, decodeDeadLetterHeaders } from './consumer/index.js';
+export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, HookError, WorkerError, HandlerTimeoutError, DLQ_HEADERS, decodeDeadLetterHeaders } from './consumer/index.js';
 export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, EngineConsumerStats, GroupHooks, ReaderOptions } from './consumer/index.js';
 
 export { TopicManager, TopicError } from './admin/index.js';
@@ -61,22 +61,72 @@ export type {
   RegistrationStatus,
   CompatibilityLevel,
 } from './schema/index.js';
-// The Go Coffee binding of src/schema/: the event serde and the registration `gocoffee-kafka schemas register` runs.
-export { EventSerde, registerSchemas } from './events/serde.js';
-export type { DecodedEvent, RegisterSchemasOptions, RegistrationConfig } from './events/serde.js';
+// Typed events for any application: its own schemas folder, generated types, key serdes, JSON without a registry.
+export {
+  defineEvents,
+  readOnlyCatalog,
+  EventCatalog,
+  SchemaSerde,
+  TypedPublisher,
+  TypedHandler,
+  TypedDispatch,
+  TypedEvents,
+  typedWorker,
+  workerHandler,
+  registerEventSchemas,
+  keySerde,
+  KEY_SERDES,
+  InvalidEventError,
+} from './typed/index.js';
+export type {
+  DefineEventsOptions,
+  ResolvedEvent,
+  TopicsConfig,
+  SchemaSerdeOptions,
+  EventProducer,
+  TypedPublisherOptions,
+  TypedHandlerOptions,
+  TypedWorkerOptions,
+  TypedWorkerModule,
+  WorkerHandlerOptions,
+  TypedEventsOptions,
+  EventClient,
+  RegisterEventSchemasOptions,
+  KeySerde,
+  KeySerdeName,
+  KeySerdeOption,
+  AvroKeyOption,
+  EventSpec,
+  EventSpecs,
+  InputOf,
+  Serialization,
+  HandlerContext,
+  TypedHandlerFn,
+  TypedHandlers,
+  UnhandledPolicy,
+  JsonReader,
+  EventTypeResolver,
+} from './typed/index.js';
+export { generateTypes } from './schema/index.js';
+export type { GenerateTypesOptions } from './schema/index.js';
+
+// The Go Coffee domain (also published on its own as '@gocoffee/kafka/gocoffee').
+export { EventSerde, registerSchemas } from './gocoffee/index.js';
+export type { DecodedEvent, RegisterSchemasOptions, RegistrationConfig } from './gocoffee/index.js';
 
 export {
   EVENTS,
-  InvalidEventError,
   TypedEventHandler,
   BeverageEventHandler,
   TaskEventHandler,
   NotificationEventHandler,
   AIEventHandler,
   SystemEventHandler,
-} from './events/index.js';
-export type * from './events/generated.js';
-export type { EventName, EventContext, PublishEventOptions } from './events/index.js';
+  goCoffeeEvents,
+  goCoffeeWorker,
+} from './gocoffee/index.js';
+export type * from './gocoffee/generated.js';
+export type { EventName, EventContext, PublishEventOptions } from './gocoffee/index.js';
 
 export { serveMetrics, KafkaMetrics, silentLogger, traceFields, ATTR, SPAN, METRIC, LABEL, HEADER } from './telemetry/index.js';
 export type { TelemetryOptions, Logger } from './telemetry/index.js';
@@ -84,6 +134,6 @@ export type { TelemetryOptions, Logger } from './telemetry/index.js';
 export { Diagnostics, CHANNELS } from './diagnostics/index.js';
 export type { LibrdkafkaSummary, SendEvent, SettledEvent, FetchEvent, TaskMessage, TaskStartEvent, TaskEndEvent, MessageFailureEvent, LogEvent, LogLevel } from './diagnostics/index.js';
 
-export { Manager, EventBus, initGlobalManager, getGlobalManager, getGlobalEventBus, closeGlobalManager } from './manager/index.js';
-export type { ManagerOptions, HealthStatus, Statistics } from './manager/index.js';
+export { Manager, EventBus, initGlobalManager, getGlobalManager, getGlobalEventBus, closeGlobalManager } from './gocoffee/index.js';
+export type { ManagerOptions, HealthStatus, Statistics } from './gocoffee/index.js';
 

@@ -24,6 +24,8 @@ export interface ConsumerStats {
   readonly retried: number;
   readonly deadLettered: number;
   readonly taskErrors: number;
+  /** Handler runs that hit handlerTimeoutMs (retried or dead-lettered with HandlerTimeoutError). */
+  readonly handlerTimeouts: number;
   readonly rebalances: number;
   readonly inFlight: number;
   readonly assigned: number;
@@ -160,10 +162,10 @@ export class Consumer implements GaugeSource {
   #executorFor(h: MessageHandler): Executor {
     if (h.workerModule !== undefined) {
       const workers = this.#options.workers ?? availableParallelism();
-      return new PoolExecutor(h.workerModule, workers, this.#options.maxPoolQueue ?? workers * 2, this.#diag);
+      return new PoolExecutor(h.workerModule, workers, this.#options.maxPoolQueue ?? workers * 2, this.#diag, this.#options.handlerTimeoutMs);
     }
     const handle = h.handle!.bind(h);
-    return new InProcessExecutor(handle, this.#options.concurrency ?? CONSUMER_DEFAULTS.concurrency, this.#diag);
+    return new InProcessExecutor(handle, this.#options.concurrency ?? CONSUMER_DEFAULTS.concurrency, this.#diag, this.#options.handlerTimeoutMs);
   }
 
   /**
@@ -335,6 +337,7 @@ export class Consumer implements GaugeSource {
         retried: s.retried,
         deadLettered: s.deadLettered,
         taskErrors: s.taskErrors,
+        handlerTimeouts: s.handlerTimeouts,
         rebalances: s.rebalances,
         inFlight: g.inFlight,
         assigned: g.assignedCount,

@@ -5,6 +5,6 @@ export { Reader, type ReaderOptions } from './reader.js';
 export { BaseMessageHandler, PermanentError, HandlerRegistrationError } from './handler.js';
 export { DLQ_HEADERS, decodeDeadLetterHeaders } from './dead-letter.js';
 export { HookError } from './options.js';
-export { WorkerError } from '../pool/executor.js';
+export { WorkerError, HandlerTimeoutError } from '../pool/executor.js';
 export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerHost } from './types.js';
 export type { GroupHooks } from './group/types.js';

@@ -45,6 +45,7 @@ const NUMERIC: ReadonlyArray<readonly [NumericOption, number, number]> = [
   ['stopTimeoutMs', 0, MAX_TIMER_MS],
   ['revokeTimeoutMs', 0, MAX_TIMER_MS],
   ['commitIntervalMs', 1, MAX_COMMIT_INTERVAL_MS],
+  ['handlerTimeoutMs', 1, MAX_TIMER_MS],
 ];
 
 const ORDERINGS: readonly string[] = ['key', 'partition', 'unordered'];
@@ -53,6 +54,7 @@ const ORDERINGS: readonly string[] = ['key', 'partition', 'unordered'];
 const OPTION_NAMES = [
   'ordering', 'deadLetterTopic', 'maxInFlightPerPartition', 'maxInFlight', 'fetchBatchSize', 'fetchWaitMs', 'taskBatchSize', 'concurrency',
   'workers', 'maxPoolQueue', 'retryMax', 'retryBackoffMs', 'retryBackoffMaxMs', 'stopTimeoutMs', 'revokeTimeoutMs', 'commitIntervalMs',
+  'handlerTimeoutMs',
 ] as const;
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>(OPTION_NAMES);
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

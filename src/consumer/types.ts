@@ -99,5 +99,13 @@ export interface ConsumerOptions {
   readonly revokeTimeoutMs?: number;
   /** How often stored offsets are committed (ms). Default 1000. */
   readonly commitIntervalMs?: number;
+  /**
+   * The longest one message's handler may run (ms); default: no limit. A handler that has not
+   * settled by then fails with HandlerTimeoutError (GCK_HANDLER_TIMEOUT, retriable): its key lane
+   * moves on per the retry policy and its partition's commit point is no longer held. In-process the
+   * handler's promise is abandoned (JS cannot cancel it); in the worker pool the worker running it
+   * is terminated and replaced.
+   */
+  readonly handlerTimeoutMs?: number;
 }
 

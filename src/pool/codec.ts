@@ -100,12 +100,17 @@ export function packMessages(messages: readonly NativeMessage[], lanes: ArrayLik
  * status byte per message. The worker writes it as it goes; when the worker dies mid-task the main
  * thread reads it to re-run only what was not done and charge the failure to the running message.
  */
+/**
+ * A task's shared progress: `progress[0]` messages finished, `progress[1]` 1 once the worker
+ * started the task, `progress[2]` messages begun (the handler-timeout watchdog's heartbeat), then
+ * one status byte per message.
+ */
 export function progressViews(shared: SharedArrayBuffer, count: number): { progress: Int32Array; statuses: Uint8Array } {
-  return { progress: new Int32Array(shared, 0, 2), statuses: new Uint8Array(shared, 8, count) };
+  return { progress: new Int32Array(shared, 0, 3), statuses: new Uint8Array(shared, 12, count) };
 }
 
 export function newProgress(count: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(8 + count);
+  return new SharedArrayBuffer(12 + count);
 }
 
 export interface UnpackedMessage extends NativeMessage {

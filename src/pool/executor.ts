@@ -25,6 +25,32 @@ export class WorkerError extends GoCoffeeKafkaError {
   }
 }
 
+/**
+ * A handler did not settle within the consumer's handlerTimeoutMs. Retriable: the message runs
+ * again per the retry policy (and is dead-lettered when its attempts are used up).
+ */
+export class HandlerTimeoutError extends GoCoffeeKafkaError {
+  constructor(timeoutMs: number, where: 'in-process' | 'worker', context: Record<string, unknown> = {}) {
+    super(
+      'GCK_HANDLER_TIMEOUT',
+      where === 'worker'
+        ? `the handler did not finish a message within ${timeoutMs} ms (handlerTimeoutMs): its worker thread was terminated and replaced`
+        : `the handler did not settle within ${timeoutMs} ms (handlerTimeoutMs): its promise is abandoned and the key lane moves on`,
+      { retriable: true, context: { ...context, timeoutMs } },
+    );
+  }
+}
+
+
+/** A running pool task under the handler-timeout watchdog. */
+interface Watch {
+  readonly progress: Int32Array;
+  readonly controller: AbortController;
+  /** Messages begun at the last look, and since when (performance.now(); 0: not yet seen running). */
+  begun: number;
+  since: number;
+  timedOut: boolean;
+}
 
 function workerFile(): string {
   // Compiled: dist/pool/worker.js. From source (tsx, tests): src/pool/worker.ts.
@@ -46,10 +72,19 @@ export class PoolExecutor implements Executor {
   readonly #module: string;
 
   readonly #trace: TraceHost | undefined;
+  readonly #timeoutMs: number | undefined;
+  /** Running tasks the handler-timeout watchdog watches (only with handlerTimeoutMs). */
+  readonly #watched = new Set<Watch>();
+  #watchdog: NodeJS.Timeout | undefined;
 
-  /** `trace`: where the trace runner of traced tasks comes from (the client's Diagnostics). */
-  constructor(module: string | URL, workers: number = availableParallelism(), queueBeyondWorkers?: number, trace?: TraceHost) {
+  /**
+   * `trace`: where the trace runner of traced tasks comes from (the client's Diagnostics).
+   * `handlerTimeoutMs`: a message whose handler runs longer gets its worker terminated (and
+   * replaced by piscina); it fails with HandlerTimeoutError, what its task finished before is kept.
+   */
+  constructor(module: string | URL, workers: number = availableParallelism(), queueBeyondWorkers?: number, trace?: TraceHost, handlerTimeoutMs?: number) {
     this.#trace = trace;
+    this.#timeoutMs = handlerTimeoutMs;
     this.#module = typeof module === 'string' ? module : module.href;
     this.#pool = new Piscina({
       filename: workerFile(),
@@ -83,13 +118,56 @@ export class PoolExecutor implements Executor {
     const shared = newProgress(messages.length);
     const traceModule = this.#trace?.traceModule;
     const task = traces === undefined || traceModule === undefined ? { ...packed, module: this.#module, shared } : { ...packed, module: this.#module, shared, traces, traceModule };
-    return (this.#pool.run(task, { transferList: [packed.buffer] }) as Promise<TaskResult>).then(
-      undefined,
-      (err: unknown) => crashResult(err, shared, lanes, this.#module),
+    if (this.#timeoutMs === undefined) {
+      return (this.#pool.run(task, { transferList: [packed.buffer] }) as Promise<TaskResult>).then(
+        undefined,
+        (err: unknown) => crashResult(err, shared, lanes, this.#module),
+      );
+    }
+    const watch: Watch = { progress: progressViews(shared, messages.length).progress, controller: new AbortController(), begun: 0, since: 0, timedOut: false };
+    this.#watch(watch);
+    return (this.#pool.run(task, { transferList: [packed.buffer], signal: watch.controller.signal }) as Promise<TaskResult>).then(
+      (r) => {
+        this.#watched.delete(watch);
+        return r;
+      },
+      (err: unknown) => {
+        this.#watched.delete(watch);
+        return crashResult(err, shared, lanes, this.#module, watch.timedOut ? new HandlerTimeoutError(this.#timeoutMs!, 'worker', { workerModule: this.#module }) : undefined);
+      },
     );
   }
 
+  #watch(w: Watch): void {
+    this.#watched.add(w);
+    if (this.#watchdog !== undefined) return;
+    const timeout = this.#timeoutMs!;
+    // Checked a few times per timeout: a handler is stopped at most ~25 % after its limit.
+    this.#watchdog = setInterval(() => {
+      if (this.#watched.size === 0) {
+        clearInterval(this.#watchdog);
+        this.#watchdog = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const x of this.#watched) {
+        if (Atomics.load(x.progress, 1) === 0) continue; // still queued: not timed
+        const begun = Atomics.load(x.progress, 2);
+        if (begun !== x.begun || x.since === 0) {
+          x.begun = begun;
+          x.since = now;
+        } else if (now - x.since > timeout && !x.timedOut) {
+          x.timedOut = true;
+          x.controller.abort(); // piscina terminates the worker running it and starts a replacement
+        }
+      }
+    }, Math.max(10, Math.min(1000, Math.floor(timeout / 4))));
+    this.#watchdog.unref();
+  }
+
   async close(force = false): Promise<void> {
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
     if (force) await this.#pool.destroy();
     else await this.#pool.close({ force: false });
   }
@@ -100,11 +178,11 @@ export class PoolExecutor implements Executor {
  * `neverStarted` when the task never started (the dispatcher then runs its messages again after a
  * backoff, without charging them an attempt).
  */
-function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly number[], module: string): TaskResult {
+function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly number[], module: string, timeout?: HandlerTimeoutError): TaskResult {
   const count = lanes.length;
   const { progress, statuses } = progressViews(shared, count);
   if (Atomics.load(progress, 1) === 0) throw new WorkerError('the worker pool did not run a handler task', err, { workerModule: module }, true);
-  const error = new WorkerError('a worker thread died while running a handler task', err, { workerModule: module });
+  const error: GoCoffeeKafkaError = timeout ?? new WorkerError('a worker thread died while running a handler task', err, { workerModule: module });
   const done = Math.min(Atomics.load(progress, 0), count);
   const out = new Uint8Array(count);
   const failures: TaskFailure[] = [];
@@ -118,7 +196,7 @@ function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly nu
   for (let i = done; i < count; i++) out[i] = Status.Skipped;
   if (done < count) {
     out[done] = Status.Failed; // it was running when the worker died
-    failures.push({ index: done, name: 'WorkerError', message: error.message, retriable: true });
+    failures.push({ index: done, name: error.name, message: error.message, retriable: true });
   }
   return { statuses: out, failures, error };
 }

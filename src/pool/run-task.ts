@@ -65,6 +65,10 @@ export async function runTask(
   progress?: Int32Array,
   traces?: readonly (string | undefined)[],
   runInTrace?: RunInTrace,
+  /** Pool tasks: `heartbeat[2]` counts the messages begun (the main thread's handler-timeout watchdog reads it). */
+  heartbeat?: Int32Array,
+  /** In-process with handlerTimeoutMs: wraps each awaited handler promise (rejects it on timeout). */
+  guard?: (pending: PromiseLike<unknown>) => PromiseLike<unknown>,
 ): Promise<TaskResult> {
   const failures: TaskFailure[] = [];
   let failedLanes: Set<number> | undefined;
@@ -75,11 +79,12 @@ export async function runTask(
       if (progress !== undefined) Atomics.store(progress, 0, i + 1);
       continue;
     }
+    if (heartbeat !== undefined) Atomics.store(heartbeat, 2, i + 1);
     try {
       const m = messages[i]!;
       const r = traces === undefined || runInTrace === undefined ? handle(m) : runInTrace(traces[i], () => handle(m));
       // `!= null`: a handler returning null (or any non-thenable) succeeded.
-      if (r != null && typeof (r as Promise<void>).then === 'function') await r;
+      if (r != null && typeof (r as Promise<void>).then === 'function') await (guard === undefined ? r : guard(r as PromiseLike<unknown>));
     } catch (e) {
       statuses[i] = Status.Failed;
       failures.push(describeFailure(i, e));

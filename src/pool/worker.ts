@@ -104,9 +104,9 @@ export default async function run(task: WorkerTask): Promise<TaskResult | null> 
   // Tracing on: the handler runs under its message's process span (the adapter's module installs a
   // context manager in this thread unless the handler module registered an OTel SDK of its own).
   const runInTrace = task.traces !== undefined && task.traceModule !== undefined ? await traceRunner(task.traceModule) : undefined;
-  if (flush === undefined) return runTask(handle, messages, lanes, statuses, progress, task.traces, runInTrace);
-  // Statuses stay local (no progress reported) until flush() settled.
-  const result = await runTask(handle, messages, lanes, new Uint8Array(task.count), undefined, task.traces, runInTrace);
+  if (flush === undefined) return runTask(handle, messages, lanes, statuses, progress, task.traces, runInTrace, progress);
+  // Statuses stay local (no progress reported) until flush() settled; the heartbeat still beats.
+  const result = await runTask(handle, messages, lanes, new Uint8Array(task.count), undefined, task.traces, runInTrace, progress);
   let failures = result.failures;
   try {
     await flush();

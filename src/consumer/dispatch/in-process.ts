@@ -5,6 +5,13 @@ import { runWithCorrelationId } from '../../diagnostics/correlation.js';
 import { ConsumedMessage } from '../../message/consumed.js';
 import { HEADERS } from '../../message/headers.js';
 import { Status, type TaskFailure, type TaskResult, type TraceHost } from '../../message/task.js';
+import { HandlerTimeoutError } from '../../pool/executor.js';
+
+/** An awaited handler promise under the handler-timeout watchdog. */
+interface Guarded {
+  readonly deadline: number;
+  readonly reject: (e: Error) => void;
+}
 
 const CORRELATION_HEADER = HEADERS.CORRELATION_ID;
 
@@ -36,12 +43,61 @@ export class InProcessExecutor implements Executor {
   #running = 0;
 
   readonly #trace: TraceHost | undefined;
+  readonly #timeoutMs: number | undefined;
+  readonly #guarded = new Set<Guarded>();
+  #watchdog: NodeJS.Timeout | undefined;
+  readonly #guard: ((pending: PromiseLike<unknown>) => PromiseLike<unknown>) | undefined;
 
-  /** `trace`: where the trace runner of traced tasks comes from (the client's Diagnostics). */
-  constructor(handle: HandleFn, concurrency: number, trace?: TraceHost) {
+  /**
+   * `trace`: where the trace runner of traced tasks comes from (the client's Diagnostics).
+   * `handlerTimeoutMs`: an async handler that has not settled by then fails with
+   * HandlerTimeoutError (its promise is abandoned: JS cannot cancel it).
+   */
+  constructor(handle: HandleFn, concurrency: number, trace?: TraceHost, handlerTimeoutMs?: number) {
     this.capacity = concurrency;
     this.#handle = handle;
     this.#trace = trace;
+    this.#timeoutMs = handlerTimeoutMs;
+    this.#guard = handlerTimeoutMs === undefined ? undefined : (p) => this.#guarded_(p);
+  }
+
+  /**
+   * `pending` raced against the timeout. One watchdog interval per executor (not a timer per
+   * message) checks the deadlines a few times per timeout, only while something is awaited.
+   */
+  #guarded_(pending: PromiseLike<unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const g: Guarded = { deadline: performance.now() + this.#timeoutMs!, reject };
+      this.#guarded.add(g);
+      this.#startWatchdog();
+      pending.then(
+        (v) => {
+          if (this.#guarded.delete(g)) resolve(v);
+        },
+        (e: unknown) => {
+          if (this.#guarded.delete(g)) reject(e);
+        },
+      );
+    });
+  }
+
+  #startWatchdog(): void {
+    if (this.#watchdog !== undefined) return;
+    const timeout = this.#timeoutMs!;
+    this.#watchdog = setInterval(() => {
+      if (this.#guarded.size === 0) {
+        clearInterval(this.#watchdog);
+        this.#watchdog = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const g of this.#guarded) {
+        if (g.deadline > now) continue;
+        this.#guarded.delete(g);
+        g.reject(new HandlerTimeoutError(timeout, 'in-process'));
+      }
+    }, Math.max(5, Math.min(1000, Math.floor(timeout / 4))));
+    this.#watchdog.unref();
   }
 
   get queueSize(): number {
@@ -95,7 +151,7 @@ export class InProcessExecutor implements Executor {
     try {
       for (;;) {
         try {
-          await pending;
+          await (this.#guard === undefined ? pending : this.#guard(pending));
         } catch (e) {
           this.#failed(t, i, e);
         }
@@ -113,11 +169,14 @@ export class InProcessExecutor implements Executor {
     const handle = this.#handle;
     try {
       const views = messages.map((m, i) => new ConsumedMessage(m, attempts[i]));
-      return await runTask((m) => runWithCorrelationId(m.header(CORRELATION_HEADER), () => handle(m)), views, lanes, undefined, undefined, traces, this.#trace?.traceRunner);
+      return await runTask((m) => runWithCorrelationId(m.header(CORRELATION_HEADER), () => handle(m)), views, lanes, undefined, undefined, traces, this.#trace?.traceRunner, undefined, this.#guard);
     } finally {
       this.#running--;
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+  }
 }

@@ -17,6 +17,9 @@ import type { GroupHooks, GroupOptions, GroupStats } from './types.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** The failure name of a handler run that hit handlerTimeoutMs (HandlerTimeoutError). */
+const TIMEOUT = 'HandlerTimeoutError';
+
 /**
  * One native consumer for one consumer group, on the batch engine (native/batch-consumer.ts: one
  * call per fetched slab, never more than maxInFlight allows), per-partition offset tracking,
@@ -26,7 +29,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
  */
 export class GroupConsumer {
   readonly groupId: string;
-  readonly stats: GroupStats = { consumed: 0, processed: 0, retried: 0, deadLettered: 0, taskErrors: 0, rebalances: 0 };
+  readonly stats: GroupStats = { consumed: 0, processed: 0, retried: 0, deadLettered: 0, taskErrors: 0, rebalances: 0, handlerTimeouts: 0 };
   readonly #binding: NativeBinding;
   readonly #global: NativeConfig;
   readonly #topicConf: NativeConfig;
@@ -154,11 +157,13 @@ export class GroupConsumer {
       dlqRecovered: (ps) => this.#pauses.set(ps, PAUSE_DLQ, false),
       retried: (ps, p) => {
         this.stats.retried++;
+        if (p.errorType === TIMEOUT) this.stats.handlerTimeouts++;
         this.#observer?.retried(p);
         this.#hooks.onRetry?.(ps.topic, p);
       },
       deadLettered: (ps, p) => {
         this.stats.deadLettered++; // counted and logged by the dispatcher's observer call
+        if (p.errorType === TIMEOUT) this.stats.handlerTimeouts++;
         this.#hooks.onDeadLetter?.(ps.topic, p);
       },
       taskError: (err) => {

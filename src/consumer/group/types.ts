@@ -23,6 +23,8 @@ export interface GroupStats {
   deadLettered: number;
   taskErrors: number;
   rebalances: number;
+  /** Handler runs that hit handlerTimeoutMs. */
+  handlerTimeouts: number;
 }
 
 /**

@@ -101,4 +101,33 @@ describe('Consumer with fake native consumers', () => {
     await consumer.stop();
     await cm.close();
   });
+
+  it('handlerTimeoutMs: a hung handler run is retried (attempt 2 succeeds), the partition goes on, stats count it (issue 17 item 8)', async () => {
+    const binding = new ConsumerBinding();
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'], connectTimeoutMs: 1000 }), { binding });
+    await cm.initialize();
+    const consumer = new Consumer(cm, { stopTimeoutMs: 200, handlerTimeoutMs: 50, retryBackoffMs: 1, retryMax: 3 });
+    const seen: string[] = [];
+    consumer.registerHandler({
+      topics: ['t'],
+      groupId: 'g',
+      handle(m) {
+        seen.push(`${m.offset}@${m.attempt}`);
+        return m.offset === 0 && m.attempt === 1 ? new Promise<void>(() => undefined) : undefined;
+      },
+    });
+    await consumer.start();
+    const fake = binding.consumers[0]!;
+    fake.assign([{ topic: 't', partition: 0 }]);
+    fake.append('t', 0, 3, (i) => `k${i}`);
+    const end = Date.now() + 3000;
+    while (!seen.includes('0@2') && Date.now() < end) await delay(10);
+    assert.ok(seen.includes('0@2'), `retried after the timeout: ${seen.join(' ')}`);
+    assert.ok(seen.includes('1@1') && seen.includes('2@1'), 'other keys were not held');
+    const [stats] = consumer.stats();
+    assert.equal(stats!.handlerTimeouts, 1);
+    assert.equal(stats!.deadLettered, 0);
+    await consumer.stop();
+    await cm.close();
+  });
 });

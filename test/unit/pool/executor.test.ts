@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { PoolExecutor, WorkerError } from '../../../src/pool/executor.js';
+import { HandlerTimeoutError, PoolExecutor, WorkerError } from '../../../src/pool/executor.js';
 import { InProcessExecutor } from '../../../src/consumer/dispatch/in-process.js';
 import { runTask } from '../../../src/pool/run-task.js';
 import { ConsumedMessage } from '../../../src/message/consumed.js';
@@ -62,6 +62,28 @@ describe('runTask (shared by the in-process executor and the worker)', () => {
     await ex.run([msg('t', 0, 'a:0'), msg('t', 1, 'a:1')], [0, 0], [3, 1]);
     assert.deepEqual(seen, [3, 1]);
   });
+
+  it('handlerTimeoutMs (issue 17 item 8): a handler that never settles fails with HandlerTimeoutError (retriable), its lane goes on, other lanes are not held', async () => {
+    const ex = new InProcessExecutor((x) => (x.text()!.endsWith(':hang') ? new Promise<void>(() => undefined) : Promise.resolve()), 2, undefined, 40);
+    const t0 = performance.now();
+    const r = await ex.run([msg('t', 0, 'a:0:hang'), msg('t', 1, 'a:1'), msg('t', 2, 'b:0')], [0, 0, 1], [1, 1, 1]);
+    const ms = performance.now() - t0;
+    assert.deepEqual([...r.statuses], [Status.Failed, Status.Skipped, Status.Ok]);
+    assert.equal(r.failures[0]!.name, 'HandlerTimeoutError');
+    assert.equal(r.failures[0]!.retriable, true);
+    assert.match(r.failures[0]!.message, /did not settle within 40 ms/);
+    assert.ok(ms >= 35, `timed out after ${ms.toFixed(0)} ms, not before the limit`);
+    assert.equal(ex.utilization, 0, 'its slot is free again');
+    await ex.close();
+  });
+
+  it('handlerTimeoutMs also bounds a traced task (runTask path)', async () => {
+    const ex = new InProcessExecutor(() => new Promise<void>(() => undefined), 1, { traceRunner: (_tp, fn) => fn(), traceModule: undefined }, 30);
+    const r = await ex.run([msg('t', 0, 'a:0')], [0], [1], ['00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01']);
+    assert.deepEqual([...r.statuses], [Status.Failed]);
+    assert.equal(r.failures[0]!.name, 'HandlerTimeoutError');
+    await ex.close();
+  });
 });
 
 describe('PoolExecutor (piscina, real worker threads)', function () {
@@ -70,6 +92,18 @@ describe('PoolExecutor (piscina, real worker threads)', function () {
   afterEach(async () => {
     await ex?.close(true);
     ex = undefined;
+  });
+
+  it('handlerTimeoutMs (issue 17 item 8): a worker hung in a handler is terminated and replaced; the message fails with HandlerTimeoutError, what ran before is kept, the next task runs', async () => {
+    ex = new PoolExecutor(HANDLER, 1, 1, undefined, 200);
+    const t = `unit-timeout-${process.pid}`;
+    const r = await ex.run([msg(t, 0, 'a:0:-'), msg(t, 1, 'a:1:B'), msg(t, 2, 'a:2:-'), msg(t, 3, 'b:0:-')], [0, 0, 0, 1], [1, 1, 1, 1]);
+    assert.deepEqual([...r.statuses], [Status.Ok, Status.Failed, Status.Skipped, Status.Skipped]);
+    assert.equal(r.failures[0]!.index, 1);
+    assert.equal(r.failures[0]!.name, 'HandlerTimeoutError');
+    assert.ok(r.error instanceof HandlerTimeoutError);
+    const next = await ex.run([msg(t, 4, 'c:0:-')], [0], [1]);
+    assert.deepEqual([...next.statuses], [Status.Ok], 'a replacement worker runs the next task');
   });
 
   it('loads the handler module at ready(); a bad module path rejects there', async () => {
