@@ -26,6 +26,11 @@ export interface ConsumerStats {
   readonly taskErrors: number;
   /** Handler runs that hit handlerTimeoutMs (retried or dead-lettered with HandlerTimeoutError). */
   readonly handlerTimeouts: number;
+  /**
+   * Partitions paused because their dead-letter writes fail; `permanent`: retrying cannot clear it
+   * (not authorized, invalid topic, even the reduced copy too large) — the consumer is unhealthy.
+   */
+  readonly deadLetterBlocked: ReadonlyArray<{ topic: string; partition: number; error: string; permanent: boolean; since: number }>;
   readonly rebalances: number;
   readonly inFlight: number;
   readonly assigned: number;
@@ -338,6 +343,7 @@ export class Consumer implements GaugeSource {
         deadLettered: s.deadLettered,
         taskErrors: s.taskErrors,
         handlerTimeouts: s.handlerTimeouts,
+        deadLetterBlocked: g.deadLetterBlocked.map((b) => ({ topic: b.topic, partition: b.partition, error: b.error.message, permanent: b.permanent, since: b.since })),
         rebalances: s.rebalances,
         inFlight: g.inFlight,
         assigned: g.assignedCount,

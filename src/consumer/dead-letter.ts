@@ -1,6 +1,7 @@
 import type { NativeHeaders, NativeMessage } from '../native/types.js';
 import { Outbound, type DeliveryResult, type ProducerEngine } from '../delivery/index.js';
 import { DLQ_HEADERS } from '../message/headers.js';
+import { RD } from '../errors/librdkafka.js';
 
 /**
  * Header names of a dead-letter message (message/headers.ts DLQ_HEADERS): all of them on every one,
@@ -10,8 +11,23 @@ import { DLQ_HEADERS } from '../message/headers.js';
  */
 export { DLQ_HEADERS };
 
-/** The longest `dlq.error.message` (UTF-16 code units). */
+/** The longest `dlq.error.message` (UTF-16 code units); 1,024 on a reduced copy. */
 const MAX_ERROR_MESSAGE = 4096;
+const MAX_ERROR_MESSAGE_REDUCED = 1024;
+/** A longer key is not repeated in `dlq.original.key` (it is the dead-letter message's key anyway). */
+const MAX_KEY_COPY = 1024;
+/** On a reduced copy a longer key is left out too (it alone could be what is too large). */
+const MAX_KEY_REDUCED = 1024;
+
+/** Cuts a text to `max` UTF-16 units, not between the halves of a surrogate pair (which would not survive as UTF-8). */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return text.slice(0, max - (/[\uD800-\uDBFF]/.test(text[max - 1]!) ? 1 : 0));
+}
+
+function byteLength(v: Buffer | string | null | undefined): number {
+  return v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
 
 /** Names listed by a `dlq.base64.headers` value (a JSON array of strings); `undefined` if not one. */
 function listedNames(v: string | Buffer): string[] | undefined {
@@ -94,28 +110,45 @@ export class DeadLetterWriter {
     readonly groupId: string,
   ) {}
 
-  write(msg: NativeMessage, info: DeadLetterInfo): Promise<DeliveryResult> {
+  /**
+   * Writes `msg` to its dead-letter topic. `reduced`: the full copy was refused as too large, so
+   * the value and the original headers are replaced by a JSON reference to the original (a huge
+   * key is left out too) and `dlq.truncated` says what was left out; the failure headers stay.
+   */
+  write(msg: NativeMessage, info: DeadLetterInfo, reduced = false): Promise<DeliveryResult> {
     // The original headers, in order, as they came (one single-name object each, names may repeat).
     // A dead-letter message of the previous release dead-lettered again keeps its
     // `dlq.base64.headers` where it was: decodeDeadLetterHeaders applies it to the headers before it.
-    const headers: NativeHeaders = msg.headers !== undefined ? msg.headers.slice() : [];
-    const key = msg.key ?? null;
-    let message = info.errorMessage;
-    if (message.length > MAX_ERROR_MESSAGE) {
-      // (not between the halves of a surrogate pair, which would not survive as UTF-8)
-      const cut = MAX_ERROR_MESSAGE - (/[\uD800-\uDBFF]/.test(message[MAX_ERROR_MESSAGE - 1]!) ? 1 : 0);
-      message = message.slice(0, cut);
+    const original = msg.key ?? null;
+    const keyBytes = byteLength(original);
+    const key = reduced && keyBytes > MAX_KEY_REDUCED ? null : original;
+    const headers: NativeHeaders = !reduced && msg.headers !== undefined ? msg.headers.slice() : [];
+    let value = msg.value;
+    if (reduced) {
+      const left = ['value', 'headers', ...(key === null && original !== null ? ['key'] : [])];
+      headers.push({ [DLQ_HEADERS.truncated]: left.join(',') });
+      value = Buffer.from(
+        JSON.stringify({
+          topic: msg.topic,
+          partition: msg.partition,
+          offset: msg.offset,
+          valueBytes: byteLength(msg.value),
+          keyBytes,
+          headers: msg.headers?.length ?? 0,
+        }),
+      );
     }
     headers.push(
       { [DLQ_HEADERS.topic]: msg.topic },
       { [DLQ_HEADERS.partition]: String(msg.partition) },
       { [DLQ_HEADERS.offset]: String(msg.offset) },
     );
-    if (key !== null) headers.push({ [DLQ_HEADERS.key]: key });
+    if (typeof msg.timestamp === 'number' && msg.timestamp >= 0) headers.push({ [DLQ_HEADERS.timestamp]: String(msg.timestamp) });
+    if (key !== null && keyBytes <= MAX_KEY_COPY) headers.push({ [DLQ_HEADERS.key]: key });
     headers.push(
       { [DLQ_HEADERS.errorType]: info.errorType },
       // (sent as UTF-8: a lone surrogate in an error's text arrives as U+FFFD)
-      { [DLQ_HEADERS.errorMessage]: message },
+      { [DLQ_HEADERS.errorMessage]: cut(info.errorMessage, reduced ? MAX_ERROR_MESSAGE_REDUCED : MAX_ERROR_MESSAGE) },
       { [DLQ_HEADERS.attempts]: String(info.attempts) },
       { [DLQ_HEADERS.firstFailure]: new Date(info.firstFailure).toISOString() },
       { [DLQ_HEADERS.lastFailure]: new Date(info.lastFailure).toISOString() },
@@ -123,6 +156,27 @@ export class DeadLetterWriter {
     );
     const topic = this.topicFor(msg.topic);
     // The key as it came: a Buffer (binary-safe; an empty one stays an empty key, not null).
-    return new Promise((resolve, reject) => this.engine().send(new DeadLetter(topic, msg.value, key, headers, resolve, reject)));
+    return new Promise((resolve, reject) => this.engine().send(new DeadLetter(topic, value, key, headers, resolve, reject)));
   }
+}
+
+/** How a failed dead-letter write is handled next. */
+export type DeadLetterFailure =
+  /** The copy is too large for the dead-letter topic: write the reduced copy (at once). */
+  | 'too-large'
+  /** Retrying cannot help until an operator acts (not authorized, invalid topic): keep trying, report unhealthy. */
+  | 'blocked'
+  /** Anything else: try again after a backoff. */
+  | 'retry';
+
+const TOO_LARGE = new Set<number>([RD.ERR_MSG_SIZE_TOO_LARGE, RD.ERR_RECORD_LIST_TOO_LARGE]);
+const BLOCKED = new Set<number>([RD.ERR_TOPIC_AUTHORIZATION_FAILED, RD.ERR_CLUSTER_AUTHORIZATION_FAILED, RD.ERR_TOPIC_EXCEPTION, RD.ERR_POLICY_VIOLATION]);
+
+/** Classifies a failed dead-letter write by its librdkafka code. */
+export function classifyDeadLetterFailure(err: unknown): DeadLetterFailure {
+  const code = (err as { librdkafkaCode?: unknown }).librdkafkaCode;
+  if (typeof code !== 'number') return 'retry';
+  if (TOO_LARGE.has(code)) return 'too-large';
+  if (BLOCKED.has(code)) return 'blocked';
+  return 'retry';
 }

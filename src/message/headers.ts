@@ -37,6 +37,14 @@ export const DLQ_HEADERS = Object.freeze({
   firstFailure: 'dlq.first.failure',
   lastFailure: 'dlq.last.failure',
   group: 'dlq.consumer.group',
+  /** The original message's timestamp (ms since the epoch), when it had one. */
+  timestamp: 'dlq.original.timestamp',
+  /**
+   * On a reduced copy only (the full copy was too large for the dead-letter topic): what was left
+   * out, e.g. `value,headers` or `value,headers,key`; the value is then a JSON reference to the
+   * original (topic, partition, offset, sizes), which stays readable in the source topic.
+   */
+  truncated: 'dlq.truncated',
   /** Legacy: only in dead-letter messages written by that earlier release (see above). */
   base64: 'dlq.base64.headers',
 });

@@ -6,6 +6,7 @@ import type { HandlerEntry } from './handler-entry.js';
 import type { Pending } from './pending.js';
 import { announce, completed, release, type FailurePolicy } from './settle.js';
 import type { DispatcherEvents, DispatcherOptions } from './types.js';
+import { classifyDeadLetterFailure } from '../dead-letter.js';
 
 /**
  * What happens to a failed message: a retry after a backoff while attempts are left and the error
@@ -83,10 +84,14 @@ export class Retrier implements FailurePolicy {
     const ps = lane.ps;
     let failing = false;
     let failures = 0;
+    let reduced = false;
     const unblock = () => {
       if (!failing) return;
       failing = false;
-      if (--ps.dlqBlocked === 0) this.#events.dlqRecovered(ps);
+      if (--ps.dlqBlocked === 0) {
+        ps.dlqError = undefined;
+        this.#events.dlqRecovered(ps);
+      }
     };
     const attempt = () => {
       if (this.#stopped || ps.revoked) return unblock();
@@ -94,7 +99,7 @@ export class Retrier implements FailurePolicy {
       ps.busyCount++;
       let write: Promise<unknown>;
       try {
-        write = this.#dlq.write(p.msg, info);
+        write = this.#dlq.write(p.msg, info, reduced);
       } catch (e) {
         write = Promise.reject(e);
       }
@@ -120,10 +125,21 @@ export class Retrier implements FailurePolicy {
         (err: unknown) => {
           ps.busyCount--;
           if (this.#stopped || ps.revoked) return unblock();
-          // Not done: its offset must not be committed. Pause the partition and try again.
+          const kind = classifyDeadLetterFailure(err);
+          if (kind === 'too-large' && !reduced) {
+            // The copy can never fit: write the reduced one (value and original headers replaced by a reference) now.
+            reduced = true;
+            attempt();
+            return;
+          }
+          // Not done: its offset must not be committed. Pause the partition and try again; an
+          // error retrying cannot clear (not authorized, invalid topic, even the reduced copy too
+          // large) is kept for health, which reports the consumer unhealthy until it clears.
+          const e = err instanceof Error ? err : new Error(String(err));
+          ps.dlqError = { error: e, permanent: kind !== 'retry', since: ps.dlqError?.since ?? Date.now() };
           if (!failing) {
             failing = true;
-            if (ps.dlqBlocked++ === 0) this.#events.dlqFailing(ps, err instanceof Error ? err : new Error(String(err)));
+            if (ps.dlqBlocked++ === 0) this.#events.dlqFailing(ps, e);
           }
           this.#later(attempt, this.#backoff(Math.min(++failures, 8)));
         },

@@ -217,6 +217,16 @@ export class GroupConsumer {
     native.startFetching(this.#sink(native));
   }
 
+  /** Partitions whose dead-letter writes fail right now (paused), with the last error. */
+  get deadLetterBlocked(): Array<{ topic: string; partition: number; error: Error; permanent: boolean; since: number }> {
+    const out: Array<{ topic: string; partition: number; error: Error; permanent: boolean; since: number }> = [];
+    for (const ps of this.#partitions.values()) {
+      const e = ps.dlqError;
+      if (ps.dlqBlocked > 0 && e !== undefined) out.push({ topic: ps.topic, partition: ps.partition, error: e.error, permanent: e.permanent, since: e.since });
+    }
+    return out;
+  }
+
   /**
    * The first fatal error of this group's consumer (librdkafka cannot go on with it: fenced, an
    * idempotence or a protocol violation, ...): fetching stops, and the Consumer reports itself

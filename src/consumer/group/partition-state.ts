@@ -18,6 +18,12 @@ export class PartitionState {
   open = 0;
   /** Dead-letter writes of this partition failing right now (it stays paused while > 0). */
   dlqBlocked = 0;
+  /**
+   * The last error of a failing dead-letter write of this partition (undefined once none fails):
+   * `permanent` when retrying cannot clear it (not authorized, invalid topic, even the reduced copy
+   * too large) — health reports the consumer unhealthy then.
+   */
+  dlqError: { readonly error: Error; readonly permanent: boolean; readonly since: number } | undefined = undefined;
   /** Paused by the consumer (backpressure or a failing dead-letter write). */
   paused = false;
   /** Why it is paused (PAUSE_* bits of backpressure.ts). */

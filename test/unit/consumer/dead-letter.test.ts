@@ -7,7 +7,7 @@ import type { Outbound, ProducerEngine } from '../../../src/delivery/engine.js';
 const INFO: DeadLetterInfo = { errorType: 'PermanentError', errorMessage: 'bad', attempts: 1, firstFailure: 1_700_000_000_000, lastFailure: 1_700_000_000_500 };
 
 /** Writes `msg` to the dead-letter topic through a fake engine; returns what would be produced. */
-async function deadLettered(msg: NativeMessage, info: DeadLetterInfo = INFO): Promise<Outbound> {
+async function deadLettered(msg: NativeMessage, info: DeadLetterInfo = INFO, reduced = false): Promise<Outbound> {
   let sent: Outbound | undefined;
   const engine = {
     send(o: Outbound) {
@@ -15,7 +15,7 @@ async function deadLettered(msg: NativeMessage, info: DeadLetterInfo = INFO): Pr
       o.delivered({ topic: o.topic, partition: 0, offset: 0, timestamp: undefined, messageId: o.messageId });
     },
   } as unknown as ProducerEngine;
-  await new DeadLetterWriter(() => engine, (t) => `${t}.dlq`, 'g').write(msg, info);
+  await new DeadLetterWriter(() => engine, (t) => `${t}.dlq`, 'g').write(msg, info, reduced);
   return sent!;
 }
 
@@ -152,5 +152,49 @@ describe('decodeDeadLetterHeaders: dead-letter messages of the previous release 
   it('a dlq.base64.headers value that is not a JSON array of names is an ordinary header', () => {
     const list: Array<[string, Buffer]> = [['h', Buffer.from('AAE=')], [DLQ_HEADERS.base64, Buffer.from('not json')]];
     assert.deepEqual(hex(deadLetter.decodeDeadLetterHeaders(list)), hex(list));
+  });
+});
+
+describe('DeadLetterWriter: copies that cannot be written as they are (issue 17 item 1)', () => {
+  const big = (n: number) => Buffer.alloc(n, 0x61);
+
+  it('keeps the original timestamp in dlq.original.timestamp, and does not repeat a huge key in a header', async () => {
+    const o = await deadLettered({ topic: 't', partition: 1, offset: 9, key: big(5000), value: Buffer.from('v'), size: 1, timestamp: 1_700_000_123_456 });
+    const names = received(o.headers).map(([n]) => n);
+    assert.ok(names.includes(DLQ_HEADERS.timestamp));
+    assert.equal(received(o.headers).find(([n]) => n === DLQ_HEADERS.timestamp)![1].toString(), '1700000123456');
+    assert.ok(!names.includes(DLQ_HEADERS.key), 'the 5,000-byte key is the message key; not copied again');
+    assert.equal((o.key as Buffer).length, 5000);
+  });
+
+  it('a reduced copy: the value and the original headers are replaced by a JSON reference, dlq.truncated says so, the failure headers stay', async () => {
+    const msg = { topic: 't', partition: 2, offset: 40, key: Buffer.from('k'), value: big(900_000), size: 900_000, headers: [{ a: big(100) }, { b: 'x' }] };
+    const o = await deadLettered(msg, { ...INFO, errorMessage: 'e'.repeat(5000) }, true);
+    const h = new Map(received(o.headers).map(([n, v]) => [n, v.toString()]));
+    assert.equal(h.get(DLQ_HEADERS.truncated), 'value,headers');
+    assert.deepEqual(JSON.parse((o.value as Buffer).toString()), { topic: 't', partition: 2, offset: 40, valueBytes: 900_000, keyBytes: 1, headers: 2 });
+    assert.ok(!h.has('a') && !h.has('b'), 'original headers left out');
+    assert.equal(h.get(DLQ_HEADERS.offset), '40');
+    assert.equal(h.get(DLQ_HEADERS.errorMessage)!.length, 1024, 'error text cut shorter');
+    assert.equal(h.get(DLQ_HEADERS.key), 'k');
+  });
+
+  it('a reduced copy of a message with a huge key leaves the key out too', async () => {
+    const o = await deadLettered({ topic: 't', partition: 0, offset: 1, key: big(2_000_000), value: null, size: 0 }, INFO, true);
+    assert.equal(o.key, null);
+    assert.equal(received(o.headers).find(([n]) => n === DLQ_HEADERS.truncated)![1].toString(), 'value,headers,key');
+  });
+
+  it('classifies failed writes: too large / blocked (authorization, invalid topic, policy) / retry', async () => {
+    const { classifyDeadLetterFailure } = deadLetter;
+    const { DeliveryError } = await import('../../../src/errors/producer.js');
+    const { RD } = await import('../../../src/errors/librdkafka.js');
+    const err = (code: number) => new DeliveryError('t.dlq', 0, { code, message: 'x' }, undefined, 1);
+    assert.equal(classifyDeadLetterFailure(err(RD.ERR_MSG_SIZE_TOO_LARGE)), 'too-large');
+    assert.equal(classifyDeadLetterFailure(err(RD.ERR_RECORD_LIST_TOO_LARGE)), 'too-large');
+    assert.equal(classifyDeadLetterFailure(err(RD.ERR_TOPIC_AUTHORIZATION_FAILED)), 'blocked');
+    assert.equal(classifyDeadLetterFailure(err(RD.ERR_TOPIC_EXCEPTION)), 'blocked');
+    assert.equal(classifyDeadLetterFailure(err(RD.ERR__MSG_TIMED_OUT)), 'retry');
+    assert.equal(classifyDeadLetterFailure(new Error('plain')), 'retry');
   });
 });

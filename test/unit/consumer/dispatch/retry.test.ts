@@ -219,4 +219,39 @@ describe('Dispatcher: retries and dead letters with a fake executor', () => {
       unsubscribe(CHANNELS.CONSUMER_TASK_END, onEnd);
     }
   });
+
+  it('a dead-letter copy too large for the dead-letter topic is written reduced at once; an error retrying cannot clear keeps the partition paused and is reported as permanent (issue 17 item 1)', async () => {
+    const { DeliveryError } = await import('../../../../src/errors/producer.js');
+    const { RD } = await import('../../../../src/errors/librdkafka.js');
+    const { exec, feed, d, dlq, ps, log } = setup({ retryMax: 0, backoffMs: 5 });
+    const calls: boolean[] = [];
+    let mode: 'size' | 'auth' | 'ok' = 'size';
+    dlq.write = (m, info, reduced = false) => {
+      calls.push(reduced);
+      if (mode === 'size' && !reduced) return Promise.reject(new DeliveryError('t.dlq', 0, { code: RD.ERR_MSG_SIZE_TOO_LARGE, message: 'Broker: Message size too large' }, undefined, 1));
+      if (mode === 'auth') return Promise.reject(new DeliveryError('t.dlq', 0, { code: RD.ERR_TOPIC_AUTHORIZATION_FAILED, message: 'Broker: Topic authorization failed' }, undefined, 1));
+      dlq.written.push({ msg: m, info });
+      return Promise.resolve({} as DeliveryResult);
+    };
+    feed([msg(0, 'a')]);
+    await until(() => exec.tasks.length === 1, 'task');
+    await finish(exec.tasks[0]!, () => Status.Failed);
+    await until(() => dlq.written.length === 1, 'written');
+    assert.deepEqual(calls, [false, true], 'full copy refused as too large, then the reduced copy at once');
+    assert.ok(!log.some((l) => l.startsWith('dlqFailing')), 'no pause for a copy that could be reduced');
+    // Not authorized: no copy can be written until an operator acts; the partition stays paused, reported permanent.
+    mode = 'auth';
+    feed([msg(1, 'b')]);
+    await until(() => exec.tasks.length === 2, 'task 2');
+    await finish(exec.tasks[1]!, () => Status.Failed);
+    await until(() => ps.dlqError !== undefined, 'blocked');
+    assert.equal(ps.dlqError!.permanent, true);
+    assert.match(ps.dlqError!.error.message, /authorization/i);
+    assert.ok(log.includes('dlqFailing 0'));
+    mode = 'ok'; // the operator fixed the ACL: the next attempt (after a backoff) goes through
+    await until(() => dlq.written.length === 2, 'written after the fix');
+    assert.equal(ps.dlqError, undefined);
+    assert.ok(log.includes('dlqRecovered 0'));
+    d.stop();
+  });
 });
