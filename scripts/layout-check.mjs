@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The house rules of src/ (DESIGN §1, README "Layout"), checked in CI by test/unit/layout.test.ts:
+// The house rules of src/ (DESIGN §1, docs/architecture.md "Layout"), checked in CI by test/unit/layout.test.ts:
 //  1. every import goes DOWN the layer table below (a folder never imports a folder of its own or a
 //     higher layer; src/client.ts and src/index.ts sit above every folder of the core);
 //  2. hence no import cycle between folders;
@@ -24,13 +24,14 @@ export const LAYERS = Object.freeze({
   consumer: 6,
   admin: 6,
   'client.ts': 7,
-  // The Go Coffee domain on top of the client (events, then the Manager over them).
-  events: 8,
+  // Typed events for any application (catalog, serde, publisher, handlers, workers), beside the
+  // composition root: it takes a producer and a consumer handler interface, never the client.
+  typed: 7,
+  // The Go Coffee domain on top of the client and the typed events (catalog, Manager, EventBus).
   gocoffee: 8,
-  manager: 9,
-  // The package's entry point re-exports the client and (until the domain has its own entry) the domain.
-  'index.ts': 10,
-  cli: 11,
+  // The package's entry point re-exports the client, the typed events and the domain.
+  'index.ts': 9,
+  cli: 10,
 });
 
 export const MAX_LINES = 400;

@@ -14,7 +14,7 @@
  * ratioVsRaw here = ops/s ÷ confluent-serde's ops/s.
  */
 import { createRequire } from 'node:module';
-import { EventSerde } from '../../src/events/serde.js';
+import { EventSerde } from '../../src/gocoffee/serde.js';
 import { SchemaRegistry } from '../../src/schema/registry.js';
 import { uniqueName } from '../lib/kafka.js';
 import { packageVersion } from '../lib/versions.js';

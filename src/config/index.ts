@@ -13,6 +13,7 @@ export type {
   LibrdkafkaValue,
   SaslMechanism,
   TopicNames,
+  ConfiguredTopics,
 } from './types.js';
 export { ConfigError, type ConfigIssue } from './errors.js';
 export {
@@ -37,6 +38,7 @@ export {
   CONSUMER_ONLY_PROPERTIES,
   managedPropertyMessage,
 } from './properties.js';
-export { REDACTED, describeConfig, redactConfig, topicName, secretsOf } from './redact.js';
+export { REDACTED, describeConfig, redactConfig, secretsOf } from './redact.js';
+export { topicName, canonicalTopicKey, snakeTopicKey, userTopicField, TOPIC_ENV_PREFIX } from './topics.js';
 export { redactUrlCredentials } from './parse.js';
 export { renderConfigReference } from './reference.js';

@@ -5,7 +5,8 @@ import { CONFIG_FIELDS, formatDuration } from './fields.js';
 import { redactUrlCredentials } from './parse.js';
 import { isSecretProperty } from './properties.js';
 import { deepFreeze } from './resolve.js';
-import type { KafkaConfig, LibrdkafkaValue, TopicNames } from './types.js';
+import { userTopicField } from './topics.js';
+import type { KafkaConfig, LibrdkafkaValue } from './types.js';
 
 export const REDACTED = '[REDACTED]';
 
@@ -39,7 +40,7 @@ export function describeConfig(config: KafkaConfig): string {
   const lines: string[] = [];
   for (const field of CONFIG_FIELDS) {
     const value = field.key.startsWith('topics.')
-      ? safe.topics[field.key.slice('topics.'.length) as keyof TopicNames]
+      ? safe.topics[field.key.slice('topics.'.length)]
       : safe[field.key as keyof KafkaConfig];
     let text: string;
     if (value === undefined) text = '(unset)';
@@ -50,12 +51,11 @@ export function describeConfig(config: KafkaConfig): string {
     else text = String(value);
     lines.push(`${field.path} = ${text}`);
   }
+  const known = new Set(CONFIG_FIELDS.map((f) => f.key));
+  for (const [key, value] of Object.entries(safe.topics)) {
+    if (!known.has(`topics.${key}`)) lines.push(`${userTopicField(key).path} = ${value}`);
+  }
   return lines.join('\n');
-}
-
-/** The Kafka topic for a logical topic, with `topicSuffix` applied. */
-export function topicName(config: Pick<KafkaConfig, 'topics' | 'topicSuffix'>, name: keyof TopicNames): string {
-  return config.topics[name] + config.topicSuffix;
 }
 
 /** The secret values of a configuration (for scrubbing text that must never show them). */

@@ -7,6 +7,7 @@ import { ConfigError, type ConfigIssue } from './errors.js';
 import { CONFIG_FIELDS, howToSet, type ConfigField } from './fields.js';
 import { brokerItems, describeValue, parseBroker, parseScalar, type Parsed } from './parse.js';
 import { checkRules } from './rules.js';
+import { userTopicField } from './topics.js';
 import { collectEnv, collectInput, newCollected, type Collected } from './sources.js';
 import type { ConfigFieldKey, KafkaConfig, KafkaConfigInput, LibrdkafkaValue } from './types.js';
 
@@ -31,7 +32,10 @@ export function finishConfig(collected: Collected, issues: ConfigIssue[]): Kafka
   const bad = new Set<ConfigFieldKey>();
   const labels = new Map<ConfigFieldKey, string>();
 
-  for (const field of CONFIG_FIELDS) {
+  // The Go Coffee fields, then the topic keys of the application's own (no default).
+  const known = new Set<string>(CONFIG_FIELDS.map((f) => f.key));
+  const ownTopics = [...collected.scalars.keys()].filter((k) => !known.has(k)).map((k) => userTopicField(k.slice('topics.'.length)));
+  for (const field of [...CONFIG_FIELDS, ...ownTopics]) {
     if (field.kind === 'librdkafka') continue;
     const key = field.key as ConfigFieldKey;
     const entry = collected.scalars.get(key);
@@ -60,6 +64,7 @@ export function finishConfig(collected: Collected, issues: ConfigIssue[]): Kafka
       get: (key) => values.get(key),
       ok: (...keys) => keys.every((k) => !bad.has(k)),
       label: (key) => labels.get(key) ?? CONFIG_FIELDS.find((f) => f.key === key)?.path ?? key,
+      topicKeys: [...values.keys(), ...bad].filter((k) => k.startsWith('topics.')),
     },
     issues,
   );

@@ -16,12 +16,9 @@ export interface RuleContext {
   ok(...keys: ConfigFieldKey[]): boolean;
   /** Where the value came from: YAML path / env variable; the YAML path when defaulted. */
   label(key: ConfigFieldKey): string;
+  /** Every topic key (`topics.<key>`): the Go Coffee ones and the application's own. */
+  readonly topicKeys: readonly ConfigFieldKey[];
 }
-
-const TOPIC_KEYS: readonly ConfigFieldKey[] = [
-  'topics.beverageCreated', 'topics.beverageUpdated', 'topics.taskCreated', 'topics.taskUpdated',
-  'topics.notificationSent', 'topics.aiRequestCompleted', 'topics.systemEvent',
-];
 
 export function checkRules(c: RuleContext, issues: ConfigIssue[]): void {
   const issue = (key: ConfigFieldKey, message: string): void => {
@@ -80,7 +77,7 @@ export function checkRules(c: RuleContext, issues: ConfigIssue[]): void {
   // Topic names stay valid with the suffix appended.
   if (c.ok('topicSuffix')) {
     const suffix = c.get('topicSuffix') as string;
-    for (const key of TOPIC_KEYS) {
+    for (const key of c.topicKeys) {
       if (!c.ok(key)) continue;
       const full = (c.get(key) as string) + suffix;
       if (full.length > MAX_TOPIC_LENGTH) {

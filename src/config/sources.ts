@@ -9,6 +9,7 @@ import { childPath, expandDeep, isPlainObject } from './expand.js';
 import { CONFIG_FIELDS, fieldByKey, fieldByYamlKey, YAML_SECTION, type ConfigField } from './fields.js';
 import { describeValue } from './parse.js';
 import { managedPropertyMessage } from './properties.js';
+import { TOPIC_ENV_PREFIX, topicField, topicKeyProblem } from './topics.js';
 import type { ConfigFieldKey, KafkaConfigInput } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -52,28 +53,48 @@ export function collectYaml(section: Record<string, unknown>, env: Env, baseDir:
 }
 
 const TOP_LEVEL_KEYS = [...CONFIG_FIELDS.map((f) => f.yamlKey).filter((k) => !k.startsWith('topics.')), 'topics'];
-const TOPIC_KEYS = CONFIG_FIELDS.filter((f) => f.kind === 'topic').map((f) => f.yamlKey.slice('topics.'.length));
+
+/**
+ * The topic keys of one layer (YAML mapping or program object): the Go Coffee keys and any of the
+ * application's own, each normalised to its camelCase key (src/config/topics.ts). Two spellings of
+ * one key in the same layer are an issue.
+ */
+function collectTopicMap(value: Record<string, unknown>, base: string, issues: ConfigIssue[], set: (field: ConfigField, item: unknown, label: string) => void): void {
+  const seen = new Map<string, string>();
+  for (const [key, item] of Object.entries(value)) {
+    const label = `${base}.${key}`;
+    const problem = topicKeyProblem(key);
+    if (problem !== undefined) {
+      issues.push({ path: label, message: problem });
+      continue;
+    }
+    const field = topicField(key);
+    const first = seen.get(field.key);
+    if (first !== undefined) {
+      issues.push({ path: label, message: `names the same topic key as ${first} (keys are compared in camelCase: ${field.key.slice('topics.'.length)}); keep one of them` });
+      continue;
+    }
+    seen.set(field.key, label);
+    set(field, item, label);
+  }
+}
 
 function collectTopicsYaml(value: unknown, env: Env, baseDir: string, issues: ConfigIssue[], into: Collected): void {
   const path = `${YAML_SECTION}.topics`;
   if (value === null || value === undefined) return;
   if (!isPlainObject(value)) {
-    issues.push({ path, message: `got ${describeValue(value, false)}, expected a mapping with keys ${TOPIC_KEYS.join(', ')}` });
+    issues.push({ path, message: `got ${describeValue(value, false)}, expected a mapping of topic keys to topic names (e.g. task_created: task.created, order_placed: orders.placed)` });
     return;
   }
-  for (const [key, item] of Object.entries(value)) {
-    const field = fieldByYamlKey(`topics.${key}`);
-    if (!field) issues.push({ path: `${path}.${key}`, message: `unknown topic key${suggest(key, TOPIC_KEYS)}` });
-    else setYamlValue(field, item, env, baseDir, into);
-  }
+  collectTopicMap(value, path, issues, (field, item, label) => setYamlValue(field, item, env, baseDir, into, label));
 }
 
-function setYamlValue(field: ConfigField, value: unknown, env: Env, baseDir: string, into: Collected): void {
+function setYamlValue(field: ConfigField, value: unknown, env: Env, baseDir: string, into: Collected, label: string = field.path): void {
   if (value === null || value === undefined) return; // `key:` with no value = not set
   const pending: ConfigIssue[] = [];
-  const expanded = expandDeep(value, field.path, env, pending);
+  const expanded = expandDeep(value, label, env, pending);
   if (expanded.failed) into.scalars.set(field.key as ConfigFieldKey, { failed: pending });
-  else if (expanded.value !== '') into.scalars.set(field.key as ConfigFieldKey, { value: expanded.value, label: field.path, baseDir });
+  else if (expanded.value !== '') into.scalars.set(field.key as ConfigFieldKey, { value: expanded.value, label, baseDir });
 }
 
 // ---------------------------------------------------------------- environment
@@ -102,6 +123,18 @@ export function collectEnv(env: Env, issues: ConfigIssue[], into: Collected): vo
     }
     collectOverrideMap(parsed, name, issues, into, []);
   }
+  // Topic keys of the application's own: GOCOFFEE_KAFKA_TOPICS_<KEY> (ORDER_PLACED → orderPlaced).
+  const known = new Set(CONFIG_FIELDS.flatMap((f) => [f.env, ...f.envAliases]));
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(TOPIC_ENV_PREFIX) || known.has(name) || value === undefined || value === '') continue;
+    const key = name.slice(TOPIC_ENV_PREFIX.length);
+    const problem = topicKeyProblem(key);
+    if (problem !== undefined) {
+      issues.push({ path: name, message: problem });
+      continue;
+    }
+    into.scalars.set(topicField(key.toLowerCase()).key as ConfigFieldKey, { value, label: name, baseDir: cwd });
+  }
 }
 
 // ---------------------------------------------------------------- programmatic input
@@ -125,11 +158,9 @@ export function collectInput(input: KafkaConfigInput, issues: ConfigIssue[], int
         issues.push({ path: `${YAML_SECTION}.topics`, message: `got ${describeValue(value, false)}, expected an object of topic names` });
         continue;
       }
-      for (const [name, item] of Object.entries(value)) {
-        const field = FIELD_BY_INPUT_KEY.get(`topics.${name}`);
-        if (!field) issues.push({ path: `topics.${name}`, message: `unknown topic option${suggest(name, TOPIC_INPUT_KEYS)}` });
-        else if (item !== undefined && item !== '') into.scalars.set(field.key as ConfigFieldKey, { value: item, label: field.path, baseDir: cwd });
-      }
+      collectTopicMap(value, 'topics', issues, (field, item) => {
+        if (item !== undefined && item !== '') into.scalars.set(field.key as ConfigFieldKey, { value: item, label: field.path, baseDir: cwd });
+      });
     } else {
       const field = FIELD_BY_INPUT_KEY.get(key);
       if (!field) issues.push({ path: key, message: `unknown option${suggest(key, [...INPUT_KEYS, 'topics'])}` });
@@ -137,8 +168,6 @@ export function collectInput(input: KafkaConfigInput, issues: ConfigIssue[], int
     }
   }
 }
-
-const TOPIC_INPUT_KEYS = CONFIG_FIELDS.filter((f) => f.kind === 'topic').map((f) => f.key.slice('topics.'.length));
 
 // ---------------------------------------------------------------- librdkafka overrides
 

@@ -11,7 +11,7 @@ export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTH
 
 export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
-/** Logical event topics and their Kafka topic names (before `topicSuffix`). */
+/** The Go Coffee event topics and their Kafka topic names (before `topicSuffix`): always present, with defaults. */
 export interface TopicNames {
   beverageCreated: string;
   beverageUpdated: string;
@@ -21,6 +21,13 @@ export interface TopicNames {
   aiRequestCompleted: string;
   systemEvent: string;
 }
+
+/**
+ * Topic keys and their Kafka topic names (before `topicSuffix`): the Go Coffee keys (always
+ * present) and any key of the application's own (`topics.order_placed` in YAML,
+ * `GOCOFFEE_KAFKA_TOPICS_ORDER_PLACED`, `orderPlaced` here: see src/config/topics.ts).
+ */
+export type ConfiguredTopics = Readonly<TopicNames> & { readonly [key: string]: string };
 
 /** A raw librdkafka property value. */
 export type LibrdkafkaValue = string | number | boolean;
@@ -58,7 +65,7 @@ export interface KafkaConfig {
   readonly schemaRegistryUrl: string | undefined;
   readonly schemaRegistryUsername: string | undefined;
   readonly schemaRegistryPassword: string | undefined;
-  readonly topics: Readonly<TopicNames>;
+  readonly topics: ConfiguredTopics;
   /** Raw librdkafka overrides (never a property the library manages). */
   readonly librdkafka: Readonly<Record<string, LibrdkafkaValue>>;
 }
@@ -99,12 +106,13 @@ export interface KafkaConfigInput {
   schemaRegistryUrl?: Opt<string>;
   schemaRegistryUsername?: Opt<string>;
   schemaRegistryPassword?: Opt<string>;
-  topics?: Opt<{ readonly [K in keyof TopicNames]?: Opt<string> }>;
+  /** Topic names by key: the Go Coffee keys and keys of your own (camelCase or snake_case). */
+  topics?: Opt<{ readonly [K in keyof TopicNames]?: Opt<string> } & { readonly [key: string]: Opt<string> }>;
   librdkafka?: Opt<Readonly<Record<string, LibrdkafkaValue>>>;
 }
 
-/** The key of one configuration field: a top-level KafkaConfig key or `topics.<name>`. */
-export type ConfigFieldKey = Exclude<keyof KafkaConfig, 'topics'> | `topics.${keyof TopicNames}`;
+/** The key of one configuration field: a top-level KafkaConfig key or `topics.<key>` (camelCase). */
+export type ConfigFieldKey = Exclude<keyof KafkaConfig, 'topics'> | `topics.${string}`;
 
 /** Which librdkafka client a property set is for. */
 export type ClientRole = 'producer' | 'consumer' | 'admin';

@@ -23,7 +23,7 @@ export const ERROR_CODES = Object.freeze({
   GCK_WIRE_FORMAT: 'not Confluent wire format',
   GCK_UNKNOWN_SCHEMA: 'the registry itself says the schema id does not exist (HTTP 404, error code 40403)',
   GCK_DECODE: 'truncated Avro, invalid JSON, unknown event type',
-  GCK_INVALID_EVENT: 'EventBus: unknown action, wrong event type, id mismatch',
+  GCK_INVALID_EVENT: 'an event that does not fit: unknown event or action, wrong event type, id mismatch, a bad typed-event spec',
   GCK_TOPIC: 'a topic cannot be created or does not exist',
   GCK_SCHEMA_MISSING: 'the schemas folder has no schema for an event',
   GCK_SCHEMA_INCOMPATIBLE: 'a schema is not compatible with the subject\'s registered versions',

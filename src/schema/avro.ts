@@ -105,23 +105,37 @@ export class AvroEncoder {
 
   /** Finds the first field that does not match the schema, or that the schema does not have. */
   validationError(value: unknown, cause?: unknown): Error {
-    let found: SchemaValidationError | undefined;
-    this.type.isValid(value, {
-      noUndeclaredFields: true,
-      errorHook: (path: string[], any: unknown, type: avro.Type) => {
-        if (found !== undefined) return;
-        const unknown = undeclaredField(any, type);
-        if (unknown !== undefined) {
-          const names = (type as avro.types.RecordType).fields.map((f) => f.name).join(', ');
-          found = new SchemaValidationError(this.eventName, [...path, unknown].join('.'), `one of the fields of ${type.name ?? 'the record'} (${names}); a field the schema does not have would be dropped`, describe((any as Record<string, unknown>)[unknown]));
-          return;
-        }
-        found = new SchemaValidationError(this.eventName, path.length > 0 ? path.join('.') : '(the event)', expectedOf(type), describe(any));
-      },
-    });
-    if (found !== undefined) return found;
-    return new SchemaValidationError(this.eventName, '(the event)', `a valid ${this.eventName}`, `a value avsc rejected: ${String((cause as Error)?.message ?? cause)}`);
+    return validationErrorOf(this.type, this.eventName, value, cause);
   }
+}
+
+/**
+ * The SchemaValidationError for a value `type` refuses: the first field that does not match (or
+ * that the schema does not have), what was expected and what was got. Shared by the Avro encoder
+ * and the registry-less JSON encoder (src/schema/json-codec.ts).
+ */
+export function validationErrorOf(type: avro.Type, eventName: string, value: unknown, cause?: unknown): SchemaValidationError {
+  let found: SchemaValidationError | undefined;
+  type.isValid(value, {
+    noUndeclaredFields: true,
+    errorHook: (path: string[], any: unknown, t: avro.Type) => {
+      if (found !== undefined) return;
+      const unknown = undeclaredField(any, t);
+      if (unknown !== undefined) {
+        const names = (t as avro.types.RecordType).fields.map((f) => f.name).join(', ');
+        found = new SchemaValidationError(eventName, [...path, unknown].join('.'), `one of the fields of ${t.name ?? 'the record'} (${names}); a field the schema does not have would be dropped`, describe((any as Record<string, unknown>)[unknown]));
+        return;
+      }
+      found = new SchemaValidationError(eventName, path.length > 0 ? path.join('.') : '(the event)', expectedOf(t), describe(any));
+    },
+  });
+  if (found !== undefined) return found;
+  return new SchemaValidationError(eventName, '(the event)', `a valid ${eventName}`, `a value avsc rejected: ${String((cause as Error)?.message ?? cause)}`);
+}
+
+/** Throws the SchemaValidationError of a value that does not fit `type` exactly (undeclared fields refused). */
+export function checkValue(type: avro.Type, eventName: string, value: unknown): void {
+  if (!type.isValid(value, STRICT)) throw validationErrorOf(type, eventName, value);
 }
 
 /** Decodes Avro bodies written with `writer`, read as `reader` (resolution cached per pair). */

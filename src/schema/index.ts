@@ -3,8 +3,11 @@
  * one registry client, the one subject strategy, the one schemas-folder loader, and registration.
  */
 export { MAGIC_BYTE, HEADER_SIZE, readSchemaId } from './wire.js';
-export { AvroEncoder, AvroReader, parseSchema } from './avro.js';
+export { AvroEncoder, AvroReader, parseSchema, validationErrorOf, checkValue } from './avro.js';
 export { decodeJsonEvent } from './json.js';
+export { JsonEncoder, decodeJsonValue } from './json-codec.js';
+export { generateTypes, compareGenerated, writeGenerated } from './codegen.js';
+export type { GenerateTypesOptions, GeneratedState, GeneratedDifference } from './codegen.js';
 export {
   SerdeError,
   SchemaValidationError,

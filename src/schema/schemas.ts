@@ -168,7 +168,7 @@ function loadFile(path: string, version: number, event: string): SchemaVersion {
   }
   const record = schema as Record<string, unknown>;
   if (record['name'] !== event) throw new SchemaFileError(file, `the record is named ${JSON.stringify(record['name'])}, expected "${event}" (the folder name)`);
-  if (typeof record['namespace'] !== 'string' || record['namespace'] === '') throw new SchemaFileError(file, 'the record needs a "namespace" (com.gocoffee.events)');
+  if (typeof record['namespace'] !== 'string' || record['namespace'] === '') throw new SchemaFileError(file, 'the record needs a "namespace" (e.g. com.example.events; the package\'s own events use com.gocoffee.events)');
   let plainType: avro.Type;
   let type: avro.Type;
   try {

@@ -1,7 +1,7 @@
 /** `gocoffee-kafka health`: one health check with the configured security, as JSON. */
 import { parseArgs } from 'node:util';
 import { ConfigError, secretsOf } from '../../config/index.js';
-import { Manager } from '../../manager/manager.js';
+import { Manager } from '../../gocoffee/manager.js';
 import { ConnectionManager } from '../../client.js';
 import { loadCliConfig } from '../config.js';
 import { CliUsageError, describeError } from '../output.js';

@@ -4,7 +4,8 @@
  */
 import type { CliCommand } from '../types.js';
 import { schemasRegisterCommand } from './schemas-register.js';
+import { schemasCodegenCommand } from './schemas-codegen.js';
 import { topicsEnsureCommand } from './topics-ensure.js';
 import { healthCommand } from './health.js';
 
-export const COMMANDS: readonly CliCommand[] = Object.freeze([schemasRegisterCommand, topicsEnsureCommand, healthCommand]);
+export const COMMANDS: readonly CliCommand[] = Object.freeze([schemasRegisterCommand, schemasCodegenCommand, topicsEnsureCommand, healthCommand]);

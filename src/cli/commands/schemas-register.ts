@@ -1,22 +1,24 @@
 /**
- * `gocoffee-kafka schemas register`: the command-line face of registerSchemas (src/events/serde.ts,
+ * `gocoffee-kafka schemas register`: the command-line face of registerSchemas (src/gocoffee/serde.ts,
  * the catalog's binding of src/schema/registration/register.ts), re-exported here for programmatic use.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, parseDuration } from '../../config/index.js';
+import { ConfigError, canonicalTopicKey, parseDuration, topicName } from '../../config/index.js';
+import { EVENTS } from '../../gocoffee/catalog.js';
+import { registerSchemaSet } from '../../schema/registration/register.js';
 import { loadCliConfig } from '../config.js';
 import { CliUsageError, describeError, renderTable } from '../output.js';
 import { SchemaFileError } from '../../schema/errors.js';
 import { SchemaIncompatibleError, incompatibleMessage } from '../../schema/registration/errors.js';
-import { registerSchemas, type RegisterSchemasOptions } from '../../events/serde.js';
+import { registerSchemas, type RegisterSchemasOptions } from '../../gocoffee/serde.js';
 import type { RegistrationResult, RegistrationStatus } from '../../schema/registration/types.js';
 import { parseRegistryUrl } from '../../schema/registry.js';
-import { displayPath, packageSchemasDir } from '../../schema/schemas.js';
+import { displayPath, loadSchemaSet, packageSchemasDir } from '../../schema/schemas.js';
 import { parseSubjectStrategy } from '../../schema/subjects.js';
 import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from '../../schema/types.js';
 import { EXIT, type CliCommand, type CliIo } from '../types.js';
 
-export { registerSchemas, type RegisterSchemasOptions, type RegistrationConfig } from '../../events/serde.js';
+export { registerSchemas, type RegisterSchemasOptions, type RegistrationConfig } from '../../gocoffee/serde.js';
 export type { RegistrationResult, RegistrationStatus, CompatibilityAction, ReasonSource } from '../../schema/registration/types.js';
 export type { CompatibilityLevel } from '../../schema/types.js';
 export type { SubjectStrategy } from '../../schema/subjects.js';
@@ -38,7 +40,10 @@ Options:
   --config <file>          YAML file with a kafka: section; topics, topic_suffix and the
                            schema_registry_* settings are read from it (default: the default topic
                            names, no suffix). GOCOFFEE_KAFKA_* variables apply on top.
-  --schemas-dir <dir>      Folder of <Event>/v<N>.avsc files (default: the package's schemas/).
+  --schemas-dir <dir>      Folder of <Event>/v<N>.avsc files (default: the package's schemas/). A
+                           folder of your own events: each event is registered under the topic
+                           configured for its camelCase name (OrderPlaced → topics.order_placed in
+                           --config, or GOCOFFEE_KAFKA_TOPICS_ORDER_PLACED).
   --strategy <name>        Subject naming: topic = <topic>-value (default), record =
                            <namespace>.<name>, topic-record = <topic>-<namespace>.<name>.
   --compatibility <level>  Compatibility level set on every subject (default BACKWARD): NONE,
@@ -203,9 +208,9 @@ async function execute(cmd: ParsedCommand, io: CliIo): Promise<number> {
     );
   }
   try {
-    await registerSchemas({ ...options, onResult: (r) => results.push(r) });
+    await register({ ...options, onResult: (r) => results.push(r) });
   } catch (err) {
-    return reportFailure(err, io, { json, verbose: cmd.verbose, secrets: cmd.secrets, results, usage: false, header: header(cmd) });
+    return reportFailure(err, io, { json, verbose: cmd.verbose, secrets: cmd.secrets, results, usage: err instanceof ConfigError, header: header(cmd) });
   }
   const incompatible = results.filter((r) => r.status === 'incompatible');
   if (json) {
@@ -215,6 +220,20 @@ async function execute(cmd: ParsedCommand, io: CliIo): Promise<number> {
     for (const r of incompatible) io.stderr(`\nerror [GCK_SCHEMA_INCOMPATIBLE]: ${incompatibleMessage(r)}\n`);
   }
   return incompatible.length === 0 ? EXIT.OK : EXIT.FAILED;
+}
+
+/**
+ * The package's seven events (the Go Coffee catalog), or an application's own folder: every event
+ * folder in name order, each under the topic configured for its camelCase name (OrderPlaced →
+ * topics.order_placed, GOCOFFEE_KAFKA_TOPICS_ORDER_PLACED); the record strategy needs no topics.
+ */
+function register(options: ParsedCommand['options'] & { onResult: (r: RegistrationResult) => void }): Promise<RegistrationResult[]> {
+  const names = loadSchemaSet(options.schemasDir).map((e) => e.event);
+  const own = names.length !== EVENTS.length || names.some((n) => !EVENTS.some((e) => e.name === n));
+  if (!own) return registerSchemas(options);
+  const { config, ...rest } = options;
+  const topicOf = (event: string): string => (options.strategy === 'record' && config?.topics[canonicalTopicKey(event)] === undefined ? event : topicName(config!, event));
+  return registerSchemaSet({ ...rest, events: names.map((name) => ({ name, topic: topicOf(name) })) });
 }
 
 function header(cmd: ParsedCommand): Record<string, unknown> {

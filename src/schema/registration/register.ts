@@ -2,7 +2,7 @@
  * registerSchemaSet: every schema of a schemas folder registered in version order under its
  * subject, idempotently, with each subject's compatibility level set and every new version checked
  * before it is written. The Go Coffee binding (the catalog's events on the configured topics) is
- * `registerSchemas` in src/events/serde.ts, which the CLI and the Manager call.
+ * `registerSchemas` in src/gocoffee/serde.ts, which the CLI and the Manager call.
  */
 import avro from 'avsc';
 import { InvalidArgumentError } from '../../errors/base.js';

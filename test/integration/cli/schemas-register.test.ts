@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/index.js';
-import { EVENTS } from '../../../src/events/catalog.js';
+import { EVENTS } from '../../../src/gocoffee/catalog.js';
 import { registerSchemas, SchemaIncompatibleError, RegistryError, type RegistrationResult } from '../../../src/cli/commands/schemas-register.js';
 import { REGISTRY_URL, uniqueName } from '../helpers.js';
 
@@ -289,5 +289,22 @@ describe('gocoffee-kafka schemas register (real Schema Registry)', function () {
     }
 
     await assert.rejects(registerSchemas({ registryUrl: 'http://127.0.0.1:1' }), (e: unknown) => e instanceof RegistryError && e.code === 'GCK_SCHEMA_REGISTRY_UNREACHABLE' && e.retriable);
+  });
+  it('a schemas folder of your own: each event under the topic configured for its camelCase name; an unconfigured one is a config error (exit 2)', async () => {
+    const own = join(ROOT, 'test', 'fixtures', 'generic-project', 'schemas');
+    const orders = uniqueName('own.orders');
+    const payments = uniqueName('own.payments');
+    const env = { ...process.env, GOCOFFEE_KAFKA_TOPICS_ORDER_PLACED: orders, GOCOFFEE_KAFKA_TOPICS_PAYMENT_CAPTURED: payments };
+    const run = await cli(['schemas', 'register', '--registry-url', REGISTRY_URL, '--schemas-dir', own, '--json'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as { results: Array<{ subject: string; version: number; status: string }> };
+    assert.deepEqual(summary.results.map((r) => [r.subject, r.version, r.status]), [
+      [`${orders}-value`, 1, 'registered'],
+      [`${orders}-value`, 2, 'registered'],
+      [`${payments}-value`, 1, 'registered'],
+    ]);
+    const missing = await cli(['schemas', 'register', '--registry-url', REGISTRY_URL, '--schemas-dir', own], { ...process.env, GOCOFFEE_KAFKA_TOPICS_ORDER_PLACED: orders });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /\[GCK_CONFIG\][\s\S]*kafka\.topics\.payment_captured: not set[\s\S]*GOCOFFEE_KAFKA_TOPICS_PAYMENT_CAPTURED/);
   });
 });

@@ -15,7 +15,7 @@ import { Registry } from 'prom-client';
 import { ConfigError, resolveConfig, toLibrdkafkaConfig, type KafkaConfig, type KafkaConfigInput } from '../../../src/config/index.js';
 import { ConnectionManager } from '../../../src/client.js';
 import { ConnectionError } from '../../../src/errors/index.js';
-import { Manager } from '../../../src/manager/index.js';
+import { Manager } from '../../../src/gocoffee/index.js';
 import { newMessage } from '../../../src/producer/index.js';
 import type { ConsumedMessage } from '../../../src/consumer/index.js';
 import { makeCertificates, removeCertificates, type Certificates } from '../../helpers/certs.js';

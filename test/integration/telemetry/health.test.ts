@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Manager } from '../../../src/manager/index.js';
+import { Manager } from '../../../src/gocoffee/index.js';
 import { REGISTRY_URL, testConfig } from '../helpers.js';
 import { waitUntil } from '../consumer/util.js';
 // @ts-expect-error: plain ESM script without type declarations

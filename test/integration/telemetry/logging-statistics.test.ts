@@ -5,7 +5,7 @@ import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ConnectionManager } from '../../../src/client.js';
 import type { ConsumedMessage } from '../../../src/consumer/index.js';
-import { Manager } from '../../../src/manager/index.js';
+import { Manager } from '../../../src/gocoffee/index.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { createTopic, REGISTRY_URL, testConfig, uniqueName } from '../helpers.js';
 import { waitUntil } from '../consumer/util.js';

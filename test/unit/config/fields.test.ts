@@ -121,7 +121,8 @@ describe('config/renderConfigReference', () => {
   it('has one row per field with its env variable, default and description', () => {
     const table = renderConfigReference();
     const rows = table.split('\n').slice(2);
-    assert.equal(rows.length, CONFIG_FIELDS.length);
+    assert.equal(rows.length, CONFIG_FIELDS.length + 1, 'one row per field, and one for topic keys of your own');
+    assert.ok(rows.some((r) => r.startsWith('| `topics.<your_key>` | `GOCOFFEE_KAFKA_TOPICS_<YOUR_KEY>` |')));
     for (const field of CONFIG_FIELDS) {
       const row = rows.find((r) => r.startsWith(`| \`${field.yamlKey}\` |`));
       assert.ok(row, field.yamlKey);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EVENTS } from '../../../src/events/catalog.js';
+import { EVENTS } from '../../../src/gocoffee/catalog.js';
 import { SchemaFileError, SerdeError } from '../../../src/schema/errors.js';
 import { displayPath, latestOf, loadSchemaSet, packageSchemasDir, schemaMap } from '../../../src/schema/schemas.js';
 

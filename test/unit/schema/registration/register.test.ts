@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { RegistryError } from '../../../../src/schema/errors.js';
 import { SchemaIncompatibleError } from '../../../../src/schema/registration/errors.js';
 import { loadConfig, topicName } from '../../../../src/config/index.js';
-import { EVENTS } from '../../../../src/events/catalog.js';
+import { EVENTS } from '../../../../src/gocoffee/catalog.js';
 import { registerSchemaSet, type RegisterSchemaSetOptions } from '../../../../src/schema/registration/register.js';
 
 /** The catalog's events on the default topics (what the Go Coffee binding passes). */

@@ -3,7 +3,9 @@ import type { KafkaConfig, TopicNames } from '../config/types.js';
 import type { ConsumedMessage } from '../message/consumed.js';
 import type { MessageHandler } from '../consumer/types.js';
 import { DecodeError } from '../schema/errors.js';
+import { TypedDispatch } from '../typed/handler.js';
 import type { EventSerde } from './serde.js';
+import { goCoffeeEvents, type EventName } from './catalog.js';
 import type { AIRequestCompleted, BeverageCreated, BeverageUpdated, NotificationSent, SystemEvent, TaskCreated, TaskUpdated } from './generated.js';
 
 /** What a typed handler needs: topic names (from the configuration) and the serde. */
@@ -13,27 +15,30 @@ export interface EventContext {
 }
 
 /**
- * Base of the typed handlers: decodes each message (Avro in wire format, or a Go service's JSON
- * event) and calls the method for its event type. A message of an event type the handler does not
- * know is a DecodeError, which the consumer dead-letters at once. Topics come from the
- * configuration (suffix included), never from constants in the handler.
+ * Base of the typed handlers, on the generic typed dispatch (src/typed/handler.ts): decodes each
+ * message (Avro in wire format, or a Go service's JSON event) and calls the method for its event
+ * type. A message of an event type the handler does not know is a DecodeError, which the consumer
+ * dead-letters at once. Topics come from the configuration (suffix included), never from
+ * constants in the handler.
  */
 export abstract class TypedEventHandler implements MessageHandler {
   readonly topics: readonly string[];
   readonly groupId: string;
-  readonly #serde: EventSerde;
-  readonly #expected: ReadonlyMap<string, string>;
+  readonly #dispatch: TypedDispatch;
 
   protected constructor(ctx: EventContext, groupId: string, events: ReadonlyArray<readonly [keyof TopicNames, string]>) {
-    this.#serde = ctx.serde;
     this.groupId = groupId;
     this.topics = Object.freeze(events.map(([key]) => topicName(ctx.config, key)));
-    this.#expected = new Map(events.map(([key, name]) => [topicName(ctx.config, key), name]));
+    const dispatch = new TypedDispatch(goCoffeeEvents() as never, ctx.serde, new.target.name);
+    for (const [key, name] of events) {
+      dispatch.on(name as EventName, (event, c) => this.dispatch(name, event, c.message));
+      dispatch.expect(topicName(ctx.config, key), name);
+    }
+    this.#dispatch = dispatch;
   }
 
-  async handle(message: ConsumedMessage): Promise<void> {
-    const decoded = await this.#serde.decode(message, this.#expected.get(message.topic));
-    await this.dispatch(decoded.eventName, decoded.value, message);
+  handle(message: ConsumedMessage): Promise<void> {
+    return this.#dispatch.handle(message);
   }
 
   protected abstract dispatch(eventName: string, event: unknown, message: ConsumedMessage): void | Promise<void>;

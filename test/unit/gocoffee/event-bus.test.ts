@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { InvalidEventError } from '../../../src/events/index.js';
-import { EventBus } from '../../../src/manager/event-bus.js';
+import { InvalidEventError } from '../../../src/gocoffee/index.js';
+import { EventBus } from '../../../src/gocoffee/event-bus.js';
 
 describe('EventBus actions (unit, no broker)', () => {
   it('an action named like an Object property (toString, constructor, __proto__) is an unknown action, a typed error; nothing is sent', async () => {

@@ -1,8 +1,8 @@
 import type { DeliveryResult } from '../delivery/engine.js';
-import { InvalidEventError } from '../events/errors.js';
-import type { EventName } from '../events/catalog.js';
-import type { PublishEventOptions } from '../events/publisher.js';
-import type { AIRequestCompletedInput, BeverageCreatedInput, BeverageUpdatedInput, NotificationSentInput, SystemEventInput, TaskCreatedInput, TaskUpdatedInput } from '../events/generated.js';
+import { InvalidEventError } from '../typed/errors.js';
+import type { EventName } from './catalog.js';
+import type { PublishEventOptions } from './publisher.js';
+import type { AIRequestCompletedInput, BeverageCreatedInput, BeverageUpdatedInput, NotificationSentInput, SystemEventInput, TaskCreatedInput, TaskUpdatedInput } from './generated.js';
 
 /** What the EventBus publishes through (the Manager). */
 export interface EventSink {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { EVENTS } from '../../../src/events/catalog.js';
+import { EVENTS } from '../../../src/gocoffee/catalog.js';
 import { AvroEncoder } from '../../../src/schema/avro.js';
-import { EventSerde, packageEventSchemas, registerSchemas, type SerializedMessageView } from '../../../src/events/serde.js';
+import { EventSerde, packageEventSchemas, registerSchemas, type SerializedMessageView } from '../../../src/gocoffee/serde.js';
 import { InvalidArgumentError } from '../../../src/errors/base.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { DecodeError, RegistryError, UnknownSchemaError, WireFormatError } from '../../../src/schema/errors.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
-import { AVRO_NAMESPACE, EVENTS, type EventName } from '../../../src/events/catalog.js';
+import { AVRO_NAMESPACE, EVENTS, type EventName } from '../../../src/gocoffee/catalog.js';
 import {
   LATEST_VERSIONS,
   type BeverageCreated,
@@ -13,7 +13,7 @@ import {
   type EventInputTypes,
   type EventTypes,
   type Ingredient,
-} from '../../../src/events/generated.js';
+} from '../../../src/gocoffee/generated.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCHEMAS = join(ROOT, 'schemas');
@@ -67,7 +67,7 @@ describe('events: schemas/ and the generated types', () => {
     it('is up to date with schemas/ (node scripts/gen-types.mjs --check)', async function () {
       this.timeout(20_000);
       const r = await runGen(['--check']);
-      assert.equal(r.code, 0, `src/events/generated.ts is stale — run "npm run gen:types":\n${r.stderr}`);
+      assert.equal(r.code, 0, `src/gocoffee/generated.ts is stale — run "npm run gen:types":\n${r.stderr}`);
     });
 
     it('--check fails with a clear message when the file is stale or missing', async function () {

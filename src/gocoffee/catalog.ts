@@ -1,4 +1,9 @@
 import type { TopicNames } from '../config/types.js';
+import { decodeJsonEvent } from '../schema/json.js';
+import { packageSchemasDir } from '../schema/schemas.js';
+import { defineEvents, type EventCatalog } from '../typed/catalog.js';
+import type { EventSpecs } from '../typed/types.js';
+import type { EventInputTypes, EventTypes } from './generated.js';
 
 /**
  * The domain events: one Avro record each, versioned under `schemas/<name>/v<N>.avsc`, published to
@@ -42,4 +47,27 @@ export function eventDescriptor(name: EventName): EventDescriptor {
   const d = EVENTS.find((e) => e.name === name);
   if (d === undefined) throw new Error(`unknown event ${name}`);
   return d;
+}
+
+/** The Go Coffee events as a catalog of the generic facility (src/typed/). */
+export type GoCoffeeCatalog = EventCatalog<EventTypes, EventInputTypes>;
+
+let catalog: GoCoffeeCatalog | undefined;
+
+/**
+ * The Go Coffee events on the generic typed-events facility: the package's schemas/, each event on
+ * its configured topic (`topicKey`), keyed by its entity id, with the Go services' `event_type`
+ * header values; JSON is read the Go services' way (decodeJsonEvent). Built on first use (it reads
+ * the schema files), then shared.
+ */
+export function goCoffeeEvents(): GoCoffeeCatalog {
+  if (catalog === undefined) {
+    const specs = Object.fromEntries(EVENTS.map((e) => [e.name, { topicKey: e.topicKey, key: e.keyField, eventType: e.eventType }]));
+    catalog = defineEvents<EventTypes, EventInputTypes>({
+      schemasDir: packageSchemasDir(),
+      events: specs as unknown as EventSpecs<EventInputTypes>,
+      jsonReader: decodeJsonEvent,
+    });
+  }
+  return catalog;
 }

@@ -1,0 +1,127 @@
+/**
+ * TypedPublisher: publishes a catalog's events, type-checked against the generated input types —
+ * the value encoded (Avro through the registry, or validated JSON), keyed by its key serde, with an
+ * `event_type` header (and `content_type: application/json` for JSON) — through a producer.
+ */
+import type { DeliveryResult } from '../delivery/engine.js';
+import { HEADERS } from '../message/headers.js';
+import { newMessage, type OutgoingMessage } from '../message/outgoing.js';
+import type { EventCatalog, ResolvedEvent, TopicsConfig } from './catalog.js';
+import { InvalidEventError } from './errors.js';
+import type { SchemaSerde } from './serde.js';
+import type { EventName, InputOf } from './types.js';
+
+/** What a publisher sends through (the client's Producer fits). */
+export interface EventProducer {
+  publish(message: OutgoingMessage): Promise<DeliveryResult>;
+}
+
+/** Per-message options of publish(). */
+export interface PublishEventOptions {
+  /** Travels in the `correlation_id` header. */
+  readonly correlationId?: string | undefined;
+  /** Travels in the message's metadata header. */
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /** More headers (names the library reserves are refused, see OutgoingMessage.withHeader). */
+  readonly headers?: Readonly<Record<string, string | Buffer>> | undefined;
+  /** The message id (default: generated). */
+  readonly id?: string | undefined;
+  /** A partition instead of the key's. */
+  readonly partition?: number | undefined;
+  /** Milliseconds since the epoch (default: now). */
+  readonly timestamp?: number | undefined;
+}
+
+export interface TypedPublisherOptions {
+  /** The producer, or a function returning it (looked up per publish: the client's producer exists once connected). */
+  readonly producer: EventProducer | (() => EventProducer);
+  /** Encodes values and Avro keys (catalog.serde({ registry })). */
+  readonly serde: SchemaSerde;
+  /** Topics for events given by topicKey (a loaded KafkaConfig fits). */
+  readonly config?: TopicsConfig | undefined;
+}
+
+const JSON_CONTENT = 'application/json';
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
+/** Publishes typed events: see {@link TypedPublisher.publish}. */
+export class TypedPublisher<T = Record<string, object>, I = T> {
+  readonly catalog: EventCatalog<T, I>;
+  readonly #serde: SchemaSerde;
+  readonly #config: TopicsConfig | undefined;
+  readonly #producer: () => EventProducer;
+  readonly #topics = new Map<string, string>();
+
+  constructor(catalog: EventCatalog<T, I>, options: TypedPublisherOptions) {
+    this.catalog = catalog;
+    this.#serde = options.serde;
+    this.#config = options.config;
+    const p = options.producer;
+    this.#producer = typeof p === 'function' ? p : () => p;
+  }
+
+  /** The Kafka topic of an event (suffix applied for a topicKey; cached). */
+  topicOf(name: EventName<T>): string {
+    let topic = this.#topics.get(name);
+    if (topic === undefined) {
+      topic = this.catalog.topicOf(name, this.#config);
+      this.#topics.set(name, topic);
+    }
+    return topic;
+  }
+
+  /**
+   * Builds the message of an event without sending it: the encoded value, the key, the headers.
+   * @throws InvalidEventError (unknown event, not an object, a key its serde cannot write),
+   *   SchemaValidationError naming the field that does not match the schema, a RegistryError when
+   *   the schema id cannot be looked up; nothing is sent then.
+   */
+  async message<K extends EventName<T>>(name: K, event: InputOf<I, K>, options: PublishEventOptions = {}): Promise<OutgoingMessage> {
+    const e = this.catalog.event(name);
+    if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+      throw new InvalidEventError(`${name}: expected an event object, got ${describe(event)}; nothing was sent`, { event: name });
+    }
+    const topic = this.topicOf(name);
+    const key = await this.#key(e, topic, event as Record<string, unknown>);
+    let value: Buffer;
+    if (e.serialization === 'json') value = this.#serde.jsonEncoder(name).encode(event);
+    else value = (this.#serde.encoderSync(topic, name) ?? (await this.#serde.encoder(topic, name))).encode(event);
+    const msg = newMessage(topic, value).withKey(key).withHeader(HEADERS.EVENT_TYPE, e.eventType);
+    if (e.serialization === 'json') msg.withHeader(HEADERS.CONTENT_TYPE, JSON_CONTENT);
+    if (options.headers !== undefined) for (const [k, v] of Object.entries(options.headers)) msg.withHeader(k, v);
+    if (options.correlationId !== undefined) msg.withCorrelationId(options.correlationId);
+    if (options.metadata !== undefined) for (const [k, v] of Object.entries(options.metadata)) msg.withMetadata(k, v);
+    if (options.id !== undefined) msg.withId(options.id);
+    if (options.partition !== undefined) msg.withPartition(options.partition);
+    if (options.timestamp !== undefined) msg.withTimestamp(options.timestamp);
+    return msg;
+  }
+
+  /**
+   * Publishes one event; resolves on the broker's acknowledgement. Typed errors before anything is
+   * sent: see {@link message}; after: what the producer rejects with (DeliveryError, ...).
+   */
+  async publish<K extends EventName<T>>(name: K, event: InputOf<I, K>, options?: PublishEventOptions): Promise<DeliveryResult> {
+    const msg = await this.message(name, event, options);
+    return this.#producer().publish(msg);
+  }
+
+  async #key(e: ResolvedEvent, topic: string, event: Record<string, unknown>): Promise<string | Buffer | null> {
+    if (e.keyOf === undefined) return null;
+    const where = e.keyField !== undefined ? `${e.name}.${e.keyField}` : `${e.name} key`;
+    let k: unknown;
+    try {
+      k = e.keyOf(event);
+    } catch (err) {
+      throw new InvalidEventError(`${where}: the key function threw: ${(err as Error)?.message ?? String(err)}; nothing was sent`, { event: e.name });
+    }
+    if (e.avroKey !== undefined) {
+      const text = e.avroKey.text;
+      return (this.#serde.keyEncoderSync(topic, text) ?? (await this.#serde.keyEncoder(topic, text, e.name))).encode(k);
+    }
+    return e.keySerde!.serialize(k, where);
+  }
+}
