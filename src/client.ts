@@ -217,10 +217,12 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     if (w === undefined) {
       w = new TopicWriter(topic, this.#producer!);
       if (this.#writers.size >= MAX_CACHED_WRITERS) this.#writers.delete(this.#writers.keys().next().value!);
-    } else {
-      this.#writers.delete(topic); // re-inserted below: most recently used last
+      this.#writers.set(topic, w);
+    } else if (this.#writers.size > MAX_CACHED_WRITERS / 2) {
+      // Near the bound only: re-inserted as the most recently used (a Map keeps insertion order).
+      this.#writers.delete(topic);
+      this.#writers.set(topic, w);
     }
-    this.#writers.set(topic, w);
     return w;
   }
 

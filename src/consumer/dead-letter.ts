@@ -104,6 +104,9 @@ class DeadLetter extends Outbound {
  * is described in `dlq.*` headers after them. Resolves only on the broker's acknowledgement.
  */
 export class DeadLetterWriter {
+  /** Writes made alone (writeAlone), one after the other. */
+  #aloneTail: Promise<unknown> = Promise.resolve();
+
   constructor(
     readonly engine: () => ProducerEngine,
     readonly topicFor: (topic: string) => string,
@@ -115,6 +118,17 @@ export class DeadLetterWriter {
    * the value and the original headers are replaced by a JSON reference to the original (a huge
    * key is left out too) and `dlq.truncated` says what was left out; the failure headers stay.
    */
+  /**
+   * Writes the full copy again, with no other alone-write of this writer in flight, so that it is
+   * not batched with them: a broker refuses a whole batch over the topic's max.message.bytes, and a
+   * copy that fits on its own must not be reduced because its batch did not.
+   */
+  writeAlone(msg: NativeMessage, info: DeadLetterInfo): Promise<DeliveryResult> {
+    const run = this.#aloneTail.then(() => this.write(msg, info));
+    this.#aloneTail = run.catch(() => undefined);
+    return run;
+  }
+
   write(msg: NativeMessage, info: DeadLetterInfo, reduced = false): Promise<DeliveryResult> {
     // The original headers, in order, as they came (one single-name object each, names may repeat).
     // A dead-letter message of the previous release dead-lettered again keeps its

@@ -19,7 +19,18 @@ export interface HealthStatus {
     readonly brokers?: number;
     readonly metadataMs?: number;
     readonly producer?: { readonly inflight: number; readonly waitingForQueue: number; readonly fatalError?: string };
-    readonly consumer?: ReadonlyArray<{ readonly groupId: string; readonly assigned: number; readonly inFlight: number; readonly partitions: readonly PartitionHealth[] }>;
+    readonly consumer?: ReadonlyArray<{
+      readonly groupId: string;
+      readonly assigned: number;
+      readonly inFlight: number;
+      readonly partitions: readonly PartitionHealth[];
+      /** Handler runs that hit handlerTimeoutMs since start. */
+      readonly handlerTimeouts: number;
+      /** Partitions paused because their dead-letter writes fail (`permanent`: retrying cannot clear it). */
+      readonly deadLetterBlocked: ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly error: string; readonly permanent: boolean; readonly since: number }>;
+    }>;
+    /** Set when a consumer group met a fatal error (the consumer is `failed` until restarted). */
+    readonly consumerFailure?: string;
     readonly registry?: { readonly url: string; readonly reachable: boolean; readonly error?: string; readonly responseTimeMs: number };
   };
 }
@@ -46,20 +57,26 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * A GET /subjects through the Manager's own registry client, so with exactly its credentials
+ * (username/password, or the ones in the URL, which the client takes out of the shown URL) and TLS
+ * settings — a probe with the redacted URL would be refused (401) and restart a service whose
+ * registry is fine.
+ */
 async function registryHealth(m: Manager, timeoutMs: number): Promise<NonNullable<HealthStatus['details']['registry']>> {
   const url = m.registry.url;
   const t0 = performance.now();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
-    const user = m.config.schemaRegistryUsername;
-    if (user !== undefined) headers.authorization = `Basic ${Buffer.from(`${user}:${m.config.schemaRegistryPassword ?? ''}`).toString('base64')}`;
-    const res = await fetch(`${url.replace(/\/$/, '')}/subjects`, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer();
-    const ms = performance.now() - t0;
-    if (!res.ok) return { url, reachable: false, error: `HTTP ${res.status} from GET /subjects`, responseTimeMs: ms };
-    return { url, reachable: true, responseTimeMs: ms };
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    await Promise.race([m.registry.subjects(), timeout]);
+    return { url, reachable: true, responseTimeMs: performance.now() - t0 };
   } catch (e) {
     return { url, reachable: false, error: message(e), responseTimeMs: performance.now() - t0 };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -108,8 +125,14 @@ export async function checkHealth(m: Manager): Promise<HealthStatus> {
       }
       return { topic: w.topic, partition: w.partition, paused: paused.has(`${w.topic}/${w.partition}`), lag };
     });
-    return { groupId: g.groupId, assigned: g.assignment.length, inFlight: g.inFlight, partitions };
+    const blocked = g.deadLetterBlocked.map((b) => ({ topic: b.topic, partition: b.partition, error: b.error.message, permanent: b.permanent, since: b.since }));
+    for (const b of blocked) {
+      if (b.permanent) problems.push(`dead-letter writes of ${b.topic}[${b.partition}] (group ${g.groupId}) cannot succeed: ${b.error}`);
+    }
+    return { groupId: g.groupId, assigned: g.assignment.length, inFlight: g.inFlight, partitions, handlerTimeouts: g.stats.handlerTimeouts, deadLetterBlocked: blocked };
   });
+  const failure = m.consumer.state === 'failed' ? m.consumer.failure : undefined;
+  if (failure !== undefined) problems.push(`consumer failed (fatal error; stop() and start() to restart): ${failure.message}`);
   const registry = await registryP;
   if (!registry.reachable) problems.push(`schema registry unreachable: ${registry.error ?? 'unknown error'}`);
   const details = {
@@ -118,6 +141,7 @@ export async function checkHealth(m: Manager): Promise<HealthStatus> {
     ...(metadataMs !== undefined ? { metadataMs } : {}),
     ...(producer !== undefined ? { producer } : {}),
     consumer,
+    ...(failure !== undefined ? { consumerFailure: failure.message } : {}),
     registry,
   };
   const responseTimeMs = performance.now() - t0;

@@ -19,6 +19,11 @@ export interface TaskFailure {
   readonly name: string;
   readonly message: string;
   readonly retriable: boolean;
+  /**
+   * The error says the failure is the infrastructure's, not the message's (`infrastructure: true`,
+   * e.g. a retriable RegistryError: the registry was unreachable): retried without charging an attempt.
+   */
+  readonly infrastructure?: boolean;
 }
 
 export interface TaskResult {

@@ -166,10 +166,15 @@ export class PoolExecutor implements Executor {
   }
 
   async close(force = false): Promise<void> {
-    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
-    if (force) await this.#pool.destroy();
-    else await this.#pool.close({ force: false });
+    try {
+      // The watchdog keeps running while a graceful close waits for running tasks: a hung handler
+      // is still terminated (with handlerTimeoutMs), so the close cannot hang on it.
+      if (force) await this.#pool.destroy();
+      else await this.#pool.close({ force: false });
+    } finally {
+      if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+      this.#watchdog = undefined;
+    }
   }
 }
 

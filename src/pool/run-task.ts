@@ -11,6 +11,14 @@ function retriableOf(err: unknown): boolean {
   return true;
 }
 
+function infrastructureOf(err: Error): boolean {
+  try {
+    return (err as { infrastructure?: unknown }).infrastructure === true;
+  } catch {
+    return false; // a throwing getter
+  }
+}
+
 function text(v: unknown, fallback: string): string {
   try {
     return typeof v === 'string' ? v : String(v);
@@ -25,7 +33,10 @@ function text(v: unknown, fallback: string): string {
  * that already succeeded.
  */
 export function describeFailure(index: number, e: unknown): TaskFailure {
-  if (e instanceof Error) return { index, name: e.name || 'Error', message: text(e.message, 'Error'), retriable: retriableOf(e) };
+  if (e instanceof Error) {
+    const f = { index, name: e.name || 'Error', message: text(e.message, 'Error'), retriable: retriableOf(e) };
+    return infrastructureOf(e) ? { ...f, infrastructure: true } : f;
+  }
   if (e !== null && typeof e === 'object') {
     const o = e as { name?: unknown; message?: unknown };
     let name = 'NonErrorThrown';

@@ -23,14 +23,23 @@ export interface WorkerTask extends PackedTask {
 /** Loaded trace modules' runInTrace, per module URL (one per worker thread). */
 const traceRunners = new Map<string, Promise<RunInTrace>>();
 
+const untraced: RunInTrace = (_traceparent, fn) => fn();
+
 function traceRunner(spec: string): Promise<RunInTrace> {
   let r = traceRunners.get(spec);
   if (r === undefined) {
-    r = importModule(spec).then((mod) => {
-      const f = (mod as { runInTrace?: unknown }).runInTrace;
-      if (typeof f !== 'function') throw new TypeError(`trace module ${spec} must export runInTrace(traceparent, fn)`);
-      return f as RunInTrace;
-    });
+    // A module that cannot be loaded is not the messages' fault: they run untraced (and the load is
+    // tried again by the next traced task).
+    r = importModule(spec).then(
+      (mod) => {
+        const f = (mod as { runInTrace?: unknown }).runInTrace;
+        return typeof f === 'function' ? (f as RunInTrace) : untraced;
+      },
+      () => {
+        traceRunners.delete(spec);
+        return untraced;
+      },
+    );
     traceRunners.set(spec, r);
   }
   return r;

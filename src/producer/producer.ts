@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from '../errors/base.js';
-import type { DeliveryResult, ProducerEngine } from '../delivery/index.js';
+import { ProducerEngine, type DeliveryResult } from '../delivery/index.js';
 import type { OutgoingMessage } from '../message/outgoing.js';
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import { encodingOf, type Encoding } from './encode.js';
 import { BatchItem, BatchOutcomes, callBack, Publish, Send, type Instrumented } from './outbound-kinds.js';
 import type { ProducerOptions } from './options.js';
-import type { DeliveryCallback, PublishOutcome } from './types.js';
+import type { DeliveryCallback, EngineSource, PublishOutcome } from './types.js';
 
 /**
  * Publishes messages through the process-wide librdkafka producer.
@@ -16,7 +16,8 @@ import type { DeliveryCallback, PublishOutcome } from './types.js';
  * (`batch_size`, `batch_timeout`).
  */
 export class Producer {
-  readonly #engine: ProducerEngine;
+  readonly #engine: ProducerEngine | undefined = undefined;
+  readonly #source: EngineSource | undefined = undefined;
   readonly #enc: Encoding;
   readonly #diagnostics: Diagnostics | undefined;
   /*
@@ -31,18 +32,25 @@ export class Producer {
     this.#reject = reject;
   };
 
-  /** `engine`: the shared, connected producer engine (the client builds it and this Producer over it). */
-  constructor(engine: ProducerEngine, options: ProducerOptions = {}) {
-    this.#engine = engine;
+  /**
+   * `engine`: the shared, connected producer engine (the client builds its Producer over it), or
+   * anything that hands it out — a ConnectionManager: `new Producer(cm, { serializer })` gives a
+   * producer with its own serializer over the client's connection (the engine is looked up per
+   * call then, so it may be built before the client is initialized).
+   */
+  constructor(engine: ProducerEngine | EngineSource, options: ProducerOptions = {}) {
+    if (engine instanceof ProducerEngine) this.#engine = engine;
+    else if (engine !== null && typeof engine === 'object' && typeof (engine as EngineSource).producerEngine === 'function') this.#source = engine as EngineSource;
+    else throw new InvalidArgumentError('new Producer(engine)', 'expected a ProducerEngine or a ConnectionManager (anything with producerEngine())');
     this.#enc = encodingOf(options);
-    this.#diagnostics = options.diagnostics;
+    this.#diagnostics = options.diagnostics ?? options.telemetry?.diagnostics ?? (this.#source as { diagnostics?: Diagnostics } | undefined)?.diagnostics;
   }
-
 
   /** The engine, or throws (StateError, or the engine's fatal error) unless it is ready. */
   #ready(op: string): ProducerEngine {
-    this.#engine.assertReady(op);
-    return this.#engine;
+    const e = this.#engine ?? this.#source!.producerEngine();
+    e.assertReady(op);
+    return e;
   }
 
   /** Counts the message (and tells diagnostics subscribers) and hands it to the engine. */

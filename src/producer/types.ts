@@ -13,3 +13,8 @@ export type PublishOutcome =
 
 /** Hears the outcome of one send(): `(null, result)` once acknowledged, `(error)` otherwise. */
 export type DeliveryCallback = (error: Error | null, result?: DeliveryResult) => void;
+
+/** Anything that hands out the shared producer engine (a ConnectionManager). */
+export interface EngineSource {
+  producerEngine(): import('../delivery/engine.js').ProducerEngine;
+}

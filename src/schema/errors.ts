@@ -95,6 +95,15 @@ export class RegistryError extends GoCoffeeKafkaError {
     this.errorCode = errorCode;
   }
 
+  /**
+   * The registry could not be asked (unreachable, 5xx, a proxy's 404, a timeout): not the message's
+   * fault. A consumer retries a message that failed so without charging it an attempt, so a
+   * registry outage never dead-letters valid messages.
+   */
+  get infrastructure(): boolean {
+    return this.retriable;
+  }
+
   /** The registry's own "not found" (HTTP 404 with an error code 40400–40499): subject, version or schema. */
   get registryNotFound(): boolean {
     return this.status === 404 && isRegistryNotFoundCode(this.errorCode);

@@ -59,6 +59,11 @@ export class Telemetry {
     this.tracing = opts.tracing === false ? undefined : new TracingListener(diagnostics, config, opts.tracerProvider);
   }
 
+  /** The client's diagnostics these listeners serve. */
+  get diagnostics(): Diagnostics {
+    return this.#diag;
+  }
+
   /** A child logger for one component (cached). */
   component(name: string): Logger {
     let l = this.#loggers.get(name);

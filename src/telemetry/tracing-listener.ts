@@ -7,6 +7,7 @@ import { CHANNELS, TaskStatus, type FetchEvent, type SendEvent, type SettledEven
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import type { NativeMessage } from '../native/types.js';
 import { fromTraceparent, toTraceparent, Tracing, withSpanContext } from './tracing.js';
+import { otelApi } from './peers.js';
 
 type Listener = (message: unknown, name: string | symbol) => void;
 
@@ -45,6 +46,8 @@ export class TracingListener {
       ...(tracerProvider !== undefined ? { tracerProvider } : {}),
     });
     this.refresh();
+    // Without @opentelemetry/api installed nothing can ever be traced: no recheck timer.
+    if (otelApi() === undefined) return;
     this.#timer = setInterval(() => this.refresh(), 1000);
     this.#timer.unref();
   }

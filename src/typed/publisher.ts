@@ -54,6 +54,8 @@ export class TypedPublisher<T = Record<string, object>, I = T> {
   readonly #config: TopicsConfig | undefined;
   readonly #producer: () => EventProducer;
   readonly #topics = new Map<string, string>();
+  /** Per topic and key: resolves once the last publish of that key has handed its message to the producer (or failed before). */
+  readonly #handoffs = new Map<string, Promise<void>>();
 
   constructor(catalog: EventCatalog<T, I>, options: TypedPublisherOptions) {
     this.catalog = catalog;
@@ -101,12 +103,57 @@ export class TypedPublisher<T = Record<string, object>, I = T> {
   }
 
   /**
-   * Publishes one event; resolves on the broker's acknowledgement. Typed errors before anything is
-   * sent: see {@link message}; after: what the producer rejects with (DeliveryError, ...).
+   * Publishes one event; resolves on the broker's acknowledgement. Events of one key (and topic)
+   * reach the producer in the order of the publish() calls, whatever the encoders' cache state.
+   * Typed errors before anything is sent: see {@link message}; after: what the producer rejects
+   * with (DeliveryError, ...).
    */
-  async publish<K extends EventName<T>>(name: K, event: InputOf<I, K>, options?: PublishEventOptions): Promise<DeliveryResult> {
-    const msg = await this.message(name, event, options);
-    return this.#producer().publish(msg);
+  publish<K extends EventName<T>>(name: K, event: InputOf<I, K>, options?: PublishEventOptions): Promise<DeliveryResult> {
+    // Encoding starts now (events are encoded concurrently), but messages reach the producer in
+    // call order: an event whose encoder is cold (its schema id still being looked up in the
+    // registry) is not overtaken by a later event of the same key whose encoder is warm.
+    const encoded = this.message(name, event, options);
+    const lane = this.#laneOf(name, event);
+    const previous = this.#handoffs.get(lane);
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    this.#handoffs.set(lane, mine);
+    const done = (): void => {
+      release();
+      if (this.#handoffs.get(lane) === mine) this.#handoffs.delete(lane);
+    };
+    return encoded.then(
+      async (msg) => {
+        if (previous !== undefined) await previous;
+        try {
+          return this.#producer().publish(msg); // called (synchronously) before the next message of its key is released
+        } finally {
+          done();
+        }
+      },
+      async (err: unknown) => {
+        if (previous !== undefined) await previous;
+        done();
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * The ordering lane of an event: its topic and key (events of other keys or topics are not held
+   * up by a cold encoder). An event whose key cannot be read shares one lane per topic (message()
+   * reports its error).
+   */
+  #laneOf(name: EventName<T>, event: unknown): string {
+    try {
+      const e = this.catalog.event(name);
+      const topic = this.topicOf(name);
+      if (e.keyOf === undefined || event === null || typeof event !== 'object') return topic;
+      const k = e.keyOf(event as Record<string, unknown>);
+      return `${topic}\u0000${typeof k === 'string' ? k : Buffer.isBuffer(k) ? k.toString('latin1') : JSON.stringify(k, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`;
+    } catch {
+      return String(name);
+    }
   }
 
   async #key(e: ResolvedEvent, topic: string, event: Record<string, unknown>): Promise<string | Buffer | null> {

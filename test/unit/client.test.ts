@@ -3,7 +3,8 @@ import { ConnectionManager } from '../../src/client.js';
 import { resolveConfig } from '../../src/config/index.js';
 import { StateError } from '../../src/errors/index.js';
 import { newMessage } from '../../src/message/outgoing.js';
-import type { Producer } from '../../src/producer/producer.js';
+import { Producer } from '../../src/producer/producer.js';
+import { InvalidArgumentError } from '../../src/errors/index.js';
 import { FakeBinding } from '../helpers/fake-binding.js';
 
 /** Calls `f` and fails the test if it throws synchronously. */
@@ -63,3 +64,26 @@ describe('ConnectionManager writer cache', () => {
     }
   });
 });
+
+describe('new Producer(connectionManager, { serializer }) (the public constructor of a producer with its own serializer)', () => {
+  it('publishes through the client\'s engine with its serializer, counted in the client\'s statistics; built before initialize() it waits for it', async () => {
+    const binding = new FakeBinding();
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'] }), { binding, closeTimeoutMs: 50 });
+    const producer = new Producer(cm, { serializer: (v) => Buffer.from(`custom:${JSON.stringify(v)}`) });
+    await assert.rejects(producer.publish(newMessage('t', { a: 1 })), (e: unknown) => e instanceof StateError || assert.fail(String(e)));
+    await cm.initialize();
+    const p = producer.publish(newMessage('t', { a: 1 }));
+    await new Promise((r) => setImmediate(r));
+    const native = binding.producers[0]!;
+    native.deliverAll();
+    await p;
+    assert.equal(String(native.produced.at(-1)!.value), 'custom:{"a":1}');
+    assert.equal(cm.diagnostics.counters.snapshot()['t']!.published, 1, 'the one refused before initialize() was never handed over');
+    await cm.close();
+  });
+
+  it('anything else is refused with InvalidArgumentError', async () => {
+    assert.throws(() => new Producer({} as never), InvalidArgumentError);
+  });
+});
+

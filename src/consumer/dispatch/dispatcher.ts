@@ -44,7 +44,7 @@ export class Dispatcher {
 
   readonly #observer: ConsumerObserver | undefined;
 
-  constructor(opts: DispatcherOptions, events: DispatcherEvents, dlq: Pick<DeadLetterWriter, 'write'>, observer?: ConsumerObserver) {
+  constructor(opts: DispatcherOptions, events: DispatcherEvents, dlq: Pick<DeadLetterWriter, 'write' | 'writeAlone'>, observer?: ConsumerObserver) {
     this.#opts = opts;
     this.#events = events;
     this.#observer = observer;

@@ -17,6 +17,8 @@ export class Pending {
   fetchedAt = 0;
   /** Failed attempts so far. */
   attempts = 0;
+  /** Infrastructure failures in a row (not charged as attempts; they grow its backoff). */
+  infraFailures = 0;
   #failures: Failures | undefined = undefined;
   constructor(
     readonly msg: NativeMessage,

@@ -7,6 +7,8 @@ import type { Pending } from './pending.js';
 import { announce, completed, release, type FailurePolicy } from './settle.js';
 import type { DispatcherEvents, DispatcherOptions } from './types.js';
 import { classifyDeadLetterFailure } from '../dead-letter.js';
+import { GoCoffeeKafkaError } from '../../errors/base.js';
+import type { TaskFailure } from '../../message/task.js';
 
 /**
  * What happens to a failed message: a retry after a backoff while attempts are left and the error
@@ -20,7 +22,7 @@ import { classifyDeadLetterFailure } from '../dead-letter.js';
 export class Retrier implements FailurePolicy {
   readonly #opts: Pick<DispatcherOptions, 'retryMax' | 'retryBackoffMs' | 'retryBackoffMaxMs'>;
   readonly #events: DispatcherEvents;
-  readonly #dlq: Pick<DeadLetterWriter, 'write'>;
+  readonly #dlq: Pick<DeadLetterWriter, 'write' | 'writeAlone'>;
   readonly #observer: ConsumerObserver | undefined;
   /** The dispatcher: a released lane's handler starts tasks again. */
   readonly #dispatcher: { dispatch(entry: HandlerEntry): void };
@@ -30,7 +32,7 @@ export class Retrier implements FailurePolicy {
   constructor(
     opts: Pick<DispatcherOptions, 'retryMax' | 'retryBackoffMs' | 'retryBackoffMaxMs'>,
     events: DispatcherEvents,
-    dlq: Pick<DeadLetterWriter, 'write'>,
+    dlq: Pick<DeadLetterWriter, 'write' | 'writeAlone'>,
     observer: ConsumerObserver | undefined,
     dispatcher: { dispatch(entry: HandlerEntry): void },
   ) {
@@ -45,6 +47,23 @@ export class Retrier implements FailurePolicy {
   failed(p: Pending, retriable: boolean): void {
     if (retriable && p.attempts <= this.#opts.retryMax) this.#retryLater(p);
     else this.#deadLetter(p);
+  }
+
+  /**
+   * An infrastructure failure (e.g. the Schema Registry unreachable while decoding): reported
+   * (onError), and the message runs again after a backoff that grows while such failures go on —
+   * without counting an attempt, so an outage never dead-letters valid messages.
+   */
+  notCharged(p: Pending, f: TaskFailure): void {
+    const lane = p.lane;
+    p.infraFailures++;
+    this.#events.taskError(new InfrastructureFailure(f));
+    this.#later(() => {
+      if (this.#stopped || lane.ps.revoked) return;
+      if (!lane.exclusive) lane.unshift([p]);
+      release(lane);
+      this.#dispatcher.dispatch(lane.ps.entry);
+    }, this.#backoff(p.infraFailures));
   }
 
   #backoff(attempt: number): number {
@@ -84,7 +103,9 @@ export class Retrier implements FailurePolicy {
     const ps = lane.ps;
     let failing = false;
     let failures = 0;
-    let reduced = false;
+    // 'full' → (refused as too large) 'alone': the full copy again, not batched with other
+    // dead-letter writes → (refused again) 'reduced': the copy with a reference instead of the value.
+    let form: 'full' | 'alone' | 'reduced' = 'full';
     const unblock = () => {
       if (!failing) return;
       failing = false;
@@ -99,7 +120,7 @@ export class Retrier implements FailurePolicy {
       ps.busyCount++;
       let write: Promise<unknown>;
       try {
-        write = this.#dlq.write(p.msg, info, reduced);
+        write = form === 'alone' ? this.#dlq.writeAlone(p.msg, info) : this.#dlq.write(p.msg, info, form === 'reduced');
       } catch (e) {
         write = Promise.reject(e);
       }
@@ -126,9 +147,10 @@ export class Retrier implements FailurePolicy {
           ps.busyCount--;
           if (this.#stopped || ps.revoked) return unblock();
           const kind = classifyDeadLetterFailure(err);
-          if (kind === 'too-large' && !reduced) {
-            // The copy can never fit: write the reduced one (value and original headers replaced by a reference) now.
-            reduced = true;
+          if (kind === 'too-large' && form !== 'reduced') {
+            // Too large: maybe only its batch was. Once more alone, then (refused again: the copy
+            // itself can never fit) the reduced one (value and original headers replaced by a reference).
+            form = form === 'full' ? 'alone' : 'reduced';
             attempt();
             return;
           }
@@ -136,7 +158,10 @@ export class Retrier implements FailurePolicy {
           // error retrying cannot clear (not authorized, invalid topic, even the reduced copy too
           // large) is kept for health, which reports the consumer unhealthy until it clears.
           const e = err instanceof Error ? err : new Error(String(err));
-          ps.dlqError = { error: e, permanent: kind !== 'retry', since: ps.dlqError?.since ?? Date.now() };
+          // Sticky while the partition stays blocked: a later transient failure of another of its
+          // messages does not hide one that retrying cannot clear.
+          const permanent = kind !== 'retry' || (ps.dlqError?.permanent ?? false);
+          ps.dlqError = { error: permanent && kind === 'retry' ? ps.dlqError!.error : e, permanent, since: ps.dlqError?.since ?? Date.now() };
           if (!failing) {
             failing = true;
             if (ps.dlqBlocked++ === 0) this.#events.dlqFailing(ps, e);
@@ -153,5 +178,13 @@ export class Retrier implements FailurePolicy {
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+  }
+}
+
+/** What onError gets for a message that failed because of the infrastructure (not charged an attempt). */
+class InfrastructureFailure extends GoCoffeeKafkaError {
+  constructor(f: TaskFailure) {
+    super('GCK_INFRASTRUCTURE', `${f.name}: ${f.message} (an infrastructure failure: the message runs again later, no attempt charged)`, { retriable: true, context: { failure: f.name } });
+    this.name = f.name;
   }
 }

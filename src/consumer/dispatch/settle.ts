@@ -17,6 +17,8 @@ import type { DispatcherEvents } from './types.js';
 /** Where a failed message goes next (retry.ts): a retry after a backoff, or the dead-letter topic. */
 export interface FailurePolicy {
   failed(p: Pending, retriable: boolean): void;
+  /** The failure was the infrastructure's (e.g. the registry unreachable): run it again later, no attempt charged. */
+  notCharged(p: Pending, f: TaskFailure): void;
 }
 
 const WORKER_FAILURE_NAME = 'WorkerError';
@@ -106,6 +108,14 @@ export function settle(pendings: Pending[], result: TaskResult, released: Partit
       }
       failures ??= new Map(result.failures.map((f) => [f.index, f]));
       const f = failures.get(i) ?? { index: i, name: 'Error', message: 'handler failed', retriable: true };
+      if (f.infrastructure === true) {
+        if (lane.exclusive) {
+          blocked = true;
+          (held ??= []).push(p);
+        }
+        policy.notCharged(p, f);
+        continue;
+      }
       p.failed(Date.now(), f.name, f.message);
       if (lane.exclusive) {
         blocked = true;

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaRegistry } from '../../../src/schema/registry.js';
 import { RegistryError } from '../../../src/schema/errors.js';
-import { uniqueName } from '../helpers.js';
+import { testConfig, uniqueName } from '../helpers.js';
+import { Manager } from '../../../src/gocoffee/index.js';
 import { ROOT, SecretScan, assertNoLeaks, secretForms, secureStackDown, secureStackUp, type RegistryProxy } from './secure-stack.js';
 
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -119,6 +120,34 @@ describe('Schema Registry basic auth through a reverse proxy', function () {
     own.addError('RegistryError', err);
     own.add('SchemaRegistry.url', r.url);
     assertNoLeaks(own, secretForms('password in the registry URL', WRONG_PASSWORD, proxy.username));
+  });
+
+  it('health reaches the registry with credentials in the URL (issue 17 item 7: the probe used the redacted URL and got 401)', async () => {
+    const u = new URL(proxy.registryUrl);
+    u.username = proxy.username;
+    u.password = proxy.password;
+    const m = new Manager(testConfig({ schemaRegistryUrl: u.toString().replace(/\/$/, '') }));
+    await m.initialize();
+    try {
+      const h = await m.healthCheck();
+      assert.equal(h.details.registry?.reachable, true, `registry: ${h.details.registry?.error}`);
+      assert.equal(h.healthy, true, h.error);
+      assert.ok(!JSON.stringify(h).includes(proxy.password), 'the password is not shown');
+      // and a wrong password in the URL is reported as it is (401), not hidden
+      u.password = WRONG_PASSWORD;
+      const bad = new Manager(testConfig({ schemaRegistryUrl: u.toString().replace(/\/$/, '') }));
+      await bad.initialize();
+      try {
+        const hb = await bad.healthCheck();
+        assert.equal(hb.details.registry?.reachable, false);
+        assert.match(hb.details.registry?.error ?? '', /401/);
+        assert.ok(!JSON.stringify(hb).includes(WRONG_PASSWORD));
+      } finally {
+        await bad.close();
+      }
+    } finally {
+      await m.close();
+    }
   });
 
   // The CLI (src/cli/main.ts), run from source as a child process.

@@ -27,6 +27,15 @@ describe('runTask (shared by the in-process executor and the worker)', () => {
     assert.deepEqual(r.failures, [{ index: 1, name: 'Error', message: 'no', retriable: true }]);
   });
 
+  it('an error marked infrastructure (a retriable RegistryError) is reported as such, a permanent one is not', async () => {
+    const { RegistryError, UnknownSchemaError } = await import('../../../src/schema/errors.js');
+    const { describeFailure } = await import('../../../src/pool/run-task.js');
+    const outage = new RegistryError('GCK_SCHEMA_REGISTRY_UNREACHABLE', 'registry unreachable', { retriable: true });
+    assert.equal(describeFailure(0, outage).infrastructure, true);
+    assert.equal(describeFailure(0, new UnknownSchemaError(7, 'http://r')).infrastructure, undefined);
+    assert.equal(describeFailure(0, new Error('handler bug')).infrastructure, undefined);
+  });
+
   it('a handler returning null (or any non-thenable) succeeded', async () => {
     const r = await runTask(() => null as unknown as void, [m('a:0')], [0]);
     assert.deepEqual([...r.statuses], [Status.Ok]);

@@ -75,6 +75,12 @@ export class FakeDlq {
     this.written.push({ msg, info });
     return Promise.resolve({} as DeliveryResult);
   }
+  /** The full copy again, alone (after a too-large refusal): recorded as such. */
+  readonly alone: NativeMessage[] = [];
+  writeAlone(msg: NativeMessage, info: DeadLetterInfo): Promise<DeliveryResult> {
+    this.alone.push(msg);
+    return this.write(msg, info);
+  }
 }
 
 export function setup(opts: { ordering?: OrderingMode; capacity?: number; batch?: number; retryMax?: number; partitions?: number; backoffMs?: number; observer?: ConsumerObserver } = {}) {

@@ -224,10 +224,16 @@ describe('Dispatcher: retries and dead letters with a fake executor', () => {
     const { DeliveryError } = await import('../../../../src/errors/producer.js');
     const { RD } = await import('../../../../src/errors/librdkafka.js');
     const { exec, feed, d, dlq, ps, log } = setup({ retryMax: 0, backoffMs: 5 });
-    const calls: boolean[] = [];
-    let mode: 'size' | 'auth' | 'ok' = 'size';
+    const calls: string[] = [];
+    let mode: 'size' | 'batch-size' | 'auth' | 'ok' = 'size';
+    let alone = false;
+    dlq.writeAlone = (m, info) => {
+      alone = true;
+      return dlq.write(m, info).finally(() => (alone = false));
+    };
     dlq.write = (m, info, reduced = false) => {
-      calls.push(reduced);
+      calls.push(reduced ? 'reduced' : alone ? 'alone' : 'full');
+      if (mode === 'batch-size' && !reduced && !alone) return Promise.reject(new DeliveryError('t.dlq', 0, { code: RD.ERR_MSG_SIZE_TOO_LARGE, message: 'Broker: Message size too large' }, undefined, 1));
       if (mode === 'size' && !reduced) return Promise.reject(new DeliveryError('t.dlq', 0, { code: RD.ERR_MSG_SIZE_TOO_LARGE, message: 'Broker: Message size too large' }, undefined, 1));
       if (mode === 'auth') return Promise.reject(new DeliveryError('t.dlq', 0, { code: RD.ERR_TOPIC_AUTHORIZATION_FAILED, message: 'Broker: Topic authorization failed' }, undefined, 1));
       dlq.written.push({ msg: m, info });
@@ -237,21 +243,47 @@ describe('Dispatcher: retries and dead letters with a fake executor', () => {
     await until(() => exec.tasks.length === 1, 'task');
     await finish(exec.tasks[0]!, () => Status.Failed);
     await until(() => dlq.written.length === 1, 'written');
-    assert.deepEqual(calls, [false, true], 'full copy refused as too large, then the reduced copy at once');
+    assert.deepEqual(calls, ['full', 'alone', 'reduced'], 'full copy refused as too large, again alone, then the reduced copy at once');
     assert.ok(!log.some((l) => l.startsWith('dlqFailing')), 'no pause for a copy that could be reduced');
+    // Only its batch was too large: the copy written alone goes through whole, not reduced.
+    mode = 'batch-size';
+    calls.length = 0;
+    feed([msg(2, 'c')]);
+    await until(() => exec.tasks.length === 2, 'task for c');
+    await finish(exec.tasks[1]!, () => Status.Failed);
+    await until(() => dlq.written.length === 2, 'c written');
+    assert.deepEqual(calls, ['full', 'alone']);
     // Not authorized: no copy can be written until an operator acts; the partition stays paused, reported permanent.
     mode = 'auth';
     feed([msg(1, 'b')]);
-    await until(() => exec.tasks.length === 2, 'task 2');
-    await finish(exec.tasks[1]!, () => Status.Failed);
+    await until(() => exec.tasks.length === 3, 'task 3');
+    await finish(exec.tasks[2]!, () => Status.Failed);
     await until(() => ps.dlqError !== undefined, 'blocked');
     assert.equal(ps.dlqError!.permanent, true);
     assert.match(ps.dlqError!.error.message, /authorization/i);
     assert.ok(log.includes('dlqFailing 0'));
     mode = 'ok'; // the operator fixed the ACL: the next attempt (after a backoff) goes through
-    await until(() => dlq.written.length === 2, 'written after the fix');
+    await until(() => dlq.written.length === 3, 'written after the fix');
     assert.equal(ps.dlqError, undefined);
     assert.ok(log.includes('dlqRecovered 0'));
+    d.stop();
+  });
+
+  it('a failure the error marks as the infrastructure\'s (registry unreachable) charges no attempt: reported, run again after a backoff, never dead-lettered for it', async () => {
+    const { exec, feed, d, dlq, taskErrors } = setup({ retryMax: 0, backoffMs: 5 });
+    feed([msg(0, 'a'), msg(1, 'a')]);
+    for (let round = 0; round < 3; round++) {
+      await until(() => exec.tasks.length === round + 1, `run ${round + 1}`);
+      const t = exec.tasks[round]!;
+      assert.deepEqual(t.attempts.slice(0, 1), [1], 'still its first attempt');
+      t.resolve({ statuses: Uint8Array.from([Status.Failed, Status.Skipped].slice(0, t.msgs.length)), failures: [{ index: 0, name: 'RegistryError', message: 'the Schema Registry is unreachable', retriable: true, infrastructure: true }] });
+      await settle();
+    }
+    await until(() => exec.tasks.length === 4, 'run 4');
+    await finish(exec.tasks[3]!);
+    assert.equal(dlq.written.length, 0, 'retryMax 0, yet nothing dead-lettered');
+    assert.equal(taskErrors.length, 3);
+    assert.ok(taskErrors.every((e) => (e as { code?: string }).code === 'GCK_INFRASTRUCTURE'));
     d.stop();
   });
 });
