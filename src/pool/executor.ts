@@ -6,6 +6,7 @@ import { GoCoffeeKafkaError } from '../errors/base.js';
 import { Status, type Executor, type TaskFailure, type TaskResult, type TraceHost } from '../message/task.js';
 import type { NativeMessage } from '../native/types.js';
 import { newProgress, packMessages, progressViews } from './codec.js';
+import { Watchdog } from './watchdog.js';
 
 /**
  * A handler task failed as a whole in the executor, not in the handler: its worker thread died
@@ -52,6 +53,24 @@ interface Watch {
   timedOut: boolean;
 }
 
+/**
+ * Whether a watched task is stuck: started, and no new message begun for longer than the timeout
+ * (then its controller is aborted: piscina terminates the worker running it and starts a replacement).
+ */
+function stuck(x: Watch, now: number, timeoutMs: number): boolean {
+  if (Atomics.load(x.progress, 1) === 0) return false; // still queued: not timed
+  const begun = Atomics.load(x.progress, 2);
+  if (begun !== x.begun || x.since === 0) {
+    x.begun = begun;
+    x.since = now;
+    return false;
+  }
+  if (now - x.since <= timeoutMs) return false;
+  x.timedOut = true;
+  x.controller.abort();
+  return true;
+}
+
 function workerFile(): string {
   // Compiled: dist/pool/worker.js. From source (tsx, tests): src/pool/worker.ts.
   const js = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -73,9 +92,8 @@ export class PoolExecutor implements Executor {
 
   readonly #trace: TraceHost | undefined;
   readonly #timeoutMs: number | undefined;
-  /** Running tasks the handler-timeout watchdog watches (only with handlerTimeoutMs). */
-  readonly #watched = new Set<Watch>();
-  #watchdog: NodeJS.Timeout | undefined;
+  /** Watches running tasks (only with handlerTimeoutMs): aborts one stuck on a message. */
+  readonly #watchdog: Watchdog<Watch> | undefined;
 
   /**
    * `trace`: where the trace runner of traced tasks comes from (the client's Diagnostics).
@@ -85,6 +103,7 @@ export class PoolExecutor implements Executor {
   constructor(module: string | URL, workers: number = availableParallelism(), queueBeyondWorkers?: number, trace?: TraceHost, handlerTimeoutMs?: number) {
     this.#trace = trace;
     this.#timeoutMs = handlerTimeoutMs;
+    this.#watchdog = handlerTimeoutMs === undefined ? undefined : new Watchdog<Watch>(handlerTimeoutMs, (x, now) => stuck(x, now, handlerTimeoutMs), 10);
     this.#module = typeof module === 'string' ? module : module.href;
     this.#pool = new Piscina({
       filename: workerFile(),
@@ -125,45 +144,20 @@ export class PoolExecutor implements Executor {
       );
     }
     const watch: Watch = { progress: progressViews(shared, messages.length).progress, controller: new AbortController(), begun: 0, since: 0, timedOut: false };
-    this.#watch(watch);
+    this.#watchdog!.watch(watch);
     return (this.#pool.run(task, { transferList: [packed.buffer], signal: watch.controller.signal }) as Promise<TaskResult>).then(
       (r) => {
-        this.#watched.delete(watch);
+        this.#watchdog!.forget(watch);
         return r;
       },
       (err: unknown) => {
-        this.#watched.delete(watch);
+        this.#watchdog!.forget(watch);
         return crashResult(err, shared, lanes, this.#module, watch.timedOut ? new HandlerTimeoutError(this.#timeoutMs!, 'worker', { workerModule: this.#module }) : undefined);
       },
     );
   }
 
-  #watch(w: Watch): void {
-    this.#watched.add(w);
-    if (this.#watchdog !== undefined) return;
-    const timeout = this.#timeoutMs!;
-    // Checked a few times per timeout: a handler is stopped at most ~25 % after its limit.
-    this.#watchdog = setInterval(() => {
-      if (this.#watched.size === 0) {
-        clearInterval(this.#watchdog);
-        this.#watchdog = undefined;
-        return;
-      }
-      const now = performance.now();
-      for (const x of this.#watched) {
-        if (Atomics.load(x.progress, 1) === 0) continue; // still queued: not timed
-        const begun = Atomics.load(x.progress, 2);
-        if (begun !== x.begun || x.since === 0) {
-          x.begun = begun;
-          x.since = now;
-        } else if (now - x.since > timeout && !x.timedOut) {
-          x.timedOut = true;
-          x.controller.abort(); // piscina terminates the worker running it and starts a replacement
-        }
-      }
-    }, Math.max(10, Math.min(1000, Math.floor(timeout / 4))));
-    this.#watchdog.unref();
-  }
+
 
   async close(force = false): Promise<void> {
     try {
@@ -172,8 +166,7 @@ export class PoolExecutor implements Executor {
       if (force) await this.#pool.destroy();
       else await this.#pool.close({ force: false });
     } finally {
-      if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
-      this.#watchdog = undefined;
+      this.#watchdog?.stop();
     }
   }
 }

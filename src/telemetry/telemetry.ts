@@ -1,9 +1,9 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { TracerProvider } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { KafkaConfig } from '../config/types.js';
 import { CHANNELS, type FetchEvent, type LogEvent, type MessageFailureEvent, type SendEvent, type SettledEvent, type TaskEndEvent, type TaskStartEvent } from '../diagnostics/channels.js';
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
+import { Subscriptions } from './subscriptions.js';
 import { messageTraceFields, silentLogger, traceAwareChild, type Logger } from './logging.js';
 import { KafkaMetrics } from './metrics.js';
 import { TracingListener } from './tracing-listener.js';
@@ -25,8 +25,6 @@ export function statisticsIntervalOf(opts: TelemetryOptions): number {
   return opts.statisticsIntervalMs ?? (opts.metrics !== undefined ? 15_000 : 0);
 }
 
-type Listener = (message: unknown, name: string | symbol) => void;
-
 /**
  * The telemetry of one client: listeners on the core's diagnostics channels
  * (src/diagnostics/channels.ts), each attached only when configured, so what is not configured costs
@@ -46,11 +44,12 @@ export class Telemetry {
   readonly metrics: KafkaMetrics | undefined;
   readonly tracing: TracingListener | undefined;
   readonly #diag: Diagnostics;
-  readonly #subscriptions: Array<[string, Listener]> = [];
+  readonly #subs: Subscriptions;
   readonly #loggers = new Map<string, Logger>();
 
   constructor(config: KafkaConfig, diagnostics: Diagnostics, opts: TelemetryOptions = {}) {
     this.#diag = diagnostics;
+    this.#subs = new Subscriptions(diagnostics);
     // Every library line gets trace_id / span_id while a span is active (children inherit it).
     this.logger = opts.logger === undefined ? silentLogger() : traceAwareChild(opts.logger, { lib: '@gocoffee/kafka', client_id: config.clientId });
     if (opts.logger !== undefined) this.#attachLogs();
@@ -73,8 +72,7 @@ export class Telemetry {
 
   /** Stops listening; the metrics keep this client's final counts (Prometheus counters never go down). */
   close(): void {
-    for (const [name, fn] of this.#subscriptions) unsubscribe(name, fn);
-    this.#subscriptions.length = 0;
+    this.#subs.clear();
     this.tracing?.close();
     const m = this.metrics;
     if (m !== undefined) {
@@ -84,21 +82,14 @@ export class Telemetry {
     }
   }
 
-  #on<T>(name: string, fn: (event: T) => void): void {
-    const diag = this.#diag;
-    const listener: Listener = (ev) => {
-      if ((ev as { source?: unknown }).source === diag) fn(ev as T);
-    };
-    subscribe(name, listener);
-    this.#subscriptions.push([name, listener]);
-  }
+
 
   #attachLogs(): void {
-    this.#on<LogEvent>(CHANNELS.LOG, (ev) => {
+    this.#subs.on<LogEvent>(CHANNELS.LOG, (ev) => {
       const log = this.component(ev.component);
       if (log.isLevelEnabled(ev.level)) log[ev.level](ev.fields, ev.message);
     });
-    this.#on<MessageFailureEvent>(CHANNELS.CONSUMER_FAILURE, (ev) => {
+    this.#subs.on<MessageFailureEvent>(CHANNELS.CONSUMER_FAILURE, (ev) => {
       const log = this.component('consumer');
       const level = ev.kind === 'retry' ? 'warn' : 'error';
       if (!log.isLevelEnabled(level)) return;
@@ -122,10 +113,10 @@ export class Telemetry {
     m.addCounters(diag.counters);
     m.addSource(diag);
     diag.attachSink(m);
-    this.#on<SettledEvent>(CHANNELS.PRODUCER_SETTLED, (ev) => {
+    this.#subs.on<SettledEvent>(CHANNELS.PRODUCER_SETTLED, (ev) => {
       if (ev.error === undefined) m.observePublish(ev.topic, (diag.clock.now() - ev.startedAt) / 1000);
     });
-    this.#on<TaskEndEvent>(CHANNELS.CONSUMER_TASK_END, (ev) => {
+    this.#subs.on<TaskEndEvent>(CHANNELS.CONSUMER_TASK_END, (ev) => {
       const now = performance.now();
       let topic: string | undefined;
       let cells: ReturnType<KafkaMetrics['consumeDuration']['cells']> | undefined;

@@ -1,15 +1,13 @@
 import { existsSync } from 'node:fs';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import type { Span, TracerProvider } from '@opentelemetry/api';
 import type { KafkaConfig } from '../config/types.js';
 import { CHANNELS, TaskStatus, type FetchEvent, type SendEvent, type SettledEvent, type TaskEndEvent, type TaskStartEvent } from '../diagnostics/channels.js';
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
+import { Subscriptions } from './subscriptions.js';
 import type { NativeMessage } from '../native/types.js';
 import { fromTraceparent, toTraceparent, Tracing, withSpanContext } from './tracing.js';
 import { otelApi } from './peers.js';
-
-type Listener = (message: unknown, name: string | symbol) => void;
 
 /** The module pool workers load to run a handler under its trace context (compiled, or from source). */
 function workerTraceModule(): string {
@@ -35,11 +33,12 @@ function runInTrace<T>(traceparent: string | undefined, fn: () => T): T {
 export class TracingListener {
   readonly tracing: Tracing;
   readonly #diag: Diagnostics;
-  readonly #subscriptions: Array<[string, Listener]> = [];
+  readonly #subs: Subscriptions;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(diag: Diagnostics, config: KafkaConfig, tracerProvider?: TracerProvider) {
     this.#diag = diag;
+    this.#subs = new Subscriptions(diag);
     this.tracing = new Tracing({
       clientId: config.clientId,
       ...(config.brokers[0] !== undefined ? { bootstrap: config.brokers[0] } : {}),
@@ -54,7 +53,7 @@ export class TracingListener {
 
   /** Whether it listens (a provider is registered). */
   get attached(): boolean {
-    return this.#subscriptions.length > 0;
+    return this.#subs.size > 0;
   }
 
   /** Attaches when a provider is registered, detaches when none is any more. */
@@ -70,36 +69,28 @@ export class TracingListener {
     this.#detach();
   }
 
-  #on<T>(name: string, fn: (event: T) => void): void {
-    const diag = this.#diag;
-    const listener: Listener = (ev) => {
-      if ((ev as { source?: unknown }).source === diag) fn(ev as T);
-    };
-    subscribe(name, listener);
-    this.#subscriptions.push([name, listener]);
-  }
+
 
   #detach(): void {
-    for (const [name, fn] of this.#subscriptions) unsubscribe(name, fn);
-    this.#subscriptions.length = 0;
+    this.#subs.clear();
     this.#diag.traceRunner = undefined;
     this.#diag.traceModule = undefined;
   }
 
   #attach(): void {
     const t = this.tracing;
-    this.#on<SendEvent>(CHANNELS.PRODUCER_SEND, (ev) => {
+    this.#subs.on<SendEvent>(CHANNELS.PRODUCER_SEND, (ev) => {
       const span = t.startSend(ev.topic, ev.key, ev.messageId, (ev.headers ??= []));
       if (span !== undefined) ev.trace = span;
     });
-    this.#on<SettledEvent>(CHANNELS.PRODUCER_SETTLED, (ev) => {
+    this.#subs.on<SettledEvent>(CHANNELS.PRODUCER_SETTLED, (ev) => {
       const span = ev.trace as Span | undefined;
       if (span === undefined) return;
       ev.trace = undefined;
       if (ev.error !== undefined) t.fail(span, ev.error);
       else t.endSend(span, ev.result!.partition, ev.result!.offset);
     });
-    this.#on<FetchEvent>(CHANNELS.CONSUMER_FETCH, (ev) => {
+    this.#subs.on<FetchEvent>(CHANNELS.CONSUMER_FETCH, (ev) => {
       if (!t.enabled) return;
       const byTopic = new Map<string, NativeMessage[]>();
       for (const x of ev.messages) {
@@ -109,7 +100,7 @@ export class TracingListener {
       }
       for (const [topic, list] of byTopic) t.recordReceive(topic, ev.groupId, list);
     });
-    this.#on<TaskStartEvent>(CHANNELS.CONSUMER_TASK_START, (ev) => {
+    this.#subs.on<TaskStartEvent>(CHANNELS.CONSUMER_TASK_START, (ev) => {
       if (!t.enabled) return;
       const out = new Array<string | undefined>(ev.items.length);
       for (let i = 0; i < ev.items.length; i++) {
@@ -120,7 +111,7 @@ export class TracingListener {
       }
       ev.traces = out;
     });
-    this.#on<TaskEndEvent>(CHANNELS.CONSUMER_TASK_END, (ev) => {
+    this.#subs.on<TaskEndEvent>(CHANNELS.CONSUMER_TASK_END, (ev) => {
       for (let i = 0; i < ev.items.length; i++) {
         const p = ev.items[i]!;
         const span = p.trace as Span | undefined;

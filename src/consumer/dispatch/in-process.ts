@@ -6,6 +6,7 @@ import { ConsumedMessage } from '../../message/consumed.js';
 import { HEADERS } from '../../message/headers.js';
 import { Status, type TaskFailure, type TaskResult, type TraceHost } from '../../message/task.js';
 import { HandlerTimeoutError } from '../../pool/executor.js';
+import { Watchdog } from '../../pool/watchdog.js';
 
 /** An awaited handler promise under the handler-timeout watchdog. */
 interface Guarded {
@@ -44,8 +45,7 @@ export class InProcessExecutor implements Executor {
 
   readonly #trace: TraceHost | undefined;
   readonly #timeoutMs: number | undefined;
-  readonly #guarded = new Set<Guarded>();
-  #watchdog: NodeJS.Timeout | undefined;
+  readonly #watchdog: Watchdog<Guarded> | undefined;
   readonly #guard: ((pending: PromiseLike<unknown>) => PromiseLike<unknown>) | undefined;
 
   /**
@@ -58,6 +58,14 @@ export class InProcessExecutor implements Executor {
     this.#handle = handle;
     this.#trace = trace;
     this.#timeoutMs = handlerTimeoutMs;
+    this.#watchdog =
+      handlerTimeoutMs === undefined
+        ? undefined
+        : new Watchdog<Guarded>(handlerTimeoutMs, (g, now) => {
+            if (g.deadline > now) return false;
+            g.reject(new HandlerTimeoutError(handlerTimeoutMs, 'in-process'));
+            return true;
+          });
     this.#guard = handlerTimeoutMs === undefined ? undefined : (p) => this.#guarded_(p);
   }
 
@@ -68,37 +76,20 @@ export class InProcessExecutor implements Executor {
   #guarded_(pending: PromiseLike<unknown>): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const g: Guarded = { deadline: performance.now() + this.#timeoutMs!, reject };
-      this.#guarded.add(g);
-      this.#startWatchdog();
+      const watchdog = this.#watchdog!;
+      watchdog.watch(g);
       pending.then(
         (v) => {
-          if (this.#guarded.delete(g)) resolve(v);
+          if (watchdog.forget(g)) resolve(v);
         },
         (e: unknown) => {
-          if (this.#guarded.delete(g)) reject(e);
+          if (watchdog.forget(g)) reject(e);
         },
       );
     });
   }
 
-  #startWatchdog(): void {
-    if (this.#watchdog !== undefined) return;
-    const timeout = this.#timeoutMs!;
-    this.#watchdog = setInterval(() => {
-      if (this.#guarded.size === 0) {
-        clearInterval(this.#watchdog);
-        this.#watchdog = undefined;
-        return;
-      }
-      const now = performance.now();
-      for (const g of this.#guarded) {
-        if (g.deadline > now) continue;
-        this.#guarded.delete(g);
-        g.reject(new HandlerTimeoutError(timeout, 'in-process'));
-      }
-    }, Math.max(5, Math.min(1000, Math.floor(timeout / 4))));
-    this.#watchdog.unref();
-  }
+
 
   get queueSize(): number {
     return 0;
@@ -176,7 +167,6 @@ export class InProcessExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
+    this.#watchdog?.stop();
   }
 }
