@@ -1,6 +1,7 @@
 /**
  * The shape of a CLI subcommand. Every subcommand is one module under src/cli/commands/ that
- * exports a `CliCommand`, listed once in the COMMANDS table of src/cli/commands/index.ts.
+ * exports a `CliCommand` (built with defineCommand, src/cli/command.ts, which parses its options),
+ * listed once in the COMMANDS table of src/cli/commands/index.ts.
  */
 
 /** Where a command writes and what it reads from its environment (tests pass their own). */

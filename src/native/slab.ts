@@ -12,8 +12,7 @@ import type { NativeBatchSink, NativeError, NativeHeaders, NativeMessage } from 
 export const META_STRIDE = 10;
 const M_TOPIC = 0;
 const M_PARTITION = 1;
-const M_KEY_OFF = 2;
-const M_KEY_LEN = 3;
+const M_KEY_OFF = 2; // key length at M_KEY_OFF + 1
 const M_VAL_OFF = 4;
 const M_VAL_LEN = 5;
 const M_HDR_START = 6;
@@ -40,6 +39,12 @@ export class Slab {
 
   bytes(off: number, len: number): Buffer | null {
     return len < 0 ? null : this.buf.subarray(off, off + len);
+  }
+
+  /** Message i's key (field M_KEY_OFF) or value (M_VAL_OFF): its offset and length stand side by side in `meta`. */
+  span(i: number, field: number): Buffer | null {
+    const m = i * META_STRIDE + field;
+    return this.bytes(this.meta[m]!, this.meta[m + 1]!);
   }
 }
 
@@ -71,10 +76,7 @@ export class SlabMessage implements NativeMessage {
   }
 
   get value(): Buffer | null {
-    if (this.#value === undefined) {
-      const m = this.#i * META_STRIDE;
-      this.#value = this.#slab.bytes(this.#slab.meta[m + M_VAL_OFF]!, this.#slab.meta[m + M_VAL_LEN]!);
-    }
+    if (this.#value === undefined) this.#value = this.#slab.span(this.#i, M_VAL_OFF);
     return this.#value;
   }
 
@@ -84,10 +86,7 @@ export class SlabMessage implements NativeMessage {
   }
 
   get key(): Buffer | null {
-    if (this.#key === undefined) {
-      const m = this.#i * META_STRIDE;
-      this.#key = this.#slab.bytes(this.#slab.meta[m + M_KEY_OFF]!, this.#slab.meta[m + M_KEY_LEN]!);
-    }
+    if (this.#key === undefined) this.#key = this.#slab.span(this.#i, M_KEY_OFF);
     return this.#key;
   }
 
@@ -135,7 +134,7 @@ export function deliverSlab(sink: NativeBatchSink, count: number, bytes: ArrayBu
       msgs[n++] = new SlabMessage(slab, i);
     } else if (code !== ERR_PARTITION_EOF) {
       // A consumer error carried in a message (e.g. unknown topic): its payload is the text.
-      const text = slab.bytes(meta[i * META_STRIDE + M_VAL_OFF]!, meta[i * META_STRIDE + M_VAL_LEN]!)?.toString('utf8') ?? `librdkafka error ${code}`;
+      const text = slab.span(i, M_VAL_OFF)?.toString('utf8') ?? `librdkafka error ${code}`;
       (errors ??= []).push(Object.assign(new Error(text), { code }));
     }
   }

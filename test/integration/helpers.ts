@@ -1,4 +1,8 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { resolveConfig, type KafkaConfig, type KafkaConfigInput } from '../../src/config/index.js';
 import { loadNativeBinding, type NativeMessage } from '../../src/native/index.js';
 import { toLibrdkafkaConfig } from '../../src/config/index.js';
@@ -116,4 +120,45 @@ export async function readAll(topic: string, count: number, timeoutMs = 30_000, 
     await disconnectClient(c, 5000);
   }
   return out;
+}
+
+/** The repository root (the working directory of CLI runs). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** What a CLI run printed and how it ended (-1: killed, e.g. after the 60 s timeout). */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the gocoffee-kafka CLI from source (src/cli/main.ts) as a child process in the repository root. */
+export function cli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts'), ...args], { cwd: REPO_ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Small deterministic PRNG (mulberry32): a failing seed can be replayed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Polls `cond` every 10 ms; fails with "timed out waiting for <what>" after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

@@ -1,11 +1,11 @@
 /** `gocoffee-kafka health`: one health check with the configured security, as JSON. */
-import { parseArgs } from 'node:util';
-import { ConfigError, secretsOf } from '../../config/index.js';
+import { secretsOf } from '../../config/index.js';
 import { Manager } from '../../gocoffee/manager.js';
 import { ConnectionManager } from '../../client.js';
 import { loadCliConfig } from '../config.js';
-import { CliUsageError, describeError } from '../output.js';
-import { EXIT, type CliCommand } from '../types.js';
+import { defineCommand, exitCodeOf } from '../command.js';
+import { describeError } from '../output.js';
+import { EXIT } from '../types.js';
 
 const HELP = `Usage: gocoffee-kafka health [options]
 
@@ -20,24 +20,12 @@ Options:
 Exit codes: 0 healthy; 1 unhealthy or unreachable; 2 bad usage or invalid configuration.
 `;
 
-const OPTIONS = { config: { type: 'string' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
-
-export const healthCommand: CliCommand = {
+export const healthCommand = defineCommand({
   path: ['health'],
   summary: 'Check that Kafka (and the Schema Registry) answer with the configured security',
   help: HELP,
-  async run(args, io) {
-    let values;
-    try {
-      values = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }).values;
-    } catch (err) {
-      io.stderr(`gocoffee-kafka health: ${(err as Error).message}\nRun "gocoffee-kafka health --help" for the options.\n`);
-      return EXIT.USAGE;
-    }
-    if (values.help === true) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
+  options: { config: { type: 'string' }, verbose: { type: 'boolean' } },
+  async run(values, io) {
     let secrets: (string | undefined)[] = [];
     let close: (() => Promise<void>) | undefined;
     try {
@@ -65,9 +53,9 @@ export const healthCommand: CliCommand = {
       return status.healthy ? EXIT.OK : EXIT.FAILED;
     } catch (err) {
       io.stderr(`gocoffee-kafka health: ${describeError(err, values.verbose === true, secrets)}\n`);
-      return err instanceof CliUsageError || err instanceof ConfigError ? EXIT.USAGE : EXIT.FAILED;
+      return exitCodeOf(err);
     } finally {
       await close?.().catch(() => undefined);
     }
   },
-};
+});

@@ -1,11 +1,11 @@
 /** `gocoffee-kafka schemas codegen`: TypeScript types for an application's own schemas folder (src/schema/codegen.ts). */
 import { dirname, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { compareGenerated, generateTypes, writeGenerated } from '../../schema/codegen.js';
 import { displayPath } from '../../schema/schemas.js';
 import { GoCoffeeKafkaError } from '../../errors/base.js';
+import { commandName, defineCommand, usageText } from '../command.js';
 import { describeError } from '../output.js';
-import { EXIT, type CliCommand } from '../types.js';
+import { EXIT } from '../types.js';
 
 const HELP = `Usage: gocoffee-kafka schemas codegen --schemas <dir> --out <file> [--check]
 
@@ -30,34 +30,17 @@ Example:
   gocoffee-kafka schemas codegen --schemas schemas --out src/generated/events.ts
 `;
 
-const OPTIONS = {
-  schemas: { type: 'string' },
-  out: { type: 'string' },
-  check: { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const PATH = ['schemas', 'codegen'];
+const NAME = commandName(PATH);
 
-const NAME = 'gocoffee-kafka schemas codegen';
-
-export const schemasCodegenCommand: CliCommand = {
-  path: ['schemas', 'codegen'],
+export const schemasCodegenCommand = defineCommand({
+  path: PATH,
   summary: 'Generate TypeScript types (EventTypes, EventInputTypes) from your own schemas folder',
   help: HELP,
-  async run(args, io) {
-    let values;
-    try {
-      values = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }).values;
-    } catch (err) {
-      io.stderr(`${NAME}: ${(err as Error).message}\nRun "${NAME} --help" for the options.\n`);
-      return EXIT.USAGE;
-    }
-    if (values.help === true) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
+  options: { schemas: { type: 'string' }, out: { type: 'string' }, check: { type: 'boolean' }, verbose: { type: 'boolean' } },
+  async run(values, io) {
     if (values.schemas === undefined || values.out === undefined) {
-      io.stderr(`${NAME}: ${values.schemas === undefined ? '--schemas <dir>' : '--out <file>'} is required\nRun "${NAME} --help" for the options.\n`);
+      io.stderr(usageText(NAME, `${values.schemas === undefined ? '--schemas <dir>' : '--out <file>'} is required`));
       return EXIT.USAGE;
     }
     const schemas = resolve(values.schemas);
@@ -93,4 +76,4 @@ export const schemasCodegenCommand: CliCommand = {
     io.stdout(writeGenerated(out, text) ? `wrote ${shown}.\n` : `${shown} is up to date.\n`);
     return EXIT.OK;
   },
-};
+});

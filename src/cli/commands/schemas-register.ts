@@ -2,11 +2,11 @@
  * `gocoffee-kafka schemas register`: the command-line face of registerSchemas (src/gocoffee/serde.ts,
  * the catalog's binding of src/schema/registration/register.ts), re-exported here for programmatic use.
  */
-import { parseArgs } from 'node:util';
 import { ConfigError, canonicalTopicKey, parseDuration, topicName } from '../../config/index.js';
 import { EVENTS } from '../../gocoffee/catalog.js';
 import { registerSchemaSet } from '../../schema/registration/register.js';
 import { loadCliConfig } from '../config.js';
+import { commandName, defineCommand, isUsageError, type CommandValues } from '../command.js';
 import { CliUsageError, describeError, renderTable } from '../output.js';
 import { SchemaFileError } from '../../schema/errors.js';
 import { SchemaIncompatibleError, incompatibleMessage } from '../../schema/registration/errors.js';
@@ -16,7 +16,7 @@ import { parseRegistryUrl } from '../../schema/registry.js';
 import { displayPath, loadSchemaSet, packageSchemasDir } from '../../schema/schemas.js';
 import { parseSubjectStrategy } from '../../schema/subjects.js';
 import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from '../../schema/types.js';
-import { EXIT, type CliCommand, type CliIo } from '../types.js';
+import { EXIT, type CliIo } from '../types.js';
 
 export { registerSchemas, type RegisterSchemasOptions, type RegistrationConfig } from '../../gocoffee/serde.js';
 export type { RegistrationResult, RegistrationStatus, CompatibilityAction, ReasonSource } from '../../schema/registration/types.js';
@@ -82,8 +82,11 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
+
+type Values = CommandValues<typeof OPTIONS>;
+const PATH = ['schemas', 'register'];
+const NAME = commandName(PATH);
 
 interface ParsedCommand {
   readonly options: RegisterSchemasOptions & { registryUrl: string; schemasDir: string };
@@ -92,58 +95,44 @@ interface ParsedCommand {
   readonly secrets: readonly (string | undefined)[];
 }
 
-export const schemasRegisterCommand: CliCommand = {
-  path: ['schemas', 'register'],
+export const schemasRegisterCommand = defineCommand({
+  path: PATH,
   summary: 'Register the Avro event schemas with the Schema Registry (idempotent, compatibility-checked)',
   help: HELP,
-  async run(args, io) {
-    let values: Partial<Record<keyof typeof OPTIONS, string | boolean>>;
-    try {
-      values = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }).values;
-    } catch (err) {
-      io.stderr(`gocoffee-kafka schemas register: ${(err as Error).message}\nRun "gocoffee-kafka schemas register --help" for the options.\n`);
-      return EXIT.USAGE;
-    }
-    if (values.help === true) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
+  options: OPTIONS,
+  async run(values, io) {
     const json = values.json === true;
     const verbose = values.verbose === true;
-    const secrets = [typeof values.password === 'string' ? values.password : undefined, io.env['GOCOFFEE_SCHEMA_REGISTRY_PASSWORD'], io.env['GOCOFFEE_KAFKA_SCHEMA_REGISTRY_PASSWORD']];
+    const secrets = [values.password, io.env['GOCOFFEE_SCHEMA_REGISTRY_PASSWORD'], io.env['GOCOFFEE_KAFKA_SCHEMA_REGISTRY_PASSWORD']];
 
     let parsed: ParsedCommand;
     try {
       parsed = buildOptions(values, io, json, verbose, secrets);
     } catch (err) {
-      return reportFailure(err, io, { json, verbose, secrets, results: [], usage: err instanceof CliUsageError || err instanceof ConfigError });
+      return reportFailure(err, io, { json, verbose, secrets, results: [], usage: isUsageError(err) });
     }
     return execute(parsed, io);
   },
-};
-
-function str(v: string | boolean | undefined): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
+});
 
 function buildOptions(
-  values: Partial<Record<keyof typeof OPTIONS, string | boolean>>,
+  values: Values,
   io: CliIo,
   json: boolean,
   verbose: boolean,
   secrets: readonly (string | undefined)[],
 ): ParsedCommand {
-  const strategyText = str(values.strategy) ?? 'topic';
+  const strategyText = values.strategy ?? 'topic';
   const strategy = parseSubjectStrategy(strategyText);
   if (strategy === undefined) throw new CliUsageError(`--strategy: got ${JSON.stringify(strategyText)}, expected topic, record or topic-record`);
 
-  const levelText = (str(values.compatibility) ?? 'BACKWARD').toUpperCase();
+  const levelText = (values.compatibility ?? 'BACKWARD').toUpperCase();
   if (!(COMPATIBILITY_LEVELS as readonly string[]).includes(levelText)) {
-    throw new CliUsageError(`--compatibility: got ${JSON.stringify(str(values.compatibility))}, expected one of ${COMPATIBILITY_LEVELS.join(', ')}`);
+    throw new CliUsageError(`--compatibility: got ${JSON.stringify(values.compatibility)}, expected one of ${COMPATIBILITY_LEVELS.join(', ')}`);
   }
 
   let timeoutMs: number | undefined;
-  const timeoutText = str(values.timeout);
+  const timeoutText = values.timeout;
   if (timeoutText !== undefined) {
     try {
       timeoutMs = parseDuration(timeoutText);
@@ -154,13 +143,13 @@ function buildOptions(
   }
 
   const config = loadCliConfig({
-    file: str(values.config),
+    file: values.config,
     env: io.env,
     needBrokers: false,
     overrides: {
-      schemaRegistryUrl: str(values['registry-url']),
-      schemaRegistryUsername: str(values.username),
-      schemaRegistryPassword: str(values.password),
+      schemaRegistryUrl: values['registry-url'],
+      schemaRegistryUsername: values.username,
+      schemaRegistryPassword: values.password,
     },
   });
   if (config.schemaRegistryUrl === undefined) {
@@ -178,7 +167,7 @@ function buildOptions(
     throw new CliUsageError('a Schema Registry password is set but no username: pass --username or set GOCOFFEE_SCHEMA_REGISTRY_USERNAME');
   }
 
-  const schemasDir = str(values['schemas-dir']) ?? packageSchemasDir();
+  const schemasDir = values['schemas-dir'] ?? packageSchemasDir();
   return {
     options: {
       config,
@@ -265,8 +254,8 @@ function reportFailure(
   }
   if (results.length > 0) io.stdout(table(results) + '\n');
   const expected = err instanceof SchemaIncompatibleError || err instanceof SchemaFileError || err instanceof ConfigError;
-  const hint = o.usage ? '\nRun "gocoffee-kafka schemas register --help" for the options.' : o.verbose || expected ? '' : '\n(run with --verbose for the stack trace)';
-  io.stderr(`gocoffee-kafka schemas register: error ${describeError(err, o.verbose, o.secrets)}${hint}\n`);
+  const hint = o.usage ? `\nRun "${NAME} --help" for the options.` : o.verbose || expected ? '' : '\n(run with --verbose for the stack trace)';
+  io.stderr(`${NAME}: error ${describeError(err, o.verbose, o.secrets)}${hint}\n`);
   return code;
 }
 

@@ -1,11 +1,11 @@
 /** `gocoffee-kafka topics ensure`: create the configured event topics (and their dead-letter topics). */
-import { parseArgs } from 'node:util';
-import { ConfigError, secretsOf } from '../../config/index.js';
+import { secretsOf } from '../../config/index.js';
 import { ConnectionManager } from '../../client.js';
 import { TopicManager } from '../../admin/topic-manager.js';
 import { loadCliConfig } from '../config.js';
+import { defineCommand, exitCodeOf } from '../command.js';
 import { CliUsageError, describeError, renderTable } from '../output.js';
-import { EXIT, type CliCommand } from '../types.js';
+import { EXIT } from '../types.js';
 
 const HELP = `Usage: gocoffee-kafka topics ensure [options]
 
@@ -36,7 +36,6 @@ const OPTIONS = {
   'no-dead-letter': { type: 'boolean' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -46,22 +45,12 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-export const topicsEnsureCommand: CliCommand = {
+export const topicsEnsureCommand = defineCommand({
   path: ['topics', 'ensure'],
   summary: 'Create the configured event topics and their dead-letter topics (idempotent)',
   help: HELP,
-  async run(args, io) {
-    let values;
-    try {
-      values = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }).values;
-    } catch (err) {
-      io.stderr(`gocoffee-kafka topics ensure: ${(err as Error).message}\nRun "gocoffee-kafka topics ensure --help" for the options.\n`);
-      return EXIT.USAGE;
-    }
-    if (values.help === true) {
-      io.stdout(HELP);
-      return EXIT.OK;
-    }
+  options: OPTIONS,
+  async run(values, io) {
     const verbose = values.verbose === true;
     let cm: ConnectionManager | undefined;
     let secrets: (string | undefined)[] = [];
@@ -92,9 +81,9 @@ export const topicsEnsureCommand: CliCommand = {
       return EXIT.OK;
     } catch (err) {
       io.stderr(`gocoffee-kafka topics ensure: ${describeError(err, verbose, secrets)}\n`);
-      return err instanceof CliUsageError || err instanceof ConfigError ? EXIT.USAGE : EXIT.FAILED;
+      return exitCodeOf(err);
     } finally {
       await cm?.close().catch(() => undefined);
     }
   },
-};
+});

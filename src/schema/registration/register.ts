@@ -7,7 +7,7 @@
 import avro from 'avsc';
 import { InvalidArgumentError } from '../../errors/base.js';
 import { RegistryError } from '../errors.js';
-import { SchemaRegistry, type RegistryTlsOptions } from '../registry.js';
+import { SchemaRegistry, type RegistryOptions } from '../registry.js';
 import { loadSchemaSet, packageSchemasDir, type EventSchemas, type SchemaVersion } from '../schemas.js';
 import { SUBJECT_STRATEGIES, subjectName, type SubjectStrategy } from '../subjects.js';
 import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from '../types.js';
@@ -22,12 +22,13 @@ export interface RegistrationEvent {
   readonly topic: string;
 }
 
-/** How to register a schemas folder. */
-export interface RegisterSchemaSetOptions {
+/**
+ * How to register a schemas folder. Credentials, per-request timeout (default 10 s), retries of
+ * transient failures (default 2) and TLS are the registry client's own options.
+ */
+export interface RegisterSchemaSetOptions extends Pick<RegistryOptions, 'username' | 'password' | 'timeoutMs' | 'retries' | 'tls'> {
   /** Base URL of the registry's Confluent-compatible API; credentials in it are used as basic auth. */
   readonly registryUrl: string;
-  readonly username?: string | undefined;
-  readonly password?: string | undefined;
   /** Default: the package's schemas/ folder. */
   readonly schemasDir?: string | undefined;
   /** The events, in the order they are registered; the folder must hold exactly these. */
@@ -38,11 +39,6 @@ export interface RegisterSchemaSetOptions {
   readonly compatibility?: CompatibilityLevel | undefined;
   /** Check everything, write nothing: statuses `would-register` / `exists` / `incompatible`. */
   readonly dryRun?: boolean | undefined;
-  /** Per-request timeout (default 10 s) and retries of transient failures (default 2). */
-  readonly timeoutMs?: number | undefined;
-  readonly retries?: number | undefined;
-  /** TLS settings for an https:// registry (default: the system CA store). */
-  readonly tls?: RegistryTlsOptions | undefined;
   /** Called once per schema version as soon as its outcome is known. */
   readonly onResult?: ((result: RegistrationResult) => void) | undefined;
 }

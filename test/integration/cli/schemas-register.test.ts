@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/index.js';
 import { EVENTS } from '../../../src/gocoffee/catalog.js';
 import { registerSchemas, SchemaIncompatibleError, RegistryError, type RegistrationResult } from '../../../src/cli/commands/schemas-register.js';
-import { REGISTRY_URL, uniqueName } from '../helpers.js';
+import { REGISTRY_URL, REPO_ROOT as ROOT, cli, uniqueName } from '../helpers.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCHEMAS = join(ROOT, 'schemas');
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI from source as a child process. */
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** The registry's REST API, read directly (independent of the code under test). */
 async function rest(path: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {

@@ -3,27 +3,7 @@ import { toLibrdkafkaConfig } from '../../../src/config/index.js';
 import { BatchConsumer, newBatchConsumer } from '../../../src/native/batch-consumer.js';
 import { BatchPacker, createAddonBatchProducer } from '../../../src/native/batch-producer.js';
 import type { BatchProducerEvents, NativeConfig, NativeError, NativeHeaders, NativeMessage, NativeTopicPartition } from '../../../src/native/types.js';
-import { createTopic, testConfig, uniqueName } from '../helpers.js';
-
-/** Small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { createTopic, rng, testConfig, uniqueName, waitFor } from '../helpers.js';
 
 interface Sent {
   partition: number;

@@ -2,19 +2,7 @@ import assert from 'node:assert/strict';
 import { toLibrdkafkaConfig } from '../../../src/config/index.js';
 import { BatchPacker, createAddonBatchProducer } from '../../../src/native/batch-producer.js';
 import type { BatchProducerEvents, NativeBatchProducer, NativeConfig, NativeHeaders } from '../../../src/native/types.js';
-import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
-
-/** Small deterministic PRNG (mulberry32): a failing seed can be replayed (GOCOFFEE_FUZZ_SEED). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createTopic, readAll, rng, testConfig, uniqueName, waitFor } from '../helpers.js';
 
 interface Sent {
   key: Buffer | string | null;
@@ -37,14 +25,6 @@ function open(global: NativeConfig, topic: NativeConfig): { native: NativeBatchP
     onStats: () => undefined,
   };
   return { native: createAddonBatchProducer(global, topic, events), reports, errors };
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const MIB = 1 << 20;

@@ -5,32 +5,17 @@
  * 401) with wrong ones, and never show the password.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaRegistry } from '../../../src/schema/registry.js';
 import { RegistryError } from '../../../src/schema/errors.js';
-import { testConfig, uniqueName } from '../helpers.js';
+import { cli, testConfig, uniqueName } from '../helpers.js';
 import { Manager } from '../../../src/gocoffee/index.js';
-import { ROOT, SecretScan, assertNoLeaks, secretForms, secureStackDown, secureStackUp, type RegistryProxy } from './secure-stack.js';
+import { SecretScan, assertNoLeaks, secretForms, secureStackDown, secureStackUp, type RegistryProxy } from './secure-stack.js';
 
-const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
 const WRONG_PASSWORD = 'wrong-registry-pw-7Qx9Lm';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function avroSchema(name: string): string {
   return JSON.stringify({ type: 'record', name, namespace: 'com.gocoffee.securitytest', fields: [{ name: 'id', type: 'string' }] });
