@@ -31,6 +31,19 @@ export interface ConsumerStats {
    * (not authorized, invalid topic, even the reduced copy too large) — the consumer is unhealthy.
    */
   readonly deadLetterBlocked: ReadonlyArray<{ topic: string; partition: number; error: string; permanent: boolean; since: number }>;
+  /**
+   * Dispatch held by infrastructure failures (no attempt charged, so retried/deadLettered do not
+   * show them): `heldHandlers` handlers whose last task never started (the pool refused it, a
+   * replacement worker could not load the handler module), `heldLanes` messages waiting to run
+   * again after a failure of the infrastructure (e.g. the registry unreachable), each holding its
+   * key lane; `oldestHeldMs` how long the oldest of them has been held (0: none), `heldReason` the
+   * last such failure ('' when none is held). Health: held for long means the consumer makes no
+   * progress on those messages until the infrastructure recovers.
+   */
+  readonly heldHandlers: number;
+  readonly heldLanes: number;
+  readonly oldestHeldMs: number;
+  readonly heldReason: string;
   readonly rebalances: number;
   readonly inFlight: number;
   readonly assigned: number;
@@ -333,8 +346,10 @@ export class Consumer implements GaugeSource {
   /** Per group counters; builds no list per call (cheap enough to poll). */
   stats(): ConsumerStats[] {
     const out: ConsumerStats[] = [];
+    const now = Date.now();
     for (const g of this.#groups) {
       const s = g.stats;
+      const held = g.held;
       out.push({
         groupId: g.groupId,
         consumed: s.consumed,
@@ -344,6 +359,10 @@ export class Consumer implements GaugeSource {
         taskErrors: s.taskErrors,
         handlerTimeouts: s.handlerTimeouts,
         deadLetterBlocked: g.deadLetterBlocked.map((b) => ({ topic: b.topic, partition: b.partition, error: b.error.message, permanent: b.permanent, since: b.since })),
+        heldHandlers: held.handlers,
+        heldLanes: held.lanes,
+        oldestHeldMs: held.since === 0 ? 0 : Math.max(0, now - held.since),
+        heldReason: held.reason,
         rebalances: s.rebalances,
         inFlight: g.inFlight,
         assigned: g.assignedCount,

@@ -42,6 +42,14 @@ export abstract class Outbound {
   /** The broker acknowledged the message: `result` is what the caller gets (built once by the engine). */
   abstract delivered(result: DeliveryResult): void;
   abstract failed(error: Error): void;
+  /**
+   * Like failed(), reported while a Producer#send() runs on the engine (DeliveryWindow.sendDepth):
+   * a send() callback is deferred then (Send), so it never runs inside a send() call; everyone
+   * else reports at once.
+   */
+  failedInSend(error: Error): void {
+    this.failed(error);
+  }
   /** A library-level retry of this message is scheduled: counted by messages that count (publish). */
   retrying(): void {}
 }

@@ -20,7 +20,7 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
     } else {
       // The producer turned fatal meanwhile: the message's own delivery failure (it tells
       // whether an attempt may have been written); the fatal error says nothing about that.
-      d.failed(d.retryError!);
+      this.fail(d, d.retryError!);
     }
     this.left();
   };
@@ -34,7 +34,13 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
         if (d === undefined || !this.inflight.delete(d)) continue;
         this.freeSlot(d);
         const ts = okPos[i + 1]!;
-        d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset: okPos[i]!, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId });
+        // retryError is only ever set by a library retry (idempotence off), and keeps a
+        // possibly-persisted failure once one happened: the caller must hear that this success
+        // may be a second copy (issue 17 item 4). A first-attempt success (the hot path) builds
+        // the result without the field.
+        const retried = d.retryError;
+        if (retried === undefined) d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset: okPos[i]!, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId });
+        else d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset: okPos[i]!, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId, possibleDuplicate: retried.possiblyPersisted });
       }
     }
     if (failed !== null) {
@@ -48,7 +54,7 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
         if ((failed[i + 3]! & FAILED_REFUSED) !== 0) {
           // Refused by librdkafka at enqueue: never sent, not retried by the library.
           if (code === RD.ERR__FATAL) this.setFatal(fromNativeError(err, 'producer is in a fatal state', { clientId: this.opts.clientId }));
-          d.failed(new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true));
+          this.fail(d, new DeliveryError(d.topic, d.partition ?? -1, err, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true));
         } else {
           this.#onFailure(d, err, partition);
         }
@@ -75,7 +81,7 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
       scheduleRetry(d, this.retrying, this.opts, this.#retryDue);
       return;
     }
-    d.failed(error);
+    this.fail(d, error);
   }
 
   protected setFatal(error: Error): void {
@@ -98,16 +104,16 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
     for (const d of inflight) {
       d.slot = -1;
       out.push(undelivered(d));
-      d.failed(new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout)` }, d.messageId, d.attempts, 'it was handed to librdkafka before close'));
+      this.fail(d, new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout)` }, d.messageId, d.attempts, 'it was handed to librdkafka before close'));
     }
     for (const d of retrying) {
       out.push(undelivered(d));
-      d.failed(d.retryError!);
+      this.fail(d, d.retryError!);
     }
     for (const d of waiting) {
       out.push(undelivered(d));
       // Only a library retry re-enters the FIFO after a hand-over, and it has its retryError.
-      d.failed(d.retryError ?? new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__PURGE_QUEUE, message: 'closed before the message was handed to librdkafka (it waited for room in the local queue); it was never written: publishing it again is safe' }, d.messageId, d.attempts));
+      this.fail(d, d.retryError ?? new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__PURGE_QUEUE, message: 'closed before the message was handed to librdkafka (it waited for room in the local queue); it was never written: publishing it again is safe' }, d.messageId, d.attempts));
     }
     this.wakeDrainers();
     return out;

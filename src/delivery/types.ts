@@ -5,6 +5,16 @@ export interface DeliveryResult {
   readonly offset: number;
   readonly timestamp: number | undefined;
   readonly messageId: string | undefined;
+  /**
+   * True when this message may have been written twice: with `idempotence: false` the library
+   * produced it again after a delivery failure that may have left it written (timed out in flight,
+   * request timed out, too few replicas after the append, a transport error; see
+   * DeliveryError.possiblyPersisted), and that retry succeeded. The broker then holds this copy and
+   * possibly an earlier one (at another offset, maybe after later messages of its key). False on
+   * a retried message whose earlier failures said it was not written; absent when the first
+   * attempt succeeded (always with idempotence on: the library never produces a message again then).
+   */
+  readonly possibleDuplicate?: boolean;
 }
 
 /** The producer engine's lifecycle (ProducerEngine.state). */

@@ -65,6 +65,14 @@ export abstract class DeliveryWindow {
     this.#flushQueued = false;
     this.flushBatch();
   };
+  /**
+   * Producer#send() calls running on this engine (it counts them; nested when a diagnostics
+   * subscriber sends from inside one). While one runs, failures go to failedInSend() (fail()): a
+   * send() callback is deferred, never run inside a send() call. Per engine, not a global: every
+   * producer over this engine shares it, as they share its micro-batch (one send() may fail
+   * messages other producers staged).
+   */
+  sendDepth = 0;
   /** id → in-flight message (the id travels as librdkafka's opaque); free ids are reused. */
   protected slots: Array<Outbound | undefined> = [];
   #freeSlots: number[] = [];
@@ -111,7 +119,7 @@ export abstract class DeliveryWindow {
    */
   send(d: Outbound, batched = false): void {
     if (this.status !== 'ready') {
-      d.failed(this.stateError('publish'));
+      this.fail(d, this.stateError('publish'));
       return;
     }
     if (this.#waiting.length !== this.#waitingHead) {
@@ -121,6 +129,12 @@ export abstract class DeliveryWindow {
     }
     if (!batched && this.inflight.size + this.retrying.size >= this.#maxQueue) this.enqueueWaiting(d);
     else this.#stage(d);
+  }
+
+  /** Reports a failure to `d`: through failedInSend() while a Producer#send() runs (sendDepth). */
+  protected fail(d: Outbound, error: Error): void {
+    if (this.sendDepth === 0) d.failed(error);
+    else d.failedInSend(error);
   }
 
   /** What an operation fails with unless the engine is ready: the fatal error, or a StateError. */
@@ -182,7 +196,7 @@ export abstract class DeliveryWindow {
       for (const d of staged) {
         if (!this.inflight.delete(d)) continue;
         this.freeSlot(d);
-        d.failed(new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__STATE, message }, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true));
+        this.fail(d, new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__STATE, message }, d.messageId, d.attempts, d.retryError?.possiblyPersisted === true));
       }
       this.left();
       return;
@@ -256,7 +270,7 @@ export abstract class DeliveryWindow {
           i++;
           // A retried message was handed to librdkafka before: its delivery failure tells whether
           // it may have been written; QueueFullTimeoutError promises it never was.
-          d.failed(d.retryError ?? new QueueFullTimeoutError(d.topic, this.opts.enqueueTimeoutMs, d.messageId));
+          this.fail(d, d.retryError ?? new QueueFullTimeoutError(d.topic, this.opts.enqueueTimeoutMs, d.messageId));
           continue;
         }
         if (this.inflight.size + this.retrying.size >= this.#maxQueue) break;

@@ -102,8 +102,8 @@ export function packMessages(messages: readonly NativeMessage[], lanes: ArrayLik
  */
 /**
  * A task's shared progress: `progress[0]` messages finished, `progress[1]` 1 once the worker
- * started the task, `progress[2]` messages begun (the handler-timeout watchdog's heartbeat), then
- * one status byte per message.
+ * started the task, `progress[2]` messages begun (the handler-timeout watchdog's heartbeat; count + 1
+ * while a worker module's flush() runs, the statuses then written), then one status byte per message.
  */
 export function progressViews(shared: SharedArrayBuffer, count: number): { progress: Int32Array; statuses: Uint8Array } {
   return { progress: new Int32Array(shared, 0, 3), statuses: new Uint8Array(shared, 12, count) };

@@ -31,12 +31,14 @@ export class WorkerError extends GoCoffeeKafkaError {
  * again per the retry policy (and is dead-lettered when its attempts are used up).
  */
 export class HandlerTimeoutError extends GoCoffeeKafkaError {
-  constructor(timeoutMs: number, where: 'in-process' | 'worker', context: Record<string, unknown> = {}) {
+  constructor(timeoutMs: number, where: 'in-process' | 'worker' | 'flush', context: Record<string, unknown> = {}) {
     super(
       'GCK_HANDLER_TIMEOUT',
       where === 'worker'
         ? `the handler did not finish a message within ${timeoutMs} ms (handlerTimeoutMs): its worker thread was terminated and replaced`
-        : `the handler did not settle within ${timeoutMs} ms (handlerTimeoutMs): its promise is abandoned and the key lane moves on`,
+        : where === 'flush'
+          ? `the handler module's flush() did not settle within ${timeoutMs} ms (handlerTimeoutMs): its worker thread was terminated and replaced; every message of the task whose handler had succeeded fails with this error`
+          : `the handler did not settle within ${timeoutMs} ms (handlerTimeoutMs): its promise is abandoned and the key lane moves on`,
       { retriable: true, context: { ...context, timeoutMs } },
     );
   }
@@ -152,7 +154,7 @@ export class PoolExecutor implements Executor {
       },
       (err: unknown) => {
         this.#watchdog!.forget(watch);
-        return crashResult(err, shared, lanes, this.#module, watch.timedOut ? new HandlerTimeoutError(this.#timeoutMs!, 'worker', { workerModule: this.#module }) : undefined);
+        return crashResult(err, shared, lanes, this.#module, watch.timedOut ? this.#timeoutMs : undefined);
       },
     );
   }
@@ -176,12 +178,18 @@ export class PoolExecutor implements Executor {
  * `neverStarted` when the task never started (the dispatcher then runs its messages again after a
  * backoff, without charging them an attempt).
  */
-function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly number[], module: string, timeout?: HandlerTimeoutError): TaskResult {
+function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly number[], module: string, timeoutMs?: number): TaskResult {
   const count = lanes.length;
   const { progress, statuses } = progressViews(shared, count);
   if (Atomics.load(progress, 1) === 0) throw new WorkerError('the worker pool did not run a handler task', err, { workerModule: module }, true);
-  const error: GoCoffeeKafkaError = timeout ?? new WorkerError('a worker thread died while running a handler task', err, { workerModule: module });
   const done = Math.min(Atomics.load(progress, 0), count);
+  const begun = Atomics.load(progress, 2);
+  // In a worker module's flush() (worker.ts marks it): the flush failed, not one message.
+  if (begun > count && done < count) {
+    const error = timeoutMs !== undefined ? new HandlerTimeoutError(timeoutMs, 'flush', { workerModule: module, messages: count }) : new WorkerError("a worker thread died while running its handler module's flush()", err, { workerModule: module, messages: count });
+    return flushFailed(statuses, error);
+  }
+  const error: GoCoffeeKafkaError = timeoutMs !== undefined ? new HandlerTimeoutError(timeoutMs, 'worker', { workerModule: module }) : new WorkerError('a worker thread died while running a handler task', err, { workerModule: module });
   const out = new Uint8Array(count);
   const failures: TaskFailure[] = [];
   for (let i = 0; i < done; i++) {
@@ -192,9 +200,31 @@ function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly nu
     }
   }
   for (let i = done; i < count; i++) out[i] = Status.Skipped;
-  if (done < count) {
-    out[done] = Status.Failed; // it was running when the worker died
-    failures.push({ index: done, name: error.name, message: error.message, retriable: true });
+  // The message running when the worker died: the last one begun. (A module with flush() reports
+  // no message finished before its flush, so `done` alone would charge its first message.)
+  const running = Math.max(done, Math.min(begun, count) - 1);
+  if (running < count) {
+    out[running] = Status.Failed;
+    failures.push({ index: running, name: error.name, message: error.message, retriable: true });
+  }
+  return { statuses: out, failures, error };
+}
+
+/**
+ * A worker module's flush() failed by its worker's death or its timeout: as when flush() rejects
+ * (worker.ts), every message whose handler succeeded fails with the error; a handler's own failure
+ * stays failed (its details died with the worker), a skipped message is run again.
+ */
+function flushFailed(statuses: Uint8Array, error: GoCoffeeKafkaError): TaskResult {
+  const out = Uint8Array.from(statuses);
+  const failures: TaskFailure[] = [];
+  for (let i = 0; i < out.length; i++) {
+    if (out[i] === Status.Ok) {
+      out[i] = Status.Failed;
+      failures.push({ index: i, name: error.name, message: error.message, retriable: true });
+    } else if (out[i] === Status.Failed) {
+      failures.push({ index: i, name: 'Error', message: `handler failed (details lost: ${error.message})`, retriable: true });
+    }
   }
   return { statuses: out, failures, error };
 }

@@ -92,9 +92,10 @@ async function loadHandler(spec: string): Promise<LoadedHandler> {
  * flush(), which runs once after the task's messages: the task's messages count as done only once
  * flush() resolved, so the consumer commits nothing whose side effects were not confirmed, without
  * waiting for a confirmation per message. Until then the main thread sees none of them as done: a
- * worker that dies meanwhile has the whole task run again (its first message charged one attempt).
- * When flush() throws or rejects, every message of the task that succeeded fails with that error
- * (retried, then dead-lettered, as a handler error would be).
+ * worker that dies (or is timed out) in a handler has the whole task run again, the message that
+ * was running charged one attempt. When flush() throws or rejects — or its worker dies or is timed
+ * out in it — every message of the task that succeeded fails with that error (retried, then
+ * dead-lettered, as a handler error would be): the flush failed, not one of the messages.
  */
 export default async function run(task: WorkerTask): Promise<TaskResult | null> {
   let h = handlers.get(task.module);
@@ -117,6 +118,11 @@ export default async function run(task: WorkerTask): Promise<TaskResult | null> 
   // Statuses stay local (no progress reported) until flush() settled; the heartbeat still beats.
   const result = await runTask(handle, messages, lanes, new Uint8Array(task.count), undefined, task.traces, runInTrace, progress);
   let failures = result.failures;
+  // The flush phase, shared for the main thread in case this worker dies or is timed out in
+  // flush(): the handlers' statuses, and messages begun past the last one (also the watchdog's
+  // heartbeat: flush() gets a handlerTimeoutMs of its own). See crashResult (executor.ts).
+  statuses.set(result.statuses);
+  Atomics.store(progress, 2, task.count + 1);
   try {
     await flush();
   } catch (e) {

@@ -130,11 +130,12 @@ export function callBack(cb: DeliveryCallback, error: Error | null, result: Deli
   }
 }
 
-/** A message of send(): calls the caller's callback once. */
+/**
+ * A message of send(): calls the caller's callback once. A failure reported while a send() runs on
+ * the engine (failedInSend: the engine counts Producer#send() calls in `sendDepth`) is deferred to
+ * a microtask, so a callback never runs synchronously inside send() — its own or another one.
+ */
 export class Send extends Instrumented {
-  /** True while Producer#send() runs (it sets it): an outcome reported during it is deferred (never sync). */
-  static inSend = false;
-
   constructor(
     m: OutgoingMessage,
     enc: Encoding,
@@ -148,8 +149,11 @@ export class Send extends Instrumented {
   }
   failed(error: Error): void {
     if (this.source !== undefined) this.reportFailed(this.source, error);
-    if (Send.inSend) queueMicrotask(() => callBack(this.cb, error, undefined));
-    else callBack(this.cb, error, undefined);
+    callBack(this.cb, error, undefined);
+  }
+  override failedInSend(error: Error): void {
+    if (this.source !== undefined) this.reportFailed(this.source, error);
+    queueMicrotask(() => callBack(this.cb, error, undefined));
   }
 }
 

@@ -96,11 +96,14 @@ export class Producer {
       queueMicrotask(() => callBack(callback, e as Error, undefined));
       return;
     }
-    Send.inSend = true;
+    // Counted on the engine (not a global): a failure reported meanwhile (a full micro-batch the
+    // addon refuses, an expired waiting message) defers send() callbacks instead of running them
+    // inside this call; a count, since a diagnostics subscriber may send() from inside it.
+    engine.sendDepth++;
     try {
       this.#dispatch(engine, d, this.#diagnostics);
     } finally {
-      Send.inSend = false;
+      engine.sendDepth--;
     }
   }
 

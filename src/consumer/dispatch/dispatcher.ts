@@ -9,6 +9,7 @@ import { slotOf } from './key-lanes.js';
 import { Lane } from './lane.js';
 import { Pending } from './pending.js';
 import { Retrier } from './retry.js';
+import type { HeldDispatch } from './holds.js';
 import { allOk, announce, settle, settleAllOk, taskFailed } from './settle.js';
 import type { DispatcherEvents, DispatcherOptions } from './types.js';
 import { Status, type TaskResult } from '../../message/task.js';
@@ -211,6 +212,7 @@ export class Dispatcher {
     settle(pendings, result, released, this.#retry);
     announce(released, this.#events);
     entry.infraFailures++;
+    this.#retry.holds.handler(entry, `${err.name}: ${err.message}`);
     entry.held = true;
     const t = setTimeout(() => {
       this.#holds.delete(t);
@@ -245,6 +247,11 @@ export class Dispatcher {
     for (const t of this.#holds) clearTimeout(t);
     this.#holds.clear();
     this.#retry.stop();
+  }
+
+  /** Dispatch held by infrastructure failures right now (consumer.stats(), health). */
+  held(): HeldDispatch {
+    return this.#retry.holds.snapshot();
   }
 
   /** Drops the queued (not started) messages of a revoked partition; returns how many. */

@@ -17,7 +17,7 @@ export class Pending {
   fetchedAt = 0;
   /** Failed attempts so far. */
   attempts = 0;
-  /** Infrastructure failures in a row (not charged as attempts; they grow its backoff). */
+  /** Infrastructure failures in a row (not charged as attempts; they grow its backoff); 0 after a failure of its own. */
   infraFailures = 0;
   #failures: Failures | undefined = undefined;
   constructor(
@@ -26,9 +26,13 @@ export class Pending {
     readonly lane: Lane,
   ) {}
 
-  /** Counts a failed attempt at `now` (epoch ms) with the error's type (class or code) and message. */
+  /**
+   * Counts a failed attempt at `now` (epoch ms) with the error's type (class or code) and message.
+   * It ran to a failure of its own: a streak of infrastructure failures is over.
+   */
   failed(now: number, type: string, message: string): void {
     this.attempts++;
+    this.infraFailures = 0;
     const f = this.#failures;
     if (f === undefined) this.#failures = { first: now, last: now, type, message };
     else {

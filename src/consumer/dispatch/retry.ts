@@ -8,6 +8,7 @@ import { announce, completed, release, type FailurePolicy } from './settle.js';
 import type { DispatcherEvents, DispatcherOptions } from './types.js';
 import { classifyDeadLetterFailure } from '../dead-letter.js';
 import { GoCoffeeKafkaError } from '../../errors/base.js';
+import { InfraHolds } from './holds.js';
 import type { TaskFailure } from '../../message/task.js';
 
 /**
@@ -27,6 +28,8 @@ export class Retrier implements FailurePolicy {
   /** The dispatcher: a released lane's handler starts tasks again. */
   readonly #dispatcher: { dispatch(entry: HandlerEntry): void };
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Messages and handlers held by infrastructure failures (consumer.stats(); the dispatcher records handlers). */
+  readonly holds = new InfraHolds();
   #stopped = false;
 
   constructor(
@@ -57,6 +60,7 @@ export class Retrier implements FailurePolicy {
   notCharged(p: Pending, f: TaskFailure): void {
     const lane = p.lane;
     p.infraFailures++;
+    this.holds.message(p, `${f.name}: ${f.message}`);
     this.#events.taskError(new InfrastructureFailure(f));
     this.#later(() => {
       if (this.#stopped || lane.ps.revoked) return;
@@ -178,6 +182,7 @@ export class Retrier implements FailurePolicy {
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    this.holds.clear();
   }
 }
 

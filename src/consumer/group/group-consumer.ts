@@ -8,6 +8,7 @@ import type { DeadLetterWriter } from '../dead-letter.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import type { HandlerEntry } from '../dispatch/handler-entry.js';
 import type { DispatcherEvents } from '../dispatch/types.js';
+import type { HeldDispatch } from '../dispatch/holds.js';
 import { guardHooks } from '../options.js';
 import { Backpressure, PAUSE_DLQ, tpKey } from './backpressure.js';
 import { OffsetStore } from './offsets.js';
@@ -16,6 +17,13 @@ import { Rebalance } from './rebalance.js';
 import type { GroupHooks, GroupOptions, GroupStats } from './types.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * How long stop() waits for the native close (final commit, group leave, handle destroyed). The
+ * addon bounds the close itself at 10 s (src/native/addon/consumer.cc) and then destroys the handle
+ * without the leave, so a consumer whose brokers are gone or frozen still releases everything.
+ */
+const CLOSE_WAIT_MS = 10_000;
 
 /** The failure name of a handler run that hit handlerTimeoutMs (HandlerTimeoutError). */
 const TIMEOUT = 'HandlerTimeoutError';
@@ -227,6 +235,11 @@ export class GroupConsumer {
     return out;
   }
 
+  /** Dispatch held by infrastructure failures right now (see HeldDispatch). */
+  get held(): HeldDispatch {
+    return this.#dispatcher.held();
+  }
+
   /**
    * The first fatal error of this group's consumer (librdkafka cannot go on with it: fenced, an
    * idempotence or a protocol violation, ...): fetching stops, and the Consumer reports itself
@@ -351,14 +364,16 @@ export class GroupConsumer {
       const offsets = [...this.#partitions.values()]
         .filter((s) => !s.revoked && s.tracker.watermark >= 0)
         .map((s) => ({ topic: s.topic, partition: s.partition, offset: s.tracker.watermark }));
-      this.#offsets.commitSync(native, offsets);
+      this.#offsets.commitAsync(native, offsets);
       this.#rebalance.leave();
       try {
         native.unsubscribe();
       } catch {
         /* already gone */
       }
-      await disconnectClient(native as unknown as NativeConsumer, 10_000);
+      // The close (final commit, group leave) is bounded in the addon (10 s) and destroys
+      // the handle either way; this waits a little longer than that bound.
+      await disconnectClient(native as unknown as NativeConsumer, CLOSE_WAIT_MS);
       native.removeAllListeners();
     }
     this.#partitions.clear();

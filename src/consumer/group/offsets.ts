@@ -66,7 +66,30 @@ export class OffsetStore {
     this.#hooks.onOffsetsStored?.(this.#groupId, offsets);
   }
 
-  /** Stores and commits these offsets at once (a revoke, stop()). */
+  /**
+   * Stores these offsets and asks for their commit without waiting for it (stop()): the close that
+   * follows waits for that commit (and commits what is stored), bounded, on a worker thread. A
+   * synchronous commit would block the JS thread for as long as the coordinator does not answer —
+   * minutes with a frozen broker (issue 17 item 6).
+   */
+  commitAsync(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[]): void {
+    if (offsets.length === 0) return;
+    try {
+      native.offsetsStore(offsets);
+    } catch {
+      /* not assigned any more: the explicit commit below still carries the offsets */
+    }
+    try {
+      native.commit(offsets);
+    } catch (e) {
+      const err = e as NativeError;
+      if (err.code !== RD.ERR__NO_OFFSET) this.#hooks.onError?.(fromNativeError(err, `commit (group ${this.#groupId})`, { groupId: this.#groupId }));
+      return;
+    }
+    this.#hooks.onOffsetsStored?.(this.#groupId, offsets);
+  }
+
+  /** Stores and commits these offsets at once (a revoke: the next owner must see them). */
   commitSync(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[]): void {
     if (offsets.length === 0) return;
     try {

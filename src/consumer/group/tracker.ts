@@ -40,6 +40,13 @@ export class PartitionTracker {
     return this.#watermark;
   }
 
+  /** Whether the message with this sequence number is done (off the per-message path: stats only). */
+  isDone(seq: number): boolean {
+    if (seq < this.#head) return true;
+    if (seq >= this.#next) return false;
+    return this.#entries[seq - this.#base]! < 0;
+  }
+
   /** Records a fetched message; returns its sequence number. */
   add(offset: number): number {
     const entries = this.#entries;

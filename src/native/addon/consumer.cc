@@ -21,6 +21,8 @@
 // No C++ exception leaves the JS thread: the worker code calls only C functions.
 #include "consumer.h"
 
+#include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <functional>
@@ -674,14 +676,17 @@ Napi::Value Consumer::QueryWatermarkOffsets(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// close(cb(revokedAtClose)): leaves the group and destroys the handle on a worker thread. Idempotent
-// (a second call's cb is not called), callable from inside any callback.
+// close(cb(revokedAtClose, abandoned), timeoutMs = 10000): leaves the group and destroys the handle
+// on a worker thread, the leave bounded by timeoutMs (abandoned: it did not finish in time, the
+// handle was destroyed without it). Idempotent (a second call's cb is not called), callable from
+// inside any callback.
 Napi::Value Consumer::Close(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (closing_.load()) return env.Undefined();
   closing_ = true;
   fetching_ = false;
   if (info[0].IsFunction()) close_cb_ = Napi::Persistent(info[0].As<Napi::Function>());
+  if (info.Length() > 1 && info[1].IsNumber()) close_timeout_ms_ = std::max(0, info[1].As<Napi::Number>().Int32Value());
   if (in_drain_) close_deferred_ = true;  // inside consume_batch_queue or a batch callback
   else begin_close(env);
   return env.Undefined();
@@ -708,6 +713,14 @@ void Consumer::task_done(Napi::Env env) {
   }
 }
 
+// One event of the close queue (close worker thread): a rebalance is served like the rebalance_cb;
+// the event is destroyed in every case.
+void Consumer::serve_close_event(rd_kafka_event_t *ev) {
+  if (ev == nullptr) return;
+  if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) on_rebalance(rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev));
+  rd_kafka_event_destroy(ev);
+}
+
 void Consumer::close_native() {
   // A revoke JS was told about and has not finished: finish it, or the close would wait for it.
   if (pending_revoke_) {
@@ -715,9 +728,36 @@ void Consumer::close_native() {
     else rd_kafka_assign(rk_.get(), nullptr);
     pending_revoke_.reset();
   }
-  rd_kafka_consumer_close(rk_.get());  // serves the final revoke here (on_rebalance, no JS)
+  // rd_kafka_consumer_close() with a deadline: it waits for the final commit and the group leave
+  // without one, and with the brokers gone or frozen that took minutes (a worker thread the
+  // process cannot exit without). Served here as rd_kafka_consumer_close() serves it (the final
+  // revoke reaches on_rebalance, no JS); past the deadline the handle is destroyed without the
+  // close: the group then expires the member after session.timeout.ms.
+  rd_kafka_queue_t *cq = rd_kafka_queue_new(rk_.get());
+  rd_kafka_error_t *error = rd_kafka_consumer_close_queue(rk_.get(), cq);
+  bool closed = false;
+  if (error != nullptr) {
+    rd_kafka_error_destroy(error);
+  } else {
+    // Polled as events, not callbacks: the forwarded consumer queue can still hold fetched
+    // messages and consumer errors, which a callback poll cannot serve (librdkafka asserts). The
+    // rebalance goes to on_rebalance as the rebalance_cb would; everything else is dropped, as
+    // rd_kafka_consumer_close() drops it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(close_timeout_ms_);
+    while (!(closed = rd_kafka_consumer_closed(rk_.get()) != 0)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) break;
+      serve_close_event(rd_kafka_queue_poll(cq, static_cast<int>(std::min<long long>(left, 100))));
+    }
+    if (closed) {
+      for (rd_kafka_event_t *ev; (ev = rd_kafka_queue_poll(cq, 0)) != nullptr;) serve_close_event(ev);  // what the close left
+    }
+  }
+  rd_kafka_queue_destroy(cq);
   q_.reset();
-  rk_.reset();  // rd_kafka_destroy
+  close_abandoned_ = !closed;
+  if (closed) rk_.reset();  // rd_kafka_destroy
+  else rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 void Consumer::close_done(Napi::Env env) {
@@ -729,7 +769,7 @@ void Consumer::close_done(Napi::Env env) {
   if (!close_cb_.IsEmpty()) {
     Napi::FunctionReference cb = std::move(close_cb_);
     try {
-      cb.Call({revoked});
+      cb.Call({revoked, Napi::Boolean::New(env, close_abandoned_)});
     } catch (const Napi::Error &e) {
       napi_fatal_exception(env, e.Value());
     }

@@ -37,6 +37,7 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
 
   // Close worker (libuv threadpool): no JS.
   void close_native();
+  void serve_close_event(rd_kafka_event_t *ev);  // close worker: one event of the close queue
   // JS thread, after close_native.
   void close_done(Napi::Env env);
 
@@ -92,6 +93,8 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   bool close_deferred_ = false;     // close() from inside the drain: begins when the drain returns
   bool close_waiting_ = false;      // close() waits for busy_ tasks
   bool closed_ = false;             // close_done ran
+  int close_timeout_ms_ = 10000;    // close(cb, timeoutMs): how long leaving the group may take
+  bool close_abandoned_ = false;    // the group leave did not finish in time: destroyed without it
   std::atomic<bool> cooperative_{false};
   TplPtr pending_revoke_;           // told JS "revoke", JS has not unassigned yet (JS thread / close worker)
   bool pending_coop_ = false;

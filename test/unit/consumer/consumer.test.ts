@@ -8,6 +8,33 @@ import { Registry } from 'prom-client';
 import { ConsumerBinding, FakeConsumer, RefusedConnect, SlowConnect } from './fake-consumer.js';
 import { RD } from '../../../src/errors/librdkafka.js';
 import type { NativeError, NativeMessage } from '../../../src/native/types.js';
+import { BroadcastChannel } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+
+const HANGING_FLUSH = fileURLToPath(new URL('../../fixtures/handlers/hanging-flush.ts', import.meta.url));
+
+/** What a worker module posts on `gocoffee-test:<topic>` (test/fixtures/handlers/hanging-flush.ts). */
+function listen(topic: string): { lines: string[]; close(): void } {
+  const ch = new BroadcastChannel(`gocoffee-test:${topic}`);
+  const lines: string[] = [];
+  ch.onmessage = (e) => lines.push(String((e as MessageEvent).data));
+  return { lines, close: () => ch.close() };
+}
+
+/** The values of every flush that settled (`flushed:<values>` lines). */
+function flushedValues(lines: readonly string[]): Set<string> {
+  return new Set(lines.filter((l) => l.startsWith('flushed:')).flatMap((l) => l.slice('flushed:'.length).split(',')));
+}
+
+/** Per value, the attempts its handler ran with, from `<value>@<attempt>` lines. */
+function attemptsByValue(lines: readonly string[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const l of lines) {
+    const m = /^(.*)@(\d+)$/.exec(l);
+    if (m !== null) (out[m[1]!] ??= []).push(Number(m[2]));
+  }
+  return out;
+}
 
 /** A consumer whose fetch fails with a fatal error once armed (librdkafka: fenced, protocol violation, ...). */
 class FatalOnce extends FakeConsumer {
@@ -100,6 +127,94 @@ describe('Consumer with fake native consumers', () => {
     assert.equal(consumer.state, 'running');
     await consumer.stop();
     await cm.close();
+  });
+
+  it('stats() shows dispatch held by an infrastructure failure (heldLanes, oldestHeldMs, heldReason), until it recovers (issue 17 item 9)', async () => {
+    const binding = new ConsumerBinding();
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'], connectTimeoutMs: 1000 }), { binding });
+    await cm.initialize();
+    const consumer = new Consumer(cm, { stopTimeoutMs: 200, retryBackoffMs: 30, retryMax: 0 });
+    let down = true;
+    consumer.registerHandler({
+      topics: ['t'],
+      groupId: 'g',
+      handle(m) {
+        if (down && m.offset === 0) throw Object.assign(new Error('the Schema Registry is unreachable'), { name: 'RegistryError', retriable: true, infrastructure: true });
+      },
+    });
+    await consumer.start();
+    assert.deepEqual(pick(consumer.stats()[0]!), { heldHandlers: 0, heldLanes: 0, oldestHeldMs: 0, heldReason: '' });
+    const fake = binding.consumers[0]!;
+    fake.assign([{ topic: 't', partition: 0 }]);
+    fake.append('t', 0, 2, (i) => `k${i}`);
+    const end = Date.now() + 2000;
+    while (consumer.stats()[0]!.heldLanes === 0 && Date.now() < end) await delay(5);
+    await delay(40);
+    const held = consumer.stats()[0]!;
+    assert.equal(held.heldLanes, 1);
+    assert.equal(held.heldHandlers, 0);
+    assert.ok(held.oldestHeldMs >= 30, `held for ${held.oldestHeldMs} ms`);
+    assert.equal(held.heldReason, 'RegistryError: the Schema Registry is unreachable');
+    assert.equal(held.deadLettered, 0);
+    down = false;
+    while (consumer.stats()[0]!.heldLanes !== 0 && Date.now() < end + 2000) await delay(5);
+    assert.deepEqual(pick(consumer.stats()[0]!), { heldHandlers: 0, heldLanes: 0, oldestHeldMs: 0, heldReason: '' });
+    assert.equal(consumer.stats()[0]!.processed, 2);
+    await consumer.stop();
+    await cm.close();
+
+    function pick(s: { heldHandlers: number; heldLanes: number; oldestHeldMs: number; heldReason: string }) {
+      return { heldHandlers: s.heldHandlers, heldLanes: s.heldLanes, oldestHeldMs: s.oldestHeldMs, heldReason: s.heldReason };
+    }
+  });
+
+  describe('handlerTimeoutMs with a worker module that exports flush() (real worker pool)', function () {
+    this.timeout(20_000);
+
+    /** A consumer on the fake binding over a one-worker pool of hanging-flush.ts; 3 messages in one task. */
+    async function run(topic: string, flags: string[], until: (lines: string[]) => boolean) {
+      const binding = new ConsumerBinding();
+      const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'], connectTimeoutMs: 1000 }), { binding });
+      await cm.initialize();
+      const errors: Error[] = [];
+      const consumer = new Consumer(cm, { stopTimeoutMs: 200, handlerTimeoutMs: 300, retryBackoffMs: 1, retryMax: 3, workers: 1 }, { onError: (e) => errors.push(e) });
+      consumer.registerHandler({ topics: [topic], groupId: 'g', workerModule: HANGING_FLUSH });
+      const seen = listen(topic);
+      try {
+        await consumer.start();
+        const fake = binding.consumers[0]!;
+        fake.assign([{ topic, partition: 0 }]);
+        fake.append(topic, 0, flags.length, (i) => `k${i}`, (i) => `k${i}:${i}:${flags[i]}`);
+        const end = Date.now() + 10_000;
+        while (!until(seen.lines) && Date.now() < end) await delay(20);
+        await delay(100); // anything more would come now
+        return { lines: [...seen.lines], stats: consumer.stats()[0]!, errors };
+      } finally {
+        seen.close();
+        await consumer.stop();
+        await cm.close();
+      }
+    }
+
+    it('flush() that never settles: every message of the task fails with the flush timeout (one attempt each), not the first message alone', async () => {
+      const { lines, stats, errors } = await run(`unit-flush-hang-${process.pid}`, ['-', 'F', '-'], (l) => flushedValues(l).size === 3);
+      assert.deepEqual(attemptsByValue(lines), { 'k0:0:-': [1, 2], 'k1:1:F': [1, 2], 'k2:2:-': [1, 2] }, `lines: ${lines.join(' ')}`);
+      assert.equal(stats.handlerTimeouts, 3, 'each message of the task was charged the timeout');
+      assert.equal(stats.retried, 3);
+      assert.equal(stats.deadLettered, 0);
+      assert.equal(stats.processed, 3);
+      assert.ok(errors.some((e) => (e as { code?: string }).code === 'GCK_HANDLER_TIMEOUT' && /flush\(\) did not settle within 300 ms/.test(e.message)), errors.map((e) => e.message).join('; '));
+    });
+
+    it('a handler that never settles in such a module: the running message is charged, not the task\'s first one', async () => {
+      const { lines, stats } = await run(`unit-flush-handler-hang-${process.pid}`, ['-', 'H', '-'], (l) => flushedValues(l).size === 3);
+      const attempts = attemptsByValue(lines);
+      assert.deepEqual(attempts['k1:1:H'], [1, 2], `lines: ${lines.join(' ')}`);
+      assert.ok(attempts['k0:0:-']!.every((a) => a === 1), `k0 was not charged: ${lines.join(' ')}`);
+      assert.ok(attempts['k2:2:-']!.every((a) => a === 1), `k2 was not charged: ${lines.join(' ')}`);
+      assert.equal(stats.handlerTimeouts, 1);
+      assert.equal(stats.deadLettered, 0);
+    });
   });
 
   it('handlerTimeoutMs: a hung handler run is retried (attempt 2 succeeds), the partition goes on, stats count it (issue 17 item 8)', async () => {

@@ -33,12 +33,12 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
     this.rebalance = global.rebalance_cb as unknown as (err: NativeError, tps: NativeTopicPartition[]) => void;
   }
 
-  append(topic: string, partition: number, n: number, key: (i: number) => string | null = (i) => `k${i % 5}`): void {
+  append(topic: string, partition: number, n: number, key: (i: number) => string | null = (i) => `k${i % 5}`, value: (i: number) => string = (i) => `${topic}/${partition}@${i}`): void {
     const log = this.logs.get(tp(topic, partition)) ?? [];
     this.logs.set(tp(topic, partition), log);
     for (let i = 0; i < n; i++) {
       const offset = log.length;
-      log.push({ topic, partition, offset, key: key(offset), value: Buffer.from(`${topic}/${partition}@${offset}`), size: 1 });
+      log.push({ topic, partition, offset, key: key(offset), value: Buffer.from(value(offset)), size: 1 });
     }
   }
 
@@ -121,7 +121,11 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
   offsetsStore(offsets: NativeTopicPartitionOffset[]): void {
     for (const o of offsets) this.stored.set(tp(o.topic, o.partition), o.offset);
   }
-  commit(): void {}
+  /** An asynchronous commit (stop()): recorded like commitSync, as `commit …` (the real one completes later). */
+  commit(offsets?: NativeTopicPartitionOffset[] | null): void {
+    for (const o of offsets ?? []) this.commits.set(tp(o.topic, o.partition), o.offset);
+    this.calls.push(`commit ${(offsets ?? []).map((o) => `${o.partition}@${o.offset}`).join(',')}`);
+  }
   commitSync(offsets: NativeTopicPartitionOffset[] | null): void {
     for (const o of offsets ?? []) this.commits.set(tp(o.topic, o.partition), o.offset);
     this.calls.push(`commitSync ${(offsets ?? []).map((o) => `${o.partition}@${o.offset}`).join(',')}`);

@@ -189,6 +189,30 @@ describe('ProducerEngine (fake binding)', () => {
     await engine.close(30); // idempotent
   });
 
+  it('flush(timeout) that times out charges no message: it resolves with how many remain, each keeps its own later outcome', async () => {
+    const { engine, producer, native } = setup({ maxInFlight: 2 });
+    await engine.connect();
+    native().outcome = (r) => (r.value!.toString() === 'b' ? { message: 'message size too large', code: -1 } : null);
+    const settled: string[] = [];
+    const all = ['a', 'b', 'c'].map((v) =>
+      producer.publish(newMessage('t', v)).then(
+        (r) => settled.push(`${v}:${r.offset}`),
+        (e: DeliveryError) => settled.push(`${v}:${e.code}`),
+      ),
+    );
+    assert.equal(engine.waitingCount, 1, 'c waits for the window');
+    const left = await producer.flush(30); // nothing is reported within the timeout
+    assert.equal(left, 3, 'two in flight and one waiting');
+    assert.deepEqual(settled, [], 'no message is failed (or charged) by a flush timeout');
+    native().deliverAll(); // a delivered, b refused as too large; c goes to librdkafka
+    await delay(5);
+    native().deliverAll();
+    await Promise.all(all);
+    assert.deepEqual(settled, ['a:0', 'b:GCK_KAFKA_MSG_SIZE_TOO_LARGE', 'c:1']);
+    assert.equal(await producer.flush(30), 0);
+    await engine.close(100);
+  });
+
   it('reserved headers cannot be overwritten by users', () => {
     assert.throws(() => newMessage('t', 'x').withHeader('message_id', 'y'), /reserved/);
     assert.throws(() => newMessage('t', 'x').withHeader('correlation_id', 'y'), /withCorrelationId/);

@@ -152,6 +152,60 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
     });
   });
 
+  describe('a library retry that succeeds (idempotence off, issue 17 item 4)', () => {
+    /** Fails each message's first `n` attempts with `err`, then delivers it. */
+    function failFirst(native: FakeProducer, n: number, err: { message: string; code: number }): void {
+      const seen = new Map<string, number>();
+      native.outcome = (r) => {
+        const v = r.value!.toString();
+        const k = (seen.get(v) ?? 0) + 1;
+        seen.set(v, k);
+        return k <= n ? err : null;
+      };
+      native.autoDeliver = true;
+    }
+
+    it('after a possibly-persisted failure, publish(), send() and publishBatch() report possibleDuplicate: true', async () => {
+      const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, retryBackoffMs: 1 });
+      await engine.connect();
+      failFirst(native(), 1, TIMED_OUT); // attempt 1 timed out in flight: it may have been written
+      const published = await producer.publish(newMessage('t', 'p'));
+      const sent = await new Promise<{ possibleDuplicate?: boolean; attempts?: number }>((resolve, reject) => producer.send(newMessage('t', 's'), (e, r) => (e ? reject(e) : resolve(r!))));
+      const batched = (await producer.publishBatch([newMessage('t', 'b')]))[0]!;
+      assert.equal(published.possibleDuplicate, true, 'publish()');
+      assert.equal(sent.possibleDuplicate, true, 'send()');
+      assert.ok(batched.ok);
+      assert.equal(batched.result.possibleDuplicate, true, 'publishBatch()');
+      assert.equal(native().produced.length, 6, 'each produced twice');
+      await engine.close(100);
+    });
+
+    it('kept when a later attempt fails without possibly persisting before the one that succeeds', async () => {
+      const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, retryBackoffMs: 1 });
+      await engine.connect();
+      let attempt = 0;
+      native().outcome = () => (++attempt === 1 ? TIMED_OUT : attempt === 2 ? { message: 'Broker: Not leader for partition', code: 6 } : null);
+      native().autoDeliver = true;
+      const r = await producer.publish(newMessage('t', 'x'));
+      assert.equal(r.possibleDuplicate, true);
+      assert.equal(native().produced.length, 3);
+      await engine.close(100);
+    });
+
+    it('false after a retriable failure that says the message was not written (not leader); absent on a first-attempt success', async () => {
+      const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, retryBackoffMs: 1 });
+      await engine.connect();
+      failFirst(native(), 1, { message: 'Broker: Not leader for partition', code: 6 });
+      const retried = await producer.publish(newMessage('t', 'x'));
+      assert.equal(native().produced.length, 2, 'retried once');
+      assert.equal(retried.possibleDuplicate, false);
+      native().outcome = () => null;
+      const first = await producer.publish(newMessage('t', 'y'));
+      assert.equal(first.possibleDuplicate, undefined, 'a first-attempt success has no such field');
+      await engine.close(100);
+    });
+  });
+
   it('drain() resolves when the messages that filled the window fail from their retry timers', async () => {
     const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, maxInFlight: 2 });
     await engine.connect();

@@ -4,6 +4,10 @@ import { Producer } from '../../../src/producer/producer.js';
 import { newMessage } from '../../../src/message/outgoing.js';
 import { DeliveryError, StateError } from '../../../src/errors/index.js';
 import { handedOver, setupEngine } from '../../helpers/engine.js';
+import type { FakeProducer } from '../../helpers/fake-binding.js';
+import { BATCH_MAX_MESSAGES } from '../../../src/delivery/window.js';
+import { producerSend } from '../../../src/diagnostics/channels.js';
+import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
 
 const setup = setupEngine;
 
@@ -59,6 +63,79 @@ describe('Producer (fake binding)', () => {
       assert.ok(errs[0] instanceof StateError);
       assert.match(String((errs[1] as Error).message), /send\(message\): expected a message built with newMessage/);
       await engine.close(100);
+    });
+
+    describe('callbacks never run inside a send() call (the engine counts send() calls, issue 19)', () => {
+      /** Stages `n` sends and makes the addon refuse the micro-batch that fills up (BATCH_MAX_MESSAGES). */
+      function refuseFullBatch(native: FakeProducer): void {
+        native.produceBatch = () => {
+          throw new Error('refused by the test');
+        };
+      }
+
+      it('a full micro-batch refused inside send(): every staged send()\'s callback is deferred, none runs inside the call', async () => {
+        const { engine, producer, native } = setup();
+        await engine.connect();
+        refuseFullBatch(native());
+        const order: string[] = [];
+        for (let i = 0; i < BATCH_MAX_MESSAGES - 1; i++) producer.send(newMessage('t', String(i)), (e) => order.push(e === null ? 'ok' : 'failed'));
+        producer.send(newMessage('t', 'last'), (e) => order.push(e === null ? 'ok' : 'failed-last'));
+        order.push('send returned');
+        assert.equal(order.length, 1, `callbacks ran inside send(): ${order.slice(0, 3).join(', ')}`);
+        await Promise.resolve();
+        assert.equal(order.length, BATCH_MAX_MESSAGES + 1);
+        assert.equal(order.at(-1), 'failed-last');
+        assert.equal(engine.sendDepth, 0);
+        await engine.close(100);
+      });
+
+      it('nested: a send() from a producer:send subscriber inside a send() does not end the outer one\'s deferral', async () => {
+        const diagnostics = new Diagnostics({ clientId: 'test' });
+        const { engine, producer, native } = setup({ diagnostics });
+        await engine.connect();
+        refuseFullBatch(native());
+        const order: string[] = [];
+        let nested = false;
+        const subscriber = (m: unknown) => {
+          if ((m as { topic: string }).topic !== 'outer' || nested) return;
+          nested = true;
+          producer.send(newMessage('inner', 'x'), () => order.push('inner callback'));
+        };
+        producerSend.subscribe(subscriber);
+        try {
+          // The outer message is the batch's last (the inner one is staged just before it): the
+          // addon refuses the full batch while the outer send() still runs, after the inner returned.
+          for (let i = 0; i < BATCH_MAX_MESSAGES - 2; i++) producer.send(newMessage('t', String(i)), () => undefined);
+          producer.send(newMessage('outer', 'y'), () => order.push('outer callback'));
+          order.push('outer send returned');
+        } finally {
+          producerSend.unsubscribe(subscriber);
+        }
+        assert.deepEqual(order, ['outer send returned'], 'a callback ran synchronously inside send()');
+        await Promise.resolve();
+        assert.deepEqual(order, ['outer send returned', 'inner callback', 'outer callback']);
+        assert.equal(engine.sendDepth, 0);
+        await engine.close(100);
+      });
+
+      it('a send() inside a delivery callback behaves as any other send(): staged, its own callback on its report', async () => {
+        const { engine, producer, native } = setup();
+        await engine.connect();
+        const seen: string[] = [];
+        producer.send(newMessage('t', 'a'), (e) => {
+          seen.push(`a:${e === null ? 'ok' : 'failed'}`);
+          producer.send(newMessage('t', 'b'), (e2, r) => seen.push(`b:${e2 === null ? r!.offset : 'failed'}`));
+          seen.push('a: send(b) returned');
+        });
+        await handedOver();
+        native().deliverAll();
+        assert.deepEqual(seen, ['a:ok', 'a: send(b) returned']);
+        assert.equal(engine.sendDepth, 0);
+        await handedOver();
+        native().deliverAll();
+        assert.deepEqual(seen, ['a:ok', 'a: send(b) returned', 'b:1']);
+        await engine.close(100);
+      });
     });
 
     it('refuses a missing callback with an InvalidArgumentError', async () => {
@@ -118,7 +195,7 @@ describe('Producer (fake binding)', () => {
     const [ra, rb, rc] = native().produced;
     assert.equal(ra!.headers, undefined);
     assert.deepEqual(rb!.headers, [{ message_id: 'id-b' }]);
-    assert.deepEqual(rc!.headers!.map((h) => Object.keys(h)[0]), ['traceparent']);
+    assert.deepEqual(rc!.headers!.map((h) => Object.keys(h)[0]), ['traceparent', 'trace_id', 'span_id']); // + the Go services' trace headers (sampled span)
     telemetry.close();
     await engine.close(100);
   });

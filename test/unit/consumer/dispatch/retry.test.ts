@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
 import { resolveConfig } from '../../../../src/config/index.js';
 import type { DeliveryResult } from '../../../../src/delivery/engine.js';
-import { Status } from '../../../../src/message/task.js';
+import { Status, type TaskFailure } from '../../../../src/message/task.js';
 import { ConsumerObserver } from '../../../../src/consumer/observer.js';
 import { Telemetry } from '../../../../src/telemetry/telemetry.js';
 import { Diagnostics } from '../../../../src/diagnostics/diagnostics.js';
@@ -285,5 +285,77 @@ describe('Dispatcher: retries and dead letters with a fake executor', () => {
     assert.equal(taskErrors.length, 3);
     assert.ok(taskErrors.every((e) => (e as { code?: string }).code === 'GCK_INFRASTRUCTURE'));
     d.stop();
+  });
+
+  describe('held dispatch is visible (held(), consumer.stats(): issue 17 item 9)', () => {
+    const outage: TaskFailure = { index: 0, name: 'RegistryError', message: 'the Schema Registry is unreachable', retriable: true, infrastructure: true };
+
+    it('a message held by infrastructure failures: counted with when its hold began and why, until it runs to an outcome', async () => {
+      const { exec, feed, d } = setup({ retryMax: 3, backoffMs: 20 });
+      assert.deepEqual(d.held(), { handlers: 0, lanes: 0, since: 0, reason: '' });
+      feed([msg(0, 'a'), msg(1, 'a'), msg(2, 'b')]);
+      const t0 = Date.now();
+      await finish(exec.tasks[0]!, (l) => (l === 'a@0' ? outage : l === 'a@1' ? Status.Skipped : Status.Ok));
+      let h = d.held();
+      assert.equal(h.lanes, 1, 'key a is held behind a@0');
+      assert.equal(h.handlers, 0);
+      assert.ok(h.since >= t0 && h.since <= Date.now());
+      assert.equal(h.reason, 'RegistryError: the Schema Registry is unreachable');
+      const since = h.since;
+      // a second outage of the same message: still one hold, since its first failure
+      await until(() => exec.tasks.length === 2, 'run 2');
+      await finish(exec.tasks[1]!, (l) => (l === 'a@0' ? outage : Status.Skipped));
+      h = d.held();
+      assert.deepEqual([h.lanes, h.since], [1, since]);
+      // the registry is back: the message runs, nothing is held
+      await until(() => exec.tasks.length === 3, 'run 3');
+      await finish(exec.tasks[2]!);
+      assert.deepEqual(d.held(), { handlers: 0, lanes: 0, since: 0, reason: '' });
+      d.stop();
+    });
+
+    it('a message that then fails for real (an attempt charged) is no longer held; nor is one of a revoked partition', async () => {
+      const { exec, feed, d, ps } = setup({ retryMax: 3, backoffMs: 5 });
+      feed([msg(0, 'a'), msg(1, 'b')]);
+      await finish(exec.tasks[0]!, () => outage);
+      assert.equal(d.held().lanes, 2);
+      // a@0 runs again (alone or with b@1, as the backoffs' jitter has it) and fails for real
+      await until(() => exec.tasks.slice(1).some((t) => labels(t).includes('a@0')), 'a@0 runs again');
+      await finish(exec.tasks.slice(1).find((t) => labels(t).includes('a@0'))!, (l) => (l === 'a@0' ? Status.Failed : outage));
+      assert.equal(d.held().lanes, 1, 'a@0 failed for real: retried as usual, not held');
+      ps.revoked = true;
+      assert.equal(d.held().lanes, 0, 'revoked: its next owner reads it again');
+      d.stop();
+    });
+
+    it('a handler whose tasks never start: held from its first such failure until a task runs; stop() clears it', async () => {
+      const { exec, feed, d } = setup({ retryMax: 0, backoffMs: 20 });
+      feed([msg(0, 'a')]);
+      const t0 = Date.now();
+      await until(() => exec.tasks.length === 1, 'task 1');
+      exec.tasks[0]!.reject(new WorkerError('the worker pool did not run a handler task', new Error('Cannot find module'), {}, true));
+      await settle();
+      let h = d.held();
+      assert.equal(h.handlers, 1);
+      assert.ok(h.since >= t0);
+      const since = h.since;
+      assert.match(h.reason, /^WorkerError: the worker pool did not run a handler task: Cannot find module/);
+      await until(() => exec.tasks.length === 2, 'task 2 after the backoff');
+      assert.equal(d.held().handlers, 1, 'still held while its next task has not run');
+      exec.tasks[1]!.reject(new WorkerError('the worker pool did not run a handler task', new Error('Cannot find module'), {}, true));
+      await settle();
+      h = d.held();
+      assert.deepEqual([h.handlers, h.since], [1, since], 'since the first failure of the streak');
+      await until(() => exec.tasks.length === 3, 'task 3');
+      await finish(exec.tasks[2]!);
+      assert.equal(d.held().handlers, 0);
+      feed([msg(1, 'b')]);
+      await until(() => exec.tasks.length === 4, 'task 4');
+      exec.tasks[3]!.reject(new WorkerError('the worker pool did not run a handler task', new Error('gone'), {}, true));
+      await settle();
+      assert.equal(d.held().handlers, 1);
+      d.stop();
+      assert.deepEqual(d.held(), { handlers: 0, lanes: 0, since: 0, reason: '' });
+    });
   });
 });

@@ -53,7 +53,8 @@ describe('GroupConsumer rebalances (revoke) with a fake native consumer', () => 
       [1],
     );
     assert.equal(await g.stop(1000), true);
-    assert.ok(native.calls.includes('commitSync 1@2'), 'stop commits');
+    assert.ok(native.calls.includes('commit 1@2'), 'stop commits');
+    assert.ok(!native.calls.some((c) => c.startsWith('commitSync 1')), 'without blocking the JS thread (issue 17 item 6): the bounded close waits for the commit');
     assert.deepEqual(errors, []);
   });
 
