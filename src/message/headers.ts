@@ -13,6 +13,9 @@ export const HEADERS = Object.freeze({
   /** W3C trace context. */
   TRACEPARENT: 'traceparent',
   TRACESTATE: 'tracestate',
+  /** The Go services' trace context (hex trace id / span id): read when there is no traceparent, written beside it. */
+  TRACE_ID: 'trace_id',
+  SPAN_ID: 'span_id',
   /** The Go services' event headers (seed: event_type, entity_type, entity_id, content_type). */
   EVENT_TYPE: 'event_type',
   ENTITY_TYPE: 'entity_type',

@@ -3,7 +3,7 @@ export type { TelemetryOptions } from './telemetry.js';
 export { TracingListener } from './tracing-listener.js';
 export { KafkaMetrics } from './metrics.js';
 export type { Operation, GaugeSource } from './metrics.js';
-export { Tracing, toTraceparent, fromTraceparent, withSpanContext } from './tracing.js';
+export { Tracing, toTraceparent, fromTraceparent, fromGoTraceHeaders, withSpanContext } from './tracing.js';
 export { silentLogger, traceFields } from './logging.js';
 export type { Logger } from './logging.js';
 export { serveMetrics } from './http.js';

@@ -2,7 +2,7 @@ import type { Bindings, Logger } from 'pino';
 import { otelApi, pinoLib } from './peers.js';
 import type { NativeHeaders } from '../native/types.js';
 import { HEADER, LOG } from './semconv.js';
-import { fromTraceparent } from './tracing.js';
+import { fromGoTraceHeaders, fromTraceparent } from './tracing.js';
 
 export type { Logger };
 
@@ -38,8 +38,9 @@ export function traceFields(): Record<string, string> {
 
 /**
  * `trace_id` and `span_id` of the producer context a consumed message carries in its W3C
- * `traceparent` header (empty when none): for the log lines about one message (retry,
- * dead-letter), which are written after its handler ran, outside its span.
+ * `traceparent` header, else in the Go services' `trace_id` / `span_id` headers (empty when
+ * none): for the log lines about one message (retry, dead-letter), which are written after its
+ * handler ran, outside its span. The same precedence as Tracing.extract.
  */
 export function messageTraceFields(headers: NativeHeaders | undefined): Record<string, string> {
   if (headers === undefined) return {};
@@ -48,9 +49,11 @@ export function messageTraceFields(headers: NativeHeaders | undefined): Record<s
     const v = headers[i]![HEADER.TRACEPARENT];
     if (v === undefined) continue;
     const sc = fromTraceparent(typeof v === 'string' ? v : v.toString('latin1'));
-    return sc === undefined || !validIds(sc.traceId, sc.spanId) ? {} : { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId };
+    if (sc !== undefined && validIds(sc.traceId, sc.spanId)) return { [LOG.TRACE_ID]: sc.traceId, [LOG.SPAN_ID]: sc.spanId };
+    break;
   }
-  return {};
+  const go = fromGoTraceHeaders(headers);
+  return go === undefined ? {} : { [LOG.TRACE_ID]: go.traceId, [LOG.SPAN_ID]: go.spanId };
 }
 
 /** W3C: an all-zero trace id or span id is invalid (what isSpanContextValid checks, without the API). */

@@ -3,7 +3,7 @@ import { promClient } from './peers.js';
 import { LABEL, METRIC } from './semconv.js';
 import type { LibrdkafkaSummary } from '../diagnostics/statistics.js';
 import { CounterStore, MAX_TOPICS, OTHER_TOPICS, type Operation, type TopicCounters } from '../diagnostics/counters.js';
-import type { GaugeSink, GaugeSource } from '../diagnostics/diagnostics.js';
+import type { Diagnostics, GaugeSink, GaugeSource } from '../diagnostics/diagnostics.js';
 
 export type { Operation };
 
@@ -109,7 +109,15 @@ export class KafkaMetrics implements GaugeSink {
   /** The message counters of every connection manager using this registry (summed at scrape time). */
   readonly #stores = new Set<CounterStore>();
   #retired: CounterStore | undefined;
-  readonly #sources = new Set<GaugeSource>();
+  /**
+   * The gauge sources, held weakly: a registry usually outlives its clients, and a client dropped
+   * without close() must not be kept alive by it (its series stay at their last values then).
+   */
+  readonly #sources = new Set<WeakRef<GaugeSource>>();
+  readonly #refs = new WeakMap<GaugeSource, WeakRef<GaugeSource>>();
+  /** A client's Diagnostics collected without detach(): its counts move to the closed-connections store. */
+  readonly #dropped = new FinalizationRegistry<CounterStore>((store) => this.retireCounters(store));
+  readonly handlerTimeouts: Counter<string>;
   readonly publishDuration: TopicHistogram;
   readonly consumeDuration: TopicHistogram;
   readonly lag: Gauge<string>;
@@ -137,7 +145,11 @@ export class KafkaMetrics implements GaugeSink {
       registers: [registry],
       collect() {
         this.set(1);
-        for (const s of self.#sources) s.collect(self);
+        for (const ref of self.#sources) {
+          const s = ref.deref();
+          if (s === undefined) self.#sources.delete(ref);
+          else s.collect(self);
+        }
       },
     });
 
@@ -169,6 +181,12 @@ export class KafkaMetrics implements GaugeSink {
     counter(METRIC.DEAD_LETTERED_TOTAL, 'Messages parked in a dead-letter topic (by source topic).', [LABEL.TOPIC], (c, emit, topic, op) => {
       if (op === 'consume') emit({ topic }, c.deadLettered);
     });
+    this.handlerTimeouts = new Counter({
+      name: METRIC.HANDLER_TIMEOUTS_TOTAL,
+      help: 'Handler runs that did not finish within the consumer\'s handlerTimeoutMs (then retried or dead-lettered).',
+      labelNames: [LABEL.TOPIC, LABEL.GROUP],
+      registers: [registry],
+    });
     this.publishDuration = new TopicHistogram(METRIC.PUBLISH_DURATION_SECONDS, 'Time from publish() to the broker acknowledgement.', PUBLISH_BUCKETS, registry);
     this.consumeDuration = new TopicHistogram(METRIC.CONSUME_DURATION_SECONDS, 'Time from fetching a message to finishing it (queueing, handler, retries).', CONSUME_BUCKETS, registry);
     const gauge = (name: string, help: string, labels: string[]) => new Gauge({ name, help, labelNames: labels, registers: [registry] });
@@ -185,6 +203,30 @@ export class KafkaMetrics implements GaugeSink {
       brokerRtt: gauge(METRIC.LIBRDKAFKA_BROKER_RTT_SECONDS, 'librdkafka: average broker round-trip time.', [LABEL.CLIENT, LABEL.BROKER]),
       brokerUp: gauge(METRIC.LIBRDKAFKA_BROKER_STATE_UP, 'librdkafka: 1 when the broker connection is UP.', [LABEL.CLIENT, LABEL.BROKER]),
     };
+  }
+
+  /**
+   * Serves one client: exposes its counters, refreshes its gauge sources at scrape time, lets it
+   * retire its series. Holds the Diagnostics weakly (see #sources); detach() undoes it.
+   */
+  attach(diag: Diagnostics): void {
+    this.addCounters(diag.counters);
+    this.addSource(diag);
+    diag.attachSink(this);
+    this.#dropped.register(diag, diag.counters, diag);
+  }
+
+  /** The client closed: its series go, its counts stay (in the closed-connections store). */
+  detach(diag: Diagnostics): void {
+    this.#dropped.unregister(diag);
+    this.removeSource(diag);
+    diag.detachSink(this);
+    this.retireCounters(diag.counters);
+  }
+
+  /** A handler run hit handlerTimeoutMs (rare: counted directly in prom-client). */
+  handlerTimedOut(topic: string, group: string): void {
+    this.handlerTimeouts.inc({ [LABEL.TOPIC]: topic, [LABEL.GROUP]: group });
   }
 
   /** Exposes a connection manager's message counters through this registry's Prometheus counters. */
@@ -233,12 +275,19 @@ export class KafkaMetrics implements GaugeSink {
     }
   }
 
+  /** Refreshes `s` at scrape time while it lives (held weakly). */
   addSource(s: GaugeSource): void {
-    this.#sources.add(s);
+    if (this.#refs.has(s)) return;
+    const ref = new WeakRef(s);
+    this.#refs.set(s, ref);
+    this.#sources.add(ref);
   }
 
   removeSource(s: GaugeSource): void {
-    this.#sources.delete(s);
+    const ref = this.#refs.get(s);
+    if (ref === undefined) return;
+    this.#refs.delete(s);
+    this.#sources.delete(ref);
   }
 }
 

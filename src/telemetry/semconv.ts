@@ -33,6 +33,9 @@ export const SPAN = Object.freeze({
 export const HEADER = Object.freeze({
   TRACEPARENT: HEADERS.TRACEPARENT,
   TRACESTATE: HEADERS.TRACESTATE,
+  /** The Go services' trace context (see Tracing: read without a traceparent, written beside it). */
+  TRACE_ID: HEADERS.TRACE_ID,
+  SPAN_ID: HEADERS.SPAN_ID,
   CORRELATION_ID: HEADERS.CORRELATION_ID,
 });
 
@@ -47,6 +50,7 @@ export const METRIC = Object.freeze({
   POOL_UTILIZATION: 'kafka_pool_utilization',
   POOL_QUEUE_DEPTH: 'kafka_pool_queue_depth',
   RETRIES_TOTAL: 'kafka_retries_total',
+  HANDLER_TIMEOUTS_TOTAL: 'kafka_handler_timeouts_total',
   DEAD_LETTERED_TOTAL: 'kafka_dead_lettered_total',
   PAUSED_PARTITIONS: 'kafka_paused_partitions',
   LIBRDKAFKA_QUEUE_MESSAGES: 'kafka_librdkafka_queue_messages',

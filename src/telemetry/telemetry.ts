@@ -1,7 +1,7 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import type { KafkaConfig } from '../config/types.js';
-import { CHANNELS, type FetchEvent, type LogEvent, type MessageFailureEvent, type SendEvent, type SettledEvent, type TaskEndEvent, type TaskStartEvent } from '../diagnostics/channels.js';
+import { CHANNELS, TaskStatus, type FetchEvent, type LogEvent, type MessageFailureEvent, type SendEvent, type SettledEvent, type TaskEndEvent, type TaskStartEvent } from '../diagnostics/channels.js';
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import { Subscriptions } from './subscriptions.js';
 import { messageTraceFields, silentLogger, traceAwareChild, type Logger } from './logging.js';
@@ -18,6 +18,26 @@ export interface TelemetryOptions {
   readonly tracerProvider?: TracerProvider;
   /** librdkafka statistics interval (statistics.interval.ms); 0 = off. Default 0 (15000 with metrics). */
   readonly statisticsIntervalMs?: number;
+  /**
+   * Also write the Go services' `trace_id` / `span_id` headers beside `traceparent` on traced
+   * (sampled) messages, so Go consumers continue the trace. Default true.
+   */
+  readonly goTraceHeaders?: boolean;
+}
+
+/** The failure name of a handler run that hit handlerTimeoutMs (HandlerTimeoutError, src/pool/executor.ts). */
+const HANDLER_TIMEOUT = 'HandlerTimeoutError';
+
+/** Child loggers per component (cached), apart from Telemetry so channel listeners can use them without holding the client. */
+class ComponentLoggers {
+  readonly #cache = new Map<string, Logger>();
+  constructor(readonly root: Logger) {}
+
+  get(name: string): Logger {
+    let l = this.#cache.get(name);
+    if (l === undefined) this.#cache.set(name, (l = this.root.child({ component: name })));
+    return l;
+  }
 }
 
 /** The statistics interval the options ask for (15 s by default when metrics are on). */
@@ -34,10 +54,15 @@ export function statisticsIntervalOf(opts: TelemetryOptions): number {
  *   retried / dead-lettered message, through child loggers (`component` field) whose lines carry
  *   the active span's trace_id / span_id;
  * - metrics (a prom-client registry given): the message counters (read at scrape time), the
- *   gauges of the client's sources, and the publish / consume duration histograms;
+ *   gauges of the client's sources, the publish / consume duration histograms, and the handler
+ *   timeouts (task-end failures named HandlerTimeoutError);
  * - tracing (on unless `tracing: false`): PRODUCER `send` spans with their context injected into
  *   the headers, CONSUMER `receive` / `process` spans, handlers run under their message's span (also
  *   in pool workers). It listens only while a tracer provider is registered (checked every second).
+ *
+ * The channel listeners hold none of the client (see Subscriptions): their handlers take the
+ * client's Diagnostics from the event's `source`. A client dropped without close() is collected,
+ * and its listeners are unsubscribed then.
  */
 export class Telemetry {
   readonly logger: Logger;
@@ -45,17 +70,21 @@ export class Telemetry {
   readonly tracing: TracingListener | undefined;
   readonly #diag: Diagnostics;
   readonly #subs: Subscriptions;
-  readonly #loggers = new Map<string, Logger>();
+  readonly #loggers: ComponentLoggers;
 
   constructor(config: KafkaConfig, diagnostics: Diagnostics, opts: TelemetryOptions = {}) {
     this.#diag = diagnostics;
     this.#subs = new Subscriptions(diagnostics);
     // Every library line gets trace_id / span_id while a span is active (children inherit it).
     this.logger = opts.logger === undefined ? silentLogger() : traceAwareChild(opts.logger, { lib: '@gocoffee/kafka', client_id: config.clientId });
-    if (opts.logger !== undefined) this.#attachLogs();
+    this.#loggers = new ComponentLoggers(this.logger);
+    if (opts.logger !== undefined) attachLogs(this.#subs, this.#loggers);
     this.metrics = opts.metrics === undefined ? undefined : KafkaMetrics.for(opts.metrics);
-    if (this.metrics !== undefined) this.#attachMetrics(this.metrics);
-    this.tracing = opts.tracing === false ? undefined : new TracingListener(diagnostics, config, opts.tracerProvider);
+    if (this.metrics !== undefined) {
+      this.metrics.attach(diagnostics);
+      attachMetrics(this.#subs, this.metrics);
+    }
+    this.tracing = opts.tracing === false ? undefined : new TracingListener(diagnostics, config, opts.tracerProvider, opts.goTraceHeaders);
   }
 
   /** The client's diagnostics these listeners serve. */
@@ -65,69 +94,63 @@ export class Telemetry {
 
   /** A child logger for one component (cached). */
   component(name: string): Logger {
-    let l = this.#loggers.get(name);
-    if (l === undefined) this.#loggers.set(name, (l = this.logger.child({ component: name })));
-    return l;
+    return this.#loggers.get(name);
   }
 
   /** Stops listening; the metrics keep this client's final counts (Prometheus counters never go down). */
   close(): void {
     this.#subs.clear();
     this.tracing?.close();
-    const m = this.metrics;
-    if (m !== undefined) {
-      m.removeSource(this.#diag);
-      this.#diag.detachSink(m);
-      m.retireCounters(this.#diag.counters);
-    }
+    this.metrics?.detach(this.#diag);
   }
+}
 
+/** The log lines: every `log` event, and a warn / error line per retried / dead-lettered message. */
+function attachLogs(subs: Subscriptions, loggers: ComponentLoggers): void {
+  subs.on<LogEvent>(CHANNELS.LOG, (ev) => {
+    const log = loggers.get(ev.component);
+    if (log.isLevelEnabled(ev.level)) log[ev.level](ev.fields, ev.message);
+  });
+  subs.on<MessageFailureEvent>(CHANNELS.CONSUMER_FAILURE, (ev) => {
+    const log = loggers.get('consumer');
+    const level = ev.kind === 'retry' ? 'warn' : 'error';
+    if (!log.isLevelEnabled(level)) return;
+    const m = ev.msg;
+    const fields = {
+      ...messageTraceFields(m.headers),
+      group: ev.groupId,
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      error_type: ev.errorType,
+      error_message: ev.source!.redact(ev.errorMessage),
+    };
+    if (ev.kind === 'retry') log.warn({ ...fields, attempt: ev.attempts }, 'handler failed; the message will be retried');
+    else log.error({ ...fields, attempts: ev.attempts, ...(ev.late ? { after: 'stop or revoke' } : {}) }, 'message dead-lettered');
+  });
+}
 
-
-  #attachLogs(): void {
-    this.#subs.on<LogEvent>(CHANNELS.LOG, (ev) => {
-      const log = this.component(ev.component);
-      if (log.isLevelEnabled(ev.level)) log[ev.level](ev.fields, ev.message);
-    });
-    this.#subs.on<MessageFailureEvent>(CHANNELS.CONSUMER_FAILURE, (ev) => {
-      const log = this.component('consumer');
-      const level = ev.kind === 'retry' ? 'warn' : 'error';
-      if (!log.isLevelEnabled(level)) return;
-      const m = ev.msg;
-      const fields = {
-        ...messageTraceFields(m.headers),
-        group: ev.groupId,
-        topic: m.topic,
-        partition: m.partition,
-        offset: m.offset,
-        error_type: ev.errorType,
-        error_message: this.#diag.redact(ev.errorMessage),
-      };
-      if (ev.kind === 'retry') log.warn({ ...fields, attempt: ev.attempts }, 'handler failed; the message will be retried');
-      else log.error({ ...fields, attempts: ev.attempts, ...(ev.late ? { after: 'stop or revoke' } : {}) }, 'message dead-lettered');
-    });
-  }
-
-  #attachMetrics(m: KafkaMetrics): void {
-    const diag = this.#diag;
-    m.addCounters(diag.counters);
-    m.addSource(diag);
-    diag.attachSink(m);
-    this.#subs.on<SettledEvent>(CHANNELS.PRODUCER_SETTLED, (ev) => {
-      if (ev.error === undefined) m.observePublish(ev.topic, (diag.clock.now() - ev.startedAt) / 1000);
-    });
-    this.#subs.on<TaskEndEvent>(CHANNELS.CONSUMER_TASK_END, (ev) => {
-      const now = performance.now();
-      let topic: string | undefined;
-      let cells: ReturnType<KafkaMetrics['consumeDuration']['cells']> | undefined;
-      for (let i = 0; i < ev.items.length; i++) {
-        if (ev.statuses[i] !== 0) continue;
-        const p = ev.items[i]!;
-        if (p.msg.topic !== topic) cells = m.consumeDuration.cells((topic = p.msg.topic));
-        m.consumeDuration.observe(cells!, (now - p.fetchedAt) / 1000);
+/** The duration histograms and the handler-timeout counter (the counters and gauges are read at scrape time). */
+function attachMetrics(subs: Subscriptions, m: KafkaMetrics): void {
+  subs.on<SettledEvent>(CHANNELS.PRODUCER_SETTLED, (ev) => {
+    if (ev.error === undefined) m.observePublish(ev.topic, (ev.source!.clock.now() - ev.startedAt) / 1000);
+  });
+  subs.on<TaskEndEvent>(CHANNELS.CONSUMER_TASK_END, (ev) => {
+    const now = performance.now();
+    let topic: string | undefined;
+    let cells: ReturnType<KafkaMetrics['consumeDuration']['cells']> | undefined;
+    for (let i = 0; i < ev.items.length; i++) {
+      const status = ev.statuses[i];
+      if (status !== TaskStatus.Ok) {
+        // Failures only (off the success path): a handler run that hit handlerTimeoutMs.
+        if (status === TaskStatus.Failed && ev.failure(i)?.name === HANDLER_TIMEOUT) m.handlerTimedOut(ev.items[i]!.msg.topic, ev.groupId);
+        continue;
       }
-    });
-  }
+      const p = ev.items[i]!;
+      if (p.msg.topic !== topic) cells = m.consumeDuration.cells((topic = p.msg.topic));
+      m.consumeDuration.observe(cells!, (now - p.fetchedAt) / 1000);
+    }
+  });
 }
 
 export type { SendEvent, FetchEvent, TaskStartEvent };

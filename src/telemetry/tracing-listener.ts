@@ -7,7 +7,6 @@ import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import { Subscriptions } from './subscriptions.js';
 import type { NativeMessage } from '../native/types.js';
 import { fromTraceparent, toTraceparent, Tracing, withSpanContext } from './tracing.js';
-import { otelApi } from './peers.js';
 
 /** The module pool workers load to run a handler under its trace context (compiled, or from source). */
 function workerTraceModule(): string {
@@ -27,28 +26,30 @@ function runInTrace<T>(traceparent: string | undefined, fn: () => T): T {
  * workers through worker-trace.ts).
  *
  * It listens on the diagnostics channels only while a tracer provider is registered (checked now
- * and then once a second): without one, the channels have no subscriber from it and publishing
- * costs nothing.
+ * and then once a second, by its Tracing's own recheck interval): without one, the channels have no
+ * subscriber from it and publishing costs nothing.
+ *
+ * Nothing global holds it: its channel listeners hold only the Tracing (Subscriptions), the recheck
+ * interval only a WeakRef, so a client dropped without close() is collected with its listener.
  */
 export class TracingListener {
   readonly tracing: Tracing;
   readonly #diag: Diagnostics;
   readonly #subs: Subscriptions;
-  #timer: NodeJS.Timeout | undefined;
 
-  constructor(diag: Diagnostics, config: KafkaConfig, tracerProvider?: TracerProvider) {
+  constructor(diag: Diagnostics, config: KafkaConfig, tracerProvider?: TracerProvider, goTraceHeaders?: boolean) {
     this.#diag = diag;
     this.#subs = new Subscriptions(diag);
+    // Without @opentelemetry/api installed nothing can ever be traced: the Tracing starts no recheck interval.
+    const self = new WeakRef(this);
     this.tracing = new Tracing({
       clientId: config.clientId,
       ...(config.brokers[0] !== undefined ? { bootstrap: config.brokers[0] } : {}),
       ...(tracerProvider !== undefined ? { tracerProvider } : {}),
+      ...(goTraceHeaders !== undefined ? { goTraceHeaders } : {}),
+      onRecheck: () => self.deref()?.refresh(),
     });
     this.refresh();
-    // Without @opentelemetry/api installed nothing can ever be traced: no recheck timer.
-    if (otelApi() === undefined) return;
-    this.#timer = setInterval(() => this.refresh(), 1000);
-    this.#timer.unref();
   }
 
   /** Whether it listens (a provider is registered). */
@@ -64,12 +65,9 @@ export class TracingListener {
   }
 
   close(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.tracing.close();
     this.#detach();
   }
-
-
 
   #detach(): void {
     this.#subs.clear();

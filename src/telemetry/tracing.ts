@@ -27,6 +27,17 @@ export interface TracingOptions {
   readonly clientId: string;
   /** First bootstrap broker, for server.address / server.port. */
   readonly bootstrap?: string;
+  /**
+   * Also write the Go services' `trace_id` / `span_id` headers on each recorded (sampled) PRODUCER
+   * span, so a Go consumer continues the trace. Default true.
+   */
+  readonly goTraceHeaders?: boolean;
+  /**
+   * Called after each periodic provider recheck (once a second), e.g. to attach or detach listeners.
+   * Kept as long as the Tracing: it must not hold its owner strongly (TracingListener passes a
+   * function over a WeakRef).
+   */
+  readonly onRecheck?: () => void;
 }
 
 const TRACER_NAME = '@gocoffee/kafka';
@@ -70,25 +81,63 @@ export function fromTraceparent(tp: string | undefined): SpanContext | undefined
   return { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16), isRemote: true };
 }
 
+/** The interval of the provider recheck (`Tracing.enabled`). */
+const RECHECK_MS = 1000;
+
+const ZERO_TRACE_ID = '00000000000000000000000000000000';
+const ZERO_SPAN_ID = '0000000000000000';
+const HEX_RE = /^[0-9a-fA-F]+$/;
+
+/** A header value as a lower-case hex id of `length` digits; undefined when it is not one, or all zeros. */
+function hexId(v: string | undefined, length: number, zero: string): string | undefined {
+  if (v === undefined || v.length !== length || !HEX_RE.test(v)) return undefined;
+  const id = v.toLowerCase();
+  return id === zero ? undefined : id;
+}
+
 /**
- * A coarse clock for `Tracing.enabled`'s provider recheck: a number that one unref'd process-wide
- * interval advances every second. Reading it costs a variable load, where performance.now() on
- * every published message measured ~1.5 % of the producer's CPU (perf, bench/experiments/tel-profile.ts).
+ * The span context the Go services' headers carry (seed: `message.WithHeader("trace_id", traceID)`,
+ * `("span_id", spanID)`): 32 and 16 hex digits, the last header of each name. Undefined when either
+ * is missing or invalid (wrong length, not hex, all zeros): the message then starts a new trace.
+ * The headers carry no sampling decision; the Go package writes them from the span it records, so
+ * the context counts as sampled (a ParentBasedSampler's `remoteParentSampled` decides).
  */
-let epochNow = 0;
-let epochTimer: NodeJS.Timeout | undefined;
-function recheckEpoch(): number {
-  if (epochTimer === undefined) {
-    epochTimer = setInterval(() => void epochNow++, 1000);
-    epochTimer.unref();
+export function fromGoTraceHeaders(headers: NativeHeaders | undefined): SpanContext | undefined {
+  if (headers === undefined) return undefined;
+  const traceId = hexId(headerGetter.get(headers, HEADER.TRACE_ID) as string | undefined, 32, ZERO_TRACE_ID);
+  if (traceId === undefined) return undefined;
+  const spanId = hexId(headerGetter.get(headers, HEADER.SPAN_ID) as string | undefined, 16, ZERO_SPAN_ID);
+  if (spanId === undefined) return undefined;
+  return { traceId, spanId, traceFlags: SAMPLED, isRemote: true };
+}
+
+/**
+ * Removes the `trace_id` / `span_id` headers a message already has (e.g. code that follows the
+ * Go package's `WithHeader("trace_id", traceID)`), in place, so the ones written for the PRODUCER
+ * span replace them instead of appearing twice (a Go consumer reading the first of each name would
+ * otherwise continue from the caller's span, not from the PRODUCER span). One pass over the few
+ * headers of a message, only for a recorded span.
+ */
+function withoutGoTraceHeaders(headers: NativeHeaders): void {
+  let w = 0;
+  for (let r = 0; r < headers.length; r++) {
+    const h = headers[r]!;
+    if (h[HEADER.TRACE_ID] !== undefined || h[HEADER.SPAN_ID] !== undefined) continue;
+    headers[w++] = h;
   }
-  return epochNow;
+  headers.length = w;
 }
 
 /**
  * Producer and consumer spans following the messaging semantic conventions. When no tracer
  * provider is registered (or tracing is disabled) every method returns at once without allocating:
  * the check is one cached boolean, refreshed at most once a second.
+ *
+ * The recheck is this instance's own: an unref'd interval marks the cached answer stale once a
+ * second (the next `enabled` read checks the provider again; reading it costs a field load, where
+ * performance.now() on every published message measured ~1.5 % of the producer's CPU,
+ * bench/experiments/tel-profile.ts). The interval holds the Tracing only through a WeakRef and
+ * stops by itself once the Tracing is collected; close() stops it at once.
  */
 export class Tracing {
   /** @opentelemetry/api (an optional peer dependency): without it nothing is traced. */
@@ -97,8 +146,9 @@ export class Tracing {
   readonly #base: Attributes;
   #tracer: Tracer | undefined;
   #enabled = false;
-  /** The recheck epoch (recheckEpoch()) of the last provider check; -1: never checked. */
-  #checkedEpoch = -1;
+  /** The provider check is due (set by the recheck interval, and at first). */
+  #stale = true;
+  #timer: NodeJS.Timeout | undefined;
   /**
    * Whether the registered global propagator is needed to inject a context: false when none is
    * registered or when it only writes the W3C `traceparent` / `tracestate` fields (the
@@ -118,23 +168,45 @@ export class Tracing {
       ...(host ? { [ATTR.SERVER_ADDRESS]: host } : {}),
       ...(port ? { [ATTR.SERVER_PORT]: Number(port) } : {}),
     };
+    // Off for good (disabled, or no @opentelemetry/api installed): nothing to recheck, no timer.
+    if (opts.enabled === false || this.#api === undefined) return;
+    const self = new WeakRef(this);
+    const timer = setInterval(() => {
+      const t = self.deref();
+      if (t === undefined) clearInterval(timer);
+      else t.#recheckDue();
+    }, RECHECK_MS);
+    timer.unref();
+    this.#timer = timer;
   }
 
   /** Whether spans are being recorded (a real provider is registered and tracing is on). */
   get enabled(): boolean {
-    const api = this.#api;
-    if (this.#opts.enabled === false || api === undefined) return false;
-    const epoch = recheckEpoch();
-    if (epoch !== this.#checkedEpoch) {
-      this.#checkedEpoch = epoch;
-      const { trace, propagation } = api;
-      const provider = this.#opts.tracerProvider ?? trace.getTracerProvider();
-      const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider;
-      this.#enabled = delegate.constructor.name !== 'NoopTracerProvider';
-      if (this.#enabled) this.#tracer ??= provider.getTracer(TRACER_NAME);
-      this.#propagator = propagation.fields().some((f) => f !== HEADER.TRACEPARENT && f !== HEADER.TRACESTATE);
-    }
+    if (this.#stale) this.#check();
     return this.#enabled;
+  }
+
+  /** Stops the recheck interval; `enabled` keeps its last answer. */
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #recheckDue(): void {
+    this.#stale = true;
+    this.#opts.onRecheck?.();
+  }
+
+  #check(): void {
+    this.#stale = false;
+    const api = this.#api;
+    if (this.#opts.enabled === false || api === undefined) return;
+    const { trace, propagation } = api;
+    const provider = this.#opts.tracerProvider ?? trace.getTracerProvider();
+    const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider;
+    this.#enabled = delegate.constructor.name !== 'NoopTracerProvider';
+    if (this.#enabled) this.#tracer ??= provider.getTracer(TRACER_NAME);
+    this.#propagator = propagation.fields().some((f) => f !== HEADER.TRACEPARENT && f !== HEADER.TRACESTATE);
   }
 
   /**
@@ -151,6 +223,12 @@ export class Tracing {
    * writes, without the new Context, carrier object and for-in loop of `propagation.inject`
    * (~0.5 µs per message, measured by bench/experiments/trace-cost.ts). Any other propagator
    * (baggage, B3, Jaeger, custom) goes through `propagation.inject`.
+   *
+   * A recording span also gets the Go services' `trace_id` / `span_id` headers (unless
+   * `goTraceHeaders: false`), so a Go consumer continues the trace; a sampled-out one does not (the
+   * Go headers carry no sampling decision, and the Go side would point at a span nobody recorded),
+   * so their cost is paid only by the messages that are traced anyway. They replace any
+   * `trace_id` / `span_id` the message already carries (a sampled-out message keeps its own).
    */
   startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, headers: NativeHeaders): Span | undefined {
     if (!this.enabled) return undefined;
@@ -168,7 +246,8 @@ export class Tracing {
     }
     const parent = context.active();
     const span = this.#tracer!.startSpan(send.name, send.options, parent);
-    if (span.isRecording()) {
+    const recording = span.isRecording();
+    if (recording) {
       if (typeof key === 'string') span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_KEY, key);
       if (messageId !== undefined) span.setAttribute(ATTR.MESSAGING_MESSAGE_ID, messageId);
     }
@@ -187,10 +266,18 @@ export class Tracing {
         if (ts) headers.push({ [HEADER.TRACESTATE]: ts });
       }
     }
-    // A non-recording (sampled-out) span has nothing left to do: its end() is a no-op. Not
-    // returning it lets it die young instead of staying referenced by the in-flight message until
-    // the delivery report (measured: fewer objects surviving scavenges, less GC per message).
-    return span.isRecording() ? span : undefined;
+    if (!recording) {
+      // A non-recording (sampled-out) span has nothing left to do: its end() is a no-op. Not
+      // returning it lets it die young instead of staying referenced by the in-flight message until
+      // the delivery report (measured: fewer objects surviving scavenges, less GC per message).
+      return undefined;
+    }
+    if (this.#opts.goTraceHeaders !== false) {
+      const sc = span.spanContext();
+      withoutGoTraceHeaders(headers);
+      headers.push({ [HEADER.TRACE_ID]: sc.traceId }, { [HEADER.SPAN_ID]: sc.spanId });
+    }
+    return span;
   }
 
   endSend(span: Span, partition: number, offset: number): void {
@@ -209,14 +296,21 @@ export class Tracing {
     span.end();
   }
 
-  /** The producer's context carried in a message's headers (ROOT when none). */
+  /**
+   * The producer's context carried in a message's headers (ROOT when none): what the registered
+   * propagator extracts (W3C `traceparent` with the usual one), else a valid `traceparent` read
+   * directly (no propagator registered), else the Go services' `trace_id` / `span_id` headers
+   * (fromGoTraceHeaders). A valid traceparent wins over the Go headers when a message has both.
+   */
   extract(headers: NativeHeaders | undefined): Context {
-    const { propagation, trace, ROOT_CONTEXT } = this.#api!;
+    const { propagation, trace, isSpanContextValid, ROOT_CONTEXT } = this.#api!;
     const ctx = propagation.extract(ROOT_CONTEXT, headers, headerGetter);
     if (trace.getSpanContext(ctx) !== undefined) return ctx;
-    // No propagator registered: read the W3C header ourselves.
-    const sc = fromTraceparent(headerGetter.get(headers, HEADER.TRACEPARENT) as string | undefined);
-    return sc === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, sc);
+    // No propagator registered (or it found nothing): read the W3C header ourselves.
+    let sc = fromTraceparent(headerGetter.get(headers, HEADER.TRACEPARENT) as string | undefined);
+    if (sc === undefined || !isSpanContextValid(sc)) sc = fromGoTraceHeaders(headers);
+    // On the extracted context: whatever else the propagator found (e.g. baggage) is kept.
+    return sc === undefined ? ctx : trace.setSpanContext(ctx, sc);
   }
 
   /** Starts a CONSUMER span `process <topic>` whose parent is the producer's context. */

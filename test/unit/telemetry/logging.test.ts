@@ -48,4 +48,13 @@ describe('logging (unit)', () => {
     assert.deepEqual(messageTraceFields([{ traceparent: 'garbage' }]), {});
     assert.deepEqual(messageTraceFields([{ traceparent: `00-${'0'.repeat(32)}-${SC.spanId}-01` }]), {});
   });
+
+  it("messageTraceFields falls back to the Go services' trace_id / span_id headers; a valid traceparent wins; invalid Go ids give nothing", () => {
+    const go = { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' };
+    assert.deepEqual(messageTraceFields([{ trace_id: go.trace_id }, { span_id: Buffer.from(go.span_id) }]), go);
+    assert.deepEqual(messageTraceFields([{ traceparent: 'garbage' }, { trace_id: go.trace_id }, { span_id: go.span_id }]), go, 'a malformed traceparent is ignored');
+    assert.deepEqual(messageTraceFields([{ trace_id: go.trace_id }, { span_id: go.span_id }, { traceparent: `00-${SC.traceId}-${SC.spanId}-01` }]), { trace_id: SC.traceId, span_id: SC.spanId });
+    assert.deepEqual(messageTraceFields([{ trace_id: '0'.repeat(32) }, { span_id: go.span_id }]), {});
+    assert.deepEqual(messageTraceFields([{ trace_id: go.trace_id }, { span_id: 'not-hex-at-all!!' }]), {});
+  });
 });
