@@ -252,9 +252,19 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     return r;
   }
 
-  /** Number of cached writers and readers (for statistics). */
+  /**
+   * For statistics. `writers`: the topics this client writes to — every topic its producer was
+   * handed a message for (publish / send / publishBatch, writers and typed publishers alike;
+   * dead-letter copies aside), plus the cached getWriter() views not written through yet. `readers`:
+   * the getReader() readers not closed. (Consumers count their own subscriptions.)
+   */
   get counts(): { writers: number; readers: number } {
-    return { writers: this.#writers.size, readers: this.#readers.size };
+    const published = this.diagnostics.counters.byOperation.publish;
+    let writers = published.size;
+    for (const topic of this.#writers.keys()) if (!published.has(topic)) writers++;
+    let readers = 0;
+    for (const r of this.#readers.values()) if (r.state !== 'closed' && r.state !== 'failed') readers++;
+    return { writers, readers };
   }
 
   /** A new admin client with the same security settings. The caller disconnects it. */

@@ -77,6 +77,7 @@ export {
   keySerde,
   KEY_SERDES,
   InvalidEventError,
+  DEFAULT_EVENT_TYPE_SUFFIXES,
 } from './typed/index.js';
 export type {
   DefineEventsOptions,
@@ -105,13 +106,15 @@ export type {
   TypedHandlers,
   UnhandledPolicy,
   JsonReader,
+  JsonWriter,
+  JsonWriterFactory,
   EventTypeResolver,
 } from './typed/index.js';
-export { generateTypes } from './schema/index.js';
-export type { GenerateTypesOptions } from './schema/index.js';
+export { generateTypes, GoJsonWriter } from './schema/index.js';
+export type { GenerateTypesOptions, GoJsonLayout, GoField } from './schema/index.js';
 
 // The Go Coffee domain (also published on its own as '@gocoffee/kafka/gocoffee').
-export { EventSerde, registerSchemas } from './gocoffee/index.js';
+export { EventSerde, registerSchemas, goJsonWriter } from './gocoffee/index.js';
 export type { DecodedEvent, RegisterSchemasOptions, RegistrationConfig } from './gocoffee/index.js';
 
 export {
@@ -135,5 +138,5 @@ export { Diagnostics, CHANNELS } from './diagnostics/index.js';
 export type { LibrdkafkaSummary, SendEvent, SettledEvent, FetchEvent, TaskMessage, TaskStartEvent, TaskEndEvent, MessageFailureEvent, LogEvent, LogLevel } from './diagnostics/index.js';
 
 export { Manager, EventBus, initGlobalManager, getGlobalManager, getGlobalEventBus, closeGlobalManager } from './gocoffee/index.js';
-export type { ManagerOptions, HealthStatus, Statistics } from './gocoffee/index.js';
+export type { ManagerOptions, HealthStatus, Statistics, GlobalLookupOptions, PublishInput, GoCoffeeWorkerOptions, DefaultGroups } from './gocoffee/index.js';
 

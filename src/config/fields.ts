@@ -22,9 +22,14 @@ export type FieldKind =
   | 'topicSuffix' // topic-name characters, may be empty
   | 'url' // http(s) URL
   | 'file' // path of a readable file (checked at load)
-  | 'librdkafka'; // map of raw librdkafka properties
+  | 'suffixes' // list of suffixes of [a-zA-Z0-9._-] (YAML list, or a comma-separated string; may be empty)
+  | 'librdkafka' // map of raw librdkafka properties
+  | 'serializations'; // map of topic keys to avro/json (env: a JSON object, or one variable per key)
 
-export type FieldDefault = string | number | boolean | undefined | Readonly<Record<string, LibrdkafkaValue>>;
+export type FieldDefault = string | number | boolean | undefined | readonly string[] | Readonly<Record<string, LibrdkafkaValue>>;
+
+/** The default `event_type_suffixes` (the same as the typed catalogs' DEFAULT_EVENT_TYPE_SUFFIXES). */
+export const DEFAULT_EVENT_TYPE_SUFFIXES: readonly string[] = Object.freeze(['.dev', '.staging', '.test']);
 
 export interface ConfigField {
   /** Property path in KafkaConfig / KafkaConfigInput, e.g. `batchSize`, `topics.taskCreated`. */
@@ -152,6 +157,9 @@ const SPECS: readonly Spec[] = [
   { key: 'topicSuffix', yamlKey: 'topic_suffix', kind: 'topicSuffix', default: '', defaultText: '(empty)',
     expected: 'characters of [a-zA-Z0-9._-] (may be empty)',
     description: 'Appended to the configured event topics (topics.*) and their schema subjects, e.g. ".dev" for per-environment topics; topic names passed to newMessage() or a handler are used as given.' },
+  { key: 'eventTypeSuffixes', yamlKey: 'event_type_suffixes', kind: 'suffixes', default: DEFAULT_EVENT_TYPE_SUFFIXES, defaultText: '.dev,.staging,.test',
+    expected: 'a list of suffixes of [a-zA-Z0-9._-] (a YAML list, or comma-separated in the environment variable), or none ([] in YAML, "none" in the variable)',
+    description: 'Environment suffixes of the event_type header understood when reading (Manager, typed handlers, goCoffeeWorker): the Go Manager writes beverage.created.dev in dev, read as beverage.created. Events are written without a suffix.' },
   { key: 'schemaRegistryUrl', yamlKey: 'schema_registry_url', kind: 'url', default: undefined,
     envAliases: ['GOCOFFEE_SCHEMA_REGISTRY_URL'], expected: 'an http:// or https:// URL',
     description: 'Schema Registry base URL (Confluent-compatible API).' },
@@ -160,6 +168,12 @@ const SPECS: readonly Spec[] = [
   { key: 'schemaRegistryPassword', yamlKey: 'schema_registry_password', kind: 'secret', secret: true, default: undefined,
     envAliases: ['GOCOFFEE_SCHEMA_REGISTRY_PASSWORD'], expected: STR,
     description: 'Schema Registry basic-auth password; never logged.' },
+  { key: 'serialization', yamlKey: 'serialization', kind: 'enum', default: 'avro', values: ['avro', 'json'],
+    expected: 'one of avro, json (case-insensitive)',
+    description: 'How the Go Coffee events are written (Manager, EventBus): avro (Confluent wire format, needs the registry) or json (exactly what the Go services write, readable by Go consumers). Your own events choose theirs in defineEvents().' },
+  { key: 'topicSerialization', yamlKey: 'topic_serialization', kind: 'serializations', default: Object.freeze({}), defaultText: '{}',
+    expected: 'a mapping of topic keys (as under topics:) to avro or json',
+    description: 'Per topic key (as under topics:), avro or json for the events published to that topic, e.g. beverage_created: json; wins over serialization and over an event\'s own serialization. Env: a JSON object, or one variable per key (GOCOFFEE_KAFKA_TOPIC_SERIALIZATION_BEVERAGE_CREATED=json, which wins).' },
   topic('beverageCreated', 'beverage_created', 'beverage.created', 'BeverageCreated'),
   topic('beverageUpdated', 'beverage_updated', 'beverage.updated', 'BeverageUpdated'),
   topic('taskCreated', 'task_created', 'task.created', 'TaskCreated'),

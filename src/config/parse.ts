@@ -178,7 +178,7 @@ function parseFile(value: unknown, baseDir: string): Parsed<string> {
   return ok(path);
 }
 
-/** Parses one value of a scalar field (every kind but `brokers` and `librdkafka`). */
+/** Parses one value of a scalar field (every kind but `brokers`, `suffixes`, `librdkafka` and `serializations`). */
 export function parseScalar(field: ConfigField, value: unknown, baseDir: string): Parsed<unknown> {
   switch (field.kind) {
     case 'string':
@@ -204,7 +204,9 @@ export function parseScalar(field: ConfigField, value: unknown, baseDir: string)
     case 'file':
       return parseFile(value, baseDir);
     case 'brokers':
+    case 'suffixes':
     case 'librdkafka':
+    case 'serializations':
       throw new Error(`parseScalar: ${field.kind} is not a scalar kind`);
   }
 }
@@ -232,4 +234,27 @@ export function brokerItems(value: unknown): readonly unknown[] | undefined {
   if (Array.isArray(value)) return value;
   if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   return undefined;
+}
+
+// ---------------------------------------------------------------- suffixes
+
+const SUFFIX = /^[a-zA-Z0-9._-]+$/;
+
+/**
+ * The items of a suffix list: a YAML list (possibly empty), or a comma-separated string (blank
+ * items dropped; `none` for an empty list, since an empty variable counts as unset); undefined
+ * when the value is neither.
+ */
+export function suffixItems(value: unknown): readonly unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (typeof value !== 'string') return undefined;
+  if (value.trim().toLowerCase() === 'none') return [];
+  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** One suffix: characters of [a-zA-Z0-9._-], not empty. */
+export function parseSuffix(value: unknown): Parsed<string> {
+  if (typeof value !== 'string') return fail();
+  if (value.length === 0) return fail('empty');
+  return SUFFIX.test(value) ? ok(value) : fail('invalid character');
 }

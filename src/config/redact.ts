@@ -46,7 +46,8 @@ export function describeConfig(config: KafkaConfig): string {
     if (value === undefined) text = '(unset)';
     else if (field.kind === 'duration') text = formatDuration(value as number);
     else if (field.kind === 'brokers') text = (value as readonly string[]).join(',');
-    else if (field.kind === 'librdkafka') text = JSON.stringify(value);
+    else if (field.kind === 'suffixes') text = (value as readonly string[]).length === 0 ? 'none' : (value as readonly string[]).join(',');
+    else if (field.kind === 'librdkafka' || field.kind === 'serializations') text = JSON.stringify(value);
     else if (typeof value === 'string' && field.kind !== 'secret') text = value === '' ? '""' : value;
     else text = String(value);
     lines.push(`${field.path} = ${text}`);

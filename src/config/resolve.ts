@@ -4,12 +4,12 @@
  * deeply frozen KafkaConfig.
  */
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { CONFIG_FIELDS, howToSet, type ConfigField } from './fields.js';
-import { brokerItems, describeValue, parseBroker, parseScalar, type Parsed } from './parse.js';
+import { CONFIG_FIELDS, fieldByKey, howToSet, type ConfigField } from './fields.js';
+import { brokerItems, describeValue, parseBroker, parseScalar, parseSuffix, suffixItems, type Parsed } from './parse.js';
 import { checkRules } from './rules.js';
-import { userTopicField } from './topics.js';
+import { snakeTopicKey, userTopicField } from './topics.js';
 import { collectEnv, collectInput, newCollected, type Collected } from './sources.js';
-import type { ConfigFieldKey, KafkaConfig, KafkaConfigInput, LibrdkafkaValue } from './types.js';
+import type { ConfigFieldKey, KafkaConfig, KafkaConfigInput, LibrdkafkaValue, Serialization } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -36,7 +36,7 @@ export function finishConfig(collected: Collected, issues: ConfigIssue[]): Kafka
   const known = new Set<string>(CONFIG_FIELDS.map((f) => f.key));
   const ownTopics = [...collected.scalars.keys()].filter((k) => !known.has(k)).map((k) => userTopicField(k.slice('topics.'.length)));
   for (const field of [...CONFIG_FIELDS, ...ownTopics]) {
-    if (field.kind === 'librdkafka') continue;
+    if (field.kind === 'librdkafka' || field.kind === 'serializations') continue;
     const key = field.key as ConfigFieldKey;
     const entry = collected.scalars.get(key);
     if (entry !== undefined && 'failed' in entry) {
@@ -59,6 +59,8 @@ export function finishConfig(collected: Collected, issues: ConfigIssue[]): Kafka
     else overrides[property] = entry.value as LibrdkafkaValue;
   }
 
+  const serializations = parseSerializations(collected, new Set([...values.keys(), ...bad].filter((k) => k.startsWith('topics.'))), issues);
+
   checkRules(
     {
       get: (key) => values.get(key),
@@ -70,7 +72,35 @@ export function finishConfig(collected: Collected, issues: ConfigIssue[]): Kafka
   );
 
   if (issues.length > 0) throw new ConfigError(dedupe(issues));
-  return build(values, overrides);
+  return build(values, overrides, serializations);
+}
+
+/**
+ * topic_serialization: each value avro or json (case-insensitive), each key a topic key that is
+ * configured (a Go Coffee key or one set under topics:), so a misspelled key is an error, not a
+ * setting that silently does nothing.
+ */
+function parseSerializations(collected: Collected, topicKeys: ReadonlySet<string>, issues: ConfigIssue[]): Record<string, Serialization> {
+  const out: Record<string, Serialization> = {};
+  const format = fieldByKey('serialization');
+  for (const [key, entry] of collected.serializations) {
+    if ('failed' in entry) {
+      issues.push(...entry.failed);
+      continue;
+    }
+    const parsed = parseScalar(format, entry.value, entry.baseDir);
+    if (!parsed.ok) {
+      issues.push({ path: entry.label, message: `got ${describeValue(entry.value, false)}, expected ${format.expected}` });
+      continue;
+    }
+    if (!topicKeys.has(`topics.${key}`)) {
+      const known = [...topicKeys].map((k) => snakeTopicKey(k.slice('topics.'.length))).join(', ');
+      issues.push({ path: entry.label, message: `names no configured topic key, expected one of the keys under topics: (${known}); set the topic under topics: first` });
+      continue;
+    }
+    out[key] = parsed.value as Serialization;
+  }
+  return out;
 }
 
 /**
@@ -112,6 +142,7 @@ function problem(field: ConfigField, label: string, value: unknown, parsed: Pars
 }
 
 function parseField(field: ConfigField, value: unknown, label: string, baseDir: string, issues: ConfigIssue[]): unknown {
+  if (field.kind === 'suffixes') return parseSuffixList(field, value, label, issues);
   if (field.kind !== 'brokers') {
     const parsed = parseScalar(field, value, baseDir);
     if (!parsed.ok) issues.push(problem(field, label, value, parsed));
@@ -135,6 +166,23 @@ function parseField(field: ConfigField, value: unknown, label: string, baseDir: 
   return brokers;
 }
 
+/** A suffix list (event_type_suffixes): each item checked, duplicates dropped, order kept; may be empty. */
+function parseSuffixList(field: ConfigField, value: unknown, label: string, issues: ConfigIssue[]): readonly string[] | undefined {
+  const items = suffixItems(value);
+  if (items === undefined) {
+    issues.push(problem(field, label, value, { ok: false }));
+    return undefined;
+  }
+  const out: string[] = [];
+  const before = issues.length;
+  items.forEach((item, index) => {
+    const parsed = parseSuffix(item);
+    if (!parsed.ok) issues.push(problem(field, `${label}[${index}]`, item, parsed));
+    else if (!out.includes(parsed.value)) out.push(parsed.value);
+  });
+  return issues.length > before ? undefined : out;
+}
+
 function dedupe(issues: readonly ConfigIssue[]): ConfigIssue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
@@ -145,7 +193,7 @@ function dedupe(issues: readonly ConfigIssue[]): ConfigIssue[] {
   });
 }
 
-function build(values: ReadonlyMap<ConfigFieldKey, unknown>, overrides: Record<string, LibrdkafkaValue>): KafkaConfig {
+function build(values: ReadonlyMap<ConfigFieldKey, unknown>, overrides: Record<string, LibrdkafkaValue>, serializations: Record<string, Serialization>): KafkaConfig {
   const config: Record<string, unknown> = {};
   const topics: Record<string, unknown> = {};
   for (const [key, value] of values) {
@@ -154,6 +202,7 @@ function build(values: ReadonlyMap<ConfigFieldKey, unknown>, overrides: Record<s
   }
   config['topics'] = topics;
   config['librdkafka'] = overrides;
+  config['topicSerialization'] = serializations;
   return deepFreeze(config) as unknown as KafkaConfig;
 }
 

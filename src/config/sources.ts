@@ -9,7 +9,7 @@ import { childPath, expandDeep, isPlainObject } from './expand.js';
 import { CONFIG_FIELDS, fieldByKey, fieldByYamlKey, YAML_SECTION, type ConfigField } from './fields.js';
 import { describeValue } from './parse.js';
 import { managedPropertyMessage } from './properties.js';
-import { TOPIC_ENV_PREFIX, topicField, topicKeyProblem } from './topics.js';
+import { SERIALIZATION_ENV_PREFIX, TOPIC_ENV_PREFIX, topicField, topicKeyProblem } from './topics.js';
 import type { ConfigFieldKey, KafkaConfigInput } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -22,13 +22,19 @@ export type RawEntry =
 export interface Collected {
   readonly scalars: Map<ConfigFieldKey, RawEntry>;
   readonly librdkafka: Map<string, RawEntry>;
+  /** topic_serialization entries by camelCase topic key (later layers replace earlier ones per key). */
+  readonly serializations: Map<string, RawEntry>;
 }
 
 export function newCollected(): Collected {
-  return { scalars: new Map(), librdkafka: new Map() };
+  return { scalars: new Map(), librdkafka: new Map(), serializations: new Map() };
 }
 
 const LIBRDKAFKA = fieldByKey('librdkafka');
+const SERIALIZATIONS = fieldByKey('topicSerialization');
+
+/** The camelCase topic key of a topic field (`topics.orderPlaced` → `orderPlaced`). */
+const topicKeyOf = (field: ConfigField): string => field.key.slice('topics.'.length);
 
 // ---------------------------------------------------------------- YAML
 
@@ -37,6 +43,8 @@ export function collectYaml(section: Record<string, unknown>, env: Env, baseDir:
   for (const [key, value] of Object.entries(section)) {
     if (key === 'topics') {
       collectTopicsYaml(value, env, baseDir, issues, into);
+    } else if (key === SERIALIZATIONS.yamlKey) {
+      collectSerializationMap(value, SERIALIZATIONS.path, issues, into, baseDir, env);
     } else if (key === 'librdkafka') {
       const pending: ConfigIssue[] = [];
       const expanded = expandDeep(value, LIBRDKAFKA.path, env, pending, 'bracket');
@@ -89,6 +97,47 @@ function collectTopicsYaml(value: unknown, env: Env, baseDir: string, issues: Co
   collectTopicMap(value, path, issues, (field, item, label) => setYamlValue(field, item, env, baseDir, into, label));
 }
 
+/**
+ * One layer's topic_serialization map: topic keys (spelled as under topics:, two spellings of one
+ * key refused) to raw values; `env` given (YAML): `${VAR}` placeholders expanded. Entries are
+ * labelled like librdkafka's, `kafka.topic_serialization["beverage_created"]`.
+ */
+function collectSerializationMap(value: unknown, base: string, issues: ConfigIssue[], into: Collected, baseDir: string, env?: Env): void {
+  if (value === null || value === undefined) return;
+  if (!isPlainObject(value)) {
+    issues.push({ path: base, message: `got ${describeValue(value, false)}, expected ${SERIALIZATIONS.expected} (e.g. beverage_created: json)` });
+    return;
+  }
+  const seen = new Map<string, string>();
+  for (const [key, item] of Object.entries(value)) {
+    const label = childPath(base, key, 'bracket');
+    const problem = topicKeyProblem(key);
+    if (problem !== undefined) {
+      issues.push({ path: label, message: problem });
+      continue;
+    }
+    const topicKey = topicKeyOf(topicField(key));
+    const first = seen.get(topicKey);
+    if (first !== undefined) {
+      issues.push({ path: label, message: `names the same topic key as ${first} (keys are compared in camelCase: ${topicKey}), expected each topic key once` });
+      continue;
+    }
+    seen.set(topicKey, label);
+    if (item === null || item === undefined) continue;
+    let raw: unknown = item;
+    if (env !== undefined) {
+      const pending: ConfigIssue[] = [];
+      const expanded = expandDeep(item, label, env, pending);
+      if (expanded.failed) {
+        into.serializations.set(topicKey, { failed: pending });
+        continue;
+      }
+      raw = expanded.value;
+    }
+    if (raw !== '') into.serializations.set(topicKey, { value: raw, label, baseDir });
+  }
+}
+
 function setYamlValue(field: ConfigField, value: unknown, env: Env, baseDir: string, into: Collected, label: string = field.path): void {
   if (value === null || value === undefined) return; // `key:` with no value = not set
   const pending: ConfigIssue[] = [];
@@ -110,7 +159,7 @@ export function collectEnv(env: Env, issues: ConfigIssue[], into: Collected): vo
     const name = [field.env, ...field.envAliases].find((n) => env[n] !== undefined && env[n] !== '');
     if (name === undefined) continue;
     const value = env[name] as string;
-    if (field.kind !== 'librdkafka') {
+    if (field.kind !== 'librdkafka' && field.kind !== 'serializations') {
       into.scalars.set(field.key as ConfigFieldKey, { value, label: name, baseDir: cwd });
       continue;
     }
@@ -118,10 +167,12 @@ export function collectEnv(env: Env, issues: ConfigIssue[], into: Collected): vo
     try {
       parsed = JSON.parse(value);
     } catch {
-      issues.push({ path: name, message: `got a value that is not valid JSON (value hidden), expected a JSON object: ${field.expected}` });
+      const shown = field.kind === 'librdkafka' ? '(value hidden)' : describeValue(value, false);
+      issues.push({ path: name, message: `got a value that is not valid JSON ${shown}, expected a JSON object: ${field.expected}` });
       continue;
     }
-    collectOverrideMap(parsed, name, issues, into, []);
+    if (field.kind === 'serializations') collectSerializationMap(parsed, name, issues, into, cwd);
+    else collectOverrideMap(parsed, name, issues, into, []);
   }
   // Topic keys of the application's own: GOCOFFEE_KAFKA_TOPICS_<KEY> (ORDER_PLACED → orderPlaced).
   const known = new Set(CONFIG_FIELDS.flatMap((f) => [f.env, ...f.envAliases]));
@@ -134,6 +185,18 @@ export function collectEnv(env: Env, issues: ConfigIssue[], into: Collected): vo
       continue;
     }
     into.scalars.set(topicField(key.toLowerCase()).key as ConfigFieldKey, { value, label: name, baseDir: cwd });
+  }
+  // Per-topic serialization, one variable per key (after the JSON object, so it wins for its key):
+  // GOCOFFEE_KAFKA_TOPIC_SERIALIZATION_<KEY> (BEVERAGE_CREATED → beverageCreated).
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(SERIALIZATION_ENV_PREFIX) || value === undefined || value === '') continue;
+    const key = name.slice(SERIALIZATION_ENV_PREFIX.length);
+    const problem = topicKeyProblem(key);
+    if (problem !== undefined) {
+      issues.push({ path: name, message: problem });
+      continue;
+    }
+    into.serializations.set(topicKeyOf(topicField(key.toLowerCase())), { value, label: name, baseDir: cwd });
   }
 }
 
@@ -153,6 +216,8 @@ export function collectInput(input: KafkaConfigInput, issues: ConfigIssue[], int
     if (value === undefined) continue;
     if (key === 'librdkafka') {
       collectOverrideMap(value, LIBRDKAFKA.path, issues, into, []);
+    } else if (key === SERIALIZATIONS.key) {
+      collectSerializationMap(value, SERIALIZATIONS.path, issues, into, cwd);
     } else if (key === 'topics') {
       if (!isPlainObject(value)) {
         issues.push({ path: `${YAML_SECTION}.topics`, message: `got ${describeValue(value, false)}, expected an object of topic names` });

@@ -15,6 +15,9 @@ export const TOPIC_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 /** The prefix of every topic variable: `GOCOFFEE_KAFKA_TOPICS_<KEY>`. */
 export const TOPIC_ENV_PREFIX = `${ENV_PREFIX}TOPICS_`;
 
+/** The prefix of every per-topic serialization variable: `GOCOFFEE_KAFKA_TOPIC_SERIALIZATION_<KEY>`. */
+export const SERIALIZATION_ENV_PREFIX = `${ENV_PREFIX}TOPIC_SERIALIZATION_`;
+
 /** `orderPlaced` / `OrderPlaced` / `ORDER_PLACED` → `order_placed`. */
 export function snakeTopicKey(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/_+/g, '_').replace(/^_|_$/g, '');

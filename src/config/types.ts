@@ -2,7 +2,10 @@
  * Configuration types.
  *
  * `KafkaConfig` is the fully resolved, validated and deeply frozen configuration: every field is
- * present (defaults applied), durations are milliseconds. `KafkaConfigInput` is what a program may
+ * present (defaults applied), durations are milliseconds. The fields added after the first release
+ * (`serialization`, `topicSerialization`, `eventTypeSuffixes`) are optional in the type, so a
+ * KafkaConfig built by hand (a test double, a spread of an older one) still type-checks; loadConfig
+ * and resolveConfig always set them, and the library reads a missing one as its default. `KafkaConfigInput` is what a program may
  * pass to `resolveConfig` / `loadConfig({ overrides })`: every field optional, durations as
  * milliseconds or a duration string ("100ms", "10s", "1.5s", "2m", "1h", "1m30s").
  */
@@ -10,6 +13,9 @@
 export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER';
 
 export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+/** How events are written: Avro in Confluent wire format (registry), or JSON (the Go services' format for the Go Coffee events). */
+export type Serialization = 'avro' | 'json';
 
 /** The Go Coffee event topics and their Kafka topic names (before `topicSuffix`): always present, with defaults. */
 export interface TopicNames {
@@ -62,9 +68,22 @@ export interface KafkaConfig {
   readonly messageIds: boolean;
   /** Appended to every topic name by the producer/consumer (e.g. '.dev'); may be ''. */
   readonly topicSuffix: string;
+  /**
+   * Environment suffixes an `event_type` header may carry when read (the Go Manager writes
+   * `beverage.created.dev` in dev): `<event type><suffix>` is read as that event. Default
+   * `['.dev', '.staging', '.test']` (when undefined too); `[]`: exact event types only.
+   */
+  readonly eventTypeSuffixes?: readonly string[];
   readonly schemaRegistryUrl: string | undefined;
   readonly schemaRegistryUsername: string | undefined;
   readonly schemaRegistryPassword: string | undefined;
+  /** How the Go Coffee events are written (Manager, EventBus): 'avro' (default, also when undefined) or 'json' (the Go services' JSON). */
+  readonly serialization?: Serialization;
+  /**
+   * Per topic key (camelCase, as in `topics`): how the events of that topic are written; wins over
+   * `serialization` and over an event's own serialization (defineEvents). Empty by default (also when undefined).
+   */
+  readonly topicSerialization?: Readonly<Record<string, Serialization>>;
   readonly topics: ConfiguredTopics;
   /** Raw librdkafka overrides (never a property the library manages). */
   readonly librdkafka: Readonly<Record<string, LibrdkafkaValue>>;
@@ -103,9 +122,15 @@ export interface KafkaConfigInput {
   idempotence?: Opt<boolean>;
   messageIds?: Opt<boolean>;
   topicSuffix?: Opt<string>;
+  /** A list, or one comma-separated string; `[]` or `'none'` for none. */
+  eventTypeSuffixes?: Opt<readonly string[] | string>;
   schemaRegistryUrl?: Opt<string>;
   schemaRegistryUsername?: Opt<string>;
   schemaRegistryPassword?: Opt<string>;
+  /** Case-insensitive. */
+  serialization?: Opt<Serialization | Uppercase<Serialization>>;
+  /** Per topic key (camelCase or snake_case, as in `topics`): avro or json. */
+  topicSerialization?: Opt<{ readonly [key: string]: Opt<Serialization | Uppercase<Serialization>> }>;
   /** Topic names by key: the Go Coffee keys and keys of your own (camelCase or snake_case). */
   topics?: Opt<{ readonly [K in keyof TopicNames]?: Opt<string> } & { readonly [key: string]: Opt<string> }>;
   librdkafka?: Opt<Readonly<Record<string, LibrdkafkaValue>>>;

@@ -1,7 +1,9 @@
 import type { TopicNames } from '../config/types.js';
+import { GoJsonWriter, type GoField, type GoJsonLayout } from '../schema/go-json-writer.js';
 import { decodeJsonEvent } from '../schema/json.js';
 import { packageSchemasDir } from '../schema/schemas.js';
 import { defineEvents, type EventCatalog } from '../typed/catalog.js';
+import type { JsonWriterFactory } from '../typed/serde.js';
 import type { EventSpecs } from '../typed/types.js';
 import type { EventInputTypes, EventTypes } from './generated.js';
 
@@ -49,6 +51,46 @@ export function eventDescriptor(name: EventName): EventDescriptor {
   return d;
 }
 
+const fields = (...names: string[]): GoField[] => names.map((json) => ({ json }));
+const METADATA: GoField = { json: 'metadata', omitEmpty: true }; // map[string]interface{} `json:"metadata,omitempty"`
+
+/**
+ * How the Go services' encoding/json writes each event (src/schema/go-json-writer.ts): the seed's
+ * four structs field for field (test/fixtures/go/events/events.go), and for the three events the
+ * seed has no struct for, every schema field under its own name with the same conventions
+ * (metadata `omitempty`, a nullable field as null). BeverageCreated v2's calories and tags are not
+ * in the Go struct: JSON for Go carries them only at their defaults (anything else is refused).
+ */
+export const GO_STRUCTS: Readonly<Record<EventName, { readonly struct: string; readonly fields: readonly GoField[] }>> = Object.freeze({
+  BeverageCreated: { struct: 'BeverageCreatedEvent', fields: [...fields('beverage_id', 'name', 'description', 'theme', 'ingredients', 'created_by', 'created_at'), METADATA] },
+  BeverageUpdated: { struct: 'BeverageUpdatedEvent', fields: [...fields('beverage_id', 'changes', 'ingredients', 'updated_by', 'updated_at'), METADATA] },
+  TaskCreated: { struct: 'TaskCreatedEvent', fields: [...fields('task_id', 'title', 'description', 'assignee_id', 'project_id', 'priority', 'status', 'created_by', 'created_at'), METADATA] },
+  TaskUpdated: { struct: 'TaskUpdatedEvent', fields: [...fields('task_id', 'status', 'previous_status', 'changes', 'updated_by', 'updated_at'), METADATA] },
+  NotificationSent: { struct: 'NotificationSentEvent', fields: [...fields('notification_id', 'type', 'channel', 'recipient', 'subject', 'message', 'status', 'sent_at'), METADATA] },
+  AIRequestCompleted: {
+    struct: 'AIRequestCompletedEvent',
+    fields: [
+      ...fields('request_id', 'provider', 'model', 'operation', 'tokens_used'),
+      { json: 'duration', from: 'duration_ms', encoding: 'durationNs' }, // time.Duration: int64 nanoseconds
+      { json: 'success' },
+      { json: 'error', omitEmpty: true }, // string `json:"error,omitempty"`: null and "" both left out
+      { json: 'completed_at' },
+      METADATA,
+    ],
+  },
+  SystemEvent: { struct: 'SystemEvent', fields: [...fields('event_id', 'event_type', 'source', 'severity', 'message', 'occurred_at'), METADATA] },
+});
+
+/** The Go layout of an event, with the entity headers the Go services write (`entity_type`, `entity_id`). */
+export function goJsonLayout(name: string): GoJsonLayout {
+  const d = EVENTS.find((e) => e.name === name);
+  if (d === undefined) return {}; // an event of another schemas folder: every field, no entity headers
+  return { ...GO_STRUCTS[d.name], entityType: d.entityType, entityIdField: d.keyField };
+}
+
+/** Writes the Go Coffee events as the Go services do (the serde's JSON writer). */
+export const goJsonWriter: JsonWriterFactory = (eventName, writer) => new GoJsonWriter(eventName, writer.type, goJsonLayout(eventName));
+
 /** The Go Coffee events as a catalog of the generic facility (src/typed/). */
 export type GoCoffeeCatalog = EventCatalog<EventTypes, EventInputTypes>;
 
@@ -57,8 +99,10 @@ let catalog: GoCoffeeCatalog | undefined;
 /**
  * The Go Coffee events on the generic typed-events facility: the package's schemas/, each event on
  * its configured topic (`topicKey`), keyed by its entity id, with the Go services' `event_type`
- * header values; JSON is read the Go services' way (decodeJsonEvent). Built on first use (it reads
- * the schema files), then shared.
+ * header values; JSON is read and written the Go services' way (decodeJsonEvent, goJsonWriter),
+ * so `goCoffeeEvents().serde()` and `new TypedEvents(goCoffeeEvents(), …)` write what a Go
+ * consumer reads, exactly as the EventSerde does. Built on first use (it reads the schema files),
+ * then shared.
  */
 export function goCoffeeEvents(): GoCoffeeCatalog {
   if (catalog === undefined) {
@@ -67,6 +111,7 @@ export function goCoffeeEvents(): GoCoffeeCatalog {
       schemasDir: packageSchemasDir(),
       events: specs as unknown as EventSpecs<EventInputTypes>,
       jsonReader: decodeJsonEvent,
+      jsonWriter: goJsonWriter,
     });
   }
   return catalog;

@@ -36,13 +36,30 @@ export function initGlobalManager(config: KafkaConfig, options: ManagerOptions =
   return p;
 }
 
-export function getGlobalManager(): Manager {
-  if (current === undefined) throw new StateError('global Manager', 'getGlobalManager', pending ? 'initializing' : 'not initialized', ['initialized by initGlobalManager()']);
-  return current;
+/** `{ optional: true }`: answer `undefined` instead of throwing when there is no global Manager. */
+export interface GlobalLookupOptions {
+  readonly optional?: boolean;
 }
 
-export function getGlobalEventBus(): EventBus {
-  return getGlobalManager().eventBus;
+/**
+ * The global Manager. Throws a StateError when initGlobalManager() has not completed (not called,
+ * still initializing, failed, or closed). With `{ optional: true }` it returns `undefined` then,
+ * as Go's `GetGlobalManager()` returns nil (e.g. for a health endpoint that reports "not
+ * initialized" instead of failing).
+ */
+export function getGlobalManager(): Manager;
+export function getGlobalManager(options: GlobalLookupOptions): Manager | undefined;
+export function getGlobalManager(options?: GlobalLookupOptions): Manager | undefined {
+  if (current !== undefined) return current;
+  if (options?.optional === true) return undefined;
+  throw new StateError('global Manager', 'getGlobalManager', pending ? 'initializing' : 'not initialized', ['initialized by initGlobalManager()']);
+}
+
+/** The global Manager's EventBus; like getGlobalManager(), `{ optional: true }` returns `undefined` (Go: nil) instead of throwing. */
+export function getGlobalEventBus(): EventBus;
+export function getGlobalEventBus(options: GlobalLookupOptions): EventBus | undefined;
+export function getGlobalEventBus(options?: GlobalLookupOptions): EventBus | undefined {
+  return (options === undefined ? getGlobalManager() : getGlobalManager(options))?.eventBus;
 }
 
 /** Closes the global Manager (if any) and forgets it. */

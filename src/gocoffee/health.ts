@@ -28,9 +28,16 @@ export interface HealthStatus {
       readonly handlerTimeouts: number;
       /** Partitions paused because their dead-letter writes fail (`permanent`: retrying cannot clear it). */
       readonly deadLetterBlocked: ReadonlyArray<{ readonly topic: string; readonly partition: number; readonly error: string; readonly permanent: boolean; readonly since: number }>;
+      /**
+       * Dispatch held by failures outside the handler (pool tasks that cannot start, key lanes
+       * waiting out an infrastructure failure): how many, for how long, and the last reason.
+       * Unhealthy once `oldestMs` reaches ManagerOptions.heldDispatchUnhealthyAfterMs.
+       */
+      readonly held: { readonly handlers: number; readonly lanes: number; readonly oldestMs: number; readonly reason: string };
     }>;
     /** Set when a consumer group met a fatal error (the consumer is `failed` until restarted). */
     readonly consumerFailure?: string;
+    /** The Schema Registry probe; absent when the Manager has none (every event JSON). */
     readonly registry?: { readonly url: string; readonly reachable: boolean; readonly error?: string; readonly responseTimeMs: number };
   };
 }
@@ -38,8 +45,23 @@ export interface HealthStatus {
 export interface Statistics {
   readonly state: string;
   readonly topics: readonly string[];
-  readonly producer: { readonly writersCount: number; readonly inflight: number; readonly waitingForQueue: number };
+  readonly producer: {
+    /**
+     * Topics this Manager's connection writes to: every topic it has handed a message to (events
+     * of the Manager and EventBus, `producer.publish()` / `send()` / `publishBatch()`, writers;
+     * dead-letter copies aside), plus the `getWriter()` views not yet written through. Go counts
+     * the writers its ConnectionManager opened, one per topic published to.
+     */
+    readonly writersCount: number;
+    readonly inflight: number;
+    readonly waitingForQueue: number;
+  };
   readonly consumer: {
+    /**
+     * (topic, consumer group) subscriptions of the Manager's consumer while it runs (one per topic
+     * of each handler, default handlers included), plus the open `getReader()` readers. Go counts
+     * the readers its Consumer opened, one per topic and group.
+     */
     readonly readersCount: number;
     readonly groups: ReadonlyArray<{ readonly groupId: string; readonly consumed: number; readonly processed: number; readonly retried: number; readonly deadLettered: number; readonly inFlight: number; readonly assigned: number; readonly paused: number }>;
   };
@@ -83,7 +105,8 @@ async function registryHealth(m: Manager, timeoutMs: number): Promise<NonNullabl
 /**
  * One health check: a metadata round trip through the producer's connections (so with the
  * configured SASL/TLS, not a bare TCP dial), the producer's queue and fatal state, each consumer
- * group's assignment, paused partitions and lag, and registry reachability. Never throws.
+ * group's assignment, paused partitions and lag, and registry reachability (when the Manager has a
+ * registry: one whose events are all JSON has none to probe). Never throws.
  */
 export async function checkHealth(m: Manager): Promise<HealthStatus> {
   const t0 = performance.now();
@@ -95,7 +118,7 @@ export async function checkHealth(m: Manager): Promise<HealthStatus> {
   const problems: string[] = [];
   let brokers: number | undefined;
   let metadataMs: number | undefined;
-  const registryP = registryHealth(m, timeout);
+  const registryP = m.hasRegistry ? registryHealth(m, timeout) : undefined;
   try {
     const t = performance.now();
     const md = await m.connection.metadata(undefined, timeout);
@@ -129,12 +152,17 @@ export async function checkHealth(m: Manager): Promise<HealthStatus> {
     for (const b of blocked) {
       if (b.permanent) problems.push(`dead-letter writes of ${b.topic}[${b.partition}] (group ${g.groupId}) cannot succeed: ${b.error}`);
     }
-    return { groupId: g.groupId, assigned: g.assignment.length, inFlight: g.inFlight, partitions, handlerTimeouts: g.stats.handlerTimeouts, deadLetterBlocked: blocked };
+    const h = g.held;
+    const held = { handlers: h.handlers, lanes: h.lanes, oldestMs: h.since === 0 ? 0 : Math.max(0, Date.now() - h.since), reason: h.reason };
+    if (held.handlers + held.lanes > 0 && held.oldestMs >= m.heldDispatchUnhealthyAfterMs) {
+      problems.push(`dispatch of group ${g.groupId} held for ${Math.round(held.oldestMs / 1000)} s (${held.handlers} handler(s), ${held.lanes} lane(s)): ${held.reason}`);
+    }
+    return { groupId: g.groupId, assigned: g.assignment.length, inFlight: g.inFlight, partitions, handlerTimeouts: g.stats.handlerTimeouts, deadLetterBlocked: blocked, held };
   });
   const failure = m.consumer.state === 'failed' ? m.consumer.failure : undefined;
   if (failure !== undefined) problems.push(`consumer failed (fatal error; stop() and start() to restart): ${failure.message}`);
   const registry = await registryP;
-  if (!registry.reachable) problems.push(`schema registry unreachable: ${registry.error ?? 'unknown error'}`);
+  if (registry !== undefined && !registry.reachable) problems.push(`schema registry unreachable: ${registry.error ?? 'unknown error'}`);
   const details = {
     state,
     ...(brokers !== undefined ? { brokers } : {}),
@@ -142,7 +170,7 @@ export async function checkHealth(m: Manager): Promise<HealthStatus> {
     ...(producer !== undefined ? { producer } : {}),
     consumer,
     ...(failure !== undefined ? { consumerFailure: failure.message } : {}),
-    registry,
+    ...(registry !== undefined ? { registry } : {}),
   };
   const responseTimeMs = performance.now() - t0;
   return problems.length === 0 ? { healthy: true, responseTimeMs, details } : { healthy: false, error: problems.join('; '), responseTimeMs, details };
@@ -165,7 +193,7 @@ export function collectStatistics(m: Manager): Statistics {
     state: m.state,
     topics: m.topics.eventTopics(),
     producer: { writersCount: counts.writers, inflight, waitingForQueue: waiting },
-    consumer: { readersCount: counts.readers, groups: m.consumer.stats() },
+    consumer: { readersCount: counts.readers + m.consumer.subscriptionCount, groups: m.consumer.stats() },
     perTopic: m.connection.diagnostics.counters.snapshot(),
     librdkafka: { ...(producerStats !== undefined ? { producer: producerStats } : {}), consumers: Object.fromEntries(m.consumer.librdkafkaStats) },
   };

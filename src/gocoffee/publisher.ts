@@ -11,7 +11,9 @@ export type { PublishEventOptions } from '../typed/publisher.js';
 
 /**
  * Publishes domain events through the generic TypedPublisher (src/typed/publisher.ts): Avro-encoded
- * against the registered schema of the event's topic, keyed by the entity id (so one entity's
+ * against the registered schema of the event's topic, or — `kafka.serialization: json`, or
+ * `kafka.topic_serialization.<topic key>: json` for one topic — the Go services' JSON with their
+ * `entity_type`, `entity_id` and `content_type` headers; keyed by the entity id (so one entity's
  * events stay in order on one partition), with the Go services' `event_type` header. The entity id
  * is checked first, with the Go Coffee wording (`beverage_id: expected the beverage id ...`).
  */
@@ -19,11 +21,16 @@ export class EventPublisher {
   readonly #typed: TypedPublisher<EventTypes, EventInputTypes>;
 
   constructor(config: KafkaConfig, serde: EventSerde, producer: () => Producer) {
-    this.#typed = new TypedPublisher(goCoffeeEvents(), { config, serde, producer });
+    this.#typed = new TypedPublisher(goCoffeeEvents(), { config, serde, producer, serialization: config.serialization });
   }
 
   topicOf(name: EventName): string {
     return this.#typed.topicOf(name);
+  }
+
+  /** How an event is written: topic_serialization for its topic key, else kafka.serialization (default avro). */
+  serializationOf(name: EventName): 'avro' | 'json' {
+    return this.#typed.serializationOf(name);
   }
 
   async publish(name: EventName, event: object, options: PublishEventOptions = {}): Promise<DeliveryResult> {

@@ -1,8 +1,8 @@
 /**
  * The Go Coffee events on the generic core: EventSerde is the generic SchemaSerde
  * (src/typed/serde.ts) with the package's schemas/ as default and the Go services' JSON events
- * read their way; registerSchemas registers the catalog's events (src/gocoffee/catalog.ts) under
- * the configured topics' subjects.
+ * read and written their way (GO_STRUCTS in catalog.ts: the seed's structs); registerSchemas registers the
+ * catalog's events (src/gocoffee/catalog.ts) under the configured topics' subjects.
  */
 import { resolve } from 'node:path';
 import type { TopicNames } from '../config/types.js';
@@ -15,9 +15,11 @@ import { loadSchemaSet, packageSchemasDir, schemaMap, type SchemaVersion } from 
 import type { SubjectStrategy } from '../schema/subjects.js';
 import { SchemaSerde, type EventTypeResolver } from '../typed/serde.js';
 import type { RegisterEventSchemasOptions, RegistrationConfig } from '../typed/register.js';
-import { EVENTS, goCoffeeEvents } from './catalog.js';
+import { EVENTS, goCoffeeEvents, goJsonWriter } from './catalog.js';
 
 export type { DecodedEvent, SerializedMessageView, EventTypeResolver } from '../typed/serde.js';
+// The Go services' JSON layouts live with the catalog (goCoffeeEvents() writes with them too).
+export { GO_STRUCTS, goJsonLayout, goJsonWriter } from './catalog.js';
 export type { RegistrationConfig } from '../typed/register.js';
 
 /** registerSchemas' options: registerSchemaSet's, with the registry and the topics taken from a configuration. */
@@ -69,7 +71,8 @@ export function packageEventSchemas(): Map<string, SchemaVersion[]> {
 
 /** What an EventSerde needs. */
 export interface EventSerdeOptions {
-  readonly registry: SchemaRegistry;
+  /** Needed for Avro (reading and writing); without one, JSON only (an Avro message is a DecodeError). */
+  readonly registry?: SchemaRegistry | undefined;
   /** Schema versions by event name. Default: the package's schemas/ folder ({@link packageEventSchemas}). */
   readonly schemas?: Map<string, SchemaVersion[]>;
   /** Default 'topic' (TopicNameStrategy, `<topic>-value`). */
@@ -83,12 +86,11 @@ export interface EventSerdeOptions {
 /**
  * The Go Coffee events' serde: Avro in Confluent wire format with registry-managed schema ids (see
  * SchemaSerde), and the Go services' JSON events (`content_type: application/json`, RFC 3339
- * times, Go durations) read into the same shapes. `eventType` maps the Go services' `event_type`
+ * times, Go durations) read into the same shapes and written exactly as Go writes them
+ * (GO_STRUCTS; `serialization: json`). `eventType` maps the Go services' `event_type`
  * header values to event names (the Manager passes the catalog's).
  */
 export class EventSerde extends SchemaSerde {
-  declare readonly registry: SchemaRegistry;
-
   constructor(opts: EventSerdeOptions, eventType?: EventTypeResolver) {
     super({
       registry: opts.registry,
@@ -98,6 +100,7 @@ export class EventSerde extends SchemaSerde {
       writerVersions: opts.writerVersions,
       eventType,
       jsonReader: decodeJsonEvent,
+      jsonWriter: goJsonWriter,
     });
   }
 }

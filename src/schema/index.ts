@@ -5,6 +5,8 @@
 export { MAGIC_BYTE, HEADER_SIZE, readSchemaId } from './wire.js';
 export { AvroEncoder, AvroReader, parseSchema, validationErrorOf, checkValue } from './avro.js';
 export { decodeJsonEvent } from './json.js';
+export { GoJsonWriter, goString, goTime } from './go-json-writer.js';
+export type { GoJsonLayout, GoField } from './go-json-writer.js';
 export { JsonEncoder, decodeJsonValue } from './json-codec.js';
 export { generateTypes, compareGenerated, writeGenerated } from './codegen.js';
 export type { GenerateTypesOptions, GeneratedState, GeneratedDifference } from './codegen.js';

@@ -13,7 +13,7 @@ import { parseSchema } from '../schema/avro.js';
 import { decodeJsonValue } from '../schema/json-codec.js';
 import { loadSchemaSet, schemaMap, type SchemaVersion } from '../schema/schemas.js';
 import { InvalidEventError } from './errors.js';
-import { SchemaSerde, type JsonReader } from './serde.js';
+import { SchemaSerde, type JsonReader, type JsonWriterFactory } from './serde.js';
 import { registerEventSchemas, type RegisterEventSchemasOptions } from './register.js';
 import type { RegistrationResult } from '../schema/registration/types.js';
 import type { SchemaRegistry } from '../schema/registry.js';
@@ -33,7 +33,24 @@ export interface DefineEventsOptions<I> {
   readonly serialization?: Serialization | undefined;
   /** How JSON values are read (the Go Coffee domain reads the Go services' JSON with its own). */
   readonly jsonReader?: JsonReader | undefined;
+  /**
+   * How the events are written as JSON (serialization `json`), by `catalog.serde()` and so by
+   * TypedEvents and TypedPublisher over it: a factory of one writer per event. Default: natural
+   * JSON (JsonEncoder, the counterpart of the default reader). The Go Coffee catalog passes
+   * goJsonWriter (what the Go services write); `(name, w) => new GoJsonWriter(name, w.type, layout)`
+   * writes your own events for Go consumers.
+   */
+  readonly jsonWriter?: JsonWriterFactory | undefined;
+  /**
+   * Environment suffixes an `event_type` header may carry (the Go Manager writes
+   * `beverage.created.dev` in dev): `<eventType><suffix>` resolves to the event too. An exact
+   * event type always wins. Default {@link DEFAULT_EVENT_TYPE_SUFFIXES}; `[]` turns it off.
+   */
+  readonly eventTypeSuffixes?: readonly string[] | undefined;
 }
+
+/** The environment suffixes of `event_type` headers understood by default. */
+export const DEFAULT_EVENT_TYPE_SUFFIXES: readonly string[] = Object.freeze(['.dev', '.staging', '.test']);
 
 /** An Avro key schema, compiled. */
 export interface AvroKeySchema {
@@ -70,12 +87,26 @@ export class EventCatalog<T = Record<string, object>, I = T> {
   readonly schemas: ReadonlyMap<string, readonly SchemaVersion[]>;
   readonly names: readonly EventName<T>[];
   readonly jsonReader: JsonReader;
+  /** How the events are written as JSON (undefined: natural JSON). */
+  readonly jsonWriter: JsonWriterFactory | undefined;
+  /** The environment suffixes `event_type` headers may carry (see DefineEventsOptions). */
+  readonly eventTypeSuffixes: readonly string[];
   readonly #events: ReadonlyMap<string, ResolvedEvent>;
   readonly #byEventType: ReadonlyMap<string, string>;
 
   /** Use {@link defineEvents}. `topicless`: events read but never published (a worker given only a schemas folder). */
-  constructor(dir: string, specs: Readonly<Record<string, EventSpec<never>>>, serialization: Serialization, jsonReader: JsonReader, topicless = false) {
+  constructor(
+    dir: string,
+    specs: Readonly<Record<string, EventSpec<never>>>,
+    serialization: Serialization,
+    jsonReader: JsonReader,
+    topicless = false,
+    eventTypeSuffixes: readonly string[] = DEFAULT_EVENT_TYPE_SUFFIXES,
+    jsonWriter?: JsonWriterFactory,
+  ) {
+    if (jsonWriter !== undefined && typeof jsonWriter !== 'function') throw new InvalidArgumentError('jsonWriter', `got ${typeof jsonWriter}, expected a function (eventName, writerSchema) => JsonWriter, e.g. goJsonWriter`);
     this.schemasDir = dir;
+    this.jsonWriter = jsonWriter;
     const names = Object.keys(specs);
     const set = loadSchemaSet(dir, topicless ? {} : { events: names });
     this.schemas = schemaMap(set);
@@ -91,7 +122,8 @@ export class EventCatalog<T = Record<string, object>, I = T> {
       byType.set(e.eventType, e.name);
       byType.set(e.name, e.name);
     }
-    this.#byEventType = byType;
+    this.eventTypeSuffixes = checkSuffixes(eventTypeSuffixes);
+    this.#byEventType = withSuffixes(byType, events, this.eventTypeSuffixes);
   }
 
   has(name: string): name is EventName<T> {
@@ -105,9 +137,27 @@ export class EventCatalog<T = Record<string, object>, I = T> {
     return e;
   }
 
-  /** The event name an `event_type` header value (or an event name) stands for. */
+  /**
+   * The event name an `event_type` header value (or an event name) stands for; an event type with
+   * one of the catalog's environment suffixes (`beverage.created.dev`) too. One map lookup.
+   */
   eventNameOf(eventType: string): string | undefined {
     return this.#byEventType.get(eventType);
+  }
+
+  /**
+   * A resolver of `event_type` header values like eventNameOf, with other environment suffixes
+   * (e.g. a Manager option); built once, one map lookup per call.
+   */
+  eventTypeResolver(suffixes: readonly string[] = this.eventTypeSuffixes): (eventType: string) => string | undefined {
+    if (suffixes === this.eventTypeSuffixes) return (t) => this.#byEventType.get(t);
+    const exact = new Map<string, string>();
+    for (const e of this.#events.values()) {
+      exact.set(e.eventType, e.name);
+      exact.set(e.name, e.name);
+    }
+    const map = withSuffixes(exact, this.#events, checkSuffixes(suffixes));
+    return (t) => map.get(t);
   }
 
   /** Whether any event needs a Schema Registry (an Avro value or an Avro key). */
@@ -132,8 +182,8 @@ export class EventCatalog<T = Record<string, object>, I = T> {
   }
 
   /**
-   * A serde for these events: their schemas, pinned writer versions, event types and JSON reader.
-   * `registry` is needed for Avro (values or keys).
+   * A serde for these events: their schemas, pinned writer versions, event types, JSON reader and
+   * JSON writer. `registry` is needed for Avro (values or keys).
    */
   serde(options: { readonly registry?: SchemaRegistry | undefined; readonly strategy?: SubjectStrategy | undefined; readonly autoRegister?: boolean | undefined } = {}): SchemaSerde {
     return new SchemaSerde({
@@ -144,6 +194,7 @@ export class EventCatalog<T = Record<string, object>, I = T> {
       writerVersions: this.writerVersions(),
       eventType: (t) => this.eventNameOf(t),
       jsonReader: this.jsonReader,
+      jsonWriter: this.jsonWriter,
     });
   }
 
@@ -159,6 +210,22 @@ export class EventCatalog<T = Record<string, object>, I = T> {
     if (config === undefined) throw new InvalidArgumentError('config', `${name} is published to the configured topic "${e.topicKey}": pass a configuration (its topics and topic_suffix)`);
     return topicName(config, e.topicKey);
   }
+}
+
+function checkSuffixes(suffixes: readonly string[]): readonly string[] {
+  if (!Array.isArray(suffixes) || !suffixes.every((s) => typeof s === 'string' && /^[a-zA-Z0-9._-]+$/.test(s))) {
+    throw new InvalidArgumentError('eventTypeSuffixes', `got ${JSON.stringify(suffixes)}, expected an array of non-empty suffixes of [a-zA-Z0-9._-], e.g. ['.dev', '.staging', '.test'] (or [] for none)`);
+  }
+  return Object.freeze([...suffixes]);
+}
+
+/** `exact` plus `<eventType><suffix>` → event for every suffix, where that is no exact event type. */
+function withSuffixes(exact: Map<string, string>, events: ReadonlyMap<string, ResolvedEvent>, suffixes: readonly string[]): Map<string, string> {
+  const out = new Map(exact);
+  for (const suffix of suffixes) {
+    for (const e of events.values()) if (!out.has(e.eventType + suffix)) out.set(e.eventType + suffix, e.name);
+  }
+  return out;
 }
 
 function resolve(name: string, spec: EventSpec<never>, fallback: Serialization, versions: readonly SchemaVersion[], topicless: boolean): ResolvedEvent {
@@ -240,11 +307,11 @@ export function defineEvents<T, I = T>(options: DefineEventsOptions<I>): EventCa
   if (options.events === null || typeof options.events !== 'object' || Object.keys(options.events).length === 0) {
     throw new InvalidArgumentError('events', 'expected one spec per event, e.g. { OrderPlaced: { topic: "orders", key: "order_id" } }');
   }
-  return new EventCatalog<T, I>(dir, options.events as Record<string, EventSpec<never>>, options.serialization ?? 'avro', options.jsonReader ?? decodeJsonValue);
+  return new EventCatalog<T, I>(dir, options.events as Record<string, EventSpec<never>>, options.serialization ?? 'avro', options.jsonReader ?? decodeJsonValue, false, options.eventTypeSuffixes ?? DEFAULT_EVENT_TYPE_SUFFIXES, options.jsonWriter);
 }
 
 /** A catalog of every event of a schemas folder, for reading only (string keys, no topics). */
-export function readOnlyCatalog<T = Record<string, object>>(schemasDir: string | URL, jsonReader: JsonReader = decodeJsonValue): EventCatalog<T, T> {
+export function readOnlyCatalog<T = Record<string, object>>(schemasDir: string | URL, jsonReader: JsonReader = decodeJsonValue, eventTypeSuffixes: readonly string[] = DEFAULT_EVENT_TYPE_SUFFIXES): EventCatalog<T, T> {
   const dir = schemasDir instanceof URL ? fileURLToPath(schemasDir) : schemasDir;
-  return new EventCatalog<T, T>(dir, {}, 'avro', jsonReader, true);
+  return new EventCatalog<T, T>(dir, {}, 'avro', jsonReader, true, eventTypeSuffixes);
 }

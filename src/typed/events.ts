@@ -22,7 +22,7 @@ import { SchemaRegistry, type RegistryOptions } from '../schema/registry.js';
 import type { SubjectStrategy } from '../schema/subjects.js';
 import type { EventCatalog, TopicsConfig } from './catalog.js';
 import { TypedHandler } from './handler.js';
-import { TypedPublisher, type EventProducer, type PublishEventOptions } from './publisher.js';
+import { effectiveSerialization, TypedPublisher, type EventProducer, type PublishEventOptions } from './publisher.js';
 import type { RegisterEventSchemasOptions } from './register.js';
 import type { SchemaSerde } from './serde.js';
 import type { EventName, InputOf, TypedHandlers, UnhandledPolicy } from './types.js';
@@ -39,7 +39,7 @@ export interface TypedEventsOptions {
   /** The client: configuration (topics, suffix, registry settings) and producer. */
   readonly client?: EventClient | undefined;
   /** Without a client: the topics configuration (and registry settings), and a producer if you publish. */
-  readonly config?: (TopicsConfig & Partial<Pick<KafkaConfig, 'schemaRegistryUrl' | 'schemaRegistryUsername' | 'schemaRegistryPassword' | 'readTimeoutMs'>>) | undefined;
+  readonly config?: (TopicsConfig & Partial<Pick<KafkaConfig, 'schemaRegistryUrl' | 'schemaRegistryUsername' | 'schemaRegistryPassword' | 'readTimeoutMs' | 'topicSerialization'>>) | undefined;
   readonly producer?: EventProducer | (() => EventProducer) | undefined;
   /** A registry client, or its options; default: from the configuration's schema_registry_* settings. */
   readonly registry?: SchemaRegistry | RegistryOptions | undefined;
@@ -61,8 +61,10 @@ export class TypedEvents<T = Record<string, object>, I = T> {
   readonly #strategy: SubjectStrategy | undefined;
 
   /**
-   * @throws ConfigError naming kafka.schema_registry_url when the catalog has Avro events and no
-   *   registry is given or configured; InvalidArgumentError for bad options.
+   * @throws ConfigError naming kafka.schema_registry_url when an event is written as Avro — its
+   *   own serialization, or its topic's `topic_serialization` (which wins, as when publishing) —
+   *   or has an Avro key, and no registry is given or configured; InvalidArgumentError for bad
+   *   options.
    */
   constructor(catalog: EventCatalog<T, I>, options: TypedEventsOptions = {}) {
     this.catalog = catalog;
@@ -89,9 +91,12 @@ export class TypedEvents<T = Record<string, object>, I = T> {
       this.registry = undefined;
       this.#ownsRegistry = false;
       this.#registration = undefined;
-      const avro = catalog.names.filter((n) => catalog.event(n).serialization === 'avro' || catalog.event(n).avroKey !== undefined);
+      // What the publisher will write (topic_serialization wins over the event's own serialization).
+      const avro = catalog.names.filter((n) => effectiveSerialization(catalog.event(n), config) === 'avro' || catalog.event(n).avroKey !== undefined);
       if (avro.length > 0) {
-        throw new ConfigError([{ path: 'kafka.schema_registry_url', message: `not set, expected an http:// or https:// URL: ${avro.join(', ')} use Avro and need a Schema Registry (or give them serialization: 'json')` }]);
+        const forced = avro.filter((n) => catalog.event(n).serialization !== 'avro' && catalog.event(n).avroKey === undefined);
+        const why = forced.length > 0 ? ` (${forced.join(', ')}: Avro by kafka.topic_serialization)` : '';
+        throw new ConfigError([{ path: 'kafka.schema_registry_url', message: `not set, expected an http:// or https:// URL: ${avro.join(', ')} use Avro${why} and need a Schema Registry (or give them serialization: 'json', or set their topics to json in topic_serialization)` }]);
       }
     }
     this.serde = catalog.serde({ registry: this.registry, strategy: options.strategy, autoRegister: options.autoRegister });

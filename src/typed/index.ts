@@ -3,10 +3,10 @@
  * (`gocoffee-kafka schemas codegen`), a typed publisher, typed handlers in-process and in pool
  * workers, key serdes, Avro through a Schema Registry or plain JSON without one.
  */
-export { defineEvents, readOnlyCatalog, EventCatalog } from './catalog.js';
+export { defineEvents, readOnlyCatalog, EventCatalog, DEFAULT_EVENT_TYPE_SUFFIXES } from './catalog.js';
 export type { DefineEventsOptions, ResolvedEvent, AvroKeySchema, TopicsConfig } from './catalog.js';
 export { SchemaSerde } from './serde.js';
-export type { SchemaSerdeOptions, DecodedEvent, SerializedMessageView, EventTypeResolver, JsonReader } from './serde.js';
+export type { SchemaSerdeOptions, DecodedEvent, SerializedMessageView, EventTypeResolver, JsonReader, JsonWriter, JsonWriterFactory } from './serde.js';
 export { TypedPublisher } from './publisher.js';
 export type { EventProducer, PublishEventOptions, TypedPublisherOptions } from './publisher.js';
 export { TypedHandler, TypedDispatch } from './handler.js';

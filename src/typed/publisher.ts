@@ -1,15 +1,18 @@
 /**
  * TypedPublisher: publishes a catalog's events, type-checked against the generated input types —
  * the value encoded (Avro through the registry, or validated JSON), keyed by its key serde, with an
- * `event_type` header (and `content_type: application/json` for JSON) — through a producer.
+ * `event_type` header (and `content_type: application/json` for JSON, plus the Go services'
+ * `entity_type` / `entity_id` when the serde's JSON writer names them) — through a producer.
  */
+import { canonicalTopicKey } from '../config/topics.js';
+import type { KafkaConfig } from '../config/types.js';
 import type { DeliveryResult } from '../delivery/engine.js';
 import { HEADERS } from '../message/headers.js';
 import { newMessage, type OutgoingMessage } from '../message/outgoing.js';
 import type { EventCatalog, ResolvedEvent, TopicsConfig } from './catalog.js';
 import { InvalidEventError } from './errors.js';
-import type { SchemaSerde } from './serde.js';
-import type { EventName, InputOf } from './types.js';
+import type { JsonWriter, SchemaSerde } from './serde.js';
+import type { EventName, InputOf, Serialization } from './types.js';
 
 /** What a publisher sends through (the client's Producer fits). */
 export interface EventProducer {
@@ -37,11 +40,29 @@ export interface TypedPublisherOptions {
   readonly producer: EventProducer | (() => EventProducer);
   /** Encodes values and Avro keys (catalog.serde({ registry })). */
   readonly serde: SchemaSerde;
-  /** Topics for events given by topicKey (a loaded KafkaConfig fits). */
-  readonly config?: TopicsConfig | undefined;
+  /**
+   * Topics for events given by topicKey, and `topicSerialization` (per topic key: avro or json,
+   * winning over everything else) — a loaded KafkaConfig fits.
+   */
+  readonly config?: (TopicsConfig & Partial<Pick<KafkaConfig, 'topicSerialization'>>) | undefined;
+  /**
+   * How every event is written unless its topic key has a `topicSerialization` entry. Default: each
+   * event's own serialization (defineEvents). The Go Coffee publisher passes `kafka.serialization`.
+   */
+  readonly serialization?: Serialization | undefined;
 }
 
 const JSON_CONTENT = 'application/json';
+
+/**
+ * How an event is written: `topicSerialization[<its topic key>]` when configured, else
+ * `serialization` (a publisher's option), else the event's own (defineEvents, default avro). The
+ * one rule, shared by TypedPublisher and by TypedEvents' registry check.
+ */
+export function effectiveSerialization(e: ResolvedEvent, config: Partial<Pick<KafkaConfig, 'topicSerialization'>> | undefined, serialization?: Serialization): Serialization {
+  const byTopic = e.topicKey !== undefined ? config?.topicSerialization?.[canonicalTopicKey(e.topicKey)] : undefined;
+  return byTopic ?? serialization ?? e.serialization;
+}
 
 function describe(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
@@ -51,9 +72,11 @@ function describe(v: unknown): string {
 export class TypedPublisher<T = Record<string, object>, I = T> {
   readonly catalog: EventCatalog<T, I>;
   readonly #serde: SchemaSerde;
-  readonly #config: TopicsConfig | undefined;
+  readonly #config: TypedPublisherOptions['config'];
+  readonly #serialization: Serialization | undefined;
   readonly #producer: () => EventProducer;
   readonly #topics = new Map<string, string>();
+  readonly #formats = new Map<string, Serialization>();
   /** Per topic and key: resolves once the last publish of that key has handed its message to the producer (or failed before). */
   readonly #handoffs = new Map<string, Promise<void>>();
 
@@ -61,6 +84,7 @@ export class TypedPublisher<T = Record<string, object>, I = T> {
     this.catalog = catalog;
     this.#serde = options.serde;
     this.#config = options.config;
+    this.#serialization = options.serialization;
     const p = options.producer;
     this.#producer = typeof p === 'function' ? p : () => p;
   }
@@ -73,6 +97,19 @@ export class TypedPublisher<T = Record<string, object>, I = T> {
       this.#topics.set(name, topic);
     }
     return topic;
+  }
+
+  /**
+   * How an event is written (cached): `topicSerialization[<its topic key>]` when configured, else
+   * the publisher's `serialization` option, else the event's own (defineEvents, default avro).
+   */
+  serializationOf(name: EventName<T>): Serialization {
+    let format = this.#formats.get(name);
+    if (format === undefined) {
+      format = effectiveSerialization(this.catalog.event(name), this.#config, this.#serialization);
+      this.#formats.set(name, format);
+    }
+    return format;
   }
 
   /**
@@ -89,10 +126,23 @@ export class TypedPublisher<T = Record<string, object>, I = T> {
     const topic = this.topicOf(name);
     const key = await this.#key(e, topic, event as Record<string, unknown>);
     let value: Buffer;
-    if (e.serialization === 'json') value = this.#serde.jsonEncoder(name).encode(event);
-    else value = (this.#serde.encoderSync(topic, name) ?? (await this.#serde.encoder(topic, name))).encode(event);
+    let json: JsonWriter | undefined;
+    if (this.serializationOf(name) === 'json') {
+      json = this.#serde.jsonEncoder(name);
+      value = json.encode(event);
+    } else {
+      value = (this.#serde.encoderSync(topic, name) ?? (await this.#serde.encoder(topic, name))).encode(event);
+    }
     const msg = newMessage(topic, value).withKey(key).withHeader(HEADERS.EVENT_TYPE, e.eventType);
-    if (e.serialization === 'json') msg.withHeader(HEADERS.CONTENT_TYPE, JSON_CONTENT);
+    if (json !== undefined) {
+      // The Go services' headers, in their order: event_type, entity_type, entity_id, content_type.
+      if (json.entityType !== undefined) {
+        msg.withHeader(HEADERS.ENTITY_TYPE, json.entityType);
+        const id = (event as Record<string, unknown>)[json.entityIdField ?? e.keyField ?? ''];
+        if (typeof id === 'string' && id !== '') msg.withHeader(HEADERS.ENTITY_ID, id);
+      }
+      msg.withHeader(HEADERS.CONTENT_TYPE, JSON_CONTENT);
+    }
     if (options.headers !== undefined) for (const [k, v] of Object.entries(options.headers)) msg.withHeader(k, v);
     if (options.correlationId !== undefined) msg.withCorrelationId(options.correlationId);
     if (options.metadata !== undefined) for (const [k, v] of Object.entries(options.metadata)) msg.withMetadata(k, v);

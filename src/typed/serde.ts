@@ -1,8 +1,9 @@
 /**
  * SchemaSerde: the events of a schemas set encoded and decoded — Avro in Confluent wire format with
- * registry-managed ids, or plain JSON validated against the same schemas (no registry) — and Avro
- * keys under `<topic>-key`. The generic core of the typed events (src/typed/); the Go Coffee
- * EventSerde (src/gocoffee/serde.ts) is this with the package's schemas as default.
+ * registry-managed ids, or JSON validated against the same schemas (no registry; natural JSON by
+ * default, the Go services' JSON for the Go Coffee events) — and Avro keys under `<topic>-key`.
+ * The generic core of the typed events (src/typed/); the Go Coffee EventSerde
+ * (src/gocoffee/serde.ts) is this with the package's schemas as default.
  */
 import type avro from 'avsc';
 import { ConfigError } from '../config/errors.js';
@@ -20,6 +21,26 @@ export type EventTypeResolver = (eventType: string) => string | undefined;
 /** Reads a JSON value of `reader` (default: decodeJsonValue, the counterpart of the JSON encoder). */
 export type JsonReader = (payload: Buffer | null, reader: avro.Type, where: Record<string, unknown>) => unknown;
 
+/**
+ * Writes one event as JSON (JsonEncoder: natural JSON; GoJsonWriter: the Go services' JSON).
+ * `entityType` / `entityIdField`: the publisher adds the Go services' `entity_type` and
+ * `entity_id` headers (the value of that field) to the JSON messages of this event.
+ */
+export interface JsonWriter {
+  readonly eventName: string;
+  /** The writer schema's type. */
+  readonly type: avro.Type;
+  /** The value as JSON (UTF-8); throws SchemaValidationError naming the field that does not fit. */
+  encode(value: unknown): Buffer;
+  readonly entityType?: string | undefined;
+  readonly entityIdField?: string | undefined;
+}
+
+/** Makes the JSON writer of an event from its writer schema (default: a JsonEncoder). */
+export type JsonWriterFactory = (eventName: string, writer: SchemaVersion) => JsonWriter;
+
+const naturalJson: JsonWriterFactory = (eventName, writer) => new JsonEncoder(eventName, writer.type);
+
 /** What a SchemaSerde needs. */
 export interface SchemaSerdeOptions {
   /** Needed for Avro (values and keys); JSON needs none. */
@@ -36,6 +57,8 @@ export interface SchemaSerdeOptions {
   readonly eventType?: EventTypeResolver | undefined;
   /** How JSON values are read. Default decodeJsonValue. */
   readonly jsonReader?: JsonReader | undefined;
+  /** How JSON values are written. Default: a JsonEncoder (natural JSON, the counterpart of decodeJsonValue). */
+  readonly jsonWriter?: JsonWriterFactory | undefined;
 }
 
 /** A decoded event: its name, its value (read as the local latest schema) and how it was encoded. */
@@ -58,7 +81,7 @@ export interface SerializedMessageView {
 
 /**
  * Writer side: one AvroEncoder per (topic, event), created once (one registry lookup), then
- * synchronous; one JsonEncoder per event. Reader side: writer schemas fetched by id once and
+ * synchronous; one JSON writer per event. Reader side: writer schemas fetched by id once and
  * cached; values resolved to the reader's (latest local) schema, so v2 readers read v1 data and
  * the reverse where compatible.
  */
@@ -70,11 +93,12 @@ export class SchemaSerde {
   readonly #writerVersions: Readonly<Record<string, number>>;
   readonly #encoders = new Map<string, Promise<AvroEncoder>>();
   readonly #ready = new Map<string, AvroEncoder>();
-  readonly #json = new Map<string, JsonEncoder>();
+  readonly #json = new Map<string, JsonWriter>();
   readonly #readers = new Map<number, Promise<AvroReader>>();
   readonly #readersReady = new Map<number, AvroReader>();
   readonly #eventType: EventTypeResolver;
   readonly #jsonReader: JsonReader;
+  readonly #jsonWriter: JsonWriterFactory;
 
   constructor(opts: SchemaSerdeOptions) {
     this.registry = opts.registry;
@@ -84,6 +108,7 @@ export class SchemaSerde {
     this.#writerVersions = opts.writerVersions ?? {};
     this.#eventType = opts.eventType ?? ((t) => (this.#schemas.has(t) ? t : undefined));
     this.#jsonReader = opts.jsonReader ?? decodeJsonValue;
+    this.#jsonWriter = opts.jsonWriter ?? naturalJson;
   }
 
   /** The schema versions by event name. */
@@ -142,11 +167,11 @@ export class SchemaSerde {
     return this.#ready.get(`${topic}\u0000${eventName}`);
   }
 
-  /** The registry-less JSON encoder of an event (validates against its writer schema). */
-  jsonEncoder(eventName: string): JsonEncoder {
+  /** The registry-less JSON writer of an event (validates against its writer schema; created once, then cached). */
+  jsonEncoder(eventName: string): JsonWriter {
     let enc = this.#json.get(eventName);
     if (enc === undefined) {
-      enc = new JsonEncoder(eventName, this.writerSchema(eventName).type);
+      enc = this.#jsonWriter(eventName, this.writerSchema(eventName));
       this.#json.set(eventName, enc);
     }
     return enc;

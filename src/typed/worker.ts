@@ -16,12 +16,14 @@
  *
  * and the main thread registers `workerHandler(events, { groupId, events: ['OrderPlaced'], module })`.
  */
+import type { KafkaConfig } from '../config/types.js';
 import type { ConsumedMessage } from '../message/consumed.js';
 import type { MessageHandler } from '../consumer/types.js';
 import { InvalidArgumentError } from '../errors/base.js';
 import { SchemaRegistry, type RegistryOptions } from '../schema/registry.js';
 import { readOnlyCatalog, type EventCatalog, type TopicsConfig } from './catalog.js';
 import { TypedDispatch } from './handler.js';
+import { effectiveSerialization } from './publisher.js';
 import type { EventName, TypedHandlers, UnhandledPolicy } from './types.js';
 
 export interface TypedWorkerOptions<T> {
@@ -31,8 +33,12 @@ export interface TypedWorkerOptions<T> {
   readonly handlers: TypedHandlers<T>;
   /** A message of an event without a function: 'error' (DecodeError, dead-lettered; default) or 'ignore'. */
   readonly unhandled?: UnhandledPolicy | undefined;
-  /** Topics of events given by topicKey, so JSON without an event_type header is read as the topic's event. */
-  readonly config?: TopicsConfig | undefined;
+  /**
+   * Topics of events given by topicKey, so JSON without an event_type header is read as the topic's
+   * event; its `topicSerialization` (a loaded KafkaConfig's) decides, as when publishing, which
+   * events are Avro and need `registry`.
+   */
+  readonly config?: (TopicsConfig & Partial<Pick<KafkaConfig, 'topicSerialization'>>) | undefined;
   /** Run once after each task's messages (the pool's worker-module flush(), see MessageHandler). */
   readonly flush?: (() => void | Promise<void>) | undefined;
 }
@@ -68,7 +74,7 @@ export function typedWorker<T, I = T>(events: EventCatalog<T, I> | { readonly sc
   const dispatch = new TypedDispatch(typed, typed.serde({ registry }), 'typedWorker', options.unhandled);
   dispatch.onAll(options.handlers);
   if (dispatch.events.length === 0) throw new InvalidArgumentError('handlers', 'expected at least one typed function, e.g. { OrderPlaced: async (event, ctx) => ... }');
-  const avro = dispatch.events.filter((n) => catalog.event(n).serialization === 'avro' || catalog.event(n).avroKey !== undefined);
+  const avro = dispatch.events.filter((n) => effectiveSerialization(catalog.event(n), options.config) === 'avro' || catalog.event(n).avroKey !== undefined);
   if (registry === undefined && 'names' in events && avro.length > 0) {
     throw new InvalidArgumentError('registry', `${avro.join(', ')} ${avro.length === 1 ? 'is' : 'are'} Avro and need${avro.length === 1 ? 's' : ''} a Schema Registry in the worker: pass registry: { url, username?, password? }`);
   }

@@ -63,6 +63,8 @@ describe('Bad input: configuration (YAML file + environment at once)', function 
     url: () => 'https://registry.example:8081',
     file: () => pem,
     librdkafka: () => '{"statistics.interval.ms": 5000}',
+    serializations: () => '{"beverage_created": "json"}',
+    suffixes: () => '.dev,.qa',
   };
 
   /** Invalid values per kind as they can appear in YAML (any type). */
@@ -95,6 +97,10 @@ describe('Bad input: configuration (YAML file + environment at once)', function 
         return ['/nonexistent/gocoffee.pem', aDir, 5, ['x']];
       case 'librdkafka':
         return [['a'], 'statistics.interval.ms=5', 5, { 'bad name!': 1 }, { 'bootstrap.servers': 'x:1' }, { 'client.rack': { nested: 1 } }, { 'client.rack': ['a'] }];
+      case 'serializations':
+        return [['json'], 'json', 5, { beverage_created: 'xml' }, { beverage_created: ['json'] }, { no_such_key: 'json' }, { 'bad key!': 'json' }, { beverage_created: 'json', beverageCreated: 'avro' }];
+      case 'suffixes':
+        return [['bad suffix!'], 'a/b', 5, true, [''], [5], { dev: '.dev' }, ['.dev', '/x']];
     }
   }
 
@@ -125,6 +131,10 @@ describe('Bad input: configuration (YAML file + environment at once)', function 
         return ['/nonexistent/gocoffee.pem', aDir];
       case 'librdkafka':
         return ['"x"', '5', '{not json', '[1,2]', '{"bootstrap.servers":"x:1"}', '{"bad name!":1}', '{"client.rack":{"a":1}}'];
+      case 'serializations':
+        return ['"x"', '5', '{not json', '[1,2]', '{"beverage_created":"xml"}', '{"no_such_key":"json"}'];
+      case 'suffixes':
+        return ['bad suffix!', '.dev,/x', '.dév'];
     }
   }
 
@@ -189,7 +199,7 @@ describe('Bad input: configuration (YAML file + environment at once)', function 
           const what = `${f.path} = ${JSON.stringify(bad)}: ${issues.map((i) => `${i.path}: ${i.message}`).join(' | ')}`;
           assert.ok(issues.length >= 1 && issues.every((i) => base(i.path) === f.path), what);
           assert.ok(issues.every((i) => /expected|managed by the library/.test(i.message)), what);
-          if (f.kind !== 'librdkafka') assert.ok(issues.some((i) => i.message.includes(`expected ${f.expected}`)), what);
+          if (f.kind !== 'librdkafka' && f.kind !== 'serializations') assert.ok(issues.some((i) => i.message.includes(`expected ${f.expected}`)), what);
           if (f.secret) for (const i of issues) assert.ok(i.message.includes('(value hidden)') && !SECRETS.some((s) => i.message.includes(s)), what);
         }
       });
@@ -199,7 +209,7 @@ describe('Bad input: configuration (YAML file + environment at once)', function 
   describe('each invalid value in the environment, with a valid YAML file for the same field (the environment wins)', () => {
     for (const f of CONFIG_FIELDS.filter((x) => badEnv(x).length > 0)) {
       it(`${f.env}: ${badEnv(f).length} invalid values`, () => {
-        const goodInFile = f.kind === 'librdkafka' ? { 'client.rack': 'r1' } : f.kind === 'brokers' ? ['file:9092'] : GOOD[f.kind](f);
+        const goodInFile = f.kind === 'librdkafka' ? { 'client.rack': 'r1' } : f.kind === 'serializations' ? { task_created: 'json' } : f.kind === 'brokers' ? ['file:9092'] : GOOD[f.kind](f);
         for (const bad of badEnv(f)) {
           const env = { ...envWithout(f), [f.env]: bad };
           const issues = issuesOf(() => loadConfig({ file: yamlFile(yamlSection(f, goodInFile)), env }));
@@ -210,11 +220,11 @@ describe('Bad input: configuration (YAML file + environment at once)', function 
     }
   });
 
-  it('a valid environment variable replaces an invalid YAML value of the same field (per-field precedence); librdkafka maps merge, so a bad map stays an error', () => {
+  it('a valid environment variable replaces an invalid YAML value of the same field (per-field precedence); librdkafka and topic_serialization maps merge, so a bad map stays an error', () => {
     for (const f of CONFIG_FIELDS) {
       const env = { ...envWithout(f), [f.env]: GOOD[f.kind](f) };
       const file = yamlFile(yamlSection(f, badYaml(f)[0]));
-      if (f.kind === 'librdkafka') {
+      if (f.kind === 'librdkafka' || f.kind === 'serializations') {
         assert.ok(issuesOf(() => loadConfig({ file, env })).every((i) => base(i.path) === f.path));
         continue;
       }

@@ -30,6 +30,8 @@ const BAD: Record<FieldKind, unknown> = {
   url: 'ftp://registry.example',
   file: '/nonexistent/gocoffee/cert.pem',
   librdkafka: ['not', 'a', 'mapping'],
+  serializations: ['json'],
+  suffixes: ['bad suffix!'],
 };
 
 /** One invalid value per field kind, as an environment variable would give it (secrets cannot be invalid). */
@@ -39,6 +41,8 @@ const BAD_ENV: Record<FieldKind, string | undefined> = {
   string: '   ',
   secret: undefined,
   librdkafka: '[1, 2]',
+  serializations: '[1, 2]',
+  suffixes: '.dev,bad suffix!',
 };
 
 function inputWith(field: ConfigField, value: unknown): KafkaConfigInput {

@@ -3,11 +3,16 @@ import { checkHealth } from '../../../src/gocoffee/health.js';
 import type { Manager } from '../../../src/gocoffee/manager.js';
 
 /** A Manager as health sees it: ready, one broker, an idle producer, a registry that answers, and `consumer` as given. */
-function manager(consumer: { state: string; failure?: Error; groups: unknown[] }, subjects: () => Promise<string[]> = async () => []): Manager {
+function manager(consumer: { state: string; failure?: Error; groups: unknown[] }, subjects: () => Promise<string[]> = async () => [], hasRegistry = true): Manager {
   return {
     state: 'ready',
     config: { connectTimeoutMs: 200 },
-    registry: { url: 'http://registry.invalid:8081', subjects },
+    hasRegistry,
+    heldDispatchUnhealthyAfterMs: 60_000,
+    get registry() {
+      if (!hasRegistry) throw new Error('no registry');
+      return { url: 'http://registry.invalid:8081', subjects };
+    },
     connection: {
       metadata: async () => ({ brokers: [{ id: 1 }] }),
       producerEngine: () => ({ inflightCount: 0, waitingCount: 0, fatalError: undefined }),
@@ -16,7 +21,8 @@ function manager(consumer: { state: string; failure?: Error; groups: unknown[] }
   } as unknown as Manager;
 }
 
-function group(over: Partial<{ blocked: Array<{ topic: string; partition: number; error: Error; permanent: boolean; since: number }>; handlerTimeouts: number }> = {}) {
+type Held = { handlers: number; lanes: number; since: number; reason: string };
+function group(over: Partial<{ blocked: Array<{ topic: string; partition: number; error: Error; permanent: boolean; since: number }>; handlerTimeouts: number; held: Held }> = {}) {
   return {
     groupId: 'g',
     pausedPartitions: [],
@@ -26,6 +32,7 @@ function group(over: Partial<{ blocked: Array<{ topic: string; partition: number
     native: undefined,
     stats: { handlerTimeouts: over.handlerTimeouts ?? 0 },
     deadLetterBlocked: over.blocked ?? [],
+    held: over.held ?? { handlers: 0, lanes: 0, since: 0, reason: '' },
   };
 }
 
@@ -34,6 +41,21 @@ describe('health (issue 17 items 1, 5, 7, 8)', () => {
     const h = await checkHealth(manager({ state: 'running', groups: [group({ handlerTimeouts: 2 })] }));
     assert.equal(h.healthy, true, h.error);
     assert.equal(h.details.consumer![0]!.handlerTimeouts, 2);
+  });
+
+  it('held dispatch (issue 17 item 9): shown from its start, unhealthy once held past heldDispatchUnhealthyAfterMs', async () => {
+    const reason = 'schema registry unreachable: connect ECONNREFUSED';
+    const fresh = await checkHealth(manager({ state: 'running', groups: [group({ held: { handlers: 0, lanes: 2, since: Date.now() - 5_000, reason } })] }));
+    assert.equal(fresh.healthy, true, fresh.error);
+    const shown = fresh.details.consumer![0]!.held;
+    assert.equal(shown.lanes, 2);
+    assert.equal(shown.reason, reason);
+    assert.ok(shown.oldestMs >= 5_000 && shown.oldestMs < 60_000, String(shown.oldestMs));
+    const old = await checkHealth(manager({ state: 'running', groups: [group({ held: { handlers: 1, lanes: 0, since: Date.now() - 61_000, reason: 'pool refused the task' } })] }));
+    assert.equal(old.healthy, false);
+    assert.match(old.error!, /dispatch of group g held for 6\d s \(1 handler\(s\), 0 lane\(s\)\): pool refused the task/);
+    const none = await checkHealth(manager({ state: 'running', groups: [group()] }));
+    assert.deepEqual(none.details.consumer![0]!.held, { handlers: 0, lanes: 0, oldestMs: 0, reason: '' });
   });
 
   it('a consumer that met a fatal error is unhealthy, with the error', async () => {
@@ -68,5 +90,16 @@ describe('health (issue 17 items 1, 5, 7, 8)', () => {
     assert.equal(hung.details.registry!.reachable, false);
     assert.match(hung.details.registry!.error!, /no answer within 200 ms/);
     assert.equal(hung.healthy, false);
+  });
+
+  it('a Manager without a registry (every event JSON) is not probed for one: healthy, no registry details (review item 3)', async () => {
+    let asked = 0;
+    const h = await checkHealth(manager({ state: 'running', groups: [] }, async () => {
+      asked++;
+      throw new Error('unreachable');
+    }, false));
+    assert.equal(asked, 0);
+    assert.equal(h.healthy, true, h.error);
+    assert.equal(h.details.registry, undefined);
   });
 });

@@ -117,6 +117,37 @@ describe('typed events: publish, handle in-process and in a worker module (fake 
     await assert.rejects(bus.publish('PaymentCaptured', PAYMENT), StateError);
   });
 
+  it('the registry check follows topic_serialization, as publishing does: an event forced to Avro needs one (ConfigError), an Avro event forced to JSON does not', async () => {
+    const topics = { orderPlaced: 'shop.orders', payments: 'shop.payments' };
+    const allJson = defineEvents<EventTypes, EventInputTypes>({
+      schemasDir: SCHEMAS,
+      serialization: 'json',
+      events: { OrderPlaced: { topicKey: 'orderPlaced', key: 'order_id' }, PaymentCaptured: { topicKey: 'payments', key: 'payment_id', keySerde: 'uuid' } },
+    });
+    assert.equal(new TypedEvents(allJson, { config }).registry, undefined, 'all JSON: no registry needed');
+    const forcedAvro = resolveConfig({ brokers: 'x:1', topics, topicSerialization: { payments: 'avro' } });
+    assert.throws(
+      () => new TypedEvents(allJson, { config: forcedAvro, producer: new FakeProducer() }),
+      (e: unknown) => e instanceof ConfigError && /kafka\.schema_registry_url: not set.*PaymentCaptured use Avro \(PaymentCaptured: Avro by kafka\.topic_serialization\)/.test(e.message) && !/OrderPlaced/.test(e.message),
+    );
+    assert.throws(() => typedWorker(allJson, { config: forcedAvro, handlers: { PaymentCaptured: () => undefined } }), (e: unknown) => e instanceof InvalidArgumentError && /PaymentCaptured is Avro and needs a Schema Registry/.test(e.message));
+    assert.equal(new TypedEvents(allJson, { config: forcedAvro, registry }).registry, registry, 'with a registry: fine');
+
+    // shopEvents' OrderPlaced is Avro; its topic set to json: no registry, published and read back as JSON.
+    const forcedJson = resolveConfig({ brokers: 'x:1', topics, topicSerialization: { order_placed: 'json' } });
+    const producer = new FakeProducer();
+    const bus = new TypedEvents(shopEvents, { config: forcedJson, producer });
+    assert.equal(bus.registry, undefined);
+    await bus.publish('OrderPlaced', ORDER);
+    assert.deepEqual(producer.sent[0]?.headers, [['event_type', 'OrderPlaced'], ['content_type', 'application/json']]);
+    const seen: string[] = [];
+    await bus.handler('billing', { handlers: { OrderPlaced: (o, ctx) => void seen.push(`${o.order_id}:${ctx.format}`) } }).handle(consumed(producer.sent[0]!));
+    assert.deepEqual(seen, ['o-1:json']);
+    assert.deepEqual(typedWorker(shopEvents, { config: forcedJson, handlers: { OrderPlaced: () => undefined } }).events, ['OrderPlaced']);
+    // Still refused: an Avro event whose topic is not switched.
+    assert.throws(() => new TypedEvents(shopEvents, { config: resolveConfig({ brokers: 'x:1', topics, topicSerialization: { payments: 'json' } }) }), (e: unknown) => e instanceof ConfigError && /OrderPlaced use Avro and need/.test(e.message));
+  });
+
   it('other key serdes: int64 from a key function; Avro keys under <topic>-key in wire format, read back', async () => {
     const keyed = defineEvents<EventTypes, EventInputTypes>({
       schemasDir: SCHEMAS,
