@@ -22,6 +22,7 @@ import type avro from 'avsc';
 import { InvalidArgumentError } from '../errors/base.js';
 import { checkValue } from './avro.js';
 import { SchemaValidationError } from './errors.js';
+import { typeNameOf, type AnyType } from './avro-type.js';
 
 /** One field of the Go struct. */
 export interface GoField {
@@ -85,15 +86,6 @@ interface FieldPlan {
   readonly def: unknown;
 }
 
-type AnyType = avro.Type & {
-  readonly typeName: string;
-  readonly fields?: ReadonlyArray<{ readonly name: string; readonly type: avro.Type; defaultValue(): unknown }>;
-  readonly types?: readonly avro.Type[];
-  readonly valuesType?: avro.Type;
-  readonly itemsType?: avro.Type;
-};
-
-const typeNameOf = (t: avro.Type): string => (t as AnyType).typeName;
 
 function compile(t: avro.Type, eventName: string, path: string): Node {
   const type = t as AnyType;

@@ -10,16 +10,8 @@
 import type avro from 'avsc';
 import { checkValue } from './avro.js';
 import { DecodeError } from './errors.js';
+import { typeNameOf as typeName, type AnyType } from './avro-type.js';
 
-type AnyType = avro.Type & {
-  readonly typeName: string;
-  readonly fields?: ReadonlyArray<{ readonly name: string; readonly type: avro.Type; defaultValue(): unknown }>;
-  readonly types?: readonly avro.Type[];
-  readonly valuesType?: avro.Type;
-  readonly itemsType?: avro.Type;
-};
-
-const typeName = (t: avro.Type): string => (t as AnyType).typeName;
 
 /** The JSON value of a valid `value` of `type` (defaults filled). */
 function toJson(t: avro.Type, v: unknown): unknown {

@@ -8,15 +8,9 @@
 import type avro from 'avsc';
 import { exactJsonText, JsonNumber } from './json-exact.js';
 
-export type AnyType = avro.Type & {
-  readonly typeName: string;
-  readonly name?: string;
-  readonly fields?: ReadonlyArray<{ readonly name: string; readonly type: avro.Type; defaultValue(): unknown }>;
-  readonly types?: readonly avro.Type[];
-  readonly valuesType?: avro.Type;
-  readonly itemsType?: avro.Type;
-  readonly symbols?: readonly string[];
-};
+import type { AnyType } from './avro-type.js';
+
+export type { AnyType };
 
 /**
  * One decode's state: the field path (a stack), the problems, the values kept for metadata, and

@@ -73,24 +73,15 @@ export class OffsetStore {
    * minutes with a frozen broker (issue 17 item 6).
    */
   commitAsync(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[]): void {
-    if (offsets.length === 0) return;
-    try {
-      native.offsetsStore(offsets);
-    } catch {
-      /* not assigned any more: the explicit commit below still carries the offsets */
-    }
-    try {
-      native.commit(offsets);
-    } catch (e) {
-      const err = e as NativeError;
-      if (err.code !== RD.ERR__NO_OFFSET) this.#hooks.onError?.(fromNativeError(err, `commit (group ${this.#groupId})`, { groupId: this.#groupId }));
-      return;
-    }
-    this.#hooks.onOffsetsStored?.(this.#groupId, offsets);
+    this.#storeAndCommit(native, offsets, false);
   }
 
   /** Stores and commits these offsets at once (a revoke: the next owner must see them). */
   commitSync(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[]): void {
+    this.#storeAndCommit(native, offsets, true);
+  }
+
+  #storeAndCommit(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[], sync: boolean): void {
     if (offsets.length === 0) return;
     try {
       native.offsetsStore(offsets);
@@ -98,7 +89,8 @@ export class OffsetStore {
       /* not assigned any more: the explicit commit below still carries the offsets */
     }
     try {
-      native.commitSync(offsets);
+      if (sync) native.commitSync(offsets);
+      else native.commit(offsets);
     } catch (e) {
       const err = e as NativeError;
       if (err.code !== RD.ERR__NO_OFFSET) this.#hooks.onError?.(fromNativeError(err, `commit (group ${this.#groupId})`, { groupId: this.#groupId }));
