@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ConfigError } from '../config/errors.js';
+import { GoCoffeeKafkaError } from '../errors/base.js';
 import { loadAddon } from './addon.js';
 import { assertConfigFeatures } from './features.js';
 import { deliverSlab } from './slab.js';
@@ -44,7 +45,8 @@ export interface AddonConsumer {
   rebalanceProtocol(): string;
   getWatermarkOffsets(topic: string, partition: number): NativeWatermarks;
   queryWatermarkOffsets(topic: string, partition: number, timeoutMs: number, cb?: (err: NativeError | null, wm: NativeWatermarks) => void): void;
-  close(cb: (revokedAtClose: NativeTopicPartition[]) => void): void;
+  /** `abandoned`: the close did not finish within its deadline (10 s); the handle was destroyed without waiting longer. */
+  close(cb: (revokedAtClose: NativeTopicPartition[], abandoned?: boolean) => void): void;
   stats(): BatchConsumerStats;
 }
 
@@ -216,7 +218,7 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer {
       return this;
     }
     const waiters = (this.#closeWaiters = [cb]);
-    this.#native.close((revoked) => {
+    this.#native.close((revoked, abandoned) => {
       this.#closed = true;
       this.#connected = false;
       this.#closeWaiters = undefined;
@@ -230,7 +232,8 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer {
         }
       }
       this.emit('disconnected');
-      for (const w of waiters) w(null);
+      const err = abandoned === true ? new GoCoffeeKafkaError('GCK_CONSUMER_CLOSE_ABANDONED', 'closing the consumer (final commit, group leave) did not finish within 10 s: the client was destroyed without waiting longer; messages since its last successful commit are delivered again') : null;
+      for (const w of waiters) w(err);
     });
     return this;
   }

@@ -1,8 +1,8 @@
 import { StateError } from '../../errors/base.js';
 import { fromNativeError } from '../../errors/librdkafka.js';
 import { createBatchConsumerClient } from '../../native/batch-consumer.js';
-import { connectClient, disconnectClient } from '../../native/lifecycle.js';
-import type { NativeBatchConsumer, NativeBatchSink, NativeBinding, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../../native/types.js';
+import { connectClient } from '../../native/lifecycle.js';
+import type { NativeBatchConsumer, NativeBatchSink, NativeBinding, NativeConfig, NativeError, NativeMessage, NativeTopicPartition, NativeTopicPartitionOffset } from '../../native/types.js';
 import type { ConsumerObserver } from '../observer.js';
 import type { DeadLetterWriter } from '../dead-letter.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
@@ -371,9 +371,17 @@ export class GroupConsumer {
       } catch {
         /* already gone */
       }
-      // The close (final commit, group leave) is bounded in the addon (10 s) and destroys
-      // the handle either way; this waits a little longer than that bound.
-      await disconnectClient(native as unknown as NativeConsumer, CLOSE_WAIT_MS);
+      // The close (final commit, group leave) is bounded in the addon (10 s) and destroys the
+      // handle either way; this waits a little longer than that bound. An abandoned close is
+      // reported when it ends (onError, GCK_CONSUMER_CLOSE_ABANDONED), also after stop() resolved.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_WAIT_MS + 250);
+        native.disconnect((err) => {
+          clearTimeout(timer);
+          if (err instanceof Error) this.#hooks.onError?.(err);
+          resolve();
+        });
+      });
       native.removeAllListeners();
     }
     this.#partitions.clear();

@@ -9,9 +9,10 @@
 //     rd_kafka_set_log_queue). So every callback below normally runs on the JS thread, inside the
 //     drain, and may call JS synchronously.
 //   - The libuv threadpool runs the blocking calls: metadata (connect), queryWatermarkOffsets,
-//     committed, and rd_kafka_consumer_close + rd_kafka_destroy. During the close the callbacks run
-//     on that worker: they never touch JS there (rebalances are applied in C++ and reported to JS
-//     when the close completes; log/stats/error lines of the close are dropped).
+//     committed, and the close (rd_kafka_consumer_close_queue, its queue polled as events until
+//     rd_kafka_consumer_closed or the deadline, then rd_kafka_destroy). During the close nothing
+//     touches JS on that worker: rebalance events are applied in C++ (on_rebalance) and reported
+//     to JS when the close completes; log/stats/error events of the close are dropped.
 // Rebalances: assign is applied here (incremental_assign / assign) and then JS is told; a revoke
 // is told to JS, which waits (bounded) for its running work, commits, and calls incrementalUnassign
 // / unassign later (librdkafka keeps the rebalance open until then, as with node-rdkafka's JS
@@ -686,7 +687,7 @@ Napi::Value Consumer::Close(const Napi::CallbackInfo &info) {
   closing_ = true;
   fetching_ = false;
   if (info[0].IsFunction()) close_cb_ = Napi::Persistent(info[0].As<Napi::Function>());
-  if (info.Length() > 1 && info[1].IsNumber()) close_timeout_ms_ = std::max(0, info[1].As<Napi::Number>().Int32Value());
+  if (info.Length() > 1 && info[1].IsNumber()) close_timeout_ms_ = std::max(100, info[1].As<Napi::Number>().Int32Value());  // at least one poll
   if (in_drain_) close_deferred_ = true;  // inside consume_batch_queue or a batch callback
   else begin_close(env);
   return env.Undefined();
@@ -749,13 +750,17 @@ void Consumer::close_native() {
       if (left <= 0) break;
       serve_close_event(rd_kafka_queue_poll(cq, static_cast<int>(std::min<long long>(left, 100))));
     }
-    if (closed) {
-      for (rd_kafka_event_t *ev; (ev = rd_kafka_queue_poll(cq, 0)) != nullptr;) serve_close_event(ev);  // what the close left
-    }
+    // What is still queued, closed or not: a rebalance event purged with the queue would leave the
+    // group waiting for an unassign nobody makes, and the destroy below waiting for the group.
+    for (rd_kafka_event_t *ev; (ev = rd_kafka_queue_poll(cq, 0)) != nullptr;) serve_close_event(ev);
   }
   rd_kafka_queue_destroy(cq);
   q_.reset();
   close_abandoned_ = !closed;
+  // Past the deadline: destroy without waiting for the close any longer. librdkafka still joins its
+  // threads, which wait for requests already sent (the final OffsetCommit, the LeaveGroup) to be
+  // answered or time out (socket.timeout.ms = read_timeout), so the worker is held at most about
+  // the deadline + max(read_timeout, session.timeout.ms); see binding-notes/engine-consumer.md.
   if (closed) rk_.reset();  // rd_kafka_destroy
   else rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }

@@ -148,6 +148,8 @@ describe('Consumer stop() is bounded and lets the process exit (child processes)
       const stopped = step(r.steps, 'stopped', r.out);
       assert.ok(stopped.stopMs! < STOP_TIMEOUT_MS + 11_000, `stop() took ${stopped.stopMs} ms`);
       assert.ok(r.ms < STOP_TIMEOUT_MS + 15_000, `the process exited ${r.ms} ms after stop() began`);
+      // The close hit its deadline: reported to onError when it ended (after stop() resolved).
+      assert.ok(r.steps.some((s) => s.step === 'error' && (s as { code?: string }).code === 'GCK_CONSUMER_CLOSE_ABANDONED'), `no GCK_CONSUMER_CLOSE_ABANDONED reported; output:\n${r.out}`);
       console.log(`      [stop] frozen brokers: stop() ${stopped.stopMs} ms, exited ${r.ms} ms after the signal`);
     });
 
