@@ -34,6 +34,9 @@ export const ERROR_CODES = Object.freeze({
   GCK_SCHEMA_REGISTRY: 'any other registry answer; retriable: 5xx, 408, 429 and a 404 without the registry\'s own 404xx error code',
   GCK_SCHEMA_REGISTRY_AUTH: 'the registry answered HTTP 401 / 403',
   GCK_SCHEMA_REGISTRY_UNREACHABLE: 'the registry: no connection, DNS failure, timeout (retriable)',
+  GCK_TRANSACTION_FENCED: 'another producer with the same transactional id took over: this one is fenced (fatal, close it)',
+  GCK_TRANSACTION_ABORTED: 'the transaction was aborted: none of its messages or offsets are visible to read_committed readers; run it again',
+  GCK_OAUTH_TOKEN: 'the OAUTHBEARER token provider threw, timed out or returned an unusable token',
   GCK_CLI_USAGE: 'bad command line (exit code 2)',
   GCK_UNEXPECTED: 'the CLI caught an error that is not one of the library\'s',
 });

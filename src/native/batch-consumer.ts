@@ -12,6 +12,7 @@ import type {
   NativeError,
   NativeMetadata,
   NativeMetadataOptions,
+  NativeSeekResult,
   NativeTopicPartition,
   NativeTopicPartitionOffset,
   NativeWatermarks,
@@ -45,6 +46,13 @@ export interface AddonConsumer {
   rebalanceProtocol(): string;
   getWatermarkOffsets(topic: string, partition: number): NativeWatermarks;
   queryWatermarkOffsets(topic: string, partition: number, timeoutMs: number, cb?: (err: NativeError | null, wm: NativeWatermarks) => void): void;
+  /** Asynchronous; per-partition `code` (0 = ok). Offsets: >= 0, or -2 beginning / -1 end. */
+  seek(offsets: NativeTopicPartitionOffset[]): NativeSeekResult[];
+  position(tps: NativeTopicPartition[]): NativeTopicPartitionOffset[];
+  /** `offset` in: a timestamp (ms); out: the first offset at or after it (-1: none, the end). */
+  offsetsForTimes(tps: NativeTopicPartitionOffset[], timeoutMs: number, cb: (err: NativeError | null, offsets: NativeTopicPartitionOffset[]) => void): void;
+  /** librdkafka's serialised consumer group metadata (null outside a group). */
+  groupMetadata(): Buffer | null;
   /** `abandoned`: the close did not finish within its deadline (10 s); the handle was destroyed without waiting longer. */
   close(cb: (revokedAtClose: NativeTopicPartition[], abandoned?: boolean) => void): void;
   stats(): BatchConsumerStats;
@@ -260,6 +268,21 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer {
   }
   assignments(): NativeTopicPartition[] {
     return this.#native.assignments();
+  }
+  /** Moves the fetch positions (asynchronous; prefetched messages of the partitions are dropped). */
+  seek(offsets: NativeTopicPartitionOffset[]): NativeSeekResult[] {
+    return this.#native.seek(offsets);
+  }
+  /** The next offset fetched per partition (-1001 when unknown), from local state. */
+  position(toppars: NativeTopicPartition[]): NativeTopicPartitionOffset[] {
+    return this.#native.position(toppars);
+  }
+  offsetsForTimes(toppars: NativeTopicPartitionOffset[], timeout: number, cb: (err: NativeError | null | undefined, offsets: NativeTopicPartitionOffset[]) => void): void {
+    this.#native.offsetsForTimes(toppars, timeout, cb);
+  }
+  /** For a transactional producer's sendOffsets (null when the consumer is not in a group). */
+  groupMetadata(): Buffer | null {
+    return this.#native.groupMetadata();
   }
   /** From inside rebalance_cb's assign: a no-op (the addon applied it). */
   incrementalAssign(toppars: NativeTopicPartition[]): void {

@@ -85,6 +85,11 @@ export interface NativeTopicPartitionOffset extends NativeTopicPartition {
   offset: number;
 }
 
+/** One partition of a seek: `code` 0 when librdkafka took it, else its error code. */
+export interface NativeSeekResult extends NativeTopicPartitionOffset {
+  code: number;
+}
+
 export interface NativeWatermarks {
   lowOffset: number;
   highOffset: number;

@@ -166,6 +166,10 @@ void Consumer::Init(Napi::Env env, Napi::Object exports) {
                           InstanceMethod("rebalanceProtocol", &Consumer::RebalanceProtocol),
                           InstanceMethod("getWatermarkOffsets", &Consumer::GetWatermarkOffsets),
                           InstanceMethod("queryWatermarkOffsets", &Consumer::QueryWatermarkOffsets),
+                          InstanceMethod("seek", &Consumer::Seek),
+                          InstanceMethod("position", &Consumer::Position),
+                          InstanceMethod("offsetsForTimes", &Consumer::OffsetsForTimes),
+                          InstanceMethod("groupMetadata", &Consumer::GroupMetadata),
                           InstanceMethod("close", &Consumer::Close),
                           InstanceMethod("stats", &Consumer::Stats)});
   exports.Set("Consumer", cls);
@@ -675,6 +679,87 @@ Napi::Value Consumer::QueryWatermarkOffsets(const Napi::CallbackInfo &info) {
       });
   task->Queue();
   return env.Undefined();
+}
+
+// seek([{topic, partition, offset}]): moves the fetch position of assigned partitions (offset >= 0,
+// or librdkafka's logical -2 beginning / -1 end). Asynchronous (timeout 0: the JS thread never
+// waits): librdkafka drops what it prefetched for the partition at the old position; messages
+// already handed to JS are the caller's to discard. Per-partition errors come back in the result.
+Napi::Value Consumer::Seek(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "seek");
+  TplPtr tpl = tpl_from_js(env, info[0]);
+  ErrorPtr error(rd_kafka_seek_partitions(rk_.get(), tpl.get(), 0));
+  if (error) {
+    std::string text = rd_kafka_error_string(error.get());
+    throw rk_error(env, rd_kafka_error_code(error.get()), "seek (" + text + ")");
+  }
+  auto arr = Napi::Array::New(env, tpl->cnt);
+  for (int i = 0; i < tpl->cnt; i++) {
+    auto o = Napi::Object::New(env);
+    o.Set("topic", tpl->elems[i].topic);
+    o.Set("partition", tpl->elems[i].partition);
+    o.Set("offset", static_cast<double>(tpl->elems[i].offset));
+    o.Set("code", static_cast<double>(tpl->elems[i].err));
+    arr.Set(i, o);
+  }
+  if (waker_) waker_->kick();
+  return arr;
+}
+
+// position([{topic, partition}]) → [{topic, partition, offset}]: the next offset the client fetches
+// (librdkafka's local state; -1001 when it has none yet). Non-blocking.
+Napi::Value Consumer::Position(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "position");
+  TplPtr tpl = tpl_from_js(env, info[0]);
+  rd_kafka_resp_err_t err = rd_kafka_position(rk_.get(), tpl.get());
+  if (err) throw rk_error(env, err, "position");
+  return tpl_to_js(env, tpl.get(), true);
+}
+
+// offsetsForTimes([{topic, partition, offset: timestampMs}], timeoutMs, cb(err, [{topic, partition,
+// offset}])): the earliest offset whose timestamp is >= the given one (-1: none, i.e. the end), on a worker.
+Napi::Value Consumer::OffsetsForTimes(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "offsetsForTimes");
+  auto list = std::shared_ptr<rd_kafka_topic_partition_list_t>(tpl_from_js(env, info[0]).release(), TplDel());
+  int timeout = info[1].ToNumber().Int32Value();
+  auto cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[2].As<Napi::Function>()));
+  auto err = std::make_shared<int>(RD_KAFKA_RESP_ERR__DESTROY);
+  rd_kafka_t *rk = rk_.get();
+  auto *task = new Task(
+      env, this, [rk, list, timeout, err] { *err = rd_kafka_offsets_for_times(rk, list.get(), timeout); },
+      [cb, list, err](Napi::Env env) {
+        Napi::Value e = *err ? error_value(env, *err, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err))) : env.Null();
+        try {
+          cb->Call({e, tpl_to_js(env, list.get(), true)});
+        } catch (const Napi::Error &x) {
+          napi_fatal_exception(env, x.Value());
+        }
+      });
+  task->Queue();
+  return env.Undefined();
+}
+
+// groupMetadata() → Buffer: the consumer's group metadata (group id, generation, member id)
+// serialised by librdkafka, for a transactional producer's sendOffsetsToTransaction (the other
+// addon reads it back with rd_kafka_consumer_group_metadata_read). Null when not in a group.
+Napi::Value Consumer::GroupMetadata(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  check_open(env, "groupMetadata");
+  struct CgmdDel {
+    void operator()(rd_kafka_consumer_group_metadata_t *m) const noexcept { rd_kafka_consumer_group_metadata_destroy(m); }
+  };
+  std::unique_ptr<rd_kafka_consumer_group_metadata_t, CgmdDel> md(rd_kafka_consumer_group_metadata(rk_.get()));
+  if (!md) return env.Null();
+  void *buf = nullptr;
+  size_t size = 0;
+  ErrorPtr error(rd_kafka_consumer_group_metadata_write(md.get(), &buf, &size));
+  if (error) throw rk_error(env, rd_kafka_error_code(error.get()), "groupMetadata");
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::Copy(env, static_cast<uint8_t *>(buf), size);
+  rd_kafka_mem_free(nullptr, buf);
+  return out;
 }
 
 // close(cb(revokedAtClose, abandoned), timeoutMs = 10000): leaves the group and destroys the handle

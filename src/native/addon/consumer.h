@@ -67,6 +67,10 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   Napi::Value RebalanceProtocol(const Napi::CallbackInfo &info);
   Napi::Value GetWatermarkOffsets(const Napi::CallbackInfo &info);
   Napi::Value QueryWatermarkOffsets(const Napi::CallbackInfo &info);
+  Napi::Value Seek(const Napi::CallbackInfo &info);
+  Napi::Value Position(const Napi::CallbackInfo &info);
+  Napi::Value OffsetsForTimes(const Napi::CallbackInfo &info);
+  Napi::Value GroupMetadata(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
 
