@@ -17,7 +17,7 @@ import type { MessageHandler } from '../consumer/types.js';
 import { InvalidArgumentError, StateError } from '../errors/base.js';
 import { DecodeError } from '../schema/errors.js';
 import type { EventCatalog, TopicsConfig } from './catalog.js';
-import type { SchemaSerde } from './serde.js';
+import type { DecodedEvent, SchemaSerde } from './serde.js';
 import type { EventName, HandlerContext, Serialization, TypedHandlerFn, TypedHandlers, UnhandledPolicy } from './types.js';
 
 type AnyFn = (event: unknown, ctx: HandlerContext) => void | Promise<void>;
@@ -68,30 +68,67 @@ export class TypedDispatch<T = Record<string, object>, I = T> {
   async handle(message: ConsumedMessage): Promise<void> {
     const expected = this.#expected.get(message.topic);
     // The event first (no value decoded): an event without a function is refused or skipped as it is.
-    const name = await this.serde.eventNameOf(message, expected);
+    const found = await this.serde.identify(message, expected);
+    const name = found.eventName;
     const fn = this.#fns.get(name);
     if (fn === undefined) {
       if (this.#unhandled === 'ignore') return;
       throw new DecodeError(`${this.#label} does not handle ${name} events`, { topic: message.topic, partition: message.partition, offset: message.offset });
     }
-    const decoded = await this.serde.decode(message, expected);
-    const key = await this.#key(decoded.eventName, message);
-    const ctx: HandlerContext = { eventName: decoded.eventName, message, key, format: decoded.format as Serialization, schemaId: decoded.schemaId };
-    await fn(decoded.value, ctx);
+    const decoded = this.serde.decodeIdentified(message, found);
+    const e = this.catalog.has(name) ? this.catalog.event(name) : undefined;
+    // An Avro key's writer schema is fetched now (once per schema id), the key read only when used.
+    if (e?.avroKey !== undefined && message.key !== null) {
+      const pending = this.serde.prepareKey(message.key, { topic: message.topic, partition: message.partition, offset: message.offset });
+      if (pending !== undefined) await pending;
+    }
+    await fn(decoded.value, new Context(this.serde, e, decoded, message));
+  }
+}
+
+type CatalogEvent = ReturnType<EventCatalog['event']>;
+
+/** A handler's context; the key is read on first use (most handlers never look at it). */
+class Context implements HandlerContext {
+  readonly eventName: string;
+  readonly message: ConsumedMessage;
+  readonly format: Serialization;
+  readonly schemaId: number | undefined;
+  readonly #serde: SchemaSerde;
+  readonly #event: CatalogEvent | undefined;
+  #key: unknown;
+  #keyRead = false;
+
+  constructor(serde: SchemaSerde, event: CatalogEvent | undefined, decoded: DecodedEvent, message: ConsumedMessage) {
+    this.eventName = decoded.eventName;
+    this.message = message;
+    this.format = decoded.format as Serialization;
+    this.schemaId = decoded.schemaId;
+    this.#serde = serde;
+    this.#event = event;
   }
 
-  async #key(name: string, message: ConsumedMessage): Promise<unknown> {
+  get key(): unknown {
+    if (!this.#keyRead) {
+      this.#key = this.#readKey();
+      this.#keyRead = true;
+    }
+    return this.#key;
+  }
+
+  #readKey(): unknown {
+    const { message } = this;
     const raw = message.key;
     if (raw === null) return null;
-    const e = this.catalog.has(name) ? this.catalog.event(name) : undefined;
     const where = { topic: message.topic, partition: message.partition, offset: message.offset };
-    if (e?.avroKey !== undefined) return this.serde.decodeKey(raw, e.avroKey.type, where);
+    const e = this.#event;
+    if (e?.avroKey !== undefined) return this.#serde.decodeKeyNow(raw, e.avroKey.type, where);
     const serde = e?.keySerde;
     if (serde === undefined) return raw.toString('utf8');
     try {
       return serde.deserialize(raw);
     } catch (err) {
-      if (err instanceof DecodeError) throw new DecodeError(`${name}: ${err.message}`, { ...where, ...err.context }, err);
+      if (err instanceof DecodeError) throw new DecodeError(`${this.eventName}: ${err.message}`, { ...where, ...err.context }, err);
       throw err;
     }
   }

@@ -61,6 +61,9 @@ export interface SchemaSerdeOptions {
   readonly jsonWriter?: JsonWriterFactory | undefined;
 }
 
+/** A message's event as identify() found it: JSON (no reader) or Avro with its writer's reader. */
+export type IdentifiedEvent = { readonly eventName: string; readonly reader: undefined } | { readonly eventName: string; readonly reader: AvroReader; readonly schemaId: number };
+
 /** A decoded event: its name, its value (read as the local latest schema) and how it was encoded. */
 export interface DecodedEvent {
   readonly eventName: string;
@@ -208,8 +211,25 @@ export class SchemaSerde {
 
   /** Reads an Avro key (wire format) as `reader` (default: as written). */
   async decodeKey(bytes: Buffer, reader: avro.Type | undefined, where: Record<string, unknown>): Promise<unknown> {
+    await this.prepareKey(bytes, where);
+    return this.decodeKeyNow(bytes, reader, where);
+  }
+
+  /**
+   * Makes decodeKeyNow() of an Avro key possible: fetches its writer schema unless cached (then
+   * undefined, no promise made). A key without the wire-format prefix is left to decodeKeyNow's error.
+   */
+  prepareKey(bytes: Buffer, where: Record<string, unknown>): Promise<unknown> | undefined {
+    if (bytes.length < 5 || bytes[0] !== 0) return undefined;
+    const id = bytes.readInt32BE(1);
+    return this.#readersReady.has(id) ? undefined : this.#readerOrDecodeError(id, where);
+  }
+
+  /** Reads an Avro key whose writer schema prepareKey() fetched (synchronous; typed errors as decode()). */
+  decodeKeyNow(bytes: Buffer, reader: avro.Type | undefined, where: Record<string, unknown>): unknown {
     const id = readSchemaId(bytes, { ...where, part: 'key' });
-    const r = this.#readersReady.get(id) ?? (await this.#readerOrDecodeError(id, where));
+    const r = this.#readersReady.get(id);
+    if (r === undefined) throw new DecodeError(`the key's writer schema ${id} was not fetched (prepareKey() first)`, { ...where, part: 'key', schemaId: id });
     return r.decode(bytes, reader, { ...where, part: 'key', schemaId: id });
   }
 
@@ -229,7 +249,11 @@ export class SchemaSerde {
    * that is retriable (registry unreachable, 5xx, a 404 from a proxy) makes the consumer retry.
    */
   async decode(msg: SerializedMessageView, expectedEvent?: string): Promise<DecodedEvent> {
-    const found = await this.#identify(msg, expectedEvent);
+    return this.decodeIdentified(msg, await this.identify(msg, expectedEvent));
+  }
+
+  /** Decodes a message identify() named (synchronous: the writer schema is cached by then). */
+  decodeIdentified(msg: SerializedMessageView, found: IdentifiedEvent): DecodedEvent {
     const where = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
     if (found.reader === undefined) return { eventName: found.eventName, value: this.#jsonReader(msg.value, this.readerType(found.eventName), where), format: 'json' };
     const readerType = this.#schemas.has(found.eventName) ? this.readerType(found.eventName) : undefined;
@@ -241,10 +265,14 @@ export class SchemaSerde {
    * cached, so a decode() after it costs no registry call). The same typed errors as decode().
    */
   async eventNameOf(msg: SerializedMessageView, expectedEvent?: string): Promise<string> {
-    return (await this.#identify(msg, expectedEvent)).eventName;
+    return (await this.identify(msg, expectedEvent)).eventName;
   }
 
-  async #identify(msg: SerializedMessageView, expectedEvent: string | undefined): Promise<{ eventName: string; reader: undefined } | { eventName: string; reader: AvroReader; schemaId: number }> {
+  /**
+   * Which event a message holds and how to read it, without decoding its value (Avro: the writer
+   * schema is fetched and cached). The same typed errors as decode(); decodeIdentified() finishes.
+   */
+  async identify(msg: SerializedMessageView, expectedEvent: string | undefined): Promise<IdentifiedEvent> {
     const where = { topic: msg.topic, partition: msg.partition, offset: msg.offset };
     const value = msg.value;
     const contentType = msg.header('content_type');

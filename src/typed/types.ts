@@ -49,7 +49,7 @@ export interface HandlerContext<K extends string = string> {
   readonly eventName: K;
   /** The consumed message (topic, partition, offset, headers, raw key and value, ...). */
   readonly message: ConsumedMessage;
-  /** The message key read with the event's key serde (null for a message without a key). */
+  /** The message key read with the event's key serde (null for a message without a key), on first use: a key that cannot be read throws a DecodeError there (non-retriable). */
   readonly key: unknown;
   /** How the value was written. */
   readonly format: Serialization;

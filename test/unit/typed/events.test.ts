@@ -90,6 +90,19 @@ describe('typed events: publish, handle in-process and in a worker module (fake 
     assert.equal(seen[1]?.ctx.format, 'json');
   });
 
+  it('the key is read on first use: a handler that never reads an unreadable key handles the event; one that reads it gets a DecodeError', async () => {
+    const producer = new FakeProducer();
+    const bus = new TypedEvents(shopEvents, { config, producer, registry, autoRegister: true });
+    await bus.publish('PaymentCaptured', PAYMENT);
+    const bad = consumed({ ...producer.sent[0]!, key: 'not-a-uuid' });
+    const amounts: number[] = [];
+    await bus.handler('totals', { handlers: { PaymentCaptured: (p) => void amounts.push(p.amount_cents) } }).handle(bad);
+    assert.deepEqual(amounts, [PAYMENT.amount_cents]);
+    const reader = bus.handler('keys', { handlers: { PaymentCaptured: (_, ctx) => void ctx.key } });
+    await assert.rejects(reader.handle(bad), (e: unknown) => e instanceof DecodeError && !e.retriable && /PaymentCaptured: .*UUID/i.test(e.message));
+    bus.close();
+  });
+
   it('unhandled events: DecodeError (dead-lettered) by default, or ignored; an Avro message without a registry is a DecodeError', async () => {
     const producer = new FakeProducer();
     const avroBus = new TypedEvents(shopEvents, { config, producer, registry, autoRegister: true });
