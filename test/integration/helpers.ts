@@ -7,6 +7,7 @@ import { resolveConfig, type KafkaConfig, type KafkaConfigInput } from '../../sr
 import { loadNativeBinding, type NativeMessage } from '../../src/native/index.js';
 import { toLibrdkafkaConfig } from '../../src/config/index.js';
 import { connectClient, disconnectClient } from '../../src/native/lifecycle.js';
+import { ConnectionManager } from '../../src/client.js';
 
 function required(name: string): string {
   const v = process.env[name];
@@ -60,6 +61,22 @@ export function testConfig(input: KafkaConfigInput = {}): KafkaConfig {
 }
 
 /** Creates a topic through the native admin client (same security settings as everything else). */
+/**
+ * A connected client for each test of the calling describe(): built and initialized before each,
+ * closed after each (the set-up most integration tests share). Read it as `client.cm` inside tests.
+ */
+export function useClient(input: KafkaConfigInput = {}): { readonly cm: ConnectionManager } {
+  const ref: { cm: ConnectionManager } = { cm: undefined as unknown as ConnectionManager };
+  beforeEach(async () => {
+    ref.cm = new ConnectionManager(testConfig(input));
+    await ref.cm.initialize();
+  });
+  afterEach(async () => {
+    await ref.cm?.close();
+  });
+  return ref;
+}
+
 export async function createTopic(topic: string, partitions = 1, replicationFactor = 1, config: Record<string, string> = {}): Promise<void> {
   const binding = loadNativeBinding();
   const admin = binding.createAdmin(toLibrdkafkaConfig(testConfig(), 'admin').global);

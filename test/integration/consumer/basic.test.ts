@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
-import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, PermanentError, type ConsumedMessage } from '../../../src/consumer/index.js';
 import { newMessage } from '../../../src/producer/index.js';
-import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
+import { createTopic, readAll, uniqueName, useClient } from '../helpers.js';
 import { waitUntil, committedOffsets, highWatermarks } from './util.js';
 
 describe('Consumer (in-process handlers) against the real broker', function () {
   this.timeout(120_000);
-  let cm: ConnectionManager;
-  beforeEach(async () => {
-    cm = new ConnectionManager(testConfig({ retryBackoffMs: 20 }));
-    await cm.initialize();
-  });
-  afterEach(async () => {
-    await cm.close();
-  });
+  const client = useClient({ retryBackoffMs: 20 });
 
   it('handles keyed messages in per-key order, retries transient failures, dead-letters permanent ones, commits to the end', async () => {
     const topic = uniqueName('cons');
@@ -29,12 +21,12 @@ describe('Consumer (in-process handlers) against the real broker', function () {
         msgs.push(newMessage(topic, `k${k}:${n}:${flag}`).withKey(`k${k}`));
       }
     }
-    const out = await cm.producer.publishBatch(msgs);
+    const out = await client.cm.producer.publishBatch(msgs);
     assert.ok(out.every((o) => o.ok));
 
     const seen = new Map<string, number>();
     let handled = 0;
-    const consumer = new Consumer(cm, { taskBatchSize: 50 });
+    const consumer = new Consumer(client.cm, { taskBatchSize: 50 });
     consumer.registerHandler({
       topics: [topic],
       groupId: group,
@@ -51,9 +43,9 @@ describe('Consumer (in-process handlers) against the real broker', function () {
     await consumer.start();
     const permanent = msgs.length / perKey / 10;
     await waitUntil(() => handled >= msgs.length - permanent, 60_000, () => `handled ${handled}`);
-    const highs = await highWatermarks(cm, topic, 3);
+    const highs = await highWatermarks(client.cm, topic, 3);
     await waitUntil(async () => {
-      const c = await committedOffsets(cm, group, topic, 3);
+      const c = await committedOffsets(client.cm, group, topic, 3);
       return c.every((o, i) => o === highs[i]);
     }, 20_000, () => 'committed offsets reach the end');
     const stats = consumer.stats()[0]!;

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, PermanentError, type ConsumedMessage } from '../../../src/consumer/index.js';
 import { decodeDeadLetterHeaders, DLQ_HEADERS } from '../../../src/consumer/dead-letter.js';
 import { newMessage } from '../../../src/producer/index.js';
-import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
+import { createTopic, readAll, uniqueName, useClient } from '../helpers.js';
 import { waitUntil } from './util.js';
 
 type Headers = Array<[string, Buffer]>;
@@ -12,14 +11,7 @@ const hex = (list: ReadonlyArray<readonly [string, Uint8Array]>) => list.map(([n
 /** Issue 14 item 5: header values are bytes end to end, so the dead-letter copy carries them as they were (no base64). */
 describe('Dead-letter copies of binary keys and header values against the real broker', function () {
   this.timeout(120_000);
-  let cm: ConnectionManager;
-  beforeEach(async () => {
-    cm = new ConnectionManager(testConfig());
-    await cm.initialize();
-  });
-  afterEach(async () => {
-    await cm.close();
-  });
+  const client = useClient();
 
   it('keys (binary, empty, null) and header values (invalid UTF-8, NUL bytes, empty, repeated names) are copied byte-exact; no dlq.base64.headers is written; a dead-letter message of the previous release (base64-marked) still decodes', async () => {
     const topic = uniqueName('dlq-bin');
@@ -63,7 +55,7 @@ describe('Dead-letter copies of binary keys and header values against the real b
       { value: 'null', key: null, headers: [] as Headers },
       { value: 'old-dlq', key: Buffer.from([0xfe, 0]), headers: oldDlq },
     ];
-    const outcomes = await cm.producer.publishBatch(
+    const outcomes = await client.cm.producer.publishBatch(
       messages.map((m) => {
         const out = newMessage(topic, m.value).withKey(m.key);
         for (const [n, v] of m.headers) out.withHeader(n, v);
@@ -73,7 +65,7 @@ describe('Dead-letter copies of binary keys and header values against the real b
     assert.ok(outcomes.every((o) => o.ok), JSON.stringify(outcomes.filter((o) => !o.ok)));
 
     let consumedOld: Headers | undefined;
-    const consumer = new Consumer(cm, {});
+    const consumer = new Consumer(client.cm, {});
     consumer.registerHandler({
       topics: [topic],
       groupId: group,

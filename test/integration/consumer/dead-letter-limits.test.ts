@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, PermanentError } from '../../../src/consumer/index.js';
 import { DLQ_HEADERS } from '../../../src/consumer/dead-letter.js';
 import { newMessage } from '../../../src/producer/index.js';
-import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
+import { createTopic, readAll, uniqueName, useClient } from '../helpers.js';
 import { waitUntil } from './util.js';
 
 /** Issue 17 item 1: a dead-letter copy that can never be written as it is does not stall its partition. */
 describe('Dead-letter copies too large for the dead-letter topic (real broker)', function () {
   this.timeout(120_000);
-  let cm: ConnectionManager;
-  beforeEach(async () => {
-    cm = new ConnectionManager(testConfig());
-    await cm.initialize();
-  });
-  afterEach(async () => {
-    await cm.close();
-  });
+  const client = useClient();
 
   it('the broker refuses the full copy (max.message.bytes of the DLQ topic): a reduced copy with a reference is written, the original timestamp kept, the partition moves on', async () => {
     const topic = uniqueName('dlq-big');
@@ -28,11 +20,11 @@ describe('Dead-letter copies too large for the dead-letter topic (real broker)',
     // incompressible (the producer compresses with lz4): the full dead-letter copy cannot fit in 3,000 bytes
     const big = newMessage(topic, randomBytes(20_000)).withKey('k-big').withHeader('trace', randomBytes(500).toString('hex')).withTimestamp(ts);
     const after = newMessage(topic, 'ok').withKey('k-ok');
-    for (const r of await cm.producer.publishBatch([big, after])) assert.ok(r.ok, JSON.stringify(r));
+    for (const r of await client.cm.producer.publishBatch([big, after])) assert.ok(r.ok, JSON.stringify(r));
 
     const handled: string[] = [];
     const errors: Error[] = [];
-    const consumer = new Consumer(cm, { retryMax: 0 }, { onError: (e) => errors.push(e) });
+    const consumer = new Consumer(client.cm, { retryMax: 0 }, { onError: (e) => errors.push(e) });
     consumer.registerHandler({
       topics: [topic],
       groupId: group,

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { ConnectionManager } from '../../../src/client.js';
 import { Consumer } from '../../../src/consumer/index.js';
-import { createTopic, readAll, testConfig, uniqueName } from '../helpers.js';
+import { createTopic, readAll, uniqueName, useClient } from '../helpers.js';
 import { byKey, committedOffsets, headerMap, highWatermarks, listen, orderViolation, publishKeyed, topicSize, waitUntil } from './util.js';
 
 const HANDLER = fileURLToPath(new URL('../../fixtures/handlers/recording.ts', import.meta.url));
@@ -13,14 +12,7 @@ const HANDLER = fileURLToPath(new URL('../../fixtures/handlers/recording.ts', im
  */
 describe('Consumer with a worker pool: 100,000 keyed messages, transient and permanent failures', function () {
   this.timeout(180_000);
-  let cm: ConnectionManager;
-  beforeEach(async () => {
-    cm = new ConnectionManager(testConfig({ retryBackoffMs: 20 }));
-    await cm.initialize();
-  });
-  afterEach(async () => {
-    await cm.close();
-  });
+  const client = useClient({ retryBackoffMs: 20 });
 
   it('handles every message at least once in per-key order, dead-letters exactly the permanent failures, commits to the end', async () => {
     const topic = uniqueName('pool');
@@ -54,25 +46,25 @@ describe('Consumer with a worker pool: 100,000 keyed messages, transient and per
     }
     assert.ok(T > 500 && U > 100 && P > 100, `flags T=${T} U=${U} P=${P}`);
     const t0 = Date.now();
-    await publishKeyed(cm, topic, items);
+    await publishKeyed(client.cm, topic, items);
     const published = Date.now();
 
     const rec = listen(topic);
     const errors: Error[] = [];
-    const consumer = new Consumer(cm, { workers: 2, commitIntervalMs: 500 }, { onError: (e) => errors.push(e) });
+    const consumer = new Consumer(client.cm, { workers: 2, commitIntervalMs: 500 }, { onError: (e) => errors.push(e) });
     consumer.registerHandler({ topics: [topic], groupId: group, workerModule: HANDLER });
     try {
       await consumer.start();
       const succeeded = () => rec.records.reduce((n, r) => n + (r.ok ? 1 : 0), 0);
       await waitUntil(() => succeeded() >= items.length - P, 120_000, () => `handled ${succeeded()} of ${items.length - P}`);
       const handled = Date.now();
-      const highs = await highWatermarks(cm, topic, PARTITIONS);
+      const highs = await highWatermarks(client.cm, topic, PARTITIONS);
       assert.equal(
         highs.reduce((a, b) => a + b, 0),
         items.length,
       );
       await waitUntil(
-        async () => (await committedOffsets(cm, group, topic, PARTITIONS)).every((o, i) => o === highs[i]),
+        async () => (await committedOffsets(client.cm, group, topic, PARTITIONS)).every((o, i) => o === highs[i]),
         20_000,
         () => 'committed offsets reach the end offsets',
       );
@@ -109,7 +101,7 @@ describe('Consumer with a worker pool: 100,000 keyed messages, transient and per
       assert.equal(stats.inFlight, 0);
 
       // the dead-letter topic holds exactly the permanent failures, with their headers
-      assert.equal(await topicSize(cm, `${topic}.dlq`, 1), P, 'nothing else in the dead-letter topic');
+      assert.equal(await topicSize(client.cm, `${topic}.dlq`, 1), P, 'nothing else in the dead-letter topic');
       const dlq = await readAll(`${topic}.dlq`, P);
       const permRecs = new Map(rec.records.filter((r) => r.flags === 'P').map((r) => [r.value, r]));
       assert.deepEqual(dlq.map((d) => d.value!.toString()).sort(), [...permRecs.keys()].sort());
