@@ -96,21 +96,32 @@ export function packMessages(messages: readonly NativeMessage[], lanes: ArrayLik
 }
 
 /**
- * A pool task's shared progress: Int32 [0] = messages finished, Int32 [1] = started (1), then one
- * status byte per message. The worker writes it as it goes; when the worker dies mid-task the main
- * thread reads it to re-run only what was not done and charge the failure to the running message.
+ * A pool task's shared progress, written by the worker as it goes and read by the main thread when
+ * the worker dies or is timed out mid-task (to re-run only what was not done and charge the failure
+ * to the running message): `progress[0]` messages finished, `progress[1]` 1 once the worker started
+ * the task, `progress[2]` messages begun (the handler-timeout watchdog's heartbeat; count + 1 while a
+ * worker module's flush() runs, the statuses then written); one status byte per message; one failure
+ * kind byte per failed message (FailureKind), so that a PermanentError stays permanent and an
+ * infrastructure failure uncharged even when its details die with the worker.
  */
-/**
- * A task's shared progress: `progress[0]` messages finished, `progress[1]` 1 once the worker
- * started the task, `progress[2]` messages begun (the handler-timeout watchdog's heartbeat; count + 1
- * while a worker module's flush() runs, the statuses then written), then one status byte per message.
- */
-export function progressViews(shared: SharedArrayBuffer, count: number): { progress: Int32Array; statuses: Uint8Array } {
-  return { progress: new Int32Array(shared, 0, 3), statuses: new Uint8Array(shared, 12, count) };
+export function progressViews(shared: SharedArrayBuffer, count: number): { progress: Int32Array; statuses: Uint8Array; kinds: Uint8Array } {
+  return { progress: new Int32Array(shared, 0, 3), statuses: new Uint8Array(shared, 12, count), kinds: new Uint8Array(shared, 12 + count, count) };
 }
 
 export function newProgress(count: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(12 + count);
+  return new SharedArrayBuffer(12 + 2 * count);
+}
+
+/** What kind of failure a failed message had (the kinds byte of progressViews). */
+export const enum FailureKind {
+  Retriable = 0,
+  Permanent = 1,
+  Infrastructure = 2,
+}
+
+/** The kinds byte of a failure. */
+export function failureKind(f: { readonly retriable: boolean; readonly infrastructure?: boolean }): FailureKind {
+  return !f.retriable ? FailureKind.Permanent : f.infrastructure === true ? FailureKind.Infrastructure : FailureKind.Retriable;
 }
 
 export interface UnpackedMessage extends NativeMessage {

@@ -5,7 +5,7 @@ import { Piscina } from 'piscina';
 import { GoCoffeeKafkaError } from '../errors/base.js';
 import { Status, type Executor, type TaskFailure, type TaskResult, type TraceHost } from '../message/task.js';
 import type { NativeMessage } from '../native/types.js';
-import { newProgress, packMessages, progressViews } from './codec.js';
+import { FailureKind, newProgress, packMessages, progressViews } from './codec.js';
 import { Watchdog } from './watchdog.js';
 
 /**
@@ -180,24 +180,22 @@ export class PoolExecutor implements Executor {
  */
 function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly number[], module: string, timeoutMs?: number): TaskResult {
   const count = lanes.length;
-  const { progress, statuses } = progressViews(shared, count);
+  const { progress, statuses, kinds } = progressViews(shared, count);
   if (Atomics.load(progress, 1) === 0) throw new WorkerError('the worker pool did not run a handler task', err, { workerModule: module }, true);
   const done = Math.min(Atomics.load(progress, 0), count);
   const begun = Atomics.load(progress, 2);
   // In a worker module's flush() (worker.ts marks it): the flush failed, not one message.
   if (begun > count && done < count) {
     const error = timeoutMs !== undefined ? new HandlerTimeoutError(timeoutMs, 'flush', { workerModule: module, messages: count }) : new WorkerError("a worker thread died while running its handler module's flush()", err, { workerModule: module, messages: count });
-    return flushFailed(statuses, error);
+    return flushFailed(statuses, kinds, error);
   }
   const error: GoCoffeeKafkaError = timeoutMs !== undefined ? new HandlerTimeoutError(timeoutMs, 'worker', { workerModule: module }) : new WorkerError('a worker thread died while running a handler task', err, { workerModule: module });
   const out = new Uint8Array(count);
   const failures: TaskFailure[] = [];
   for (let i = 0; i < done; i++) {
     out[i] = statuses[i]!;
-    if (out[i] === Status.Failed) {
-      // Its error details died with the worker.
-      failures.push({ index: i, name: 'Error', message: `handler failed (details lost: ${error.message})`, retriable: true });
-    }
+    // Its error details died with the worker (its kind did not).
+    if (out[i] === Status.Failed) failures.push(lostFailure(i, kinds[i]!, error));
   }
   for (let i = done; i < count; i++) out[i] = Status.Skipped;
   // The message running when the worker died: the last one begun. (A module with flush() reports
@@ -213,9 +211,9 @@ function crashResult(err: unknown, shared: SharedArrayBuffer, lanes: readonly nu
 /**
  * A worker module's flush() failed by its worker's death or its timeout: as when flush() rejects
  * (worker.ts), every message whose handler succeeded fails with the error; a handler's own failure
- * stays failed (its details died with the worker), a skipped message is run again.
+ * stays failed (its details died with the worker, its kind did not), a skipped message is run again.
  */
-function flushFailed(statuses: Uint8Array, error: GoCoffeeKafkaError): TaskResult {
+function flushFailed(statuses: Uint8Array, kinds: Uint8Array, error: GoCoffeeKafkaError): TaskResult {
   const out = Uint8Array.from(statuses);
   const failures: TaskFailure[] = [];
   for (let i = 0; i < out.length; i++) {
@@ -223,10 +221,18 @@ function flushFailed(statuses: Uint8Array, error: GoCoffeeKafkaError): TaskResul
       out[i] = Status.Failed;
       failures.push({ index: i, name: error.name, message: error.message, retriable: true });
     } else if (out[i] === Status.Failed) {
-      failures.push({ index: i, name: 'Error', message: `handler failed (details lost: ${error.message})`, retriable: true });
+      failures.push(lostFailure(i, kinds[i]!, error));
     }
   }
   return { statuses: out, failures, error };
+}
+
+/** A handler's failure whose details died with its worker: only its kind is known (progressViews). */
+function lostFailure(index: number, kind: number, error: Error): TaskFailure {
+  const message = `handler failed (details lost: ${error.message})`;
+  if (kind === FailureKind.Permanent) return { index, name: 'PermanentError', message, retriable: false };
+  if (kind === FailureKind.Infrastructure) return { index, name: 'Error', message, retriable: true, infrastructure: true };
+  return { index, name: 'Error', message, retriable: true };
 }
 
 export type { Executor } from '../message/task.js';

@@ -1,5 +1,6 @@
 import type { ConsumedMessage } from '../message/consumed.js';
 import { Status, type TaskFailure, type TaskResult } from '../message/task.js';
+import { failureKind } from './codec.js';
 
 export type HandleFn = (message: ConsumedMessage) => void | Promise<void>;
 
@@ -80,6 +81,8 @@ export async function runTask(
   heartbeat?: Int32Array,
   /** In-process with handlerTimeoutMs: wraps each awaited handler promise (rejects it on timeout). */
   guard?: (pending: PromiseLike<unknown>) => PromiseLike<unknown>,
+  /** Pool tasks: the shared failure kind of each failed message (progressViews). */
+  kinds?: Uint8Array,
 ): Promise<TaskResult> {
   const failures: TaskFailure[] = [];
   let failedLanes: Set<number> | undefined;
@@ -98,7 +101,9 @@ export async function runTask(
       if (r != null && typeof (r as Promise<void>).then === 'function') await (guard === undefined ? r : guard(r as PromiseLike<unknown>));
     } catch (e) {
       statuses[i] = Status.Failed;
-      failures.push(describeFailure(i, e));
+      const f = describeFailure(i, e);
+      failures.push(f);
+      if (kinds !== undefined) kinds[i] = failureKind(f);
       (failedLanes ??= new Set()).add(lane);
     }
     if (progress !== undefined) Atomics.store(progress, 0, i + 1);

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConsumedMessage } from '../message/consumed.js';
 import { describeFailure, runTask, type HandleFn, type RunInTrace } from './run-task.js';
-import { progressViews, unpackMessages, type PackedTask } from './codec.js';
+import { failureKind, progressViews, unpackMessages, type PackedTask } from './codec.js';
 import { Status, type TaskFailure, type TaskResult } from '../message/task.js';
 
 export interface WorkerTask extends PackedTask {
@@ -106,7 +106,7 @@ export default async function run(task: WorkerTask): Promise<TaskResult | null> 
   }
   const { handle, flush } = await h;
   if (task.shared === undefined) return null;
-  const { progress, statuses } = progressViews(task.shared, task.count);
+  const { progress, statuses, kinds } = progressViews(task.shared, task.count);
   Atomics.store(progress, 1, 1); // started
   const raw = unpackMessages(task);
   const messages = raw.map((m) => new ConsumedMessage(m, m.attempt));
@@ -114,13 +114,14 @@ export default async function run(task: WorkerTask): Promise<TaskResult | null> 
   // Tracing on: the handler runs under its message's process span (the adapter's module installs a
   // context manager in this thread unless the handler module registered an OTel SDK of its own).
   const runInTrace = task.traces !== undefined && task.traceModule !== undefined ? await traceRunner(task.traceModule) : undefined;
-  if (flush === undefined) return runTask(handle, messages, lanes, statuses, progress, task.traces, runInTrace, progress);
+  if (flush === undefined) return runTask(handle, messages, lanes, statuses, progress, task.traces, runInTrace, progress, undefined, kinds);
   // Statuses stay local (no progress reported) until flush() settled; the heartbeat still beats.
   const result = await runTask(handle, messages, lanes, new Uint8Array(task.count), undefined, task.traces, runInTrace, progress);
   let failures = result.failures;
   // The flush phase, shared for the main thread in case this worker dies or is timed out in
   // flush(): the handlers' statuses, and messages begun past the last one (also the watchdog's
   // heartbeat: flush() gets a handlerTimeoutMs of its own). See crashResult (executor.ts).
+  for (const f of failures) kinds[f.index] = failureKind(f);
   statuses.set(result.statuses);
   Atomics.store(progress, 2, task.count + 1);
   try {

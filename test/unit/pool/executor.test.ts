@@ -9,6 +9,7 @@ import { Status } from '../../../src/message/task.js';
 import type { NativeMessage } from '../../../src/native/types.js';
 
 const HANDLER = fileURLToPath(new URL('../../fixtures/handlers/recording.ts', import.meta.url));
+const HANGING_FLUSH = fileURLToPath(new URL('../../fixtures/handlers/hanging-flush.ts', import.meta.url));
 const FLUSHING = fileURLToPath(new URL('../../fixtures/handlers/flushing.ts', import.meta.url));
 const msg = (topic: string, offset: number, value: string): NativeMessage => ({ topic, partition: 0, offset, key: value.split(':')[0]!, value: Buffer.from(value), size: value.length });
 
@@ -178,6 +179,22 @@ describe('PoolExecutor (piscina, real worker threads)', function () {
     assert.deepEqual([...again.statuses], [Status.Ok]);
   });
 
+  it('a worker module whose flush() hangs past handlerTimeoutMs: the messages it covers fail with HandlerTimeoutError; a PermanentError thrown before stays permanent', async () => {
+    ex = new PoolExecutor(HANGING_FLUSH, 1, 1, undefined, 200);
+    const t = `unit-flush-hang-${process.pid}`;
+    const r = await ex.run([msg(t, 0, 'a:0:-'), msg(t, 1, 'b:0:P'), msg(t, 2, 'c:0:F')], [0, 1, 2], [1, 1, 1]);
+    assert.ok(r.error instanceof HandlerTimeoutError);
+    assert.deepEqual([...r.statuses], [Status.Failed, Status.Failed, Status.Failed]);
+    assert.deepEqual(
+      r.failures.map((f) => [f.index, f.name, f.retriable]),
+      [
+        [0, 'HandlerTimeoutError', true],
+        [1, 'PermanentError', false],
+        [2, 'HandlerTimeoutError', true],
+      ],
+    );
+  });
+
   it('a worker thread that exits mid-task: what was done is kept, the running message is charged, the rest never ran; the pool replaces the worker', async () => {
     ex = new PoolExecutor(HANDLER, 2, 2);
     await ex.ready();
@@ -186,23 +203,24 @@ describe('PoolExecutor (piscina, real worker threads)', function () {
     const ch = new BroadcastChannel(`gocoffee-test:${t}`);
     ch.onmessage = (e) => records.push(...(e as { data: string[] }).data);
     try {
-      const r = await ex.run([msg(t, 0, 'a:0:-'), msg(t, 1, 'b:0:T'), msg(t, 2, 'a:1:E'), msg(t, 3, 'a:2:-'), msg(t, 4, 'c:0:-')], [0, 1, 0, 0, 2], [1, 1, 1, 1, 1]);
+      const r = await ex.run([msg(t, 0, 'a:0:-'), msg(t, 1, 'b:0:T'), msg(t, 5, 'd:0:P'), msg(t, 2, 'a:1:E'), msg(t, 3, 'a:2:-'), msg(t, 4, 'c:0:-')], [0, 1, 3, 0, 0, 2], [1, 1, 1, 1, 1, 1]);
       assert.match(String(r.error?.message), /worker exited with code: 1/);
       // a library error for onError, piscina's own as its cause
       assert.ok(r.error instanceof WorkerError, `a WorkerError, got ${String(r.error)}`);
       assert.equal(r.error.code, 'GCK_WORKER');
       assert.match(String((r.error.cause as Error).message), /^worker exited with code: 1/);
-      assert.deepEqual([...r.statuses], [Status.Ok, Status.Failed, Status.Failed, Status.Skipped, Status.Skipped]);
+      assert.deepEqual([...r.statuses], [Status.Ok, Status.Failed, Status.Failed, Status.Failed, Status.Skipped, Status.Skipped]);
       assert.deepEqual(
-        r.failures.map((f) => [f.index, f.name]),
+        r.failures.map((f) => [f.index, f.name, f.retriable]),
         [
-          [1, 'Error'], // a real handler failure before the exit (details died with the worker)
-          [2, 'WorkerError'], // running when the worker died
+          [1, 'Error', true], // a real handler failure before the exit (details died with the worker)
+          [2, 'PermanentError', false], // its details died too, not its kind: still dead-lettered at once
+          [3, 'WorkerError', true], // running when the worker died
         ],
       );
       // the records flushed before process.exit arrived
       await new Promise((res) => setTimeout(res, 50));
-      assert.deepEqual(records.map((l) => l.split('|').slice(5).join('|')), ['1|a:0:-', '0|b:0:T']);
+      assert.deepEqual(records.map((l) => l.split('|').slice(5).join('|')), ['1|a:0:-', '0|b:0:T', '0|d:0:P']);
       // the pool is whole again and runs the re-run (attempt 2 of the exiting message)
       const again = await ex.run([msg(t, 2, 'a:1:E'), msg(t, 3, 'a:2:-')], [0, 0], [2, 1]);
       assert.deepEqual([...again.statuses], [Status.Ok, Status.Ok]);
