@@ -1,4 +1,7 @@
-import type { TopicNames } from '../config/types.js';
+import type { KafkaConfig, TopicNames } from '../config/types.js';
+import type { ConfigIssue } from '../config/errors.js';
+import { snakeTopicKey } from '../config/topics.js';
+import { typoOf } from '../typed/near.js';
 import { GoJsonWriter, type GoField, type GoJsonLayout } from '../schema/go-json-writer.js';
 import { decodeJsonEvent } from '../schema/json.js';
 import { packageSchemasDir } from '../schema/schemas.js';
@@ -115,4 +118,22 @@ export function goCoffeeEvents(): GoCoffeeCatalog {
     });
   }
   return catalog;
+}
+
+/**
+ * `topics:` keys that look like misspelt Go Coffee keys (one edit away, e.g. `beverage_creatd`,
+ * `taks_created`): such a key would silently name a topic of an event of the application's own
+ * while the Go Coffee event keeps its default topic. (topic_serialization: keys must name a key
+ * under topics:, checked by the configuration itself.) One issue per typo.
+ */
+export function topicKeyTypos(config: Pick<KafkaConfig, 'topics'>): ConfigIssue[] {
+  const known = EVENTS.map((e) => e.topicKey as string);
+  const issues: ConfigIssue[] = [];
+  for (const key of Object.keys(config.topics)) {
+    const meant = typoOf(key, known);
+    if (meant !== undefined) {
+      issues.push({ path: `kafka.topics.${snakeTopicKey(key)}`, message: `not a Go Coffee topic key: did you mean ${snakeTopicKey(meant)}? (a key of your own events must differ from the Go Coffee keys by more than one letter)` });
+    }
+  }
+  return issues;
 }

@@ -8,7 +8,7 @@ import type { DeliveryResult } from '../delivery/engine.js';
 import { EventSerde, registerSchemas } from './serde.js';
 import type { SubjectStrategy } from '../schema/subjects.js';
 import { SchemaRegistry } from '../schema/registry.js';
-import { EVENTS, goCoffeeEvents, type EventName } from './catalog.js';
+import { EVENTS, goCoffeeEvents, topicKeyTypos, type EventName } from './catalog.js';
 import { EventPublisher, type PublishEventOptions } from './publisher.js';
 import type { EventContext } from './handlers.js';
 import { EventBus, type EventSink } from './event-bus.js';
@@ -95,6 +95,8 @@ export class Manager implements EventSink, EventContext {
   constructor(config: KafkaConfig, options: ManagerOptions = {}) {
     this.config = config;
     this.#options = options;
+    const typos = topicKeyTypos(config);
+    if (typos.length > 0) throw new ConfigError(typos);
     const url = config.schemaRegistryUrl;
     this.#registry = url === undefined ? undefined : new SchemaRegistry({ url, username: config.schemaRegistryUsername, password: config.schemaRegistryPassword, timeoutMs: config.readTimeoutMs });
     // The Go services' event_type values, with the configured environment suffixes (event_type_suffixes).

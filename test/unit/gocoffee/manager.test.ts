@@ -200,6 +200,23 @@ describe('gocoffee Manager without a Schema Registry when every event is JSON (r
     assert.equal(new Manager(config(), { connection: { binding: new ConsumerBinding() } }).hasRegistry, true);
   });
 
+  it('a misspelt Go Coffee key under topics: is a ConfigError with "did you mean" (issue 19); keys of your own events pass', () => {
+    const make = (over: KafkaConfigInput) => () => new Manager(config(over), { connection: { binding: new ConsumerBinding() } });
+    assert.throws(
+      make({ topics: { beverage_creatd: 'drinks', taskCreated: 'tasks', notifcationSent: 'notes', taks_updated: 'x' } } as KafkaConfigInput),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.issues.length === 3 &&
+        e.issues[0]!.path === 'kafka.topics.beverage_creatd' &&
+        /did you mean beverage_created\?/.test(e.issues[0]!.message) &&
+        e.issues[1]!.path === 'kafka.topics.notifcation_sent' &&
+        /did you mean notification_sent\?/.test(e.issues[1]!.message) &&
+        e.issues[2]!.path === 'kafka.topics.taks_updated' &&
+        /did you mean task_updated\?/.test(e.issues[2]!.message),
+    );
+    assert.equal(make({ topics: { orderPlaced: 'orders', beverageRated: 'ratings', taskArchived: 'a' } } as KafkaConfigInput)().hasRegistry, true, 'own keys more than one edit from every Go Coffee key');
+  });
+
   it('publishes JSON, consumes JSON, health probes no registry; an Avro-framed message is dead-lettered with a DecodeError naming the missing registry', async () => {
     const { m, binding } = manager({}, jsonOnly());
     binding.configure = (p) => {
