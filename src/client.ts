@@ -3,13 +3,16 @@ import { toLibrdkafkaConfig, type KafkaConfig } from './config/index.js';
 import { loadNativeBinding } from './native/binding.js';
 import { createAdminClient } from './native/lifecycle.js';
 import type { NativeAdmin, NativeBinding, NativeMetadata } from './native/types.js';
-import { ProducerEngine } from './delivery/index.js';
+import type { ProducerEngine } from './delivery/index.js';
 import { Producer } from './producer/producer.js';
+import { DedicatedProducer, throwUndelivered } from './producer/dedicated.js';
+import { createProducerEngine, type ProducerEngineSpec } from './producer/factory.js';
+import { resolveGuarantees, type CreateProducerOptions, type Guarantees } from './producer/guarantees.js';
 import { Consumer, Reader, type ConsumerHost, type ConsumerOptions, type GroupHooks } from './consumer/index.js';
 import { TopicManager } from './admin/index.js';
 import { TopicWriter } from './producer/writer.js';
 import { Telemetry, statisticsIntervalOf, type TelemetryOptions } from './telemetry/telemetry.js';
-import { Diagnostics, librdkafkaLogForwarder, makeRedactor, type GaugeSink, type GaugeSource } from './diagnostics/diagnostics.js';
+import { Diagnostics, makeRedactor, type GaugeSink, type GaugeSource } from './diagnostics/diagnostics.js';
 import { summarizeStats, type LibrdkafkaSummary } from './diagnostics/statistics.js';
 import { redactConfig } from './config/index.js';
 
@@ -71,7 +74,9 @@ export interface ConnectionManagerOptions {
  *
  * One native producer serves the whole process: librdkafka batches per partition across topics and
  * keeps one connection per broker, so more producers only split batches and multiply connections
- * and threads. Writers are cheap topic-bound views over it.
+ * and threads. Writers are cheap topic-bound views over it. Only other guarantees (acks,
+ * idempotence: properties of a librdkafka producer, not of a message) take a producer of their
+ * own (createProducer); every native producer is built by the one factory (producer/factory.ts).
  */
 export class ConnectionManager implements ConsumerHost, GaugeSource {
   readonly config: KafkaConfig;
@@ -86,6 +91,8 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
   #closing: Promise<void> | undefined;
   #engine: ProducerEngine | undefined;
   #producer: Producer | undefined;
+  /** createProducer() producers not closed yet (client.close() closes them). */
+  readonly #dedicated = new Set<DedicatedProducer>();
   readonly #writers = new Map<string, TopicWriter>();
   readonly #readers = new Map<string, Reader>();
   #metadata: NativeMetadata | undefined;
@@ -118,7 +125,9 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
 
   /** Refreshes the live-state gauges at scrape time. */
   collect(m: GaugeSink): void {
-    m.inflight.set({ component: 'producer' }, this.#engine?.inflightCount ?? 0);
+    let inflight = this.#engine?.inflightCount ?? 0;
+    for (const p of this.#dedicated) inflight += p.inflightCount;
+    m.inflight.set({ component: 'producer' }, inflight);
     if (this.#stats !== undefined) m.setLibrdkafka(this.config.clientId, this.#stats);
   }
 
@@ -147,32 +156,22 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
       return Promise.reject(new StateError('ConnectionManager', 'initialize', this.#state, ['created', 'failed']));
     }
     this.#state = 'initializing';
-    const cfg = toLibrdkafkaConfig(this.config, 'producer');
     const t = this.diagnostics;
-    const global = t.statisticsIntervalMs > 0 ? { ...cfg.global, 'statistics.interval.ms': t.statisticsIntervalMs } : cfg.global;
-    const onError = this.#options.onError;
     t.log('info', 'connection', { config: redactConfig(this.config) }, 'initializing Kafka connection');
-    const engine = new ProducerEngine(this.#binding, global, cfg.topic, {
-      clientId: this.config.clientId,
-      connectTimeoutMs: this.config.connectTimeoutMs,
-      retryMax: this.config.retryMax,
-      retryDelivered: !this.config.idempotence,
-      retryBackoffMs: this.config.retryBackoffMs,
-      enqueueTimeoutMs: this.#options.enqueueTimeoutMs ?? this.config.writeTimeoutMs,
-      pollIntervalMs: this.#options.pollIntervalMs ?? 5,
-      ...(this.#options.maxInFlight !== undefined ? { maxInFlight: this.#options.maxInFlight } : {}),
-      onError: (err) => {
-        t.log('error', 'producer', { err: { message: t.redact(err.message), code: (err as { code?: string }).code } }, 'producer error');
-        onError?.(err);
-      },
-      onRetry: (topic, attempt, err) => {
-        t.log('warn', 'producer', { topic, attempt, error_type: (err as { code?: string }).code }, 'retrying a failed publish');
-      },
-      onLog: librdkafkaLogForwarder(t),
-      onStats: (json) => {
-        this.#stats = summarizeStats(json) ?? this.#stats;
-      },
-    });
+    let engine: ProducerEngine;
+    try {
+      // The shared producer: the default guarantees (acks all, idempotence from the config).
+      engine = createProducerEngine({
+        ...this.#engineSpec(resolveGuarantees(undefined, this.config.idempotence)),
+        onStats: (json) => {
+          this.#stats = summarizeStats(json) ?? this.#stats;
+        },
+      });
+    } catch (e) {
+      // A configuration the mapping refuses (ConfigError): nothing was opened.
+      this.#state = 'failed';
+      return Promise.reject(e as Error);
+    }
     this.#initializing = engine.connect().then(
       (md) => {
         this.#metadata = md;
@@ -188,6 +187,55 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
       },
     );
     return this.#initializing;
+  }
+
+  /** What every native producer of this client is built from (the factory adds the rest). */
+  #engineSpec(guarantees: Guarantees): ProducerEngineSpec {
+    const o = this.#options;
+    return {
+      binding: this.#binding,
+      config: this.config,
+      diagnostics: this.diagnostics,
+      guarantees,
+      ...(o.enqueueTimeoutMs !== undefined ? { enqueueTimeoutMs: o.enqueueTimeoutMs } : {}),
+      ...(o.pollIntervalMs !== undefined ? { pollIntervalMs: o.pollIntervalMs } : {}),
+      ...(o.maxInFlight !== undefined ? { maxInFlight: o.maxInFlight } : {}),
+      ...(o.onError !== undefined ? { onError: o.onError } : {}),
+    };
+  }
+
+  /**
+   * A producer with its own guarantees and its own native producer (connections, batches,
+   * in-flight window): `await cm.createProducer({ acks: 'leader', idempotent: false })`. Same
+   * publish / send / publishBatch API as `cm.producer`; configuration, security, telemetry and
+   * statistics counters are the client's. Resolves once it is connected; closed by its close() or
+   * by the client's close(). Options are validated once, here: a bad one, or idempotent with acks
+   * other than 'all', rejects with InvalidArgumentError naming it. docs/producer.md#guarantees.
+   */
+  async createProducer(options?: CreateProducerOptions): Promise<DedicatedProducer> {
+    const guarantees = resolveGuarantees(options, this.config.idempotence);
+    this.#assertReady('createProducer');
+    const engine = createProducerEngine({ ...this.#engineSpec(guarantees), logFields: { acks: guarantees.acks, idempotent: guarantees.idempotent } });
+    const producer = new DedicatedProducer(
+      engine,
+      guarantees,
+      { diagnostics: this.diagnostics, messageIds: options?.messageIds ?? this.config.messageIds, ...(options?.serializer !== undefined ? { serializer: options.serializer } : {}) },
+      this.#options.closeTimeoutMs ?? 10_000,
+      (p) => this.#dedicated.delete(p),
+    );
+    // Tracked while it connects: a client.close() meanwhile closes it too.
+    this.#dedicated.add(producer);
+    try {
+      await engine.connect();
+    } catch (e) {
+      this.#dedicated.delete(producer);
+      throw e;
+    }
+    if (this.#state !== 'ready') {
+      await producer.close().catch(() => undefined);
+      throw new StateError('ConnectionManager', 'createProducer', this.#state, ['ready']);
+    }
+    return producer;
   }
 
   #assertReady(op: string): void {
@@ -293,16 +341,17 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
   async #doClose(): Promise<void> {
     if (this.#state === 'initializing') await this.#initializing?.catch(() => undefined);
     this.#state = 'closing';
-    // The engine refuses new publishes from here on (its close() turns it 'closing' at once) and
-    // flushes while the readers close; a rejection (FlushIncompleteError) is awaited below.
-    const engineClosed = this.#engine?.close(this.#options.closeTimeoutMs ?? 10_000);
-    engineClosed?.catch(() => undefined);
+    // The engines (the shared one and every createProducer() one) refuse new publishes from here
+    // on (close() turns each 'closing' at once) and flush while the readers close; what they could
+    // not deliver is listed in one FlushIncompleteError below.
+    const timeoutMs = this.#options.closeTimeoutMs ?? 10_000;
+    const engineClosed = Promise.allSettled([this.#engine?.close(timeoutMs), ...[...this.#dedicated].map((p) => p.close(timeoutMs))]);
     const readers = [...this.#readers.values()];
     this.#readers.clear();
     this.#writers.clear();
     await Promise.all(readers.map((r) => r.close().catch(() => undefined)));
     try {
-      await engineClosed;
+      throwUndelivered(await engineClosed, timeoutMs);
     } finally {
       // No stale series of a closed producer (retire()); its counts stay in the registry's closed-connections store.
       this.diagnostics.removeSource(this);

@@ -32,7 +32,8 @@ export type { UndeliveredMessage, ErrorCode, AnyErrorCode } from './errors/index
 export { ConnectionManager, TopicWriter } from './client.js';
 export type { ConnectionManagerOptions, ConnectionState, WriteOptions } from './client.js';
 
-export { Producer, newMessage, OutgoingMessage } from './producer/index.js';
+export { Producer, DedicatedProducer, newMessage, OutgoingMessage } from './producer/index.js';
+export type { Acks, CreateProducerOptions, ProducerGuarantees, Guarantees } from './producer/index.js';
 export type { DeliveryResult, DeliveryCallback, PublishOutcome, ProducerOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
 
 export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, HookError, WorkerError, HandlerTimeoutError, DLQ_HEADERS, decodeDeadLetterHeaders } from './consumer/index.js';

@@ -34,13 +34,17 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
         if (d === undefined || !this.inflight.delete(d)) continue;
         this.freeSlot(d);
         const ts = okPos[i + 1]!;
+        // acks=0: the broker does not answer, so librdkafka reports no offset (-1001,
+        // RD_KAFKA_OFFSET_INVALID); -1 says "unknown" as it does for every other producer API.
+        const at = okPos[i]!;
+        const offset = at >= 0 ? at : -1;
         // retryError is only ever set by a library retry (idempotence off), and keeps a
         // possibly-persisted failure once one happened: the caller must hear that this success
         // may be a second copy (issue 17 item 4). A first-attempt success (the hot path) builds
         // the result without the field.
         const retried = d.retryError;
-        if (retried === undefined) d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset: okPos[i]!, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId });
-        else d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset: okPos[i]!, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId, possibleDuplicate: retried.possiblyPersisted });
+        if (retried === undefined) d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId });
+        else d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId, possibleDuplicate: retried.possiblyPersisted });
       }
     }
     if (failed !== null) {

@@ -2,6 +2,7 @@
 export interface DeliveryResult {
   readonly topic: string;
   readonly partition: number;
+  /** The offset the broker assigned; -1 from a producer with acks 'none' (the broker does not answer). */
   readonly offset: number;
   readonly timestamp: number | undefined;
   readonly messageId: string | undefined;

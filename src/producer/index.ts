@@ -1,4 +1,8 @@
 export { Producer } from './producer.js';
+export { DedicatedProducer } from './dedicated.js';
+export { ACKS_VALUE, resolveGuarantees, guaranteeProperties } from './guarantees.js';
+export type { Acks, CreateProducerOptions, Guarantees, ProducerGuarantees } from './guarantees.js';
+export { createProducerEngine, producerProperties, type EngineConstructor, type ProducerEngineSpec } from './factory.js';
 export { defaultSerializer } from './encode.js';
 export type { ProducerOptions } from './options.js';
 export type { PublishOutcome, ValueSerializer, DeliveryCallback, EngineSource } from './types.js';

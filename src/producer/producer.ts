@@ -8,10 +8,12 @@ import type { ProducerOptions } from './options.js';
 import type { DeliveryCallback, EngineSource, PublishOutcome } from './types.js';
 
 /**
- * Publishes messages through the process-wide librdkafka producer.
+ * Publishes messages through a librdkafka producer: the client's shared one (`cm.producer`), or one
+ * of its own with other guarantees (DedicatedProducer, from `cm.createProducer()`).
  *
- * `publish` resolves once the broker acknowledged the message (acks=all, idempotent by default)
- * with its topic, partition and offset, and rejects with a typed error otherwise. Batching is
+ * `publish` resolves once the broker acknowledged the message as the producer's acks ask (acks=all,
+ * idempotent by default; docs/producer.md#guarantees) with its topic, partition and offset, and
+ * rejects with a typed error otherwise. Batching is
  * librdkafka's: every message is handed to it at once and it builds per-partition batches
  * (`batch_size`, `batch_timeout`).
  */

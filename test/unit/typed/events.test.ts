@@ -94,7 +94,7 @@ describe('typed events: publish, handle in-process and in a worker module (fake 
     const producer = new FakeProducer();
     const bus = new TypedEvents(shopEvents, { config, producer, registry, autoRegister: true });
     await bus.publish('PaymentCaptured', PAYMENT);
-    const bad = consumed({ ...producer.sent[0]!, key: 'not-a-uuid' });
+    const bad = consumed(producer.sent[0]!.withKey('not-a-uuid'));
     const amounts: number[] = [];
     await bus.handler('totals', { handlers: { PaymentCaptured: (p) => void amounts.push(p.amount_cents) } }).handle(bad);
     assert.deepEqual(amounts, [PAYMENT.amount_cents]);
