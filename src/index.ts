@@ -37,7 +37,7 @@ export type { Acks, CreateProducerOptions, ProducerGuarantees, Guarantees } from
 export type { DeliveryResult, DeliveryCallback, PublishOutcome, ProducerOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
 
 export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, HookError, WorkerError, HandlerTimeoutError, DLQ_HEADERS, decodeDeadLetterHeaders } from './consumer/index.js';
-export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, EngineConsumerStats, GroupHooks, ReaderOptions } from './consumer/index.js';
+export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, EngineConsumerStats, GroupHooks, ReaderOptions, SeekTarget, PartitionRef, GroupPartitionRef, PartitionLag } from './consumer/index.js';
 
 export { TopicManager, TopicError } from './admin/index.js';
 export type { TopicSpec, EnsureResult, EnsureDefaults, TopicDescription } from './admin/index.js';

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { StateError } from '../errors/base.js';
+import { InvalidArgumentError, StateError } from '../errors/base.js';
 import { toLibrdkafkaConfig } from '../config/index.js';
 import { PoolExecutor, type Executor } from '../pool/executor.js';
 import { DeadLetterWriter } from './dead-letter.js';
@@ -14,57 +14,13 @@ import { ConsumerObserver } from './observer.js';
 import { summarizeStats, type LibrdkafkaSummary } from '../diagnostics/statistics.js';
 import type { Diagnostics, GaugeSink, GaugeSource } from '../diagnostics/diagnostics.js';
 import type { ConsumerHost, ConsumerOptions, MessageHandler } from './types.js';
+import { groupStats, type ConsumerStats } from './stats.js';
+import { checkRef, type GroupPartitionRef, type PartitionLag, type PartitionRef, type SeekTarget } from './group/control.js';
+import type { NativeTopicPartitionOffset } from '../native/types.js';
+
+export type { ConsumerStats, EngineConsumerStats } from './stats.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping';
-
-export interface ConsumerStats {
-  readonly groupId: string;
-  readonly consumed: number;
-  readonly processed: number;
-  readonly retried: number;
-  readonly deadLettered: number;
-  readonly taskErrors: number;
-  /** Handler runs that hit handlerTimeoutMs (retried or dead-lettered with HandlerTimeoutError). */
-  readonly handlerTimeouts: number;
-  /**
-   * Partitions paused because their dead-letter writes fail; `permanent`: retrying cannot clear it
-   * (not authorized, invalid topic, even the reduced copy too large) — the consumer is unhealthy.
-   */
-  readonly deadLetterBlocked: ReadonlyArray<{ topic: string; partition: number; error: string; permanent: boolean; since: number }>;
-  /**
-   * Dispatch held by infrastructure failures (no attempt charged, so retried/deadLettered do not
-   * show them): `heldHandlers` handlers whose last task never started (the pool refused it, a
-   * replacement worker could not load the handler module), `heldLanes` messages waiting to run
-   * again after a failure of the infrastructure (e.g. the registry unreachable), each holding its
-   * key lane; `oldestHeldMs` how long the oldest of them has been held (0: none), `heldReason` the
-   * last such failure ('' when none is held). Health: held for long means the consumer makes no
-   * progress on those messages until the infrastructure recovers.
-   */
-  readonly heldHandlers: number;
-  readonly heldLanes: number;
-  readonly oldestHeldMs: number;
-  readonly heldReason: string;
-  readonly rebalances: number;
-  readonly inFlight: number;
-  readonly assigned: number;
-  readonly paused: number;
-  /**
-   * The batch engine's consumer counters (undefined before start): slabs handed to JS, the
-   * messages and bytes in them, the largest slab seen, the slab bound (`fetchBatchSize` messages)
-   * and librdkafka wake-ups.
-   */
-  readonly engine: EngineConsumerStats | undefined;
-}
-
-/** Counters of a group's engine consumer (src/native/addon/consumer.cc), cumulative since start. */
-export interface EngineConsumerStats {
-  readonly wakeups: number;
-  readonly slabs: number;
-  readonly messages: number;
-  readonly slabBytes: number;
-  readonly maxSlabBytes: number;
-  readonly maxSlabMessages: number;
-}
 
 /**
  * Consumes through registered handlers (the seed's `Consumer`): one native consumer per consumer
@@ -297,6 +253,94 @@ export class Consumer implements GaugeSource {
     return drained;
   }
 
+  /**
+   * Stops fetching these partitions until resume(); messages fetched already are still handled.
+   * Independent of the library's own pauses (backpressure, dead-letter failures): a partition
+   * fetches again only when neither holds it. A revoke forgets it. Each partition is named by
+   * topic and partition (plus `groupId` when several groups of this consumer consume the topic)
+   * and must be assigned to this consumer now (StateError GCK_STATE otherwise).
+   */
+  pause(partitions: readonly GroupPartitionRef[]): void {
+    for (const [g, tps] of this.#route(partitions, 'pause')) g.control.pause(tps);
+  }
+
+  /** Ends pause() of these partitions (see pause()). */
+  resume(partitions: readonly GroupPartitionRef[]): void {
+    for (const [g, tps] of this.#route(partitions, 'resume')) g.control.resume(tps);
+  }
+
+  /** The partitions paused by pause(), per group. */
+  paused(): Array<PartitionRef & { readonly groupId: string }> {
+    this.#running('paused');
+    return this.#groups.flatMap((g) => g.control.paused().map((tp) => ({ groupId: g.groupId, ...tp })));
+  }
+
+  /**
+   * Moves a partition to an offset, 'beginning', 'end' or the first message at or after a
+   * `timestamp`; resolves with the offset it restarts at. Its messages fetched but not started are
+   * dropped (never handled), handlers running finish (fetching from the target waits for them,
+   * bounded by revokeTimeoutMs) and their completions commit nothing; the target is committed at
+   * once and the watermark counts from it (docs/consumer.md#consumer-control).
+   */
+  seek(target: SeekTarget & { readonly groupId?: string }, options: { readonly timeoutMs?: number } = {}): Promise<number> {
+    try {
+      return this.#group(target, 'seek').control.seek(target, options.timeoutMs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Commits every partition's watermark now; resolves with the committed offsets once the broker
+   * has them (rejects with GCK_KAFKA__TIMED_OUT when it did not confirm within `timeoutMs`, 10 s).
+   */
+  async commitNow(options: { readonly timeoutMs?: number } = {}): Promise<Array<NativeTopicPartitionOffset & { readonly groupId: string }>> {
+    this.#running('commitNow');
+    const all = await Promise.all(this.#groups.map(async (g) => (await g.control.commitNow(options.timeoutMs)).map((o) => ({ groupId: g.groupId, ...o }))));
+    return all.flat();
+  }
+
+  /** The next offset fetched for an assigned partition (-1: not known yet). */
+  position(partition: GroupPartitionRef): number {
+    return this.#group(partition, 'position').control.position(partition);
+  }
+
+  /** Per assigned partition of every group: position, watermark, committed offset, log watermarks and lag. */
+  async lag(options: { readonly timeoutMs?: number } = {}): Promise<Array<PartitionLag & { readonly groupId: string }>> {
+    this.#running('lag');
+    const all = await Promise.all(this.#groups.map(async (g) => (await g.control.lag(options.timeoutMs)).map((l) => ({ groupId: g.groupId, ...l }))));
+    return all.flat();
+  }
+
+  #running(op: string): void {
+    if (this.#state !== 'running') throw new StateError('Consumer', op, this.#state, ['running']);
+  }
+
+  /** The group a partition reference means: the one group of this consumer consuming its topic, or the named one. */
+  #group(tp: GroupPartitionRef, op: string): GroupConsumer {
+    this.#running(op);
+    checkRef(tp, op);
+    const ids = [...new Set(this.#handlers.filter((h) => h.topics.includes(tp.topic)).map((h) => h.groupId))];
+    if (ids.length === 0) throw new InvalidArgumentError('topic', `no handler of this consumer consumes "${tp.topic}"`, { operation: op, topic: tp.topic });
+    const id = tp.groupId ?? (ids.length === 1 ? ids[0] : undefined);
+    if (id === undefined) throw new InvalidArgumentError('groupId', `topic "${tp.topic}" is consumed by groups ${ids.join(', ')}: name one`, { operation: op, topic: tp.topic });
+    const g = ids.includes(id) ? this.#groups.find((x) => x.groupId === id) : undefined;
+    if (g === undefined) throw new InvalidArgumentError('groupId', `no handler of group "${id}" consumes "${tp.topic}"`, { operation: op, topic: tp.topic, groupId: id });
+    return g;
+  }
+
+  #route(tps: readonly GroupPartitionRef[], op: string): Map<GroupConsumer, PartitionRef[]> {
+    if (!Array.isArray(tps)) throw new InvalidArgumentError('partitions', `${op}() takes an array of { topic, partition }`, { operation: op });
+    const out = new Map<GroupConsumer, PartitionRef[]>();
+    for (const tp of tps) {
+      const g = this.#group(tp, op);
+      const list = out.get(g) ?? [];
+      list.push({ topic: tp.topic, partition: tp.partition });
+      out.set(g, list);
+    }
+    return out;
+  }
+
   /** Refreshes the consumer gauges at scrape time (lag, in flight, pool, paused partitions). */
   collect(m: GaugeSink): void {
     let inflight = 0;
@@ -345,43 +389,7 @@ export class Consumer implements GaugeSource {
 
   /** Per group counters; builds no list per call (cheap enough to poll). */
   stats(): ConsumerStats[] {
-    const out: ConsumerStats[] = [];
     const now = Date.now();
-    for (const g of this.#groups) {
-      const s = g.stats;
-      const held = g.held;
-      out.push({
-        groupId: g.groupId,
-        consumed: s.consumed,
-        processed: s.processed,
-        retried: s.retried,
-        deadLettered: s.deadLettered,
-        taskErrors: s.taskErrors,
-        handlerTimeouts: s.handlerTimeouts,
-        deadLetterBlocked: g.deadLetterBlocked.map((b) => ({ topic: b.topic, partition: b.partition, error: b.error.message, permanent: b.permanent, since: b.since })),
-        heldHandlers: held.handlers,
-        heldLanes: held.lanes,
-        oldestHeldMs: held.since === 0 ? 0 : Math.max(0, now - held.since),
-        heldReason: held.reason,
-        rebalances: s.rebalances,
-        inFlight: g.inFlight,
-        assigned: g.assignedCount,
-        paused: g.pausedCount,
-        engine: engineCounters(g.engineStats),
-      });
-    }
-    return out;
+    return this.#groups.map((g) => groupStats(g, now));
   }
-}
-
-function engineCounters(e: Record<string, number> | undefined): EngineConsumerStats | undefined {
-  if (e === undefined) return undefined;
-  return {
-    wakeups: e['wakeups'] ?? 0,
-    slabs: e['slabs'] ?? 0,
-    messages: e['messages'] ?? 0,
-    slabBytes: e['slabBytes'] ?? 0,
-    maxSlabBytes: e['maxSlabBytes'] ?? 0,
-    maxSlabMessages: e['maxSlabMessages'] ?? 0,
-  };
 }

@@ -8,3 +8,4 @@ export { HookError } from './options.js';
 export { WorkerError, HandlerTimeoutError } from '../pool/executor.js';
 export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerHost } from './types.js';
 export type { GroupHooks } from './group/types.js';
+export type { SeekTarget, PartitionRef, GroupPartitionRef, PartitionLag } from './group/control.js';

@@ -6,6 +6,10 @@ import type { PartitionState } from './partition-state.js';
 export const PAUSE_PARTITION = 1;
 export const PAUSE_GLOBAL = 2;
 export const PAUSE_DLQ = 4;
+/** Paused by the application (Consumer.pause): only its resume() clears it. */
+export const PAUSE_USER = 8;
+/** A seek waits for the running work of the state it replaced (control.ts). */
+export const PAUSE_SEEK = 16;
 
 const WAKE_TIMEOUT_MS = 1000;
 const ignore = () => undefined;
@@ -74,6 +78,21 @@ export class Backpressure {
     } catch (e) {
       this.onError(fromNativeError(e as NativeError, `pause/resume ${ps.topic}[${ps.partition}]`));
     }
+  }
+
+  /**
+   * A seek replaced `old` by `next` (control.ts): `next` takes the reasons in `mask`, and the
+   * native pause state as it is (the caller pauses before / resumes after the seek itself, since
+   * librdkafka's pause moves the fetch position back to the application's). `old` is left with
+   * no reason, so a late event of its work (a dead-letter write recovering) changes nothing.
+   */
+  transfer(old: PartitionState, next: PartitionState, mask: number): void {
+    this.forget(old);
+    old.pauseMask = 0;
+    next.paused = old.paused;
+    old.paused = false;
+    next.pauseMask = mask;
+    if ((mask & PAUSE_GLOBAL) !== 0) this.#globalPaused++;
   }
 
   /** A partition is given up (after its revoke): it no longer counts as paused for the group's bound. */

@@ -13,7 +13,8 @@ import { guardHooks } from '../options.js';
 import { Backpressure, PAUSE_DLQ, tpKey } from './backpressure.js';
 import { OffsetStore } from './offsets.js';
 import type { PartitionState } from './partition-state.js';
-import { Rebalance } from './rebalance.js';
+import { Rebalance, type RebalanceContext } from './rebalance.js';
+import { PartitionControl } from './control.js';
 import type { GroupHooks, GroupOptions, GroupStats } from './types.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -49,6 +50,8 @@ export class GroupConsumer {
   readonly #pauses: Backpressure;
   readonly #offsets: OffsetStore;
   readonly #rebalance: Rebalance;
+  /** The application's control of this group's partitions (pause/resume, seek, commitNow, position, lag). */
+  readonly control: PartitionControl;
   readonly #partitions = new Map<string, PartitionState>();
   #native: NativeBatchConsumer | undefined;
   #state: State = 'idle';
@@ -82,7 +85,7 @@ export class GroupConsumer {
     this.#offsets = new OffsetStore(groupId, this.#hooks, () => (this.#state === 'stopped' ? undefined : this.#native));
     this.#dispatcher = new Dispatcher(opts, this.#events(), dlq, observer);
     this.#pauses = new Backpressure(opts, () => this.#native, (e) => this.#hooks.onError?.(e));
-    this.#rebalance = new Rebalance({
+    const context: RebalanceContext = {
       groupId,
       stats: this.stats,
       hooks: this.#hooks,
@@ -100,7 +103,10 @@ export class GroupConsumer {
         this.#pauses.relieve(undefined, this.#partitions.values(), this.#inFlight);
         this.#wakeIdle();
       },
-    });
+    };
+    this.#rebalance = new Rebalance(context);
+    // Pause/resume, seek, commitNow, position and lag (control.ts) work on the same partition states.
+    this.control = new PartitionControl(context, () => this.#state === 'running');
   }
 
   /** Fetched messages not yet done (queued, running, retrying or being dead-lettered). */
@@ -119,7 +125,7 @@ export class GroupConsumer {
     return n;
   }
 
-  /** Partitions paused by backpressure or a failing dead-letter write: pausedPartitions.length. */
+  /** Partitions paused (backpressure, a failing dead-letter write, pause(), a seek): pausedPartitions.length. */
   get pausedCount(): number {
     let n = 0;
     for (const p of this.#partitions.values()) if (p.paused) n++;

@@ -24,11 +24,23 @@ export class PartitionState {
    * too large) — health reports the consumer unhealthy then.
    */
   dlqError: { readonly error: Error; readonly permanent: boolean; readonly since: number } | undefined = undefined;
-  /** Paused by the consumer (backpressure or a failing dead-letter write). */
+  /** Paused natively (backpressure, a failing dead-letter write, the application, a seek's drain). */
   paused = false;
   /** Why it is paused (PAUSE_* bits of backpressure.ts). */
   pauseMask = 0;
+  /**
+   * No longer the group's state of this partition: revoked in a rebalance, or replaced by a seek
+   * (control.ts: the seek's new state is a new PartitionState, the "epoch"). Either way its queued
+   * messages are dropped and what its running work completes moves no committed offset.
+   */
   revoked = false;
+  /** The offset a seek restarted the partition at (-1: made by an assignment, not by a seek). */
+  seekedTo = -1;
+  /**
+   * States this one replaced in seeks whose running work had not finished: it stays paused
+   * (PAUSE_SEEK) until that work is over, so one key's messages never run twice at once.
+   */
+  superseded: PartitionState[] = [];
   /** Its topic's consume counters (getStatistics, metrics): `total` counts the messages taken in. */
   consumeCounters: TopicCounters | undefined = undefined;
   /** Completions counted by the dispatcher, not yet announced (announce() in dispatch/settle.ts). */

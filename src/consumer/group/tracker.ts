@@ -40,6 +40,30 @@ export class PartitionTracker {
     return this.#watermark;
   }
 
+  /** Messages recorded since this tracker was made (position() asks whether any came after a seek). */
+  get fetched(): number {
+    return this.#next;
+  }
+
+  /**
+   * Where a commit would restart the partition: the watermark, or before the first completion the
+   * offset of the first fetched message (-1: nothing fetched, nothing done). Lag counts from here.
+   */
+  get commitPoint(): number {
+    if (this.#watermark >= 0 || this.#head === this.#next) return this.#watermark;
+    return this.#entries[this.#head - this.#base]!;
+  }
+
+  /**
+   * A tracker made for a seek starts at the seek target: its watermark is the target before any
+   * message of the new position is fetched, so the next commit (and a revoke's, and stop()'s)
+   * restarts the partition there. Only before the first add().
+   */
+  restartAt(offset: number): void {
+    if (this.#next !== 0) throw new Error('PartitionTracker.restartAt(): messages were recorded already');
+    this.#watermark = offset;
+  }
+
   /** Whether the message with this sequence number is done (off the per-message path: stats only). */
   isDone(seq: number): boolean {
     if (seq < this.#head) return true;

@@ -58,7 +58,30 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
     return this.connected;
   }
   getMetadata(): void {}
-  queryWatermarkOffsets(): void {}
+  /** Low 0, high the log's length (answered asynchronously, as librdkafka's worker does). */
+  queryWatermarkOffsets(topic: string, partition: number, _timeout: number, cb?: (err: NativeError | null, wm: { lowOffset: number; highOffset: number }) => void): void {
+    const high = this.logs.get(tp(topic, partition))?.length ?? 0;
+    if (cb !== undefined) setImmediate(() => cb(null, { lowOffset: 0, highOffset: high }));
+  }
+  /** Moves the fetch position of assigned partitions (code ERR__UNKNOWN_PARTITION for others). */
+  seek(offsets: NativeTopicPartitionOffset[]): Array<NativeTopicPartitionOffset & { code: number }> {
+    this.calls.push(`seek ${offsets.map((o) => `${o.partition}@${o.offset}`).join(',')}`);
+    return offsets.map((o) => {
+      const key = tp(o.topic, o.partition);
+      if (!this.assigned.has(key)) return { ...o, code: RD.ERR__UNKNOWN_PARTITION };
+      this.positions.set(key, o.offset);
+      return { ...o, code: 0 };
+    });
+  }
+  /** The next offset served (-1001 before the first consume of the partition). */
+  position(tps: NativeTopicPartition[]): NativeTopicPartitionOffset[] {
+    return tps.map((t) => ({ ...t, offset: this.positions.get(tp(t.topic, t.partition)) ?? -1001 }));
+  }
+  /** The first offset whose timestamp (a message without one: its offset) is at or after the time; -1 when none. */
+  offsetsForTimes(tps: NativeTopicPartitionOffset[], _timeout: number, cb: (err: NativeError | null, r: NativeTopicPartitionOffset[]) => void): void {
+    const out = tps.map((t) => ({ ...t, offset: (this.logs.get(tp(t.topic, t.partition)) ?? []).find((m) => (m.timestamp ?? m.offset) >= t.offset)?.offset ?? -1 }));
+    setImmediate(() => cb(null, out));
+  }
   disconnect(cb: (err: unknown) => void): void {
     this.calls.push('disconnect');
     this.connected = false;
@@ -130,8 +153,10 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
     for (const o of offsets ?? []) this.commits.set(tp(o.topic, o.partition), o.offset);
     this.calls.push(`commitSync ${(offsets ?? []).map((o) => `${o.partition}@${o.offset}`).join(',')}`);
   }
-  committed(_tps: NativeTopicPartition[], _timeout: number, cb: (err: NativeError | null, r: NativeTopicPartitionOffset[]) => void): void {
-    cb(null, []);
+  /** The offsets committed (commit / commitSync), -1001 for none; answered asynchronously. */
+  committed(tps: NativeTopicPartition[], _timeout: number, cb: (err: NativeError | null, r: NativeTopicPartitionOffset[]) => void): void {
+    const out = tps.map((t) => ({ ...t, offset: this.commits.get(tp(t.topic, t.partition)) ?? -1001 }));
+    setImmediate(() => cb(null, out));
   }
   assignments(): NativeTopicPartition[] {
     return [...this.assigned].map((k) => ({ topic: k.split('/')[0]!, partition: Number(k.split('/')[1]) }));

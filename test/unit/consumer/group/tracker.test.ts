@@ -80,4 +80,31 @@ describe('PartitionTracker (contiguous watermark)', () => {
     assert.equal(t.watermark, offsets[offsets.length - 1]! + 1);
     assert.equal(t.pending, 0);
   });
+
+  it('restartAt (a seek): the watermark is the target before any message; commitPoint and fetched', () => {
+    const t = new PartitionTracker('t', 0);
+    assert.equal(t.commitPoint, -1, 'nothing fetched, nothing done');
+    t.restartAt(40);
+    assert.equal(t.watermark, 40);
+    assert.equal(t.commitPoint, 40);
+    assert.equal(t.fetched, 0);
+    const a = t.add(40);
+    const b = t.add(41);
+    assert.equal(t.fetched, 2);
+    assert.equal(t.done(b), false);
+    assert.equal(t.watermark, 40, 'out of order: still at the target');
+    assert.equal(t.done(a), true);
+    assert.equal(t.watermark, 42);
+    assert.throws(() => t.restartAt(0), /restartAt/);
+  });
+
+  it('commitPoint before the first completion is the first fetched offset', () => {
+    const t = new PartitionTracker('t', 0);
+    const a = t.add(7);
+    t.add(8);
+    assert.equal(t.watermark, -1);
+    assert.equal(t.commitPoint, 7);
+    t.done(a);
+    assert.equal(t.commitPoint, 8);
+  });
 });

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { GoCoffeeKafkaError, InvalidArgumentError, StateError } from '../../../../src/errors/base.js';
+import { build, setup, started, until } from './harness.js';
+
+const P0 = { topic: 't', partition: 0 };
+const P1 = { topic: 't', partition: 1 };
+const offsetsOf = (tasks: ReadonlyArray<{ msgs: ReadonlyArray<{ partition: number; offset: number }> }>, partition: number) =>
+  tasks.flatMap((t) => t.msgs.filter((m) => m.partition === partition).map((m) => m.offset));
+
+describe('PartitionControl (pause/resume, seek, commitNow, position, lag) with a fake native consumer', () => {
+  afterEach(async () => {
+    for (const g of started.splice(0)) await g.stop(100).catch(() => undefined);
+  });
+
+  it('seek: queued messages are dropped, the running one completes without moving the watermark, fetching restarts at the target once it is over', async () => {
+    const { g, native, exec, errors } = await setup({ ordering: 'partition', taskBatchSize: 1 }, 1);
+    native.append('t', 0, 10);
+    native.assign([P0]);
+    await until(() => exec.tasks.length === 1 && g.inFlight === 10, 'offset 0 running, 1..9 queued');
+    assert.equal(await g.control.seek({ ...P0, offset: 6 }), 6);
+    assert.equal(g.inFlight, 0, 'the old state no longer counts as in flight');
+    assert.deepEqual(g.watermarks, [{ ...P0, offset: 6 }], 'the watermark restarts at the target');
+    assert.equal(native.stored.get('t/0'), 6, 'stored at once');
+    assert.ok(native.calls.indexOf('pause 0') < native.calls.indexOf('seek 0@6'), 'paused (the running work) before the seek');
+    assert.ok(native.calls.includes('commit 0@6'), 'the target is committed');
+    assert.equal(g.control.position(P0), 6, 'position: the target before its first message');
+    assert.ok(native.paused.has('t/0'), 'paused while the old work runs');
+    await delay(20);
+    assert.equal(exec.tasks.length, 1, 'nothing fetched from the target while the old work runs');
+    exec.finish();
+    await until(() => native.calls.includes('resume 0'), 'resumed once the old work is over');
+    assert.deepEqual(g.watermarks, [{ ...P0, offset: 6 }], "the old epoch's completion moved nothing");
+    assert.equal(native.stored.get('t/0'), 6);
+    const end = Date.now() + 3000;
+    while (native.stored.get('t/0') !== 10) {
+      assert.ok(Date.now() < end, 'drains');
+      exec.finish();
+      await delay(2);
+    }
+    assert.deepEqual(offsetsOf(exec.tasks, 0), [0, 6, 7, 8, 9], '1..5 were never handled');
+    assert.equal(g.inFlight, 0);
+    assert.equal(await g.stop(1000), true);
+    assert.equal(native.commits.get('t/0'), 10);
+    assert.deepEqual(errors, []);
+  });
+
+  it('seek back below the committed offset: re-delivered from there, the watermark counts from the target', async () => {
+    const { g, native, exec } = await setup({ ordering: 'key' }, 4);
+    native.append('t', 0, 8, () => 'same');
+    native.assign([P0]);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 8), 'all handled');
+    assert.deepEqual(await g.control.commitNow(), [{ ...P0, offset: 8 }]);
+    assert.equal(native.commits.get('t/0'), 8);
+    assert.equal(await g.control.seek({ ...P0, offset: 3 }), 3);
+    assert.equal(native.commits.get('t/0'), 3, 'the seek commits its target (auto-commit would not go back)');
+    await until(() => exec.open.length === 1, 're-delivered');
+    assert.deepEqual(exec.open[0]!.msgs.map((m) => m.offset), [3, 4, 5, 6, 7]);
+    assert.deepEqual(await g.control.commitNow(), [{ ...P0, offset: 3 }], 'nothing done since the seek');
+    exec.finish();
+    await until(() => native.stored.get('t/0') === 8, 'progress from the target');
+    assert.deepEqual(await g.control.commitNow(), [{ ...P0, offset: 8 }]);
+  });
+
+  it("seek to 'beginning', 'end' and a timestamp resolve to offsets; wrong targets are typed errors", async () => {
+    const { g, native, exec } = await setup({ ordering: 'key' }, 4);
+    native.append('t', 0, 10);
+    native.assign([P0]);
+    await until(() => exec.tasks.length > 0, 'fetching');
+    assert.equal(await g.control.seek({ ...P0, offset: 'end' }), 10);
+    assert.equal(await g.control.seek({ ...P0, offset: 'beginning' }), 0);
+    assert.equal(await g.control.seek({ ...P0, timestamp: 4 }), 4, 'the fake: a message without a timestamp has its offset as one');
+    assert.equal(await g.control.seek({ ...P0, timestamp: 99 }), 10, 'none at or after the time: the end');
+    const argument = (name: string) => (e: unknown) => e instanceof InvalidArgumentError && e.code === 'GCK_INVALID_ARGUMENT' && e.context['argument'] === name;
+    await assert.rejects(g.control.seek({ ...P0, offset: 11 }), argument('offset'), 'past the end');
+    await assert.rejects(g.control.seek({ ...P0, offset: -1 }), argument('offset'));
+    await assert.rejects(g.control.seek({ ...P0, offset: 1, timestamp: 2 } as never), argument('offset'), 'exactly one of offset and timestamp');
+    await assert.rejects(g.control.seek({ ...P0, timestamp: Number.NaN }), argument('timestamp'));
+    await assert.rejects(g.control.seek({ topic: 't', partition: 1.5, offset: 0 }), argument('partition'));
+    await assert.rejects(g.control.seek({ topic: '', partition: 0, offset: 0 }), argument('topic'));
+    await assert.rejects(g.control.seek({ ...P0, offset: 0 }, 0), argument('timeoutMs'));
+    await assert.rejects(g.control.commitNow(1.5), argument('timeoutMs'));
+    await assert.rejects(g.control.lag(Number.POSITIVE_INFINITY), argument('timeoutMs'));
+    await assert.rejects(g.control.seek({ topic: 't', partition: 7, offset: 0 }), (e: unknown) => e instanceof StateError && e.code === 'GCK_STATE', 'unassigned');
+    assert.throws(() => g.control.pause([{ topic: 't', partition: 7 }]), StateError);
+    assert.throws(() => g.control.position({ topic: 'other', partition: 0 }), StateError);
+  });
+
+  it('before start and after stop every call is a StateError', async () => {
+    const { g } = build({}, 1);
+    const refused = async () => {
+      await assert.rejects(g.control.seek({ ...P0, offset: 0 }), StateError);
+      assert.throws(() => g.control.pause([P0]), StateError);
+      await assert.rejects(g.control.commitNow(), StateError);
+      await assert.rejects(g.control.lag(), StateError);
+    };
+    await refused();
+    await g.start();
+    assert.deepEqual(await g.control.lag(), [], 'running: allowed (nothing assigned yet)');
+    await g.stop(100);
+    await refused();
+  });
+
+  it('a partition paused by the application stays paused through a backpressure cycle; one paused by backpressure stays paused through pause()+resume()', async () => {
+    const { g, native, exec } = await setup({ maxInFlight: 4, fetchBatchSize: 4, taskBatchSize: 4 }, 1);
+    native.assign([P0, P1]);
+    g.control.pause([P0]);
+    assert.deepEqual(g.control.paused(), [P0]);
+    assert.ok(native.paused.has('t/0'));
+    native.append('t', 0, 5);
+    native.append('t', 1, 20);
+    await until(() => g.inFlight === 4, 'partition 1 fills the group bound');
+    await until(() => native.paused.has('t/1'), 'backpressure pauses every partition');
+    // Backpressure (PAUSE_GLOBAL) on both now; p0 is paused by the application as well.
+    g.control.pause([P1]);
+    g.control.resume([P1]);
+    assert.ok(native.paused.has('t/1'), 'resume() does not end a backpressure pause');
+    const end = Date.now() + 3000;
+    while (native.stored.get('t/1') !== 20) {
+      assert.ok(Date.now() < end, 'drains');
+      exec.finish();
+      await delay(2);
+    }
+    assert.ok(native.calls.includes('resume 1'), 'partition 1 resumed when backpressure released');
+    assert.ok(!native.calls.includes('resume 0'), 'partition 0 was never resumed');
+    assert.ok(native.paused.has('t/0'));
+    assert.equal(offsetsOf(exec.tasks, 0).length, 0, 'nothing of partition 0 fetched');
+    g.control.resume([P0]);
+    assert.deepEqual(g.control.paused(), []);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 5), 'partition 0 flows after resume()');
+  });
+
+  it('a revoke forgets pause(): the partition is resumed before its unassign and a new assignment starts unpaused', async () => {
+    const { g, native } = await setup({}, 1);
+    native.assign([P0]);
+    g.control.pause([P0]);
+    native.revoke([P0]);
+    await until(() => native.calls.includes('incrementalUnassign 0'), 'revoked');
+    assert.ok(native.calls.indexOf('resume 0') < native.calls.indexOf('incrementalUnassign 0'));
+    native.assign([P0]);
+    assert.deepEqual(g.control.paused(), []);
+    assert.equal(g.pausedCount, 0);
+  });
+
+  it('seek on a partition paused by the application keeps it paused; the pause carries over to the new state', async () => {
+    const { g, native, exec } = await setup({}, 1);
+    native.append('t', 0, 6);
+    native.assign([P0]);
+    await until(() => exec.tasks.length === 1, 'running');
+    exec.finish();
+    await until(() => native.stored.get('t/0') === 6, 'done');
+    g.control.pause([P0]);
+    await g.control.seek({ ...P0, offset: 2 });
+    assert.deepEqual(g.control.paused(), [P0]);
+    assert.ok(native.paused.has('t/0'));
+    await delay(20);
+    assert.equal(exec.tasks.length, 1, 'nothing fetched while paused');
+    g.control.resume([P0]);
+    await until(() => exec.tasks.length === 2, 're-delivered from 2 after resume()');
+    assert.deepEqual(exec.tasks[1]!.msgs.map((m) => m.offset), [2, 3, 4, 5]);
+  });
+
+  it('commitNow commits and confirms the watermarks; lag and position report per partition', async () => {
+    const { g, native, exec } = await setup({}, 2);
+    assert.deepEqual(await g.control.commitNow(), [], 'nothing assigned: nothing to commit');
+    native.append('t', 0, 5);
+    native.append('t', 1, 3);
+    native.assign([P0, P1]);
+    await until(() => g.inFlight === 8, 'fetched');
+    const before = await g.control.lag();
+    assert.deepEqual(
+      before.map((l) => [l.partition, l.lag, l.highWatermark, l.watermark, l.committed]),
+      [
+        [0, 5, 5, 0, -1],
+        [1, 3, 3, 0, -1],
+      ],
+      'nothing done: lag counts from the first fetched offset',
+    );
+    await until(() => (exec.finish(), g.inFlight === 0), 'done');
+    const committed = await g.control.commitNow();
+    assert.deepEqual(
+      committed.sort((a, b) => a.partition - b.partition),
+      [
+        { ...P0, offset: 5 },
+        { ...P1, offset: 3 },
+      ],
+    );
+    const after = await g.control.lag();
+    assert.deepEqual(
+      after.map((l) => [l.partition, l.lag, l.position, l.committed]),
+      [
+        [0, 0, 5, 5],
+        [1, 0, 3, 3],
+      ],
+    );
+  });
+
+  it('commitNow rejects with a typed timeout when the broker never confirms', async () => {
+    const { g, native, exec } = await setup({}, 1);
+    native.append('t', 0, 2);
+    native.assign([P0]);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 2), 'done');
+    native.commit = () => undefined; // the commit never reaches the broker
+    await assert.rejects(g.control.commitNow(50), (e: unknown) => e instanceof GoCoffeeKafkaError && e.code === 'GCK_KAFKA__TIMED_OUT' && e.retriable);
+  });
+
+  it('a second seek while the first one waits for running work: the last target wins, the old work still holds fetching', async () => {
+    const { g, native, exec } = await setup({ ordering: 'partition', taskBatchSize: 1 }, 1);
+    native.append('t', 0, 10);
+    native.assign([P0]);
+    await until(() => exec.tasks.length === 1, 'offset 0 running');
+    await g.control.seek({ ...P0, offset: 4 });
+    await g.control.seek({ ...P0, offset: 8 });
+    assert.deepEqual(g.watermarks, [{ ...P0, offset: 8 }]);
+    assert.ok(native.paused.has('t/0'), 'still paused for offset 0');
+    await delay(20);
+    assert.equal(exec.tasks.length, 1, 'still waiting for offset 0');
+    exec.finish();
+    await until(() => (exec.finish(), native.stored.get('t/0') === 10), 'drains from 8');
+    assert.deepEqual(offsetsOf(exec.tasks, 0), [0, 8, 9]);
+  });
+});
