@@ -1,5 +1,6 @@
 # The project's own native batch engine (src/native/addon, binding-notes/engine.md): two addons,
-# gocoffee_producer.node and gocoffee_consumer.node, built by
+# gocoffee_producer.node and gocoffee_consumer.node, plus the admin client gocoffee_admin.node
+# (binding-notes/admin.md), built by
 # node-gyp during `npm ci` / `npm install` (package.json "postinstall": after every install script, so node-rdkafka has built librdkafka by then). It links the librdkafka that
 # node-rdkafka built (one librdkafka of one version per process) with an $ORIGIN-relative rpath, the
 # way node-rdkafka's own binding.gyp does; the path is computed here, so hoisted and nested installs
@@ -44,6 +45,33 @@
         "src/native/addon/wake.cc",
         "src/native/addon/consumer.cc",
         "src/native/addon/slab.cc",
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<(rdkafka_deps)/include/librdkafka",
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-ignored-qualifiers"],
+      "libraries": [
+        "<(rdkafka_deps)/librdkafka.so.1",
+        "-Wl,-rpath,'$$ORIGIN/<(rdkafka_rel)'",
+      ],
+      "conditions": [
+        ["gocoffee_asan==1", {
+          "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g", "-O1"],
+          "ldflags": ["-fsanitize=address,undefined"],
+        }],
+      ],
+    },
+    {
+      "target_name": "gocoffee_admin",
+      "sources": [
+        "src/native/addon/init-admin.cc",
+        "src/native/addon/admin.cc",
+        "src/native/addon/admin-ops.cc",
+        "src/native/addon/admin-ops-topics.cc",
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

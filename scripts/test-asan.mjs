@@ -2,7 +2,7 @@
 // npm run test:asan [-- --unit-only]
 //
 // Builds the project's addons (binding.gyp) with -fsanitize=address,undefined into .cache/asan/
-// (the normal build in build/ is untouched), checks that both .node files really link the ASan
+// (the normal build in build/ is untouched), checks that every .node file really links the ASan
 // runtime, then runs the unit suite and the integration suite against the real stack with
 //   GOCOFFEE_NATIVE_BUILD=.cache/asan/build/Release  (src/native/addon.ts loads the ASan build)
 //   LD_PRELOAD=<libasan.so>                            (the runtime must come first: Node is not instrumented)
@@ -47,7 +47,7 @@ function build() {
   say('building the addons with -fsanitize=address,undefined into .cache/asan/build/Release');
   const code = run(cmd, [...pre, 'rebuild', ...nodedir], { cwd: OUT, env: { ...process.env, GOCOFFEE_ASAN: '1' } });
   if (code !== 0) throw new Error(`node-gyp rebuild (ASan) failed with exit ${code}`);
-  for (const name of ['gocoffee_producer', 'gocoffee_consumer']) {
+  for (const name of ['gocoffee_producer', 'gocoffee_consumer', 'gocoffee_admin']) {
     const file = path.join(OUT, 'build', 'Release', `${name}.node`);
     const needed = spawnSync('readelf', ['-d', file], { encoding: 'utf8' }).stdout;
     if (!/libasan\.so/.test(needed) || !/libubsan\.so/.test(needed)) throw new Error(`${file} does not link libasan/libubsan: not a sanitizer build`);

@@ -9,7 +9,7 @@ import { DedicatedProducer, throwUndelivered } from './producer/dedicated.js';
 import { createProducerEngine, type ProducerEngineSpec } from './producer/factory.js';
 import { resolveGuarantees, type CreateProducerOptions, type Guarantees } from './producer/guarantees.js';
 import { Consumer, Reader, type ConsumerHost, type ConsumerOptions, type GroupHooks } from './consumer/index.js';
-import { TopicManager } from './admin/index.js';
+import { GroupAdmin, TopicManager } from './admin/index.js';
 import { TopicWriter } from './producer/writer.js';
 import { Telemetry, statisticsIntervalOf, type TelemetryOptions } from './telemetry/telemetry.js';
 import { Diagnostics, makeRedactor, type GaugeSink, type GaugeSource } from './diagnostics/diagnostics.js';
@@ -285,6 +285,11 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
   /** Topic administration (ensure, list, describe) with this client's security settings. */
   createTopicManager(): TopicManager {
     return new TopicManager(this);
+  }
+
+  /** Consumer groups: list, describe, delete, committed offsets and lag, reset offsets (docs/admin.md). */
+  createGroupAdmin(): GroupAdmin {
+    return new GroupAdmin(this);
   }
 
   /** A reader of `topic` in consumer group `groupId` (default: the configured group). Cached. */

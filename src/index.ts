@@ -39,8 +39,30 @@ export type { DeliveryResult, DeliveryCallback, PublishOutcome, ProducerOptions,
 export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, HookError, WorkerError, HandlerTimeoutError, DLQ_HEADERS, decodeDeadLetterHeaders } from './consumer/index.js';
 export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, EngineConsumerStats, GroupHooks, ReaderOptions, SeekTarget, PartitionRef, GroupPartitionRef, PartitionLag } from './consumer/index.js';
 
-export { TopicManager, TopicError } from './admin/index.js';
-export type { TopicSpec, EnsureResult, EnsureDefaults, TopicDescription } from './admin/index.js';
+export { TopicManager, TopicError, GroupAdmin, GroupNotEmptyError, GROUP_STATES } from './admin/index.js';
+export type {
+  TopicSpec,
+  EnsureResult,
+  EnsureDefaults,
+  TopicDescription,
+  GroupState,
+  GroupListing,
+  GroupMember,
+  GroupDescription,
+  GroupOffset,
+  ResetTarget,
+  ResetResult,
+  DeleteGroupsResult,
+  TopicConfigEntry,
+  TopicConfigChanges,
+  AlterConfigsResult,
+  DeleteTopicsResult,
+  CreatePartitionsResult,
+  PartitionOffsets,
+  TimestampOffset,
+  AdminCallOptions,
+  DryRunOptions,
+} from './admin/index.js';
 
 export {
   SchemaRegistry,

@@ -4,6 +4,10 @@ import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { topicName } from '../config/index.js';
 import type { KafkaConfig, TopicNames } from '../config/types.js';
 import type { NativeAdmin, NativeError, NativeMetadata, NativePartitionMetadata } from '../native/types.js';
+import type { NativeAdminClient } from '../native/admin-types.js';
+import { checkTimeout, checkTimestamp, checkTopic, defaultAdminFactory, type AdminCallOptions, type AdminClientFactory, type DryRunOptions } from './admin-client.js';
+import * as ops from './topic-admin.js';
+import type { AlterConfigsResult, CreatePartitionsResult, DeleteTopicsResult, PartitionOffsets, TimestampOffset, TopicAdminContext, TopicConfigChanges, TopicConfigEntry } from './topic-admin.js';
 
 /**
  * What admin operations need from the client that owns the connections (client.ts's
@@ -15,6 +19,16 @@ export interface AdminHost {
   readonly config: KafkaConfig;
   metadata(topic?: string, timeoutMs?: number): Promise<NativeMetadata>;
   createAdmin(): NativeAdmin;
+  /**
+   * The admin addon's handle (delete topics, partitions, configs, offsets, groups). Optional: by
+   * default one is built from `config` (its `admin` role, the same security settings).
+   */
+  createAdminClient?(): NativeAdminClient;
+}
+
+/** The admin addon's handle factory of a host. */
+export function adminFactoryOf(host: AdminHost): AdminClientFactory {
+  return host.createAdminClient !== undefined ? () => host.createAdminClient!() : defaultAdminFactory(host.config);
 }
 
 export interface TopicSpec {
@@ -65,9 +79,60 @@ export class TopicError extends GoCoffeeKafkaError {
  */
 export class TopicManager {
   readonly #cm: AdminHost;
+  readonly #factory: AdminClientFactory;
 
   constructor(connection: AdminHost) {
     this.#cm = connection;
+    this.#factory = adminFactoryOf(connection);
+  }
+
+  #ctx(what: string, options: AdminCallOptions | undefined): TopicAdminContext {
+    const cm = this.#cm;
+    return { config: cm.config, metadata: (t, ms) => cm.metadata(t, ms), factory: this.#factory, timeoutMs: checkTimeout(what, options, cm.config.writeTimeoutMs) };
+  }
+
+  /**
+   * Deletes topics (their messages are gone for good). Fails with a KafkaError naming each topic
+   * that could not be deleted (e.g. GCK_KAFKA_UNKNOWN_TOPIC_OR_PART). `dryRun`: only says which exist.
+   */
+  async deleteTopics(topics: readonly string[], options: DryRunOptions = {}): Promise<DeleteTopicsResult> {
+    return ops.deleteTopics(this.#ctx('deleteTopics', options), topics, options.dryRun === true);
+  }
+
+  /**
+   * Raises a topic's partition count to `total` (Kafka cannot lower it). Keyed messages map to
+   * other partitions afterwards. `dryRun`: the controller validates the request, nothing changes.
+   */
+  async createPartitions(topic: string, total: number, options: DryRunOptions = {}): Promise<CreatePartitionsResult> {
+    return ops.createPartitions(this.#ctx('createPartitions', options), topic, total, options.dryRun === true);
+  }
+
+  /** Every config of a topic with its source (set on the topic, broker, default), sorted by name. */
+  async describeTopicConfigs(topic: string, options: AdminCallOptions = {}): Promise<TopicConfigEntry[]> {
+    return ops.describeTopicConfigs(this.#ctx('describeTopicConfigs', options), topic);
+  }
+
+  /**
+   * Sets and / or deletes topic configs incrementally (other keys keep their values); returns each
+   * change with the value before. Unknown keys are refused. `dryRun`: the broker validates, nothing changes.
+   */
+  async alterTopicConfigs(topic: string, changes: TopicConfigChanges, options: DryRunOptions = {}): Promise<AlterConfigsResult> {
+    return ops.alterTopicConfigs(this.#ctx('alterTopicConfigs', options), topic, changes, options.dryRun === true);
+  }
+
+  /** Earliest and latest (end) offset of every partition. */
+  async topicOffsets(topic: string, options: AdminCallOptions = {}): Promise<PartitionOffsets[]> {
+    return ops.topicOffsets(this.#ctx('topicOffsets', options), topic);
+  }
+
+  /**
+   * Per partition, the first offset whose timestamp is at or after `timestamp` (a Date or ms since
+   * the epoch); the end offset (timestamp -1) where no message is that recent.
+   */
+  async offsetsForTimes(topic: string, timestamp: Date | number, options: AdminCallOptions = {}): Promise<TimestampOffset[]> {
+    checkTopic('offsetsForTimes topic', topic);
+    const ts = checkTimestamp('offsetsForTimes timestamp', timestamp);
+    return ops.offsetsForTimes(this.#ctx('offsetsForTimes', options), topic, ts);
   }
 
   /** The event topics of the configuration, with the environment suffix. */

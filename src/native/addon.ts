@@ -14,13 +14,16 @@ import { fileURLToPath } from 'node:url';
 const cache = new Map<string, unknown>();
 
 /** An addon's path: build/Release beside package.json (src/native/ and dist/native/ are both two levels down). */
-export function addonPath(name: 'gocoffee_producer' | 'gocoffee_consumer'): string {
+/** The project's addons (binding.gyp targets). */
+export type AddonName = 'gocoffee_producer' | 'gocoffee_consumer' | 'gocoffee_admin';
+
+export function addonPath(name: AddonName): string {
   const dir = process.env.GOCOFFEE_NATIVE_BUILD ?? fileURLToPath(new URL('../../build/Release/', import.meta.url));
   return `${dir.replace(/\/$/, '')}/${name}.node`;
 }
 
 /** Loads one of the two addons once (typed by its wrapper module: batch-producer.ts / batch-consumer.ts). */
-export function loadAddon<T>(name: 'gocoffee_producer' | 'gocoffee_consumer'): T {
+export function loadAddon<T>(name: AddonName): T {
   let mod = cache.get(name);
   if (mod === undefined) {
     const require = createRequire(import.meta.url);

@@ -7,5 +7,20 @@ import { schemasRegisterCommand } from './schemas-register.js';
 import { schemasCodegenCommand } from './schemas-codegen.js';
 import { topicsEnsureCommand } from './topics-ensure.js';
 import { healthCommand } from './health.js';
+import { topicsConfigsCommand, topicsDeleteCommand, topicsPartitionsCommand } from './topics-admin.js';
+import { groupsDeleteCommand, groupsDescribeCommand, groupsListCommand, groupsOffsetsCommand, groupsResetCommand } from './groups.js';
 
-export const COMMANDS: readonly CliCommand[] = Object.freeze([schemasRegisterCommand, schemasCodegenCommand, topicsEnsureCommand, healthCommand]);
+export const COMMANDS: readonly CliCommand[] = Object.freeze([
+  schemasRegisterCommand,
+  schemasCodegenCommand,
+  topicsEnsureCommand,
+  topicsDeleteCommand,
+  topicsPartitionsCommand,
+  topicsConfigsCommand,
+  groupsListCommand,
+  groupsDescribeCommand,
+  groupsDeleteCommand,
+  groupsOffsetsCommand,
+  groupsResetCommand,
+  healthCommand,
+]);

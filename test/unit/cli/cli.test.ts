@@ -46,7 +46,7 @@ describe('cli: gocoffee-kafka', () => {
       const c = capture();
       assert.equal(await runCli(['--help'], c.io), 0);
       assert.match(c.out(), /Usage: gocoffee-kafka <command>/);
-      assert.match(c.out(), /schemas register {2}Register the Avro event schemas/);
+      assert.match(c.out(), /schemas register +Register the Avro event schemas/);
       const d = capture();
       assert.equal(await runCli([], d.io), 2);
       assert.match(d.err(), /Usage: gocoffee-kafka/);

@@ -1,0 +1,13 @@
+// Entry point of gocoffee_admin.node: the admin client and the librdkafka version it linked.
+#include <napi.h>
+#include <rdkafka.h>
+
+#include "admin.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  gocoffee::Admin::Init(env, exports);
+  exports.Set("librdkafkaVersion", rd_kafka_version_str());
+  return exports;
+}
+
+NODE_API_MODULE(gocoffee_admin, Init)

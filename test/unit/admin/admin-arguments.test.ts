@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { GroupAdmin, GroupNotEmptyError, TopicManager, checkResetTarget, type AdminHost } from '../../../src/admin/index.js';
+import { configOps } from '../../../src/admin/topic-admin.js';
+import { resolveConfig } from '../../../src/config/index.js';
+import { InvalidArgumentError } from '../../../src/errors/base.js';
+import { KafkaError, kafkaErrorCode } from '../../../src/errors/librdkafka.js';
+import { createNativeAdminClient } from '../../../src/native/admin.js';
+import type { NativeAdminClient, NativeGroupDescription, NativeMetadata } from '../../../src/native/index.js';
+
+/**
+ * A host whose admin client is scripted: `calls` records every operation; an operation not given
+ * in `script` fails the test (argument errors must be thrown before anything is sent).
+ */
+function host(script: Partial<NativeAdminClient> = {}) {
+  const calls: string[] = [];
+  let opened = 0;
+  let closed = 0;
+  const client = new Proxy({} as NativeAdminClient, {
+    get(_t, name: string) {
+      if (name === 'close') return async () => void closed++;
+      return (...args: unknown[]) => {
+        calls.push(name);
+        const f = (script as Record<string, (...a: unknown[]) => unknown>)[name];
+        if (f === undefined) throw new Error(`unexpected admin call ${name}`);
+        return f(...args);
+      };
+    },
+  });
+  const md = { orig_broker_id: 1, orig_broker_name: 'b', brokers: [{ id: 1, host: 'h', port: 1 }], topics: [{ name: 't', partitions: [0, 1].map((id) => ({ id, leader: 1, replicas: [1], isrs: [1] })) }] };
+  const h: AdminHost = {
+    config: resolveConfig({ brokers: ['fake:9092'] }),
+    metadata: async () => md as unknown as NativeMetadata,
+    createAdmin: () => assert.fail('node-rdkafka admin not expected'),
+    createAdminClient: () => {
+      opened++;
+      return client;
+    },
+  };
+  return { h, calls, opened: () => opened, closed: () => closed };
+}
+
+const group = (state: string, members: number): NativeGroupDescription => ({
+  groupId: 'g',
+  error: null,
+  isSimple: false,
+  assignor: 'range',
+  state,
+  type: 'Classic',
+  coordinator: { id: 1, host: 'h', port: 1 },
+  members: Array.from({ length: members }, (_, i) => ({ memberId: `m${i}`, clientId: `c${i}`, groupInstanceId: null, host: '/10.0.0.1', assignment: [] })),
+});
+
+const invalid = (what: RegExp) => (e: unknown) => e instanceof InvalidArgumentError && e.code === 'GCK_INVALID_ARGUMENT' && what.test(e.message);
+
+describe('admin: argument validation (unit, scripted admin client)', () => {
+  it('checkResetTarget accepts the four forms and refuses anything else', () => {
+    assert.equal(checkResetTarget('earliest'), 'earliest');
+    assert.equal(checkResetTarget('latest'), 'latest');
+    assert.deepEqual(checkResetTarget({ timestamp: new Date(5) }), { timestamp: 5 });
+    assert.deepEqual(checkResetTarget({ offset: 3 }), { offset: 3 });
+    assert.deepEqual(checkResetTarget({ offsets: [{ partition: 1, offset: 2 }] }), { offsets: [{ partition: 1, offset: 2 }] });
+    for (const bad of ['start', 7, null, {}, { timestamp: -1 }, { timestamp: new Date(Number.NaN) }, { offset: 1.5 }, { offset: -1 }, { offsets: [] }, { offsets: [{ partition: -1, offset: 0 }] }, { offsets: [{ partition: 0, offset: 0 }, { partition: 0, offset: 1 }] }]) {
+      assert.throws(() => checkResetTarget(bad), InvalidArgumentError, JSON.stringify(bad));
+    }
+  });
+
+  it('GroupAdmin refuses bad groups, topics, targets, states and timeouts before opening an admin client', async () => {
+    const { h, opened } = host();
+    const g = new GroupAdmin(h);
+    await assert.rejects(g.describeGroups([]), invalid(/describeGroups groups/));
+    await assert.rejects(g.describeGroups(['']), invalid(/consumer group id/));
+    await assert.rejects(g.deleteGroups(['ok', 5 as unknown as string]), invalid(/deleteGroups groups/));
+    await assert.rejects(g.groupOffsets('g', { topic: 'bad topic' }), invalid(/topic name/));
+    await assert.rejects(g.resetGroupOffsets('g', 't', 'sometime' as never), invalid(/resetGroupOffsets to/));
+    await assert.rejects(g.resetGroupOffsets('g', 't', { offsets: [{ partition: 5, offset: 0 }] }), invalid(/no partition 5/));
+    await assert.rejects(g.resetGroupOffsets('g', 'x'.repeat(250), 'earliest'), invalid(/topic name/));
+    await assert.rejects(g.listGroups({ states: ['Running' as never] }), invalid(/listGroups states/));
+    await assert.rejects(g.listGroups({ timeoutMs: 0 }), invalid(/timeoutMs/));
+    assert.equal(opened(), 0);
+  });
+
+  it('TopicManager refuses bad topics, totals, timestamps and config changes before opening an admin client', async () => {
+    const { h, opened } = host();
+    const tm = new TopicManager(h);
+    await assert.rejects(tm.deleteTopics([]), invalid(/deleteTopics topics/));
+    await assert.rejects(tm.deleteTopics(['..']), invalid(/topic name/));
+    await assert.rejects(tm.createPartitions('t', 0), invalid(/createPartitions total/));
+    await assert.rejects(tm.createPartitions('t', 2), invalid(/has 2 partitions/));
+    await assert.rejects(tm.createPartitions('missing', 4), invalid(/does not exist/));
+    await assert.rejects(tm.offsetsForTimes('t', -5), invalid(/offsetsForTimes timestamp/));
+    await assert.rejects(tm.describeTopicConfigs('a/b'), invalid(/topic name/));
+    await assert.rejects(tm.offsetsForTimes('', 0), invalid(/topic name/));
+    await assert.rejects(tm.alterTopicConfigs('t', {}), invalid(/nothing to change/));
+    await assert.rejects(tm.alterTopicConfigs('t', { set: { 'retention.ms': 5 as unknown as string } }), invalid(/expected a string value/));
+    await assert.rejects(tm.alterTopicConfigs('t', { set: { a: '1' }, delete: ['a'] }), invalid(/both set and deleted/));
+    await assert.rejects(tm.alterTopicConfigs('t', { delete: ['bad key'] }), invalid(/bad config key/));
+    await assert.rejects(tm.deleteTopics(['t'], { timeoutMs: 1.5 }), invalid(/timeoutMs/));
+    assert.equal(opened(), 0);
+    assert.deepEqual(configOps({ set: { 'retention.ms': '1' }, delete: ['cleanup.policy'] }), [
+      { name: 'retention.ms', op: 'set', value: '1' },
+      { name: 'cleanup.policy', op: 'delete' },
+    ]);
+  });
+
+  it('reset and delete are refused with GroupNotEmptyError while the group has members; nothing is committed or deleted; the handle is closed', async () => {
+    const { h, calls, opened, closed } = host({ describeGroups: async () => [group('Stable', 2)] });
+    const g = new GroupAdmin(h);
+    const err = await g.resetGroupOffsets('g', 't', 'earliest').then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof GroupNotEmptyError && err instanceof KafkaError);
+    assert.equal(err.code, kafkaErrorCode(68));
+    assert.equal(err.librdkafkaCode, 68);
+    assert.deepEqual(err.members, ['c0@/10.0.0.1', 'c1@/10.0.0.1']);
+    assert.match(err.message, /resetGroupOffsets: consumer group g is Stable with 2 active member\(s\)/);
+    await assert.rejects(g.deleteGroups(['g']), GroupNotEmptyError);
+    assert.deepEqual(calls, ['describeGroups', 'describeGroups']);
+    assert.equal(opened(), 2);
+    assert.equal(closed(), 2);
+  });
+
+  it('a consumer that joins between the check and the commit: the broker\'s refusal becomes GroupNotEmptyError', async () => {
+    const { h } = host({
+      describeGroups: async () => [group('Empty', 0)],
+      listOffsets: async (ps: Array<{ topic: string; partition: number; offset: number }>) => ps.map((p) => ({ ...p, offset: p.offset === -2 ? 0 : 10, timestamp: -1, error: null })),
+      listGroupOffsets: async () => [{ groupId: 'g', error: null, partitions: [] }],
+      alterGroupOffsets: async () => [{ groupId: 'g', error: null, partitions: [{ topic: 't', partition: 0, offset: 0, metadata: null, error: { code: 25, name: 'UNKNOWN_MEMBER_ID', message: 'Broker: Unknown member' } }] }],
+    } as Partial<NativeAdminClient>);
+    const g = new GroupAdmin(h);
+    const plan = await g.resetGroupOffsets('g', 't', { offset: 50 }, { dryRun: true });
+    assert.deepEqual(plan.partitions, [0, 1].map((partition) => ({ partition, from: null, to: 10, clamped: true })));
+    await assert.rejects(g.resetGroupOffsets('g', 't', 'earliest'), GroupNotEmptyError);
+  });
+
+  it('the addon checks its arguments synchronously (TypeError / RangeError) and refuses calls after close()', async () => {
+    const a = createNativeAdminClient({ 'bootstrap.servers': '127.0.0.1:1' });
+    const call = (f: () => unknown) => assert.throws(f, (e: unknown) => e instanceof TypeError || e instanceof RangeError);
+    call(() => a.describeGroups('g' as never));
+    call(() => a.describeGroups([]));
+    call(() => a.deleteGroups(['a\0b']));
+    call(() => a.listGroupOffsets('', null));
+    call(() => a.alterGroupOffsets('g', [{ topic: 't', partition: 0, offset: -1 }]));
+    call(() => a.listOffsets([{ topic: 't', partition: 0, offset: -4 }]));
+    call(() => a.listOffsets([{ topic: 't', partition: 1.5, offset: 0 }]));
+    call(() => a.describeConfigs([{ type: 'cluster' as never, name: 'x' }]));
+    call(() => a.incrementalAlterConfigs([{ type: 'topic', name: 't', ops: [{ name: 'a', op: 'replace' as never, value: '1' }] }]));
+    call(() => a.incrementalAlterConfigs([{ type: 'topic', name: 't', ops: [{ name: 'a', op: 'set' }] }]));
+    call(() => a.createPartitions([{ topic: 't', total: 0 }]));
+    call(() => a.deleteTopics(['t'], { timeoutMs: 0 }));
+    await a.close();
+    await a.close();
+    assert.throws(() => a.listGroups(), /admin client closed/);
+  });
+});
