@@ -17,6 +17,12 @@
 //                                   so a client certificate from the CA is verified when presented
 //   SASL_PLAINTEXT  127.0.0.1:9096  PLAIN, users in the listener's JAAS config; also the
 //                                   inter-broker listener (user "admin")
+//   OAUTH           127.0.0.1:9097  SASL_PLAINTEXT with OAUTHBEARER only: Kafka's default server
+//                                   callback handler validates UNSECURED JWTs (header alg "none",
+//                                   claims sub, iat, exp; test setups only), and
+//                                   connections.max.reauth.ms = 5000 on this listener, so every
+//                                   connection must re-authenticate (KIP-368) with a current token
+//                                   at least every 5 s (the token-refresh tests, docs/oauth.md)
 //   CONTROLLER      127.0.0.1:9195  PLAINTEXT, KRaft controller (node 1, --standalone quorum)
 //   SCRAM users are created when the storage is formatted (fresh at every `up`):
 //     kafka.tools.StorageTool format -t <id> -c <props> --standalone \
@@ -27,8 +33,9 @@
 //   without it, a throwaway set is made in .stack/secure/certs (node --import tsx test/helpers/certs.ts).
 //   `up` with a different --certs restarts the broker.
 //   Ready = a Kafka-protocol probe (in this file) logs in with PLAIN on 9096 and SCRAM-SHA-256/512
-//   over TLS (verifying the CA) on 9095, then gets Metadata and the group coordinator.
-//   Ports: GOCOFFEE_STACK_SECURE_{SASL_SSL,SASL_PLAINTEXT,CONTROLLER,PROXY}_PORT move them.
+//   over TLS (verifying the CA) on 9095 and OAUTHBEARER on 9097 (an unsecured JWT it mints,
+//   unsecuredJwt below), then gets Metadata and the group coordinator.
+//   Ports: GOCOFFEE_STACK_SECURE_{SASL_SSL,SASL_PLAINTEXT,OAUTH,CONTROLLER,PROXY}_PORT move them.
 //
 // Registry proxy: nginx (Debian package `nginx`) with auth_basic on 127.0.0.1:8082, forwarding to the
 //   registry (default http://127.0.0.1:8081, or --upstream / the origin of GOCOFFEE_SCHEMA_REGISTRY_URL);
@@ -64,10 +71,13 @@ const DEFAULT_CERT_DIR = path.join(SECURE_DIR, 'certs');
 export const SECURE_PORTS = Object.freeze({
   saslSsl: Number(process.env.GOCOFFEE_STACK_SECURE_SASL_SSL_PORT || 9095),
   saslPlaintext: Number(process.env.GOCOFFEE_STACK_SECURE_SASL_PLAINTEXT_PORT || 9096),
+  oauth: Number(process.env.GOCOFFEE_STACK_SECURE_OAUTH_PORT || 9097),
   controller: Number(process.env.GOCOFFEE_STACK_SECURE_CONTROLLER_PORT || 9195),
   registryProxy: Number(process.env.GOCOFFEE_STACK_SECURE_PROXY_PORT || 8082),
 });
 const NODE_ID = 1;
+/** connections.max.reauth.ms of the OAUTHBEARER listener: a connection re-authenticates this often. */
+export const OAUTH_REAUTH_MS = 5000;
 const KAFKA_ROLE = 'secure-kafka';
 const KAFKA_LOG = path.join(SECURE_LOG_DIR, 'kafka.log');
 const KAFKA_PROPS = path.join(CONF_DIR, 'server.properties');
@@ -303,6 +313,11 @@ async function saslAuthenticate(conn, apis, mechanism, username, password) {
     await round(Buffer.from(`\0${username}\0${password}`));
     return;
   }
+  if (mechanism === 'OAUTHBEARER') {
+    // RFC 7628 client initial response (GS2 header, no authzid); `password` is the token.
+    await round(Buffer.from(`n,,\x01auth=Bearer ${password}\x01\x01`));
+    return;
+  }
   const scram = scramClient(mechanism, username, password);
   const serverFirst = await round(scram.first);
   const serverFinal = await round(scram.final(serverFirst));
@@ -340,6 +355,18 @@ export async function probeListener({ port, ca, mechanism, username, password, t
   } finally {
     conn?.close();
   }
+}
+
+/**
+ * An unsecured JWT (RFC 7519 with header alg "none" and an empty signature) as Kafka's
+ * OAuthBearerUnsecuredValidatorCallbackHandler accepts it: sub, iat and exp (NumericDate, seconds).
+ * `claims` overrides or removes (undefined) any of them.
+ */
+export function unsecuredJwt(sub, lifetimeSeconds, claims = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { sub, iat: now, exp: now + lifetimeSeconds, ...claims };
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${b64({ alg: 'none' })}.${b64(payload)}.`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,6 +408,7 @@ export function secureServerProperties(certs, users) {
   const listeners = [
     ['SASL_SSL', 'SASL_SSL', P.saslSsl],
     ['SASL_PLAINTEXT', 'SASL_PLAINTEXT', P.saslPlaintext],
+    ['OAUTH', 'SASL_PLAINTEXT', P.oauth],
     ['CONTROLLER', 'PLAINTEXT', P.controller],
   ];
   const jaasPlain = 'org.apache.kafka.common.security.plain.PlainLoginModule required ' +
@@ -412,6 +440,14 @@ export function secureServerProperties(certs, users) {
     'listener.name.sasl_ssl.ssl.truststore.type': 'PEM',
     'listener.name.sasl_ssl.ssl.truststore.location': certs.caFile,
     'listener.name.sasl_ssl.ssl.client.auth': 'requested',
+    // OAUTH: OAUTHBEARER with the default (unsecured JWT) validator. The login module's own login
+    // (the broker as a client of this mechanism; never used, inter-broker is PLAIN) needs a sub.
+    // A session lasts at most OAUTH_REAUTH_MS (or until the token's exp, if sooner): the client
+    // must re-authenticate on the open connection, with its current token, or be disconnected.
+    'listener.name.oauth.sasl.enabled.mechanisms': 'OAUTHBEARER',
+    'listener.name.oauth.oauthbearer.sasl.jaas.config':
+      'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="admin";',
+    'listener.name.oauth.oauthbearer.connections.max.reauth.ms': OAUTH_REAUTH_MS,
     // Failed logins are answered after this delay (Kafka's default 100 ms), which slows down
     // a client retrying with a wrong password; kept explicit because the tests count them.
     'connection.failed.authentication.delay.ms': 100,
@@ -430,7 +466,9 @@ function kafkaHealthyProbe(state) {
     probeListener({ port: SECURE_PORTS.saslPlaintext, mechanism: 'PLAIN', ...pickCreds(u.plain) }),
     probeListener({ port: SECURE_PORTS.saslSsl, ca, mechanism: 'SCRAM-SHA-256', ...pickCreds(u.scram256) }),
     probeListener({ port: SECURE_PORTS.saslSsl, ca, mechanism: 'SCRAM-SHA-512', ...pickCreds(u.scram512) }),
-  ]).then(([plain, s256, s512]) => ({ ok: plain.ok && s256.ok && s512.ok, plain, scram256: s256, scram512: s512 }));
+    // Also makes `up` restart a broker started before the OAUTH listener existed.
+    probeListener({ port: SECURE_PORTS.oauth, mechanism: 'OAUTHBEARER', username: 'gocoffee-stack-probe', password: unsecuredJwt('gocoffee-stack-probe', 60) }),
+  ]).then(([plain, s256, s512, oauth]) => ({ ok: plain.ok && s256.ok && s512.ok && oauth.ok, plain, scram256: s256, scram512: s512, oauth }));
 }
 const pickCreds = (u) => ({ username: u.username, password: u.password });
 
@@ -448,7 +486,7 @@ async function waitFor(what, check, { logFile, alive }) {
 
 async function startKafka(certs) {
   ensureKafka();
-  for (const p of [SECURE_PORTS.saslSsl, SECURE_PORTS.saslPlaintext, SECURE_PORTS.controller]) {
+  for (const p of [SECURE_PORTS.saslSsl, SECURE_PORTS.saslPlaintext, SECURE_PORTS.oauth, SECURE_PORTS.controller]) {
     if (await portOpen(p)) throw new Error(`port ${HOST}:${p} is already in use by another program`);
   }
   const users = newUsers();
@@ -580,6 +618,8 @@ function describeKafka(k) {
     clusterId: k.clusterId,
     saslSslBootstrap: `${HOST}:${SECURE_PORTS.saslSsl}`,
     saslPlaintextBootstrap: `${HOST}:${SECURE_PORTS.saslPlaintext}`,
+    oauthBootstrap: `${HOST}:${SECURE_PORTS.oauth}`,
+    oauthReauthMs: OAUTH_REAUTH_MS,
     controller: `${HOST}:${SECURE_PORTS.controller}`,
     certDir: k.certs.dir,
     caFile: k.certs.caFile,
@@ -604,7 +644,7 @@ export async function secureStatus() {
   if (s.kafka) {
     const alive = isOurs(s.kafka.pid, KAFKA_MARKERS);
     const h = alive ? await kafkaHealthyProbe(s.kafka) : { ok: false };
-    out.kafka = { ...describeKafka(s.kafka), alive, healthy: h.ok, probe: alive ? { plain: h.plain, scram256: h.scram256, scram512: h.scram512 } : undefined };
+    out.kafka = { ...describeKafka(s.kafka), alive, healthy: h.ok, probe: alive ? { plain: h.plain, scram256: h.scram256, scram512: h.scram512, oauth: h.oauth } : undefined };
   }
   if (s.proxy) {
     const alive = isOurs(s.proxy.pid, NGINX_MARKERS);
@@ -727,6 +767,7 @@ function printHuman(r) {
     console.log(`  Kafka (secure)  pid ${k.pid}${k.alive === false ? ' DEAD' : ''}${k.healthy === false ? ' UNHEALTHY' : ''}`);
     console.log(`    SASL_SSL        ${k.saslSslBootstrap}  SCRAM-SHA-256 user ${k.users.scram256.username}, SCRAM-SHA-512 user ${k.users.scram512.username}; CA ${k.caFile}`);
     console.log(`    SASL_PLAINTEXT  ${k.saslPlaintextBootstrap}  PLAIN user ${k.users.plain.username}`);
+    console.log(`    OAUTHBEARER     ${k.oauthBootstrap}  unsecured JWTs (sub, iat, exp), re-authentication every ${k.oauthReauthMs} ms`);
     console.log(`    log             ${k.log}`);
   }
   if (r.proxy) {

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/errors.js';
 import { GoCoffeeKafkaError } from '../errors/base.js';
 import { loadAddon } from './addon.js';
 import { assertConfigFeatures } from './features.js';
+import { OAuthTokenError } from './oauth.js';
 import { deliverSlab } from './slab.js';
 import type {
   NativeBatchConsumer,
@@ -56,6 +57,9 @@ export interface AddonConsumer {
   /** `abandoned`: the close did not finish within its deadline (10 s); the handle was destroyed without waiting longer. */
   close(cb: (revokedAtClose: NativeTopicPartition[], abandoned?: boolean) => void): void;
   stats(): BatchConsumerStats;
+  /** OAUTHBEARER (addon/oauth.h): `expiresAtMs` absolute (librdkafka's md_lifetime_ms); throws {code, message}. No-op once closing. */
+  setOAuthBearerToken(value: string, expiresAtMs: number, principal: string, extensions: string[]): void;
+  setOAuthBearerTokenFailure(reason: string): void;
 }
 
 /** Counters of the batch engine's consumer (also in GroupConsumer.engineStats). */
@@ -70,6 +74,8 @@ export type BatchConsumerStats = {
   maxSlabMessages: number;
   rebalances: number;
   errors: number;
+  /** Times librdkafka asked for a new OAUTHBEARER token (0 without gocoffee.oauthbearer). */
+  oauthRefreshRequests: number;
 };
 
 export interface AddonConsumerHandlers {
@@ -78,6 +84,8 @@ export interface AddonConsumerHandlers {
   error(code: number, fatal: boolean, reason: string): void;
   log?(level: number, fac: string, message: string): void;
   stats?(json: string): void;
+  /** librdkafka wants a new OAUTHBEARER token (only with gocoffee.oauthbearer = "1"). */
+  oauthRefresh?(): void;
 }
 
 export interface ConsumerAddon {
@@ -148,6 +156,10 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer {
       },
       stats: (json) => {
         if (this.listenerCount('event.stats') > 0) this.emit('event.stats', { message: json });
+      },
+      // An OAuthBearerRefresher (oauth.ts) listens when this consumer is one of its targets.
+      oauthRefresh: () => {
+        this.emit('oauthbearer.refresh');
       },
     });
   }
@@ -309,6 +321,28 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer {
   }
   getWatermarkOffsets(topic: string, partition: number): NativeWatermarks {
     return this.#native.getWatermarkOffsets(topic, partition);
+  }
+
+  /**
+   * OAUTHBEARER: the token librdkafka sends from now on (an OAuthBearerRefresher target).
+   * `expiresAtMs` is absolute (ms since the epoch). Throws OAuthTokenError when librdkafka refuses
+   * it (expired, bad characters, the consumer does not use OAUTHBEARER). A no-op once closed.
+   */
+  setOAuthBearerToken(value: string, expiresAtMs: number, principal: string, extensions: string[] = []): void {
+    try {
+      this.#native.setOAuthBearerToken(value, expiresAtMs, principal, extensions);
+    } catch (e) {
+      throw new OAuthTokenError((e as Error).message, { cause: e, context: { librdkafkaCode: (e as { code?: unknown }).code } });
+    }
+  }
+
+  /** OAUTHBEARER: the token provider failed; librdkafka keeps the current token and reports an authentication error. */
+  setOAuthBearerTokenFailure(reason: string): void {
+    try {
+      this.#native.setOAuthBearerTokenFailure(reason);
+    } catch (e) {
+      throw new OAuthTokenError((e as Error).message, { cause: e, context: { librdkafkaCode: (e as { code?: unknown }).code } });
+    }
   }
 }
 

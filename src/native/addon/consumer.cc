@@ -171,15 +171,19 @@ void Consumer::Init(Napi::Env env, Napi::Object exports) {
                           InstanceMethod("offsetsForTimes", &Consumer::OffsetsForTimes),
                           InstanceMethod("groupMetadata", &Consumer::GroupMetadata),
                           InstanceMethod("close", &Consumer::Close),
-                          InstanceMethod("stats", &Consumer::Stats)});
+                          InstanceMethod("stats", &Consumer::Stats),
+                          InstanceMethod("setOAuthBearerToken", &Consumer::SetOAuthBearerToken),
+                          InstanceMethod("setOAuthBearerTokenFailure", &Consumer::SetOAuthBearerTokenFailure)});
   exports.Set("Consumer", cls);
 }
 
-// new Consumer(config: Record<string,string>, handlers: {batch, rebalance, error, log?, stats?})
+// new Consumer(config: Record<string,string>, handlers: {batch, rebalance, error, log?, stats?, oauthRefresh?})
 //   batch(count, bytes, meta, pos, hdrs, topics) → room for the next slab (number) or undefined
 //   rebalance(kind: 'assign' | 'revoke' | 'error', partitions, code)
 //   error(code, fatal, reason); log(level, fac, message); stats(json)
-// gocoffee.batch = max messages per slab (default 1000).
+//   oauthRefresh(): librdkafka wants a new OAUTHBEARER token (oauth.h)
+// gocoffee.batch = max messages per slab (default 1000); gocoffee.oauthbearer = "1": tokens come
+// from JS (setOAuthBearerToken), see oauth.h.
 Consumer::Consumer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Consumer>(info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject() || !info[1].IsObject()) throw Napi::TypeError::New(env, "new Consumer(config, handlers)");
@@ -196,6 +200,8 @@ Consumer::Consumer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Consumer>(
   on_error_ = fn("error", true);
   on_log_ = fn("log", false);
   on_stats_ = fn("stats", false);
+  on_oauth_ = fn("oauthRefresh", false);
+  const bool oauth = oauth_enabled(cfg);
   int64_t batch = opt_int(cfg, "gocoffee.batch", 1000);
   if (batch < 1 || batch > 1000000) throw Napi::RangeError::New(env, "gocoffee.batch out of range (1..1000000)");
   batch_max_ = room_ = static_cast<size_t>(batch);
@@ -209,6 +215,7 @@ Consumer::Consumer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Consumer>(
   rd_kafka_conf_set_error_cb(conf.get(), error_cb);
   rd_kafka_conf_set_log_cb(conf.get(), log_cb);
   rd_kafka_conf_set_stats_cb(conf.get(), stats_cb);
+  if (oauth) oauth_configure<Consumer>(conf.get());
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr));
   if (!rk) throw Napi::Error::New(env, std::string("rd_kafka_new: ") + errstr);
@@ -226,6 +233,7 @@ Consumer::Consumer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Consumer>(
   waker_ = std::make_unique<Waker>(loop, WakeMode::Async, [this] { on_wake(); });
   waker_->attach(q_.get());
   waker_->kick();  // the queue may already hold ops (no empty → non-empty transition to come)
+  if (oauth) oauth_ = std::make_unique<OAuthBearer>(rk, loop, [this] { on_oauth_wanted(); });
   Napi::ObjectWrap<Consumer>::Ref();  // alive until close() completes
 }
 
@@ -235,6 +243,7 @@ Consumer::~Consumer() {
   if (!closing_.load()) {
     if (waker_) waker_->close();
     waker_.reset();
+    oauth_.reset();  // unhooks and drops its queue reference before the handle goes
     q_.reset();
     if (rk_) rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
   }
@@ -781,6 +790,7 @@ Napi::Value Consumer::Close(const Napi::CallbackInfo &info) {
 void Consumer::begin_close(Napi::Env env) {
   // Unhook first (takes the queue lock librdkafka signals under): no wake-up after this.
   if (waker_) waker_->close();
+  if (oauth_) oauth_->close();
   // Tasks still using rk (metadata, watermarks, committed) finish first (their own timeouts): the
   // last one queues the close (task_done).
   if (busy_ > 0) {
@@ -841,6 +851,7 @@ void Consumer::close_native() {
   }
   rd_kafka_queue_destroy(cq);
   q_.reset();
+  if (oauth_) oauth_->release_queue();  // unhooked by begin_close; the reference must go before rk
   close_abandoned_ = !closed;
   // Past the deadline: destroy without waiting for the close any longer. librdkafka still joins its
   // threads, which wait for requests already sent (the final OffsetCommit, the LeaveGroup) to be
@@ -869,6 +880,8 @@ void Consumer::close_done(Napi::Env env) {
   on_error_.Reset();
   on_log_.Reset();
   on_stats_.Reset();
+  on_oauth_.Reset();
+  oauth_.reset();
   Napi::ObjectWrap<Consumer>::Unref();
 }
 
@@ -883,7 +896,33 @@ Napi::Value Consumer::Stats(const Napi::CallbackInfo &info) {
   o.Set("maxSlabMessages", static_cast<double>(batch_max_));
   o.Set("rebalances", static_cast<double>(rebalances_.load()));
   o.Set("errors", static_cast<double>(errors_));
+  o.Set("oauthRefreshRequests", static_cast<double>(oauth_ ? oauth_->requests() : 0));
   return o;
+}
+
+// ---- OAUTHBEARER (oauth.h) ------------------------------------------------------------------------
+
+// JS thread, from the SASL queue's serve(): librdkafka wants a new token. Not once closing.
+void Consumer::on_oauth_wanted() {
+  if (on_oauth_.IsEmpty() || closing_.load()) return;
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  call(on_oauth_, {});
+}
+
+// setOAuthBearerToken(value, lifetimeMs (absolute, ms since the epoch), principal, extensions[]):
+// throws librdkafka's reason with its numeric code. A no-op once closing (a refresh that resolved
+// while the consumer closes).
+Napi::Value Consumer::SetOAuthBearerToken(const Napi::CallbackInfo &info) {
+  if (!closing_.load()) oauth_set_token(rk_.get(), info);
+  return info.Env().Undefined();
+}
+
+// setOAuthBearerTokenFailure(reason): the token provider failed (librdkafka reports it as an
+// authentication error through error_cb and keeps the current token). A no-op once closing.
+Napi::Value Consumer::SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info) {
+  if (!closing_.load()) oauth_set_token_failure(rk_.get(), info);
+  return info.Env().Undefined();
 }
 
 }  // namespace gocoffee

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "oauth.h"
 #include "rk.h"
 #include "slab.h"
 #include "wake.h"
@@ -34,6 +35,8 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   void on_error(int err, const char *reason);
   void on_log(int level, const char *fac, const char *buf);
   void on_stats(const char *json, size_t len);
+  // OAUTHBEARER (oauth.h): the hook its refresh callback reaches (null without gocoffee.oauthbearer).
+  OAuthBearer *oauth() { return oauth_.get(); }
 
   // Close worker (libuv threadpool): no JS.
   void close_native();
@@ -73,6 +76,9 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   Napi::Value GroupMetadata(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
+  Napi::Value SetOAuthBearerToken(const Napi::CallbackInfo &info);
+  Napi::Value SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info);
+  void on_oauth_wanted();
 
   bool on_js_thread() const { return std::this_thread::get_id() == js_thread_; }
   void check_open(Napi::Env env, const char *what) const;
@@ -87,7 +93,7 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   std::unique_ptr<Waker> waker_;
   std::thread::id js_thread_;
   napi_env env_ = nullptr;
-  Napi::FunctionReference on_batch_, on_rebalance_, on_error_, on_log_, on_stats_, close_cb_;
+  Napi::FunctionReference on_batch_, on_rebalance_, on_error_, on_log_, on_stats_, close_cb_, on_oauth_;
   std::unique_ptr<Napi::AsyncContext> async_ctx_;
   size_t batch_max_ = 1000;
   size_t room_ = 1000;              // how many the next drain may take (JS: maxInFlight - inFlight)
@@ -106,6 +112,8 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   std::vector<rd_kafka_message_t *> msgs_;
   uint64_t wakeups_ = 0, slabs_ = 0, messages_ = 0, bytes_ = 0, max_slab_bytes_ = 0, errors_ = 0;
   std::atomic<uint64_t> rebalances_{0};
+  // Declared after rk_ and q_: destroyed first, so its SASL queue reference goes before the handle.
+  std::unique_ptr<OAuthBearer> oauth_;
 };
 
 }  // namespace gocoffee

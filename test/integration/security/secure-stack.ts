@@ -27,6 +27,9 @@ export interface SecureKafka {
   readonly pid: number;
   readonly saslSslBootstrap: string;
   readonly saslPlaintextBootstrap: string;
+  /** SASL_PLAINTEXT with OAUTHBEARER only (unsecured JWTs), connections.max.reauth.ms = oauthReauthMs. */
+  readonly oauthBootstrap: string;
+  readonly oauthReauthMs: number;
   readonly caFile: string;
   readonly users: { readonly scram256: SecureUser; readonly scram512: SecureUser; readonly plain: SecureUser; readonly admin: SecureUser };
   readonly log: string;
@@ -66,6 +69,18 @@ export async function secureStackUp(opts: { certs?: Certificates; only?: 'kafka'
 
 export async function secureStackDown(only?: 'kafka' | 'proxy'): Promise<void> {
   await run(['down', '--json', ...(only === undefined ? [] : ['--only', only])]);
+}
+
+/**
+ * An unsecured JWT (header alg "none", empty signature) as the OAUTH listener's validator takes it:
+ * `sub`, `iat`, `exp` (seconds). `claims` overrides or, with undefined, removes any of them.
+ * Returns the token with its expiry in ms (what a token provider reports).
+ */
+export function unsecuredJwt(sub: string, lifetimeSeconds: number, claims: Record<string, unknown> = {}): { value: string; expiresAt: number } {
+  const now = Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = { sub, iat: now, exp: now + lifetimeSeconds, ...claims };
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return { value: `${b64({ alg: 'none' })}.${b64(payload)}.`, expiresAt: (now + lifetimeSeconds) * 1000 };
 }
 
 /** The bytes appended to a file since `offset` (for counting broker log lines in a test window). */
