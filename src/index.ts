@@ -12,7 +12,7 @@ export {
   CONFIG_FIELDS,
   ConfigError,
 } from './config/index.js';
-export type { KafkaConfig, KafkaConfigInput, TopicNames, SaslMechanism, CompressionType, ConfigIssue, LoadConfigOptions } from './config/index.js';
+export type { KafkaConfig, KafkaConfigInput, TopicNames, SaslMechanism, CompressionType, ConfigIssue, LoadConfigOptions, GroupProtocol } from './config/index.js';
 
 export {
   GoCoffeeKafkaError,

@@ -5,6 +5,7 @@
  * validation, the "managed librdkafka property" check and the configuration reference (docs/configuration.md) are
  * all driven by this table.
  */
+import { GROUP_INSTANCE_ID_EXPECTED, GROUP_PROTOCOLS } from './group.js';
 import type { ConfigFieldKey, LibrdkafkaValue, TopicNames } from './types.js';
 
 export const ENV_PREFIX = 'GOCOFFEE_KAFKA_';
@@ -100,6 +101,14 @@ const SPECS: readonly Spec[] = [
     description: 'Client id sent to the brokers (broker logs, quotas, metrics).', librdkafka: ['client.id'] },
   { key: 'groupId', yamlKey: 'group_id', kind: 'string', default: 'gocoffee-kafka-group', expected: STR,
     description: 'Default consumer group id.', librdkafka: ['group.id'] },
+  { key: 'groupProtocol', yamlKey: 'group_protocol', kind: 'enum', default: 'classic', values: GROUP_PROTOCOLS,
+    expected: 'one of classic, consumer (case-insensitive)',
+    description: 'Consumer group protocol: classic, or consumer (KIP-848, Kafka >= 4.0: the broker assigns partitions and sets the session timeout and heartbeat; session.timeout.ms, heartbeat.interval.ms and group.protocol.type overrides are then refused, group.remote.assignor may be set). A Consumer\'s groupProtocol option wins. See docs/consumer-groups.md.',
+    librdkafka: ['group.protocol'] },
+  { key: 'groupInstanceId', yamlKey: 'group_instance_id', kind: 'string', default: undefined,
+    expected: GROUP_INSTANCE_ID_EXPECTED,
+    description: 'Static membership: the group.instance.id of this client\'s consumers (e.g. the pod name); a restart within the session timeout gets the same partitions back without a rebalance. Two running consumers of one group must not share it. A Consumer\'s groupInstanceId option wins. See docs/consumer-groups.md.',
+    librdkafka: ['group.instance.id'] },
   { key: 'enableSasl', yamlKey: 'enable_sasl', kind: 'boolean', default: false, expected: BOOL,
     description: 'Authenticate with SASL (security.protocol SASL_PLAINTEXT, or SASL_SSL with TLS).',
     librdkafka: ['security.protocol'] },
@@ -150,7 +159,7 @@ const SPECS: readonly Spec[] = [
     expected: 'one of none, gzip, snappy, lz4, zstd', description: 'Producer batch compression codec.',
     librdkafka: ['compression.type', 'compression.codec'] },
   { key: 'idempotence', yamlKey: 'idempotence', kind: 'boolean', default: true, expected: BOOL,
-    description: 'Idempotent producer: no duplicates or reordering on retries.', librdkafka: ['enable.idempotence'] },
+    description: 'Idempotent producer (the shared producer, and createProducer() with acks all unless it says otherwise): no duplicates or reordering on retries.', librdkafka: ['enable.idempotence'] },
   { key: 'messageIds', yamlKey: 'message_ids', kind: 'boolean', default: true, expected: BOOL,
     description: 'Give every published message an id, sent in the message_id header. false sends ids only for messages that have one (withId(), or id read before publishing): one header less per message, ~1 µs of main-thread CPU on 2 vCPUs.',
     librdkafka: [] },

@@ -7,6 +7,7 @@ export type {
   CompressionType,
   ConfigFieldKey,
   DurationInput,
+  GroupProtocol,
   KafkaConfig,
   KafkaConfigInput,
   LibrdkafkaConfig,
@@ -30,7 +31,8 @@ export {
 export { parseDuration } from './parse.js';
 export { loadConfig, readKafkaSection, type LoadConfigOptions } from './load.js';
 export { resolveConfig } from './resolve.js';
-export { toLibrdkafkaConfig, securityProperties, securityProtocol } from './librdkafka.js';
+export { toLibrdkafkaConfig, securityProperties, securityProtocol, type ConsumerGroupSettings } from './librdkafka.js';
+export { GROUP_PROTOCOLS, GROUP_INSTANCE_ID_EXPECTED, groupInstanceIdProblem, groupProtocolIssues } from './group.js';
 export {
   MANAGED_PROPERTIES,
   TOPIC_ONLY_PROPERTIES,

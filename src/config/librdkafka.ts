@@ -26,6 +26,8 @@
  * | delivery_timeout | message.timeout.ms (topic)                 | producer          |
  * | write_timeout    | request.timeout.ms (topic)                 | producer          |
  * | group_id         | group.id                                   | consumer          |
+ * | group_protocol   | group.protocol (classic: also partition.assignment.strategy, session.timeout.ms) | consumer |
+ * | group_instance_id| group.instance.id                          | consumer          |
  */
 import { ConfigError, type ConfigIssue } from './errors.js';
 import {
@@ -34,13 +36,31 @@ import {
   TOPIC_ONLY_PROPERTIES,
   managedPropertyMessage,
 } from './properties.js';
-import type { ClientRole, KafkaConfig, LibrdkafkaConfig, LibrdkafkaValue } from './types.js';
+import { groupInstanceIdProblem, groupProtocolIssues, GROUP_INSTANCE_ID_EXPECTED } from './group.js';
+import type { ClientRole, GroupProtocol, KafkaConfig, LibrdkafkaConfig, LibrdkafkaValue } from './types.js';
 
 type Props = Record<string, LibrdkafkaValue>;
 
-/** Builds node-rdkafka's `(globalConfig, topicConfig)` for one client role. */
-export function toLibrdkafkaConfig(config: KafkaConfig, role: ClientRole): LibrdkafkaConfig {
+/** One consumer's own group settings (its options), winning over the configuration's. */
+export interface ConsumerGroupSettings {
+  readonly groupProtocol?: GroupProtocol | undefined;
+  /**
+   * null: a dynamic member whatever group_instance_id says (a handle that must not share the
+   * configured instance id, e.g. one Reader per topic of the same group would fence each other).
+   */
+  readonly groupInstanceId?: string | null | undefined;
+}
+
+/**
+ * Builds node-rdkafka's `(globalConfig, topicConfig)` for one client role. `group` (consumer role
+ * only) is one consumer's own group protocol and instance id.
+ * @throws ConfigError when an override is managed or does not exist under the group protocol.
+ */
+export function toLibrdkafkaConfig(config: KafkaConfig, role: ClientRole, group: ConsumerGroupSettings = {}): LibrdkafkaConfig {
   assertNoManagedOverrides(config.librdkafka);
+  const protocol = group.groupProtocol ?? config.groupProtocol ?? 'classic';
+  const instanceId = group.groupInstanceId === null ? undefined : (group.groupInstanceId ?? config.groupInstanceId);
+  if (role === 'consumer') assertGroupSettings(config, protocol, instanceId);
   const global: Props = { ...commonProperties(config, role), ...securityProperties(config) };
   const topic: Props = {};
 
@@ -67,10 +87,16 @@ export function toLibrdkafkaConfig(config: KafkaConfig, role: ClientRole): Librd
       'enable.auto.commit': true,
       'enable.auto.offset.store': false,
       'auto.commit.interval.ms': 1000, // overridable
-      'partition.assignment.strategy': 'cooperative-sticky',
-      'session.timeout.ms': 45_000, // overridable
+      'group.protocol': protocol,
       'fetch.wait.max.ms': 100, // overridable: low latency for small batches
     });
+    // KIP-848: the broker assigns (always incrementally) and owns the session timeout; librdkafka
+    // refuses to create a consumer protocol member with either property set.
+    if (protocol === 'classic') {
+      global['partition.assignment.strategy'] = 'cooperative-sticky';
+      global['session.timeout.ms'] = 45_000; // overridable
+    }
+    if (instanceId !== undefined) global['group.instance.id'] = instanceId;
     Object.assign(topic, { 'auto.offset.reset': 'earliest' }); // overridable
   }
 
@@ -135,6 +161,25 @@ function appliesTo(property: string, role: ClientRole): boolean {
   if (role !== 'producer' && PRODUCER_ONLY_PROPERTIES.has(property)) return false;
   if (role !== 'consumer' && CONSUMER_ONLY_PROPERTIES.has(property)) return false;
   return true;
+}
+
+/**
+ * The group settings as this consumer will use them: validation already checked the
+ * configuration's, but a consumer's own protocol may differ from it (and a hand-built config is
+ * not validated).
+ */
+function assertGroupSettings(config: KafkaConfig, protocol: GroupProtocol, instanceId: string | undefined): void {
+  const issues: ConfigIssue[] = [];
+  if (protocol !== 'classic' && protocol !== 'consumer') {
+    issues.push({ path: 'groupProtocol', message: `got ${JSON.stringify(protocol)}, expected one of classic, consumer` });
+  } else {
+    issues.push(...groupProtocolIssues(protocol, config.librdkafka, 'kafka.librdkafka'));
+  }
+  if (instanceId !== undefined) {
+    const problem = groupInstanceIdProblem(instanceId);
+    if (problem !== undefined) issues.push({ path: 'groupInstanceId', message: `got ${JSON.stringify(instanceId)} (${problem}), expected ${GROUP_INSTANCE_ID_EXPECTED}` });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
 }
 
 /** Defence in depth for hand-built configs: validation already rejects managed overrides. */

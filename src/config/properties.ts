@@ -7,12 +7,12 @@ import { CONFIG_FIELDS, howToSet } from './fields.js';
 
 /** Managed properties not tied to one field: why the library owns them. */
 const FIXED: ReadonlyArray<readonly [readonly string[], string]> = [
-  [['acks', 'request.required.acks'], 'not configurable: the library requires acks=all'],
+  [['acks', 'request.required.acks'], "not configurable as a property: choose acks per producer with createProducer({ acks: 'all' | 'leader' | 'none' }) (the shared producer uses acks=all)"],
   [['enable.auto.offset.store'], 'managed by the library: the consumer stores offsets itself for at-least-once delivery'],
   [['enable.auto.commit', 'auto.commit.enable'], 'managed by the library: the consumer commits the offsets it stored through auto-commit'],
   [['dr_cb', 'dr_msg_cb'], 'managed by the library: delivery tracking uses dr_cb (dr_msg_cb would copy every payload back to JS)'],
   [['partitioner'], 'managed by the library: murmur2_random for Java-compatible key partitioning'],
-  [['partition.assignment.strategy'], 'managed by the library: the consumer implements cooperative-sticky (incremental) rebalancing'],
+  [['partition.assignment.strategy'], 'managed by the library: with group_protocol classic the consumer implements cooperative-sticky (incremental) rebalancing; with group_protocol consumer the broker assigns (group.remote.assignor chooses its assignor)'],
   [['rebalance_cb', 'offset_commit_cb', 'event_cb'], 'managed by the library: the client wrapper installs its own callbacks'],
   [['delivery.report.only.error'], 'managed by the library: publish() resolves on the delivery report of every message, successful ones included'],
   [['queuing.strategy'], 'managed by the library: fifo keeps the per-key order of published messages (lifo reorders them)'],

@@ -6,10 +6,11 @@
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { CONFIG_FIELDS, fieldByKey, howToSet, type ConfigField } from './fields.js';
 import { brokerItems, describeValue, parseBroker, parseScalar, parseSuffix, suffixItems, type Parsed } from './parse.js';
+import { groupProtocolIssues } from './group.js';
 import { checkRules } from './rules.js';
 import { snakeTopicKey, userTopicField } from './topics.js';
 import { collectEnv, collectInput, newCollected, type Collected } from './sources.js';
-import type { ConfigFieldKey, KafkaConfig, KafkaConfigInput, LibrdkafkaValue, Serialization } from './types.js';
+import type { ConfigFieldKey, GroupProtocol, KafkaConfig, KafkaConfigInput, LibrdkafkaValue, Serialization } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -58,6 +59,9 @@ export function finishConfig(collected: Collected, issues: ConfigIssue[]): Kafka
     if ('failed' in entry) issues.push(...entry.failed);
     else overrides[property] = entry.value as LibrdkafkaValue;
   }
+
+  // The group protocol decides which group properties librdkafka accepts at all.
+  if (!bad.has('groupProtocol')) issues.push(...groupProtocolIssues(values.get('groupProtocol') as GroupProtocol, overrides, fieldByKey('librdkafka').path));
 
   const serializations = parseSerializations(collected, new Set([...values.keys(), ...bad].filter((k) => k.startsWith('topics.'))), issues);
 

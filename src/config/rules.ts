@@ -5,6 +5,7 @@
  */
 import type { ConfigIssue } from './errors.js';
 import { fieldByKey, formatDuration, howToSet } from './fields.js';
+import { GROUP_INSTANCE_ID_EXPECTED, groupInstanceIdProblem } from './group.js';
 import { MAX_TOPIC_LENGTH } from './parse.js';
 import type { ConfigFieldKey } from './types.js';
 
@@ -43,6 +44,13 @@ export function checkRules(c: RuleContext, issues: ConfigIssue[]): void {
         if (isSet(key)) issue(key, `is set but enable_sasl is false, expected enable_sasl: true (${fieldByKey('enableSasl').env}=true) or no SASL credentials`);
       }
     }
+  }
+
+  // Static membership: the broker refuses an instance id that is not topic-name-like.
+  if (isSet('groupInstanceId')) {
+    const id = c.get('groupInstanceId');
+    const problem = groupInstanceIdProblem(id);
+    if (problem !== undefined) issue('groupInstanceId', `got ${JSON.stringify(id)} (${problem}), expected ${GROUP_INSTANCE_ID_EXPECTED}`);
   }
 
   // TLS: files only with enable_tls; certificate and key together; key password needs the key.

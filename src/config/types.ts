@@ -14,6 +14,9 @@ export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTH
 
 export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
+/** The consumer group protocol: the classic one, or KIP-848's consumer protocol (Kafka >= 4.0). */
+export type GroupProtocol = 'classic' | 'consumer';
+
 /** How events are written: Avro in Confluent wire format (registry), or JSON (the Go services' format for the Go Coffee events). */
 export type Serialization = 'avro' | 'json';
 
@@ -43,6 +46,17 @@ export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly groupId: string;
+  /**
+   * The consumer group protocol: 'classic' (default, also when undefined) or 'consumer' (KIP-848:
+   * the broker assigns partitions and owns the session timeout). See docs/consumer-groups.md.
+   */
+  readonly groupProtocol?: GroupProtocol;
+  /**
+   * Static membership (KIP-345): the `group.instance.id` of this client's consumers; a restart
+   * within the session timeout keeps the partitions without a rebalance. Unset: dynamic members.
+   * A Consumer's own `groupInstanceId` option wins.
+   */
+  readonly groupInstanceId?: string | undefined;
   readonly enableSasl: boolean;
   readonly saslMechanism: SaslMechanism;
   readonly saslUsername: string | undefined;
@@ -99,6 +113,9 @@ export interface KafkaConfigInput {
   brokers?: Opt<readonly string[] | string>;
   clientId?: Opt<string>;
   groupId?: Opt<string>;
+  /** Case-insensitive. */
+  groupProtocol?: Opt<GroupProtocol | Uppercase<GroupProtocol>>;
+  groupInstanceId?: Opt<string>;
   enableSasl?: Opt<boolean>;
   /** Case-insensitive; normalised to upper case. */
   saslMechanism?: Opt<SaslMechanism | Lowercase<SaslMechanism>>;

@@ -1,3 +1,4 @@
+import { GROUP_INSTANCE_ID_EXPECTED, GROUP_PROTOCOLS, groupInstanceIdProblem, type ConsumerGroupSettings } from '../config/index.js';
 import { GoCoffeeKafkaError, InvalidArgumentError, MAX_TIMER_MS, checkIntegerOption } from '../errors/base.js';
 import type { GroupHooks } from './group/types.js';
 import type { ConsumerOptions } from './types.js';
@@ -56,9 +57,15 @@ const OPTION_NAMES = [
   'workers', 'maxPoolQueue', 'retryMax', 'retryBackoffMs', 'retryBackoffMaxMs', 'stopTimeoutMs', 'revokeTimeoutMs', 'commitIntervalMs',
   'handlerTimeoutMs',
 ] as const;
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>(OPTION_NAMES);
+/**
+ * The consumer's own group settings (winning over the configuration's group_protocol and
+ * group_instance_id): they reach its handles' librdkafka configuration through
+ * toLibrdkafkaConfig(config, 'consumer', options).
+ */
+const GROUP_OPTION_NAMES = ['groupProtocol', 'groupInstanceId'] as const;
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<string>([...OPTION_NAMES, ...GROUP_OPTION_NAMES]);
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const OPTION_NAMES_COMPLETE: Exact<(typeof OPTION_NAMES)[number], keyof ConsumerOptions> = true;
+const OPTION_NAMES_COMPLETE: Exact<(typeof OPTION_NAMES)[number] | (typeof GROUP_OPTION_NAMES)[number], keyof ConsumerOptions | keyof ConsumerGroupSettings> = true;
 void OPTION_NAMES_COMPLETE;
 
 const HOOKS = ['onError', 'onRetry', 'onDeadLetter', 'onOffsetsStored', 'onRebalance', 'onLibrdkafkaLog', 'onStatistics'] as const;
@@ -91,6 +98,7 @@ export function validateConsumerOptions(options: ConsumerOptions | undefined, ho
   if (options.deadLetterTopic !== undefined && typeof options.deadLetterTopic !== 'function') {
     throw new InvalidArgumentError('Consumer option deadLetterTopic', `got ${shown(options.deadLetterTopic)}, expected a function (topic) => dead-letter topic`, { option: 'deadLetterTopic' });
   }
+  checkGroupOptions(options as ConsumerGroupSettings);
   if (hooks !== undefined) {
     if (hooks === null || typeof hooks !== 'object') throw new InvalidArgumentError('Consumer hooks', `got ${shown(hooks)}, expected an object of hook functions`);
     for (const name of Object.keys(hooks)) {
@@ -102,6 +110,19 @@ export function validateConsumerOptions(options: ConsumerOptions | undefined, ho
     }
   }
   return Object.freeze({ ...options });
+}
+
+function checkGroupOptions(options: ConsumerGroupSettings): void {
+  const { groupProtocol, groupInstanceId } = options;
+  if (groupProtocol !== undefined && !GROUP_PROTOCOLS.includes(groupProtocol)) {
+    throw new InvalidArgumentError('Consumer option groupProtocol', `got ${shown(groupProtocol)}, expected one of ${GROUP_PROTOCOLS.map((p) => `'${p}'`).join(', ')}`, { option: 'groupProtocol' });
+  }
+  if (groupInstanceId !== undefined && groupInstanceId !== null) {
+    const problem = groupInstanceIdProblem(groupInstanceId);
+    if (problem !== undefined) {
+      throw new InvalidArgumentError('Consumer option groupInstanceId', `got ${shown(groupInstanceId)} (${problem}), expected ${GROUP_INSTANCE_ID_EXPECTED}`, { option: 'groupInstanceId' });
+    }
+  }
 }
 
 /** A hook (caller's code) threw; the consumer went on. `cause` is what it threw. */

@@ -1,3 +1,4 @@
+import type { GroupProtocol } from '../config/types.js';
 import type { ConsumedMessage } from '../message/consumed.js';
 import type { KafkaConfig } from '../config/types.js';
 import type { ProducerEngine } from '../delivery/index.js';
@@ -49,6 +50,10 @@ export interface MessageHandler {
  * number, a timer beyond setTimeout's 2^31−1 ms) throws InvalidArgumentError naming the option.
  */
 export interface ConsumerOptions {
+  /** This consumer's group protocol, winning over the configuration's group_protocol (docs/consumer-groups.md). */
+  readonly groupProtocol?: GroupProtocol;
+  /** Static membership for this consumer (group.instance.id), winning over group_instance_id; null: a dynamic member. */
+  readonly groupInstanceId?: string | null;
   /** Default 'key'. */
   readonly ordering?: OrderingMode;
   /**

@@ -33,7 +33,9 @@ export interface RebalanceContext {
  * librdkafka's rebalance callback for a group: an assignment makes the partitions' state and
  * applies it; a revoke stops dispatching the partitions at once, then (serialised with earlier
  * revokes) waits, bounded, for their running work, commits their watermarks and unassigns them.
- * Cooperative (incremental) and eager protocols alike.
+ * Cooperative (incremental) and eager protocols alike. Under KIP-848's consumer group protocol
+ * (group_protocol: consumer) librdkafka reports COOPERATIVE once subscribed and only the
+ * incremental calls are allowed, which is what a COOPERATIVE protocol selects here.
  */
 export class Rebalance {
   readonly #g: RebalanceContext;

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { Consumer, PermanentError, type ConsumedMessage } from '../../../src/consumer/index.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { createTopic, readAll, uniqueName, useClient } from '../helpers.js';
+import { describeEachProtocol } from './protocols.js';
 import { waitUntil, committedOffsets, highWatermarks } from './util.js';
 
-describe('Consumer (in-process handlers) against the real broker', function () {
+// The per-key ordering test, under both group protocols (issue 18 item 5).
+describeEachProtocol('Consumer (in-process handlers) against the real broker', function (protocol) {
   this.timeout(120_000);
-  const client = useClient({ retryBackoffMs: 20 });
+  const client = useClient({ retryBackoffMs: 20, groupProtocol: protocol });
 
   it('handles keyed messages in per-key order, retries transient failures, dead-letters permanent ones, commits to the end', async () => {
     const topic = uniqueName('cons');

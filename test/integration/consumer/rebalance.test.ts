@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, type ConsumedMessage, type ConsumerOptions } from '../../../src/consumer/index.js';
 import { createTopic, testConfig, uniqueName } from '../helpers.js';
+import { describeEachProtocol } from './protocols.js';
 import { committedOffsets, highWatermarks, orderViolation, parseRec, publishKeyed, recLine, waitUntil, type Rec } from './util.js';
 
 function spin(us: number): void {
@@ -13,10 +14,12 @@ function spin(us: number): void {
 }
 
 /**
- * Issue 4 §8: a second consumer joins the group mid-stream (cooperative-sticky: the first one
+ * Issue 4 §8: a second consumer joins the group mid-stream (incremental rebalancing: the first one
  * gives up some partitions, finishing their running work and committing their watermarks first).
+ * Under both group protocols (issue 18 item 5): classic's cooperative-sticky, assigned by the
+ * group leader, and KIP-848's consumer protocol, assigned by the broker.
  */
-describe('A second consumer joins the group mid-stream', function () {
+describeEachProtocol('A second consumer joins the group mid-stream', function (protocol) {
   this.timeout(180_000);
   const cms: ConnectionManager[] = [];
   const consumers: Consumer[] = [];
@@ -25,11 +28,16 @@ describe('A second consumer joins the group mid-stream', function () {
     for (const cm of cms.splice(0)) await cm.close();
   });
 
-  async function member(name: string, topic: string, group: string, opts: ConsumerOptions, out: Rec[], errors: Error[], slow: boolean): Promise<Consumer> {
-    const cm = new ConnectionManager(testConfig({ clientId: name }));
+  async function member(name: string, topic: string, group: string, opts: ConsumerOptions, out: Rec[], errors: Error[], slow: boolean, revoked: number[] = []): Promise<Consumer> {
+    const cm = new ConnectionManager(testConfig({ clientId: name, groupProtocol: protocol }));
     cms.push(cm);
     await cm.initialize();
-    const c = new Consumer(cm, opts, { onError: (e) => errors.push(e) });
+    const c = new Consumer(cm, opts, {
+      onError: (e) => errors.push(e),
+      onRebalance: (_g, kind, tps) => {
+        if (kind === 'revoke') revoked.push(...tps.map((tp) => tp.partition));
+      },
+    });
     consumers.push(c);
     c.registerHandler({
       topics: [topic],
@@ -66,7 +74,8 @@ describe('A second consumer joins the group mid-stream', function () {
     const recsA: Rec[] = [];
     const recsB: Rec[] = [];
     const errors: Error[] = [];
-    const a = await member('member-a', topic, group, opts, recsA, errors, slow);
+    const revokedA: number[] = [];
+    const a = await member('member-a', topic, group, opts, recsA, errors, slow, revokedA);
     await a.start();
     await waitUntil(() => recsA.length >= HALF / 6, 60_000, () => `A handled ${recsA.length}`);
     const b = await member('member-b', topic, group, opts, recsB, errors, slow);
@@ -90,6 +99,7 @@ describe('A second consumer joins the group mid-stream', function () {
       () => `commits reach the end (A ${recsA.length}, B ${recsB.length})`,
     );
     const statsA = a.stats()[0]!;
+    const revokedRunning = [...revokedA]; // (stop() revokes the rest)
     const assignedA = a.groups[0]!.assignment.map((tp) => tp.partition);
     const assignedB = b.groups[0]!.assignment.map((tp) => tp.partition);
     // in-flight accounting survived the revoke (dropped and finished-after-revoke messages)
@@ -115,6 +125,9 @@ describe('A second consumer joins the group mid-stream', function () {
     assert.ok(statsA.rebalances >= 2, `A saw assign + revoke (${statsA.rebalances})`);
     assert.ok(assignedB.length > 0 && assignedA.length > 0, `A ${assignedA} B ${assignedB}`);
     assert.deepEqual([...assignedA, ...assignedB].sort(), Array.from({ length: PARTITIONS }, (_, i) => i));
+    // incremental under both protocols: A was revoked only what moved to B (an eager rebalance
+    // revokes everything, the kept partitions too)
+    assert.ok(revokedRunning.length > 0 && revokedRunning.every((p) => assignedB.includes(p)), `A revoked ${revokedRunning}, B has ${assignedB}`);
     // duplicates: only in partitions that moved to B, at or after the offset B started from (the
     // watermark A committed on revoke), and at most what A can have had in flight there
     const inA = new Map(recsA.map((r) => [r.value, r]));
@@ -128,7 +141,7 @@ describe('A second consumer joins the group mid-stream', function () {
       perPartition.set(d.partition, (perPartition.get(d.partition) ?? 0) + 1);
     }
     for (const [p, n] of perPartition) assert.ok(n <= opts.maxInFlightPerPartition! + opts.fetchBatchSize!, `partition ${p}: ${n} duplicates`);
-    console.log(`      A handled ${recsA.length}, B ${recsB.length}; moved partitions ${assignedB.join(',')}; duplicates ${dups.length} ${JSON.stringify(Object.fromEntries(perPartition))}`);
+    console.log(`      [${protocol}] A handled ${recsA.length}, B ${recsB.length}; moved partitions ${assignedB.join(',')}; duplicates ${dups.length} ${JSON.stringify(Object.fromEntries(perPartition))}`);
     assert.deepEqual(
       errors.map((e) => e.message),
       [],

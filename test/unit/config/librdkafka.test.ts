@@ -67,9 +67,10 @@ describe('config/toLibrdkafkaConfig', () => {
       'enable.auto.commit': true,
       'enable.auto.offset.store': false,
       'auto.commit.interval.ms': 1000,
+      'group.protocol': 'classic',
+      'fetch.wait.max.ms': 100,
       'partition.assignment.strategy': 'cooperative-sticky',
       'session.timeout.ms': 45_000,
-      'fetch.wait.max.ms': 100,
     });
     assert.deepEqual(topic, { 'auto.offset.reset': 'earliest' });
   });
@@ -200,8 +201,8 @@ describe('config/toLibrdkafkaConfig', () => {
         'compression.codec': 'managed by the library; set kafka.compression (GOCOFFEE_KAFKA_COMPRESSION) instead',
         'enable.idempotence': 'managed by the library; set kafka.idempotence (GOCOFFEE_KAFKA_IDEMPOTENCE) instead',
         'socket.connection.setup.timeout.ms': 'managed by the library; set kafka.connect_timeout (GOCOFFEE_KAFKA_CONNECT_TIMEOUT) instead',
-        acks: 'not configurable: the library requires acks=all',
-        'request.required.acks': 'not configurable: the library requires acks=all',
+        acks: "not configurable as a property: choose acks per producer with createProducer({ acks: 'all' | 'leader' | 'none' }) (the shared producer uses acks=all)",
+        'request.required.acks': "not configurable as a property: choose acks per producer with createProducer({ acks: 'all' | 'leader' | 'none' }) (the shared producer uses acks=all)",
         'enable.auto.offset.store': 'managed by the library: the consumer stores offsets itself for at-least-once delivery',
         dr_msg_cb: 'managed by the library: delivery tracking uses dr_cb (dr_msg_cb would copy every payload back to JS)',
         partitioner: 'managed by the library: murmur2_random for Java-compatible key partitioning',

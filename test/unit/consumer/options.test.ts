@@ -53,6 +53,19 @@ describe('Consumer options are validated once, in the constructor', () => {
     assert.throws(() => new Consumer(cm(), null as unknown as ConsumerOptions), InvalidArgumentError);
   });
 
+  it('groupProtocol and groupInstanceId: one of classic/consumer; an instance id the broker accepts (no whitespace)', () => {
+    refuses({ groupProtocol: 'eager' }, 'groupProtocol', '"eager"');
+    refuses({ groupProtocol: 1 }, 'groupProtocol', '1');
+    refuses({ groupInstanceId: '' }, 'groupInstanceId', '""');
+    refuses({ groupInstanceId: 'pod 1' }, 'groupInstanceId', '"pod 1"');
+    refuses({ groupInstanceId: 'pod\n' }, 'groupInstanceId', '"pod\\n"');
+    refuses({ groupInstanceId: 'a/b' }, 'groupInstanceId', '"a/b"');
+    refuses({ groupInstanceId: 7 }, 'groupInstanceId', '7');
+    assert.throws(() => new Consumer(cm(), { groupInstanceId: 'a b' } as ConsumerOptions), /groupInstanceId: got "a b" \(contains whitespace\)/);
+    new Consumer(cm(), { groupProtocol: 'consumer', groupInstanceId: 'orders-1.a_b' } as ConsumerOptions);
+    new Consumer(cm(), { groupProtocol: 'classic' } as ConsumerOptions);
+  });
+
   it('a misspelt option or hook name is refused instead of silently keeping the default', () => {
     assert.throws(() => new Consumer(cm(), { maxInflight: 10 } as unknown as ConsumerOptions), (e: unknown) => e instanceof InvalidArgumentError && /Consumer option maxInflight: unknown option; the options are .*maxInFlight\b/.test(e.message));
     assert.throws(() => new Consumer(cm(), {}, { onErorr: () => undefined } as unknown as GroupHooks), (e: unknown) => e instanceof InvalidArgumentError && /Consumer hook onErorr: unknown hook; the hooks are onError, /.test(e.message));
