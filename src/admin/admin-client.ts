@@ -10,6 +10,7 @@ import { toLibrdkafkaConfig } from '../config/index.js';
 import type { KafkaConfig } from '../config/types.js';
 import { createNativeAdminClient } from '../native/admin.js';
 import type { NativeAdminClient, NativeAdminError } from '../native/admin-types.js';
+import type { TopicAdminContext } from './topic-admin.js';
 
 /** librdkafka / Kafka codes the admin layer reasons about (rdkafka.h rd_kafka_resp_err_t). */
 export const ADMIN_ERR = Object.freeze({
@@ -19,21 +20,27 @@ export const ADMIN_ERR = Object.freeze({
   GROUP_ID_NOT_FOUND: 69,
 });
 
+/** What an error adds about a partly done operation: `note` ends the message, `context` goes into the error's context. */
+export interface ErrorOutcome {
+  readonly note?: string;
+  readonly context?: Record<string, unknown>;
+}
+
 /**
  * The group has members (or is rebalancing): Kafka only lets an empty group's committed offsets be
  * reset and only deletes empty groups. Stop every consumer of the group first. A KafkaError with
  * librdkafka's ERR_NON_EMPTY_GROUP (code `GCK_KAFKA_NON_EMPTY_GROUP`), what the broker itself answers
- * for a delete; `members` lists who is still in the group.
+ * for a delete; `members` lists who is still in the group (empty when the broker refused: it names none).
  */
 export class GroupNotEmptyError extends KafkaError {
   readonly group: string;
   readonly members: readonly string[];
-  constructor(group: string, state: string, members: readonly string[], operation: string) {
+  constructor(group: string, state: string, members: readonly string[], operation: string, outcome: ErrorOutcome = {}) {
+    const who = members.length > 0 ? ` with ${members.length} active member(s) (${members.slice(0, 5).join(', ')}${members.length > 5 ? ', …' : ''})` : '';
     super(
-      `${operation}: consumer group ${group} is ${state} with ${members.length} active member(s) (${members.slice(0, 5).join(', ')}${members.length > 5 ? ', …' : ''}); ` +
-        'Kafka requires the group to be empty: stop its consumers first',
+      `${operation}: consumer group ${group} is ${state}${who}; Kafka requires the group to be empty: stop its consumers first${outcome.note !== undefined ? ` (${outcome.note})` : ''}`,
       ADMIN_ERR.NON_EMPTY_GROUP,
-      { retriable: false, fatal: false, context: { group, state, members: members.length, operation } },
+      { retriable: false, fatal: false, context: { group, state, members: members.length, operation, ...outcome.context } },
     );
     this.group = group;
     this.members = Object.freeze([...members]);
@@ -73,13 +80,15 @@ export function itemError(err: NativeAdminError, what: string, context: Record<s
   return fromNativeError(err, what, context);
 }
 
-/** Throws the first failed item's error; the context lists every failed item. */
-export function throwFailed<T extends { error: NativeAdminError | null }>(items: readonly T[], what: string, label: (item: T) => string): void {
+/** Throws the first failed item's error; the context lists every failed item (and `outcome.context`). */
+export function throwFailed<T extends { error: NativeAdminError | null }>(items: readonly T[], what: string, label: (item: T) => string, outcome: ErrorOutcome = {}): void {
   const failed = items.filter((i) => i.error !== null);
   if (failed.length === 0) return;
   const first = failed[0]!;
   const all = failed.map((i) => `${label(i)}: ${i.error!.name}`);
-  throw itemError({ ...first.error!, message: `${label(first)}: ${first.error!.message}${failed.length > 1 ? ` (and ${failed.length - 1} more: ${all.slice(1, 6).join(', ')})` : ''}` }, what, { failed: all });
+  const more = failed.length > 1 ? ` (and ${failed.length - 1} more: ${all.slice(1, 6).join(', ')})` : '';
+  const note = outcome.note !== undefined ? ` (${outcome.note})` : '';
+  throw itemError({ ...first.error!, message: `${label(first)}: ${first.error!.message}${more}${note}` }, what, { failed: all, ...outcome.context });
 }
 
 // ---- argument checks ----------------------------------------------------------------------------
@@ -143,4 +152,13 @@ export function checkTimeout(what: string, options: AdminCallOptions | undefined
   if (t === undefined) return Math.max(1000, Math.min(dflt, 900_000));
   if (!Number.isInteger(t) || t < 1 || t > 900_000) throw new InvalidArgumentError(`${what} option timeoutMs`, `got ${String(t)}, expected an integer from 1 to 900000`);
   return t;
+}
+
+/**
+ * The context of one call of TopicManager / GroupAdmin: the host's configuration and metadata, the
+ * admin handle factory, and the request timeout (`options.timeoutMs`, checked, or the configuration's
+ * write_timeout).
+ */
+export function adminContext(host: Pick<TopicAdminContext, 'config' | 'metadata'>, factory: AdminClientFactory, what: string, options: AdminCallOptions | undefined): TopicAdminContext {
+  return { config: host.config, metadata: (t, ms) => host.metadata(t, ms), factory, timeoutMs: checkTimeout(what, options, host.config.writeTimeoutMs) };
 }

@@ -9,11 +9,11 @@ import { OFFSET_SPEC, type NativeAdminClient, type NativeGroupDescription } from
 import {
   ADMIN_ERR,
   GroupNotEmptyError,
+  adminContext,
   call,
   checkGroup,
   checkGroups,
   checkOffset,
-  checkTimeout,
   checkTimestamp,
   checkTopic,
   throwFailed,
@@ -90,6 +90,7 @@ export interface ResetResult {
 
 export interface DeleteGroupsResult {
   readonly dryRun: boolean;
+  /** Every group asked for. `exists: false`: there was no such group (Dead), nothing to delete; true: deleted (a dry run: would be). */
   readonly groups: ReadonlyArray<{ readonly groupId: string; readonly state: GroupState; readonly exists: boolean }>;
 }
 
@@ -143,8 +144,7 @@ export class GroupAdmin {
   }
 
   #ctx(what: string, options: AdminCallOptions | undefined): TopicAdminContext {
-    const h = this.#host;
-    return { config: h.config, metadata: (t, ms) => h.metadata(t, ms), factory: this.#factory, timeoutMs: checkTimeout(what, options, h.config.writeTimeoutMs) };
+    return adminContext(this.#host, this.#factory, what, options);
   }
 
   /** Consumer groups of the cluster (optionally only those in `states`), sorted by id. */
@@ -172,8 +172,13 @@ export class GroupAdmin {
   }
 
   /**
-   * Deletes groups and their committed offsets. Refused with GroupNotEmptyError (nothing deleted)
-   * while any of them has members. `dryRun`: the plan only.
+   * Deletes groups and their committed offsets. All of them are checked first: while any has
+   * members, refused with GroupNotEmptyError and nothing is deleted. A group that does not exist
+   * (Dead) is reported `exists: false` and skipped, in a real run as in a dry run. Kafka deletes
+   * each group on its own: if the broker refuses some (a consumer joined one after the check:
+   * GroupNotEmptyError; anything else: KafkaError), the others are deleted all the same, and the
+   * error says which were and which were not (message, and context `deleted` / `notDeleted`).
+   * `dryRun`: the plan only.
    */
   async deleteGroups(groups: readonly string[], options: DryRunOptions = {}): Promise<DeleteGroupsResult> {
     const ids = checkGroups('deleteGroups groups', groups);
@@ -182,12 +187,21 @@ export class GroupAdmin {
       const ds = await this.#describe(a, ctx, ids);
       for (const d of ds) this.#assertEmpty(d, 'deleteGroups');
       const plan = { dryRun: options.dryRun === true, groups: ds.map((d) => ({ groupId: d.groupId, state: d.state, exists: d.state !== 'Dead' })) };
-      if (plan.dryRun) return plan;
-      const res = await call('deleteGroups', { groups: ids }, a.deleteGroups(ids, { timeoutMs: ctx.timeoutMs }));
-      const raced = res.find((r) => r.error?.code === ADMIN_ERR.NON_EMPTY_GROUP);
-      if (raced !== undefined) throw new GroupNotEmptyError(raced.groupId, 'not empty (a consumer joined meanwhile)', [], 'deleteGroups');
-      throwFailed(res, 'deleteGroups', (r) => r.groupId);
-      return plan;
+      const existing = plan.groups.filter((g) => g.exists).map((g) => g.groupId);
+      if (plan.dryRun || existing.length === 0) return plan;
+      const res = await call('deleteGroups', { groups: existing }, a.deleteGroups(existing, { timeoutMs: ctx.timeoutMs }));
+      // Deleted by someone else since the check: missing now, as a new plan would say.
+      const gone = new Set(res.filter((r) => r.error?.code === ADMIN_ERR.GROUP_ID_NOT_FOUND).map((r) => r.groupId));
+      const failed = res.filter((r) => r.error !== null && !gone.has(r.groupId));
+      if (failed.length > 0) {
+        const deleted = res.filter((r) => r.error === null).map((r) => r.groupId);
+        const notDeleted = failed.map((r) => r.groupId);
+        const outcome = { note: `deleted: ${deleted.length > 0 ? deleted.join(', ') : 'none'}; not deleted: ${notDeleted.join(', ')}`, context: { deleted, notDeleted } };
+        const raced = failed.find((r) => r.error!.code === ADMIN_ERR.NON_EMPTY_GROUP);
+        if (raced !== undefined) throw new GroupNotEmptyError(raced.groupId, 'not empty (a consumer joined meanwhile)', [], 'deleteGroups', outcome);
+        throwFailed(failed, 'deleteGroups', (r) => r.groupId, outcome);
+      }
+      return { dryRun: false, groups: plan.groups.map((g) => (gone.has(g.groupId) ? { groupId: g.groupId, state: 'Dead' as const, exists: false } : g)) };
     });
   }
 

@@ -5,7 +5,7 @@ import { topicName } from '../config/index.js';
 import type { KafkaConfig, TopicNames } from '../config/types.js';
 import type { NativeAdmin, NativeError, NativeMetadata, NativePartitionMetadata } from '../native/types.js';
 import type { NativeAdminClient } from '../native/admin-types.js';
-import { checkTimeout, checkTimestamp, checkTopic, defaultAdminFactory, type AdminCallOptions, type AdminClientFactory, type DryRunOptions } from './admin-client.js';
+import { adminContext, checkTimestamp, checkTopic, defaultAdminFactory, type AdminCallOptions, type AdminClientFactory, type DryRunOptions } from './admin-client.js';
 import * as ops from './topic-admin.js';
 import type { AlterConfigsResult, CreatePartitionsResult, DeleteTopicsResult, PartitionOffsets, TimestampOffset, TopicAdminContext, TopicConfigChanges, TopicConfigEntry } from './topic-admin.js';
 
@@ -87,8 +87,7 @@ export class TopicManager {
   }
 
   #ctx(what: string, options: AdminCallOptions | undefined): TopicAdminContext {
-    const cm = this.#cm;
-    return { config: cm.config, metadata: (t, ms) => cm.metadata(t, ms), factory: this.#factory, timeoutMs: checkTimeout(what, options, cm.config.writeTimeoutMs) };
+    return adminContext(this.#cm, this.#factory, what, options);
   }
 
   /**

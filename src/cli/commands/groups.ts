@@ -64,8 +64,12 @@ export const groupsDeleteCommand = defineCommand({
   summary: 'Delete consumer groups and their committed offsets (refused while they have members)',
   help: `Usage: gocoffee-kafka groups delete --group <id> [--group <id> …] [options]
 
-Kafka deletes only empty groups: stop their consumers first (exit 1 with GCK_KAFKA_NON_EMPTY_GROUP
-otherwise; nothing is deleted then).
+Kafka deletes only empty groups: stop their consumers first. All the groups are checked before
+anything is deleted: while one of them has members, exit 1 with GCK_KAFKA_NON_EMPTY_GROUP and
+nothing is deleted. A group that does not exist is shown as missing and skipped (not an error).
+Kafka deletes each group on its own: should the broker refuse some (e.g. a consumer joined one
+after the check), the others are deleted all the same, and the error (exit 1) says which were
+deleted and which not.
 
 Options:
   --group <id>      A group to delete, repeatable.

@@ -219,37 +219,56 @@ OpFn op_delete_groups(std::vector<std::string> groups) {
   };
 }
 
-// librdkafka takes one group per ListConsumerGroupOffsets / AlterConsumerGroupOffsets request.
-OpFn op_list_group_offsets(std::string group, std::vector<TopicPartitionIn> partitions, bool all) {
-  return [group = std::move(group), partitions = std::move(partitions), all](rd_kafka_t *rk, int timeout_ms, OpResult &out) {
-    TplPtr tpl = all ? TplPtr() : tpl_of(partitions, false);
-    OwnedArray<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy> req;
-    req.items.push_back(rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), tpl.get()));
-    EventPtr ev = await_result(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_ms, {}, [&](const rd_kafka_AdminOptions_t *o, rd_kafka_queue_t *q) {
-      rd_kafka_ListConsumerGroupOffsets(rk, req.items.data(), req.items.size(), o, q);
+// List and AlterConsumerGroupOffsets differ only in librdkafka's names: one request object per
+// group (librdkafka takes one group per request), a partition list, [group result] back.
+namespace {
+
+struct ListOffsetsApi {
+  using Req = rd_kafka_ListConsumerGroupOffsets_t;
+  static constexpr rd_kafka_admin_op_t op = RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS;
+  static constexpr auto make = rd_kafka_ListConsumerGroupOffsets_new;
+  static constexpr auto destroy = rd_kafka_ListConsumerGroupOffsets_destroy;
+  static constexpr auto request = rd_kafka_ListConsumerGroupOffsets;
+  static constexpr auto result = rd_kafka_event_ListConsumerGroupOffsets_result;
+  static constexpr auto groups = rd_kafka_ListConsumerGroupOffsets_result_groups;
+};
+
+struct AlterOffsetsApi {
+  using Req = rd_kafka_AlterConsumerGroupOffsets_t;
+  static constexpr rd_kafka_admin_op_t op = RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS;
+  static constexpr auto make = rd_kafka_AlterConsumerGroupOffsets_new;
+  static constexpr auto destroy = rd_kafka_AlterConsumerGroupOffsets_destroy;
+  static constexpr auto request = rd_kafka_AlterConsumerGroupOffsets;
+  static constexpr auto result = rd_kafka_event_AlterConsumerGroupOffsets_result;
+  static constexpr auto groups = rd_kafka_AlterConsumerGroupOffsets_result_groups;
+};
+
+// `all`: no partition list (every partition the group committed; List only). `with_offsets`: the
+// list carries the offsets to commit (Alter).
+template <typename Api>
+OpFn group_offsets_op(std::string group, std::vector<TopicPartitionIn> partitions, bool all, bool with_offsets) {
+  return [group = std::move(group), partitions = std::move(partitions), all, with_offsets](rd_kafka_t *rk, int timeout_ms, OpResult &out) {
+    TplPtr tpl = all ? TplPtr() : tpl_of(partitions, with_offsets);
+    OwnedArray<typename Api::Req, Api::destroy> req;
+    req.items.push_back(Api::make(group.c_str(), tpl.get()));
+    EventPtr ev = await_result(rk, Api::op, timeout_ms, {}, [&](const rd_kafka_AdminOptions_t *o, rd_kafka_queue_t *q) {
+      Api::request(rk, req.items.data(), req.items.size(), o, q);
     }, out);
     if (!ev) return;
     size_t n = 0;
-    const rd_kafka_group_result_t **res =
-        rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &n);
+    const rd_kafka_group_result_t **res = Api::groups(Api::result(ev.get()), &n);
     out.value = group_results(res, n);
   };
 }
 
+}  // namespace
+
+OpFn op_list_group_offsets(std::string group, std::vector<TopicPartitionIn> partitions, bool all) {
+  return group_offsets_op<ListOffsetsApi>(std::move(group), std::move(partitions), all, false);
+}
+
 OpFn op_alter_group_offsets(std::string group, std::vector<TopicPartitionIn> offsets) {
-  return [group = std::move(group), offsets = std::move(offsets)](rd_kafka_t *rk, int timeout_ms, OpResult &out) {
-    TplPtr tpl = tpl_of(offsets, true);
-    OwnedArray<rd_kafka_AlterConsumerGroupOffsets_t, rd_kafka_AlterConsumerGroupOffsets_destroy> req;
-    req.items.push_back(rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), tpl.get()));
-    EventPtr ev = await_result(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, timeout_ms, {}, [&](const rd_kafka_AdminOptions_t *o, rd_kafka_queue_t *q) {
-      rd_kafka_AlterConsumerGroupOffsets(rk, req.items.data(), req.items.size(), o, q);
-    }, out);
-    if (!ev) return;
-    size_t n = 0;
-    const rd_kafka_group_result_t **res =
-        rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev.get()), &n);
-    out.value = group_results(res, n);
-  };
+  return group_offsets_op<AlterOffsetsApi>(std::move(group), std::move(offsets), false, true);
 }
 
 }  // namespace gocoffee

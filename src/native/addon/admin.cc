@@ -9,12 +9,18 @@
 // value is touched off the JS thread; librdkafka calls no callback of ours except log_cb (no JS).
 //
 // Lifetime: the handle is a shared_ptr held by the Admin and by each running operation, which
-// lets go of it at the end of its Execute (work thread). close() waits for the running operations,
-// then destroys the handle on a work thread; a never-closed Admin that is garbage collected
-// destroys it in the finalizer (nothing runs then: each running operation keeps its JS object alive).
+// lets go of it at the end of its Execute (work thread), whether the operation returned or threw.
+// close() waits for the running operations, then destroys the handle on a work thread; a
+// never-closed Admin that is garbage collected hands its share to a thread of its own in the
+// finalizer (release_off_js_thread), so rd_kafka_destroy never blocks the JS thread.
 #include "admin.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 namespace gocoffee {
 
@@ -52,6 +58,64 @@ Napi::Value to_js(Napi::Env env, const Val &v) {
   return env.Null();
 }
 
+// ---- handles released by a finalizer ---------------------------------------------------------------
+//
+// rd_kafka_destroy joins librdkafka's threads: in a finalizer it would stall the JS thread in the
+// middle of a GC. The finalizer hands its share of the handle to a detached thread instead, which
+// touches nothing but the shared_ptr. `pending` counts those threads; at process exit (static
+// destructors run by exit()) ExitWait waits for them, so that no handle is still being torn down
+// while the process unloads (and LeakSanitizer does not report a half-destroyed handle). The state
+// is never freed: a thread past the wait's bound may still use it.
+struct Reaper {
+  std::mutex m;
+  std::condition_variable cv;
+  int pending = 0;
+};
+Reaper &reaper() {
+  static Reaper *r = new Reaper();
+  return *r;
+}
+constexpr auto EXIT_WAIT = std::chrono::seconds(10);
+struct ExitWait {
+  ~ExitWait() {
+    Reaper &r = reaper();
+    std::unique_lock<std::mutex> l(r.m);
+    r.cv.wait_for(l, EXIT_WAIT, [&] { return r.pending == 0; });
+  }
+} exit_wait;
+
+// Lets go of `rk` off the JS thread; touches no JS (safe in a finalizer). Without a thread to be
+// had (std::system_error, std::bad_alloc) the share is released here, as before.
+void release_off_js_thread(SharedRk rk) noexcept {
+  if (!rk) return;
+  Reaper &r = reaper();
+  {
+    std::lock_guard<std::mutex> l(r.m);
+    r.pending++;
+  }
+  try {
+    // The lambda owns the share; if the thread cannot be started it is destroyed (and the share
+    // released) on this thread while the exception propagates.
+    std::thread([rk = std::move(rk)]() mutable {
+      rk.reset();
+      Reaper &r = reaper();
+      std::lock_guard<std::mutex> l(r.m);
+      if (--r.pending == 0) r.cv.notify_all();
+    }).detach();
+  } catch (...) {
+    std::lock_guard<std::mutex> l(r.m);
+    if (--r.pending == 0) r.cv.notify_all();
+  }
+}
+
+// An Error carrying librdkafka's code and name, as the promises of the operations reject with.
+Napi::Error kafka_error(Napi::Env env, int code, const std::string &message) {
+  auto e = Napi::Error::New(env, message);
+  e.Set("code", Napi::Number::New(env, code));
+  e.Set("name", Napi::String::New(env, rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(code))));
+  return e;
+}
+
 class OpWorker : public Napi::AsyncWorker {
  public:
   OpWorker(Napi::Env env, const char *name, Admin *admin, Napi::Object self, SharedRk rk, OpFn fn, int timeout_ms)
@@ -59,22 +123,36 @@ class OpWorker : public Napi::AsyncWorker {
         timeout_ms_(timeout_ms), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
+    // The captured inputs are freed and the share of the handle let go of here, on the work thread,
+    // also when the operation throws (e.g. std::bad_alloc copying a result): AsyncWorker catches
+    // the exception and reports it to OnError. If close() already let go, the handle is destroyed here.
+    struct Release {
+      OpWorker &w;
+      ~Release() {
+        w.fn_ = nullptr;
+        w.rk_.reset();
+      }
+    } release{*this};
     fn_(rk_.get(), timeout_ms_, result_);
-    fn_ = nullptr;  // the captured inputs, freed here rather than on the JS thread
-    rk_.reset();    // if close() already let go, the handle is destroyed here, off the JS thread
   }
   void OnOK() override {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     admin_->op_done();
     if (result_.code != 0) {
-      auto e = Napi::Error::New(env, result_.message);
-      e.Set("code", Napi::Number::New(env, result_.code));
-      e.Set("name", Napi::String::New(env, rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(result_.code))));
-      deferred_.Reject(e.Value());
+      deferred_.Reject(kafka_error(env, result_.code, result_.message).Value());
     } else {
       deferred_.Resolve(to_js(env, result_.value));
     }
+    self_.Reset();
+  }
+  // Execute threw: the operation ends like any other (close() is not kept waiting, the Admin is
+  // let go of) and its promise rejects with librdkafka's generic failure code.
+  void OnError(const Napi::Error &e) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    admin_->op_done();
+    deferred_.Reject(kafka_error(env, RD_KAFKA_RESP_ERR__FAIL, std::string("admin operation failed: ") + e.Message()).Value());
     self_.Reset();
   }
 
@@ -259,9 +337,11 @@ Admin::Admin(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Admin>(info) {
   }
 }
 
-// Garbage collected without close(): no operation runs (each keeps this object alive), so the
-// handle is destroyed here (the only owner left), as the producer's finalizer does.
-Admin::~Admin() { rk_.reset(); }
+// Garbage collected without close(): no operation runs (each keeps this object alive), so this is
+// usually the last share of the handle. It is handed to a thread of its own: rd_kafka_destroy
+// blocks until librdkafka's threads have ended, which must not stall the JS thread in a GC. At
+// environment teardown an operation may still hold a share; whichever lets go last destroys it.
+Admin::~Admin() { release_off_js_thread(std::move(rk_)); }
 
 void Admin::op_done() {
   running_--;
@@ -372,18 +452,15 @@ Napi::Value Admin::CreatePartitions(const Napi::CallbackInfo &info) {
 }
 
 // close() → Promise<void>: refuses new operations, waits for the running ones, then destroys the
-// handle on a work thread. Idempotent.
+// handle on a work thread. Idempotent: every later call returns the promise of the first.
 Napi::Value Admin::Close(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (closing_) {
-    if (close_deferred_) return close_deferred_->Promise();
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Resolve(env.Undefined());
-    return d.Promise();
-  }
+  if (closing_) return close_promise_.Value();  // the promise of the first call (settled or not)
+  auto deferred = Napi::Promise::Deferred::New(env);
+  auto promise = deferred.Promise();
+  close_promise_ = Napi::Persistent(promise);
+  close_deferred_ = std::make_unique<Napi::Promise::Deferred>(deferred);
   closing_ = true;
-  close_deferred_ = std::make_unique<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(env));
-  auto promise = close_deferred_->Promise();
   if (running_ == 0) start_destroy();
   return promise;
 }

@@ -80,7 +80,8 @@ using OpFn = std::function<void(rd_kafka_t *rk, int timeout_ms, OpResult &out)>;
 
 // The handle is shared by the Admin object and every operation running on a work thread, so that
 // it outlives both whatever order they end in; rd_kafka_destroy runs where the last owner lets go
-// (close's worker, or the last operation's work thread, never a librdkafka thread).
+// (close's worker, the last operation's work thread, or the thread a finalizer hands the Admin's
+// share to; never the JS thread, never a librdkafka thread).
 using SharedRk = std::shared_ptr<rd_kafka_t>;
 
 class Admin : public Napi::ObjectWrap<Admin> {
@@ -109,7 +110,11 @@ class Admin : public Napi::ObjectWrap<Admin> {
   SharedRk rk_;
   bool closing_ = false;
   int running_ = 0;  // operations in flight
+  // close(): the deferred settles the promise (its napi_deferred stays valid until then); the
+  // promise itself is kept in a persistent reference, since the napi_value a Deferred holds is only
+  // valid inside the call that created it, and every later close() returns that same promise.
   std::unique_ptr<Napi::Promise::Deferred> close_deferred_;
+  Napi::Reference<Napi::Promise> close_promise_;
 };
 
 // ---- operations (admin-ops.cc, admin-ops-topics.cc): inputs are plain C++, parsed and validated on the JS thread ----

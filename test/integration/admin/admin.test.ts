@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { Consumer } from '../../../src/consumer/index.js';
 import { newMessage } from '../../../src/producer/index.js';
-import { GroupAdmin, GroupNotEmptyError, TopicManager } from '../../../src/admin/index.js';
+import { GroupAdmin, GroupNotEmptyError, TopicManager, type AdminHost } from '../../../src/admin/index.js';
 import { KafkaError, kafkaErrorCode } from '../../../src/errors/librdkafka.js';
 import { InvalidArgumentError } from '../../../src/errors/base.js';
 import { createNativeAdminClient } from '../../../src/native/admin.js';
 import { toLibrdkafkaConfig } from '../../../src/config/index.js';
+import type { NativeAdminClient } from '../../../src/native/admin-types.js';
 import { createTopic, testConfig, uniqueName, useClient } from '../helpers.js';
 import { waitUntil } from '../consumer/util.js';
 
@@ -97,13 +98,77 @@ describe('admin: consumer groups and topics (real broker)', function () {
     assert.equal((await groups.describeGroups([group]))[0]!.state, 'Dead');
     assert.deepEqual(await committed(group), {});
     assert.equal((await groups.listGroups()).find((g) => g.groupId === group), undefined);
-    // Deleting it again: the broker's own error, typed.
-    await assert.rejects(groups.deleteGroups([group]), (e: unknown) => e instanceof KafkaError && e.librdkafkaCode === 69);
+    // Deleting it again: missing, in the real run as in the dry run (nothing sent, no error).
+    assert.deepEqual(await groups.deleteGroups([group]), { dryRun: false, groups: [{ groupId: group, state: 'Dead', exists: false }] });
 
     // Offsets for times through TopicManager agree; a time after every message gives the end.
     assert.deepEqual(await topics.offsetsForTimes(topic, t0 + 5_000), [0, 1, 2].map((partition) => ({ partition, offset: 3, timestamp: t0 + 10_000 + partition })));
     assert.deepEqual((await topics.offsetsForTimes(topic, Date.now() + 3_600_000)).map((o) => [o.offset, o.timestamp]), [[6, -1], [6, -1], [6, -1]]);
     assert.deepEqual(await topics.topicOffsets(topic), [0, 1, 2].map((partition) => ({ partition, earliest: 0, latest: 6 })));
+  });
+
+  it('groups: delete of several groups skips a missing one; a consumer joining one after the check: the others are deleted and the error says which', async () => {
+    const topic = uniqueName('admdel');
+    const [a, b, missing] = [uniqueName('ga'), uniqueName('gb'), uniqueName('gx')];
+    await createTopic(topic, 1);
+    const native = () => createNativeAdminClient(toLibrdkafkaConfig(client.cm.config, 'admin').global);
+    // Two empty groups with committed offsets (committed from outside, as a reset does).
+    const seed = native();
+    try {
+      for (const g of [a, b]) assert.equal((await seed.alterGroupOffsets(g, [{ topic, partition: 0, offset: 0 }]))[0]!.error, null);
+    } finally {
+      await seed.close();
+    }
+    const groups = new GroupAdmin(client.cm);
+    assert.deepEqual((await groups.describeGroups([a, b, missing])).map((d) => d.state), ['Empty', 'Empty', 'Dead']);
+
+    // The real admin client, with a consumer of group b joining between GroupAdmin's check and its delete.
+    const consumer = new Consumer(client.cm, {});
+    consumer.registerHandler({ topics: [topic], groupId: b, handle: () => undefined });
+    const sent: string[][] = [];
+    const interposed: AdminHost = {
+      config: client.cm.config,
+      metadata: (t, ms) => client.cm.metadata(t, ms),
+      createAdmin: () => client.cm.createAdmin(),
+      createAdminClient: () => {
+        const real = native();
+        return new Proxy(real, {
+          get(target, name: string) {
+            if (name !== 'deleteGroups') return (target as unknown as Record<string, (...x: unknown[]) => unknown>)[name]!.bind(target);
+            return async (ids: string[], opts: unknown) => {
+              sent.push(ids);
+              await consumer.start();
+              await waitUntil(async () => (await groups.describeGroups([b]))[0]!.state === 'Stable', 30_000, () => `group ${b} to be Stable`);
+              return target.deleteGroups(ids, opts as never);
+            };
+          },
+        }) as NativeAdminClient;
+      },
+    };
+    try {
+      const err = await new GroupAdmin(interposed).deleteGroups([a, b, missing]).then(() => undefined, (e: unknown) => e);
+      assert.deepEqual(sent, [[a, b]], 'the missing group is not sent');
+      assert.ok(err instanceof GroupNotEmptyError, String(err));
+      assert.equal(err.group, b);
+      assert.equal(err.librdkafkaCode, 68);
+      assert.deepEqual([err.context.deleted, err.context.notDeleted], [[a], [b]]);
+      assert.ok(err.message.endsWith(`(deleted: ${a}; not deleted: ${b})`), err.message);
+      assert.deepEqual((await groups.describeGroups([a, b])).map((d) => d.state), ['Dead', 'Stable']);
+      assert.deepEqual(await committed(a), {});
+      assert.deepEqual(await committed(b), { 0: 0 });
+    } finally {
+      await consumer.stop();
+    }
+    await waitUntil(async () => (await groups.describeGroups([b]))[0]!.state === 'Empty', 30_000, () => `group ${b} to be empty`);
+    assert.deepEqual(await groups.deleteGroups([a, b, missing]), {
+      dryRun: false,
+      groups: [
+        { groupId: a, state: 'Dead', exists: false },
+        { groupId: b, state: 'Empty', exists: true },
+        { groupId: missing, state: 'Dead', exists: false },
+      ],
+    });
+    assert.deepEqual(await committed(b), {});
   });
 
   it('topics: describe and alter configs (dry run first), add partitions (dry run first), delete topics (dry run first)', async () => {

@@ -71,6 +71,11 @@ describe('gocoffee-kafka groups … / topics delete|partitions|configs (real bro
     assert.equal(del.code, 0, del.stderr);
     assert.deepEqual(await committed(), [null, null]);
     assert.equal((await admin.describeGroups([group]))[0]!.state, 'Dead');
+    // A real run over groups that do not exist: shown missing, as the dry run shows them, not an error.
+    const other = uniqueName('gx');
+    const again = await cli(['groups', 'delete', '--group', group, '--group', other]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`^GROUP\\s+STATE\\s+STATUS\n${group}\\s+Dead\\s+missing\n${other}\\s+Dead\\s+missing\n$`));
   });
 
   it('topics configs / partitions / delete, each with --dry-run first', async () => {

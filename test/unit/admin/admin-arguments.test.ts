@@ -130,6 +130,49 @@ describe('admin: argument validation (unit, scripted admin client)', () => {
     await assert.rejects(g.resetGroupOffsets('g', 't', 'earliest'), GroupNotEmptyError);
   });
 
+  it('deleteGroups skips groups that do not exist in the real run too, and reports them missing', async () => {
+    const deleted: string[][] = [];
+    const describe = async (ids: string[]) => ids.map((id) => ({ ...group(id.startsWith('gone') ? 'Dead' : 'Empty', 0), groupId: id }));
+    const { h, calls } = host({
+      describeGroups: describe,
+      deleteGroups: async (ids: string[]) => (deleted.push(ids), ids.map((groupId) => ({ groupId, error: null, partitions: [] }))),
+    } as Partial<NativeAdminClient>);
+    const g = new GroupAdmin(h);
+    const groups = [
+      { groupId: 'a', state: 'Empty', exists: true },
+      { groupId: 'gone1', state: 'Dead', exists: false },
+    ];
+    assert.deepEqual(await g.deleteGroups(['a', 'gone1'], { dryRun: true }), { dryRun: true, groups });
+    assert.deepEqual(await g.deleteGroups(['a', 'gone1']), { dryRun: false, groups });
+    assert.deepEqual(deleted, [['a']]);
+    // Only missing groups: nothing to send.
+    assert.deepEqual(await g.deleteGroups(['gone1', 'gone2']), { dryRun: false, groups: ['gone1', 'gone2'].map((groupId) => ({ groupId, state: 'Dead', exists: false })) });
+    assert.deepEqual(calls, ['describeGroups', 'describeGroups', 'deleteGroups', 'describeGroups']);
+  });
+
+  it('deleteGroups: when the broker refuses some groups, the error says which were deleted and which not', async () => {
+    const err = (code: number, name: string) => ({ code, name, message: `Broker: ${name}` });
+    const results: Record<string, ReturnType<typeof err> | null> = { a: null, b: err(68, 'NON_EMPTY_GROUP'), c: err(69, 'GROUP_ID_NOT_FOUND'), d: null, e: err(30, 'GROUP_AUTHORIZATION_FAILED') };
+    const script = (ids: string[]) => ({
+      describeGroups: async () => ids.map((id) => ({ ...group('Empty', 0), groupId: id })),
+      deleteGroups: async (asked: string[]) => asked.map((groupId) => ({ groupId, error: results[groupId] ?? null, partitions: [] })),
+    }) as Partial<NativeAdminClient>;
+    // A consumer joined b after the check: GroupNotEmptyError; a, d deleted; c was deleted meanwhile by someone else (not an error).
+    const raced = await new GroupAdmin(host(script(['a', 'b', 'c', 'd'])).h).deleteGroups(['a', 'b', 'c', 'd']).then(() => undefined, (e: unknown) => e);
+    assert.ok(raced instanceof GroupNotEmptyError, String(raced));
+    assert.equal(raced.group, 'b');
+    assert.match(raced.message, /consumer group b is not empty \(a consumer joined meanwhile\); .*\(deleted: a, d; not deleted: b\)$/);
+    assert.deepEqual([raced.context?.deleted, raced.context?.notDeleted], [['a', 'd'], ['b']]);
+    // Another refusal: its KafkaError, with the same account.
+    const other = await new GroupAdmin(host(script(['e', 'a'])).h).deleteGroups(['e', 'a']).then(() => undefined, (e: unknown) => e);
+    assert.ok(other instanceof KafkaError && !(other instanceof GroupNotEmptyError), String(other));
+    assert.equal(other.librdkafkaCode, 30);
+    assert.match(other.message, /e: Broker: GROUP_AUTHORIZATION_FAILED \(deleted: a; not deleted: e\)/);
+    assert.deepEqual([other.context?.deleted, other.context?.notDeleted], [['a'], ['e']]);
+    // Only c, gone since the check: reported missing, no error.
+    assert.deepEqual(await new GroupAdmin(host(script(['c'])).h).deleteGroups(['c']), { dryRun: false, groups: [{ groupId: 'c', state: 'Dead', exists: false }] });
+  });
+
   it('the addon checks its arguments synchronously (TypeError / RangeError) and refuses calls after close()', async () => {
     const a = createNativeAdminClient({ 'bootstrap.servers': '127.0.0.1:1' });
     const call = (f: () => unknown) => assert.throws(f, (e: unknown) => e instanceof TypeError || e instanceof RangeError);
@@ -145,8 +188,17 @@ describe('admin: argument validation (unit, scripted admin client)', () => {
     call(() => a.incrementalAlterConfigs([{ type: 'topic', name: 't', ops: [{ name: 'a', op: 'set' }] }]));
     call(() => a.createPartitions([{ topic: 't', total: 0 }]));
     call(() => a.deleteTopics(['t'], { timeoutMs: 0 }));
-    await a.close();
-    await a.close();
+    const first = a.close();
+    // A native call in between reuses the handle slots of the first close(): a second close() must
+    // still return that promise (kept in a persistent reference, not a stale napi_value).
     assert.throws(() => a.listGroups(), /admin client closed/);
+    const second = a.close();
+    assert.ok(first instanceof Promise && second instanceof Promise);
+    assert.equal(second, first);
+    assert.deepEqual(await Promise.all([first, second]), [undefined, undefined]);
+    assert.throws(() => a.deleteGroups(['g']), /admin client closed/);
+    const third = a.close();
+    assert.equal(third, first);
+    assert.equal(await third, undefined);
   });
 });
