@@ -1,4 +1,4 @@
-import { GoCoffeeKafkaError, MAX_TIMER_MS } from '../errors/base.js';
+import { GoCoffeeKafkaError, InvalidArgumentError, MAX_TIMER_MS } from '../errors/base.js';
 
 /**
  * OAUTHBEARER with a token provider (docs/oauth.md, binding-notes/oauth.md): the application gives
@@ -93,7 +93,7 @@ const EXTENSION_VALUE = /^[\x20-\x7e\t\r\n]*$/;
 
 function positiveInt(name: string, value: number | undefined, dflt: number): number {
   if (value === undefined) return dflt;
-  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) throw new TypeError(`${name}: expected an integer from 1 to ${MAX_TIMER_MS}, got ${String(value)}`);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) throw new InvalidArgumentError(`OAuthBearerRefresher option ${name}`, `got ${String(value)}, expected an integer from 1 to ${MAX_TIMER_MS}`);
   return value;
 }
 
@@ -193,7 +193,7 @@ export class OAuthBearerRefresher {
   #waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
 
   constructor(options: OAuthBearerRefresherOptions) {
-    if (typeof options?.tokenProvider !== 'function') throw new TypeError('tokenProvider must be a function returning { value, expiresAt | lifetimeMs, principal?, extensions? }');
+    if (typeof options?.tokenProvider !== 'function') throw new InvalidArgumentError('tokenProvider', `got ${typeof options?.tokenProvider}, expected a function returning { value, expiresAt | lifetimeMs, principal?, extensions? }`);
     this.#provider = options.tokenProvider;
     this.#onError = options.onError;
     this.#onToken = options.onToken;
