@@ -69,6 +69,7 @@
       "target_name": "gocoffee_admin",
       "sources": [
         "src/native/addon/init-admin.cc",
+        "src/native/addon/wake.cc",
         "src/native/addon/admin.cc",
         "src/native/addon/admin-ops.cc",
         "src/native/addon/admin-ops-topics.cc",

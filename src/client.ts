@@ -1,6 +1,8 @@
 import { InvalidArgumentError, MAX_TIMER_MS, StateError, checkIntegerOption } from './errors/base.js';
 import { toLibrdkafkaConfig, type KafkaConfig } from './config/index.js';
 import { loadNativeBinding } from './native/binding.js';
+import { oauthBearerRefresher, withOAuthBearer, type OAuthBearerOptions } from './native/oauth-binding.js';
+import type { OAuthBearerRefresher, OAuthBearerTokenProvider } from './native/oauth.js';
 import { createAdminClient } from './native/lifecycle.js';
 import type { NativeAdmin, NativeBinding, NativeMetadata } from './native/types.js';
 import type { ProducerEngine } from './delivery/index.js';
@@ -66,6 +68,10 @@ export interface ConnectionManagerOptions {
   readonly onError?: (err: Error) => void;
   /** Logger, metrics registry, tracing. Default: silent, no metrics, global tracer (no-op unless registered). */
   readonly telemetry?: TelemetryOptions;
+  /** SASL/OAUTHBEARER tokens from your code, refreshed at 80 % of their lifetime, for every handle of this client (docs/oauth.md). */
+  readonly oauthBearerTokenProvider?: OAuthBearerTokenProvider;
+  /** How the token provider is called: timeout per call, retry backoff. */
+  readonly oauthBearer?: OAuthBearerOptions;
 }
 
 /**
@@ -93,6 +99,7 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
   #producer: Producer | undefined;
   /** createProducer() producers not closed yet (client.close() closes them). */
   readonly #dedicated = new Set<DedicatedProducer>();
+  readonly #oauth: OAuthBearerRefresher | undefined;
   readonly #writers = new Map<string, TopicWriter>();
   readonly #readers = new Map<string, Reader>();
   #metadata: NativeMetadata | undefined;
@@ -102,7 +109,7 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     validateOptions(options);
     this.config = config;
     this.#options = options;
-    this.#binding = options.binding ?? loadNativeBinding();
+    const binding = options.binding ?? loadNativeBinding();
     const tel = options.telemetry ?? {};
     this.diagnostics = new Diagnostics({
       clientId: config.clientId,
@@ -110,7 +117,21 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
       statisticsIntervalMs: statisticsIntervalOf(tel),
     });
     this.telemetry = new Telemetry(config, this.diagnostics, tel);
+    if (options.oauthBearerTokenProvider !== undefined) {
+      const d = this.diagnostics;
+      this.#oauth = oauthBearerRefresher(config, options.oauthBearerTokenProvider, options.oauthBearer ?? {}, (err) => {
+        d.log('error', 'connection', { err: { message: d.redact(err.message), code: err.code } }, 'OAUTHBEARER token provider failed');
+        options.onError?.(err);
+      });
+    }
+    // With a token provider every handle is built with the refresh hook and gets every token.
+    this.#binding = this.#oauth === undefined ? binding : withOAuthBearer(binding, this.#oauth);
     this.diagnostics.addSource(this);
+  }
+
+  /** The OAUTHBEARER token refresher (with oauthBearerTokenProvider): fetches, expiresAt, lastError. */
+  get oauthBearer(): OAuthBearerRefresher | undefined {
+    return this.#oauth;
   }
 
   /** The last librdkafka statistics of the shared producer (when statistics are enabled). */
@@ -158,6 +179,8 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     this.#state = 'initializing';
     const t = this.diagnostics;
     t.log('info', 'connection', { config: redactConfig(this.config) }, 'initializing Kafka connection');
+    // The first token (failures are retried; connect_timeout bounds the wait through the connect).
+    this.#oauth?.start().catch(() => undefined);
     let engine: ProducerEngine;
     try {
       // The shared producer: the default guarantees (acks all, idempotence from the config).
@@ -182,6 +205,8 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
       },
       (err: unknown) => {
         this.#state = 'failed';
+        // No token yet: the provider's failure says more than the connect timeout.
+        if (this.#oauth !== undefined && this.#oauth.currentToken() === undefined && this.#oauth.lastError !== undefined) err = this.#oauth.lastError;
         t.log('error', 'connection', { err: { message: t.redact((err as Error).message), code: (err as { code?: string }).code } }, 'Kafka connection failed');
         throw err;
       },
@@ -298,7 +323,8 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     const id = `${groupId}\u0000${topic}`;
     let r = this.#readers.get(id);
     if (r === undefined || r.state === 'closed' || r.state === 'failed') {
-      const cfg = toLibrdkafkaConfig(this.config, 'consumer');
+      // No instance id: readers of one group (one per topic) would fence each other with the configured one.
+      const cfg = toLibrdkafkaConfig(this.config, 'consumer', { groupInstanceId: null });
       r = new Reader(this.#binding, { ...cfg.global, 'group.id': groupId }, cfg.topic, topic, groupId, this.config.connectTimeoutMs);
       this.#readers.set(id, r);
     }
@@ -361,6 +387,7 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
       // No stale series of a closed producer (retire()); its counts stay in the registry's closed-connections store.
       this.diagnostics.removeSource(this);
       this.#state = 'closed';
+      this.#oauth?.stop();
       this.diagnostics.log('info', 'connection', {}, 'Kafka connection closed');
       this.telemetry.close();
     }

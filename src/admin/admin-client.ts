@@ -10,6 +10,7 @@ import { toLibrdkafkaConfig } from '../config/index.js';
 import type { KafkaConfig } from '../config/types.js';
 import { createNativeAdminClient } from '../native/admin.js';
 import type { NativeAdminClient, NativeAdminError } from '../native/admin-types.js';
+import type { OAuthBearerRefresher } from '../native/oauth.js';
 import type { TopicAdminContext } from './topic-admin.js';
 
 /** librdkafka / Kafka codes the admin layer reasons about (rdkafka.h rd_kafka_resp_err_t). */
@@ -50,9 +51,13 @@ export class GroupNotEmptyError extends KafkaError {
 /** How the admin classes get an admin handle (tests pass their own). */
 export type AdminClientFactory = () => NativeAdminClient;
 
-/** The default factory: the addon's handle from the `admin` role of the configuration (same security settings). */
-export function defaultAdminFactory(config: KafkaConfig): AdminClientFactory {
-  return () => createNativeAdminClient(toLibrdkafkaConfig(config, 'admin').global);
+/**
+ * The default factory: the addon's handle from the `admin` role of the configuration (same security
+ * settings). With `oauthBearer` (the client's token refresher) each handle takes its tokens from it
+ * until closed (docs/oauth.md).
+ */
+export function defaultAdminFactory(config: KafkaConfig, oauthBearer?: OAuthBearerRefresher): AdminClientFactory {
+  return () => createNativeAdminClient(toLibrdkafkaConfig(config, 'admin').global, undefined, oauthBearer);
 }
 
 /** Runs `fn` with a new handle and closes it whatever happens. */

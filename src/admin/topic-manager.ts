@@ -5,6 +5,7 @@ import { topicName } from '../config/index.js';
 import type { KafkaConfig, TopicNames } from '../config/types.js';
 import type { NativeAdmin, NativeError, NativeMetadata, NativePartitionMetadata } from '../native/types.js';
 import type { NativeAdminClient } from '../native/admin-types.js';
+import type { OAuthBearerRefresher } from '../native/oauth.js';
 import { adminContext, checkTimestamp, checkTopic, defaultAdminFactory, type AdminCallOptions, type AdminClientFactory, type DryRunOptions } from './admin-client.js';
 import * as ops from './topic-admin.js';
 import type { AlterConfigsResult, CreatePartitionsResult, DeleteTopicsResult, PartitionOffsets, TimestampOffset, TopicAdminContext, TopicConfigChanges, TopicConfigEntry } from './topic-admin.js';
@@ -24,11 +25,17 @@ export interface AdminHost {
    * default one is built from `config` (its `admin` role, the same security settings).
    */
   createAdminClient?(): NativeAdminClient;
+  /**
+   * The host's OAUTHBEARER token refresher (ConnectionManager with `oauthBearerTokenProvider`): the
+   * default admin handles are built with the addon's refresh hook and take its tokens until closed.
+   * Not used with `createAdminClient` (that factory builds its handles as it likes).
+   */
+  readonly oauthBearer?: OAuthBearerRefresher | undefined;
 }
 
 /** The admin addon's handle factory of a host. */
 export function adminFactoryOf(host: AdminHost): AdminClientFactory {
-  return host.createAdminClient !== undefined ? () => host.createAdminClient!() : defaultAdminFactory(host.config);
+  return host.createAdminClient !== undefined ? () => host.createAdminClient!() : defaultAdminFactory(host.config, host.oauthBearer);
 }
 
 export interface TopicSpec {

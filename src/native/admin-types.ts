@@ -124,4 +124,12 @@ export interface NativeAdminClient {
   createPartitions(topics: Array<{ topic: string; total: number }>, opts?: NativeAdminCallOptions): Promise<NativeTopicResult[]>;
   /** Waits for running operations, then destroys the handle (off the JS thread). Idempotent. */
   close(): Promise<void>;
+  /**
+   * OAUTHBEARER (src/native/addon/oauth.h): the token librdkafka sends from now on, `expiresAtMs`
+   * absolute (ms since the epoch). The addon throws `{code, message}` when librdkafka refuses it
+   * (createNativeAdminClient's token target turns that into OAuthTokenError). No-ops once closing.
+   * Optional: the unit tests' scripted clients leave them out.
+   */
+  setOAuthBearerToken?(value: string, expiresAtMs: number, principal: string, extensions?: string[]): void;
+  setOAuthBearerTokenFailure?(reason: string): void;
 }

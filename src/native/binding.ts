@@ -14,7 +14,8 @@ export interface RdkafkaModule {
   CODES: { ERRORS: Record<string, number> };
   Producer: new (global: NativeConfig, topic: NativeConfig) => NativeProducer;
   KafkaConsumer: new (global: NativeConfig, topic: NativeConfig) => NativeConsumer;
-  AdminClient: { create(global: NativeConfig): NativeAdmin };
+  /** `oauthToken`: the first OAUTHBEARER token, set before the handle connects (node-rdkafka's AdminClient.create(conf, token)). */
+  AdminClient: { create(global: NativeConfig, oauthToken?: string): NativeAdmin };
 }
 
 let cached: NativeBinding | undefined;
@@ -58,7 +59,7 @@ export function bindingFromModule(mod: RdkafkaModule, err2str?: (code: number) =
     createBatchProducer: createAddonBatchProducer,
     createConsumer: (global: NativeConfig, topic: NativeConfig) => new mod.KafkaConsumer(global, topic),
     createBatchConsumer: (global: NativeConfig, topic: NativeConfig) => newBatchConsumer(global, topic),
-    createAdmin: (global: NativeConfig) => mod.AdminClient.create(global),
+    createAdmin: (global: NativeConfig, oauthToken?: string) => mod.AdminClient.create(global, oauthToken),
   });
 }
 

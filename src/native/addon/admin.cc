@@ -6,13 +6,17 @@
 // OpWorker. Its Execute (libuv work thread) runs the operation (admin-ops*.cc): the request goes
 // out on librdkafka's threads, the result comes back on a private queue that Execute polls, and is
 // copied into a Val tree. OnOK (JS thread) turns the Val into JS and settles the promise. No JS
-// value is touched off the JS thread; librdkafka calls no callback of ours except log_cb (no JS).
+// value is touched off the JS thread; librdkafka calls no callback of ours except log_cb (no JS)
+// and, with gocoffee.oauthbearer = "1", the OAUTHBEARER refresh callback (oauth.h: on the JS
+// thread, inside the hook's serve()).
 //
 // Lifetime: the handle is a shared_ptr held by the Admin and by each running operation, which
 // lets go of it at the end of its Execute (work thread), whether the operation returned or threw.
 // close() waits for the running operations, then destroys the handle on a work thread; a
 // never-closed Admin that is garbage collected hands its share to a thread of its own in the
-// finalizer (release_off_js_thread), so rd_kafka_destroy never blocks the JS thread.
+// finalizer (release_off_js_thread), so rd_kafka_destroy never blocks the JS thread. The OAUTHBEARER
+// hook (its libuv handles, its SASL queue reference, the JS handler) is released on the JS thread
+// first, by close() or the finalizer: only the bare handle goes to another thread.
 #include "admin.h"
 
 #include <algorithm>
@@ -311,24 +315,45 @@ void Admin::Init(Napi::Env env, Napi::Object exports) {
                           InstanceMethod("listOffsets", &Admin::ListOffsets),
                           InstanceMethod("deleteTopics", &Admin::DeleteTopics),
                           InstanceMethod("createPartitions", &Admin::CreatePartitions),
-                          InstanceMethod("close", &Admin::Close)});
+                          InstanceMethod("close", &Admin::Close),
+                          InstanceMethod("setOAuthBearerToken", &Admin::SetOAuthBearerToken),
+                          InstanceMethod("setOAuthBearerTokenFailure", &Admin::SetOAuthBearerTokenFailure)});
   exports.Set("Admin", cls);
 }
 
-// new Admin(global: Record<string,string>): the handle connects lazily (first request).
+// new Admin(global: Record<string,string>, oauthRefresh?: () => void): the handle connects lazily
+// (first request). gocoffee.oauthbearer = "1": tokens come from JS (setOAuthBearerToken), and
+// oauthRefresh is called (JS thread) when librdkafka wants a new one (oauth.h).
 Admin::Admin(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Admin>(info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "new Admin(globalConfig)");
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "new Admin(globalConfig, oauthRefresh?)");
+  if (!info[1].IsUndefined() && !info[1].IsFunction()) throw Napi::TypeError::New(env, "new Admin: oauthRefresh must be a function");
+  const bool oauth = oauth_enabled(info[0].As<Napi::Object>());
   ConfPtr conf = conf_from_object(env, info[0].As<Napi::Object>());
   char errstr[512];
   // Nothing polls this handle's main queue: statistics would pile up there, so none are emitted.
   if (rd_kafka_conf_set(conf.get(), "statistics.interval.ms", "0", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
     throw Napi::Error::New(env, std::string("statistics.interval.ms: ") + errstr);
   rd_kafka_conf_set_log_cb(conf.get(), drop_log);
+  if (oauth) {
+    oauth_configure<Admin>(conf.get());
+    rd_kafka_conf_set_opaque(conf.get(), this);  // the refresh callback finds oauth_ through it
+  }
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof(errstr));
   if (!rk) throw Napi::Error::New(env, std::string("rd_kafka_new: ") + errstr);
   conf.release();  // owned by rk now
   rk_ = SharedRk(rk, RkDel());
+  if (oauth) {
+    // Tokens from JS: the SASL queue is served on the JS thread (oauth.h). Not also the background
+    // callbacks below: they would forward that queue to librdkafka's background thread, where the
+    // refresh callback would have no one to tell.
+    if (info[1].IsFunction()) on_oauth_ = Napi::Persistent(info[1].As<Napi::Function>());
+    async_ctx_ = std::make_unique<Napi::AsyncContext>(env, "gocoffee.Admin");
+    uv_loop_t *loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    oauth_ = std::make_unique<OAuthBearer>(rk, loop, [this] { on_oauth_wanted(); });
+    return;
+  }
   // OAUTHBEARER token refreshes are served from a queue nobody polls here: the background thread serves them.
   QueuePtr sasl(rd_kafka_queue_get_sasl(rk));
   if (sasl) {
@@ -341,7 +366,18 @@ Admin::Admin(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Admin>(info) {
 // usually the last share of the handle. It is handed to a thread of its own: rd_kafka_destroy
 // blocks until librdkafka's threads have ended, which must not stall the JS thread in a GC. At
 // environment teardown an operation may still hold a share; whichever lets go last destroys it.
-Admin::~Admin() { release_off_js_thread(std::move(rk_)); }
+// The OAUTHBEARER hook goes first, here on the JS thread: its libuv handles belong to this loop,
+// and its SASL queue reference must be dropped before the handle is destroyed.
+Admin::~Admin() {
+  release_oauth();
+  release_off_js_thread(std::move(rk_));
+}
+
+void Admin::release_oauth() {
+  oauth_.reset();  // unhooks the waker (no serve() after this), drops the queue reference (if close() did not)
+  on_oauth_.Reset();
+  async_ctx_.reset();
+}
 
 void Admin::op_done() {
   running_--;
@@ -461,8 +497,38 @@ Napi::Value Admin::Close(const Napi::CallbackInfo &info) {
   close_promise_ = Napi::Persistent(promise);
   close_deferred_ = std::make_unique<Napi::Promise::Deferred>(deferred);
   closing_ = true;
+  if (oauth_) {
+    // No refresh request reaches JS after close(); the queue reference goes before the handle.
+    // The objects themselves stay until the finalizer: close() may run inside the hook's own
+    // serve() (JS closing the admin in its refresh handler).
+    oauth_->close();
+    oauth_->release_queue();
+  }
   if (running_ == 0) start_destroy();
   return promise;
+}
+
+// ---- OAUTHBEARER (oauth.h) ------------------------------------------------------------------------
+
+// JS thread, from the SASL queue's serve(): librdkafka wants a new token. Not once closing.
+void Admin::on_oauth_wanted() {
+  if (on_oauth_.IsEmpty() || closing_ || !async_ctx_) return;
+  call_js(Env(), on_oauth_, *async_ctx_, {});
+}
+
+// setOAuthBearerToken(value, expiresAtMs (absolute, ms since the epoch), principal, extensions[]):
+// throws {code, message} when librdkafka refuses it (ERR__STATE: the handle does not use
+// OAUTHBEARER). A no-op once closing (a refresh that resolved while the admin closes).
+Napi::Value Admin::SetOAuthBearerToken(const Napi::CallbackInfo &info) {
+  if (!closing_ && rk_) oauth_set_token(rk_.get(), info);
+  return info.Env().Undefined();
+}
+
+// setOAuthBearerTokenFailure(reason): the token provider failed; librdkafka keeps the current
+// token. A no-op once closing.
+Napi::Value Admin::SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info) {
+  if (!closing_ && rk_) oauth_set_token_failure(rk_.get(), info);
+  return info.Env().Undefined();
 }
 
 }  // namespace gocoffee

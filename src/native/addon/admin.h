@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "oauth.h"
 #include "rk.h"
 
 namespace gocoffee {
@@ -91,6 +92,8 @@ class Admin : public Napi::ObjectWrap<Admin> {
   ~Admin() override;
 
   void op_done();  // JS thread: an operation's worker finished
+  // OAUTHBEARER (oauth.h): the hook its refresh callback reaches (null without gocoffee.oauthbearer).
+  OAuthBearer *oauth() { return oauth_.get(); }
 
  private:
   Napi::Value Start(const Napi::CallbackInfo &info, const char *name, OpFn fn, int timeout_ms);
@@ -105,6 +108,10 @@ class Admin : public Napi::ObjectWrap<Admin> {
   Napi::Value DeleteTopics(const Napi::CallbackInfo &info);
   Napi::Value CreatePartitions(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
+  Napi::Value SetOAuthBearerToken(const Napi::CallbackInfo &info);
+  Napi::Value SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info);
+  void on_oauth_wanted();  // JS thread: librdkafka asked for a new token
+  void release_oauth();    // JS thread (the finalizer): frees the hook and the handler
   void start_destroy();
 
   SharedRk rk_;
@@ -115,6 +122,12 @@ class Admin : public Napi::ObjectWrap<Admin> {
   // valid inside the call that created it, and every later close() returns that same promise.
   std::unique_ptr<Napi::Promise::Deferred> close_deferred_;
   Napi::Reference<Napi::Promise> close_promise_;
+  // OAUTHBEARER with tokens from JS (gocoffee.oauthbearer = "1"): the refresh request handler (new
+  // Admin's 2nd argument, optional) and the hook serving the handle's SASL queue on the JS thread.
+  // Both are released on the JS thread (close(), or the finalizer) before the handle is let go of.
+  Napi::FunctionReference on_oauth_;
+  std::unique_ptr<Napi::AsyncContext> async_ctx_;
+  std::unique_ptr<OAuthBearer> oauth_;
 };
 
 // ---- operations (admin-ops.cc, admin-ops-topics.cc): inputs are plain C++, parsed and validated on the JS thread ----

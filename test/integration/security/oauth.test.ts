@@ -27,6 +27,8 @@ import { connectClient } from '../../../src/native/lifecycle.js';
 import { OAuthBearerRefresher, OAuthTokenError, rdkafkaClientTarget, type OAuthBearerToken } from '../../../src/native/oauth.js';
 import type { NativeConfig, NativeError } from '../../../src/native/types.js';
 import { uniqueName } from '../helpers.js';
+import { ConnectionManager } from '../../../src/client.js';
+import { newMessage } from '../../../src/producer/index.js';
 import { secureStackDown, secureStackUp, unsecuredJwt, waitUntil, type SecureKafka } from './secure-stack.js';
 
 const require = createRequire(import.meta.url);
@@ -257,4 +259,41 @@ describe('OAUTHBEARER with a token provider (secure broker, unsecured JWTs)', fu
       await closed; // connectClient closed the consumer
     });
   }
+
+  it('a ConnectionManager given oauthBearerTokenProvider: its topic admin, group admin, producer and consumer all run on the provider\'s tokens through a run longer than a token', async () => {
+    const groupId = uniqueName('oauth-lib');
+    let calls = 0;
+    const errors: Error[] = [];
+    const cm = new ConnectionManager(resolveConfig(oauthInput({ groupId })), {
+      oauthBearerTokenProvider: () => {
+        calls++;
+        return { ...unsecuredJwt('gocoffee-lib', TOKEN_SECONDS), principal: 'gocoffee-lib' };
+      },
+      onError: (e) => errors.push(e),
+    });
+    closers.push(() => cm.close());
+    await cm.initialize();
+    const topic = uniqueName('oauth-lib');
+    await cm.createTopicManager().ensureTopics([{ name: topic, partitions: 2 }]);
+    const seen = new Set<string>();
+    const consumer = cm.createConsumer({}, { onError: (e) => errors.push(e) });
+    consumer.registerHandler({ topics: [topic], groupId, handle: (m) => void seen.add(m.text()!) });
+    await consumer.start();
+    closers.push(() => consumer.stop().then(() => undefined));
+    // Longer than two token lifetimes: the producer's and the consumer's connections re-authenticate
+    // (connections.max.reauth.ms) with refreshed tokens, or the broker closes them.
+    const sent: string[] = [];
+    const end = Date.now() + 3 * TOKEN_SECONDS * 1000;
+    for (let i = 0; Date.now() < end; i++) {
+      const v = `m-${i}`;
+      await cm.producer.publish(newMessage(topic, v).withKey(`k${i % 7}`));
+      sent.push(v);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await waitUntil(() => seen.size === sent.length, 30_000, () => `consumed ${seen.size} of ${sent.length}`);
+    const groups = await cm.createGroupAdmin().listGroups();
+    assert.ok(groups.some((g) => g.groupId === groupId), 'the group admin (its own addon handle) authenticated with a token');
+    assert.ok(calls >= 3, `the provider was called again and again (${calls} calls)`);
+    assert.deepEqual(errors.map((e) => e.message), [], 'no error');
+  });
 });

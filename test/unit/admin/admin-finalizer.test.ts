@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createNativeAdminClient } from '../../../src/native/admin.js';
+import { OAuthBearerRefresher } from '../../../src/native/oauth.js';
 
 /** A full GC (mocha runs without --expose-gc: switched on at run time, `gc` taken from a fresh context). */
 const gc = (() => {
@@ -45,6 +46,28 @@ describe('admin addon: an Admin garbage collected without close()', () => {
       return new WeakRef(a);
     })();
     assert.ok(rdkThreads() > before, 'rd_kafka_new started its threads');
+    await collectUntil(() => ref.deref() === undefined && rdkThreads() <= before);
+    assert.equal(ref.deref(), undefined, 'the Admin was collected');
+    assert.ok(rdkThreads() <= before, `librdkafka threads left: ${rdkThreads()} (before: ${before})`);
+  });
+
+  it('with the OAUTHBEARER refresh hook: the hook is released in the finalizer (JS thread), then the handle is destroyed off it', async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await delay(10);
+    }
+    const before = rdkThreads();
+    const refresher = new OAuthBearerRefresher({ tokenProvider: () => ({ value: 'header.payload.', lifetimeMs: 60_000 }) });
+    await refresher.start();
+    let asked!: () => void;
+    const wanted = new Promise<void>((resolve) => (asked = resolve));
+    refresher.refreshWanted = () => asked();
+    const ref = (() => {
+      const a = createNativeAdminClient({ 'bootstrap.servers': '127.0.0.1:1', 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'OAUTHBEARER' }, undefined, refresher);
+      return new WeakRef(a);
+    })();
+    await wanted; // the hook is live: librdkafka's first refresh request reached JS
+    refresher.stop(); // lets go of its targets (close() would too): only the finalizer is left
     await collectUntil(() => ref.deref() === undefined && rdkThreads() <= before);
     assert.equal(ref.deref(), undefined, 'the Admin was collected');
     assert.ok(rdkThreads() <= before, `librdkafka threads left: ${rdkThreads()} (before: ${before})`);

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { mock } from 'node:test';
+import { GroupAdmin, TopicManager, adminFactoryOf, type AdminHost } from '../../../src/admin/index.js';
+import { resolveConfig } from '../../../src/config/index.js';
+import { adminTokenTarget, createNativeAdminClient } from '../../../src/native/admin.js';
 import { newBatchConsumer } from '../../../src/native/batch-consumer.js';
+import { withOAuthBearer } from '../../../src/native/oauth-binding.js';
 import { OAuthBearerRefresher, OAuthTokenError, jwtClaims, normalizeToken, rdkafkaClientTarget, type OAuthBearerTarget, type OAuthBearerToken } from '../../../src/native/oauth.js';
-import type { NativeError } from '../../../src/native/types.js';
+import type { NativeAdmin, NativeBinding, NativeConfig, NativeError, NativeMetadata } from '../../../src/native/types.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -243,7 +247,7 @@ describe('OAUTHBEARER token refresher (src/native/oauth.ts)', () => {
   });
 
   it('the options are checked', () => {
-    assert.throws(() => new OAuthBearerRefresher({} as never), /tokenProvider must be a function/);
+    assert.throws(() => new OAuthBearerRefresher({} as never), (e: unknown) => e instanceof Error && e.name === 'InvalidArgumentError' && /tokenProvider: got undefined, expected a function/.test(e.message));
     assert.throws(() => new OAuthBearerRefresher({ tokenProvider: () => ({ value: 'x', lifetimeMs: 1 }), timeoutMs: 0 }), /timeoutMs/);
     assert.throws(() => new OAuthBearerRefresher({ tokenProvider: () => ({ value: 'x', lifetimeMs: 1 }), retryBackoffMs: 1.5 }), /retryBackoffMs/);
   });
@@ -301,6 +305,133 @@ describe('batch consumer addon: OAUTHBEARER methods (no broker)', function () {
       assert.equal(c.engineStats().oauthRefreshRequests, 0);
     } finally {
       await new Promise<void>((resolve) => c.disconnect(() => resolve()));
+    }
+  });
+});
+
+/** A refresher that records its targets and librdkafka's refresh requests (the real one underneath). */
+class RecordingRefresher extends OAuthBearerRefresher {
+  readonly added: OAuthBearerTarget[] = [];
+  readonly removed: OAuthBearerTarget[] = [];
+  wanted = 0;
+  #onWanted: (() => void) | undefined;
+  constructor() {
+    super({ tokenProvider: () => ({ value: jwt({ sub: 'svc', exp: Math.floor(Date.now() / 1000) + 3600 }) }) });
+  }
+  /** Resolves at the next refresh request. */
+  nextWanted(): Promise<void> {
+    return new Promise<void>((resolve) => (this.#onWanted = resolve));
+  }
+  override addTarget(target: OAuthBearerTarget): void {
+    this.added.push(target);
+    super.addTarget(target);
+  }
+  override removeTarget(target: OAuthBearerTarget): void {
+    this.removed.push(target);
+    super.removeTarget(target);
+  }
+  override refreshWanted(force?: boolean): void {
+    this.wanted++;
+    this.#onWanted?.();
+    super.refreshWanted(force);
+  }
+}
+
+describe('admin addon: OAUTHBEARER (no broker)', function () {
+  this.timeout(20_000);
+  const base = { 'bootstrap.servers': '127.0.0.1:1', 'socket.connection.setup.timeout.ms': 1000 };
+  const oauth = { ...base, 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'OAUTHBEARER' };
+
+  it("with a refresher: built with the refresh hook (librdkafka's request reaches the refresher on the JS thread), a target until closed; refusals typed, never quoting the token", async () => {
+    const r = new RecordingRefresher();
+    await r.start();
+    const wanted = r.nextWanted();
+    const a = createNativeAdminClient(oauth, undefined, r);
+    try {
+      assert.equal(r.added.length, 1, 'registered at creation');
+      await wanted; // the request librdkafka queued at rd_kafka_new, served by the hook
+      const target = r.added[0]!;
+      target.setOAuthBearerToken('header.payload.', Date.now() + 60_000, 'svc', ['logicalCluster', 'lkc-1']);
+      assert.throws(() => target.setOAuthBearerToken('abc', Date.now() - 1000, 'svc', []), (e: unknown) => {
+        assert.ok(e instanceof OAuthTokenError);
+        assert.match(e.message, /unexpired token/);
+        assert.equal(e.context.librdkafkaCode, -186);
+        return true;
+      });
+      assert.throws(() => target.setOAuthBearerToken('secret\u0001token-value', Date.now() + 60_000, 'svc', []), (e: unknown) => {
+        assert.ok(e instanceof OAuthTokenError);
+        assert.ok(!e.message.includes('token-value'), e.message);
+        return true;
+      });
+      target.setOAuthBearerTokenFailure('identity provider unavailable');
+      assert.deepEqual(r.removed, []);
+    } finally {
+      await a.close();
+      r.stop();
+    }
+    assert.deepEqual(r.removed, r.added, 'unregistered at close');
+    a.setOAuthBearerToken!('abc', Date.now() - 1000, 'svc', []); // closed: a no-op
+  });
+
+  it('without a refresher: no hook; a handle without OAUTHBEARER refuses a token (ERR__STATE)', async () => {
+    const a = createNativeAdminClient(base);
+    try {
+      assert.throws(() => adminTokenTarget(a).setOAuthBearerToken('abc', Date.now() + 60_000, 'svc', []), (e: unknown) => e instanceof OAuthTokenError && e.context.librdkafkaCode === -172);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it("TopicManager and GroupAdmin of a host with a refresher: every handle they open takes the host's tokens until it is closed", async () => {
+    const r = new RecordingRefresher();
+    await r.start();
+    const host: AdminHost = {
+      config: resolveConfig({ brokers: ['127.0.0.1:1'], enableSasl: true, saslMechanism: 'OAUTHBEARER' }),
+      metadata: async () => ({ orig_broker_id: 1, orig_broker_name: 'b', brokers: [], topics: [] }) as unknown as NativeMetadata,
+      createAdmin: () => assert.fail('node-rdkafka admin not expected'),
+      oauthBearer: r,
+    };
+    try {
+      const a = adminFactoryOf(host)();
+      assert.equal(r.added.length, 1);
+      await a.close();
+      assert.deepEqual(r.removed, r.added);
+      // No broker: the calls time out, and their handles are closed (unregistered) all the same.
+      await assert.rejects(new GroupAdmin(host).listGroups({ timeoutMs: 500 }));
+      await assert.rejects(new TopicManager(host).deleteTopics(['t'], { timeoutMs: 500 }));
+      assert.equal(r.added.length, 3);
+      assert.deepEqual(r.removed, r.added);
+    } finally {
+      r.stop();
+    }
+  });
+});
+
+describe('withOAuthBearer: node-rdkafka admin client (fake binding)', () => {
+  it('creates it with the current token (AdminClient.create(conf, token)), hands it later tokens, unregisters it at disconnect', async () => {
+    const r = new RecordingRefresher();
+    await r.start();
+    const created: Array<{ global: NativeConfig; token: string | undefined }> = [];
+    const refreshed: string[] = [];
+    let disconnected = 0;
+    const fake = {
+      createAdmin(this: unknown, global: NativeConfig, token?: string): NativeAdmin {
+        assert.equal(this, fake, 'called on the binding');
+        created.push({ global, token });
+        return { refreshOauthBearerToken: (t: string) => void refreshed.push(t), disconnect: () => void disconnected++ } as unknown as NativeAdmin;
+      },
+    } as unknown as NativeBinding;
+    try {
+      const admin = withOAuthBearer(fake, r).createAdmin({ 'bootstrap.servers': 'b:1' });
+      assert.equal(created.length, 1);
+      assert.equal(created[0]!.token, r.currentToken());
+      assert.deepEqual(created[0]!.global, { 'bootstrap.servers': 'b:1' }, 'no addon hook key for node-rdkafka');
+      assert.deepEqual(refreshed, [r.currentToken()], 'addTarget hands the current token too');
+      admin.disconnect();
+      assert.equal(disconnected, 1);
+      assert.deepEqual(r.removed, r.added);
+    } finally {
+      r.stop();
     }
   });
 });
