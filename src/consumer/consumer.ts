@@ -15,7 +15,7 @@ import { summarizeStats, type LibrdkafkaSummary } from '../diagnostics/statistic
 import type { Diagnostics, GaugeSink, GaugeSource } from '../diagnostics/diagnostics.js';
 import type { ConsumerHost, ConsumerOptions, MessageHandler } from './types.js';
 import { groupStats, type ConsumerStats } from './stats.js';
-import { checkRef, type GroupPartitionRef, type PartitionLag, type PartitionRef, type SeekTarget } from './group/control.js';
+import { checkRef, timeoutOption, type GroupPartitionRef, type PartitionLag, type PartitionRef, type SeekTarget } from './group/control.js';
 import type { NativeTopicPartitionOffset } from '../native/types.js';
 
 export type { ConsumerStats, EngineConsumerStats } from './stats.js';
@@ -157,7 +157,7 @@ export class Consumer implements GaugeSource {
   }
 
   async #start(signal: AbortSignal | undefined): Promise<void> {
-    const cfg = toLibrdkafkaConfig(this.#cm.config, 'consumer');
+    const cfg = toLibrdkafkaConfig(this.#cm.config, 'consumer', this.#options);
     const commitInterval = this.#options.commitIntervalMs;
     const statsMs = this.#diag.statisticsIntervalMs;
     const global = {
@@ -277,14 +277,15 @@ export class Consumer implements GaugeSource {
 
   /**
    * Moves a partition to an offset, 'beginning', 'end' or the first message at or after a
-   * `timestamp`; resolves with the offset it restarts at. Its messages fetched but not started are
+   * `timestamp`; resolves with the offset it restarts at once librdkafka applied it (paused from
+   * the call; StateError when it still refuses after `timeoutMs`). Its messages fetched but not started are
    * dropped (never handled), handlers running finish (fetching from the target waits for them,
    * bounded by revokeTimeoutMs) and their completions commit nothing; the target is committed at
    * once and the watermark counts from it (docs/consumer.md#consumer-control).
    */
-  seek(target: SeekTarget & { readonly groupId?: string }, options: { readonly timeoutMs?: number } = {}): Promise<number> {
+  seek(target: SeekTarget & { readonly groupId?: string }, options?: { readonly timeoutMs?: number } | null): Promise<number> {
     try {
-      return this.#group(target, 'seek').control.seek(target, options.timeoutMs);
+      return this.#group(target, 'seek').control.seek(target, timeoutOption(options, 'seek'));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -292,23 +293,26 @@ export class Consumer implements GaugeSource {
 
   /**
    * Commits every partition's watermark now; resolves with the committed offsets once the broker
-   * has them (rejects with GCK_KAFKA__TIMED_OUT when it did not confirm within `timeoutMs`, 10 s).
+   * answered (a partition's commit error rejects with its KafkaError; GCK_KAFKA__TIMED_OUT when no
+   * answer came within `timeoutMs`, 10 s).
    */
-  async commitNow(options: { readonly timeoutMs?: number } = {}): Promise<Array<NativeTopicPartitionOffset & { readonly groupId: string }>> {
+  async commitNow(options?: { readonly timeoutMs?: number } | null): Promise<Array<NativeTopicPartitionOffset & { readonly groupId: string }>> {
     this.#running('commitNow');
-    const all = await Promise.all(this.#groups.map(async (g) => (await g.control.commitNow(options.timeoutMs)).map((o) => ({ groupId: g.groupId, ...o }))));
+    const timeoutMs = timeoutOption(options, 'commitNow');
+    const all = await Promise.all(this.#groups.map(async (g) => (await g.control.commitNow(timeoutMs)).map((o) => ({ groupId: g.groupId, ...o }))));
     return all.flat();
   }
 
-  /** The next offset fetched for an assigned partition (-1: not known yet). */
+  /** The offset after the last message librdkafka handed to this consumer for an assigned partition (-1: none yet; after a seek: the target). */
   position(partition: GroupPartitionRef): number {
     return this.#group(partition, 'position').control.position(partition);
   }
 
   /** Per assigned partition of every group: position, watermark, committed offset, log watermarks and lag. */
-  async lag(options: { readonly timeoutMs?: number } = {}): Promise<Array<PartitionLag & { readonly groupId: string }>> {
+  async lag(options?: { readonly timeoutMs?: number } | null): Promise<Array<PartitionLag & { readonly groupId: string }>> {
     this.#running('lag');
-    const all = await Promise.all(this.#groups.map(async (g) => (await g.control.lag(options.timeoutMs)).map((l) => ({ groupId: g.groupId, ...l }))));
+    const timeoutMs = timeoutOption(options, 'lag');
+    const all = await Promise.all(this.#groups.map(async (g) => (await g.control.lag(timeoutMs)).map((l) => ({ groupId: g.groupId, ...l }))));
     return all.flat();
   }
 

@@ -25,6 +25,25 @@ import type {
  * this module types the addon and wraps it as a node-rdkafka-like client (slab.ts reads the slabs).
  */
 
+/** A partition of a per-partition answer: `code` 0 = ok, else librdkafka's error (the offset then means nothing). */
+export type NativePartitionResult = NativeSeekResult;
+/** `err`: the whole call failed (timed out, closing); else one result per partition. */
+export type PartitionResultCallback = (err: NativeError | null | undefined, results: NativePartitionResult[]) => void;
+
+/** The calls consumer control uses besides NativeBatchConsumer's (declared here until types.ts lists them). */
+export interface BatchConsumerControl {
+  /** rd_kafka_seek_partitions with a timeout: `code` 0 once the partition's fetcher applied it (see AddonConsumer.seek). */
+  seekPartitions(offsets: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void;
+  /** Commits and reports the broker's answer per partition (`err` GCK_KAFKA__TIMED_OUT: no answer in time). */
+  commitWait(offsets: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void;
+  /** The offset after the last message handed to the application per partition (-1001: none yet), from local state. */
+  position(tps: NativeTopicPartition[]): NativeTopicPartitionOffset[];
+  /** `offset` in: a timestamp (ms); out: the first offset at or after it (-1 with code 0: none, the end). */
+  offsetsForTimes(tps: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void;
+  /** The group's committed offsets (-1001: none), per partition. */
+  committed(tps: NativeTopicPartition[], timeoutMs: number, cb: PartitionResultCallback): void;
+}
+
 /** The addon's consumer class (gocoffee_consumer.node). */
 export interface AddonConsumer {
   subscribe(topics: string[]): void;
@@ -36,7 +55,9 @@ export interface AddonConsumer {
   storeOffsets(offsets: NativeTopicPartitionOffset[]): void;
   commit(offsets: NativeTopicPartitionOffset[] | null): void;
   commitSync(offsets: NativeTopicPartitionOffset[] | null): void;
-  committed(tps: NativeTopicPartition[], timeoutMs: number, cb: (err: NativeError | null, offsets: NativeTopicPartitionOffset[]) => void): void;
+  /** Commits on a worker; cb gets the broker's answer per partition (or err: timed out, closing). */
+  commitWait(offsets: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void;
+  committed(tps: NativeTopicPartition[], timeoutMs: number, cb: PartitionResultCallback): void;
   pause(tps: NativeTopicPartition[]): void;
   resume(tps: NativeTopicPartition[]): void;
   assign(tps: NativeTopicPartition[]): void;
@@ -47,12 +68,17 @@ export interface AddonConsumer {
   rebalanceProtocol(): string;
   getWatermarkOffsets(topic: string, partition: number): NativeWatermarks;
   queryWatermarkOffsets(topic: string, partition: number, timeoutMs: number, cb?: (err: NativeError | null, wm: NativeWatermarks) => void): void;
-  /** Asynchronous; per-partition `code` (0 = ok). Offsets: >= 0, or -2 beginning / -1 end. */
-  seek(offsets: NativeTopicPartitionOffset[]): NativeSeekResult[];
+  /**
+   * rd_kafka_seek_partitions with a timeout, on a worker: per partition `code` 0 once its fetcher
+   * applied the seek, else why it refused (__STATE: the fetcher has not started yet, e.g. right
+   * after an assignment). Offsets: >= 0, or -2 beginning / -1 end.
+   */
+  seek(offsets: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void;
+  /** rd_kafka_position: the offset after the last message handed to the application (-1001: none yet). */
   position(tps: NativeTopicPartition[]): NativeTopicPartitionOffset[];
-  /** `offset` in: a timestamp (ms); out: the first offset at or after it (-1: none, the end). */
-  offsetsForTimes(tps: NativeTopicPartitionOffset[], timeoutMs: number, cb: (err: NativeError | null, offsets: NativeTopicPartitionOffset[]) => void): void;
-  /** librdkafka's serialised consumer group metadata (null outside a group). */
+  /** `offset` in: a timestamp (ms); out: the first offset at or after it (-1 with code 0: none, the end). */
+  offsetsForTimes(tps: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void;
+  /** librdkafka's serialised consumer group metadata (generation -1 before the consumer joined its group). */
   groupMetadata(): Buffer | null;
   /** `abandoned`: the close did not finish within its deadline (10 s); the handle was destroyed without waiting longer. */
   close(cb: (revokedAtClose: NativeTopicPartition[], abandoned?: boolean) => void): void;
@@ -130,7 +156,7 @@ function stringConfig(global: NativeConfig, topic: NativeConfig): { config: Reco
  * `unassign` from JS. The revoke served by close() is applied in C++ and reported to `rebalance_cb`
  * after the close (its unassign is then a no-op).
  */
-export class BatchConsumer extends EventEmitter implements NativeBatchConsumer {
+export class BatchConsumer extends EventEmitter implements NativeBatchConsumer, BatchConsumerControl {
   readonly #native: AddonConsumer;
   readonly #rebalance: ((err: NativeError, tps: NativeTopicPartition[]) => void) | undefined;
   #sink: NativeBatchSink | undefined;
@@ -275,24 +301,27 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer {
   commitSync(offsets: NativeTopicPartitionOffset[] | null): void {
     this.#native.commitSync(offsets);
   }
-  committed(toppars: NativeTopicPartition[], timeout: number, cb: (err: NativeError | null | undefined, offsets: NativeTopicPartitionOffset[]) => void): void {
+  committed(toppars: NativeTopicPartition[], timeout: number, cb: PartitionResultCallback): void {
     this.#native.committed(toppars, timeout, cb);
+  }
+  commitWait(offsets: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void {
+    this.#native.commitWait(offsets, timeoutMs, cb);
   }
   assignments(): NativeTopicPartition[] {
     return this.#native.assignments();
   }
-  /** Moves the fetch positions (asynchronous; prefetched messages of the partitions are dropped). */
-  seek(offsets: NativeTopicPartitionOffset[]): NativeSeekResult[] {
-    return this.#native.seek(offsets);
+  /** Moves the fetch positions, answered per partition once applied (prefetched messages of the partitions are dropped). */
+  seekPartitions(offsets: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void {
+    this.#native.seek(offsets, timeoutMs, cb);
   }
-  /** The next offset fetched per partition (-1001 when unknown), from local state. */
+  /** The offset after the last message handed to the application per partition (-1001 when none yet), from local state. */
   position(toppars: NativeTopicPartition[]): NativeTopicPartitionOffset[] {
     return this.#native.position(toppars);
   }
-  offsetsForTimes(toppars: NativeTopicPartitionOffset[], timeout: number, cb: (err: NativeError | null | undefined, offsets: NativeTopicPartitionOffset[]) => void): void {
+  offsetsForTimes(toppars: NativeTopicPartitionOffset[], timeout: number, cb: PartitionResultCallback): void {
     this.#native.offsetsForTimes(toppars, timeout, cb);
   }
-  /** For a transactional producer's sendOffsets (null when the consumer is not in a group). */
+  /** For a transactional producer's sendOffsets (librdkafka's metadata has generation -1 before the consumer joined its group). */
   groupMetadata(): Buffer | null {
     return this.#native.groupMetadata();
   }

@@ -1,8 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { checkIntegerOption, InvalidArgumentError, MAX_TIMER_MS, StateError } from '../../errors/base.js';
-import { fromNativeError, RD, type NativeErrorLike } from '../../errors/librdkafka.js';
-import type { NativeBatchConsumer, NativeError, NativeSeekResult, NativeTopicPartition, NativeTopicPartitionOffset, NativeWatermarks } from '../../native/types.js';
+import { InvalidArgumentError, StateError } from '../../errors/base.js';
+import { fromNativeError, RD } from '../../errors/librdkafka.js';
+import type { NativeError, NativeTopicPartitionOffset } from '../../native/types.js';
 import { PAUSE_GLOBAL, PAUSE_SEEK, PAUSE_USER, resumeAndWake, tpKey } from './backpressure.js';
+import { checkRef, seekTo, timeoutOf } from './control-args.js';
+import { committedOf, offsetForTime, partitionError, perPartition, watermarksFor, watermarksOf, type ControlNative } from './control-native.js';
 import { PartitionState } from './partition-state.js';
 import type { RebalanceContext } from './rebalance.js';
 
@@ -10,14 +12,13 @@ import type { RebalanceContext } from './rebalance.js';
 export type ControlContext = Pick<RebalanceContext, 'groupId' | 'hooks' | 'partitions' | 'pauses' | 'dispatcher' | 'offsets' | 'revokeTimeoutMs' | 'native' | 'dropped'>;
 
 /**
- * The batch consumer's calls control needs besides NativeBatchConsumer's (native/batch-consumer.ts
- * has them; native/types.ts does not list them on NativeBatchConsumer yet).
+ * A seek is being applied natively (a pause reason beside backpressure.ts's PAUSE_* bits): from the
+ * pause before librdkafka's seek until it answered, so nothing is fetched from either position.
  */
-type ControlNative = NativeBatchConsumer & {
-  seek(offsets: NativeTopicPartitionOffset[]): NativeSeekResult[];
-  position(tps: NativeTopicPartition[]): NativeTopicPartitionOffset[];
-  offsetsForTimes(tps: NativeTopicPartitionOffset[], timeoutMs: number, cb: (err: NativeError | null | undefined, offsets: NativeTopicPartitionOffset[]) => void): void;
-};
+const PAUSE_SEEKING = 32;
+
+/** How long a seek waits before asking again when librdkafka refused it with __STATE (fetcher not started). */
+const SEEK_RETRY_MS = 25;
 
 /** A partition of a topic the consumer consumes. */
 export interface PartitionRef {
@@ -36,7 +37,10 @@ export type SeekTarget = PartitionRef & ({ readonly offset: number | 'beginning'
 
 /** One assigned partition's positions (lag()). Offsets are -1 when unknown. */
 export interface PartitionLag extends PartitionRef {
-  /** The next offset the client fetches. */
+  /**
+   * The offset after the last message librdkafka handed to this consumer (not the next one it
+   * fetches: it prefetches ahead); after a seek the target until its first message.
+   */
   readonly position: number;
   /** Where a commit now would restart the partition: its contiguous watermark (every message before it is done). */
   readonly watermark: number;
@@ -52,14 +56,7 @@ export interface PartitionLag extends PartitionRef {
   readonly pausedByUser: boolean;
 }
 
-/**
- * What librdkafka's asynchronous seek (rd_kafka_seek_partitions with no timeout) reports for a
- * partition it took: RD_KAFKA_RESP_ERR__IN_PROGRESS, not 0.
- */
-const SEEK_IN_PROGRESS = -178;
-
-/** How long a control call waits for the broker by default (watermarks, offsets for times, commits). */
-export const CONTROL_TIMEOUT_MS = 10_000;
+export { checkRef, CONTROL_TIMEOUT_MS, timeoutOption } from './control-args.js';
 
 /**
  * Consumer control of one group (Consumer.pause/resume/seek/commitNow/position/lag act through
@@ -69,17 +66,29 @@ export const CONTROL_TIMEOUT_MS = 10_000;
  * - pause/resume set and clear a pause reason of their own (PAUSE_USER): the library's pauses
  *   (backpressure, dead-letter failures) come and go beside it, and fetching resumes only when no
  *   reason is left. A revoke forgets it (the partition's next assignment starts unpaused).
- * - seek replaces the partition's state by a new one (its "epoch"): the old one counts as revoked,
- *   so its queued messages are dropped (never handled), retries waiting for a backoff are
- *   forgotten, and completions of its running work go to the old tracker and move no offset (a
- *   task already started runs all its messages: it is handed to the executor as a whole). The
+ * - seek first pauses the partition (PAUSE_SEEKING) and has librdkafka apply the seek on a worker
+ *   thread, waiting for its answer (asked again while librdkafka refuses it because the
+ *   partition's fetcher has not started yet, right after an assignment; bounded by timeoutMs).
+ *   Until it answers the old state goes on (its queued messages are still handled: a seek that
+ *   fails leaves the partition as it was) and nothing is fetched from either position. Once it
+ *   applied, the partition's state is replaced by a new one (its "epoch"): the old one counts as
+ *   revoked, so its queued messages are dropped (never handled), retries waiting for a backoff
+ *   are forgotten, and completions of its running work go to the old tracker and move no offset
+ *   (a task already started runs all its messages: it is handed to the executor as a whole). The
  *   new tracker's watermark starts at the target, which is stored and committed at once. Fetching
  *   from the target waits (PAUSE_SEEK, bounded by revokeTimeoutMs) until the old running work is
- *   over, so a key's messages never run twice at once.
+ *   over, so a key's messages never run twice at once; stop() waits for it too (busyReplaced()).
+ *   Seeks of one partition run one after the other: the last one called wins.
  */
 export class PartitionControl {
   readonly #g: ControlContext;
   readonly #running: () => boolean;
+  /** Per partition (tpKey): the seek under way, settled (the next seek of the partition waits for it). */
+  readonly #seeking = new Map<string, Promise<void>>();
+  /** Per partition (tpKey): seeks called and not settled (PAUSE_SEEKING holds while any is). */
+  readonly #pending = new Map<string, number>();
+  /** States replaced by a seek while their work was running (until it is over; see busyReplaced()). */
+  readonly #replaced = new Set<PartitionState>();
 
   constructor(context: ControlContext, running: () => boolean) {
     this.#g = context;
@@ -104,18 +113,84 @@ export class PartitionControl {
   }
 
   /**
-   * Moves the partition to `target`; resolves with the offset it restarts at once the seek is
-   * applied (see the class comment for what happens to the work in flight).
+   * Whether work of a state a seek replaced still runs (its messages no longer count as in flight,
+   * see GroupConsumer.stop()).
    */
-  async seek(target: SeekTarget, timeoutMs?: number): Promise<number> {
-    const to = seekTo(target);
-    const wait = timeoutOf(timeoutMs);
-    this.#state(target, 'seek');
-    const offset = await this.#resolve(this.#native('seek'), target, to, wait);
+  busyReplaced(): boolean {
+    for (const s of this.#replaced) if (s.busyCount <= 0) this.#replaced.delete(s);
+    return this.#replaced.size > 0;
+  }
+
+  /**
+   * Moves the partition to `target`; resolves with the offset it restarts at once librdkafka
+   * applied the seek and the partition's state was replaced (see the class comment).
+   */
+  seek(target: SeekTarget, timeoutMs?: number): Promise<number> {
+    try {
+      const to = seekTo(target);
+      const wait = timeoutOf(timeoutMs);
+      const ps = this.#state(target, 'seek');
+      const deadline = Date.now() + wait;
+      const key = tpKey(target.topic, target.partition);
+      // Paused at once (also from the assignment's hook, before the partition fetches anything):
+      // nothing more comes from the current position while the target is looked up and applied.
+      this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1);
+      this.#g.pauses.set(ps, PAUSE_SEEKING, true);
+      const run = (this.#seeking.get(key) ?? Promise.resolve()).then(() => this.#seek(target, to, deadline, wait)).finally(() => this.#seekDone(key));
+      const settled = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.#seeking.set(key, settled);
+      void settled.then(() => {
+        if (this.#seeking.get(key) === settled) this.#seeking.delete(key);
+      });
+      return run;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  async #seek(tp: PartitionRef, to: number | 'beginning' | 'end' | { timestamp: number }, deadline: number, timeoutMs: number): Promise<number> {
+    const native = this.#native('seek');
+    this.#state(tp, 'seek');
+    const offset = await this.#resolve(native, tp, to, Math.max(1, deadline - Date.now()));
     // Looked up again: the partition may have been revoked (or the group stopped) meanwhile.
-    const ps = this.#state(target, 'seek');
-    this.#apply(this.#native('seek'), ps, offset);
+    const ps = this.#state(tp, 'seek');
+    await this.#seekNative(native, ps, offset, deadline, timeoutMs);
+    if (this.#state(tp, 'seek') !== ps) throw new StateError(`partition ${tp.topic}[${tp.partition}]`, 'seek', `revoked and assigned again during the seek (group ${this.#g.groupId})`, ['assigned']);
+    this.#apply(native, ps, offset);
     return offset;
+  }
+
+  /** A seek settled: the last one of the partition ends PAUSE_SEEKING (a failed one leaves the partition as it was). */
+  #seekDone(key: string): void {
+    const n = (this.#pending.get(key) ?? 1) - 1;
+    if (n > 0) return void this.#pending.set(key, n);
+    this.#pending.delete(key);
+    const ps = this.#g.partitions.get(key);
+    if (ps !== undefined && !ps.revoked) this.#g.pauses.set(ps, PAUSE_SEEKING, false);
+  }
+
+  /**
+   * librdkafka's seek, answered once applied. __STATE (the partition's fetcher has not started:
+   * right after an assignment, before the committed offset came back) is asked again until the
+   * deadline, then a StateError naming the partition; another code is its KafkaError.
+   */
+  async #seekNative(native: ControlNative, ps: PartitionState, offset: number, deadline: number, timeoutMs: number): Promise<void> {
+    const tp = { topic: ps.topic, partition: ps.partition };
+    const context = { groupId: this.#g.groupId, ...tp, offset };
+    for (;;) {
+      if (ps.revoked || !this.#running()) throw new StateError(`partition ${tp.topic}[${tp.partition}]`, 'seek', `not assigned to this consumer in group ${this.#g.groupId}`, ['assigned']);
+      const [r] = await perPartition(`seek ${tp.topic}[${tp.partition}]`, (cb) => native.seekPartitions([{ ...tp, offset }], Math.max(1, deadline - Date.now()), cb), context);
+      const code = r?.code ?? RD.ERR__STATE;
+      if (code === 0) return;
+      if (code !== RD.ERR__STATE) throw partitionError({ ...tp, code }, 'seek', `librdkafka refused the seek to offset ${offset}`, context);
+      if (Date.now() + SEEK_RETRY_MS >= deadline) {
+        throw new StateError(`partition ${tp.topic}[${tp.partition}]`, 'seek', `not fetching: librdkafka refused the seek to offset ${offset} (its fetcher did not start within ${timeoutMs} ms)`, ['fetching']);
+      }
+      await delay(SEEK_RETRY_MS);
+    }
   }
 
   async #resolve(native: ControlNative, tp: PartitionRef, to: number | 'beginning' | 'end' | { timestamp: number }, timeoutMs: number): Promise<number> {
@@ -127,38 +202,21 @@ export class PartitionControl {
       // Below the log start (deleted by retention): the first offset still there.
       return Math.max(to, wm.lowOffset);
     }
-    const [r] = await new Promise<NativeTopicPartitionOffset[]>((resolve, reject) => {
-      const fail = (e: NativeErrorLike) => reject(fromNativeError(e, `offsets for times ${tp.topic}[${tp.partition}]`, { groupId: this.#g.groupId }));
-      try {
-        native.offsetsForTimes([{ topic: tp.topic, partition: tp.partition, offset: to.timestamp }], timeoutMs, (err, offsets) => (err ? fail(err) : resolve(offsets)));
-      } catch (e) {
-        fail(e as NativeError);
-      }
-    });
-    // No message at or after the time: the end.
-    return r !== undefined && r.offset >= 0 ? r.offset : wm.highOffset;
+    const offset = await offsetForTime(native, tp, to.timestamp, timeoutMs, { groupId: this.#g.groupId });
+    // No message at or after the time (the broker answered for the partition): the end.
+    return offset >= 0 ? offset : wm.highOffset;
   }
 
+  /** The seek applied natively (the partition paused, PAUSE_SEEKING): the old state is replaced. */
   #apply(native: ControlNative, old: PartitionState, offset: number): void {
     const g = this.#g;
     const tp = { topic: old.topic, partition: old.partition };
     const superseded = old.superseded.filter((s) => s.busyCount > 0);
     if (old.busyCount > 0) superseded.push(old);
-    const mask = (old.pauseMask & (PAUSE_USER | PAUSE_GLOBAL)) | (superseded.length > 0 ? PAUSE_SEEK : 0);
-    const wasPaused = old.paused;
-    // Paused before the seek, so that nothing is fetched from the target before the pause applies.
-    const pauseNow = !wasPaused && mask !== 0;
-    let result: NativeSeekResult | undefined;
-    try {
-      if (pauseNow) native.pause([tp]);
-      result = native.seek([{ ...tp, offset }])[0];
-    } catch (e) {
-      result = { ...tp, offset, code: (e as NativeError).code ?? RD.ERR__STATE };
-    }
-    if (result === undefined || (result.code !== 0 && result.code !== SEEK_IN_PROGRESS)) {
-      if (pauseNow) this.#resume(native, tp);
-      throw fromNativeError({ code: result?.code ?? RD.ERR__STATE, message: `librdkafka refused the seek to offset ${offset}` }, `seek ${tp.topic}[${tp.partition}]`, { groupId: g.groupId, ...tp, offset });
-    }
+    for (const s of superseded) this.#replaced.add(s);
+    // (Another seek of the partition waits: it stays paused for that one.)
+    const waiting = (this.#pending.get(tpKey(tp.topic, tp.partition)) ?? 0) > 1 ? PAUSE_SEEKING : 0;
+    const mask = (old.pauseMask & (PAUSE_USER | PAUSE_GLOBAL)) | (superseded.length > 0 ? PAUSE_SEEK : 0) | waiting;
     const next = new PartitionState(old.topic, old.partition, old.entry);
     next.consumeCounters = old.consumeCounters;
     next.seekedTo = offset;
@@ -173,8 +231,7 @@ export class PartitionControl {
     g.offsets.forget(old);
     g.pauses.transfer(old, next, mask);
     g.partitions.set(tpKey(tp.topic, tp.partition), next);
-    if (pauseNow) next.paused = true;
-    else if (wasPaused && mask === 0) {
+    if (next.paused && mask === 0) {
       next.paused = false;
       this.#resume(native, tp);
     }
@@ -207,57 +264,33 @@ export class PartitionControl {
   }
 
   /**
-   * Commits the watermarks now; resolves with the offsets once the broker has them (asked back
-   * with an OffsetFetch: the addon's asynchronous commit reports no result). A partition revoked
-   * or moved by a seek meanwhile is left out (the revoke or seek committed it).
+   * Commits the watermarks now; resolves with the offsets once the broker answered (per
+   * partition: a partition's error rejects with its KafkaError). A partition revoked or moved by
+   * a seek meanwhile is left out (the revoke or seek committed it).
    */
   async commitNow(timeout?: number): Promise<NativeTopicPartitionOffset[]> {
     const timeoutMs = timeoutOf(timeout);
     const native = this.#native('commitNow');
     const g = this.#g;
     g.offsets.store();
-    // Per partition: the watermark at the call. The broker may hold more once confirmed (an
-    // auto-commit of a later watermark of the same state), never less.
-    const floors = new Map<PartitionState, number>();
-    for (const ps of g.partitions.values()) if (!ps.revoked && ps.tracker.watermark >= 0) floors.set(ps, ps.tracker.watermark);
-    const confirmed: NativeTopicPartitionOffset[] = [];
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (let round = 0; floors.size > 0; round++) {
-      for (const ps of floors.keys()) if (ps.revoked || !this.#running()) floors.delete(ps);
-      const live = [...floors.keys()];
-      if (live.length === 0) break;
-      // The current watermarks (never below the floors): committing the floor again could take
-      // the committed offset back behind an auto-commit.
-      const offsets = live.map((ps) => ({ topic: ps.topic, partition: ps.partition, offset: ps.tracker.watermark }));
-      try {
-        native.commit(offsets);
-      } catch (e) {
-        throw fromNativeError(e as NativeError, `commit (group ${g.groupId})`, { groupId: g.groupId });
-      }
-      try {
-        const got = await committedOf(native, live, Math.max(1, deadline - Date.now()));
-        for (const ps of live) {
-          const c = got.get(tpKey(ps.topic, ps.partition));
-          if (c === undefined || c < floors.get(ps)! || c > ps.tracker.watermark) continue;
-          floors.delete(ps);
-          confirmed.push({ topic: ps.topic, partition: ps.partition, offset: c });
-        }
-      } catch (e) {
-        lastError = e;
-      }
-      if (floors.size === 0) break;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        const list = [...floors.keys()].map((ps) => `${ps.topic}[${ps.partition}]`).join(', ');
-        throw fromNativeError({ code: RD.ERR__TIMED_OUT, message: `the commit of ${list} was not confirmed within ${timeoutMs} ms` }, `commitNow (group ${g.groupId})`, { groupId: g.groupId, lastError: lastError instanceof Error ? lastError.message : undefined });
-      }
-      await delay(Math.min(20 << Math.min(round, 5), 500, left), undefined, { ref: false });
+    const live = [...g.partitions.values()].filter((ps) => !ps.revoked && ps.tracker.watermark >= 0);
+    if (live.length === 0) return [];
+    const offsets = live.map((ps) => ({ topic: ps.topic, partition: ps.partition, offset: ps.tracker.watermark }));
+    const context = { groupId: g.groupId };
+    const results = await perPartition(`commit (group ${g.groupId})`, (cb) => native.commitWait(offsets, timeoutMs, cb), context);
+    const failed = results.filter((r) => r.code !== 0);
+    if (failed.length > 0) {
+      const list = failed.map((r) => `${r.topic}[${r.partition}]`).join(', ');
+      throw partitionError(failed[0]!, `commit (group ${g.groupId}) of`, `the broker refused the commit (of ${list})`, { ...context, failed: failed.map((r) => ({ topic: r.topic, partition: r.partition, code: r.code })) });
     }
-    return confirmed;
+    // Revoked or replaced by a seek while the commit ran: that revoke or seek committed it.
+    return offsets.filter((o, i) => !live[i]!.revoked);
   }
 
-  /** The next offset fetched for the partition (-1: not known yet), from the client's local state. */
+  /**
+   * The offset after the last message librdkafka handed to this consumer (-1: none yet), from the
+   * client's local state: not the next offset it fetches (it prefetches ahead).
+   */
   position(tp: PartitionRef): number {
     const ps = this.#state(tp, 'position');
     // After a seek and before its first message librdkafka knows no position yet: the target is it.
@@ -266,18 +299,27 @@ export class PartitionControl {
     return r !== undefined && r.offset >= 0 ? r.offset : -1;
   }
 
-  /** Per assigned partition: position, watermark, committed offset, log watermarks (asked from the broker) and lag. */
+  /**
+   * Per assigned partition: position, watermark, committed offset, log watermarks and lag, within
+   * one deadline. Log watermarks of a partition fetching now are librdkafka's of its last fetch
+   * response (no request); the others are asked from the leaders, at most LAG_QUERIES at a time.
+   */
   async lag(timeout?: number): Promise<PartitionLag[]> {
     const timeoutMs = timeoutOf(timeout);
     const native = this.#native('lag');
     const states = [...this.#g.partitions.values()].filter((ps) => !ps.revoked);
     if (states.length === 0) return [];
-    const [committed, marks] = await Promise.all([committedOf(native, states, timeoutMs), Promise.all(states.map((ps) => watermarksOf(native, ps, timeoutMs)))]);
+    const deadline = Date.now() + timeoutMs;
+    const fetching = new Set(states.filter((ps) => !ps.paused).map((ps) => tpKey(ps.topic, ps.partition)));
+    const [committed, marks] = await Promise.all([
+      committedOf(native, states, timeoutMs, { groupId: this.#g.groupId }),
+      watermarksFor(native, states, (tp) => fetching.has(tpKey(tp.topic, tp.partition)), deadline),
+    ]);
     const out: PartitionLag[] = [];
-    for (let i = 0; i < states.length; i++) {
-      const key = tpKey(states[i]!.topic, states[i]!.partition);
-      const ps = this.#g.partitions.get(key) ?? states[i]!; // (moved by a seek meanwhile: the current state)
-      const wm = marks[i]!;
+    for (const s of states) {
+      const key = tpKey(s.topic, s.partition);
+      const ps = this.#g.partitions.get(key) ?? s; // (moved by a seek meanwhile: the current state)
+      const wm = marks.get(key)!;
       const c = committed.get(key) ?? -1;
       const point = ps.tracker.commitPoint;
       let position = -1;
@@ -323,56 +365,4 @@ export class PartitionControl {
     if (!Array.isArray(tps)) throw new InvalidArgumentError('partitions', `${op}() takes an array of { topic, partition }`, { got: typeof tps });
     return tps.map((tp) => this.#state(tp, op));
   }
-}
-
-/** Throws InvalidArgumentError naming the field of a partition reference that cannot be used. */
-export function checkRef(tp: PartitionRef, op: string): void {
-  if (tp === null || typeof tp !== 'object') throw new InvalidArgumentError('partition', `${op}() takes { topic, partition }, got ${String(tp)}`);
-  if (typeof tp.topic !== 'string' || tp.topic === '') throw new InvalidArgumentError('topic', `expected a topic name, got ${String(tp.topic)}`, { operation: op });
-  if (!Number.isInteger(tp.partition) || tp.partition < 0) throw new InvalidArgumentError('partition', `expected a partition number (an integer >= 0), got ${String(tp.partition)}`, { operation: op, topic: tp.topic });
-}
-
-/** The target of a seek, checked: an offset, 'beginning', 'end' or { timestamp }. */
-function seekTo(target: SeekTarget): number | 'beginning' | 'end' | { timestamp: number } {
-  checkRef(target, 'seek');
-  const { offset, timestamp } = target;
-  if ((offset === undefined) === (timestamp === undefined)) throw new InvalidArgumentError('offset', 'seek() takes exactly one of offset (a number, "beginning" or "end") and timestamp', { topic: target.topic, partition: target.partition });
-  if (timestamp !== undefined) {
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new InvalidArgumentError('timestamp', `expected ms since the epoch (an integer >= 0), got ${String(timestamp)}`, { topic: target.topic, partition: target.partition });
-    return { timestamp };
-  }
-  if (offset === 'beginning' || offset === 'end') return offset;
-  if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw new InvalidArgumentError('offset', `expected an offset (an integer >= 0), "beginning" or "end", got ${String(offset)}`, { topic: target.topic, partition: target.partition });
-  return offset as number;
-}
-
-/** A call's timeoutMs, checked (InvalidArgumentError naming it); the default when not given. */
-function timeoutOf(timeoutMs: number | undefined): number {
-  if (timeoutMs === undefined) return CONTROL_TIMEOUT_MS;
-  checkIntegerOption('timeoutMs', timeoutMs, 1, MAX_TIMER_MS);
-  return timeoutMs;
-}
-
-function watermarksOf(native: ControlNative, tp: PartitionRef, timeoutMs: number): Promise<NativeWatermarks> {
-  return new Promise((resolve, reject) => {
-    const fail = (e: NativeErrorLike) => reject(fromNativeError(e, `watermark offsets of ${tp.topic}[${tp.partition}]`, { topic: tp.topic, partition: tp.partition }));
-    try {
-      native.queryWatermarkOffsets(tp.topic, tp.partition, timeoutMs, (err, wm) => (err ? fail(err) : resolve(wm)));
-    } catch (e) {
-      fail(e as NativeError);
-    }
-  });
-}
-
-/** The group's committed offsets of these partitions, asked from the broker (by tpKey; -1001 when none). */
-function committedOf(native: ControlNative, tps: readonly PartitionRef[], timeoutMs: number): Promise<Map<string, number>> {
-  return new Promise((resolve, reject) => {
-    const fail = (e: NativeErrorLike) => reject(fromNativeError(e, 'committed offsets'));
-    try {
-      const list = tps.map((tp) => ({ topic: tp.topic, partition: tp.partition }));
-      native.committed(list, timeoutMs, (err, offsets) => (err ? fail(err) : resolve(new Map(offsets.map((o) => [tpKey(o.topic, o.partition), o.offset])))));
-    } catch (e) {
-      fail(e as NativeError);
-    }
-  });
 }

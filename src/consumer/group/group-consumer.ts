@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { StateError } from '../../errors/base.js';
 import { fromNativeError } from '../../errors/librdkafka.js';
 import { createBatchConsumerClient } from '../../native/batch-consumer.js';
@@ -59,7 +60,7 @@ export class GroupConsumer {
   /** start()'s work, settled (never rejects): stop() waits for it. */
   #starting: Promise<void> = Promise.resolve();
   #inFlight = 0;
-  #idleWaiters: Array<() => void> = [];
+  readonly #idleWaiters: Array<() => void> = [];
   /** Numbers fetches, to list each partition a fetch touched once (PartitionState.fetchNo). */
   #fetchNo = 0;
 
@@ -233,12 +234,8 @@ export class GroupConsumer {
 
   /** Partitions whose dead-letter writes fail right now (paused), with the last error. */
   get deadLetterBlocked(): Array<{ topic: string; partition: number; error: Error; permanent: boolean; since: number }> {
-    const out: Array<{ topic: string; partition: number; error: Error; permanent: boolean; since: number }> = [];
-    for (const ps of this.#partitions.values()) {
-      const e = ps.dlqError;
-      if (ps.dlqBlocked > 0 && e !== undefined) out.push({ topic: ps.topic, partition: ps.partition, error: e.error, permanent: e.permanent, since: e.since });
-    }
-    return out;
+    const blocked = [...this.#partitions.values()].filter((ps) => ps.dlqBlocked > 0 && ps.dlqError !== undefined);
+    return blocked.map((ps) => ({ topic: ps.topic, partition: ps.partition, ...ps.dlqError! }));
   }
 
   /** Dispatch held by infrastructure failures right now (see HeldDispatch). */
@@ -328,23 +325,25 @@ export class GroupConsumer {
   }
 
   #wakeIdle(): void {
-    if (this.#inFlight <= 0 && this.#idleWaiters.length > 0) {
-      const w = this.#idleWaiters;
-      this.#idleWaiters = [];
-      for (const f of w) f();
-    }
+    if (this.#inFlight > 0 || this.#idleWaiters.length === 0) return;
+    for (const f of this.#idleWaiters.splice(0)) f();
   }
 
-  /** Resolves when nothing is in flight, or after `timeoutMs`. */
-  #idle(timeoutMs: number): Promise<boolean> {
-    if (this.#inFlight <= 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), timeoutMs);
-      this.#idleWaiters.push(() => {
-        clearTimeout(t);
-        resolve(true);
+  /** True once nothing is in flight and no work of a state a seek replaced runs (polled: nothing signals its end); false after `timeoutMs`. */
+  async #idle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (this.#inFlight > 0) {
+      const idle = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), timeoutMs);
+        this.#idleWaiters.push(() => (clearTimeout(t), resolve(true)));
       });
-    });
+      if (!idle) return false;
+    }
+    while (this.control.busyReplaced()) {
+      if (Date.now() >= deadline) return false;
+      await delay(5);
+    }
+    return true;
   }
 
   /**

@@ -155,7 +155,8 @@ export class Rebalance {
     // Running tasks and dead-letter writes in flight (not retry backoffs: see Dispatcher), bounded;
     // not at all once stop() gave up on unfinished work or is leaving the group.
     const deadline = Date.now() + g.revokeTimeoutMs;
-    while (!this.#abandoned && states.some((s) => s.busyCount > 0) && Date.now() < deadline) await delay(5);
+    // (also the work a seek replaced: the next owner must not run its keys while it still runs)
+    while (!this.#abandoned && states.some((s) => s.busyCount > 0 || s.superseded.some((o) => o.busyCount > 0)) && Date.now() < deadline) await delay(5);
     // Leaving the group in stop(): its final commit already covered these partitions.
     const closing = this.#closing;
     if (!closing) {

@@ -9,7 +9,7 @@
 //     rd_kafka_set_log_queue). So every callback below normally runs on the JS thread, inside the
 //     drain, and may call JS synchronously.
 //   - The libuv threadpool runs the blocking calls: metadata (connect), queryWatermarkOffsets,
-//     committed, and the close (rd_kafka_consumer_close_queue, its queue polled as events until
+//     committed, offsetsForTimes, seek, commitWait (Task), and the close (rd_kafka_consumer_close_queue, its queue polled as events until
 //     rd_kafka_consumer_closed or the deadline, then rd_kafka_destroy). During the close nothing
 //     touches JS on that worker: rebalance events are applied in C++ (on_rebalance) and reported
 //     to JS when the close completes; log/stats/error events of the close are dropped.
@@ -80,13 +80,15 @@ TplPtr tpl_from_js(Napi::Env env, const Napi::Value &v) {
   return tpl;
 }
 
-Napi::Array tpl_to_js(Napi::Env env, const rd_kafka_topic_partition_list_t *l, bool offsets) {
+// Partition list → JS [{topic, partition, offset?, code?}] (code: the partition's .err).
+Napi::Array tpl_to_js(Napi::Env env, const rd_kafka_topic_partition_list_t *l, bool offsets, bool codes = false) {
   auto arr = Napi::Array::New(env, l ? l->cnt : 0);
   for (int i = 0; l && i < l->cnt; i++) {
     auto o = Napi::Object::New(env);
     o.Set("topic", l->elems[i].topic);
     o.Set("partition", l->elems[i].partition);
     if (offsets) o.Set("offset", static_cast<double>(l->elems[i].offset));
+    if (codes) o.Set("code", static_cast<double>(l->elems[i].err));
     arr.Set(i, o);
   }
   return arr;
@@ -155,6 +157,7 @@ void Consumer::Init(Napi::Env env, Napi::Object exports) {
                           InstanceMethod("storeOffsets", &Consumer::StoreOffsets),
                           InstanceMethod("commit", &Consumer::Commit),
                           InstanceMethod("commitSync", &Consumer::CommitSync),
+                          InstanceMethod("commitWait", &Consumer::CommitWait),
                           InstanceMethod("committed", &Consumer::Committed),
                           InstanceMethod("pause", &Consumer::Pause),
                           InstanceMethod("resume", &Consumer::Resume),
@@ -543,21 +546,64 @@ Napi::Value Consumer::CommitSync(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// committed([{topic, partition}], timeoutMs, cb(err, [{topic, partition, offset}])) on a worker.
+// commitWait([{topic, partition, offset}], timeoutMs, cb(err, [{topic, partition, offset, code}])):
+// commits on a worker and reports the broker's answer, per partition (code 0: committed).
+// rd_kafka_commit_queue() with a temporary queue polled (as events) until the reply or the
+// deadline (err GCK_KAFKA__TIMED_OUT: the outcome is unknown; the request may still complete), or
+// until the close begins (err __DESTROY).
+Napi::Value Consumer::CommitWait(const Napi::CallbackInfo &info) {
+  const std::atomic<bool> *closing = &closing_;
+  return list_task(info, "commitWait", [closing](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int {
+    QueuePtr q(rd_kafka_queue_new(rk));
+    rd_kafka_resp_err_t err = rd_kafka_commit_queue(rk, list, q.get(), nullptr, nullptr);
+    if (err) return err;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) return RD_KAFKA_RESP_ERR__TIMED_OUT;
+      if (closing->load()) return RD_KAFKA_RESP_ERR__DESTROY;
+      rd_kafka_event_t *ev = rd_kafka_queue_poll(q.get(), static_cast<int>(std::min<long long>(left, 100)));
+      if (ev == nullptr) continue;
+      if (rd_kafka_event_type(ev) != RD_KAFKA_EVENT_OFFSET_COMMIT) {
+        rd_kafka_event_destroy(ev);
+        continue;
+      }
+      int result = rd_kafka_event_error(ev);
+      // The per-partition outcome (the reply's list holds the broker's error of each partition).
+      const rd_kafka_topic_partition_list_t *got = rd_kafka_event_topic_partition_list(ev);
+      for (int i = 0; i < list->cnt; i++) {
+        const rd_kafka_topic_partition_t *p =
+            got ? rd_kafka_topic_partition_list_find(got, list->elems[i].topic, list->elems[i].partition) : nullptr;
+        list->elems[i].err = p ? p->err : static_cast<rd_kafka_resp_err_t>(result);
+      }
+      rd_kafka_event_destroy(ev);
+      return result;
+    }
+  });
+}
+
+// committed([{topic, partition}], timeoutMs, cb(err, [{topic, partition, offset, code}])) on a worker.
 Napi::Value Consumer::Committed(const Napi::CallbackInfo &info) {
+  return list_task(info, "committed", [](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int {
+    return rd_kafka_committed(rk, list, timeout);
+  });
+}
+
+Napi::Value Consumer::list_task(const Napi::CallbackInfo &info, const char *what, ListCall call) {
   Napi::Env env = info.Env();
-  check_open(env, "committed");
+  check_open(env, what);
   auto list = std::shared_ptr<rd_kafka_topic_partition_list_t>(tpl_from_js(env, info[0]).release(), TplDel());
-  int timeout = info[1].ToNumber().Int32Value();
+  int timeout = std::max(1, info[1].ToNumber().Int32Value());
+  if (!info[2].IsFunction()) throw Napi::TypeError::New(env, std::string(what) + "(list, timeoutMs, cb)");
   auto cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[2].As<Napi::Function>()));
   auto err = std::make_shared<int>(RD_KAFKA_RESP_ERR__DESTROY);
   rd_kafka_t *rk = rk_.get();
   auto *task = new Task(
-      env, this, [rk, list, timeout, err] { *err = rd_kafka_committed(rk, list.get(), timeout); },
+      env, this, [rk, list, timeout, err, call] { *err = call(rk, list.get(), timeout); },
       [cb, list, err](Napi::Env env) {
         Napi::Value e = *err ? error_value(env, *err, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err))) : env.Null();
         try {
-          cb->Call({e, tpl_to_js(env, list.get(), true)});
+          cb->Call({e, tpl_to_js(env, list.get(), true, true)});
         } catch (const Napi::Error &x) {
           napi_fatal_exception(env, x.Value());
         }
@@ -690,34 +736,24 @@ Napi::Value Consumer::QueryWatermarkOffsets(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// seek([{topic, partition, offset}]): moves the fetch position of assigned partitions (offset >= 0,
-// or librdkafka's logical -2 beginning / -1 end). Asynchronous (timeout 0: the JS thread never
-// waits): librdkafka drops what it prefetched for the partition at the old position; messages
-// already handed to JS are the caller's to discard. Per-partition errors come back in the result.
+// seek([{topic, partition, offset}], timeoutMs, cb(err, [{topic, partition, offset, code}])):
+// moves the fetch position of assigned partitions (offset >= 0, or librdkafka's logical -2
+// beginning / -1 end), rd_kafka_seek_partitions with a timeout on a worker: librdkafka answers per
+// partition once the partition's fetcher applied the seek (code 0) or refused it (e.g. __STATE:
+// its fetcher has not started yet, right after an assignment; the caller may try again). err:
+// __TIMED_OUT when not every partition answered in time (those may still move). librdkafka drops
+// what it prefetched at the old position (version barrier); messages already handed to JS are
+// the caller's to discard.
 Napi::Value Consumer::Seek(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  check_open(env, "seek");
-  TplPtr tpl = tpl_from_js(env, info[0]);
-  ErrorPtr error(rd_kafka_seek_partitions(rk_.get(), tpl.get(), 0));
-  if (error) {
-    std::string text = rd_kafka_error_string(error.get());
-    throw rk_error(env, rd_kafka_error_code(error.get()), "seek (" + text + ")");
-  }
-  auto arr = Napi::Array::New(env, tpl->cnt);
-  for (int i = 0; i < tpl->cnt; i++) {
-    auto o = Napi::Object::New(env);
-    o.Set("topic", tpl->elems[i].topic);
-    o.Set("partition", tpl->elems[i].partition);
-    o.Set("offset", static_cast<double>(tpl->elems[i].offset));
-    o.Set("code", static_cast<double>(tpl->elems[i].err));
-    arr.Set(i, o);
-  }
-  if (waker_) waker_->kick();
-  return arr;
+  return list_task(info, "seek", [](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int {
+    ErrorPtr error(rd_kafka_seek_partitions(rk, list, timeout));
+    return error ? rd_kafka_error_code(error.get()) : 0;
+  });
 }
 
-// position([{topic, partition}]) → [{topic, partition, offset}]: the next offset the client fetches
-// (librdkafka's local state; -1001 when it has none yet). Non-blocking.
+// position([{topic, partition}]) → [{topic, partition, offset}]: rd_kafka_position, the offset
+// after the last message librdkafka handed to the application (-1001 before the first, and again
+// after a seek until the first message of the new position). Local state, non-blocking.
 Napi::Value Consumer::Position(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   check_open(env, "position");
@@ -728,32 +764,20 @@ Napi::Value Consumer::Position(const Napi::CallbackInfo &info) {
 }
 
 // offsetsForTimes([{topic, partition, offset: timestampMs}], timeoutMs, cb(err, [{topic, partition,
-// offset}])): the earliest offset whose timestamp is >= the given one (-1: none, i.e. the end), on a worker.
+// offset, code}])) on a worker: per partition the earliest offset whose timestamp is >= the given
+// one (-1 with code 0: none, i.e. the end). The call can succeed while single partitions failed
+// (e.g. NOT_LEADER during a leader move): their `code` is not 0 and their offset means nothing.
 Napi::Value Consumer::OffsetsForTimes(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  check_open(env, "offsetsForTimes");
-  auto list = std::shared_ptr<rd_kafka_topic_partition_list_t>(tpl_from_js(env, info[0]).release(), TplDel());
-  int timeout = info[1].ToNumber().Int32Value();
-  auto cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[2].As<Napi::Function>()));
-  auto err = std::make_shared<int>(RD_KAFKA_RESP_ERR__DESTROY);
-  rd_kafka_t *rk = rk_.get();
-  auto *task = new Task(
-      env, this, [rk, list, timeout, err] { *err = rd_kafka_offsets_for_times(rk, list.get(), timeout); },
-      [cb, list, err](Napi::Env env) {
-        Napi::Value e = *err ? error_value(env, *err, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err))) : env.Null();
-        try {
-          cb->Call({e, tpl_to_js(env, list.get(), true)});
-        } catch (const Napi::Error &x) {
-          napi_fatal_exception(env, x.Value());
-        }
-      });
-  task->Queue();
-  return env.Undefined();
+  return list_task(info, "offsetsForTimes", [](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int {
+    return rd_kafka_offsets_for_times(rk, list, timeout);
+  });
 }
 
 // groupMetadata() → Buffer: the consumer's group metadata (group id, generation, member id)
 // serialised by librdkafka, for a transactional producer's sendOffsetsToTransaction (the other
-// addon reads it back with rd_kafka_consumer_group_metadata_read). Null when not in a group.
+// addon reads it back with rd_kafka_consumer_group_metadata_read). librdkafka returns metadata for
+// any consumer with a group.id, joined or not (generation -1 and an empty member id before it
+// joined: a transaction would be fenced with it); null only when it returns none.
 Napi::Value Consumer::GroupMetadata(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   check_open(env, "groupMetadata");
@@ -791,7 +815,7 @@ void Consumer::begin_close(Napi::Env env) {
   // Unhook first (takes the queue lock librdkafka signals under): no wake-up after this.
   if (waker_) waker_->close();
   if (oauth_) oauth_->close();
-  // Tasks still using rk (metadata, watermarks, committed) finish first (their own timeouts): the
+  // Tasks still using rk (metadata, watermarks, committed, seek, commitWait, offsets for times) finish first (their own timeouts): the
   // last one queues the close (task_done).
   if (busy_ > 0) {
     close_waiting_ = true;

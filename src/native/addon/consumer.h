@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -44,7 +45,8 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   // JS thread, after close_native.
   void close_done(Napi::Env env);
 
-  // JS thread: a task (metadata, watermarks, committed) finished; queues a waiting close.
+  // JS thread: a task (metadata, watermarks, committed, seek, commitWait, offsetsForTimes)
+  // finished; queues a waiting close.
   void task_done(Napi::Env env);
   int busy_ = 0;                    // tasks queued or running (JS thread only)
   std::atomic<bool> closing_{false};
@@ -59,6 +61,7 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   Napi::Value StoreOffsets(const Napi::CallbackInfo &info);
   Napi::Value Commit(const Napi::CallbackInfo &info);
   Napi::Value CommitSync(const Napi::CallbackInfo &info);
+  Napi::Value CommitWait(const Napi::CallbackInfo &info);
   Napi::Value Committed(const Napi::CallbackInfo &info);
   Napi::Value Pause(const Napi::CallbackInfo &info);
   Napi::Value Resume(const Napi::CallbackInfo &info);
@@ -79,6 +82,11 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   Napi::Value SetOAuthBearerToken(const Napi::CallbackInfo &info);
   Napi::Value SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info);
   void on_oauth_wanted();
+  // A blocking call over a partition list on a Task: (list, timeoutMs, cb(err | null, [{topic,
+  // partition, offset, code}])). `call` runs on the worker (C calls only) and returns the overall
+  // error code; the per-partition codes are the list's .err after it.
+  using ListCall = std::function<int(rd_kafka_t *, rd_kafka_topic_partition_list_t *, int)>;
+  Napi::Value list_task(const Napi::CallbackInfo &info, const char *what, ListCall call);
 
   bool on_js_thread() const { return std::this_thread::get_id() == js_thread_; }
   void check_open(Napi::Env env, const char *what) const;

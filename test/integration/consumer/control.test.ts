@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ConnectionManager } from '../../../src/client.js';
 import { Consumer, type ConsumedMessage, type ConsumerOptions } from '../../../src/consumer/index.js';
+import type { GroupHooks } from '../../../src/consumer/group/types.js';
 import { InvalidArgumentError, StateError } from '../../../src/errors/base.js';
 import type { NativeTopicPartition } from '../../../src/native/types.js';
 import { newMessage } from '../../../src/producer/index.js';
-import { createTopic, testConfig, uniqueName } from '../helpers.js';
+import { createTopic, uniqueName, useClient } from '../helpers.js';
 import { committedOffsets, waitUntil } from './util.js';
 
 /** One handling of a message. */
@@ -27,31 +27,27 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 /** Issue 18 item 2: consumer control (pause/resume, seek, commitNow, position and lag) against the broker. */
 describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
   this.timeout(120_000);
-  let cm: ConnectionManager;
   let consumer: Consumer | undefined;
-  beforeEach(async () => {
-    cm = new ConnectionManager(testConfig());
-    await cm.initialize();
-  });
+  // Registered before useClient()'s: the consumer stops before its client closes.
   afterEach(async () => {
     await consumer?.stop();
     consumer = undefined;
-    await cm.close();
   });
+  const client = useClient();
 
   async function publish(topic: string, partition: number, n: number, key: (i: number) => string = () => 'k', timestamp?: (i: number) => number): Promise<void> {
     const msgs = range(0, n).map((i) => {
       const m = newMessage(topic, `${partition}:${i}`).withKey(key(i)).withPartition(partition);
       return timestamp === undefined ? m : m.withTimestamp(timestamp(i));
     });
-    const out = await cm.producer.publishBatch(msgs);
+    const out = await client.cm.producer.publishBatch(msgs);
     const bad = out.find((o) => !o.ok);
     if (bad) throw bad.error;
   }
 
   /** A started consumer of `topic` in `group` whose handler records what it handled (after `before`, awaited). */
-  async function consume(topic: string, group: string, partitions: number, handled: Handled[], opts: ConsumerOptions = {}, before?: (m: ConsumedMessage) => Promise<void> | void): Promise<Consumer> {
-    const c = new Consumer(cm, opts);
+  async function consume(topic: string, group: string, partitions: number, handled: Handled[], opts: ConsumerOptions = {}, before?: (m: ConsumedMessage) => Promise<void> | void, hooks: GroupHooks = {}): Promise<Consumer> {
+    const c = new Consumer(client.cm, opts, hooks);
     consumer = c;
     c.registerHandler({
       topics: [topic],
@@ -104,7 +100,7 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
     assert.deepEqual(offsets(handled, 0), range(0, 20));
     assert.deepEqual(offsets(handled, 1), range(0, 100));
     assert.equal(await c.stop(), true);
-    assert.deepEqual(await committedOffsets(cm, group, topic, 2), [20, 100]);
+    assert.deepEqual(await committedOffsets(client.cm, group, topic, 2), [20, 100]);
   });
 
   it('seek back: re-delivered from the target; commitNow (confirmed, visible to another client) reflects progress from the target', async () => {
@@ -125,20 +121,20 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
     });
     await waitUntil(() => handled.length === 10, 30_000, () => `handled ${handled.length}`);
     assert.deepEqual(await c.commitNow(), [{ groupId: group, topic, partition: 0, offset: 10 }]);
-    assert.deepEqual(await committedOffsets(cm, group, topic, 1), [10]);
+    assert.deepEqual(await committedOffsets(client.cm, group, topic, 1), [10]);
 
     seeked = true;
     assert.equal(await c.seek({ topic, partition: 0, offset: 4 }), 4);
     await waitUntil(() => heldStarted && handled.length === 13, 30_000, () => `handled ${handled.length}`);
     // 4, 5, 6 done again and 7 running: the watermark counts from the target, below the earlier commit.
     assert.deepEqual(await c.commitNow(), [{ groupId: group, topic, partition: 0, offset: 7 }]);
-    assert.deepEqual(await committedOffsets(cm, group, topic, 1), [7]);
+    assert.deepEqual(await committedOffsets(client.cm, group, topic, 1), [7]);
     await waitUntil(() => c.position({ topic, partition: 0 }) === 10, 30_000, () => 'fetched up to the end again');
     hold.open();
     await waitUntil(() => handled.length === 16, 30_000, () => `handled ${handled.length}`);
     assert.deepEqual(offsets(handled, 0), [...range(0, 10), ...range(4, 10)]);
     assert.deepEqual(await c.commitNow(), [{ groupId: group, topic, partition: 0, offset: 10 }]);
-    assert.deepEqual(await committedOffsets(cm, group, topic, 1), [10]);
+    assert.deepEqual(await committedOffsets(client.cm, group, topic, 1), [10]);
   });
 
   it("seek to a timestamp lands at the first message at or after it; 'beginning' re-delivers everything", async () => {
@@ -190,7 +186,43 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
       range(0, 30),
       'every message of the other partition once',
     );
-    assert.deepEqual(await committedOffsets(cm, group, topic, 2), [35, 30]);
+    assert.deepEqual(await committedOffsets(client.cm, group, topic, 2), [35, 30]);
+  });
+
+  it('seek from onRebalance(assign), before the partition fetches: nothing comes from the committed offset, the replay from the target happens (asked again while librdkafka refuses it) and the committed offset after stop() reflects it', async () => {
+    const topic = uniqueName('ctl-assign');
+    const group = uniqueName('g');
+    await createTopic(topic, 1);
+    const base = Date.now() - 600_000;
+    await publish(topic, 0, 10, () => 'k', (i) => base + i * 1000);
+    const first: Handled[] = [];
+    const c1 = await consume(topic, group, 1, first);
+    await waitUntil(() => first.length === 10, 30_000, () => `handled ${first.length}`);
+    assert.equal(await c1.stop(), true);
+    assert.deepEqual(await committedOffsets(client.cm, group, topic, 1), [10]);
+
+    // Each run seeks back from the assignment's hook (the second by a timestamp) and is stopped
+    // while `held` runs: the committed offset is the replay's watermark, below the one before.
+    for (const [target, from, held] of [
+      [{ offset: 3 }, 3, 8],
+      [{ timestamp: base + 5500 }, 6, 7],
+    ] as const) {
+      const handled: Handled[] = [];
+      const hold = gate();
+      let seek: Promise<number> | undefined;
+      const c = await consume(topic, group, 1, handled, { taskBatchSize: 1, stopTimeoutMs: 500 }, (m) => (m.offset === held ? hold.wait : undefined), {
+        onRebalance: (_g, kind, tps) => {
+          if (kind === 'assign' && tps.length > 0) seek = consumer!.seek({ topic, partition: 0, ...target });
+        },
+      });
+      assert.ok(seek !== undefined, 'sought from the hook');
+      assert.equal(await seek, from);
+      await waitUntil(() => handled.length === held - from, 30_000, () => `handled ${JSON.stringify(offsets(handled, 0))}, paused ${JSON.stringify(c.groups[0]!.pausedPartitions)}`);
+      assert.deepEqual(offsets(handled, 0), range(from, held), 'replayed from the target up to the held message');
+      assert.equal(await c.stop(), false, 'stopped while the held message runs');
+      hold.open();
+      assert.deepEqual(await committedOffsets(client.cm, group, topic, 1), [held]);
+    }
   });
 
   it('lag: every message counts until handled, then 0; position and watermarks per partition', async () => {

@@ -35,10 +35,14 @@ describe('Static membership: a restart within the session timeout', function () 
   });
 
   async function member(topic: string, group: string, protocol: GroupProtocol, instanceId: string | undefined, out: Rec[], events: Events, errors: Error[]): Promise<Consumer> {
-    const cm = new ConnectionManager(testConfig({ clientId: instanceId ?? 'dynamic', groupProtocol: protocol, groupInstanceId: instanceId }));
+    // Both routes: the configuration (group_protocol / group_instance_id) under classic, the
+    // Consumer's own options (which win over the configuration) under consumer.
+    const viaOptions = protocol === 'consumer';
+    const cm = new ConnectionManager(testConfig({ clientId: instanceId ?? 'dynamic', ...(viaOptions ? { groupProtocol: 'classic', groupInstanceId: uniqueName('ignored') } : { groupProtocol: protocol, groupInstanceId: instanceId }) }));
     cms.push(cm);
     await cm.initialize();
-    const c = new Consumer(cm, { commitIntervalMs: 200 }, {
+    const own = viaOptions ? { groupProtocol: protocol, groupInstanceId: instanceId ?? null } : {};
+    const c = new Consumer(cm, { commitIntervalMs: 200, ...own }, {
       onError: (e) => errors.push(e),
       onRebalance: (_g, kind, tps) => {
         events.push(`${kind} ${tps.map((tp) => tp.partition).sort().join(',')}`.trim());

@@ -82,4 +82,19 @@ describe('Consumer control: which group a partition means', () => {
     await assert.rejects(c.commitNow(), StateError);
     await assert.rejects(c.lag(), StateError);
   });
+
+  it('options may be null or left out (the defaults); anything else but an object is an InvalidArgumentError naming options', async () => {
+    const { c, fakes, handled } = await start();
+    const g1 = fakes.get('g1')!;
+    g1.assign([{ topic: 'a', partition: 0 }]);
+    g1.append('a', 0, 2);
+    await until(() => handled.length === 2, 'handled');
+    assert.equal(await c.seek({ topic: 'a', partition: 0, offset: 1 }, null), 1);
+    await until(() => handled.length === 3, 're-delivered from 1');
+    assert.deepEqual(await c.commitNow(null), [{ groupId: 'g1', topic: 'a', partition: 0, offset: 2 }]);
+    assert.equal((await c.lag(null)).length, 1);
+    await assert.rejects(c.seek({ topic: 'a', partition: 0, offset: 1 }, 5 as never), argument('options'));
+    await assert.rejects(c.commitNow('x' as never), argument('options'));
+    await assert.rejects(c.lag(true as never), argument('options'));
+  });
 });

@@ -61,25 +61,72 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
   /** Low 0, high the log's length (answered asynchronously, as librdkafka's worker does). */
   queryWatermarkOffsets(topic: string, partition: number, _timeout: number, cb?: (err: NativeError | null, wm: { lowOffset: number; highOffset: number }) => void): void {
     const high = this.logs.get(tp(topic, partition))?.length ?? 0;
-    if (cb !== undefined) setImmediate(() => cb(null, { lowOffset: 0, highOffset: high }));
+    if (cb === undefined) return;
+    this.watermarkQueries++;
+    this.maxConcurrentQueries = Math.max(this.maxConcurrentQueries, ++this.#queries);
+    setTimeout(() => {
+      this.#queries--;
+      cb(null, { lowOffset: 0, highOffset: high });
+    }, 1);
   }
-  /** Moves the fetch position of assigned partitions (code ERR__UNKNOWN_PARTITION for others). */
-  seek(offsets: NativeTopicPartitionOffset[]): Array<NativeTopicPartitionOffset & { code: number }> {
+  /**
+   * Seeks librdkafka refuses with ERR__STATE before it applies one (a fetcher not started yet,
+   * right after an assignment), counted down per refusal.
+   */
+  seekRefusals = 0;
+  /** Per partition key: a code a seek answers instead of applying it. */
+  readonly seekCodes = new Map<string, number>();
+  /** Per partition key: a code a commitWait answers for it (the commit of the others goes through). */
+  readonly commitCodes = new Map<string, number>();
+  /** Per partition key: a code offsetsForTimes answers for it (offset -1). */
+  readonly timeCodes = new Map<string, number>();
+  /** Per partition key: librdkafka's cached watermarks (getWatermarkOffsets; see cacheMarks for the others). */
+  readonly cachedMarks = new Map<string, { lowOffset: number; highOffset: number }>();
+  /** How many queryWatermarkOffsets calls had a callback (the broker was asked), and the most at once. */
+  watermarkQueries = 0;
+  maxConcurrentQueries = 0;
+  #queries = 0;
+  /**
+   * rd_kafka_seek_partitions with a timeout (answered on a later turn, as the worker does): moves
+   * the fetch position of assigned partitions (code ERR__UNKNOWN_PARTITION for others, ERR__STATE
+   * while seekRefusals last).
+   */
+  seekPartitions(offsets: NativeTopicPartitionOffset[], _timeoutMs: number, cb: (err: NativeError | null, r: Array<NativeTopicPartitionOffset & { code: number }>) => void): void {
     this.calls.push(`seek ${offsets.map((o) => `${o.partition}@${o.offset}`).join(',')}`);
-    return offsets.map((o) => {
+    const refused = this.seekRefusals > 0;
+    if (refused) this.seekRefusals--;
+    const out = offsets.map((o) => {
       const key = tp(o.topic, o.partition);
       if (!this.assigned.has(key)) return { ...o, code: RD.ERR__UNKNOWN_PARTITION };
+      if (refused) return { ...o, code: RD.ERR__STATE };
+      const code = this.seekCodes.get(key);
+      if (code !== undefined) return { ...o, code };
       this.positions.set(key, o.offset);
       return { ...o, code: 0 };
     });
+    setImmediate(() => cb(null, out));
   }
-  /** The next offset served (-1001 before the first consume of the partition). */
+  /** Commits and answers per partition (commitCodes), on a later turn. */
+  commitWait(offsets: NativeTopicPartitionOffset[], _timeoutMs: number, cb: (err: NativeError | null, r: Array<NativeTopicPartitionOffset & { code: number }>) => void): void {
+    this.calls.push(`commitWait ${offsets.map((o) => `${o.partition}@${o.offset}`).join(',')}`);
+    const out = offsets.map((o) => {
+      const code = this.commitCodes.get(tp(o.topic, o.partition)) ?? 0;
+      if (code === 0) this.commits.set(tp(o.topic, o.partition), o.offset);
+      return { ...o, code };
+    });
+    setImmediate(() => cb(null, out));
+  }
+  /** The offset after the last message served (-1001 before the first consume of the partition). */
   position(tps: NativeTopicPartition[]): NativeTopicPartitionOffset[] {
     return tps.map((t) => ({ ...t, offset: this.positions.get(tp(t.topic, t.partition)) ?? -1001 }));
   }
   /** The first offset whose timestamp (a message without one: its offset) is at or after the time; -1 when none. */
-  offsetsForTimes(tps: NativeTopicPartitionOffset[], _timeout: number, cb: (err: NativeError | null, r: NativeTopicPartitionOffset[]) => void): void {
-    const out = tps.map((t) => ({ ...t, offset: (this.logs.get(tp(t.topic, t.partition)) ?? []).find((m) => (m.timestamp ?? m.offset) >= t.offset)?.offset ?? -1 }));
+  offsetsForTimes(tps: NativeTopicPartitionOffset[], _timeout: number, cb: (err: NativeError | null, r: Array<NativeTopicPartitionOffset & { code: number }>) => void): void {
+    const out = tps.map((t) => {
+      const code = this.timeCodes.get(tp(t.topic, t.partition));
+      if (code !== undefined) return { ...t, offset: -1, code };
+      return { ...t, offset: (this.logs.get(tp(t.topic, t.partition)) ?? []).find((m) => (m.timestamp ?? m.offset) >= t.offset)?.offset ?? -1, code: 0 };
+    });
     setImmediate(() => cb(null, out));
   }
   disconnect(cb: (err: unknown) => void): void {
@@ -154,8 +201,8 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
     this.calls.push(`commitSync ${(offsets ?? []).map((o) => `${o.partition}@${o.offset}`).join(',')}`);
   }
   /** The offsets committed (commit / commitSync), -1001 for none; answered asynchronously. */
-  committed(tps: NativeTopicPartition[], _timeout: number, cb: (err: NativeError | null, r: NativeTopicPartitionOffset[]) => void): void {
-    const out = tps.map((t) => ({ ...t, offset: this.commits.get(tp(t.topic, t.partition)) ?? -1001 }));
+  committed(tps: NativeTopicPartition[], _timeout: number, cb: (err: NativeError | null, r: Array<NativeTopicPartitionOffset & { code: number }>) => void): void {
+    const out = tps.map((t) => ({ ...t, offset: this.commits.get(tp(t.topic, t.partition)) ?? -1001, code: 0 }));
     setImmediate(() => cb(null, out));
   }
   assignments(): NativeTopicPartition[] {
@@ -187,8 +234,11 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
     this.calls.push(`resume ${tps.map((t) => t.partition).join(',')}`);
     for (const t of tps) this.paused.delete(tp(t.topic, t.partition));
   }
-  getWatermarkOffsets(): { lowOffset: number; highOffset: number } {
-    return { lowOffset: 0, highOffset: 0 };
+  /** librdkafka's cached watermarks of a partition not in cachedMarks: 0 and the log's end when true (as after a fetch), else unknown (-1). */
+  cacheMarks = true;
+  getWatermarkOffsets(topic: string, partition: number): { lowOffset: number; highOffset: number } {
+    const unknown = { lowOffset: -1, highOffset: -1 };
+    return this.cachedMarks.get(tp(topic, partition)) ?? (this.cacheMarks ? { lowOffset: 0, highOffset: this.logs.get(tp(topic, partition))?.length ?? 0 } : unknown);
   }
 }
 

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { GoCoffeeKafkaError, InvalidArgumentError, StateError } from '../../../../src/errors/base.js';
+import { KafkaError, RD } from '../../../../src/errors/librdkafka.js';
+import type { GroupConsumer } from '../../../../src/consumer/group/group-consumer.js';
 import { build, setup, started, until } from './harness.js';
 
+/** librdkafka's RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS (a seek of a partition whose fetcher is stopping). */
+const ERR__PREV_IN_PROGRESS = -177;
 const P0 = { topic: 't', partition: 0 };
 const P1 = { topic: 't', partition: 1 };
 const offsetsOf = (tasks: ReadonlyArray<{ msgs: ReadonlyArray<{ partition: number; offset: number }> }>, partition: number) =>
@@ -195,13 +199,151 @@ describe('PartitionControl (pause/resume, seek, commitNow, position, lag) with a
     );
   });
 
-  it('commitNow rejects with a typed timeout when the broker never confirms', async () => {
-    const { g, native, exec } = await setup({}, 1);
+  it('commitNow reports the broker\'s answer: a partition\'s commit error rejects naming it, a whole-call timeout is a retriable GCK_KAFKA__TIMED_OUT; no read-back', async () => {
+    const { g, native, exec } = await setup({}, 2);
     native.append('t', 0, 2);
-    native.assign([P0]);
-    await until(() => (exec.finish(), native.stored.get('t/0') === 2), 'done');
-    native.commit = () => undefined; // the commit never reaches the broker
+    native.append('t', 1, 2);
+    native.assign([P0, P1]);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 2 && native.stored.get('t/1') === 2), 'done');
+    native.commitCodes.set('t/1', RD.ERR_REBALANCE_IN_PROGRESS);
+    await assert.rejects(g.control.commitNow(), (e: unknown) => e instanceof KafkaError && e.librdkafkaCode === RD.ERR_REBALANCE_IN_PROGRESS && e.context['partition'] === 1 && /t\[1\]/.test(e.message));
+    assert.equal(native.commits.get('t/0'), 2, 'the other partition was committed');
+    native.commitCodes.clear();
+    native.commitWait = (_o, _t, cb) => setImmediate(() => cb({ code: RD.ERR__TIMED_OUT, message: 'Local: Timed out' }, []));
     await assert.rejects(g.control.commitNow(50), (e: unknown) => e instanceof GoCoffeeKafkaError && e.code === 'GCK_KAFKA__TIMED_OUT' && e.retriable);
+  });
+
+  it('seek right after an assignment: librdkafka refuses it (__STATE, fetcher not started) and it is asked again until it applies; the replay happens and the target is committed', async () => {
+    const { g, native, exec } = await setup({ ordering: 'key' }, 4);
+    native.append('t', 0, 8, () => 'same');
+    native.commits.set('t/0', 8); // committed: the end
+    native.seekRefusals = 3;
+    native.assign([P0]);
+    assert.equal(await g.control.seek({ ...P0, offset: 3 }), 3);
+    assert.equal(native.calls.filter((c) => c === 'seek 0@3').length, 4, 'three refusals, then applied');
+    assert.ok(native.calls.indexOf('pause 0') < native.calls.indexOf('seek 0@3'), 'paused before the first attempt');
+    assert.ok(native.calls.lastIndexOf('seek 0@3') < native.calls.lastIndexOf('resume 0'), 'resumed once applied');
+    assert.equal(native.commits.get('t/0'), 3);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 8), 'replayed from 3');
+    assert.deepEqual(offsetsOf(exec.tasks, 0), [3, 4, 5, 6, 7]);
+  });
+
+  it('seek from the assignment hook pauses the partition at once: nothing is handled from the committed offset while the target is looked up and applied', async () => {
+    let seek: Promise<number> | undefined;
+    let control: GroupConsumer['control'] | undefined;
+    const { g, native, exec } = await setup({ ordering: 'key' }, 4, 0, {
+      onRebalance: (_g, kind) => {
+        if (kind === 'assign') seek = control!.seek({ ...P0, offset: 2 });
+      },
+    });
+    control = g.control;
+    native.append('t', 0, 8, () => 'same');
+    native.commits.set('t/0', 6);
+    native.seekRefusals = 2;
+    native.assign([P0]);
+    assert.ok(native.paused.has('t/0'), 'paused inside the hook');
+    assert.equal(await seek, 2);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 8), 'replayed from 2');
+    assert.deepEqual(offsetsOf(exec.tasks, 0), [2, 3, 4, 5, 6, 7], 'nothing from the committed 6 before the seek');
+  });
+
+  it('a seek librdkafka keeps refusing (__STATE past timeoutMs) is a StateError naming the partition: the partition is resumed, its state and offsets untouched', async () => {
+    const { g, native, exec } = await setup({}, 4);
+    native.append('t', 0, 4);
+    native.assign([P0]);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 4), 'done');
+    native.seekRefusals = Number.MAX_SAFE_INTEGER;
+    await assert.rejects(g.control.seek({ ...P0, offset: 1 }, 200), (e: unknown) => e instanceof StateError && e.code === 'GCK_STATE' && e.context['component'] === 'partition t[0]' && e.context['operation'] === 'seek');
+    assert.ok(native.calls.filter((c) => c === 'seek 0@1').length > 1, 'asked again');
+    assert.ok(!native.paused.has('t/0'), 'resumed');
+    assert.deepEqual(g.watermarks, [{ ...P0, offset: 4 }], 'the state was not replaced');
+    assert.ok(!native.calls.includes('commit 0@1'), 'the target was not committed');
+    native.seekRefusals = 0;
+    native.seekCodes.set('t/0', ERR__PREV_IN_PROGRESS);
+    await assert.rejects(g.control.seek({ ...P0, offset: 1 }), (e: unknown) => e instanceof KafkaError && e.librdkafkaCode === ERR__PREV_IN_PROGRESS, 'another refusal: its KafkaError');
+    assert.ok(!native.paused.has('t/0'));
+  });
+
+  it('seek to a timestamp: a partition the broker failed to answer for (NOT_LEADER, the call itself ok) rejects; it is not taken for "no message at or after the time"', async () => {
+    const { g, native, exec } = await setup({}, 4);
+    native.append('t', 0, 6);
+    native.assign([P0]);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 6), 'done');
+    native.timeCodes.set('t/0', RD.ERR_NOT_LEADER_FOR_PARTITION);
+    await assert.rejects(g.control.seek({ ...P0, timestamp: 2 }), (e: unknown) => e instanceof KafkaError && e.librdkafkaCode === RD.ERR_NOT_LEADER_FOR_PARTITION && e.retriable);
+    assert.ok(!native.calls.some((c) => c.startsWith('seek ')), 'no seek');
+    assert.ok(!native.calls.some((c) => c.startsWith('commit 0@')), 'nothing committed');
+    native.timeCodes.clear();
+    assert.equal(await g.control.seek({ ...P0, timestamp: 2 }), 2);
+  });
+
+  it('until librdkafka applied the seek the old state goes on (paused, nothing fetched); once applied its queued messages are dropped and its completions move nothing', async () => {
+    const { g, native, exec } = await setup({ ordering: 'partition', taskBatchSize: 1 }, 1);
+    native.append('t', 0, 10);
+    native.assign([P0]);
+    await until(() => exec.tasks.length === 1 && g.inFlight === 10, 'offset 0 running, 1..9 queued');
+    let apply: (() => void) | undefined;
+    const seekPartitions = native.seekPartitions.bind(native);
+    native.seekPartitions = (o, t, cb) => (apply = () => seekPartitions(o, t, cb));
+    const seeking = g.control.seek({ ...P0, offset: 8 });
+    await until(() => apply !== undefined, 'asked librdkafka');
+    assert.ok(native.paused.has('t/0'), 'paused before the seek');
+    exec.finish(); // 0 done in the old epoch: 1 runs next, still the old state's
+    await until(() => exec.tasks.length === 2, 'the old state goes on');
+    assert.deepEqual(g.watermarks, [{ ...P0, offset: 1 }]);
+    apply!();
+    assert.equal(await seeking, 8);
+    assert.deepEqual(g.watermarks, [{ ...P0, offset: 8 }]);
+    assert.equal(g.inFlight, 0, '2..9 dropped; 1 (running) no longer counts');
+    assert.ok(native.paused.has('t/0'), 'still paused: 1 runs');
+    exec.finish();
+    await until(() => (exec.finish(), native.stored.get('t/0') === 10), 'drains from 8');
+    assert.deepEqual(offsetsOf(exec.tasks, 0), [0, 1, 8, 9]);
+  });
+
+  it('stop() waits for running work of a state a seek replaced (it no longer counts as in flight), bounded by its timeout', async () => {
+    const { g, native, exec } = await setup({ ordering: 'partition', taskBatchSize: 1 }, 1);
+    native.append('t', 0, 3);
+    native.assign([P0]);
+    await until(() => exec.tasks.length === 1, 'offset 0 running');
+    await g.control.seek({ ...P0, offset: 3 });
+    assert.equal(g.inFlight, 0);
+    let stopped: boolean | undefined;
+    const stopping = g.stop(5000).then((r) => (stopped = r));
+    await delay(30);
+    assert.equal(stopped, undefined, 'still waiting for offset 0');
+    exec.finish();
+    assert.equal(await stopping, true);
+    assert.equal(native.commits.get('t/0'), 3);
+
+    const second = await setup({ ordering: 'partition', taskBatchSize: 1 }, 1);
+    second.native.append('t', 0, 3);
+    second.native.assign([P0]);
+    await until(() => second.exec.tasks.length === 1, 'offset 0 running');
+    await second.g.control.seek({ ...P0, offset: 3 });
+    assert.equal(await second.g.stop(50), false, 'not finished within the bound');
+  });
+
+  it('lag: a fetching partition with cached watermarks asks no broker; the others are asked at most two at a time', async () => {
+    const { g, native } = await setup({}, 1);
+    const all = [0, 1, 2, 3, 4, 5].map((partition) => ({ topic: 't', partition }));
+    for (const tp of all) native.append('t', tp.partition, 3);
+    native.assign(all);
+    await until(() => g.inFlight === 18, 'fetched');
+    g.control.pause([P1]);
+    native.cacheMarks = false;
+    native.cachedMarks.set('t/0', { lowOffset: 0, highOffset: 3 });
+    native.cachedMarks.set('t/1', { lowOffset: 0, highOffset: 3 }); // paused: not fresh, asked
+    native.cachedMarks.set('t/2', { lowOffset: -1, highOffset: 3 }); // not both known: asked
+    native.watermarkQueries = 0;
+    native.maxConcurrentQueries = 0;
+    const lag = await g.control.lag();
+    assert.deepEqual(
+      lag.map((l) => [l.partition, l.highWatermark, l.lag]),
+      all.map((tp) => [tp.partition, 3, 3]),
+    );
+    assert.equal(native.watermarkQueries, 5, 'partition 0 was not asked');
+    assert.ok(native.maxConcurrentQueries <= 2, `at most two at once (${native.maxConcurrentQueries})`);
   });
 
   it('a second seek while the first one waits for running work: the last target wins, the old work still holds fetching', async () => {
