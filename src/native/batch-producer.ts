@@ -1,5 +1,5 @@
 import { loadAddon } from './addon.js';
-import type { BatchProducerEvents, NativeBatchProducer, NativeConfig, NativeHeaders, NativeMetadata, NativeMetadataOptions } from './types.js';
+import type { BatchProducerEvents, NativeBatchProducer, NativeConfig, NativeHeaders, NativeMetadata, NativeMetadataOptions, NativeTopicPartitionOffset } from './types.js';
 
 /**
  * The JS side of the batch producer (src/native/addon/producer.cc): the packer that turns messages
@@ -231,6 +231,11 @@ interface AddonProducer {
   close(): Promise<void>;
   stats(): { outq: number; wakeups: number; handoffs: number; queueFull: number };
   ref(on: boolean): void;
+  initTransactions(timeoutMs: number): Promise<void>;
+  beginTransaction(): void;
+  sendOffsetsToTransaction(offsets: NativeTopicPartitionOffset[], groupMetadata: Uint8Array, timeoutMs: number): Promise<void>;
+  commitTransaction(timeoutMs: number): Promise<void>;
+  abortTransaction(timeoutMs: number): Promise<void>;
 }
 
 /**
@@ -249,6 +254,11 @@ export function addonConfig(conf: NativeConfig): Record<string, string> {
   return out;
 }
 
+/** A transaction call's timeout for the addon: whole milliseconds, never librdkafka's -1 (infinite). */
+function txnTimeout(ms: number): number {
+  return Number.isFinite(ms) ? Math.max(0, Math.floor(ms)) : 0;
+}
+
 /** Creates the addon's producer (librdkafka handle of its own). Throws when librdkafka refuses the configuration. */
 export function createAddonBatchProducer(global: NativeConfig, topic: NativeConfig, events: BatchProducerEvents): NativeBatchProducer {
   const addon = loadAddon<ProducerAddon>('gocoffee_producer');
@@ -265,5 +275,10 @@ export function createAddonBatchProducer(global: NativeConfig, topic: NativeConf
     close: () => native.close(),
     errorString: (code) => addon.errorString(code),
     ref: (on) => native.ref(on),
+    initTransactions: (timeoutMs) => native.initTransactions(txnTimeout(timeoutMs)),
+    beginTransaction: () => native.beginTransaction(),
+    sendOffsetsToTransaction: (offsets, groupMetadata, timeoutMs) => native.sendOffsetsToTransaction(offsets, groupMetadata, txnTimeout(timeoutMs)),
+    commitTransaction: (timeoutMs) => native.commitTransaction(txnTimeout(timeoutMs)),
+    abortTransaction: (timeoutMs) => native.abortTransaction(txnTimeout(timeoutMs)),
   };
 }

@@ -176,6 +176,8 @@ export interface NativeBatchConsumer extends Omit<NativeConsumer, 'consume' | 's
   stopFetching(): void;
   /** The engine's counters (slabs, slab bytes, ...), when the binding has them. */
   engineStats?(): Record<string, number>;
+  /** librdkafka's serialised consumer group metadata, for a transactional producer's sendOffsets (null outside a group). */
+  groupMetadata?(): Buffer | null;
 }
 
 export interface NativeNewTopic {
@@ -217,6 +219,31 @@ export interface NativeBatchProducer {
   /** librdkafka's text for an error code. */
   errorString(code: number): string;
   ref(on: boolean): void;
+  /**
+   * Transactions (binding-notes/transactions.md), on a producer created with `transactional.id`.
+   * Optional: bindings without them (the unit tests' fake) leave them out. The blocking calls run
+   * off the JS thread and reject with a {@link NativeTransactionError}; beginTransaction throws one.
+   */
+  initTransactions?(timeoutMs: number): Promise<void>;
+  beginTransaction?(): void;
+  /** `groupMetadata`: the consumer's serialised group metadata (NativeBatchConsumer groupMetadata()). */
+  sendOffsetsToTransaction?(offsets: NativeTopicPartitionOffset[], groupMetadata: Uint8Array, timeoutMs: number): Promise<void>;
+  commitTransaction?(timeoutMs: number): Promise<void>;
+  abortTransaction?(timeoutMs: number): Promise<void>;
+}
+
+/** What a transactional call of the batch producer fails with (librdkafka's rd_kafka_error_t). */
+export interface NativeTransactionError extends Error {
+  /** librdkafka's numeric code. */
+  readonly code: number;
+  /** librdkafka's name for it, e.g. `PRODUCER_FENCED`, `_TIMED_OUT`. */
+  readonly name: string;
+  readonly fatal: boolean;
+  readonly retriable: boolean;
+  /** The transaction cannot commit: abort it (then it may run again). */
+  readonly txnRequiresAbort: boolean;
+  /** The call that failed, e.g. `commitTransaction`. */
+  readonly op: string;
 }
 
 /** Everything the library needs from the binding: the seam unit tests replace with a fake. */

@@ -14,6 +14,8 @@
 
 namespace gocoffee {
 
+class TxnWorker;  // producer.cc: one blocking transaction call on a work thread
+
 // Everything librdkafka reported between two hand-offs to JS. Filled by librdkafka callbacks
 // (dr_msg_cb, error_cb, log_cb, stats_cb), which run inside rd_kafka_poll / rd_kafka_flush: on the
 // JS thread (wake-ups) or on a libuv work thread (flush). Guarded by Producer::mu_.
@@ -59,6 +61,14 @@ class Producer : public Napi::ObjectWrap<Producer> {
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
   Napi::Value SetRef(const Napi::CallbackInfo &info);
+  // Transactions (binding-notes/transactions.md): begin is synchronous (librdkafka's main thread
+  // answers it at once); init / sendOffsets / commit / abort block and run on work threads.
+  Napi::Value InitTransactions(const Napi::CallbackInfo &info);
+  Napi::Value BeginTransaction(const Napi::CallbackInfo &info);
+  Napi::Value SendOffsetsToTransaction(const Napi::CallbackInfo &info);
+  Napi::Value CommitTransaction(const Napi::CallbackInfo &info);
+  Napi::Value AbortTransaction(const Napi::CallbackInfo &info);
+  Napi::Value start_txn(Napi::Env env, TxnWorker *w);  // counts it in workers_, queues it
 
   rd_kafka_topic_t *topic(const std::string &name);
   void on_wake();          // JS thread
@@ -75,7 +85,7 @@ class Producer : public Napi::ObjectWrap<Producer> {
   std::unique_ptr<Napi::AsyncContext> async_ctx_;
   bool closing_ = false;   // close() called: no more produce / flush / metadata
   bool destroyed_ = false;
-  int workers_ = 0;        // flush / metadata workers holding rk_
+  int workers_ = 0;        // flush / metadata / transaction workers holding rk_
   std::unique_ptr<Napi::Promise::Deferred> close_deferred_;
 
   std::mutex mu_;
