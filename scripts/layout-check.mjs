@@ -23,6 +23,8 @@ export const LAYERS = Object.freeze({
   producer: 6,
   consumer: 6,
   admin: 6,
+  // The client's options and their check (types only from below; client.ts imports it).
+  'client-options.ts': 6.5,
   'client.ts': 7,
   // Typed events for any application (catalog, serde, publisher, handlers, workers), beside the
   // composition root: it takes a producer and a consumer handler interface, never the client.

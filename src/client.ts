@@ -1,8 +1,9 @@
-import { InvalidArgumentError, MAX_TIMER_MS, StateError, checkIntegerOption } from './errors/base.js';
+import { StateError } from './errors/base.js';
+import { validateOptions, type ConnectionManagerOptions } from './client-options.js';
 import { toLibrdkafkaConfig, type KafkaConfig } from './config/index.js';
 import { loadNativeBinding } from './native/binding.js';
-import { oauthBearerRefresher, withOAuthBearer, type OAuthBearerOptions } from './native/oauth-binding.js';
-import type { OAuthBearerRefresher, OAuthBearerTokenProvider } from './native/oauth.js';
+import { oauthBearerRefresher, withOAuthBearer } from './native/oauth-binding.js';
+import type { OAuthBearerRefresher } from './native/oauth.js';
 import { createAdminClient } from './native/lifecycle.js';
 import type { NativeAdmin, NativeBinding, NativeMetadata } from './native/types.js';
 import type { ProducerEngine } from './delivery/index.js';
@@ -10,69 +11,20 @@ import { Producer } from './producer/producer.js';
 import { DedicatedProducer, throwUndelivered } from './producer/dedicated.js';
 import { createProducerEngine, type ProducerEngineSpec } from './producer/factory.js';
 import { resolveGuarantees, type CreateProducerOptions, type Guarantees } from './producer/guarantees.js';
+import { TransactionalProducer, type TransactionalProducerOptions } from './producer/transaction.js';
+import { TransactionalTransform, type TransformOptions } from './producer/transform.js';
 import { Consumer, Reader, type ConsumerHost, type ConsumerOptions, type GroupHooks } from './consumer/index.js';
 import { GroupAdmin, TopicManager } from './admin/index.js';
 import { TopicWriter } from './producer/writer.js';
-import { Telemetry, statisticsIntervalOf, type TelemetryOptions } from './telemetry/telemetry.js';
+import { Telemetry, statisticsIntervalOf } from './telemetry/telemetry.js';
 import { Diagnostics, makeRedactor, type GaugeSink, type GaugeSource } from './diagnostics/diagnostics.js';
 import { summarizeStats, type LibrdkafkaSummary } from './diagnostics/statistics.js';
 import { redactConfig } from './config/index.js';
-
-/**
- * Numeric options and their lower bounds: each must be an integer from the bound to MAX_TIMER_MS
- * (NaN, Infinity, fractions and non-numbers included, a bad value would silently disable what it
- * bounds, e.g. a NaN enqueueTimeoutMs never times a waiting publish out).
- */
-const NUMERIC_OPTIONS = [
-  ['enqueueTimeoutMs', 0], // 0: a publish that finds no room fails at once
-  ['pollIntervalMs', 1],
-  ['maxInFlight', 1],
-  ['closeTimeoutMs', 0], // 0: close() does not wait for deliveries
-] as const;
-
-/** Refuses a bad option with an InvalidArgumentError naming it and its value (once, in the constructor). */
-function validateOptions(options: ConnectionManagerOptions): void {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidArgumentError('ConnectionManager options', `got ${options === null ? 'null' : typeof options}, expected an object`);
-  }
-  for (const [name, min] of NUMERIC_OPTIONS) {
-    const v: unknown = options[name];
-    if (v !== undefined) checkIntegerOption(`ConnectionManager option ${name}`, v, min, MAX_TIMER_MS);
-  }
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new InvalidArgumentError('ConnectionManager option onError', `got ${typeof options.onError}, expected a function`);
-  }
-}
 
 /** At most this many cached TopicWriters (getWriter). */
 export const MAX_CACHED_WRITERS = 1024;
 
 export type ConnectionState = 'created' | 'initializing' | 'ready' | 'closing' | 'closed' | 'failed';
-
-export interface ConnectionManagerOptions {
-  /** The native binding (tests pass a fake). Default: node-rdkafka. */
-  readonly binding?: NativeBinding;
-  /** How long publish waits for room in a full local queue. Default: write_timeout. */
-  readonly enqueueTimeoutMs?: number;
-  /** Delivery-report poll interval while messages are in flight. Default 5 ms. */
-  readonly pollIntervalMs?: number;
-  /**
-   * At most this many published messages awaiting their delivery report; further publishes wait
-   * (needsDrain / drain()). Default 6,000 (DEFAULT_MAX_IN_FLIGHT), never above
-   * queue.buffering.max.messages. Raise it when the broker's ack latency is high (window ≥ rate ×
-   * ack latency).
-   */
-  readonly maxInFlight?: number;
-  /** How long close() flushes before giving up. Default 10 s. */
-  readonly closeTimeoutMs?: number;
-  readonly onError?: (err: Error) => void;
-  /** Logger, metrics registry, tracing. Default: silent, no metrics, global tracer (no-op unless registered). */
-  readonly telemetry?: TelemetryOptions;
-  /** SASL/OAUTHBEARER tokens from your code, refreshed at 80 % of their lifetime, for every handle of this client (docs/oauth.md). */
-  readonly oauthBearerTokenProvider?: OAuthBearerTokenProvider;
-  /** How the token provider is called: timeout per call, retry backoff. */
-  readonly oauthBearer?: OAuthBearerOptions;
-}
 
 /**
  * Owns every connection the library opens, all built from ONE config → librdkafka mapping, so the
@@ -99,6 +51,8 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
   #producer: Producer | undefined;
   /** createProducer() producers not closed yet (client.close() closes them). */
   readonly #dedicated = new Set<DedicatedProducer>();
+  /** createTransactionalProducer() producers (client.close() closes them). */
+  readonly #transactional = new Set<TransactionalProducer>();
   readonly #oauth: OAuthBearerRefresher | undefined;
   readonly #writers = new Map<string, TopicWriter>();
   readonly #readers = new Map<string, Reader>();
@@ -263,6 +217,35 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     return producer;
   }
 
+  /**
+   * A transactional producer (its own handle, acks=all, idempotent), connected and registered
+   * with the transaction coordinator (older instances of its transactionalId fenced):
+   * `await tp.transaction(async (tx) => { await tx.publish(m); tx.sendOffsets(offsets, metadata); })`.
+   * Closed by its close() or by the client's close(). docs/transactions.md.
+   */
+  async createTransactionalProducer(options: TransactionalProducerOptions): Promise<TransactionalProducer> {
+    this.#assertReady('createTransactionalProducer');
+    const tp = new TransactionalProducer({ binding: this.#binding, config: this.config, diagnostics: this.diagnostics }, options);
+    this.#transactional.add(tp);
+    try {
+      await tp.connect();
+    } catch (e) {
+      this.#transactional.delete(tp);
+      await tp.close(0).catch(() => undefined);
+      throw e;
+    }
+    return tp;
+  }
+
+  /**
+   * Exactly-once consume-transform-produce: reads `inputTopics` (read_committed) in group
+   * `groupId` and writes what `transform` returns, each fetched batch one transaction with its
+   * input offsets. start() / stop(); the caller stops it before closing the client. docs/transactions.md.
+   */
+  transform(options: TransformOptions): TransactionalTransform {
+    return new TransactionalTransform({ binding: this.#binding, config: this.config, diagnostics: this.diagnostics }, options);
+  }
+
   #assertReady(op: string): void {
     if (this.#state !== 'ready') throw new StateError('ConnectionManager', op, this.#state, ['ready']);
   }
@@ -377,10 +360,14 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     // not deliver is listed in one FlushIncompleteError below.
     const timeoutMs = this.#options.closeTimeoutMs ?? 10_000;
     const engineClosed = Promise.allSettled([this.#engine?.close(timeoutMs), ...[...this.#dedicated].map((p) => p.close(timeoutMs))]);
+    // Transactional producers let a running transaction finish (bounded); one left open is aborted by the broker.
+    const transactionalClosed = Promise.allSettled([...this.#transactional].map((p) => p.close(timeoutMs)));
+    this.#transactional.clear();
     const readers = [...this.#readers.values()];
     this.#readers.clear();
     this.#writers.clear();
     await Promise.all(readers.map((r) => r.close().catch(() => undefined)));
+    await transactionalClosed;
     try {
       throwUndelivered(await engineClosed, timeoutMs);
     } finally {
@@ -396,3 +383,4 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
 
 export { TopicWriter } from './producer/writer.js';
 export type { WriteOptions } from './producer/writer.js';
+export type { ConnectionManagerOptions } from './client-options.js';

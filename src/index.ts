@@ -33,6 +33,15 @@ export { ConnectionManager, TopicWriter } from './client.js';
 export type { ConnectionManagerOptions, ConnectionState, WriteOptions } from './client.js';
 
 export { Producer, DedicatedProducer, newMessage, OutgoingMessage } from './producer/index.js';
+export { TransactionalProducer } from './producer/transaction.js';
+export type { TransactionalProducerOptions, TransactionalProducerState, TransactionOffset } from './producer/transaction.js';
+export type { Transaction, TransactionState } from './producer/transaction-scope.js';
+export { TransactionalTransform } from './producer/transform.js';
+export type { TransformOptions } from './producer/transform.js';
+export { TransactionAbortedError, TransactionFencedError, TransactionFatalError, TransactionKafkaError } from './producer/transaction-errors.js';
+export { OAuthTokenError } from './native/oauth.js';
+export type { OAuthBearerToken, OAuthBearerTokenProvider } from './native/oauth.js';
+export type { OAuthBearerOptions } from './native/oauth-binding.js';
 export type { Acks, CreateProducerOptions, ProducerGuarantees, Guarantees } from './producer/index.js';
 export type { DeliveryResult, DeliveryCallback, PublishOutcome, ProducerOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
 

@@ -15,6 +15,7 @@ const FIXED: ReadonlyArray<readonly [readonly string[], string]> = [
   [['partition.assignment.strategy'], 'managed by the library: with group_protocol classic the consumer implements cooperative-sticky (incremental) rebalancing; with group_protocol consumer the broker assigns (group.remote.assignor chooses its assignor)'],
   [['rebalance_cb', 'offset_commit_cb', 'event_cb'], 'managed by the library: the client wrapper installs its own callbacks'],
   [['delivery.report.only.error'], 'managed by the library: publish() resolves on the delivery report of every message, successful ones included'],
+  [['transactional.id', 'transaction.timeout.ms'], 'not configurable as a property (it would make every publish of the shared producer transactional): use createTransactionalProducer({ transactionalId, transactionTimeoutMs }) or transform({ transactionalId })'],
   [['queuing.strategy'], 'managed by the library: fifo keeps the per-key order of published messages (lifo reorders them)'],
 ];
 

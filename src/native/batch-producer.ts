@@ -1,4 +1,5 @@
 import { loadAddon } from './addon.js';
+import { OAuthTokenError } from './oauth.js';
 import type { BatchProducerEvents, NativeBatchProducer, NativeConfig, NativeHeaders, NativeMetadata, NativeMetadataOptions, NativeTopicPartitionOffset } from './types.js';
 
 /**
@@ -221,6 +222,8 @@ interface ProducerAddon {
       logs: Array<{ severity: number; fac: string; message: string }> | null,
       stats: string[] | null,
     ) => void,
+    /** librdkafka wants a new OAUTHBEARER token (only with gocoffee.oauthbearer = "1"). */
+    onOAuthRefresh?: () => void,
   ) => AddonProducer;
 }
 
@@ -236,6 +239,18 @@ interface AddonProducer {
   sendOffsetsToTransaction(offsets: NativeTopicPartitionOffset[], groupMetadata: Uint8Array, timeoutMs: number): Promise<void>;
   commitTransaction(timeoutMs: number): Promise<void>;
   abortTransaction(timeoutMs: number): Promise<void>;
+  /** OAUTHBEARER (addon/oauth.h): `expiresAtMs` absolute (librdkafka's md_lifetime_ms); throws {code, message}. No-op once closing. */
+  setOAuthBearerToken(value: string, expiresAtMs: number, principal: string, extensions: string[]): void;
+  setOAuthBearerTokenFailure(reason: string): void;
+}
+
+/** An OAUTHBEARER call of the addon: librdkafka's refusal as OAuthTokenError (GCK_OAUTH_TOKEN). */
+function oauthCall(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    throw new OAuthTokenError((e as Error).message, { cause: e, context: { librdkafkaCode: (e as { code?: unknown }).code } });
+  }
 }
 
 /**
@@ -267,7 +282,7 @@ export function createAddonBatchProducer(global: NativeConfig, topic: NativeConf
     if (errors !== null) for (const e of errors) events.onError(e);
     if (ok !== null || failed !== null) events.onReports(ok, okPos, failed);
     if (stats !== null) for (const s of stats) events.onStats(s);
-  });
+  }, events.onOAuthRefresh === undefined ? undefined : () => events.onOAuthRefresh?.());
   return {
     produceBatch: (topics, buf, table, count, start) => native.produceBatch(topics, buf, table, count, start),
     flush: (timeoutMs) => native.flush(Math.max(0, Math.floor(timeoutMs))),
@@ -280,5 +295,7 @@ export function createAddonBatchProducer(global: NativeConfig, topic: NativeConf
     sendOffsetsToTransaction: (offsets, groupMetadata, timeoutMs) => native.sendOffsetsToTransaction(offsets, groupMetadata, txnTimeout(timeoutMs)),
     commitTransaction: (timeoutMs) => native.commitTransaction(txnTimeout(timeoutMs)),
     abortTransaction: (timeoutMs) => native.abortTransaction(txnTimeout(timeoutMs)),
+    setOAuthBearerToken: (value, expiresAtMs, principal, extensions = []) => oauthCall(() => native.setOAuthBearerToken(value, expiresAtMs, principal, extensions)),
+    setOAuthBearerTokenFailure: (reason) => oauthCall(() => native.setOAuthBearerTokenFailure(reason)),
   };
 }

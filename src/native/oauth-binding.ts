@@ -57,12 +57,7 @@ export function withOAuthBearer(binding: NativeBinding, refresher: OAuthBearerRe
     createAdmin(global): NativeAdmin {
       // node-rdkafka's AdminClient takes the first token at creation and later ones by
       // refreshOauthBearerToken (it has no refresh callback: the refresher's schedule drives it).
-      // The first token goes in at creation: binding.ts's createAdmin takes it as an optional 2nd
-      // argument (AdminClient.create(conf, token)). Widened here until types.ts's NativeBinding
-      // declares `createAdmin(global: NativeConfig, oauthToken?: string): NativeAdmin` (a binding
-      // without it ignores the argument and gets the token from addTarget below).
-      const createAdmin = binding.createAdmin as (this: NativeBinding, global: NativeConfig, oauthToken?: string) => NativeAdmin;
-      const admin = createAdmin.call(binding, global, refresher.currentToken());
+      const admin = binding.createAdmin(global, refresher.currentToken());
       const target = rdkafkaClientTarget(admin as unknown as { refreshOauthBearerToken(token: string): void });
       refresher.addTarget(target);
       const disconnect = admin.disconnect.bind(admin);

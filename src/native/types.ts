@@ -176,7 +176,7 @@ export interface NativeBatchConsumer extends Omit<NativeConsumer, 'consume' | 's
   stopFetching(): void;
   /** The engine's counters (slabs, slab bytes, ...), when the binding has them. */
   engineStats?(): Record<string, number>;
-  /** librdkafka's serialised consumer group metadata, for a transactional producer's sendOffsets (null outside a group). */
+  /** librdkafka's serialised consumer group metadata, for a transactional producer's sendOffsets (generation -1 before the consumer joined). */
   groupMetadata?(): Buffer | null;
 }
 
@@ -202,6 +202,8 @@ export interface BatchProducerEvents {
   onError(err: { code: number; fatal: boolean; message: string }): void;
   onLog(log: { severity: number; fac: string; message: string }): void;
   onStats(json: string): void;
+  /** librdkafka wants a new OAUTHBEARER token (producer created with gocoffee.oauthbearer = "1"): OAuthBearerRefresher.refreshWanted. */
+  onOAuthRefresh?(): void;
   /** The object an in-flight id stands for (diagnostics; the unit tests' fake binding uses it). */
   lookup?(id: number): unknown;
 }
@@ -230,6 +232,13 @@ export interface NativeBatchProducer {
   sendOffsetsToTransaction?(offsets: NativeTopicPartitionOffset[], groupMetadata: Uint8Array, timeoutMs: number): Promise<void>;
   commitTransaction?(timeoutMs: number): Promise<void>;
   abortTransaction?(timeoutMs: number): Promise<void>;
+  /**
+   * OAUTHBEARER (src/native/oauth.ts OAuthBearerTarget): the token librdkafka sends from now on,
+   * `expiresAtMs` absolute; throws OAuthTokenError when librdkafka refuses it. No-ops once closed.
+   * Optional: the unit tests' fake binding leaves them out.
+   */
+  setOAuthBearerToken?(value: string, expiresAtMs: number, principal: string, extensions?: string[]): void;
+  setOAuthBearerTokenFailure?(reason: string): void;
 }
 
 /** What a transactional call of the batch producer fails with (librdkafka's rd_kafka_error_t). */
@@ -263,5 +272,6 @@ export interface NativeBinding {
   createConsumer(global: NativeConfig, topic: NativeConfig): NativeConsumer;
   /** The batch engine's consumer (GroupConsumer's fetch path). */
   createBatchConsumer?(global: NativeConfig, topic: NativeConfig): NativeBatchConsumer;
-  createAdmin(global: NativeConfig): NativeAdmin;
+  /** `oauthToken`: the first OAUTHBEARER token (node-rdkafka's AdminClient.create(conf, token)); later ones by refreshOauthBearerToken. */
+  createAdmin(global: NativeConfig, oauthToken?: string): NativeAdmin;
 }

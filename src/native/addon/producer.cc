@@ -124,17 +124,22 @@ void Producer::Init(Napi::Env env, Napi::Object exports) {
                           InstanceMethod("beginTransaction", &Producer::BeginTransaction),
                           InstanceMethod("sendOffsetsToTransaction", &Producer::SendOffsetsToTransaction),
                           InstanceMethod("commitTransaction", &Producer::CommitTransaction),
-                          InstanceMethod("abortTransaction", &Producer::AbortTransaction)});
+                          InstanceMethod("abortTransaction", &Producer::AbortTransaction),
+                          InstanceMethod("setOAuthBearerToken", &Producer::SetOAuthBearerToken),
+                          InstanceMethod("setOAuthBearerTokenFailure", &Producer::SetOAuthBearerTokenFailure)});
   exports.Set("Producer", cls);
 }
 
 // new Producer(global: Record<string,string>, topic: Record<string,string>,
-//              onEvents(ok, okPos, failed, errors, logs, stats))
+//              onEvents(ok, okPos, failed, errors, logs, stats), onOAuthRefresh?())
+// gocoffee.oauthbearer = "1" in global: OAUTHBEARER tokens come from JS (setOAuthBearerToken) and
+// onOAuthRefresh() is called when librdkafka asks for a new one (oauth.h).
 Producer::Producer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Producer>(info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject() || !info[1].IsObject() || !info[2].IsFunction())
     throw Napi::TypeError::New(env, "new Producer(globalConfig, topicConfig, onEvents)");
   ConfPtr conf = conf_from_object(env, info[0].As<Napi::Object>());
+  const bool oauth = oauth_enabled(info[0].As<Napi::Object>());
   char errstr[512];
   TopicConfPtr tconf(rd_kafka_topic_conf_new());
   {
@@ -153,6 +158,7 @@ Producer::Producer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Producer>(
   rd_kafka_conf_set_error_cb(conf.get(), error_cb);
   rd_kafka_conf_set_log_cb(conf.get(), log_cb);
   rd_kafka_conf_set_stats_cb(conf.get(), stats_cb);
+  if (oauth) oauth_configure<Producer>(conf.get());
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_default_topic_conf(conf.get(), tconf.release());  // owned by conf now
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof(errstr));
@@ -169,6 +175,8 @@ Producer::Producer(const Napi::CallbackInfo &info) : Napi::ObjectWrap<Producer>(
   waker_ = std::make_unique<Waker>(loop, WakeMode::Async, [this] { on_wake(); });
   waker_->attach(main_q_.get());
   waker_->kick();  // anything queued before the hook (early log lines)
+  if (info[3].IsFunction()) on_oauth_ = Napi::Persistent(info[3].As<Napi::Function>());
+  if (oauth) oauth_ = std::make_unique<OAuthBearer>(rk, loop, [this] { on_oauth_wanted(); });
   Napi::ObjectWrap<Producer>::Ref();  // alive while open, even if JS drops the object
 }
 
@@ -177,6 +185,7 @@ Producer::~Producer() { shutdown_sync(); }
 void Producer::shutdown_sync() {
   if (waker_) waker_->close();
   waker_.reset();
+  oauth_.reset();  // unhooks and drops its SASL queue reference before the handle goes
   if (destroyed_ || !rk_) return;
   destroyed_ = true;
   topics_.clear();
@@ -739,6 +748,8 @@ void Producer::start_destroy() {
   Napi::Env env = Env();
   auto *w = new DestroyWorker(env, *close_deferred_, std::move(rk_), std::move(main_q_), std::move(topics_), [this] {
     on_events_.Reset();
+    on_oauth_.Reset();
+    oauth_.reset();
     async_ctx_.reset();
     Napi::ObjectWrap<Producer>::Unref();
   });
@@ -759,6 +770,10 @@ Napi::Value Producer::Close(const Napi::CallbackInfo &info) {
   closing_ = true;
   if (waker_) waker_->close();  // after this no librdkafka thread touches the async handle
   waker_.reset();
+  if (oauth_) {
+    oauth_->close();          // no refresh request reaches JS after close()
+    oauth_->release_queue();  // a reference count only; the handle is destroyed on the worker
+  }
   close_deferred_ = std::make_unique<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(env));
   auto promise = close_deferred_->Promise();
   if (workers_ == 0) start_destroy();
@@ -777,6 +792,25 @@ Napi::Value Producer::Stats(const Napi::CallbackInfo &info) {
 
 Napi::Value Producer::SetRef(const Napi::CallbackInfo &info) {
   if (waker_) waker_->ref(info[0].ToBoolean());
+  return info.Env().Undefined();
+}
+
+// ---- OAUTHBEARER (oauth.h) ------------------------------------------------------------------------
+
+void Producer::on_oauth_wanted() {
+  if (on_oauth_.IsEmpty() || closing_) return;
+  call_js(Env(), on_oauth_, *async_ctx_, {});
+}
+
+// setOAuthBearerToken(value, expiresAtMs (absolute, ms since the epoch), principal, extensions[]):
+// throws librdkafka's reason with its numeric code. A no-op once closing.
+Napi::Value Producer::SetOAuthBearerToken(const Napi::CallbackInfo &info) {
+  if (!closing_ && !destroyed_ && rk_) oauth_set_token(rk_.get(), info);
+  return info.Env().Undefined();
+}
+
+Napi::Value Producer::SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info) {
+  if (!closing_ && !destroyed_ && rk_) oauth_set_token_failure(rk_.get(), info);
   return info.Env().Undefined();
 }
 

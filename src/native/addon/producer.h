@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "oauth.h"
 #include "rk.h"
 #include "wake.h"
 
@@ -53,6 +54,8 @@ class Producer : public Napi::ObjectWrap<Producer> {
     if (waker_) waker_->kick();
   }
   void worker_done();  // JS thread: a flush / metadata worker finished (close may proceed)
+  // OAUTHBEARER (oauth.h): the hook its refresh callback reaches (null without gocoffee.oauthbearer).
+  OAuthBearer *oauth() { return oauth_.get(); }
 
  private:
   Napi::Value ProduceBatch(const Napi::CallbackInfo &info);
@@ -61,6 +64,9 @@ class Producer : public Napi::ObjectWrap<Producer> {
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Stats(const Napi::CallbackInfo &info);
   Napi::Value SetRef(const Napi::CallbackInfo &info);
+  Napi::Value SetOAuthBearerToken(const Napi::CallbackInfo &info);
+  Napi::Value SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info);
+  void on_oauth_wanted();  // JS thread: librdkafka asked for a new token
   // Transactions (binding-notes/transactions.md): begin is synchronous (librdkafka's main thread
   // answers it at once); init / sendOffsets / commit / abort block and run on work threads.
   Napi::Value InitTransactions(const Napi::CallbackInfo &info);
@@ -92,6 +98,9 @@ class Producer : public Napi::ObjectWrap<Producer> {
   Reports reports_;        // guarded by mu_
   Reports scratch_;        // JS thread only: swapped with reports_ at each hand-off
   uint64_t wakeups_ = 0, handoffs_ = 0, queue_full_ = 0;
+  Napi::FunctionReference on_oauth_;  // new Producer's 4th argument, optional
+  // Declared after rk_ and main_q_: destroyed first, so its SASL queue reference goes before the handle.
+  std::unique_ptr<OAuthBearer> oauth_;
 };
 
 }  // namespace gocoffee

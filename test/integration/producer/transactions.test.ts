@@ -4,7 +4,8 @@ import { TransactionAbortedError, TransactionFencedError } from '../../../src/pr
 import { newMessage } from '../../../src/producer/index.js';
 import { GoCoffeeKafkaError, InvalidArgumentError, StateError } from '../../../src/errors/index.js';
 import { newBatchConsumer } from '../../../src/native/batch-consumer.js';
-import { toLibrdkafkaConfig } from '../../../src/config/index.js';
+import { ConfigError, toLibrdkafkaConfig } from '../../../src/config/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import type { NativeMessage } from '../../../src/native/index.js';
 import { createTopic, testConfig, uniqueName, waitFor } from '../helpers.js';
 import { keyOf, readUntil, txnDeps, valueOf } from './transaction-helpers.js';
@@ -217,6 +218,30 @@ describe('TransactionalProducer against the real broker', function () {
     });
     const seen = await readUntil([topic], 'read_committed', sentinel('end'));
     assert.deepEqual(seen.map(valueOf), ['first-1', 'second-1']);
+  });
+
+  it('through the client: createTransactionalProducer() resolves connected, the client\'s close() closes it; a transactional.id override is refused (it would make the shared producer transactional)', async () => {
+    const topic = uniqueName('txn-client');
+    await createTopic(topic, 1);
+    const cm = new ConnectionManager(testConfig());
+    await cm.initialize();
+    try {
+      const tp = await cm.createTransactionalProducer({ transactionalId: uniqueName('txn-client'), transactionTimeoutMs: 20_000 });
+      assert.equal(tp.state, 'ready');
+      await tp.transaction(async (tx) => {
+        await tx.publish(newMessage(topic, 'via-client').withKey('c'));
+      });
+      const seen = await readUntil([topic], 'read_committed', (all) => all.length >= 1);
+      assert.deepEqual(seen.map(valueOf), ['via-client']);
+      await cm.close();
+      assert.equal(tp.state, 'closed');
+    } finally {
+      await cm.close().catch(() => undefined);
+    }
+    assert.throws(
+      () => new ConnectionManager(testConfig({ librdkafka: { 'transactional.id': 'x' } })),
+      (e: unknown) => e instanceof ConfigError && /createTransactionalProducer/.test(e.message),
+    );
   });
 });
 

@@ -183,6 +183,7 @@ describe('config/toLibrdkafkaConfig', () => {
     it('managed properties are rejected at validation with the setting to use instead', () => {
       const cases: Record<string, string> = {
         'bootstrap.servers': 'managed by the library; set kafka.brokers (GOCOFFEE_KAFKA_BROKERS) instead',
+        'transactional.id': 'not configurable as a property (it would make every publish of the shared producer transactional): use createTransactionalProducer({ transactionalId, transactionTimeoutMs }) or transform({ transactionalId })',
         'metadata.broker.list': 'managed by the library; set kafka.brokers (GOCOFFEE_KAFKA_BROKERS) instead',
         'client.id': 'managed by the library; set kafka.client_id (GOCOFFEE_KAFKA_CLIENT_ID) instead',
         'group.id': 'managed by the library; set kafka.group_id (GOCOFFEE_KAFKA_GROUP_ID) instead',
