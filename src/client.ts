@@ -51,8 +51,9 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
   #producer: Producer | undefined;
   /** createProducer() producers not closed yet (client.close() closes them). */
   readonly #dedicated = new Set<DedicatedProducer>();
-  /** createTransactionalProducer() producers (client.close() closes them). */
+  /** createTransactionalProducer() producers and transform()s (client.close() closes / stops them). */
   readonly #transactional = new Set<TransactionalProducer>();
+  readonly #transforms = new Set<TransactionalTransform>();
   readonly #oauth: OAuthBearerRefresher | undefined;
   readonly #writers = new Map<string, TopicWriter>();
   readonly #readers = new Map<string, Reader>();
@@ -234,16 +235,24 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
       await tp.close(0).catch(() => undefined);
       throw e;
     }
+    if (this.#state !== 'ready') {
+      // client.close() came while it connected: it closed it.
+      await tp.close(0).catch(() => undefined);
+      throw new StateError('ConnectionManager', 'createTransactionalProducer', this.#state, ['ready']);
+    }
     return tp;
   }
 
   /**
    * Exactly-once consume-transform-produce: reads `inputTopics` (read_committed) in group
    * `groupId` and writes what `transform` returns, each fetched batch one transaction with its
-   * input offsets. start() / stop(); the caller stops it before closing the client. docs/transactions.md.
+   * input offsets. start() / stop(); the client's close() stops it too. docs/transactions.md.
    */
   transform(options: TransformOptions): TransactionalTransform {
-    return new TransactionalTransform({ binding: this.#binding, config: this.config, diagnostics: this.diagnostics }, options);
+    this.#assertReady('transform');
+    const t = new TransactionalTransform({ binding: this.#binding, config: this.config, diagnostics: this.diagnostics }, options);
+    this.#transforms.add(t);
+    return t;
   }
 
   #assertReady(op: string): void {
@@ -359,6 +368,9 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     // on (close() turns each 'closing' at once) and flush while the readers close; what they could
     // not deliver is listed in one FlushIncompleteError below.
     const timeoutMs = this.#options.closeTimeoutMs ?? 10_000;
+    // Transforms first: they run on handles of their own that need this client's tokens until stopped.
+    await Promise.allSettled([...this.#transforms].map((t) => t.stop(timeoutMs)));
+    this.#transforms.clear();
     const engineClosed = Promise.allSettled([this.#engine?.close(timeoutMs), ...[...this.#dedicated].map((p) => p.close(timeoutMs))]);
     // Transactional producers let a running transaction finish (bounded); one left open is aborted by the broker.
     const transactionalClosed = Promise.allSettled([...this.#transactional].map((p) => p.close(timeoutMs)));
