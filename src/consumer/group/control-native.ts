@@ -35,6 +35,30 @@ export function perPartition(what: string, call: (cb: (err: NativeError | null |
   });
 }
 
+/** librdkafka's answers that leave a seek in doubt: its op is queued and may still apply (it cannot be withdrawn). */
+export const SEEK_IN_DOUBT: ReadonlySet<number> = new Set([RD.ERR__TIMED_OUT, RD.ERR__IN_PROGRESS]);
+
+/**
+ * One rd_kafka_seek_partitions of one partition (with a timeout, on a worker): the partition's
+ * code (0: applied), or the whole call's (__TIMED_OUT: not answered in time, the seek may still
+ * apply later; the partition's own code is then __IN_PROGRESS). Never rejects.
+ */
+export function seekOnce(native: ControlNative, tp: TopicPartition, offset: number, timeoutMs: number): Promise<{ code: number; message: string }> {
+  const of = (e: NativeErrorLike) => ({ code: typeof e.code === 'number' ? e.code : ERR__FAIL, message: e.message ?? 'unknown librdkafka error' });
+  return new Promise((resolve) => {
+    try {
+      native.seekPartitions([{ topic: tp.topic, partition: tp.partition, offset }], timeoutMs, (err, results) => {
+        if (err) return resolve(of(err));
+        const r = results.find((x) => x.topic === tp.topic && x.partition === tp.partition);
+        // (No answer for the partition: taken as a refusal, asked again.)
+        resolve(r === undefined ? { code: RD.ERR__STATE, message: 'no answer for the partition' } : { code: r.code, message: r.code === 0 ? '' : `librdkafka refused the seek to offset ${offset}` });
+      });
+    } catch (e) {
+      resolve(of(e as NativeError));
+    }
+  });
+}
+
 /** The KafkaError of one partition's failed answer (`code` not 0). */
 export function partitionError(r: { readonly code: number; readonly topic: string; readonly partition: number }, what: string, message: string, context: Record<string, unknown> = {}): Error {
   return fromNativeError({ code: r.code, message }, `${what} ${r.topic}[${r.partition}]`, { topic: r.topic, partition: r.partition, ...context });

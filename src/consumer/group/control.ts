@@ -4,7 +4,7 @@ import { fromNativeError, RD } from '../../errors/librdkafka.js';
 import type { NativeError, NativeTopicPartitionOffset } from '../../native/types.js';
 import { PAUSE_GLOBAL, PAUSE_SEEK, PAUSE_USER, resumeAndWake, tpKey } from './backpressure.js';
 import { checkRef, seekTo, timeoutOf } from './control-args.js';
-import { committedOf, offsetForTime, partitionError, perPartition, watermarksFor, watermarksOf, type ControlNative } from './control-native.js';
+import { committedOf, offsetForTime, partitionError, perPartition, SEEK_IN_DOUBT, seekOnce, watermarksFor, watermarksOf, type ControlNative } from './control-native.js';
 import { PartitionState } from './partition-state.js';
 import type { RebalanceContext } from './rebalance.js';
 
@@ -54,6 +54,11 @@ export interface PartitionLag extends PartitionRef {
   readonly paused: boolean;
   /** Paused by pause() (until resume() or a revoke). */
   readonly pausedByUser: boolean;
+  /**
+   * A seek of it timed out in librdkafka and was not confirmed since: that seek may still apply,
+   * so the partition stays paused (`paused`) until a seek of it applies or it is revoked.
+   */
+  readonly seekUnconfirmed: boolean;
 }
 
 export { checkRef, CONTROL_TIMEOUT_MS, timeoutOption } from './control-args.js';
@@ -79,6 +84,13 @@ export { checkRef, CONTROL_TIMEOUT_MS, timeoutOption } from './control-args.js';
  *   from the target waits (PAUSE_SEEK, bounded by revokeTimeoutMs) until the old running work is
  *   over, so a key's messages never run twice at once; stop() waits for it too (busyReplaced()).
  *   Seeks of one partition run one after the other: the last one called wins.
+ * - A seek librdkafka did not answer in time (__TIMED_OUT) is queued in librdkafka and may still
+ *   apply (it cannot be withdrawn): the old state must not fetch again, or messages of the target
+ *   would reach its tracker. It stays paused (PAUSE_SEEKING, state "unconfirmed") and the same seek
+ *   is asked again (librdkafka serves a partition's ops in order: the answer comes after the
+ *   first one's) for up to another timeoutMs; once one applies the new epoch starts as above.
+ *   Unconfirmed by then (or refused meanwhile), it rejects and the partition stays paused (lag():
+ *   seekUnconfirmed) until a later seek of it applies or it is revoked.
  */
 export class PartitionControl {
   readonly #g: ControlContext;
@@ -89,6 +101,8 @@ export class PartitionControl {
   readonly #pending = new Map<string, number>();
   /** States replaced by a seek while their work was running (until it is over; see busyReplaced()). */
   readonly #replaced = new Set<PartitionState>();
+  /** States a seek of which timed out natively, unconfirmed since: they keep PAUSE_SEEKING (never fetch again). */
+  readonly #unconfirmed = new WeakSet<PartitionState>();
 
   constructor(context: ControlContext, running: () => boolean) {
     this.#g = context;
@@ -163,31 +177,42 @@ export class PartitionControl {
     return offset;
   }
 
-  /** A seek settled: the last one of the partition ends PAUSE_SEEKING (a failed one leaves the partition as it was). */
+  /** A seek settled: the last one of the partition ends PAUSE_SEEKING (a failed one leaves the partition as it was) unless one is unconfirmed. */
   #seekDone(key: string): void {
     const n = (this.#pending.get(key) ?? 1) - 1;
     if (n > 0) return void this.#pending.set(key, n);
     this.#pending.delete(key);
     const ps = this.#g.partitions.get(key);
-    if (ps !== undefined && !ps.revoked) this.#g.pauses.set(ps, PAUSE_SEEKING, false);
+    if (ps !== undefined && !ps.revoked && !this.#unconfirmed.has(ps)) this.#g.pauses.set(ps, PAUSE_SEEKING, false);
   }
 
   /**
    * librdkafka's seek, answered once applied. __STATE (the partition's fetcher has not started:
    * right after an assignment, before the committed offset came back) is asked again until the
-   * deadline, then a StateError naming the partition; another code is its KafkaError.
+   * deadline, then a StateError naming the partition; another code is its KafkaError. A call not
+   * answered in time (__TIMED_OUT) leaves the seek queued in librdkafka: the state is marked
+   * unconfirmed (stays paused) and the seek asked again until deadline + timeoutMs; a failure from
+   * then on keeps it so (a GCK_KAFKA__TIMED_OUT KafkaError, context.unconfirmed).
    */
   async #seekNative(native: ControlNative, ps: PartitionState, offset: number, deadline: number, timeoutMs: number): Promise<void> {
     const tp = { topic: ps.topic, partition: ps.partition };
     const context = { groupId: this.#g.groupId, ...tp, offset };
+    let end = deadline;
+    let timedOut = false;
     for (;;) {
+      // (Revoked or stopped: the partition is given up, its state never fetches again.)
       if (ps.revoked || !this.#running()) throw new StateError(`partition ${tp.topic}[${tp.partition}]`, 'seek', `not assigned to this consumer in group ${this.#g.groupId}`, ['assigned']);
-      const [r] = await perPartition(`seek ${tp.topic}[${tp.partition}]`, (cb) => native.seekPartitions([{ ...tp, offset }], Math.max(1, deadline - Date.now()), cb), context);
-      const code = r?.code ?? RD.ERR__STATE;
+      const { code, message } = await seekOnce(native, tp, offset, Math.max(1, end - Date.now()));
       if (code === 0) return;
-      if (code !== RD.ERR__STATE) throw partitionError({ ...tp, code }, 'seek', `librdkafka refused the seek to offset ${offset}`, context);
-      if (Date.now() + SEEK_RETRY_MS >= deadline) {
-        throw new StateError(`partition ${tp.topic}[${tp.partition}]`, 'seek', `not fetching: librdkafka refused the seek to offset ${offset} (its fetcher did not start within ${timeoutMs} ms)`, ['fetching']);
+      const doubt = SEEK_IN_DOUBT.has(code);
+      if (doubt && !timedOut) end = Math.max(end, Date.now()) + timeoutMs;
+      if (doubt) this.#unconfirmed.add(ps);
+      timedOut ||= doubt;
+      const stays = this.#unconfirmed.has(ps) ? ': a timed-out attempt may still apply, so the partition stays paused until a seek of it applies or it is revoked' : '';
+      if (!doubt && code !== RD.ERR__STATE) throw partitionError({ ...tp, code }, 'seek', message + stays, { ...context, unconfirmed: stays !== '' });
+      if (Date.now() + SEEK_RETRY_MS >= end) {
+        if (timedOut) throw fromNativeError({ code: RD.ERR__TIMED_OUT, message: `librdkafka did not confirm the seek to offset ${offset} (asked again for another ${timeoutMs} ms after it timed out)${stays}` }, `seek ${tp.topic}[${tp.partition}]`, { ...context, unconfirmed: true });
+        throw new StateError(`partition ${tp.topic}[${tp.partition}]`, 'seek', `not fetching: librdkafka refused the seek to offset ${offset} (its fetcher did not start within ${timeoutMs} ms)${stays}`, ['fetching']);
       }
       await delay(SEEK_RETRY_MS);
     }
@@ -225,6 +250,7 @@ export class PartitionControl {
     next.tracker.stored = offset;
     // The old state is over: its queued messages are dropped, its running work completes into it.
     old.revoked = true;
+    this.#unconfirmed.delete(old);
     const dropped = old.open;
     old.open = 0;
     g.dispatcher.dropQueued(old);
@@ -340,6 +366,7 @@ export class PartitionControl {
         lag: Math.max(0, wm.highOffset - base),
         paused: ps.paused,
         pausedByUser: (ps.pauseMask & PAUSE_USER) !== 0,
+        seekUnconfirmed: !ps.revoked && this.#unconfirmed.has(ps),
       });
     }
     return out;

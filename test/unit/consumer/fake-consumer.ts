@@ -74,6 +74,12 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
    * right after an assignment), counted down per refusal.
    */
   seekRefusals = 0;
+  /**
+   * Seeks librdkafka does not answer in time, counted down per call: the whole call answers
+   * ERR__TIMED_OUT (each partition ERR__IN_PROGRESS), yet the queued seek applies (as librdkafka's
+   * does later: it cannot be withdrawn).
+   */
+  seekTimeouts = 0;
   /** Per partition key: a code a seek answers instead of applying it. */
   readonly seekCodes = new Map<string, number>();
   /** Per partition key: a code a commitWait answers for it (the commit of the others goes through). */
@@ -95,6 +101,12 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
     this.calls.push(`seek ${offsets.map((o) => `${o.partition}@${o.offset}`).join(',')}`);
     const refused = this.seekRefusals > 0;
     if (refused) this.seekRefusals--;
+    if (!refused && this.seekTimeouts > 0) {
+      this.seekTimeouts--;
+      for (const o of offsets) if (this.assigned.has(tp(o.topic, o.partition))) this.positions.set(tp(o.topic, o.partition), o.offset);
+      setImmediate(() => cb({ code: RD.ERR__TIMED_OUT, message: 'Timed out waiting for 1 remaining partition seek(s) to finish' } as NativeError, offsets.map((o) => ({ ...o, code: RD.ERR__IN_PROGRESS }))));
+      return;
+    }
     const out = offsets.map((o) => {
       const key = tp(o.topic, o.partition);
       if (!this.assigned.has(key)) return { ...o, code: RD.ERR__UNKNOWN_PARTITION };

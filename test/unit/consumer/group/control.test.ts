@@ -264,6 +264,68 @@ describe('PartitionControl (pause/resume, seek, commitNow, position, lag) with a
     assert.ok(!native.paused.has('t/0'));
   });
 
+  it('a seek librdkafka did not answer in time (__TIMED_OUT: it may still apply) keeps the partition paused and is asked again; once applied the new epoch starts, nothing of the target reaches the old state', async () => {
+    const { g, native, exec, errors } = await setup({ ordering: 'key' }, 4);
+    native.append('t', 0, 8, () => 'same');
+    native.assign([P0]);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 8), 'all handled');
+    native.seekTimeouts = 1; // the fake applies the timed-out seek at once, as librdkafka may later
+    assert.equal(await g.control.seek({ ...P0, offset: 3 }), 3, 'confirmed by the second attempt');
+    assert.equal(native.calls.filter((c) => c === 'seek 0@3').length, 2, 'timed out, asked again, applied');
+    assert.ok(native.calls.lastIndexOf('pause 0') < native.calls.indexOf('seek 0@3'));
+    assert.ok(native.calls.lastIndexOf('seek 0@3') < native.calls.lastIndexOf('resume 0'), 'not resumed before the seek was confirmed');
+    assert.deepEqual(g.watermarks, [{ ...P0, offset: 3 }], 'the new epoch counts from the target');
+    assert.equal(native.commits.get('t/0'), 3);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 8), 're-delivered from 3 into the new epoch');
+    assert.deepEqual(offsetsOf(exec.tasks, 0), [0, 1, 2, 3, 4, 5, 6, 7, 3, 4, 5, 6, 7]);
+    assert.equal((await g.control.lag())[0]!.seekUnconfirmed, false);
+    assert.deepEqual(errors, []);
+  });
+
+  it('a seek that stays unconfirmed past timeoutMs + the grace rejects with GCK_KAFKA__TIMED_OUT (context.unconfirmed): the partition stays paused (lag: seekUnconfirmed) until a later seek applies', async () => {
+    const { g, native, exec } = await setup({}, 4);
+    native.append('t', 0, 4);
+    native.assign([P0]);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 4), 'done');
+    const tasks = exec.tasks.length;
+    native.seekTimeouts = Number.MAX_SAFE_INTEGER;
+    await assert.rejects(g.control.seek({ ...P0, offset: 1 }, 100), (e: unknown) => e instanceof KafkaError && e.code === 'GCK_KAFKA__TIMED_OUT' && e.retriable && e.context['unconfirmed'] === true && e.context['partition'] === 0 && /stays paused/.test(e.message));
+    assert.ok(native.calls.filter((c) => c === 'seek 0@1').length > 1, 'asked again');
+    assert.ok(native.paused.has('t/0'), 'still paused: the timed-out seek may still apply');
+    g.control.pause([P0]);
+    g.control.resume([P0]);
+    assert.ok(native.paused.has('t/0'), 'resume() does not end it');
+    await delay(20);
+    assert.equal(exec.tasks.length, tasks, 'nothing fetched: the fake moved the position to 1, the old state gets none of it');
+    assert.deepEqual(g.watermarks, [{ ...P0, offset: 4 }], 'the old state was not replaced');
+    assert.ok(!native.calls.includes('commit 0@1'));
+    const [l] = await g.control.lag();
+    assert.deepEqual([l!.paused, l!.pausedByUser, l!.seekUnconfirmed], [true, false, true]);
+    native.seekTimeouts = 0;
+    await assert.rejects(g.control.seek({ ...P0, offset: 9 }), InvalidArgumentError);
+    assert.ok(native.paused.has('t/0'), 'a failed later seek leaves it unconfirmed');
+    assert.equal(await g.control.seek({ ...P0, offset: 1 }), 1);
+    assert.equal((await g.control.lag())[0]!.seekUnconfirmed, false);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 4), 're-delivered from 1 once a seek applied');
+    assert.deepEqual(offsetsOf(exec.tasks, 0), [0, 1, 2, 3, 1, 2, 3]);
+  });
+
+  it('a revoke ends an unconfirmed seek: it rejects with a StateError, the partition is resumed before its unassign and a new assignment starts unpaused', async () => {
+    const { g, native } = await setup({}, 4);
+    native.append('t', 0, 4);
+    native.assign([P0]);
+    native.seekTimeouts = Number.MAX_SAFE_INTEGER;
+    const seeking = g.control.seek({ ...P0, offset: 1 }, 5000);
+    await until(() => native.calls.filter((c) => c === 'seek 0@1').length >= 2, 'asked again');
+    native.revoke([P0]);
+    await assert.rejects(seeking, StateError);
+    assert.ok(native.calls.lastIndexOf('resume 0') < native.calls.indexOf('incrementalUnassign 0'));
+    native.seekTimeouts = 0;
+    native.assign([P0]);
+    assert.equal(g.pausedCount, 0);
+    assert.equal((await g.control.lag())[0]!.seekUnconfirmed, false);
+  });
+
   it('seek to a timestamp: a partition the broker failed to answer for (NOT_LEADER, the call itself ok) rejects; it is not taken for "no message at or after the time"', async () => {
     const { g, native, exec } = await setup({}, 4);
     native.append('t', 0, 6);
