@@ -368,13 +368,12 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     // on (close() turns each 'closing' at once) and flush while the readers close; what they could
     // not deliver is listed in one FlushIncompleteError below.
     const timeoutMs = this.#options.closeTimeoutMs ?? 10_000;
-    // Transforms first: they run on handles of their own that need this client's tokens until stopped.
-    await Promise.allSettled([...this.#transforms].map((t) => t.stop(timeoutMs)));
-    this.#transforms.clear();
     const engineClosed = Promise.allSettled([this.#engine?.close(timeoutMs), ...[...this.#dedicated].map((p) => p.close(timeoutMs))]);
-    // Transactional producers let a running transaction finish (bounded); one left open is aborted by the broker.
-    const transactionalClosed = Promise.allSettled([...this.#transactional].map((p) => p.close(timeoutMs)));
+    // Transactional producers let a running transaction finish (bounded); one left open is aborted by
+    // the broker. Transforms stop (their own handles, on this client's tokens until then).
+    const transactionalClosed = Promise.allSettled([...[...this.#transactional].map((p) => p.close(timeoutMs)), ...[...this.#transforms].map((t) => t.stop(timeoutMs))]);
     this.#transactional.clear();
+    this.#transforms.clear();
     const readers = [...this.#readers.values()];
     this.#readers.clear();
     this.#writers.clear();
