@@ -38,7 +38,7 @@ export type { TransactionalProducerOptions, TransactionalProducerState, Transact
 export type { Transaction, TransactionState } from './producer/transaction-scope.js';
 export { TransactionalTransform } from './producer/transform.js';
 export type { TransformOptions } from './producer/transform.js';
-export { TransactionAbortedError, TransactionFencedError, TransactionFatalError, TransactionKafkaError } from './producer/transaction-errors.js';
+export { TransactionAbortedError, TransactionFencedError, TransactionFatalError, TransactionKafkaError, TransactionCommitUnknownError } from './producer/transaction-errors.js';
 export { OAuthTokenError } from './native/oauth.js';
 export type { OAuthBearerToken, OAuthBearerTokenProvider } from './native/oauth.js';
 export type { OAuthBearerOptions } from './native/oauth-binding.js';

@@ -12,6 +12,10 @@ import type { NativeTransactionError } from '../native/types.js';
  *   librdkafka refuses the producer (e.g. the transactional id is not authorized).
  * - {@link TransactionKafkaError} (GCK_KAFKA_<librdkafka name>): a transactional call failed without
  *   ending the transaction (e.g. a timeout librdkafka lets us retry).
+ * - {@link TransactionCommitUnknownError} (GCK_KAFKA__TIMED_OUT, a TransactionKafkaError with
+ *   `outcomeUnknown`): the commit did not finish within the operation timeout; it may still commit.
+ *   Not retriable (running the transaction again could duplicate it): the producer resumes the
+ *   commit first (completePending(), or the next transaction()).
  */
 
 /** librdkafka codes that say "a newer producer with this transactional id exists". */
@@ -28,7 +32,12 @@ export interface TransactionErrorContext {
   readonly op?: string;
   readonly librdkafkaCode?: number;
   readonly librdkafkaName?: string;
+  /** Set (true) on a TransactionCommitUnknownError: the commit may have happened. */
+  readonly outcomeUnknown?: boolean;
 }
+
+/** librdkafka's RD_KAFKA_RESP_ERR__CONFLICT: another transactional call (e.g. a timed-out commit) is still librdkafka's current one. */
+export const ERR__CONFLICT = -173;
 
 export class TransactionAbortedError extends GoCoffeeKafkaError {
   constructor(message: string, context: TransactionErrorContext, cause?: unknown) {
@@ -58,6 +67,20 @@ export class TransactionKafkaError extends GoCoffeeKafkaError {
     super(`GCK_KAFKA_${name || String(code)}`, message, { retriable: options.retriable, fatal: false, context: { ...options.context }, ...(options.cause !== undefined ? { cause: options.cause } : {}) });
     this.librdkafkaCode = code;
     this.txnRequiresAbort = options.txnRequiresAbort;
+  }
+}
+
+/**
+ * A commit that timed out (retriably: librdkafka keeps it as its current call, and calling
+ * commitTransaction again resumes it; rdkafka_txnmgr.c) and was still unfinished when the
+ * operation timeout ran out: it may have committed or may still. The producer remembers it and
+ * resumes it before anything else (completePending() tells the outcome; the next transaction()
+ * resumes it first); an abort is impossible meanwhile (librdkafka answers _CONFLICT).
+ */
+export class TransactionCommitUnknownError extends TransactionKafkaError {
+  readonly outcomeUnknown = true;
+  constructor(message: string, context: TransactionErrorContext, cause?: unknown) {
+    super('_TIMED_OUT', RD.ERR__TIMED_OUT, message, { retriable: false, txnRequiresAbort: false, context: { ...context, outcomeUnknown: true }, ...(cause !== undefined ? { cause } : {}) });
   }
 }
 

@@ -6,7 +6,9 @@ import type { ValueSerializer } from './types.js';
 import { Transaction, type TransactionOffset } from './transaction-scope.js';
 import { createTransactionalEngine, DEFAULT_TRANSACTION_TIMEOUT_MS, type NativeTransactions, type TransactionalDeps, type TransactionalEngine } from './transaction-engine.js';
 import {
+  ERR__CONFLICT,
   TransactionAbortedError,
+  TransactionCommitUnknownError,
   TransactionFatalError,
   TransactionFencedError,
   TransactionKafkaError,
@@ -68,6 +70,11 @@ export class TransactionalProducer {
   #fatal: TransactionFencedError | TransactionFatalError | undefined;
   /** An abort that could not finish (timeout): done before the next transaction begins. */
   #abortPending = false;
+  /**
+   * The transaction whose commit runs or timed out (outcome unknown): librdkafka keeps it as its
+   * current call, refuses abort and begin meanwhile (_CONFLICT), and resumes it when commit is
+   * called again, which the next call here does first. */
+  #commitPending: Transaction | undefined;
   /** The tail of the one-at-a-time chain. */
   #tail: Promise<unknown> = Promise.resolve();
   #sequence = 0;
@@ -161,19 +168,41 @@ export class TransactionalProducer {
    * TransactionAbortedError (GCK_TRANSACTION_ABORTED, retriable: the transaction was aborted, e.g.
    * a publish failed or the commit needed an abort; run it again), TransactionFencedError
    * (GCK_TRANSACTION_FENCED, fatal), TransactionFatalError (other fatal librdkafka errors),
-   * StateError (GCK_STATE: not connected, closing, or called from inside a transaction).
+   * TransactionCommitUnknownError (GCK_KAFKA__TIMED_OUT, `outcomeUnknown`: the commit did not
+   * finish in time and may still commit; do NOT run it again blindly: completePending() resumes it
+   * and tells the outcome, and every later call resumes it first), StateError (GCK_STATE: not
+   * connected, closing, or called from inside a transaction).
    */
   transaction<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
     if (typeof fn !== 'function') return Promise.reject(new InvalidArgumentError('TransactionalProducer.transaction(fn)', 'expected a function (tx) => ...'));
     if (current.getStore() === this) {
       return Promise.reject(new StateError('TransactionalProducer', 'transaction', 'inside a transaction of this producer', ['outside a transaction callback']));
     }
-    const run = this.#tail.then(() => this.#run(fn));
+    return this.#inTurn(() => this.#run(fn));
+  }
+
+  /** Runs `step` after every call before it (one transactional step at a time). */
+  #inTurn<R>(step: () => Promise<R>): Promise<R> {
+    const run = this.#tail.then(step);
     this.#tail = run.then(
       () => undefined,
       () => undefined,
     );
     return run;
+  }
+
+  /**
+   * Resumes a commit left with an unknown outcome (TransactionCommitUnknownError) until it ends:
+   * 'committed', or 'aborted' (it needed an abort, which was done); 'none' when no commit is
+   * pending. Rejects with TransactionCommitUnknownError again while it stays unfinished, or with
+   * the fatal error. Runs in turn with transaction() calls.
+   */
+  completePending(): Promise<'committed' | 'aborted' | 'none'> {
+    return this.#inTurn(async () => {
+      if (this.#commitPending === undefined) return 'none' as const;
+      this.#assertUsable('completePending');
+      return this.#resumeCommit(this.#native('completePending'));
+    });
   }
 
   #assertUsable(op: string): void {
@@ -185,6 +214,8 @@ export class TransactionalProducer {
     if (this.#state === 'idle' || this.#state === 'connecting') await this.connect();
     this.#assertUsable('transaction');
     const txn = this.#native('transaction');
+    // What an earlier transaction left unfinished goes first (librdkafka refuses begin meanwhile).
+    if (this.#commitPending !== undefined) await this.#resumeCommit(txn);
     if (this.#abortPending) await this.#abort(txn);
     try {
       txn.beginTransaction();
@@ -216,10 +247,53 @@ export class TransactionalProducer {
     if (failure !== undefined) await this.#abortAndThrow(txn, tx, 'a publish of the transaction failed', failure);
     const offsets = tx.offsets();
     if (offsets !== undefined) await this.#call(txn, tx, 'sending the offsets', (t) => txn.sendOffsetsToTransaction(offsets.offsets, offsets.groupMetadata, t));
-    await this.#call(txn, tx, 'committing', (t) => txn.commitTransaction(t));
-    tx.finish('committed');
-    this.#committed++;
+    const needsAbort = await this.#commit(txn, tx);
+    if (needsAbort !== undefined) await this.#abortAndThrow(txn, tx, 'committing failed', needsAbort);
     return result;
+  }
+
+  /**
+   * commitTransaction, called again while it fails retriably without needing an abort (a timeout
+   * included: librdkafka resumes the same commit) until the operation timeout. Resolves undefined
+   * once committed, or with the error that needs an abort (the caller aborts). Past the timeout it
+   * throws TransactionCommitUnknownError and the commit stays pending (resumed by the next call).
+   */
+  async #commit(txn: NativeTransactions, tx: Transaction): Promise<TransactionKafkaError | undefined> {
+    this.#commitPending = tx;
+    const deadline = Date.now() + this.#timeoutMs;
+    for (;;) {
+      let err;
+      try {
+        await txn.commitTransaction(Math.max(100, deadline - Date.now()));
+        this.#commitPending = undefined;
+        tx.finish('committed');
+        this.#committed++;
+        return undefined;
+      } catch (e) {
+        err = this.#classify(e);
+      }
+      if (err instanceof TransactionKafkaError && err.retriable && !err.txnRequiresAbort) {
+        if (Date.now() >= deadline) {
+          const ctx = { transactionalId: this.transactionalId, op: 'commitTransaction', librdkafkaCode: err.librdkafkaCode };
+          throw new TransactionCommitUnknownError(`transaction ${tx.sequence} of ${JSON.stringify(this.transactionalId)}: the commit did not finish within ${this.#timeoutMs} ms and may still commit (${err.message}); it is resumed before anything else (completePending())`, ctx, err);
+        }
+        await delay(50);
+        continue;
+      }
+      this.#commitPending = undefined; // it ended: fatal (nothing can be resumed or aborted) or it needs an abort
+      if (!(err instanceof TransactionKafkaError)) throw err;
+      return err;
+    }
+  }
+
+  /** The pending commit, resumed to its end: 'committed', or 'aborted' after the abort it needed. */
+  async #resumeCommit(txn: NativeTransactions): Promise<'committed' | 'aborted'> {
+    const tx = this.#commitPending as Transaction;
+    const needsAbort = await this.#commit(txn, tx);
+    const outcome = needsAbort === undefined ? 'committed' : 'aborted';
+    if (needsAbort !== undefined) await this.#abort(txn, needsAbort).finally(() => tx.finish('aborted'));
+    this.#deps.diagnostics.log('warn', 'producer', { transactional_id: this.transactionalId, transaction: tx.sequence, outcome }, 'a commit that had timed out was resumed');
+    return outcome;
   }
 
   /**
@@ -282,6 +356,11 @@ export class TransactionalProducer {
           this.#abortPending = false;
           if (cause !== undefined) this.#deps.diagnostics.log('warn', 'producer', { transactional_id: this.transactionalId, err: { message: this.#deps.diagnostics.redact(String((cause as Error)?.message ?? cause)) } }, 'transaction could not be aborted: the producer hit a fatal error');
           throw err;
+        }
+        if (err.librdkafkaCode === ERR__CONFLICT && this.#commitPending !== undefined) {
+          // librdkafka holds a timed-out commit: nothing is aborted; the next call resumes the commit.
+          this.#abortPending = false;
+          throw new TransactionCommitUnknownError(`transactional producer ${JSON.stringify(this.transactionalId)}: cannot abort while a timed-out commit is pending`, { transactionalId: this.transactionalId, op: 'abortTransaction' }, err);
         }
         if (!err.retriable || Date.now() >= deadline) throw err;
         await delay(50);

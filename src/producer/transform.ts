@@ -8,7 +8,7 @@ import type { NativeBatchConsumer, NativeError, NativeMessage, NativeTopicPartit
 import type { OutgoingMessage } from '../message/outgoing.js';
 import { TransactionalProducer } from './transaction.js';
 import type { TransactionalDeps } from './transaction-engine.js';
-import { TransactionFatalError, TransactionFencedError } from './transaction-errors.js';
+import { TransactionCommitUnknownError, TransactionFatalError, TransactionFencedError } from './transaction-errors.js';
 import type { Transaction } from './transaction-scope.js';
 
 /** What a transform makes of one input message: messages to publish (none is fine). */
@@ -45,11 +45,10 @@ export interface TransformContext {
 
 export type TransformState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-/** A fetch this large may have reached JS as several slabs (the batch consumer splits at 2 GiB). */
-const SPLIT_BYTES = 1 << 30;
+type BatchDone = { outputs: number; offsets: NativeTopicPartitionOffset[] };
 
-/** Why a batch's transaction was abandoned on purpose (a revoke arrived while it ran). */
-class Revoked extends Error {}
+/** The pause before a batch runs again after its n-th consecutive failure (a poison message retries until stop()). */
+const backoff = (n: number): number => Math.min(5000, 50 * 2 ** Math.min(n, 7));
 
 /**
  * Exactly-once consume-transform-produce (docs/transactions.md "The transform helper"): a batch
@@ -59,10 +58,11 @@ class Revoked extends Error {}
  * The outputs and the input offsets become visible together or not at all.
  *
  * Fetching stops while a batch's transaction runs (so rebalance callbacks, which the batch
- * consumer serves with its fetches, wait for the commit); an aborted transaction (a failed
- * publish, a transform that threw, a commit that needed an abort) rewinds the batch's partitions
- * to its first offsets — what the group has committed — and the batch is fetched and run again.
- * Fenced or fatal: the transform stops ('failed'): a newer instance owns the transactional id.
+ * consumer serves with its fetches, wait until it committed or aborted); an aborted transaction
+ * (a failed publish, a transform that threw, a commit that needed an abort) rewinds the batch's
+ * partitions to its first offsets — what the group has committed — and the batch is fetched and
+ * run again. A commit whose outcome is unknown (it timed out) is resumed until it ends: the batch
+ * never runs again while it may have committed. Fenced or fatal: the transform stops ('failed').
  */
 export class TransactionalTransform {
   readonly #deps: TransactionalDeps;
@@ -72,10 +72,11 @@ export class TransactionalTransform {
   #consumer: NativeBatchConsumer | undefined;
   #state: TransformState = 'idle';
   #pending: NativeMessage[] = [];
-  /** Key and value bytes in #pending. */
-  #pendingBytes = 0;
+  /** A batch arrived: fetching stops and the loop starts once the drain that delivered it is over. */
+  #scheduled = false;
   #running: Promise<void> | undefined;
-  #revoked: NativeTopicPartition[] | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
   #failure: Error | undefined;
   #attempt = 0;
   readonly #stats = { batches: 0, inputs: 0, outputs: 0, aborted: 0 };
@@ -112,14 +113,23 @@ export class TransactionalTransform {
     return { ...this.#stats };
   }
 
-  /** Registers the transactional id (aborting a crashed predecessor's transaction), then joins the group. */
+  /**
+   * Registers the transactional id (aborting a crashed predecessor's transaction), then joins the
+   * group. A stop() meanwhile ends it early: start() then resolves and builds nothing more.
+   */
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new StateError('TransactionalTransform', 'start', this.#state, ['idle']);
     this.#state = 'starting';
+    this.#starting = this.#start();
+    await this.#starting;
+  }
+
+  async #start(): Promise<void> {
     try {
       // First: init_transactions aborts what a crashed instance left open, so the group's
       // committed offsets are final before this consumer reads them.
       await this.#producer.connect();
+      if (this.#state !== 'starting') return; // stop() came meanwhile (it closes the producer)
       const { config, binding } = this.#deps;
       const cfg = toLibrdkafkaConfig(config, 'consumer', this.#opts.groupInstanceId !== undefined ? { groupInstanceId: this.#opts.groupInstanceId } : {});
       const consumer = createBatchConsumerClient(
@@ -140,11 +150,12 @@ export class TransactionalTransform {
       this.#consumer = consumer;
       consumer.on('event.error', (e) => this.#consumerError(e));
       await connectClient(consumer, config.connectTimeoutMs, `Kafka cluster ${config.brokers.join(',')}`);
-      if (this.#state !== 'starting') return; // stop() came meanwhile
+      if (this.#state !== 'starting') return; // stop() came meanwhile: it waits for this, then closes the consumer
       consumer.subscribe([...this.#opts.inputTopics]);
       this.#state = 'running';
       this.#fetch();
     } catch (e) {
+      if (this.#state !== 'starting') return; // stopping (its close may be why this failed): stop() finishes
       this.#state = 'failed';
       this.#failure = e as Error;
       await this.#shutdown();
@@ -164,69 +175,93 @@ export class TransactionalTransform {
 
   #onBatch(msgs: NativeMessage[]): void {
     if (this.#state !== 'running') return;
-    for (const m of msgs) {
-      this.#pending.push(m);
-      this.#pendingBytes += (m.value?.length ?? 0) + (typeof m.key === 'string' ? m.key.length : (m.key?.length ?? 0));
-    }
-    // One batch at a time: fetching (and with it the rebalance callbacks) waits for its commit.
-    this.#consumer?.stopFetching();
-    this.#running ??= this.#loop().finally(() => (this.#running = undefined));
+    for (const m of msgs) this.#pending.push(m);
+    // One batch at a time: fetching (and with it the rebalance callbacks) waits for its commit or
+    // abort. Stopped after this drain, not inside its callback: a fetch past 2 GiB reaches JS as
+    // several slabs in one drain, and the ones after a stop would be dropped while the position
+    // has already moved past them.
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#consumer?.stopFetching();
+      this.#running ??= this.#loop().finally(() => (this.#running = undefined));
+    });
   }
 
   async #loop(): Promise<void> {
     while (this.#pending.length > 0 && this.#state === 'running') {
-      const batch = this.#pending;
-      // The batch consumer splits a fetch into several slabs only past 2 GiB; stopping in the
-      // first slab's callback drops the others, whose offsets a later commit would pass.
-      const maybeSplit = this.#pendingBytes > SPLIT_BYTES;
-      this.#pending = [];
-      this.#pendingBytes = 0;
+      const batch = this.#pending.splice(0, this.#batchSize);
+      let sequence = 0;
+      let done: BatchDone | undefined;
+      let error: unknown;
+      let outcome: 'committed' | 'aborted' | 'unknown' = 'committed';
       try {
-        let sequence = 0;
-        const done = await this.#producer.transaction((tx) => {
+        await this.#producer.transaction(async (tx) => {
           sequence = tx.sequence;
-          return this.#runBatch(tx, batch);
+          done = await this.#runBatch(tx, batch);
         });
+      } catch (e) {
+        error = e;
+        outcome = e instanceof TransactionCommitUnknownError ? 'unknown' : 'aborted';
+      }
+      // The commit timed out and may have happened: running the batch again could duplicate it.
+      // It is resumed until it ends; stopping meanwhile leaves it to the coordinator (and the next
+      // instance's init), and the batch is not rewound either way.
+      for (let n = 0; outcome === 'unknown'; n++) {
+        this.#opts.onError?.(error as Error);
+        if (this.#state === 'running') await delay(backoff(n));
+        if (this.#state !== 'running') return;
+        try {
+          const r = await this.#producer.completePending();
+          if (r === 'none') {
+            // Nobody else resolves this producer's commits: should it happen, neither rewinding nor moving on is safe.
+            await this.#fail(new StateError('TransactionalTransform', 'completePending', 'no pending commit', ['a pending commit']));
+            return;
+          }
+          outcome = r;
+        } catch (e) {
+          error = e;
+          if (!(e instanceof TransactionCommitUnknownError)) outcome = 'aborted';
+        }
+      }
+      if (outcome === 'committed') {
+        const { outputs, offsets } = done as BatchDone;
         this.#stats.batches++;
         this.#stats.inputs += batch.length;
-        this.#stats.outputs += done.outputs;
+        this.#stats.outputs += outputs;
         this.#attempt = 0;
-        if (maybeSplit) await this.#rewindToCommitted();
         try {
-          this.#opts.onCommit?.({ transaction: sequence, inputs: batch.length, outputs: done.outputs, offsets: done.offsets });
+          this.#opts.onCommit?.({ transaction: sequence, inputs: batch.length, outputs, offsets });
         } catch (e) {
           // Committed: a throwing listener must not make the batch look aborted (and run again).
           this.#opts.onError?.(e as Error);
         }
-      } catch (e) {
-        this.#stats.aborted++;
-        if (e instanceof TransactionFencedError || e instanceof TransactionFatalError) {
-          await this.#fail(e);
-          return;
-        }
-        if (!(e instanceof Revoked)) this.#opts.onError?.(e as Error);
-        await this.#rewind(batch);
-        // A transform that keeps failing (a poison message) is retried with a growing pause.
-        if (!(e instanceof Revoked)) await delay(Math.min(5000, 50 * 2 ** Math.min(this.#attempt++, 7)));
+        continue;
       }
-      this.#finishRevoke();
+      this.#stats.aborted++;
+      if (error instanceof TransactionFencedError || error instanceof TransactionFatalError) {
+        await this.#fail(error);
+        return;
+      }
+      this.#opts.onError?.(error as Error);
+      await this.#rewind(batch);
+      await delay(backoff(this.#attempt++));
     }
     if (this.#state === 'running') this.#fetch();
   }
 
-  async #runBatch(tx: Transaction, batch: NativeMessage[]): Promise<{ outputs: number; offsets: NativeTopicPartitionOffset[] }> {
+  async #runBatch(tx: Transaction, batch: NativeMessage[]): Promise<BatchDone> {
     const next = new Map<string, NativeTopicPartitionOffset>();
     const context: TransformContext = { transaction: tx.sequence };
     let outputs = 0;
     for (const m of batch) {
-      if (this.#revoked !== undefined) throw new Revoked('partitions revoked during the transaction');
       const out = await this.#opts.transform(m, context);
       const list = out === null || out === undefined ? [] : Array.isArray(out) ? (out as readonly OutgoingMessage[]) : [out as OutgoingMessage];
       for (const o of list) void tx.publish(o); // the commit waits for every one; a failure aborts
       outputs += list.length;
       next.set(`${m.partition}\u0000${m.topic}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1 });
     }
-    if (this.#revoked !== undefined) throw new Revoked('partitions revoked during the transaction');
     const md = this.#consumer?.groupMetadata?.() ?? null;
     if (md === null) throw new StateError('TransactionalTransform', 'sendOffsets', 'not in the group', ['a group member']);
     const offsets = [...next.values()];
@@ -237,7 +272,8 @@ export class TransactionalTransform {
   /**
    * After an abort: every partition of the batch goes back to its first offset in the batch,
    * i.e. what the last committed transaction left as the group's offset (each commit stores the
-   * next offset after the previous batch). Prefetched messages of those partitions are dropped.
+   * next offset after the previous batch). Prefetched messages of those partitions are dropped,
+   * in librdkafka (the seek) and here (the later ones still waiting for a transaction).
    */
   async #rewind(batch: NativeMessage[]): Promise<void> {
     const first = new Map<string, NativeTopicPartitionOffset>();
@@ -245,6 +281,7 @@ export class TransactionalTransform {
       const k = `${m.partition}\u0000${m.topic}`;
       if (!first.has(k)) first.set(k, { topic: m.topic, partition: m.partition, offset: m.offset });
     }
+    this.#pending = this.#pending.filter((m) => !first.has(`${m.partition}\u0000${m.topic}`));
     await this.#seek([...first.values()]);
   }
 
@@ -274,41 +311,18 @@ export class TransactionalTransform {
     if (todo.length > 0) await this.#fail(new StateError('TransactionalTransform', 'rewind', `unable to seek ${todo.map((o) => `${o.topic}[${o.partition}]@${o.offset}`).join(', ')}`, ['seekable']));
   }
 
-  /** Every assigned partition back to the group's committed offset (after a fetch that may have been split). */
-  async #rewindToCommitted(): Promise<void> {
-    const consumer = this.#consumer;
-    if (consumer === undefined) return;
-    try {
-      const tps = consumer.assignments();
-      const offsets = await new Promise<NativeTopicPartitionOffset[]>((resolve, reject) =>
-        consumer.committed(tps, this.#deps.config.connectTimeoutMs, (err, o) => (err ? reject(err) : resolve(o))),
-      );
-      await this.#seek(offsets.filter((o) => o.offset >= 0));
-    } catch (e) {
-      this.#opts.onError?.(e as Error);
-    }
-  }
-
+  /**
+   * The batch consumer serves rebalance callbacks only while it fetches, and fetching is stopped
+   * while a batch's transaction runs: a revoke is served between transactions, never during one.
+   * Messages of revoked partitions not yet in a transaction are dropped (their new owner reads
+   * them from the committed offsets).
+   */
   #rebalance(err: NativeError, tps: NativeTopicPartition[]): void {
     const consumer = this.#consumer;
-    if (consumer === undefined || err.code !== -174) return; // assign: applied by the addon
-    // Messages of revoked partitions not yet in a transaction: dropped (their new owner reads them).
+    if (consumer === undefined || err.code !== RD.ERR__REVOKE_PARTITIONS) return; // assign: applied by the addon
     const gone = new Set(tps.map((t) => `${t.partition}\u0000${t.topic}`));
     this.#pending = this.#pending.filter((m) => !gone.has(`${m.partition}\u0000${m.topic}`));
-    if (this.#running !== undefined) {
-      // A transaction is under way: it aborts at its next message, and the revoke is finished
-      // once it has (finishRevoke): the partitions' next owner must not see its offsets half-done.
-      this.#revoked = [...(this.#revoked ?? []), ...tps];
-      return;
-    }
     this.#unassign(consumer, tps);
-  }
-
-  #finishRevoke(): void {
-    const tps = this.#revoked;
-    if (tps === undefined || this.#consumer === undefined) return;
-    this.#revoked = undefined;
-    this.#unassign(this.#consumer, tps);
   }
 
   #unassign(consumer: NativeBatchConsumer, tps: NativeTopicPartition[]): void {
@@ -334,10 +348,18 @@ export class TransactionalTransform {
     this.#consumer?.stopFetching();
   }
 
-  /** Lets the running transaction finish (it commits), leaves the group and closes the producer. */
-  async stop(timeoutMs = 10_000): Promise<void> {
-    if (this.#state === 'stopped') return;
+  /**
+   * Lets the running transaction finish (it commits), leaves the group and closes the producer.
+   * During start(): waits for its current step, which then builds nothing more. Idempotent.
+   */
+  stop(timeoutMs = 10_000): Promise<void> {
+    this.#stopping ??= this.#stop(timeoutMs);
+    return this.#stopping;
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
     if (this.#state !== 'failed') this.#state = 'stopping';
+    await this.#starting?.catch(() => undefined);
     this.#consumer?.stopFetching();
     await this.#running;
     await this.#shutdown(timeoutMs);

@@ -435,6 +435,8 @@ class MetadataWorker : public Napi::AsyncWorker {
   void Execute() override {
     const rd_kafka_metadata_t *md = nullptr;
     err_ = rd_kafka_metadata(p_->rk(), all_ ? 1 : 0, rkt_, &md, timeout_ms_);
+    // Freed however this ends (a copy below may throw std::bad_alloc: OnError then settles the call).
+    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t *)> owned(md, rd_kafka_metadata_destroy);
     if (err_ != RD_KAFKA_RESP_ERR_NO_ERROR || !md) return;
     orig_id_ = md->orig_broker_id;
     orig_name_ = md->orig_broker_name ? md->orig_broker_name : "";
@@ -450,7 +452,6 @@ class MetadataWorker : public Napi::AsyncWorker {
       }
       topics_.push_back(std::move(mt));
     }
-    rd_kafka_metadata_destroy(md);
   }
   void OnOK() override {
     Napi::Env env = Env();
@@ -498,6 +499,15 @@ class MetadataWorker : public Napi::AsyncWorker {
     }
     o.Set("topics", ts);
     deferred_.Resolve(o);
+  }
+  // Execute threw (std::bad_alloc copying the metadata): end like any other call (close() waits for it).
+  void OnError(const Napi::Error &e) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    p_->worker_done();
+    auto err = Napi::Error::New(env, std::string("metadata: ") + e.Message());
+    err.Set("code", Napi::Number::New(env, RD_KAFKA_RESP_ERR__FAIL));
+    deferred_.Reject(err.Value());
   }
 
  private:
@@ -616,6 +626,19 @@ class TxnWorker : public Napi::AsyncWorker {
     p_->worker_done();  // delivery reports the call served reach JS first
     if (err_) deferred_.Reject(err_.to_js(env, what_));
     else deferred_.Resolve(env.Undefined());
+  }
+  // Execute threw (AsyncWorker caught it, e.g. std::bad_alloc copying the error text): the call
+  // ends like any other, so close() is not kept waiting, and its promise rejects with
+  // librdkafka's generic failure (not retriable: the call's outcome is not known).
+  void OnError(const Napi::Error &e) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    p_->worker_done();
+    TxnError err;
+    err.code = static_cast<int>(RD_KAFKA_RESP_ERR__FAIL);
+    err.name = "_FAIL";
+    err.text = e.Message();
+    deferred_.Reject(err.to_js(env, what_));
   }
 
  private:
@@ -760,13 +783,10 @@ void Producer::start_destroy() {
 // left itself); unhooks the wake-up, then destroys the handle on a work thread once no flush /
 // metadata / transaction worker uses it (a commit or abort under way finishes first). Reports
 // that arrive after close() are not handed to JS.
+// Idempotent: every later call returns the promise of the first (settled once the handle is gone).
 Napi::Value Producer::Close(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  if (closing_) {
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Resolve(env.Undefined());
-    return d.Promise();
-  }
+  if (closing_) return close_promise_.Value();
   closing_ = true;
   if (waker_) waker_->close();  // after this no librdkafka thread touches the async handle
   waker_.reset();
@@ -776,6 +796,7 @@ Napi::Value Producer::Close(const Napi::CallbackInfo &info) {
   }
   close_deferred_ = std::make_unique<Napi::Promise::Deferred>(Napi::Promise::Deferred::New(env));
   auto promise = close_deferred_->Promise();
+  close_promise_ = Napi::Persistent(promise);
   if (workers_ == 0) start_destroy();
   return promise;
 }

@@ -93,6 +93,7 @@ class Producer : public Napi::ObjectWrap<Producer> {
   bool destroyed_ = false;
   int workers_ = 0;        // flush / metadata / transaction workers holding rk_
   std::unique_ptr<Napi::Promise::Deferred> close_deferred_;
+  Napi::Reference<Napi::Promise> close_promise_;  // what every close() returns (the first call's)
 
   std::mutex mu_;
   Reports reports_;        // guarded by mu_

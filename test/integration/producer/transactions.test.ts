@@ -6,7 +6,8 @@ import { GoCoffeeKafkaError, InvalidArgumentError, StateError } from '../../../s
 import { newBatchConsumer } from '../../../src/native/batch-consumer.js';
 import { ConfigError, toLibrdkafkaConfig } from '../../../src/config/index.js';
 import { ConnectionManager } from '../../../src/client.js';
-import type { NativeMessage } from '../../../src/native/index.js';
+import { loadNativeBinding, type NativeMessage } from '../../../src/native/index.js';
+import { transactionalProperties } from '../../../src/producer/transaction-engine.js';
 import { createTopic, testConfig, uniqueName, waitFor } from '../helpers.js';
 import { keyOf, readUntil, txnDeps, valueOf } from './transaction-helpers.js';
 
@@ -242,6 +243,22 @@ describe('TransactionalProducer against the real broker', function () {
       () => new ConnectionManager(testConfig({ librdkafka: { 'transactional.id': 'x' } })),
       (e: unknown) => e instanceof ConfigError && /createTransactionalProducer/.test(e.message),
     );
+  });
+
+  it('the addon: every close() returns the first call\'s promise, settled only after the transactional call under way (init_transactions) has', async () => {
+    const props = transactionalProperties(testConfig(), uniqueName('txn-close'), 20_000);
+    const native = loadNativeBinding().createBatchProducer(props.global, props.topic, { onReports: () => undefined, onError: () => undefined, onLog: () => undefined, onStats: () => undefined });
+    const order: string[] = [];
+    const init = native.initTransactions!(20_000).then(
+      () => order.push('init'),
+      () => order.push('init failed'),
+    );
+    const first = native.close();
+    const second = native.close();
+    assert.equal(second, first, 'the same promise');
+    await Promise.all([init, first.then(() => order.push('close 1')), second.then(() => order.push('close 2'))]);
+    // Before, the second close() resolved at once, while the first still waited for the worker.
+    assert.deepEqual(order, ['init', 'close 1', 'close 2']);
   });
 });
 

@@ -8,6 +8,10 @@
  * transaction is partly visible. Stdout lines (pipes are synchronous on Linux, so the parent sees
  * them in order): "ready", "begin <runId>:<n>" at a transaction's first message, "commit <runId>:<n>
  * <inputs>" after its commit. SIGTERM stops gracefully (the running transaction commits).
+ *
+ * XFORM_MODE=start-stop: calls stop() right after start() (while start() still registers the
+ * transactional id), prints "stopped <state> <how start() settled>" and then does nothing more:
+ * the process must exit by itself (nothing of the transform, e.g. a consumer, left open).
  */
 import { TransactionalTransform } from '../../../src/producer/transform.js';
 import { newMessage } from '../../../src/producer/index.js';
@@ -54,10 +58,19 @@ process.on('SIGTERM', () => {
   );
 });
 
-transform.start().then(
-  () => process.stdout.write('ready\n'),
-  (e: Error) => {
-    process.stderr.write(`start failed: ${e.message}\n`);
-    process.exit(1);
-  },
-);
+if (process.env.XFORM_MODE === 'start-stop') {
+  const started = transform.start().then(
+    () => 'resolved',
+    (e: Error) => `rejected: ${e.message}`,
+  );
+  await transform.stop(5000);
+  process.stdout.write(`stopped ${transform.state} ${await started}\n`);
+} else {
+  transform.start().then(
+    () => process.stdout.write('ready\n'),
+    (e: Error) => {
+      process.stderr.write(`start failed: ${e.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -203,8 +203,23 @@ async function produceInputs(topic: string, n: number, partitions: number): Prom
 describe('TransactionalTransform in process', function () {
   this.timeout(90_000);
   const running: TransactionalTransform[] = [];
+  const spawned: ChildProcess[] = [];
   afterEach(async () => {
+    for (const c of spawned.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await Promise.all(running.splice(0).map((t) => t.stop(5000).catch(() => undefined)));
+  });
+
+  it('stop() right after start() (while it registers the transactional id) resolves with the transform stopped and nothing left open: the process exits by itself', async () => {
+    const env = { ...process.env, XFORM_MODE: 'start-stop' };
+    const args = [uniqueName('xform-ss-in'), uniqueName('xform-ss-out'), uniqueName('xform-ss-group'), uniqueName('xform-ss-txn'), 'r1'];
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'], env });
+    spawned.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    // Before the fix a consumer built after stop() stayed connected and kept the child alive (the test then times out).
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(out.trim(), 'stopped stopped resolved');
+    assert.equal(code, 0);
   });
 
   it('a transform that throws aborts its batch; the batch is rewound to the committed offsets and run again: every input exactly once', async () => {
