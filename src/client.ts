@@ -226,7 +226,7 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
    */
   async createTransactionalProducer(options: TransactionalProducerOptions): Promise<TransactionalProducer> {
     this.#assertReady('createTransactionalProducer');
-    const tp = new TransactionalProducer({ binding: this.#binding, config: this.config, diagnostics: this.diagnostics }, options);
+    const tp = new TransactionalProducer({ binding: this.#binding, config: this.config, diagnostics: this.diagnostics }, options, (p) => this.#transactional.delete(p));
     this.#transactional.add(tp);
     try {
       await tp.connect();

@@ -1,7 +1,9 @@
-import { toLibrdkafkaConfig, type KafkaConfig, type LibrdkafkaValue } from '../config/index.js';
+import type { KafkaConfig, LibrdkafkaConfig, LibrdkafkaValue } from '../config/index.js';
 import type { NativeBatchProducer, NativeBinding, NativeTopicPartitionOffset } from '../native/types.js';
-import { librdkafkaLogForwarder, type Diagnostics } from '../diagnostics/diagnostics.js';
+import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import { ProducerEngine } from '../delivery/index.js';
+import { createProducerEngine, producerProperties } from './factory.js';
+import type { Guarantees } from './guarantees.js';
 
 /** What a transactional producer (or a transform) is built from: what src/client.ts hands out. */
 export interface TransactionalDeps {
@@ -39,52 +41,49 @@ export class TransactionalEngine extends ProducerEngine {
 /** librdkafka's default transaction timeout; the broker's transaction.max.timeout.ms is 15 min by default. */
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
+/** What transactions require of the producer: librdkafka refuses a transactional producer without both. */
+const TRANSACTIONAL_GUARANTEES: Guarantees = Object.freeze({ acks: 'all', idempotent: true });
+
 /**
- * The librdkafka configuration of a transactional producer: the config's producer mapping
- * (security, batching, as every connection), then what transactions require: acks=all and
- * idempotence (whatever the config says: librdkafka refuses a transactional producer without
- * them), the transactional id and timeout, and the two timeouts librdkafka requires to fit in the
- * transaction (message.timeout.ms ≤ transaction.timeout.ms, socket.timeout.ms ≤ it + 100 ms): the
- * config's delivery_timeout default (2 min) is longer than the default transaction (1 min).
+ * The properties transactions add to a producer (the factory spec's `librdkafka`): the
+ * transactional id and timeout, and the two timeouts librdkafka requires to fit in the transaction
+ * (message.timeout.ms ≤ transaction.timeout.ms, socket.timeout.ms ≤ it + 100 ms): the config's
+ * delivery_timeout default (2 min) is longer than the default transaction (1 min).
  */
-export function transactionalProperties(config: KafkaConfig, transactionalId: string, transactionTimeoutMs: number): { global: Record<string, LibrdkafkaValue>; topic: Record<string, LibrdkafkaValue> } {
-  const cfg = toLibrdkafkaConfig(config, 'producer');
-  const socket = Number(cfg.global['socket.timeout.ms'] ?? 60_000);
-  const global: Record<string, LibrdkafkaValue> = {
-    ...cfg.global,
-    'enable.idempotence': true,
+function transactionalOverrides(transactionalId: string, transactionTimeoutMs: number): (mapped: Readonly<LibrdkafkaConfig>) => Record<string, LibrdkafkaValue> {
+  return (mapped) => ({
     'transactional.id': transactionalId,
     'transaction.timeout.ms': transactionTimeoutMs,
-    'socket.timeout.ms': Math.min(socket, transactionTimeoutMs + 100),
-  };
-  const message = Number(cfg.topic['message.timeout.ms'] ?? transactionTimeoutMs);
-  const topic: Record<string, LibrdkafkaValue> = {
-    ...cfg.topic,
-    'request.required.acks': -1,
-    'message.timeout.ms': Math.min(message, transactionTimeoutMs),
-  };
-  delete topic['acks'];
-  return { global, topic };
+    'socket.timeout.ms': Math.min(Number(mapped.global['socket.timeout.ms'] ?? 60_000), transactionTimeoutMs + 100),
+    'message.timeout.ms': Math.min(Number(mapped.topic['message.timeout.ms'] ?? transactionTimeoutMs), transactionTimeoutMs),
+  });
 }
 
-/** Builds (does not connect) the engine of a transactional producer. */
+/**
+ * The librdkafka configuration of a transactional producer: the config's producer mapping
+ * (security, batching, as every connection), acks=all and idempotence whatever the config says
+ * (the guarantees; `acks` itself is refused by both the config and the factory), then the
+ * transactional overrides.
+ */
+export function transactionalProperties(config: KafkaConfig, transactionalId: string, transactionTimeoutMs: number): LibrdkafkaConfig {
+  return producerProperties({ config, guarantees: TRANSACTIONAL_GUARANTEES, librdkafka: transactionalOverrides(transactionalId, transactionTimeoutMs) });
+}
+
+/**
+ * Builds (does not connect) the engine of a transactional producer, through the producer factory.
+ * Never re-produced by the library: idempotence (and the transaction) own retries.
+ */
 export function createTransactionalEngine(deps: TransactionalDeps, transactionalId: string, transactionTimeoutMs: number, onError?: (err: Error) => void): TransactionalEngine {
-  const { config, diagnostics: t } = deps;
-  const props = transactionalProperties(config, transactionalId, transactionTimeoutMs);
-  const fields = { transactional_id: transactionalId };
-  return new TransactionalEngine(deps.binding, props.global, props.topic, {
-    clientId: config.clientId,
-    connectTimeoutMs: config.connectTimeoutMs,
-    retryMax: config.retryMax,
-    // Never re-produced by the library: idempotence (and the transaction) own retries.
-    retryDelivered: false,
-    retryBackoffMs: config.retryBackoffMs,
-    enqueueTimeoutMs: config.writeTimeoutMs,
-    pollIntervalMs: 5,
-    onError: (err) => {
-      t.log('error', 'producer', { ...fields, err: { message: t.redact(err.message), code: (err as { code?: string }).code } }, 'transactional producer error');
-      onError?.(err);
+  return createProducerEngine(
+    {
+      binding: deps.binding,
+      config: deps.config,
+      diagnostics: deps.diagnostics,
+      guarantees: TRANSACTIONAL_GUARANTEES,
+      librdkafka: transactionalOverrides(transactionalId, transactionTimeoutMs),
+      logFields: { transactional_id: transactionalId },
+      ...(onError !== undefined ? { onError } : {}),
     },
-    onLog: librdkafkaLogForwarder(t, fields),
-  });
+    TransactionalEngine,
+  );
 }

@@ -36,9 +36,6 @@ export interface TransactionErrorContext {
   readonly outcomeUnknown?: boolean;
 }
 
-/** librdkafka's RD_KAFKA_RESP_ERR__CONFLICT: another transactional call (e.g. a timed-out commit) is still librdkafka's current one. */
-export const ERR__CONFLICT = -173;
-
 export class TransactionAbortedError extends GoCoffeeKafkaError {
   constructor(message: string, context: TransactionErrorContext, cause?: unknown) {
     super('GCK_TRANSACTION_ABORTED', message, { retriable: true, fatal: false, context: { ...context }, ...(cause !== undefined ? { cause } : {}) });

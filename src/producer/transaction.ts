@@ -1,12 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { InvalidArgumentError, StateError, checkIntegerOption } from '../errors/base.js';
+import { InvalidArgumentError, RD, StateError, checkIntegerOption } from '../errors/index.js';
 import { Producer } from './producer.js';
 import type { ValueSerializer } from './types.js';
 import { Transaction, type TransactionOffset } from './transaction-scope.js';
 import { createTransactionalEngine, DEFAULT_TRANSACTION_TIMEOUT_MS, type NativeTransactions, type TransactionalDeps, type TransactionalEngine } from './transaction-engine.js';
 import {
-  ERR__CONFLICT,
   TransactionAbortedError,
   TransactionCommitUnknownError,
   TransactionFatalError,
@@ -63,6 +62,7 @@ export class TransactionalProducer {
   readonly #engine: TransactionalEngine;
   readonly #producer: Producer;
   readonly #deps: TransactionalDeps;
+  readonly #onClosed: ((p: TransactionalProducer) => void) | undefined; // its client forgets it once closed
   #state: TransactionalProducerState = 'idle';
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -81,7 +81,7 @@ export class TransactionalProducer {
   #committed = 0;
   #aborted = 0;
 
-  constructor(deps: TransactionalDeps, options: TransactionalProducerOptions) {
+  constructor(deps: TransactionalDeps, options: TransactionalProducerOptions, onClosed?: (p: TransactionalProducer) => void) {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('TransactionalProducer options', 'expected { transactionalId, ... }');
     const id: unknown = options.transactionalId;
     if (typeof id !== 'string' || id.trim().length === 0 || id.includes('\0')) {
@@ -95,6 +95,7 @@ export class TransactionalProducer {
     this.transactionTimeoutMs = timeout;
     this.#timeoutMs = opTimeout;
     this.#deps = deps;
+    this.#onClosed = onClosed;
     const onError = options.onError;
     this.#engine = createTransactionalEngine(deps, id, timeout, (err) => {
       const fatal = fatalOf(err, id);
@@ -357,7 +358,7 @@ export class TransactionalProducer {
           if (cause !== undefined) this.#deps.diagnostics.log('warn', 'producer', { transactional_id: this.transactionalId, err: { message: this.#deps.diagnostics.redact(String((cause as Error)?.message ?? cause)) } }, 'transaction could not be aborted: the producer hit a fatal error');
           throw err;
         }
-        if (err.librdkafkaCode === ERR__CONFLICT && this.#commitPending !== undefined) {
+        if (err.librdkafkaCode === RD.ERR__CONFLICT && this.#commitPending !== undefined) {
           // librdkafka holds a timed-out commit: nothing is aborted; the next call resumes the commit.
           this.#abortPending = false;
           throw new TransactionCommitUnknownError(`transactional producer ${JSON.stringify(this.transactionalId)}: cannot abort while a timed-out commit is pending`, { transactionalId: this.transactionalId, op: 'abortTransaction' }, err);
@@ -390,6 +391,7 @@ export class TransactionalProducer {
       await this.#engine.close(timeoutMs);
     } finally {
       this.#state = 'closed';
+      this.#onClosed?.(this);
     }
   }
 }

@@ -87,3 +87,36 @@ describe('new Producer(connectionManager, { serializer }) (the public constructo
   });
 });
 
+
+describe('ConnectionManager.createTransactionalProducer (fake binding)', () => {
+  it('forgets a transactional producer closed by its own close(); client.close() still closes (and waits for) the others', async () => {
+    const binding = new FakeBinding();
+    binding.configure = (p) => {
+      Object.assign(p, {
+        initTransactions: async () => undefined,
+        beginTransaction: () => undefined,
+        sendOffsetsToTransaction: async () => undefined,
+        commitTransaction: async () => undefined,
+        abortTransaction: async () => undefined,
+      });
+    };
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'] }), { binding, closeTimeoutMs: 50 });
+    await cm.initialize();
+    const own = await cm.createTransactionalProducer({ transactionalId: 'unit-own-close' });
+    const kept = await cm.createTransactionalProducer({ transactionalId: 'unit-kept' });
+    await own.close(50);
+    assert.equal(own.state, 'closed');
+    // A client that still held it would close it again on its own close().
+    const closedAgain: number[] = [];
+    const ownClose = own.close.bind(own);
+    own.close = (timeoutMs?: number) => {
+      closedAgain.push(timeoutMs ?? -1);
+      return ownClose(timeoutMs);
+    };
+    const closing = cm.close();
+    assert.equal(kept.state, 'closing', 'client.close() turns the producers it holds closing at once');
+    await closing;
+    assert.deepEqual(closedAgain, [], 'the client forgot the producer that closed itself');
+    assert.equal(kept.state, 'closed');
+  });
+});

@@ -10,6 +10,11 @@ export const PAUSE_DLQ = 4;
 export const PAUSE_USER = 8;
 /** A seek waits for the running work of the state it replaced (control.ts). */
 export const PAUSE_SEEK = 16;
+/**
+ * A seek is being applied natively (control.ts): from the pause before librdkafka's seek until it
+ * answered, so nothing is fetched from either position.
+ */
+export const PAUSE_SEEKING = 32;
 
 const WAKE_TIMEOUT_MS = 1000;
 const ignore = () => undefined;

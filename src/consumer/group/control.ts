@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { InvalidArgumentError, StateError } from '../../errors/base.js';
 import { fromNativeError, RD } from '../../errors/librdkafka.js';
 import type { NativeError, NativeTopicPartitionOffset } from '../../native/types.js';
-import { PAUSE_GLOBAL, PAUSE_SEEK, PAUSE_USER, resumeAndWake, tpKey } from './backpressure.js';
+import { PAUSE_GLOBAL, PAUSE_SEEK, PAUSE_SEEKING, PAUSE_USER, resumeAndWake, tpKey } from './backpressure.js';
 import { checkRef, seekTo, timeoutOf } from './control-args.js';
 import { committedOf, offsetForTime, partitionError, perPartition, SEEK_IN_DOUBT, seekOnce, watermarksFor, watermarksOf, type ControlNative } from './control-native.js';
 import { PartitionState } from './partition-state.js';
@@ -10,12 +10,6 @@ import type { RebalanceContext } from './rebalance.js';
 
 /** What control shares with its group consumer (the same objects the rebalance handling gets). */
 export type ControlContext = Pick<RebalanceContext, 'groupId' | 'hooks' | 'partitions' | 'pauses' | 'dispatcher' | 'offsets' | 'revokeTimeoutMs' | 'native' | 'dropped'>;
-
-/**
- * A seek is being applied natively (a pause reason beside backpressure.ts's PAUSE_* bits): from the
- * pause before librdkafka's seek until it answered, so nothing is fetched from either position.
- */
-const PAUSE_SEEKING = 32;
 
 /** How long a seek waits before asking again when librdkafka refused it with __STATE (fetcher not started). */
 const SEEK_RETRY_MS = 25;

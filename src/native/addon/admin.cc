@@ -516,19 +516,9 @@ void Admin::on_oauth_wanted() {
   call_js(Env(), on_oauth_, *async_ctx_, {});
 }
 
-// setOAuthBearerToken(value, expiresAtMs (absolute, ms since the epoch), principal, extensions[]):
-// throws {code, message} when librdkafka refuses it (ERR__STATE: the handle does not use
-// OAUTHBEARER). A no-op once closing (a refresh that resolved while the admin closes).
-Napi::Value Admin::SetOAuthBearerToken(const Napi::CallbackInfo &info) {
-  if (!closing_ && rk_) oauth_set_token(rk_.get(), info);
-  return info.Env().Undefined();
-}
+// setOAuthBearerToken / setOAuthBearerTokenFailure: oauth.h; no handle (a no-op) once closing.
+Napi::Value Admin::SetOAuthBearerToken(const Napi::CallbackInfo &info) { return oauth_set_token(info, closing_ ? nullptr : rk_.get()); }
 
-// setOAuthBearerTokenFailure(reason): the token provider failed; librdkafka keeps the current
-// token. A no-op once closing.
-Napi::Value Admin::SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info) {
-  if (!closing_ && rk_) oauth_set_token_failure(rk_.get(), info);
-  return info.Env().Undefined();
-}
+Napi::Value Admin::SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info) { return oauth_set_token_failure(info, closing_ ? nullptr : rk_.get()); }
 
 }  // namespace gocoffee

@@ -934,19 +934,9 @@ void Consumer::on_oauth_wanted() {
   call(on_oauth_, {});
 }
 
-// setOAuthBearerToken(value, lifetimeMs (absolute, ms since the epoch), principal, extensions[]):
-// throws librdkafka's reason with its numeric code. A no-op once closing (a refresh that resolved
-// while the consumer closes).
-Napi::Value Consumer::SetOAuthBearerToken(const Napi::CallbackInfo &info) {
-  if (!closing_.load()) oauth_set_token(rk_.get(), info);
-  return info.Env().Undefined();
-}
+// setOAuthBearerToken / setOAuthBearerTokenFailure: oauth.h; no handle (a no-op) once closing.
+Napi::Value Consumer::SetOAuthBearerToken(const Napi::CallbackInfo &info) { return oauth_set_token(info, closing_.load() ? nullptr : rk_.get()); }
 
-// setOAuthBearerTokenFailure(reason): the token provider failed (librdkafka reports it as an
-// authentication error through error_cb and keeps the current token). A no-op once closing.
-Napi::Value Consumer::SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info) {
-  if (!closing_.load()) oauth_set_token_failure(rk_.get(), info);
-  return info.Env().Undefined();
-}
+Napi::Value Consumer::SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info) { return oauth_set_token_failure(info, closing_.load() ? nullptr : rk_.get()); }
 
 }  // namespace gocoffee

@@ -13,8 +13,11 @@
 //     timeout 0 (rd_kafka_queue_poll_callback). The refresh callback runs there, inside serve(), and
 //     only records "refresh wanted"; serve() then calls the owner's on_wanted (JS thread, may call
 //     JS). No new thread, no JS value off the JS thread.
-//   - oauth_set_token / oauth_set_token_failure (JS thread) wrap rd_kafka_oauthbearer_set_token /
-//     rd_kafka_oauthbearer_set_token_failure. librdkafka copies what it keeps.
+//   - oauth_set_token / oauth_set_token_failure (JS thread) are the whole of every addon class's
+//     setOAuthBearerToken / setOAuthBearerTokenFailure (argument checks, the librdkafka call, its
+//     errors): the methods only pass their handle, or null once closing. They wrap
+//     rd_kafka_oauthbearer_set_token / rd_kafka_oauthbearer_set_token_failure; librdkafka copies
+//     what it keeps.
 //
 // librdkafka asks for a refresh once at rd_kafka_new, at 80% of the remaining lifetime of each token
 // set, and 10 s after a failure is set; JS schedules its own refresh at 80% as well (the signal is a
@@ -132,12 +135,15 @@ inline void redact(std::string &text, const std::string &secret) {
 
 }  // namespace oauth_detail
 
-// setOAuthBearerToken(value, lifetimeMs, principal, extensions: string[] key, value, ...)
-// lifetimeMs is librdkafka's md_lifetime_ms: the ABSOLUTE expiry, ms since the epoch. Throws an
-// Error with the numeric librdkafka `code` (ERR__INVALID_ARG: expired, bad characters, odd
-// extensions; ERR__STATE: the handle does not use OAUTHBEARER) and librdkafka's errstr.
-inline void oauth_set_token(rd_kafka_t *rk, const Napi::CallbackInfo &info) {
+// setOAuthBearerToken(value, lifetimeMs, principal, extensions: string[] key, value, ...) of every
+// addon class; `rk` is the owner's handle, null once it closes (then a no-op, arguments unchecked:
+// a refresh that resolved while the owner closes). lifetimeMs is librdkafka's md_lifetime_ms: the
+// ABSOLUTE expiry, ms since the epoch. Throws an Error with the numeric librdkafka `code`
+// (ERR__INVALID_ARG: expired, bad characters, odd extensions; ERR__STATE: the handle does not use
+// OAUTHBEARER) and librdkafka's errstr. Returns undefined.
+inline Napi::Value oauth_set_token(const Napi::CallbackInfo &info, rd_kafka_t *rk) {
   Napi::Env env = info.Env();
+  if (rk == nullptr) return env.Undefined();
   std::string value = oauth_detail::c_string(env, info[0], "token value");
   if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "lifetimeMs must be a number (ms since the epoch)");
   double lifetime = info[1].As<Napi::Number>().DoubleValue();
@@ -168,17 +174,21 @@ inline void oauth_set_token(rd_kafka_t *rk, const Napi::CallbackInfo &info) {
     for (size_t i = 1; i < ext.size(); i += 2) oauth_detail::redact(text, ext[i]);
     throw oauth_detail::error(env, err, "setOAuthBearerToken: " + text);
   }
+  return env.Undefined();
 }
 
-// setOAuthBearerTokenFailure(reason): librdkafka keeps the current token (it may still be valid),
-// asks again in 10 s, and reports ERR__AUTHENTICATION through the error callback when the reason
-// changed.
-inline void oauth_set_token_failure(rd_kafka_t *rk, const Napi::CallbackInfo &info) {
+// setOAuthBearerTokenFailure(reason) of every addon class (`rk` as for oauth_set_token: null once
+// closing, a no-op): the token provider failed. librdkafka keeps the current token (it may still be
+// valid), asks again in 10 s, and reports ERR__AUTHENTICATION through the error callback when the
+// reason changed. Returns undefined.
+inline Napi::Value oauth_set_token_failure(const Napi::CallbackInfo &info, rd_kafka_t *rk) {
   Napi::Env env = info.Env();
+  if (rk == nullptr) return env.Undefined();
   std::string reason = oauth_detail::c_string(env, info[0], "reason");
   if (reason.empty()) reason = "token provider failed";
   rd_kafka_resp_err_t err = rd_kafka_oauthbearer_set_token_failure(rk, reason.c_str());
   if (err) throw oauth_detail::error(env, err, std::string("setOAuthBearerTokenFailure: ") + rd_kafka_err2str(err));
+  return env.Undefined();
 }
 
 }  // namespace gocoffee

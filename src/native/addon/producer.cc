@@ -823,16 +823,9 @@ void Producer::on_oauth_wanted() {
   call_js(Env(), on_oauth_, *async_ctx_, {});
 }
 
-// setOAuthBearerToken(value, expiresAtMs (absolute, ms since the epoch), principal, extensions[]):
-// throws librdkafka's reason with its numeric code. A no-op once closing.
-Napi::Value Producer::SetOAuthBearerToken(const Napi::CallbackInfo &info) {
-  if (!closing_ && !destroyed_ && rk_) oauth_set_token(rk_.get(), info);
-  return info.Env().Undefined();
-}
+// setOAuthBearerToken / setOAuthBearerTokenFailure: oauth.h; no handle (a no-op) once closing.
+Napi::Value Producer::SetOAuthBearerToken(const Napi::CallbackInfo &info) { return oauth_set_token(info, closing_ || destroyed_ ? nullptr : rk_.get()); }
 
-Napi::Value Producer::SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info) {
-  if (!closing_ && !destroyed_ && rk_) oauth_set_token_failure(rk_.get(), info);
-  return info.Env().Undefined();
-}
+Napi::Value Producer::SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info) { return oauth_set_token_failure(info, closing_ || destroyed_ ? nullptr : rk_.get()); }
 
 }  // namespace gocoffee
