@@ -28,6 +28,9 @@ import type { BenchOptions, BenchResult } from './lib/types.js';
 import { REPO_ROOT, collectVersions } from './lib/versions.js';
 import { selectScenarios } from './scenarios/index.js';
 
+/** Where results go without --out; its runs also rewrite bench/RESULTS.md. */
+const DEFAULT_OUT = path.join(REPO_ROOT, 'bench', 'results.json');
+
 function positiveInt(name: string, v: string | undefined, def: number, min = 1): number {
   if (v === undefined) return def;
   const n = Number(v.replace(/_/g, ''));
@@ -74,7 +77,7 @@ function parseOptions(argv: string[]): { options: BenchOptions; rf: number | und
     pollIntervalMs: positiveInt('poll-interval', values['poll-interval'], 5),
   };
   const rf = values['replication-factor'] === undefined ? undefined : positiveInt('replication-factor', values['replication-factor'], 1);
-  return { options, rf, only: list(values.only), out: path.resolve(values.out ?? path.join(REPO_ROOT, 'bench', 'results.json')) };
+  return { options, rf, only: list(values.only), out: path.resolve(values.out ?? DEFAULT_OUT) };
 }
 
 async function main(): Promise<void> {
@@ -139,7 +142,9 @@ async function main(): Promise<void> {
   log(`\n== summary (${options.runs} runs per client, medians; wall time ${Object.entries(wallSeconds).map(([k, v]) => `${k} ${v} s`).join(', ')})`);
   log(formatTable(results));
   log(`\nwrote ${path.relative(process.cwd(), out) || out}`);
-  const md = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
+  // The committed RESULTS.md comes from runs into the default JSON; with --out the markdown goes
+  // beside that file (e.g. /tmp/p100.json → /tmp/p100.md), so a side measurement leaves it alone.
+  const md = out === DEFAULT_OUT ? path.join(REPO_ROOT, 'bench', 'RESULTS.md') : out.replace(/\.json$/, '') + '.md';
   writeResultsMarkdown(md, output, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim());
   log(`wrote ${path.relative(process.cwd(), md)}`);
 }

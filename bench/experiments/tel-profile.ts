@@ -1,4 +1,4 @@
-// CPU profile of the library's publish loop with tracing (mode: off | metrics | sampled | on | header).
+// CPU profile of the library's publish loop with tracing (mode: off | metrics | sampled | headsampled | on | header).
 //   GOCOFFEE_KAFKA_BROKERS=127.0.0.1:9092 node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/experiments/tel-profile.ts sampled
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -11,10 +11,11 @@ import { newMessage } from '../../src/producer/index.js';
 const mode = process.argv[2] ?? 'sampled';
 const N = Number(process.argv[3] ?? 300_000);
 const exporter = { export: (_s: unknown, cb: (r: { code: number }) => void) => cb({ code: 0 }), shutdown: () => Promise.resolve() };
-const sampler = mode === 'sampled' ? new otel.ParentBasedSampler({ root: new otel.TraceIdRatioBasedSampler(0.01) }) : new otel.AlwaysOnSampler();
+const sampler = mode === 'sampled' ? new otel.ParentBasedSampler({ root: new otel.TraceIdRatioBasedSampler(0.01) }) : mode === 'headsampled' ? new otel.ParentBasedSampler({ root: new otel.AlwaysOnSampler() }) : new otel.AlwaysOnSampler();
 const provider = new otel.BasicTracerProvider({ sampler, spanProcessors: [new otel.BatchSpanProcessor(exporter as never)] });
-const tel = mode === 'sampled' || mode === 'on' ? { telemetry: { metrics: new Registry(), tracing: true, tracerProvider: provider as never } } : mode === 'metrics' ? { telemetry: { metrics: new Registry(), tracing: false } } : {};
-if (mode === 'sampled' || mode === 'on') propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+const traced = mode === 'sampled' || mode === 'headsampled' || mode === 'on';
+const tel = traced ? { telemetry: { metrics: new Registry(), tracing: true, tracerProvider: provider as never, ...(mode === 'headsampled' ? { traceSampleRatio: 0.01 } : {}) } } : mode === 'metrics' ? { telemetry: { metrics: new Registry(), tracing: false } } : {};
+if (traced) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 const cm = new ConnectionManager(resolveConfig({ brokers: process.env.GOCOFFEE_KAFKA_BROKERS ?? '127.0.0.1:9092' }), tel);
 await cm.initialize();
 const p = cm.producer;

@@ -8,7 +8,7 @@ import { Tracing } from '../../src/telemetry/tracing.js';
 const N = 400_000;
 const exporter = { export: (_s: unknown, cb: (r: { code: number }) => void) => cb({ code: 0 }), shutdown: () => Promise.resolve() };
 function provider(ratio: number | null) {
-  const sampler = ratio === null ? new otel.AlwaysOnSampler() : new otel.ParentBasedSampler({ root: new otel.TraceIdRatioBasedSampler(ratio) });
+  const sampler = ratio === null ? new otel.AlwaysOnSampler() : ratio < 0 ? new otel.ParentBasedSampler({ root: new otel.AlwaysOnSampler() }) : new otel.ParentBasedSampler({ root: new otel.TraceIdRatioBasedSampler(ratio) });
   return new otel.BasicTracerProvider({ sampler, spanProcessors: [new otel.BatchSpanProcessor(exporter as never)] });
 }
 function bench(name: string, t: Tracing, w3c: boolean) {
@@ -21,7 +21,7 @@ function bench(name: string, t: Tracing, w3c: boolean) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < N; i++) {
       const headers: { [k: string]: string | Buffer }[] = [{ message_id: 'abc' }];
-      const span = t.startSend('topic-a', 'key-1', 'id-1', headers)!;
+      const span = t.startSend('topic-a', 'key-1', 'id-1', headers);
       keep[i % 3000] = span;
       const old = keep[(i + 1) % 3000] as typeof span | undefined;
       if (old !== undefined) t.endSend(old, 1, i);
@@ -37,9 +37,11 @@ for (const [name, ratio, w3c] of [
   ['AlwaysOn, W3C propagator', null, true],
   ['ratio 1%, no propagator', 0.01, false],
   ['ratio 1%, W3C propagator', 0.01, true],
+  // ratio < 0: the library's head sampling (traceSampleRatio 0.01) over ParentBased(AlwaysOn)
+  ['head 1%, W3C propagator', -0.01, true],
 ] as const) {
   if (mode !== 'all' && !name.includes(mode)) continue;
-  const t = new Tracing({ clientId: 'c', bootstrap: '127.0.0.1:9092', tracerProvider: provider(ratio) as never });
+  const t = new Tracing({ clientId: 'c', bootstrap: '127.0.0.1:9092', tracerProvider: provider(ratio) as never, ...(ratio !== null && ratio < 0 ? { sampleRatio: -ratio } : {}) });
   bench(name, t, w3c);
 }
 void trace;

@@ -32,6 +32,7 @@ export const PROFILES: Readonly<Record<string, string>> = {
   ),
   'producer-telemetry-on:gocoffee-metrics-vs-gocoffee': TELEMETRY,
   'producer-telemetry-on:gocoffee-sampled-1pct-vs-gocoffee': TELEMETRY,
+  'producer-telemetry-on:gocoffee-headsampled-1pct-vs-gocoffee': TELEMETRY,
   'consumer-trivial:gocoffee-vs-librdkafka-perf': CONSUMER,
   'consumer-trivial:gocoffee-vs-kafkajs': CONSUMER,
   'consumer-trivial:gocoffee-vs-node-rdkafka': CONSUMER,

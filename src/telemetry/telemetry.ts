@@ -7,6 +7,8 @@ import { Subscriptions } from './subscriptions.js';
 import { messageTraceFields, silentLogger, traceAwareChild, type Logger } from './logging.js';
 import { KafkaMetrics } from './metrics.js';
 import { TracingListener } from './tracing-listener.js';
+import { sampleRatioProblem } from './trace-headers.js';
+import { ConfigError } from '../config/errors.js';
 
 export interface TelemetryOptions {
   /** pino logger; the library logs through child loggers (`component` field). Default: silent. */
@@ -23,6 +25,20 @@ export interface TelemetryOptions {
    * (sampled) messages, so Go consumers continue the trace. Default true.
    */
   readonly goTraceHeaders?: boolean;
+  /**
+   * The library's own head sampling of traces, in (0, 1] (default: none, every message reaches the
+   * tracer and its sampler decides alone). A message published outside any trace starts one (a
+   * PRODUCER span, then the tracer's sampler) with this probability; the others carry no trace
+   * header and cost a random number, not a span. A message published inside a trace sampled out
+   * upstream carries that context (flags 00) and gets no span; inside a sampled one, a span as
+   * always. On the consumer side the same holds for `process` spans (a message without trace
+   * context starts one with this probability; one sampled out upstream runs its handler in that
+   * context, unsampled) and for the per-batch `receive` spans. Use it with a sampler that follows
+   * its parent (ParentBased(AlwaysOn), the SDK default) for sampling at high message rates: the
+   * SDK's own ratio sampler decides only after a span (ids, attributes) was built for every
+   * message.
+   */
+  readonly traceSampleRatio?: number;
 }
 
 /** The failure name of a handler run that hit handlerTimeoutMs (HandlerTimeoutError, src/pool/executor.ts). */
@@ -84,7 +100,9 @@ export class Telemetry {
       this.metrics.attach(diagnostics);
       attachMetrics(this.#subs, this.metrics);
     }
-    this.tracing = opts.tracing === false ? undefined : new TracingListener(diagnostics, config, opts.tracerProvider, opts.goTraceHeaders);
+    const ratioProblem = sampleRatioProblem(opts.traceSampleRatio);
+    if (ratioProblem !== undefined) throw new ConfigError([{ path: 'telemetry.traceSampleRatio', message: ratioProblem }]);
+    this.tracing = opts.tracing === false ? undefined : new TracingListener(diagnostics, config, opts);
   }
 
   /** The client's diagnostics these listeners serve. */

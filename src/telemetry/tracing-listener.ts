@@ -19,6 +19,13 @@ function runInTrace<T>(traceparent: string | undefined, fn: () => T): T {
   return withSpanContext(fromTraceparent(traceparent), fn);
 }
 
+/** What a TracingListener takes of the client's TelemetryOptions. */
+export interface TracingListenerOptions {
+  readonly tracerProvider?: TracerProvider | undefined;
+  readonly goTraceHeaders?: boolean | undefined;
+  readonly traceSampleRatio?: number | undefined;
+}
+
 /**
  * The tracing adapter of one client: PRODUCER `send` spans (context injected into the message
  * headers before librdkafka sees them), CONSUMER `receive` spans per fetched batch and topic,
@@ -37,7 +44,8 @@ export class TracingListener {
   readonly #diag: Diagnostics;
   readonly #subs: Subscriptions;
 
-  constructor(diag: Diagnostics, config: KafkaConfig, tracerProvider?: TracerProvider, goTraceHeaders?: boolean) {
+  constructor(diag: Diagnostics, config: KafkaConfig, opts: TracingListenerOptions = {}) {
+    const { tracerProvider, goTraceHeaders, traceSampleRatio } = opts;
     this.#diag = diag;
     this.#subs = new Subscriptions(diag);
     // Without @opentelemetry/api installed nothing can ever be traced: the Tracing starts no recheck interval.
@@ -47,6 +55,7 @@ export class TracingListener {
       ...(config.brokers[0] !== undefined ? { bootstrap: config.brokers[0] } : {}),
       ...(tracerProvider !== undefined ? { tracerProvider } : {}),
       ...(goTraceHeaders !== undefined ? { goTraceHeaders } : {}),
+      ...(traceSampleRatio !== undefined ? { sampleRatio: traceSampleRatio } : {}),
       onRecheck: () => self.deref()?.refresh(),
     });
     this.refresh();

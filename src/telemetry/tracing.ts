@@ -5,19 +5,23 @@ import type {
   Span,
   SpanOptions,
   SpanContext,
-  TextMapGetter,
   Tracer,
   TracerProvider,
 } from '@opentelemetry/api';
 import { otelApi } from './peers.js';
+import type { NativeHeaders, NativeMessage } from '../native/types.js';
+import { ATTR, HEADER, SPAN, SYSTEM_KAFKA } from './semconv.js';
+import { fromGoTraceHeaders, fromTraceparent, headerGetter, SAMPLED, toTraceparent, withoutGoTraceHeaders } from './trace-headers.js';
 
-/** SpanKind / SpanStatusCode / TraceFlags values of the OTel API (stable numbers of its spec). */
+export { fromGoTraceHeaders, fromTraceparent, sampleRatioProblem, toTraceparent } from './trace-headers.js';
+
+/** SpanKind / SpanStatusCode values of the OTel API (stable numbers of its spec). */
 const PRODUCER = 3;
 const CONSUMER = 4;
 const STATUS_ERROR = 2;
-const SAMPLED = 1;
-import type { NativeHeaders, NativeMessage } from '../native/types.js';
-import { ATTR, HEADER, SPAN, SYSTEM_KAFKA } from './semconv.js';
+
+/** The interval of the provider recheck (`Tracing.enabled`). */
+const RECHECK_MS = 1000;
 
 export interface TracingOptions {
   /** Default: the globally registered provider (@opentelemetry/api). */
@@ -32,6 +36,11 @@ export interface TracingOptions {
    * span, so a Go consumer continues the trace. Default true.
    */
   readonly goTraceHeaders?: boolean;
+  /**
+   * The library's own head sampling (see TelemetryOptions.traceSampleRatio): in (0, 1]; undefined
+   * = every message goes to the tracer (its sampler decides alone).
+   */
+  readonly sampleRatio?: number;
   /**
    * Called after each periodic provider recheck (once a second), e.g. to attach or detach listeners.
    * Kept as long as the Tracing: it must not hold its owner strongly (TracingListener passes a
@@ -49,84 +58,6 @@ function partitionId(p: number): string {
   return String(p);
 }
 
-/** Reads headers of a node-rdkafka message as a propagation carrier. */
-const headerGetter: TextMapGetter<NativeHeaders | undefined> = {
-  keys(carrier) {
-    const out: string[] = [];
-    if (carrier) for (const h of carrier) for (const k in h) out.push(k);
-    return out;
-  },
-  get(carrier, key) {
-    if (!carrier) return undefined;
-    for (let i = carrier.length - 1; i >= 0; i--) {
-      const v = carrier[i]![key];
-      if (v !== undefined) return typeof v === 'string' ? v : v.toString('utf8');
-    }
-    return undefined;
-  },
-};
-
-/** W3C traceparent of a span context: `00-<trace-id>-<span-id>-<flags>`. */
-export function toTraceparent(sc: SpanContext): string {
-  return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & SAMPLED) === SAMPLED ? '01' : '00'}`;
-}
-
-const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-
-/** Parses a W3C traceparent; undefined when absent or malformed. */
-export function fromTraceparent(tp: string | undefined): SpanContext | undefined {
-  if (tp === undefined) return undefined;
-  const m = TRACEPARENT_RE.exec(tp);
-  if (m === null) return undefined;
-  return { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16), isRemote: true };
-}
-
-/** The interval of the provider recheck (`Tracing.enabled`). */
-const RECHECK_MS = 1000;
-
-const ZERO_TRACE_ID = '00000000000000000000000000000000';
-const ZERO_SPAN_ID = '0000000000000000';
-const HEX_RE = /^[0-9a-fA-F]+$/;
-
-/** A header value as a lower-case hex id of `length` digits; undefined when it is not one, or all zeros. */
-function hexId(v: string | undefined, length: number, zero: string): string | undefined {
-  if (v === undefined || v.length !== length || !HEX_RE.test(v)) return undefined;
-  const id = v.toLowerCase();
-  return id === zero ? undefined : id;
-}
-
-/**
- * The span context the Go services' headers carry (seed: `message.WithHeader("trace_id", traceID)`,
- * `("span_id", spanID)`): 32 and 16 hex digits, the last header of each name. Undefined when either
- * is missing or invalid (wrong length, not hex, all zeros): the message then starts a new trace.
- * The headers carry no sampling decision; the Go package writes them from the span it records, so
- * the context counts as sampled (a ParentBasedSampler's `remoteParentSampled` decides).
- */
-export function fromGoTraceHeaders(headers: NativeHeaders | undefined): SpanContext | undefined {
-  if (headers === undefined) return undefined;
-  const traceId = hexId(headerGetter.get(headers, HEADER.TRACE_ID) as string | undefined, 32, ZERO_TRACE_ID);
-  if (traceId === undefined) return undefined;
-  const spanId = hexId(headerGetter.get(headers, HEADER.SPAN_ID) as string | undefined, 16, ZERO_SPAN_ID);
-  if (spanId === undefined) return undefined;
-  return { traceId, spanId, traceFlags: SAMPLED, isRemote: true };
-}
-
-/**
- * Removes the `trace_id` / `span_id` headers a message already has (e.g. code that follows the
- * Go package's `WithHeader("trace_id", traceID)`), in place, so the ones written for the PRODUCER
- * span replace them instead of appearing twice (a Go consumer reading the first of each name would
- * otherwise continue from the caller's span, not from the PRODUCER span). One pass over the few
- * headers of a message, only for a recorded span.
- */
-function withoutGoTraceHeaders(headers: NativeHeaders): void {
-  let w = 0;
-  for (let r = 0; r < headers.length; r++) {
-    const h = headers[r]!;
-    if (h[HEADER.TRACE_ID] !== undefined || h[HEADER.SPAN_ID] !== undefined) continue;
-    headers[w++] = h;
-  }
-  headers.length = w;
-}
 
 /**
  * Producer and consumer spans following the messaging semantic conventions. When no tracer
@@ -158,9 +89,12 @@ export class Tracing {
   #propagator = false;
   /** Per destination topic: the span name and start options, built once (no per-message strings). */
   readonly #send = new Map<string, { readonly name: string; readonly options: SpanOptions }>();
+  /** The library's head sampling ratio (undefined: every message reaches the tracer). */
+  readonly #ratio: number | undefined;
 
   constructor(opts: TracingOptions) {
     this.#opts = opts;
+    this.#ratio = opts.sampleRatio === undefined || opts.sampleRatio >= 1 ? undefined : opts.sampleRatio;
     const [host, port] = (opts.bootstrap ?? '').split(':');
     this.#base = {
       [ATTR.MESSAGING_SYSTEM]: SYSTEM_KAFKA,
@@ -217,7 +151,10 @@ export class Tracing {
    * Hot path (once per published message while tracing is on): the span name, the constant
    * attributes and the options object are built once per topic; the per-message attributes (key,
    * message id) are set only on a recording span, so a sampled-out message pays for the sampler
-   * and the header only. When no global propagator is registered, or the registered one writes
+   * and the header only. With `sampleRatio` (traceSampleRatio) the library decides first: a
+   * message sent outside any trace reaches the tracer with that probability (the others carry no
+   * trace header and cost one random number), one sent inside a trace sampled out upstream gets that
+   * context's traceparent (flags 00) and no span. When no global propagator is registered, or the registered one writes
    * only the W3C fields (what NodeSDK registers by default without baggage), `traceparent` (and
    * `tracestate`) are written directly — the same header values the W3CTraceContextPropagator
    * writes, without the new Context, carrier object and for-in loop of `propagation.inject`
@@ -232,7 +169,20 @@ export class Tracing {
    */
   startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, headers: NativeHeaders): Span | undefined {
     if (!this.enabled) return undefined;
-    const { context, propagation, trace, isSpanContextValid } = this.#api!;
+    const { context, trace, isSpanContextValid } = this.#api!;
+    const parent = context.active();
+    if (this.#ratio !== undefined) {
+      // The library's head sampling (traceSampleRatio), before any tracer work.
+      const psc = trace.getSpanContext(parent);
+      if (psc === undefined || !isSpanContextValid(psc)) {
+        // A message that starts a trace: `ratio` of them do; the others carry no trace headers.
+        if (Math.random() >= this.#ratio) return undefined;
+      } else if ((psc.traceFlags & SAMPLED) === 0) {
+        // Inside a trace sampled out upstream: no span; its context goes on, still not sampled.
+        this.#inject(parent, undefined, psc, headers);
+        return undefined;
+      }
+    }
     let send = this.#send.get(topic);
     if (send === undefined) {
       const attributes: Attributes = {
@@ -244,28 +194,13 @@ export class Tracing {
       send = { name: SPAN.send(topic), options: { kind: PRODUCER, attributes: Object.freeze(attributes) } };
       if (this.#send.size < 10_000) this.#send.set(topic, send);
     }
-    const parent = context.active();
     const span = this.#tracer!.startSpan(send.name, send.options, parent);
     const recording = span.isRecording();
     if (recording) {
       if (typeof key === 'string') span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_KEY, key);
       if (messageId !== undefined) span.setAttribute(ATTR.MESSAGING_MESSAGE_ID, messageId);
     }
-    if (this.#propagator) {
-      const carrier: Record<string, string> = {};
-      propagation.inject(trace.setSpan(parent, span), carrier);
-      // A propagator without the W3C one: still a traceparent, but never an invalid one (suppressed).
-      if (carrier[HEADER.TRACEPARENT] === undefined && isSpanContextValid(span.spanContext())) carrier[HEADER.TRACEPARENT] = toTraceparent(span.spanContext());
-      for (const k in carrier) headers.push({ [k]: carrier[k]! });
-    } else {
-      // An invalid context (e.g. tracing suppressed) gets no header, as with the W3C propagator.
-      const sc = span.spanContext();
-      if (isSpanContextValid(sc)) {
-        headers.push({ [HEADER.TRACEPARENT]: toTraceparent(sc) });
-        const ts = sc.traceState?.serialize();
-        if (ts) headers.push({ [HEADER.TRACESTATE]: ts });
-      }
-    }
+    this.#inject(parent, span, span.spanContext(), headers);
     if (!recording) {
       // A non-recording (sampled-out) span has nothing left to do: its end() is a no-op. Not
       // returning it lets it die young instead of staying referenced by the in-flight message until
@@ -278,6 +213,26 @@ export class Tracing {
       headers.push({ [HEADER.TRACE_ID]: sc.traceId }, { [HEADER.SPAN_ID]: sc.spanId });
     }
     return span;
+  }
+
+  /**
+   * Writes the trace context `sc` (of `span` under `parent`, or of `parent` itself when no span)
+   * into the headers: through the registered propagator when one is needed, else `traceparent` /
+   * `tracestate` directly. An invalid context (e.g. tracing suppressed) gets no header.
+   */
+  #inject(parent: Context, span: Span | undefined, sc: SpanContext, headers: NativeHeaders): void {
+    const { propagation, trace, isSpanContextValid } = this.#api!;
+    if (this.#propagator) {
+      const carrier: Record<string, string> = {};
+      propagation.inject(span === undefined ? parent : trace.setSpan(parent, span), carrier);
+      // A propagator without the W3C one: still a traceparent, but never an invalid one (suppressed).
+      if (carrier[HEADER.TRACEPARENT] === undefined && isSpanContextValid(sc)) carrier[HEADER.TRACEPARENT] = toTraceparent(sc);
+      for (const k in carrier) headers.push({ [k]: carrier[k]! });
+    } else if (isSpanContextValid(sc)) {
+      headers.push({ [HEADER.TRACEPARENT]: toTraceparent(sc) });
+      const ts = sc.traceState?.serialize();
+      if (ts) headers.push({ [HEADER.TRACESTATE]: ts });
+    }
   }
 
   endSend(span: Span, partition: number, offset: number): void {
@@ -316,6 +271,19 @@ export class Tracing {
   /** Starts a CONSUMER span `process <topic>` whose parent is the producer's context. */
   startProcess(m: NativeMessage, groupId: string, batchSize: number): Span | undefined {
     if (!this.enabled) return undefined;
+    const parent = this.extract(m.headers);
+    if (this.#ratio !== undefined) {
+      // The library's head sampling (traceSampleRatio), as in startSend.
+      const { trace, isSpanContextValid } = this.#api!;
+      const psc = trace.getSpanContext(parent);
+      if (psc === undefined || !isSpanContextValid(psc)) {
+        if (Math.random() >= this.#ratio) return undefined;
+      } else if ((psc.traceFlags & SAMPLED) === 0) {
+        // Sampled out upstream: a non-recording span of that context, so the handler (and what it
+        // publishes) stays in the trace, not sampled.
+        return trace.wrapSpanContext(psc);
+      }
+    }
     const attrs: Attributes = {
       ...this.#base,
       [ATTR.MESSAGING_OPERATION_NAME]: 'process',
@@ -327,12 +295,14 @@ export class Tracing {
       [ATTR.MESSAGING_BATCH_MESSAGE_COUNT]: batchSize,
     };
     if (m.key !== undefined && m.key !== null) attrs[ATTR.MESSAGING_KAFKA_MESSAGE_KEY] = typeof m.key === 'string' ? m.key : m.key.toString('utf8');
-    return this.#tracer!.startSpan(SPAN.process(m.topic), { kind: CONSUMER, attributes: attrs }, this.extract(m.headers));
+    return this.#tracer!.startSpan(SPAN.process(m.topic), { kind: CONSUMER, attributes: attrs }, parent);
   }
 
   /** A `receive <topic>` span for one fetched batch, linked to every message's producer context. */
   recordReceive(topic: string, groupId: string, messages: readonly NativeMessage[]): void {
     if (!this.enabled || messages.length === 0) return;
+    // A root span: with the library's head sampling, `ratio` of the batches get one.
+    if (this.#ratio !== undefined && Math.random() >= this.#ratio) return;
     const { trace, ROOT_CONTEXT } = this.#api!;
     const links: Link[] = [];
     for (const m of messages) {
