@@ -4,6 +4,8 @@
 //   apiVersions(host, port)           -> Map apiKey -> {min, max}
 //   metadata(host, port)              -> {brokers: [{nodeId, host, port}], clusterId, controllerId}
 //   findGroupCoordinator(host, port, group) -> {errorCode, nodeId, host, port}
+//   metadataRequest(host, port, topics, lo) -> the above plus a reader at the topics of the response
+//                                        (scripts/stack-cluster.mjs decodes topic metadata with it)
 //
 // Only non-flexible (pre-KIP-482) request versions are used, so no compact encodings are needed.
 import net from 'node:net';
@@ -15,6 +17,7 @@ const CLIENT_ID = 'gocoffee-stack-probe';
 
 let correlation = 1;
 
+/** A Kafka STRING: int16 length, then UTF-8 bytes. */
 function encodeString(s) {
   const b = Buffer.from(s, 'utf8');
   const len = Buffer.alloc(2);
@@ -62,6 +65,7 @@ export function request(host, port, apiKey, apiVersion, body, timeoutMs = 3000) 
   });
 }
 
+/** Reads the big-endian fields of a response body in order. */
 class Reader {
   constructor(buf) {
     this.buf = buf;
@@ -77,6 +81,8 @@ class Reader {
     this.off += len;
     return s;
   }
+  /** ARRAY of INT32. */
+  int32s() { const n = this.int32(); const out = []; for (let i = 0; i < n; i++) out.push(this.int32()); return out; }
 }
 
 /** ApiVersions v0 (supported by every broker version). */
@@ -94,6 +100,7 @@ export async function apiVersions(host, port, timeoutMs) {
   return apis;
 }
 
+/** The highest version of API `key` in lo..hi that the broker supports (`apis` from apiVersions()), or -1. */
 function pickVersion(apis, key, lo, hi) {
   const range = apis.get(key);
   if (!range) return -1;
@@ -101,12 +108,18 @@ function pickVersion(apis, key, lo, hi) {
   return v >= Math.max(lo, range.min) ? v : -1;
 }
 
-/** Metadata (v4..v8, whichever the broker supports) for no topics: the live brokers. */
-export async function metadata(host, port, timeoutMs) {
+/**
+ * Metadata (v`lo`..v8, whichever the broker supports) for `topics` (none: only the brokers), never
+ * creating a topic. Resolves { version, brokers: [{nodeId, host, port}], clusterId, controllerId,
+ * reader } with `reader` at the topics array of the response.
+ */
+export async function metadataRequest(host, port, topics, lo, timeoutMs) {
   const apis = await apiVersions(host, port, timeoutMs);
-  const version = pickVersion(apis, API_METADATA, 4, 8);
-  if (version < 0) throw new Error('broker supports no Metadata version in 4..8');
-  const parts = [Buffer.from([0, 0, 0, 0]) /* empty topics array */, Buffer.from([0]) /* no auto create */];
+  const version = pickVersion(apis, API_METADATA, lo, 8);
+  if (version < 0) throw new Error(`broker supports no Metadata version in ${lo}..8`);
+  const count = Buffer.alloc(4);
+  count.writeInt32BE(topics.length);
+  const parts = [count, ...topics.map(encodeString), Buffer.from([0]) /* no auto create */];
   if (version >= 8) parts.push(Buffer.from([0, 0])); // include cluster/topic authorized operations
   const body = await request(host, port, API_METADATA, version, Buffer.concat(parts), timeoutMs);
   const r = new Reader(body);
@@ -122,6 +135,12 @@ export async function metadata(host, port, timeoutMs) {
   }
   const clusterId = r.string();
   const controllerId = r.int32();
+  return { version, brokers, clusterId, controllerId, reader: r };
+}
+
+/** Metadata (v4..v8, whichever the broker supports) for no topics: the live brokers. */
+export async function metadata(host, port, timeoutMs) {
+  const { brokers, clusterId, controllerId } = await metadataRequest(host, port, [], 4, timeoutMs);
   return { brokers, clusterId, controllerId };
 }
 

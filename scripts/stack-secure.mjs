@@ -53,7 +53,8 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import {
   HOST, KAFKA_LIBS, LOG4J2_PROPERTIES, REGISTRY_BASE_URL, STACK_DIR,
-  ensureKafka, kafkaJavaHome, kafkaServerProperties, kafkaUuid, plainEnv, portOpen, runJava, spawnDetached, tail, toolLog4j, waitExit,
+  ensureKafka, isOurPid, kafkaJavaHome, kafkaServerProperties, kafkaUuid, mkdirp, pidExists, plainEnv, portOpen, propertiesText,
+  readJson, runJava, secs, spawnDetached, terminate, toolLog4j, waitFor, withPidLock, writeFileAtomic, writeJson,
 } from './stack-lib.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -92,75 +93,33 @@ const PROXY_ACCESS_LOG = path.join(SECURE_LOG_DIR, 'registry-proxy-access.log');
 const START_TIMEOUT_MS = Number(process.env.GOCOFFEE_STACK_TIMEOUT_MS || 120_000);
 const STOP_TIMEOUT_MS = 20_000;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const mkdirp = (d) => fs.mkdirSync(d, { recursive: true });
-const secs = (t) => ((Date.now() - t) / 1000).toFixed(1);
 let quiet = false;
 export function setQuiet(q) { quiet = q; }
 const log = (...a) => { if (!quiet) console.error('[stack-secure]', ...a); };
 /** Random password: base64url only, so it needs no quoting in JAAS, --add-scram or htpasswd. */
 const newPassword = (tag) => `${tag}-${crypto.randomBytes(12).toString('base64url')}`;
 
-function readJson(file) {
-  try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return null; }
-}
-function writePrivate(file, text) {
-  mkdirp(path.dirname(file));
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
+/** Files holding passwords: readable by this user only. */
+const writePrivate = (file, text) => writeFileAtomic(file, text, 0o600);
 const readState = () => readJson(STATE_FILE) ?? {};
-const writeState = (s) => writePrivate(STATE_FILE, JSON.stringify(s, null, 2) + '\n');
+const writeState = (s) => writeJson(STATE_FILE, s, 0o600);
 
-/** Is `pid` alive (not a zombie) and is its command line ours (contains every marker)? */
-function isOurs(pid, markers) {
-  if (!pid) return false;
-  try { process.kill(pid, 0); } catch { return false; }
-  try {
-    if (/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
-    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return markers.every((m) => cmd.includes(m));
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
-}
+/** Command-line markers of our processes (checked by isOurPid before any signal is sent). */
 const KAFKA_MARKERS = [`-Dgocoffee.stack.dir=${STACK_DIR}`, `-Dgocoffee.stack.role=${KAFKA_ROLE}`];
 const NGINX_MARKERS = [NGINX_CONF];
 
 /** SIGTERM, wait, SIGKILL; only for a pid verified to be ours. */
 async function stopPid(pid, markers, label) {
-  if (!isOurs(pid, markers)) return false;
+  if (!isOurPid(pid, markers)) return false;
   const t0 = Date.now();
-  try { process.kill(pid, 'SIGTERM'); } catch { return false; }
-  if (!(await waitExit(pid, STOP_TIMEOUT_MS))) {
-    log(`${label} (pid ${pid}) did not stop in ${STOP_TIMEOUT_MS / 1000} s: SIGKILL`);
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    await waitExit(pid, 5000);
-  }
+  if (!(await terminate(pid, label, { timeoutMs: STOP_TIMEOUT_MS, say: log }))) return false;
   log(`stopped ${label} (pid ${pid}) in ${secs(t0)} s`);
   return true;
 }
 
-async function withLock(fn) {
-  mkdirp(RUN_DIR);
+function withLock(fn) {
   const lock = path.join(RUN_DIR, 'lock');
-  const end = Date.now() + START_TIMEOUT_MS + 60_000;
-  for (;;) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      const holder = Number(fs.readFileSync(lock, 'utf8') || 0);
-      let alive = false;
-      try { if (holder) { process.kill(holder, 0); alive = true; } } catch { /* dead */ }
-      if (!alive || holder === process.pid) { fs.rmSync(lock, { force: true }); continue; }
-      if (Date.now() > end) throw new Error(`secure stack is locked by pid ${holder} (${lock})`);
-      await sleep(250);
-    }
-  }
-  try { return await fn(); } finally { fs.rmSync(lock, { force: true }); }
+  return withPidLock(lock, { timeoutMs: START_TIMEOUT_MS + 60_000, alive: pidExists, busy: (pid) => `secure stack is locked by pid ${pid} (${lock})` }, fn);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,17 +431,8 @@ function kafkaHealthyProbe(state) {
 }
 const pickCreds = (u) => ({ username: u.username, password: u.password });
 
-async function waitFor(what, check, { logFile, alive }) {
-  const end = Date.now() + START_TIMEOUT_MS;
-  let last;
-  while (Date.now() < end) {
-    last = await check();
-    if (last.ok) return last;
-    if (alive && !alive()) throw new Error(`${what}: process exited\n--- tail of ${logFile}:\n${tail(logFile)}`);
-    await sleep(300);
-  }
-  throw new Error(`${what}: not ready after ${START_TIMEOUT_MS / 1000} s (${JSON.stringify(last)})\n--- tail of ${logFile}:\n${tail(logFile)}`);
-}
+/** How the secure broker and the proxy are waited for (waitFor of stack-lib.mjs). */
+const READY = { timeoutMs: START_TIMEOUT_MS, intervalMs: 300 };
 
 async function startKafka(certs) {
   ensureKafka();
@@ -492,8 +442,7 @@ async function startKafka(certs) {
   const users = newUsers();
   fs.rmSync(DATA_DIR, { recursive: true, force: true });
   const props = secureServerProperties(certs, users);
-  writePrivate(KAFKA_PROPS, '# generated by scripts/stack-secure.mjs (secure single node; holds passwords)\n' +
-    Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writePrivate(KAFKA_PROPS, propertiesText('generated by scripts/stack-secure.mjs (secure single node; holds passwords)', props));
   writePrivate(LOG4J_FILE, LOG4J2_PROPERTIES);
   const javaHome = kafkaJavaHome();
   const clusterId = kafkaUuid();
@@ -511,7 +460,7 @@ async function startKafka(certs) {
     '-Xms128m', '-Xmx384m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${LOG4J_FILE}`, ...KAFKA_MARKERS,
     '-cp', `${KAFKA_LIBS}/*`, 'kafka.Kafka', KAFKA_PROPS,
-  ], KAFKA_LOG, true);
+  ], KAFKA_LOG, { append: true });
   return { pid, clusterId, users, certs, startedAt: new Date().toISOString() };
 }
 
@@ -604,7 +553,7 @@ async function startProxy(upstream) {
   fs.writeFileSync(NGINX_CONF, nginxConf(upstream));
   const test = spawnSync(nginx, ['-t', '-q', '-e', PROXY_ERROR_LOG, '-p', NGINX_PREFIX, '-c', NGINX_CONF], { encoding: 'utf8', env: plainEnv() });
   if (test.status !== 0) throw new Error(`nginx -t failed:\n${test.stderr}`);
-  const pid = spawnDetached(nginx, ['-e', PROXY_ERROR_LOG, '-p', NGINX_PREFIX, '-c', NGINX_CONF], PROXY_LOG, true);
+  const pid = spawnDetached(nginx, ['-e', PROXY_ERROR_LOG, '-p', NGINX_PREFIX, '-c', NGINX_CONF], PROXY_LOG, { append: true });
   return { pid, username, password, upstream, nginx, startedAt: new Date().toISOString() };
 }
 
@@ -642,12 +591,12 @@ export async function secureStatus() {
   const s = readState();
   const out = { kafka: null, proxy: null };
   if (s.kafka) {
-    const alive = isOurs(s.kafka.pid, KAFKA_MARKERS);
+    const alive = isOurPid(s.kafka.pid, KAFKA_MARKERS);
     const h = alive ? await kafkaHealthyProbe(s.kafka) : { ok: false };
     out.kafka = { ...describeKafka(s.kafka), alive, healthy: h.ok, probe: alive ? { plain: h.plain, scram256: h.scram256, scram512: h.scram512, oauth: h.oauth } : undefined };
   }
   if (s.proxy) {
-    const alive = isOurs(s.proxy.pid, NGINX_MARKERS);
+    const alive = isOurPid(s.proxy.pid, NGINX_MARKERS);
     const h = alive ? await proxyProbe(s.proxy) : { ok: false };
     out.proxy = { ...describeProxy(s.proxy), alive, healthy: h.ok, probe: alive ? h : undefined };
   }
@@ -672,7 +621,7 @@ export async function secureUp({ certDir, kafka = true, proxy = true, upstream }
       const prev = state.kafka?.certs;
       const certs = certDir || !prev || !fs.existsSync(prev.keystoreFile) || !fs.existsSync(prev.caFile) ? ensureCerts(certDir) : prev;
       const cur = state.kafka;
-      const running = cur && isOurs(cur.pid, KAFKA_MARKERS);
+      const running = cur && isOurPid(cur.pid, KAFKA_MARKERS);
       if (running && cur.certs.dir === certs.dir && (await kafkaHealthyProbe(cur)).ok) {
         already.kafka = true;
       } else {
@@ -683,7 +632,7 @@ export async function secureUp({ certDir, kafka = true, proxy = true, upstream }
         writeState(state);
         log(`started secure Kafka (pid ${state.kafka.pid}); waiting until its listeners answer ...`);
         const pid = state.kafka.pid;
-        jobs.push(waitFor('secure Kafka', () => kafkaHealthyProbe(state.kafka), { logFile: KAFKA_LOG, alive: () => isOurs(pid, KAFKA_MARKERS) })
+        jobs.push(waitFor('secure Kafka', () => kafkaHealthyProbe(state.kafka), { ...READY, logFile: KAFKA_LOG, alive: () => isOurPid(pid, KAFKA_MARKERS) })
           .catch(async (e) => { await stopPid(pid, KAFKA_MARKERS, 'secure Kafka'); delete state.kafka; writeState(state); throw e; }));
       }
     }
@@ -691,7 +640,7 @@ export async function secureUp({ certDir, kafka = true, proxy = true, upstream }
     if (proxy) {
       const up = (upstream || (process.env.GOCOFFEE_SCHEMA_REGISTRY_URL ? new URL(process.env.GOCOFFEE_SCHEMA_REGISTRY_URL).origin : REGISTRY_BASE_URL)).replace(/\/+$/, '');
       const cur = state.proxy;
-      const running = cur && isOurs(cur.pid, NGINX_MARKERS);
+      const running = cur && isOurPid(cur.pid, NGINX_MARKERS);
       if (running && cur.upstream === up && (await proxyProbe(cur)).ok) {
         already.proxy = true;
       } else {
@@ -700,7 +649,7 @@ export async function secureUp({ certDir, kafka = true, proxy = true, upstream }
         state.proxy = await startProxy(up);
         writeState(state);
         const pid = state.proxy.pid;
-        jobs.push(waitFor('registry proxy', () => proxyProbe(state.proxy), { logFile: PROXY_ERROR_LOG, alive: () => isOurs(pid, NGINX_MARKERS) })
+        jobs.push(waitFor('registry proxy', () => proxyProbe(state.proxy), { ...READY, logFile: PROXY_ERROR_LOG, alive: () => isOurPid(pid, NGINX_MARKERS) })
           .catch(async (e) => { await stopPid(pid, NGINX_MARKERS, 'registry proxy'); delete state.proxy; writeState(state); throw e; }));
       }
     }

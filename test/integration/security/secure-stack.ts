@@ -13,6 +13,9 @@ import { pino, type Logger } from 'pino';
 import { REGISTRY_URL } from '../helpers.js';
 import type { Certificates } from '../../helpers/certs.js';
 
+// The suite's poll helper (every 50 ms; the timeout error names what was awaited), for the security tests.
+export { waitUntil } from '../consumer/util.js';
+
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCRIPT = join(ROOT, 'scripts', 'stack-secure.mjs');
 
@@ -173,12 +176,4 @@ export function secretForms(name: string, password: string, username?: string): 
     forms.push({ name: `${name} (basic-auth base64)`, value: Buffer.from(`${username}:${password}`).toString('base64') });
   }
   return forms;
-}
-
-export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
