@@ -250,7 +250,7 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
    */
   transform(options: TransformOptions): TransactionalTransform {
     this.#assertReady('transform');
-    const t = new TransactionalTransform({ binding: this.#binding, config: this.config, diagnostics: this.diagnostics }, options);
+    const t = new TransactionalTransform({ binding: this.#binding, config: this.config, diagnostics: this.diagnostics }, options, (x) => this.#transforms.delete(x));
     this.#transforms.add(t);
     return t;
   }

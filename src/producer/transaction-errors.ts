@@ -21,8 +21,8 @@ import type { NativeTransactionError } from '../native/types.js';
 /** librdkafka codes that say "a newer producer with this transactional id exists". */
 const FENCED_CODES: ReadonlySet<number> = new Set([
   RD.ERR__FENCED, // librdkafka's own fatal error once the broker fenced it
-  90, // PRODUCER_FENCED
-  47, // INVALID_PRODUCER_EPOCH
+  RD.ERR_PRODUCER_FENCED,
+  RD.ERR_INVALID_PRODUCER_EPOCH,
 ]);
 
 /** Context every transaction error carries. */

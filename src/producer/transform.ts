@@ -81,7 +81,11 @@ export class TransactionalTransform {
   #attempt = 0;
   readonly #stats = { batches: 0, inputs: 0, outputs: 0, aborted: 0 };
 
-  constructor(deps: TransactionalDeps, options: TransformOptions) {
+  /** Called once stop() finished (the client forgets a stopped transform). */
+  readonly #onStopped: ((t: TransactionalTransform) => void) | undefined;
+
+  constructor(deps: TransactionalDeps, options: TransformOptions, onStopped?: (t: TransactionalTransform) => void) {
+    this.#onStopped = onStopped;
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('TransactionalTransform options', 'expected an object');
     if (typeof options.groupId !== 'string' || options.groupId.length === 0) throw new InvalidArgumentError('TransactionalTransform option groupId', 'expected a non-empty string');
     if (!Array.isArray(options.inputTopics) || options.inputTopics.length === 0 || !options.inputTopics.every((t) => typeof t === 'string' && t.length > 0)) {
@@ -364,6 +368,7 @@ export class TransactionalTransform {
     await this.#running;
     await this.#shutdown(timeoutMs);
     if (this.#state === 'stopping') this.#state = 'stopped';
+    this.#onStopped?.(this);
   }
 
   async #shutdown(timeoutMs = 10_000): Promise<void> {

@@ -119,4 +119,19 @@ describe('ConnectionManager.createTransactionalProducer (fake binding)', () => {
     assert.deepEqual(closedAgain, [], 'the client forgot the producer that closed itself');
     assert.equal(kept.state, 'closed');
   });
+
+  it('forgets a transform stopped by its own stop(); client.close() does not stop it again', async () => {
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'] }), { binding: new FakeBinding(), closeTimeoutMs: 50 });
+    await cm.initialize();
+    const t = cm.transform({ groupId: 'g', inputTopics: ['in'], transactionalId: 'unit-transform', transform: () => [] });
+    await t.stop(50);
+    assert.equal(t.state, 'stopped');
+    const stoppedAgain: number[] = [];
+    t.stop = (timeoutMs?: number) => {
+      stoppedAgain.push(timeoutMs ?? -1);
+      return Promise.resolve();
+    };
+    await cm.close();
+    assert.deepEqual(stoppedAgain, [], 'the client forgot the transform that stopped itself');
+  });
 });
