@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { TransactionalProducer } from '../../../src/producer/transaction.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { GoCoffeeKafkaError } from '../../../src/errors/index.js';
 import type { NativeMessage } from '../../../src/native/index.js';
 import { createTopic, uniqueName } from '../helpers.js';
-import { keyOf, readUntil, txnDeps, valueOf } from './transaction-helpers.js';
+import { keyOf, readUntil, useTransactionalProducers, valueOf } from './transaction-helpers.js';
 
 /** A promise and its resolver: the gate a transaction callback waits at. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -22,18 +21,7 @@ function gate(): { promise: Promise<void>; open: () => void } {
  */
 describe('TransactionalProducer.close() during a running transaction', function () {
   this.timeout(120_000);
-  const open: TransactionalProducer[] = [];
-
-  async function producer(transactionalId = uniqueName('txn-close')): Promise<TransactionalProducer> {
-    const tp = new TransactionalProducer(txnDeps(), { transactionalId, transactionTimeoutMs: 30_000 });
-    open.push(tp);
-    await tp.connect();
-    return tp;
-  }
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((tp) => tp.close(5000).catch(() => undefined)));
-  });
+  const producer = useTransactionalProducers('txn-close', 30_000);
 
   it('waits for the running transaction, which commits; later calls are GCK_STATE', async () => {
     const topic = uniqueName('txn-close-wait');

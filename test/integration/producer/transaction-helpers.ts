@@ -7,6 +7,7 @@ import { loadNativeBinding, connectClient, disconnectClient, type NativeMessage 
 import { toLibrdkafkaConfig, type KafkaConfigInput } from '../../../src/config/index.js';
 import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
 import type { TransactionalDeps } from '../../../src/producer/transaction-engine.js';
+import { TransactionalProducer } from '../../../src/producer/transaction.js';
 import { testConfig, uniqueName } from '../helpers.js';
 
 export function txnDeps(input: KafkaConfigInput = {}): TransactionalDeps {
@@ -46,3 +47,20 @@ export async function readUntil(topics: string[], isolation: Isolation, done: (a
 
 export const keyOf = (m: NativeMessage): string => (m.key === null || m.key === undefined ? '' : m.key.toString());
 export const valueOf = (m: NativeMessage): string => (m.value === null ? '' : m.value.toString());
+
+/**
+ * Inside a describe(): connected TransactionalProducers (a new transactional id unless given) with
+ * `transactionTimeoutMs`, every one closed after each test.
+ */
+export function useTransactionalProducers(prefix: string, transactionTimeoutMs = 20_000): (transactionalId?: string) => Promise<TransactionalProducer> {
+  const open: TransactionalProducer[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((tp) => tp.close(5000).catch(() => undefined)));
+  });
+  return async (transactionalId = uniqueName(prefix)) => {
+    const tp = new TransactionalProducer(txnDeps(), { transactionalId, transactionTimeoutMs });
+    open.push(tp);
+    await tp.connect();
+    return tp;
+  };
+}

@@ -9,7 +9,7 @@ import { ConnectionManager } from '../../../src/client.js';
 import { loadNativeBinding, type NativeMessage } from '../../../src/native/index.js';
 import { transactionalProperties } from '../../../src/producer/transaction-engine.js';
 import { createTopic, testConfig, uniqueName, waitFor } from '../helpers.js';
-import { keyOf, readUntil, txnDeps, valueOf } from './transaction-helpers.js';
+import { keyOf, readUntil, txnDeps, useTransactionalProducers, valueOf } from './transaction-helpers.js';
 
 /**
  * Transactions (issue 18 item 1) against the real broker: what a read_committed reader sees of
@@ -18,18 +18,7 @@ import { keyOf, readUntil, txnDeps, valueOf } from './transaction-helpers.js';
  */
 describe('TransactionalProducer against the real broker', function () {
   this.timeout(120_000);
-  const open: TransactionalProducer[] = [];
-
-  async function producer(transactionalId = uniqueName('txn')): Promise<TransactionalProducer> {
-    const tp = new TransactionalProducer(txnDeps(), { transactionalId, transactionTimeoutMs: 20_000 });
-    open.push(tp);
-    await tp.connect();
-    return tp;
-  }
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((tp) => tp.close(5000).catch(() => undefined)));
-  });
+  const producer = useTransactionalProducers('txn', 20_000);
 
   const sentinel = (key: string) => (all: NativeMessage[]) => all.some((m) => keyOf(m) === key);
 

@@ -5,7 +5,7 @@ import { resolveConfig } from '../../../src/config/index.js';
 import { Consumer } from '../../../src/consumer/consumer.js';
 import { ConnectionError } from '../../../src/errors/index.js';
 import { Registry } from 'prom-client';
-import { ConsumerBinding, FakeConsumer, RefusedConnect, SlowConnect } from './fake-consumer.js';
+import { ConsumerBinding, FakeConsumer, handlerTimeoutRun, RefusedConnect, SlowConnect } from './fake-consumer.js';
 import { RD } from '../../../src/errors/librdkafka.js';
 import type { NativeError, NativeMessage } from '../../../src/native/types.js';
 import { BroadcastChannel } from 'node:worker_threads';
@@ -218,23 +218,11 @@ describe('Consumer with fake native consumers', () => {
   });
 
   it('handlerTimeoutMs: a hung handler run is retried (attempt 2 succeeds), the partition goes on, stats count it (issue 17 item 8)', async () => {
-    const binding = new ConsumerBinding();
-    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'], connectTimeoutMs: 1000 }), { binding });
-    await cm.initialize();
-    const consumer = new Consumer(cm, { stopTimeoutMs: 200, handlerTimeoutMs: 50, retryBackoffMs: 1, retryMax: 3 });
     const seen: string[] = [];
-    consumer.registerHandler({
-      topics: ['t'],
-      groupId: 'g',
-      handle(m) {
-        seen.push(`${m.offset}@${m.attempt}`);
-        return m.offset === 0 && m.attempt === 1 ? new Promise<void>(() => undefined) : undefined;
-      },
+    const { cm, consumer } = await handlerTimeoutRun({}, (m) => {
+      seen.push(`${m.offset}@${m.attempt}`);
+      return m.offset === 0 && m.attempt === 1 ? new Promise<void>(() => undefined) : undefined;
     });
-    await consumer.start();
-    const fake = binding.consumers[0]!;
-    fake.assign([{ topic: 't', partition: 0 }]);
-    fake.append('t', 0, 3, (i) => `k${i}`);
     const end = Date.now() + 3000;
     while (!seen.includes('0@2') && Date.now() < end) await delay(10);
     assert.ok(seen.includes('0@2'), `retried after the timeout: ${seen.join(' ')}`);

@@ -3,6 +3,11 @@ import { RD } from '../../../src/errors/librdkafka.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { NativeBatchConsumer, NativeBatchSink, NativeConfig, NativeConsumer, NativeError, NativeMessage, NativeMetadata, NativeTopicPartition, NativeTopicPartitionOffset } from '../../../src/native/types.js';
 import { FakeBinding } from '../../helpers/fake-binding.js';
+import { ConnectionManager } from '../../../src/client.js';
+import type { ConnectionManagerOptions } from '../../../src/client-options.js';
+import { resolveConfig } from '../../../src/config/index.js';
+import { Consumer } from '../../../src/consumer/consumer.js';
+import type { ConsumedMessage } from '../../../src/consumer/index.js';
 
 const tp = (t: string, p: number) => `${t}/${p}`;
 
@@ -340,4 +345,22 @@ export class ConsumerBinding extends FakeBinding {
     this.consumers.push(c);
     return c;
   }
+}
+
+/**
+ * The handlerTimeoutMs set-up (issue 17 item 8): a client on a ConsumerBinding with `cmOptions`, a
+ * started consumer (handlerTimeoutMs 50, retryMax 3, 1 ms backoff) whose handler of topic `t`,
+ * group `g` is `handle`, and 3 keyed messages on t/0. The caller stops the consumer and closes cm.
+ */
+export async function handlerTimeoutRun(cmOptions: Omit<ConnectionManagerOptions, 'binding'>, handle: (m: ConsumedMessage) => Promise<void> | undefined): Promise<{ cm: ConnectionManager; consumer: Consumer }> {
+  const binding = new ConsumerBinding();
+  const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'], connectTimeoutMs: 1000 }), { ...cmOptions, binding });
+  await cm.initialize();
+  const consumer = new Consumer(cm, { stopTimeoutMs: 200, handlerTimeoutMs: 50, retryBackoffMs: 1, retryMax: 3 });
+  consumer.registerHandler({ topics: ['t'], groupId: 'g', handle });
+  await consumer.start();
+  const fake = binding.consumers[0]!;
+  fake.assign([{ topic: 't', partition: 0 }]);
+  fake.append('t', 0, 3, (i) => `k${i}`);
+  return { cm, consumer };
 }

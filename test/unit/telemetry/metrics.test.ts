@@ -3,34 +3,21 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { ConnectionManager } from '../../../src/client.js';
 import { resolveConfig } from '../../../src/config/index.js';
-import { Consumer } from '../../../src/consumer/consumer.js';
-import { ConsumerBinding } from '../consumer/fake-consumer.js';
+import { ConsumerBinding, handlerTimeoutRun } from '../consumer/fake-consumer.js';
 import { metricValue } from '../../helpers/metrics.js';
 
 describe('telemetry/metrics: kafka_handler_timeouts_total (issue 17 item 8, fake broker)', () => {
   it('counts each handler run that hits handlerTimeoutMs, by topic and group (from the task-end channel); other failures are not timeouts', async () => {
     const registry = new Registry();
-    const binding = new ConsumerBinding();
-    const cm = new ConnectionManager(resolveConfig({ brokers: ['fake:9092'], connectTimeoutMs: 1000 }), { binding, closeTimeoutMs: 50, telemetry: { metrics: registry, tracing: false } });
-    await cm.initialize();
-    const consumer = new Consumer(cm, { stopTimeoutMs: 200, handlerTimeoutMs: 50, retryBackoffMs: 1, retryMax: 3 });
     const seen: string[] = [];
-    consumer.registerHandler({
-      topics: ['t'],
-      groupId: 'g',
-      handle(m) {
-        seen.push(`${m.offset}@${m.attempt}`);
-        // offset 0 hangs twice (two timeouts), offset 1 throws once (a failure, not a timeout)
-        if (m.offset === 0 && m.attempt <= 2) return new Promise<void>(() => undefined);
-        if (m.offset === 1 && m.attempt === 1) throw new Error('boom');
-        return undefined;
-      },
+    const { cm, consumer } = await handlerTimeoutRun({ closeTimeoutMs: 50, telemetry: { metrics: registry, tracing: false } }, (m) => {
+      seen.push(`${m.offset}@${m.attempt}`);
+      // offset 0 hangs twice (two timeouts), offset 1 throws once (a failure, not a timeout)
+      if (m.offset === 0 && m.attempt <= 2) return new Promise<void>(() => undefined);
+      if (m.offset === 1 && m.attempt === 1) throw new Error('boom');
+      return undefined;
     });
     try {
-      await consumer.start();
-      const fake = binding.consumers[0]!;
-      fake.assign([{ topic: 't', partition: 0 }]);
-      fake.append('t', 0, 3, (i) => `k${i}`);
       const end = Date.now() + 5000;
       while (!(seen.includes('0@3') && seen.includes('1@2')) && Date.now() < end) await delay(10);
       assert.ok(seen.includes('0@3') && seen.includes('1@2'), `ran: ${seen.join(' ')}`);
