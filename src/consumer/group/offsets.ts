@@ -1,12 +1,15 @@
 import { fromNativeError, RD } from '../../errors/librdkafka.js';
 import type { NativeBatchConsumer, NativeError, NativeTopicPartitionOffset } from '../../native/types.js';
+import type { NativePartitionResult } from '../../native/batch-consumer.js';
+import { partitionError, perPartition, type ControlNative } from './control-native.js';
 import type { PartitionState } from './partition-state.js';
 import type { GroupHooks } from './types.js';
 
 /**
  * A group's offsets on their way to librdkafka: each partition whose contiguous watermark moved is
  * stored once per event-loop turn (offsetsStore; librdkafka's auto-commit commits them), and a
- * revoke and stop() commit their watermarks at once (commitSync). `onOffsetsStored` hears both.
+ * revoke commits its watermarks and waits for the broker's answer on a worker thread (commitAndWait),
+ * stop() asks for their commit at once (commitAsync). `onOffsetsStored` hears every one.
  */
 export class OffsetStore {
   readonly #groupId: string;
@@ -73,29 +76,53 @@ export class OffsetStore {
    * minutes with a frozen broker (issue 17 item 6).
    */
   commitAsync(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[]): void {
-    this.#storeAndCommit(native, offsets, false);
-  }
-
-  /** Stores and commits these offsets at once (a revoke: the next owner must see them). */
-  commitSync(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[]): void {
-    this.#storeAndCommit(native, offsets, true);
-  }
-
-  #storeAndCommit(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[], sync: boolean): void {
-    if (offsets.length === 0) return;
+    if (!this.#storeAll(native, offsets)) return;
     try {
-      native.offsetsStore(offsets);
-    } catch {
-      /* not assigned any more: the explicit commit below still carries the offsets */
-    }
-    try {
-      if (sync) native.commitSync(offsets);
-      else native.commit(offsets);
+      native.commit(offsets);
     } catch (e) {
       const err = e as NativeError;
       if (err.code !== RD.ERR__NO_OFFSET) this.#hooks.onError?.(fromNativeError(err, `commit (group ${this.#groupId})`, { groupId: this.#groupId }));
       return;
     }
     this.#hooks.onOffsetsStored?.(this.#groupId, offsets);
+  }
+
+  /**
+   * Stores and commits these offsets and resolves once the broker answered, or after `timeoutMs`
+   * (a revoke: the next owner must see them). The commit waits on a worker thread (the addon's
+   * commitWait), not on the JS thread: other groups and handlers go on meanwhile. A refused or
+   * unanswered commit is reported through onError (the next owner then re-reads from the last
+   * committed offset: at least once); never rejects.
+   */
+  async commitAndWait(native: ControlNative, offsets: NativeTopicPartitionOffset[], timeoutMs: number): Promise<void> {
+    if (!this.#storeAll(native, offsets)) return;
+    const what = `commit (group ${this.#groupId})`;
+    const context = { groupId: this.#groupId };
+    let results: NativePartitionResult[];
+    try {
+      results = await perPartition(what, (cb) => native.commitWait(offsets, timeoutMs, cb), context);
+    } catch (e) {
+      const err = e as { librdkafkaCode?: number };
+      if (err.librdkafkaCode !== RD.ERR__NO_OFFSET) this.#hooks.onError?.(e as Error);
+      return;
+    }
+    const failed = results.filter((r) => r.code !== 0);
+    if (failed.length > 0) {
+      const list = failed.map((r) => `${r.topic}[${r.partition}]`).join(', ');
+      this.#hooks.onError?.(partitionError(failed[0]!, `${what} of`, `the broker refused the commit (of ${list})`, { ...context, failed: failed.map((r) => ({ topic: r.topic, partition: r.partition, code: r.code })) }));
+    }
+    const ok = offsets.filter((o) => !failed.some((r) => r.topic === o.topic && r.partition === o.partition));
+    if (ok.length > 0) this.#hooks.onOffsetsStored?.(this.#groupId, ok);
+  }
+
+  /** Stores the offsets ahead of their explicit commit; false when there are none. */
+  #storeAll(native: NativeBatchConsumer, offsets: NativeTopicPartitionOffset[]): boolean {
+    if (offsets.length === 0) return false;
+    try {
+      native.offsetsStore(offsets);
+    } catch {
+      /* not assigned any more: the explicit commit still carries the offsets */
+    }
+    return true;
   }
 }

@@ -6,6 +6,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { HandlerEntry } from '../dispatch/handler-entry.js';
 import { tpKey, type Backpressure } from './backpressure.js';
 import type { OffsetStore } from './offsets.js';
+import type { ControlNative } from './control-native.js';
 import { PartitionState } from './partition-state.js';
 import type { GroupHooks, GroupStats } from './types.js';
 
@@ -161,7 +162,8 @@ export class Rebalance {
     const closing = this.#closing;
     if (!closing) {
       const offsets = states.filter((s) => s.tracker.watermark >= 0).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.tracker.watermark }));
-      g.offsets.commitSync(native, offsets);
+      // Waited for on a worker (not the JS thread), as long as the revoke may wait for handlers.
+      await g.offsets.commitAndWait(native as ControlNative, offsets, Math.max(1000, g.revokeTimeoutMs));
     }
     const paused: NativeTopicPartition[] = [];
     for (const s of states) {

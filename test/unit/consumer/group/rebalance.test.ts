@@ -43,8 +43,10 @@ describe('GroupConsumer rebalances (revoke) with a fake native consumer', () => 
     assert.ok(!native.calls.some((c) => c.startsWith('incrementalUnassign')), 'waits for the running task');
     exec.finish((t) => t.msgs[0]!.offset === 0 && t.msgs[0]!.partition === 0);
     await until(() => native.calls.some((c) => c.startsWith('incrementalUnassign')), 'unassigned');
-    const tail = native.calls.slice(native.calls.indexOf('commitSync 0@4'));
-    assert.deepEqual(tail.slice(0, 3), ['commitSync 0@4', 'resume 0', 'incrementalUnassign 0'], 'commit of the finished work, resume, unassign');
+    const tail = native.calls.slice(native.calls.indexOf('commitWait 0@4'));
+    // The fake answers the commit on a later turn: the unassign waited for the answer.
+    assert.deepEqual(tail.slice(0, 3), ['commitWait 0@4', 'resume 0', 'incrementalUnassign 0'], 'commit of the finished work (answered), resume, unassign');
+    assert.equal(native.commits.get('t/0'), 4);
     assert.equal(g.inFlight, 2);
     exec.finish();
     await until(() => g.inFlight === 0, 'p1 done');
@@ -54,8 +56,27 @@ describe('GroupConsumer rebalances (revoke) with a fake native consumer', () => 
     );
     assert.equal(await g.stop(1000), true);
     assert.ok(native.calls.includes('commit 1@2'), 'stop commits');
-    assert.ok(!native.calls.some((c) => c.startsWith('commitSync 1')), 'without blocking the JS thread (issue 17 item 6): the bounded close waits for the commit');
+    assert.ok(!native.calls.some((c) => c.startsWith('commitSync') || c.startsWith('commitWait 1')), 'without waiting for the broker (issue 17 item 6): the bounded close waits for the commit');
     assert.deepEqual(errors, []);
+  });
+
+  it('a revoke whose commit the broker refuses reports a typed error naming the partition and still gives the partition up; the JS thread never waits for the broker', async () => {
+    const { g, native, exec, errors } = await setup({ fetchBatchSize: 1, taskBatchSize: 1 }, 1);
+    native.append('t', 0, 2, () => 'same');
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 1, 'first task running');
+    exec.finish();
+    await until(() => exec.tasks.length === 2, 'second task running');
+    native.commitCodes.set('t/0', 27); // REBALANCE_IN_PROGRESS
+    native.revoke([{ topic: 't', partition: 0 }]);
+    exec.finish();
+    await until(() => native.calls.some((c) => c.startsWith('incrementalUnassign')), 'unassigned');
+    assert.ok(native.calls.includes('commitWait 0@2'));
+    assert.ok(!native.calls.some((c) => c.startsWith('commitSync')), 'no commit that blocks the JS thread');
+    assert.equal(errors.length, 1, errors.map(String).join('; '));
+    assert.match(errors[0]!.message, /t\[0\]/);
+    assert.equal((errors[0] as { librdkafkaCode?: number }).librdkafkaCode, 27);
+    assert.deepEqual(g.assignment, []);
   });
 
   it('messages of a partition being revoked that still arrive are not counted in flight', async () => {
@@ -71,7 +92,7 @@ describe('GroupConsumer rebalances (revoke) with a fake native consumer', () => 
     exec.finish();
     await until(() => native.calls.some((c) => c.startsWith('incrementalUnassign')), 'unassigned');
     assert.equal(g.inFlight, 0);
-    assert.ok(native.calls.includes('commitSync 0@1'), 'committed the one finished message');
+    assert.ok(native.calls.includes('commitWait 0@1'), 'committed the one finished message');
     const t0 = Date.now();
     assert.equal(await g.stop(5000), true);
     assert.ok(Date.now() - t0 < 1000, 'stop does not wait for phantom in-flight messages');
