@@ -4,8 +4,7 @@ import { toLibrdkafkaConfig, type KafkaConfig } from './config/index.js';
 import { loadNativeBinding } from './native/binding.js';
 import { oauthBearerRefresher, withOAuthBearer } from './native/oauth-binding.js';
 import type { OAuthBearerRefresher } from './native/oauth.js';
-import { createAdminClient } from './native/lifecycle.js';
-import type { NativeAdmin, NativeBinding, NativeMetadata } from './native/types.js';
+import type { NativeBinding, NativeMetadata } from './native/types.js';
 import type { ProducerEngine } from './delivery/index.js';
 import { Producer } from './producer/producer.js';
 import { DedicatedProducer, throwUndelivered } from './producer/dedicated.js';
@@ -336,12 +335,6 @@ export class ConnectionManager implements ConsumerHost, GaugeSource {
     let readers = 0;
     for (const r of this.#readers.values()) if (r.state !== 'closed' && r.state !== 'failed') readers++;
     return { writers, readers };
-  }
-
-  /** A new admin client with the same security settings. The caller disconnects it. */
-  createAdmin(): NativeAdmin {
-    const cfg = toLibrdkafkaConfig(this.config, 'admin');
-    return createAdminClient(this.#binding, cfg.global);
   }
 
   /** A metadata round trip through the shared producer's connections. */

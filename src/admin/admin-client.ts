@@ -10,7 +10,7 @@ import { toLibrdkafkaConfig } from '../config/index.js';
 import type { KafkaConfig } from '../config/types.js';
 import { createNativeAdminClient } from '../native/admin.js';
 import type { NativeAdminClient, NativeAdminError } from '../native/admin-types.js';
-import type { OAuthBearerRefresher } from '../native/oauth.js';
+import type { NativeBinding } from '../native/types.js';
 import type { TopicAdminContext } from './topic-admin.js';
 
 /** librdkafka / Kafka codes the admin layer reasons about (rdkafka.h rd_kafka_resp_err_t). */
@@ -53,11 +53,11 @@ export type AdminClientFactory = () => NativeAdminClient;
 
 /**
  * The default factory: the addon's handle from the `admin` role of the configuration (same security
- * settings). With `oauthBearer` (the client's token refresher) each handle takes its tokens from it
- * until closed (docs/oauth.md).
+ * settings), made by `binding` (default: the loaded one). A client's binding with a token provider
+ * gives each handle its tokens until closed (native/oauth-binding.ts, docs/oauth.md).
  */
-export function defaultAdminFactory(config: KafkaConfig, oauthBearer?: OAuthBearerRefresher): AdminClientFactory {
-  return () => createNativeAdminClient(toLibrdkafkaConfig(config, 'admin').global, undefined, oauthBearer);
+export function defaultAdminFactory(config: KafkaConfig, binding?: NativeBinding): AdminClientFactory {
+  return () => createNativeAdminClient(toLibrdkafkaConfig(config, 'admin').global, binding);
 }
 
 /** Runs `fn` with a new handle and closes it whatever happens. */

@@ -1,11 +1,11 @@
 /**
- * The topic operations of the admin addon behind TopicManager's methods: delete topics, add
- * partitions, describe / alter topic configs, offsets by spec or timestamp. Each opens one admin
+ * The topic operations of the admin addon behind TopicManager's methods: create / delete topics,
+ * add partitions, describe / alter topic configs, offsets by spec or timestamp. Each opens one admin
  * handle for the call and closes it (admin-client.ts withAdmin).
  */
 import { InvalidArgumentError } from '../errors/base.js';
 import { OFFSET_SPEC, type NativeConfigOp, type NativeListOffsetsResult } from '../native/admin-types.js';
-import type { NativeAdminClient } from '../native/admin-types.js';
+import type { NativeAdminClient, NativeAdminError, NativeNewTopicSpec, NativeTopicResult } from '../native/admin-types.js';
 import { call, checkTopic, checkTopics, throwFailed, type AdminClientFactory, withAdmin } from './admin-client.js';
 import type { KafkaConfig } from '../config/types.js';
 import type { NativeMetadata } from '../native/types.js';
@@ -85,6 +85,23 @@ export async function partitionIds(ctx: TopicAdminContext, topic: string): Promi
   const t = md.topics.find((x) => x.name === topic);
   if (t === undefined || t.partitions.length === 0) throw new InvalidArgumentError('topic', `topic ${topic} does not exist`, { topic });
   return t.partitions.map((p) => p.id).sort((a, b) => a - b);
+}
+
+/**
+ * Creates one topic with an open handle (TopicManager.ensureTopics): null when it was created, else
+ * librdkafka's error, of the topic (e.g. TOPIC_ALREADY_EXISTS, POLICY_VIOLATION) or of the whole
+ * request (e.g. _TIMED_OUT). An argument the addon refuses (TypeError / RangeError) is thrown.
+ */
+export async function createTopicWith(a: NativeAdminClient, ctx: TopicAdminContext, spec: NativeNewTopicSpec): Promise<NativeAdminError | null> {
+  let res: NativeTopicResult[];
+  try {
+    res = await a.createTopics([spec], { timeoutMs: ctx.timeoutMs });
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (e instanceof Error && typeof code === 'number') return { code, name: e.name, message: e.message };
+    throw e;
+  }
+  return res.find((r) => r.topic === spec.topic)?.error ?? null;
 }
 
 export async function deleteTopics(ctx: TopicAdminContext, topics: readonly string[], dryRun: boolean): Promise<DeleteTopicsResult> {

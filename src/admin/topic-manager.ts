@@ -3,39 +3,37 @@ import { GoCoffeeKafkaError } from '../errors/base.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { topicName } from '../config/index.js';
 import type { KafkaConfig, TopicNames } from '../config/types.js';
-import type { NativeAdmin, NativeError, NativeMetadata, NativePartitionMetadata } from '../native/types.js';
-import type { NativeAdminClient } from '../native/admin-types.js';
-import type { OAuthBearerRefresher } from '../native/oauth.js';
+import type { NativeBinding, NativeMetadata, NativePartitionMetadata } from '../native/types.js';
+import type { NativeAdminClient, NativeAdminError } from '../native/admin-types.js';
 import { adminContext, checkTimestamp, checkTopic, defaultAdminFactory, type AdminCallOptions, type AdminClientFactory, type DryRunOptions } from './admin-client.js';
 import * as ops from './topic-admin.js';
 import type { AlterConfigsResult, CreatePartitionsResult, DeleteTopicsResult, PartitionOffsets, TimestampOffset, TopicAdminContext, TopicConfigChanges, TopicConfigEntry } from './topic-admin.js';
 
 /**
  * What admin operations need from the client that owns the connections (client.ts's
- * ConnectionManager is one): the configuration, metadata through the shared producer, and a new
- * admin client with the same security settings. Defined here so admin/ never imports the
- * composition root above it.
+ * ConnectionManager is one): the configuration, metadata through the shared producer, and admin
+ * handles with the same security settings. Defined here so admin/ never imports the composition
+ * root above it.
  */
 export interface AdminHost {
   readonly config: KafkaConfig;
   metadata(topic?: string, timeoutMs?: number): Promise<NativeMetadata>;
-  createAdmin(): NativeAdmin;
   /**
-   * The admin addon's handle (delete topics, partitions, configs, offsets, groups). Optional: by
-   * default one is built from `config` (its `admin` role, the same security settings).
+   * The binding the host builds its handles with: the default admin handles come from its
+   * `createAdminClient` (a ConnectionManager's with a token provider gives each its tokens,
+   * native/oauth-binding.ts). Optional: default, the loaded binding.
+   */
+  readonly binding?: NativeBinding;
+  /**
+   * The admin addon's handle (topics, partitions, configs, offsets, groups). Optional: by default
+   * one is built from `config` (its `admin` role, the same security settings) by `binding`.
    */
   createAdminClient?(): NativeAdminClient;
-  /**
-   * The host's OAUTHBEARER token refresher (ConnectionManager with `oauthBearerTokenProvider`): the
-   * default admin handles are built with the addon's refresh hook and take its tokens until closed.
-   * Not used with `createAdminClient` (that factory builds its handles as it likes).
-   */
-  readonly oauthBearer?: OAuthBearerRefresher | undefined;
 }
 
 /** The admin addon's handle factory of a host. */
 export function adminFactoryOf(host: AdminHost): AdminClientFactory {
-  return host.createAdminClient !== undefined ? () => host.createAdminClient!() : defaultAdminFactory(host.config, host.oauthBearer);
+  return host.createAdminClient !== undefined ? () => host.createAdminClient!() : defaultAdminFactory(host.config, host.binding);
 }
 
 export interface TopicSpec {
@@ -79,8 +77,8 @@ export class TopicError extends GoCoffeeKafkaError {
 }
 
 /**
- * Topic administration through librdkafka's AdminClient, which routes CreateTopics to the
- * controller itself (the original Go code sent it to whichever broker it dialled first), with the
+ * Topic administration through librdkafka's Admin API (the admin addon), which routes CreateTopics
+ * to the controller itself (the original Go code sent it to whichever broker it dialled first), with the
  * connection manager's security settings. Topic names come only from the configuration (suffix
  * included), so producers, consumers and this manager always agree.
  */
@@ -163,7 +161,9 @@ export class TopicManager {
       list = withDlq.map((name) => ({ name, partitions, replicationFactor: rf, ...(defaults.config ? { config: defaults.config } : {}) }));
     }
     const existing = new Map(md.topics.map((t) => [t.name, t] as const));
-    const admin = this.#cm.createAdmin();
+    const ctx = this.#ctx('ensureTopics', undefined);
+    // One admin handle for every topic to create, opened only when one is missing.
+    let admin: NativeAdminClient | undefined;
     const results: EnsureResult[] = [];
     try {
       for (const spec of list) {
@@ -173,7 +173,8 @@ export class TopicManager {
           results.push(this.#compare(spec.name, want, have.partitions));
           continue;
         }
-        const created = await this.#create(admin, spec.name, want.partitions, want.rf, { ...(defaults.config ?? {}), ...(spec.config ?? {}) });
+        admin ??= this.#factory();
+        const created = await this.#create(admin, ctx, spec.name, want.partitions, want.rf, { ...(defaults.config ?? {}), ...(spec.config ?? {}) });
         if (!created) {
           const d = await this.describeTopic(spec.name);
           results.push(this.#compare(spec.name, want, d.partitions.map((p) => ({ id: p.id, leader: p.leader, replicas: [...p.replicas], isrs: [...p.isr] }))));
@@ -183,7 +184,7 @@ export class TopicManager {
         results.push({ topic: spec.name, status: 'created', partitions: want.partitions, replicationFactor: want.rf, warnings: [] });
       }
     } finally {
-      admin.disconnect();
+      await admin?.close();
     }
     return results;
   }
@@ -196,16 +197,19 @@ export class TopicManager {
     return { topic: name, status: 'exists', partitions: parts.length, replicationFactor: rf, warnings };
   }
 
-  /** Returns false when the topic already existed. */
-  #create(admin: NativeAdmin, topic: string, partitions: number, rf: number, config: Record<string, string>): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      admin.createTopic({ topic, num_partitions: partitions, replication_factor: rf, config }, this.#cm.config.writeTimeoutMs, (err) => {
-        if (!err) return resolve(true);
-        const e = err as NativeError;
-        if (e.code === RD.ERR_TOPIC_ALREADY_EXISTS) return resolve(false);
-        reject(new TopicError(`cannot create topic ${topic} (${partitions} partitions, replication factor ${rf}): ${e.message}`, { topic, partitions, replicationFactor: rf }, fromNativeError(e, 'createTopic')));
-      });
-    });
+  /** Returns false when the topic already existed; any other failure is a TopicError. */
+  async #create(admin: NativeAdminClient, ctx: TopicAdminContext, topic: string, partitions: number, rf: number, config: Record<string, string>): Promise<boolean> {
+    const what = `cannot create topic ${topic} (${partitions} partitions, replication factor ${rf})`;
+    const context = { topic, partitions, replicationFactor: rf };
+    let err: NativeAdminError | null;
+    try {
+      err = await ops.createTopicWith(admin, ctx, { topic, partitions, replicationFactor: rf, configs: config });
+    } catch (e) {
+      throw new TopicError(`${what}: ${(e as Error)?.message ?? String(e)}`, context, e); // an argument the addon refused
+    }
+    if (err === null) return true;
+    if (err.code === RD.ERR_TOPIC_ALREADY_EXISTS) return false;
+    throw new TopicError(`${what}: ${err.message}`, context, fromNativeError(err, 'createTopic'));
   }
 
   async #waitForLeaders(topic: string, partitions: number): Promise<void> {

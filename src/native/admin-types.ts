@@ -15,7 +15,7 @@ export interface NativeAdminError {
 export interface NativeAdminCallOptions {
   /** Request timeout (librdkafka enforces it). Default 30 s. */
   timeoutMs?: number;
-  /** The broker validates the request and changes nothing (incrementalAlterConfigs, createPartitions). */
+  /** The broker validates the request and changes nothing (incrementalAlterConfigs, createPartitions, createTopics). */
   validateOnly?: boolean;
   /** listOffsets: latest = last stable offset (transactions). */
   readCommitted?: boolean;
@@ -105,6 +105,15 @@ export interface NativeTopicResult {
   error: NativeAdminError | null;
 }
 
+/** A topic to create (createTopics): `partitions` / `replicationFactor` -1 take the broker's default. */
+export interface NativeNewTopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  /** Topic configs, e.g. { 'retention.ms': '604800000' }. */
+  configs?: Record<string, string>;
+}
+
 /** Offset specs of listOffsets (librdkafka's rd_kafka_OffsetSpec_t); a value >= 0 is a timestamp in ms. */
 export const OFFSET_SPEC = Object.freeze({ LATEST: -1, EARLIEST: -2, MAX_TIMESTAMP: -3 });
 
@@ -122,12 +131,14 @@ export interface NativeAdminClient {
   listOffsets(partitions: Array<{ topic: string; partition: number; offset: number }>, opts?: NativeAdminCallOptions): Promise<NativeListOffsetsResult[]>;
   deleteTopics(topics: string[], opts?: NativeAdminCallOptions): Promise<NativeTopicResult[]>;
   createPartitions(topics: Array<{ topic: string; total: number }>, opts?: NativeAdminCallOptions): Promise<NativeTopicResult[]>;
+  /** One result per topic; an existing topic's error is TOPIC_ALREADY_EXISTS. */
+  createTopics(topics: NativeNewTopicSpec[], opts?: NativeAdminCallOptions): Promise<NativeTopicResult[]>;
   /** Waits for running operations, then destroys the handle (off the JS thread). Idempotent. */
   close(): Promise<void>;
   /**
    * OAUTHBEARER (src/native/addon/oauth.h): the token librdkafka sends from now on, `expiresAtMs`
    * absolute (ms since the epoch). The addon throws `{code, message}` when librdkafka refuses it
-   * (createNativeAdminClient's token target turns that into OAuthTokenError). No-ops once closing.
+   * (adminTokenTarget turns that into OAuthTokenError). No-ops once closing.
    * Optional: the unit tests' scripted clients leave them out.
    */
   setOAuthBearerToken?(value: string, expiresAtMs: number, principal: string, extensions?: string[]): void;

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { newBatchConsumer } from './batch-consumer.js';
 import { assertLibrdkafkaVersion } from './features.js';
 import { createAddonBatchProducer } from './batch-producer.js';
+import { newAdminClient } from './admin-addon.js';
 import type { NativeAdmin, NativeBinding, NativeConfig, NativeConsumer, NativeProducer } from './types.js';
 
 /**
@@ -60,6 +61,7 @@ export function bindingFromModule(mod: RdkafkaModule, err2str?: (code: number) =
     createConsumer: (global: NativeConfig, topic: NativeConfig) => new mod.KafkaConsumer(global, topic),
     createBatchConsumer: (global: NativeConfig, topic: NativeConfig) => newBatchConsumer(global, topic),
     createAdmin: (global: NativeConfig, oauthToken?: string) => mod.AdminClient.create(global, oauthToken),
+    createAdminClient: (global: NativeConfig, onOAuthRefresh?: () => void) => newAdminClient(global, onOAuthRefresh),
   });
 }
 

@@ -1,26 +1,5 @@
-import { ConfigError } from '../config/errors.js';
 import { ConnectionError } from '../errors/producer.js';
-import { assertConfigFeatures } from './features.js';
-import type { NativeAdmin, NativeBinding, NativeClient, NativeConfig, NativeConsumer, NativeError, NativeMetadata, NativeProducer } from './types.js';
-
-/**
- * Every native client is created through one of the three functions below: a configuration that
- * needs a librdkafka feature the build lacks (zstd, TLS, a SASL mechanism, ...) fails here with
- * NativeFeatureError, and librdkafka refusing the configuration (e.g. a consumer-only `librdkafka:`
- * override with a bad value, which the producer never saw) is a ConfigError.
- */
-function create<T>(binding: NativeBinding, kind: string, global: NativeConfig, topic: NativeConfig | undefined, make: () => T): T {
-  assertConfigFeatures(binding, global, topic);
-  try {
-    return make();
-  } catch (e) {
-    throw new ConfigError([{ path: 'kafka.librdkafka', message: `librdkafka refused the ${kind} configuration: ${(e as Error)?.message ?? String(e)}` }], { cause: e });
-  }
-}
-
-export function createAdminClient(binding: NativeBinding, global: NativeConfig): NativeAdmin {
-  return create(binding, 'admin', global, undefined, () => binding.createAdmin(global));
-}
+import type { NativeClient, NativeConsumer, NativeError, NativeMetadata, NativeProducer } from './types.js';
 
 /** Failures that retrying cannot fix: reported at once instead of waiting for connect_timeout. */
 const TLS_FAILURE = /certificate verify failed|SSL handshake failed|ssl\.(key|certificate|ca)|SSL_CTX|private key/i;

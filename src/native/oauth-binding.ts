@@ -1,6 +1,8 @@
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import type { KafkaConfig } from '../config/types.js';
 import { InvalidArgumentError } from '../errors/base.js';
+import { adminTokenTarget } from './admin.js';
+import type { NativeAdminClient } from './admin-types.js';
 import { OAuthBearerRefresher, OAuthTokenError, rdkafkaClientTarget, type OAuthBearerTarget, type OAuthBearerTokenProvider } from './oauth.js';
 import type { BatchProducerEvents, NativeAdmin, NativeBatchConsumer, NativeBatchProducer, NativeBinding, NativeConfig } from './types.js';
 
@@ -9,14 +11,16 @@ import type { BatchProducerEvents, NativeAdmin, NativeBatchConsumer, NativeBatch
  * handles as the one it wraps does, with the addons' refresh hook turned on
  * (`gocoffee.oauthbearer`, src/native/addon/oauth.h) and each handle registered with the
  * refresher (the current token handed over in the same tick, every later one too) until it is
- * closed. The client builds every producer, consumer, reader and node-rdkafka admin client through
- * its binding, so none is left without tokens (docs/oauth.md). The admin addon's handles
- * (TopicManager's and GroupAdmin's delete / partitions / configs / offsets / groups calls) are not
- * built through the binding: they take the same refresher from the client (AdminHost.oauthBearer,
- * native/admin.ts createNativeAdminClient).
+ * closed. The client builds every producer, consumer, reader and admin handle (the admin addon's
+ * of its TopicManager and GroupAdmin, node-rdkafka's AdminClient) through its binding, so none is
+ * left without tokens (docs/oauth.md).
  */
 export function withOAuthBearer(binding: NativeBinding, refresher: OAuthBearerRefresher): NativeBinding {
   const hooked = (global: NativeConfig): NativeConfig => ({ ...global, 'gocoffee.oauthbearer': '1' });
+  // The admin handle keeps its refresh callback in a strong reference until it is collected: made
+  // here, the callback's closure holds nothing of the handle (one made in createAdminClient would
+  // share that call's scope, which holds the handle, and keep a never-closed one alive).
+  const refreshWanted = (): void => refresher.refreshWanted();
   return {
     librdkafkaVersion: binding.librdkafkaVersion,
     features: binding.features,
@@ -54,6 +58,27 @@ export function withOAuthBearer(binding: NativeBinding, refresher: OAuthBearerRe
             return consumer;
           },
         }),
+    createAdminClient(global): NativeAdminClient {
+      const admin = binding.createAdminClient(hooked(global), refreshWanted);
+      let target: OAuthBearerTarget;
+      try {
+        target = adminTokenTarget(admin);
+      } catch (e) {
+        void admin.close().catch(() => undefined); // not left running without tokens
+        throw e;
+      }
+      refresher.addTarget(target);
+      const close = admin.close.bind(admin);
+      // The addon's methods are read-only on its prototype: an own property shadows this one.
+      Object.defineProperty(admin, 'close', {
+        configurable: true,
+        value: (): Promise<void> => {
+          refresher.removeTarget(target);
+          return close();
+        },
+      });
+      return admin;
+    },
     createAdmin(global): NativeAdmin {
       // node-rdkafka's AdminClient takes the first token at creation and later ones by
       // refreshOauthBearerToken (it has no refresh callback: the refresher's schedule drives it).

@@ -7,6 +7,8 @@
  * Nothing outside `src/native/` imports node-rdkafka.
  */
 
+import type { NativeAdminClient } from './admin-types.js';
+
 export type NativeConfigValue = string | number | boolean;
 export type NativeConfig = Record<string, NativeConfigValue>;
 
@@ -274,4 +276,10 @@ export interface NativeBinding {
   createBatchConsumer?(global: NativeConfig, topic: NativeConfig): NativeBatchConsumer;
   /** `oauthToken`: the first OAUTHBEARER token (node-rdkafka's AdminClient.create(conf, token)); later ones by refreshOauthBearerToken. */
   createAdmin(global: NativeConfig, oauthToken?: string): NativeAdmin;
+  /**
+   * A handle of the admin addon (native/admin.ts createNativeAdminClient; the caller closes it).
+   * `onOAuthRefresh`: called when librdkafka wants a new OAUTHBEARER token (handle created with
+   * gocoffee.oauthbearer = "1"): OAuthBearerRefresher.refreshWanted.
+   */
+  createAdminClient(global: NativeConfig, onOAuthRefresh?: () => void): NativeAdminClient;
 }

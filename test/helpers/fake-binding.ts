@@ -29,6 +29,7 @@ import type {
   NativeMetadata,
   NativeProducer,
 } from '../../src/native/types.js';
+import type { NativeAdminClient } from '../../src/native/admin-types.js';
 
 export const ALL_FEATURES = ['gzip', 'snappy', 'ssl', 'sasl', 'regex', 'lz4', 'sasl_gssapi', 'sasl_plain', 'sasl_scram', 'plugins', 'zstd', 'sasl_oauthbearer'];
 
@@ -241,5 +242,8 @@ export class FakeBinding implements NativeBinding {
   }
   createAdmin(): NativeAdmin {
     throw new Error('FakeBinding: admin is not faked');
+  }
+  createAdminClient(_global: NativeConfig, _onOAuthRefresh?: () => void): NativeAdminClient {
+    throw new Error('FakeBinding: the admin addon is not faked');
   }
 }

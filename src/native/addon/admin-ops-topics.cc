@@ -148,4 +148,38 @@ OpFn op_create_partitions(std::vector<PartitionsIn> topics, bool validate_only) 
   };
 }
 
+OpFn op_create_topics(std::vector<NewTopicIn> topics, bool validate_only) {
+  return [topics = std::move(topics), validate_only](rd_kafka_t *rk, int timeout_ms, OpResult &out) {
+    OwnedArray<rd_kafka_NewTopic_t, rd_kafka_NewTopic_destroy> req;
+    char errstr[512] = {0};
+    for (const auto &t : topics) {
+      rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(t.topic.c_str(), t.partitions, t.replication_factor, errstr, sizeof(errstr));
+      if (!nt) {
+        out.code = RD_KAFKA_RESP_ERR__INVALID_ARG;
+        out.message = t.topic + ": " + errstr;
+        return;
+      }
+      req.items.push_back(nt);
+      for (const auto &c : t.configs) {
+        rd_kafka_resp_err_t err = rd_kafka_NewTopic_set_config(nt, c.first.c_str(), c.second.c_str());
+        if (err) {
+          out.code = err;
+          out.message = t.topic + ": " + c.first + ": " + rd_kafka_err2str(err);
+          return;
+        }
+      }
+    }
+    Flags f;
+    f.operation_timeout = true;
+    f.validate_only = validate_only;
+    EventPtr ev = await_result(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms, f, [&](const rd_kafka_AdminOptions_t *o, rd_kafka_queue_t *q) {
+      rd_kafka_CreateTopics(rk, req.items.data(), req.items.size(), o, q);
+    }, out);
+    if (!ev) return;
+    size_t n = 0;
+    const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &n);
+    out.value = topic_results(res, n);
+  };
+}
+
 }  // namespace gocoffee

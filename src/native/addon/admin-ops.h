@@ -42,7 +42,7 @@ constexpr int POLL_MARGIN_MS = 5000;
 struct Flags {
   bool validate_only = false;
   bool read_committed = false;
-  bool operation_timeout = false;  // CreatePartitions / DeleteTopics: wait for the controller too
+  bool operation_timeout = false;  // CreateTopics / CreatePartitions / DeleteTopics: wait for the controller too
   const std::vector<int> *states = nullptr;  // ListConsumerGroups: only groups in these states
 };
 
@@ -56,7 +56,7 @@ Val error_of(const rd_kafka_error_t *e);
 // A topic-partition list as [{topic, partition, offset, metadata?, error?}].
 Val partitions_val(const rd_kafka_topic_partition_list_t *l, bool with_offsets);
 TplPtr tpl_of(const std::vector<TopicPartitionIn> &in, bool with_offsets);
-// [{topic, error?}] of topic results (DeleteTopics, CreatePartitions).
+// [{topic, error?}] of topic results (CreateTopics, DeleteTopics, CreatePartitions).
 Val topic_results(const rd_kafka_topic_result_t **res, size_t n);
 
 }  // namespace ops

@@ -1,5 +1,5 @@
 // Admin client: one librdkafka handle (producer type, never produces) for the Admin API
-// operations node-rdkafka's AdminClient lacks. Every operation returns a Promise.
+// operations (topics, consumer groups, configs, offsets). Every operation returns a Promise.
 //
 // Threads: a method parses and validates its JS arguments on the JS thread into plain C++ inputs
 // (a bad argument throws TypeError / RangeError synchronously and starts nothing), then queues an
@@ -315,6 +315,7 @@ void Admin::Init(Napi::Env env, Napi::Object exports) {
                           InstanceMethod("listOffsets", &Admin::ListOffsets),
                           InstanceMethod("deleteTopics", &Admin::DeleteTopics),
                           InstanceMethod("createPartitions", &Admin::CreatePartitions),
+                          InstanceMethod("createTopics", &Admin::CreateTopics),
                           InstanceMethod("close", &Admin::Close),
                           InstanceMethod("setOAuthBearerToken", &Admin::SetOAuthBearerToken),
                           InstanceMethod("setOAuthBearerTokenFailure", &Admin::SetOAuthBearerTokenFailure)});
@@ -485,6 +486,46 @@ Napi::Value Admin::CreatePartitions(const Napi::CallbackInfo &info) {
   if (topics.empty()) throw Napi::RangeError::New(env, "topics must not be empty");
   CallOpts o = opts_of(env, info[1]);
   return Start(info, "gocoffee.admin.createPartitions", op_create_partitions(std::move(topics), o.validate_only), o.timeout_ms);
+}
+
+// createTopics([{topic, partitions, replicationFactor, configs?: {name: value}}], { validateOnly? }):
+// partitions and replicationFactor -1 take the broker's default.
+Napi::Value Admin::CreateTopics(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto a = array_of(env, info[0], "topics");
+  std::vector<NewTopicIn> topics;
+  size_t configs = 0;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsObject()) throw Napi::TypeError::New(env, "topics: each item must be an object");
+    auto o = e.As<Napi::Object>();
+    NewTopicIn t;
+    t.topic = name_of(env, o.Get("topic"), "topic");
+    t.partitions = static_cast<int32_t>(int_of(env, o, "partitions", -1, 100000));
+    t.replication_factor = static_cast<int32_t>(int_of(env, o, "replicationFactor", -1, 10000));
+    if (t.partitions == 0) throw Napi::RangeError::New(env, "partitions must be at least 1 (or -1: the broker's default)");
+    if (t.replication_factor == 0) throw Napi::RangeError::New(env, "replicationFactor must be at least 1 (or -1: the broker's default)");
+    Napi::Value cv = o.Get("configs");
+    if (!cv.IsUndefined() && !cv.IsNull()) {
+      if (!cv.IsObject() || cv.IsArray()) throw Napi::TypeError::New(env, "configs must be an object of name → string value");
+      auto co = cv.As<Napi::Object>();
+      auto keys = co.GetPropertyNames();
+      configs += keys.Length();
+      if (configs > MAX_ITEMS) throw Napi::RangeError::New(env, "configs: too many items");
+      for (uint32_t j = 0; j < keys.Length(); j++) {
+        std::string name = name_of(env, keys.Get(j), "config name");
+        Napi::Value val = co.Get(name);
+        if (!val.IsString()) throw Napi::TypeError::New(env, "config value must be a string");
+        std::string value = val.As<Napi::String>().Utf8Value();
+        if (value.find('\0') != std::string::npos) throw Napi::RangeError::New(env, "config value must not contain NUL");
+        t.configs.emplace_back(std::move(name), std::move(value));
+      }
+    }
+    topics.push_back(std::move(t));
+  }
+  if (topics.empty()) throw Napi::RangeError::New(env, "topics must not be empty");
+  CallOpts o = opts_of(env, info[1]);
+  return Start(info, "gocoffee.admin.createTopics", op_create_topics(std::move(topics), o.validate_only), o.timeout_ms);
 }
 
 // close() → Promise<void>: refuses new operations, waits for the running ones, then destroys the

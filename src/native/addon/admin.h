@@ -107,6 +107,7 @@ class Admin : public Napi::ObjectWrap<Admin> {
   Napi::Value ListOffsets(const Napi::CallbackInfo &info);
   Napi::Value DeleteTopics(const Napi::CallbackInfo &info);
   Napi::Value CreatePartitions(const Napi::CallbackInfo &info);
+  Napi::Value CreateTopics(const Napi::CallbackInfo &info);
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value SetOAuthBearerToken(const Napi::CallbackInfo &info);
   Napi::Value SetOAuthBearerTokenFailure(const Napi::CallbackInfo &info);
@@ -151,6 +152,12 @@ struct PartitionsIn {
   std::string topic;
   int32_t total = 0;
 };
+struct NewTopicIn {
+  std::string topic;
+  int32_t partitions = 0;          // -1: the broker's default
+  int32_t replication_factor = 0;  // -1: the broker's default
+  std::vector<std::pair<std::string, std::string>> configs;
+};
 
 OpFn op_list_groups(std::vector<int> states);
 OpFn op_describe_groups(std::vector<std::string> groups);
@@ -162,5 +169,6 @@ OpFn op_incremental_alter_configs(std::vector<ResourceIn> resources, bool valida
 OpFn op_list_offsets(std::vector<TopicPartitionIn> partitions, bool read_committed);
 OpFn op_delete_topics(std::vector<std::string> topics);
 OpFn op_create_partitions(std::vector<PartitionsIn> topics, bool validate_only);
+OpFn op_create_topics(std::vector<NewTopicIn> topics, bool validate_only);
 
 }  // namespace gocoffee

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Consumer } from '../../../src/consumer/index.js';
 import { newMessage } from '../../../src/producer/index.js';
-import { GroupAdmin, GroupNotEmptyError, TopicManager, type AdminHost } from '../../../src/admin/index.js';
+import { GroupAdmin, GroupNotEmptyError, TopicError, TopicManager, type AdminHost } from '../../../src/admin/index.js';
 import { KafkaError, kafkaErrorCode } from '../../../src/errors/librdkafka.js';
 import { InvalidArgumentError } from '../../../src/errors/base.js';
 import { createNativeAdminClient } from '../../../src/native/admin.js';
@@ -129,7 +129,6 @@ describe('admin: consumer groups and topics (real broker)', function () {
     const interposed: AdminHost = {
       config: client.cm.config,
       metadata: (t, ms) => client.cm.metadata(t, ms),
-      createAdmin: () => client.cm.createAdmin(),
       createAdminClient: () => {
         const real = native();
         return new Proxy(real, {
@@ -214,5 +213,41 @@ describe('admin: consumer groups and topics (real broker)', function () {
     await tm.deleteTopics([topic]);
     await waitUntil(async () => !(await tm.listTopics()).includes(topic), 30_000, () => 'the topic to be gone');
     await assert.rejects(tm.deleteTopics([missing]), (e: unknown) => e instanceof KafkaError && e.librdkafkaCode === 3);
+  });
+
+  it('topics: ensureTopics creates through the admin addon (partitions, replication factor, configs), then reports the topic existing; refusals are TopicErrors', async () => {
+    const tm = new TopicManager(client.cm);
+    const topic = uniqueName('admens');
+    const [r] = await tm.ensureTopics([{ name: topic, partitions: 3, replicationFactor: 1, config: { 'retention.ms': '3600000' } }]);
+    assert.deepEqual(r, { topic, status: 'created', partitions: 3, replicationFactor: 1, warnings: [] });
+    assert.equal((await tm.describeTopic(topic)).partitions.length, 3);
+    const retention = (await tm.describeTopicConfigs(topic)).find((c) => c.name === 'retention.ms')!;
+    assert.deepEqual([retention.value, retention.source], ['3600000', 'DYNAMIC_TOPIC_CONFIG']);
+    const [again] = await tm.ensureTopics([{ name: topic, partitions: 6, replicationFactor: 1 }]);
+    assert.equal(again!.status, 'exists');
+    assert.match(again!.warnings.join(' '), /has 3 partitions, spec asks for 6/);
+
+    // The addon directly: an existing topic is TOPIC_ALREADY_EXISTS (ensureTopics' race path); validateOnly creates nothing.
+    const a = createNativeAdminClient(toLibrdkafkaConfig(client.cm.config, 'admin').global);
+    const fresh = uniqueName('admval');
+    try {
+      const [exists] = await a.createTopics([{ topic, partitions: 1, replicationFactor: 1 }]);
+      assert.deepEqual([exists!.topic, exists!.error?.code, exists!.error?.name], [topic, 36, 'TOPIC_ALREADY_EXISTS']);
+      assert.deepEqual(await a.createTopics([{ topic: fresh, partitions: 2, replicationFactor: -1 }], { validateOnly: true }), [{ topic: fresh, error: null }]);
+    } finally {
+      await a.close();
+    }
+    assert.ok(!(await tm.listTopics()).includes(fresh), 'validateOnly created nothing');
+
+    const bad = uniqueName('admbad');
+    await assert.rejects(tm.ensureTopics([{ name: bad, partitions: 1, replicationFactor: 50 }]), (e: unknown) => {
+      assert.ok(e instanceof TopicError, String(e));
+      assert.match(e.message, new RegExp(`cannot create topic ${bad} \\(1 partitions, replication factor 50\\)`));
+      assert.ok(e.cause instanceof KafkaError && e.cause.librdkafkaCode === 38, String(e.cause));
+      return true;
+    });
+    await assert.rejects(tm.ensureTopics([{ name: bad, partitions: 1, replicationFactor: 1, config: { 'retention.ms': 'soon' } }]), (e: unknown) => e instanceof TopicError && e.cause instanceof KafkaError);
+    assert.ok(!(await tm.listTopics()).includes(bad));
+    await tm.deleteTopics([topic]);
   });
 });

@@ -30,7 +30,6 @@ function host(script: Partial<NativeAdminClient> = {}) {
   const h: AdminHost = {
     config: resolveConfig({ brokers: ['fake:9092'] }),
     metadata: async () => md as unknown as NativeMetadata,
-    createAdmin: () => assert.fail('node-rdkafka admin not expected'),
     createAdminClient: () => {
       opened++;
       return client;
@@ -188,6 +187,25 @@ describe('admin: argument validation (unit, scripted admin client)', () => {
     call(() => a.incrementalAlterConfigs([{ type: 'topic', name: 't', ops: [{ name: 'a', op: 'set' }] }]));
     call(() => a.createPartitions([{ topic: 't', total: 0 }]));
     call(() => a.deleteTopics(['t'], { timeoutMs: 0 }));
+    call(() => a.createTopics([]));
+    call(() => a.createTopics('t' as never));
+    call(() => a.createTopics([{ topic: '', partitions: 1, replicationFactor: 1 }]));
+    call(() => a.createTopics([{ topic: 't', partitions: 0, replicationFactor: 1 }]));
+    call(() => a.createTopics([{ topic: 't', partitions: -2, replicationFactor: 1 }]));
+    call(() => a.createTopics([{ topic: 't', partitions: 1.5, replicationFactor: 1 }]));
+    call(() => a.createTopics([{ topic: 't', partitions: 1, replicationFactor: 0 }]));
+    call(() => a.createTopics([{ topic: 't', partitions: 1 } as never]));
+    call(() => a.createTopics([{ topic: 't', partitions: 1, replicationFactor: 1, configs: [] as never }]));
+    call(() => a.createTopics([{ topic: 't', partitions: 1, replicationFactor: 1, configs: { 'retention.ms': 1000 as never } }]));
+    call(() => a.createTopics([{ topic: 't', partitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'de\0lete' } }]));
+    call(() => a.createTopics([{ topic: 't', partitions: 1, replicationFactor: 1 }], { timeoutMs: 900_001 }));
+    // Valid arguments reach librdkafka: with no broker the request times out (a coded rejection).
+    await assert.rejects(a.createTopics([{ topic: 't', partitions: 3, replicationFactor: -1, configs: { 'retention.ms': '1000' } }], { timeoutMs: 300 }), (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.equal((e as { code?: unknown }).code, -185);
+      assert.equal(e.name, '_TIMED_OUT');
+      return true;
+    });
     const first = a.close();
     // A native call in between reuses the handle slots of the first close(): a second close() must
     // still return that promise (kept in a persistent reference, not a stale napi_value).

@@ -4,7 +4,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createNativeAdminClient } from '../../../src/native/admin.js';
+import { loadNativeBinding } from '../../../src/native/binding.js';
 import { OAuthBearerRefresher } from '../../../src/native/oauth.js';
+import { withOAuthBearer } from '../../../src/native/oauth-binding.js';
 
 /** A full GC (mocha runs without --expose-gc: switched on at run time, `gc` taken from a fresh context). */
 const gc = (() => {
@@ -63,7 +65,7 @@ describe('admin addon: an Admin garbage collected without close()', () => {
     const wanted = new Promise<void>((resolve) => (asked = resolve));
     refresher.refreshWanted = () => asked();
     const ref = (() => {
-      const a = createNativeAdminClient({ 'bootstrap.servers': '127.0.0.1:1', 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'OAUTHBEARER' }, undefined, refresher);
+      const a = createNativeAdminClient({ 'bootstrap.servers': '127.0.0.1:1', 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'OAUTHBEARER' }, withOAuthBearer(loadNativeBinding(), refresher));
       return new WeakRef(a);
     })();
     await wanted; // the hook is live: librdkafka's first refresh request reached JS

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { mock } from 'node:test';
-import { GroupAdmin, TopicManager, adminFactoryOf, type AdminHost } from '../../../src/admin/index.js';
+import { GroupAdmin, TopicError, TopicManager, adminFactoryOf, type AdminHost } from '../../../src/admin/index.js';
+import { ConnectionManager } from '../../../src/client.js';
 import { resolveConfig } from '../../../src/config/index.js';
 import { adminTokenTarget, createNativeAdminClient } from '../../../src/native/admin.js';
+import type { NativeAdminClient } from '../../../src/native/admin-types.js';
+import { loadNativeBinding } from '../../../src/native/binding.js';
 import { newBatchConsumer } from '../../../src/native/batch-consumer.js';
 import { withOAuthBearer } from '../../../src/native/oauth-binding.js';
 import { OAuthBearerRefresher, OAuthTokenError, jwtClaims, normalizeToken, rdkafkaClientTarget, type OAuthBearerTarget, type OAuthBearerToken } from '../../../src/native/oauth.js';
 import type { NativeAdmin, NativeBinding, NativeConfig, NativeError, NativeMetadata } from '../../../src/native/types.js';
+import { FakeBinding } from '../../helpers/fake-binding.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -315,8 +319,9 @@ class RecordingRefresher extends OAuthBearerRefresher {
   readonly removed: OAuthBearerTarget[] = [];
   wanted = 0;
   #onWanted: (() => void) | undefined;
-  constructor() {
-    super({ tokenProvider: () => ({ value: jwt({ sub: 'svc', exp: Math.floor(Date.now() / 1000) + 3600 }) }) });
+  constructor(retryBackoffMs?: number) {
+    let n = 0;
+    super({ tokenProvider: () => ({ value: jwt({ sub: 'svc', exp: Math.floor(Date.now() / 1000) + 3600, n: ++n }) }), ...(retryBackoffMs !== undefined ? { retryBackoffMs } : {}) });
   }
   /** Resolves at the next refresh request. */
   nextWanted(): Promise<void> {
@@ -342,11 +347,11 @@ describe('admin addon: OAUTHBEARER (no broker)', function () {
   const base = { 'bootstrap.servers': '127.0.0.1:1', 'socket.connection.setup.timeout.ms': 1000 };
   const oauth = { ...base, 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'OAUTHBEARER' };
 
-  it("with a refresher: built with the refresh hook (librdkafka's request reaches the refresher on the JS thread), a target until closed; refusals typed, never quoting the token", async () => {
+  it("through a binding with a refresher: built with the refresh hook (librdkafka's request reaches the refresher on the JS thread), a target until closed; refusals typed, never quoting the token", async () => {
     const r = new RecordingRefresher();
     await r.start();
     const wanted = r.nextWanted();
-    const a = createNativeAdminClient(oauth, undefined, r);
+    const a = createNativeAdminClient(oauth, withOAuthBearer(loadNativeBinding(), r));
     try {
       assert.equal(r.added.length, 1, 'registered at creation');
       await wanted; // the request librdkafka queued at rd_kafka_new, served by the hook
@@ -373,7 +378,7 @@ describe('admin addon: OAUTHBEARER (no broker)', function () {
     a.setOAuthBearerToken!('abc', Date.now() - 1000, 'svc', []); // closed: a no-op
   });
 
-  it('without a refresher: no hook; a handle without OAUTHBEARER refuses a token (ERR__STATE)', async () => {
+  it('through the plain binding: no hook; a handle without OAUTHBEARER refuses a token (ERR__STATE)', async () => {
     const a = createNativeAdminClient(base);
     try {
       assert.throws(() => adminTokenTarget(a).setOAuthBearerToken('abc', Date.now() + 60_000, 'svc', []), (e: unknown) => e instanceof OAuthTokenError && e.context.librdkafkaCode === -172);
@@ -382,14 +387,13 @@ describe('admin addon: OAUTHBEARER (no broker)', function () {
     }
   });
 
-  it("TopicManager and GroupAdmin of a host with a refresher: every handle they open takes the host's tokens until it is closed", async () => {
+  it("TopicManager and GroupAdmin of a host whose binding has a refresher: every handle they open (ensureTopics' too) takes the host's tokens until it is closed", async () => {
     const r = new RecordingRefresher();
     await r.start();
     const host: AdminHost = {
-      config: resolveConfig({ brokers: ['127.0.0.1:1'], enableSasl: true, saslMechanism: 'OAUTHBEARER' }),
+      config: resolveConfig({ brokers: ['127.0.0.1:1'], enableSasl: true, saslMechanism: 'OAUTHBEARER', writeTimeoutMs: 1000 }),
       metadata: async () => ({ orig_broker_id: 1, orig_broker_name: 'b', brokers: [], topics: [] }) as unknown as NativeMetadata,
-      createAdmin: () => assert.fail('node-rdkafka admin not expected'),
-      oauthBearer: r,
+      binding: withOAuthBearer(loadNativeBinding(), r),
     };
     try {
       const a = adminFactoryOf(host)();
@@ -399,7 +403,8 @@ describe('admin addon: OAUTHBEARER (no broker)', function () {
       // No broker: the calls time out, and their handles are closed (unregistered) all the same.
       await assert.rejects(new GroupAdmin(host).listGroups({ timeoutMs: 500 }));
       await assert.rejects(new TopicManager(host).deleteTopics(['t'], { timeoutMs: 500 }));
-      assert.equal(r.added.length, 3);
+      await assert.rejects(new TopicManager(host).ensureTopics([{ name: 't' }]), TopicError);
+      assert.equal(r.added.length, 4);
       assert.deepEqual(r.removed, r.added);
     } finally {
       r.stop();
@@ -432,6 +437,73 @@ describe('withOAuthBearer: node-rdkafka admin client (fake binding)', () => {
       assert.deepEqual(r.removed, r.added);
     } finally {
       r.stop();
+    }
+  });
+});
+
+/** A binding whose admin addon handles are scripted: what each was created with, the tokens it got, its close() calls. */
+function adminAddonFake() {
+  const handles: Array<{ global: NativeConfig; onRefresh: (() => void) | undefined; tokens: string[]; failures: string[]; closed: number }> = [];
+  const binding = new (class extends FakeBinding {
+    override createAdminClient(global: NativeConfig, onOAuthRefresh?: () => void): NativeAdminClient {
+      const h = { global, onRefresh: onOAuthRefresh, tokens: [] as string[], failures: [] as string[], closed: 0 };
+      handles.push(h);
+      return {
+        listGroups: async () => ({ groups: [], errors: [] }),
+        close: async () => void h.closed++,
+        setOAuthBearerToken: (value: string) => void h.tokens.push(value),
+        setOAuthBearerTokenFailure: (reason: string) => void h.failures.push(reason),
+      } as unknown as NativeAdminClient;
+    }
+  })();
+  return { binding, handles };
+}
+
+describe('withOAuthBearer: admin addon client (fake binding)', () => {
+  it("created with the refresh hook (librdkafka's requests reach the refresher), the current token at creation and every refresh until closed", async () => {
+    const r = new RecordingRefresher(1); // a forced refresh may follow the last fetch after 1 ms
+    await r.start();
+    const { binding, handles } = adminAddonFake();
+    try {
+      const admin = withOAuthBearer(binding, r).createAdminClient({ 'bootstrap.servers': 'b:1' });
+      assert.equal(handles.length, 1);
+      const h = handles[0]!;
+      assert.deepEqual(h.global, { 'bootstrap.servers': 'b:1', 'gocoffee.oauthbearer': '1' });
+      assert.deepEqual(h.tokens, [r.currentToken()], 'the current token, in the same tick');
+      h.onRefresh!();
+      assert.equal(r.wanted, 1, "librdkafka's request goes to the refresher");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      r.refreshWanted(true);
+      await settle();
+      assert.deepEqual(h.tokens, [h.tokens[0], r.currentToken()], 'a refreshed token reaches the open handle');
+      assert.notEqual(h.tokens[1], h.tokens[0]);
+      await admin.close();
+      assert.equal(h.closed, 1);
+      assert.deepEqual(r.removed, r.added);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      r.refreshWanted(true);
+      await settle();
+      assert.equal(r.fetches, 3);
+      assert.equal(h.tokens.length, 2, 'nothing after close');
+    } finally {
+      r.stop();
+    }
+  });
+
+  it("a ConnectionManager with a token provider: its GroupAdmin's handles come from its binding, with the hook and the client's token", async () => {
+    const { binding, handles } = adminAddonFake();
+    const value = jwt({ sub: 'svc', exp: Math.floor(Date.now() / 1000) + 3600 });
+    const cm = new ConnectionManager(resolveConfig({ brokers: ['b:1'], enableSasl: true, saslMechanism: 'OAUTHBEARER' }), { binding, oauthBearerTokenProvider: () => ({ value }) });
+    try {
+      await cm.oauthBearer!.start();
+      assert.deepEqual(await cm.createGroupAdmin().listGroups(), []);
+      assert.equal(handles.length, 1);
+      assert.equal(handles[0]!.global['gocoffee.oauthbearer'], '1');
+      assert.equal(typeof handles[0]!.onRefresh, 'function');
+      assert.deepEqual(handles[0]!.tokens, [value]);
+      assert.equal(handles[0]!.closed, 1);
+    } finally {
+      cm.oauthBearer!.stop();
     }
   });
 });
