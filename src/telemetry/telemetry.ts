@@ -89,6 +89,9 @@ export class Telemetry {
   readonly #loggers: ComponentLoggers;
 
   constructor(config: KafkaConfig, diagnostics: Diagnostics, opts: TelemetryOptions = {}) {
+    // Checked before anything subscribes or registers: a refused option leaves nothing behind.
+    const ratioProblem = sampleRatioProblem(opts.traceSampleRatio);
+    if (ratioProblem !== undefined) throw new ConfigError([{ path: 'telemetry.traceSampleRatio', message: ratioProblem }]);
     this.#diag = diagnostics;
     this.#subs = new Subscriptions(diagnostics);
     // Every library line gets trace_id / span_id while a span is active (children inherit it).
@@ -100,8 +103,6 @@ export class Telemetry {
       this.metrics.attach(diagnostics);
       attachMetrics(this.#subs, this.metrics);
     }
-    const ratioProblem = sampleRatioProblem(opts.traceSampleRatio);
-    if (ratioProblem !== undefined) throw new ConfigError([{ path: 'telemetry.traceSampleRatio', message: ratioProblem }]);
     this.tracing = opts.tracing === false ? undefined : new TracingListener(diagnostics, config, opts);
   }
 

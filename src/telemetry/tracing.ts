@@ -23,6 +23,10 @@ const STATUS_ERROR = 2;
 /** The interval of the provider recheck (`Tracing.enabled`). */
 const RECHECK_MS = 1000;
 
+/** Head sampling's answers besides an unsampled parent context (see Tracing.#headSample). */
+const HEAD_TRACE = 0;
+const HEAD_DROP = 1;
+
 export interface TracingOptions {
   /** Default: the globally registered provider (@opentelemetry/api). */
   readonly tracerProvider?: TracerProvider;
@@ -169,19 +173,14 @@ export class Tracing {
    */
   startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, headers: NativeHeaders): Span | undefined {
     if (!this.enabled) return undefined;
-    const { context, trace, isSpanContextValid } = this.#api!;
-    const parent = context.active();
-    if (this.#ratio !== undefined) {
-      // The library's head sampling (traceSampleRatio), before any tracer work.
-      const psc = trace.getSpanContext(parent);
-      if (psc === undefined || !isSpanContextValid(psc)) {
-        // A message that starts a trace: `ratio` of them do; the others carry no trace headers.
-        if (Math.random() >= this.#ratio) return undefined;
-      } else if ((psc.traceFlags & SAMPLED) === 0) {
-        // Inside a trace sampled out upstream: no span; its context goes on, still not sampled.
-        this.#inject(parent, undefined, psc, headers);
-        return undefined;
-      }
+    const parent = this.#api!.context.active();
+    const drawn = this.#headSample(parent);
+    if (drawn !== HEAD_TRACE) {
+      // Head sampling (traceSampleRatio) said no span: what the context carries still goes on —
+      // an unsampled trace's traceparent (flags 00), or (a root message that lost the draw) only
+      // what other propagators write, e.g. baggage; never a traceparent of its own.
+      if (drawn !== HEAD_DROP || this.#propagator) this.#inject(parent, undefined, drawn === HEAD_DROP ? undefined : drawn, headers);
+      return undefined;
     }
     let send = this.#send.get(topic);
     if (send === undefined) {
@@ -216,19 +215,33 @@ export class Tracing {
   }
 
   /**
+   * The library's head sampling (traceSampleRatio) of a message whose parent context is `parent`:
+   * HEAD_TRACE — go to the tracer (no ratio set, a sampled parent, or a root message that won the
+   * draw); HEAD_DROP — a root message that lost the draw; else the parent's span context, sampled
+   * out upstream (no span: that context goes on, unsampled).
+   */
+  #headSample(parent: Context): typeof HEAD_TRACE | typeof HEAD_DROP | SpanContext {
+    if (this.#ratio === undefined) return HEAD_TRACE;
+    const { trace, isSpanContextValid } = this.#api!;
+    const psc = trace.getSpanContext(parent);
+    if (psc === undefined || !isSpanContextValid(psc)) return Math.random() < this.#ratio ? HEAD_TRACE : HEAD_DROP;
+    return (psc.traceFlags & SAMPLED) === 0 ? psc : HEAD_TRACE;
+  }
+
+  /**
    * Writes the trace context `sc` (of `span` under `parent`, or of `parent` itself when no span)
    * into the headers: through the registered propagator when one is needed, else `traceparent` /
    * `tracestate` directly. An invalid context (e.g. tracing suppressed) gets no header.
    */
-  #inject(parent: Context, span: Span | undefined, sc: SpanContext, headers: NativeHeaders): void {
+  #inject(parent: Context, span: Span | undefined, sc: SpanContext | undefined, headers: NativeHeaders): void {
     const { propagation, trace, isSpanContextValid } = this.#api!;
     if (this.#propagator) {
       const carrier: Record<string, string> = {};
       propagation.inject(span === undefined ? parent : trace.setSpan(parent, span), carrier);
       // A propagator without the W3C one: still a traceparent, but never an invalid one (suppressed).
-      if (carrier[HEADER.TRACEPARENT] === undefined && isSpanContextValid(sc)) carrier[HEADER.TRACEPARENT] = toTraceparent(sc);
+      if (carrier[HEADER.TRACEPARENT] === undefined && sc !== undefined && isSpanContextValid(sc)) carrier[HEADER.TRACEPARENT] = toTraceparent(sc);
       for (const k in carrier) headers.push({ [k]: carrier[k]! });
-    } else if (isSpanContextValid(sc)) {
+    } else if (sc !== undefined && isSpanContextValid(sc)) {
       headers.push({ [HEADER.TRACEPARENT]: toTraceparent(sc) });
       const ts = sc.traceState?.serialize();
       if (ts) headers.push({ [HEADER.TRACESTATE]: ts });
@@ -272,18 +285,11 @@ export class Tracing {
   startProcess(m: NativeMessage, groupId: string, batchSize: number): Span | undefined {
     if (!this.enabled) return undefined;
     const parent = this.extract(m.headers);
-    if (this.#ratio !== undefined) {
-      // The library's head sampling (traceSampleRatio), as in startSend.
-      const { trace, isSpanContextValid } = this.#api!;
-      const psc = trace.getSpanContext(parent);
-      if (psc === undefined || !isSpanContextValid(psc)) {
-        if (Math.random() >= this.#ratio) return undefined;
-      } else if ((psc.traceFlags & SAMPLED) === 0) {
-        // Sampled out upstream: a non-recording span of that context, so the handler (and what it
-        // publishes) stays in the trace, not sampled.
-        return trace.wrapSpanContext(psc);
-      }
-    }
+    const drawn = this.#headSample(parent);
+    if (drawn === HEAD_DROP) return undefined;
+    // Sampled out upstream: a non-recording span of that context, so the handler (and what it
+    // publishes) stays in the trace, not sampled.
+    if (drawn !== HEAD_TRACE) return this.#api!.trace.wrapSpanContext(drawn);
     const attrs: Attributes = {
       ...this.#base,
       [ATTR.MESSAGING_OPERATION_NAME]: 'process',

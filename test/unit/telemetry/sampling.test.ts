@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { context, propagation, ROOT_CONTEXT, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, ParentBasedSampler, AlwaysOnSampler, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Registry } from 'prom-client';
 import { resolveConfig } from '../../../src/config/index.js';
 import { ConfigError } from '../../../src/config/errors.js';
 import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
@@ -75,6 +76,25 @@ describe('Tracing: the library head sampling, traceSampleRatio (unit, in-memory 
       }
     });
   }
+
+  it('a message outside any trace that loses the draw still carries what other propagators write (baggage), never a traceparent', () => {
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    const { tracing, exporter } = sampled(0.25);
+    const manager = new AlsContextManager();
+    context.setGlobalContextManager(manager);
+    try {
+      const headers: NativeHeaders = [];
+      const withBaggage = propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage({ tenant: { value: 'acme' } }));
+      const span = withRandom(0.9, () => context.with(withBaggage, () => tracing.startSend('orders', 'k', 'm1', headers)));
+      assert.equal(span, undefined);
+      assert.equal(header(headers, 'baggage'), 'tenant=acme');
+      assert.equal(header(headers, 'traceparent'), undefined);
+      assert.equal(exporter.getFinishedSpans().length, 0);
+    } finally {
+      context.disable();
+      tracing.close();
+    }
+  });
 
   it('about `ratio` of the messages outside any trace get a span (4,000 draws of Math.random)', () => {
     const { tracing, exporter } = sampled(0.25);
@@ -185,6 +205,12 @@ describe('Tracing: the library head sampling, traceSampleRatio (unit, in-memory 
       );
     });
   }
+
+  it('a refused traceSampleRatio leaves nothing registered (checked before the metrics attach)', () => {
+    const registry = new Registry();
+    assert.throws(() => new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), new Diagnostics({ clientId: 'c' }), { metrics: registry, traceSampleRatio: 2 }), ConfigError);
+    assert.equal(registry.getMetricsAsArray().length, 0);
+  });
 
   it('Telemetry passes traceSampleRatio to its tracing', () => {
     const provider = new BasicTracerProvider();
