@@ -142,3 +142,12 @@ export async function committedOf(native: ControlNative, tps: readonly TopicPart
   if (bad !== undefined) throw partitionError(bad, 'committed offset of', 'the coordinator could not answer for the partition', context);
   return new Map(results.map((r) => [tpKey(r.topic, r.partition), r.offset]));
 }
+
+/** The error of a commit the broker refused for some partitions: the first one's code, every one listed. */
+export function refusedCommit(failed: readonly NativePartitionResult[], groupId: string): Error {
+  const list = failed.map((r) => `${r.topic}[${r.partition}]`).join(', ');
+  return partitionError(failed[0]!, `commit (group ${groupId}) of`, `the broker refused the commit (of ${list})`, {
+    groupId,
+    failed: failed.map((r) => ({ topic: r.topic, partition: r.partition, code: r.code })),
+  });
+}

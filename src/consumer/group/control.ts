@@ -4,7 +4,7 @@ import { fromNativeError, RD } from '../../errors/librdkafka.js';
 import type { NativeError, NativeTopicPartitionOffset } from '../../native/types.js';
 import { PAUSE_GLOBAL, PAUSE_SEEK, PAUSE_SEEKING, PAUSE_USER, resumeAndWake, tpKey } from './backpressure.js';
 import { checkRef, seekTo, timeoutOf } from './control-args.js';
-import { committedOf, offsetForTime, partitionError, perPartition, SEEK_IN_DOUBT, seekOnce, watermarksFor, watermarksOf, type ControlNative } from './control-native.js';
+import { committedOf, offsetForTime, partitionError, perPartition, refusedCommit, SEEK_IN_DOUBT, seekOnce, watermarksFor, watermarksOf, type ControlNative } from './control-native.js';
 import { PartitionState } from './partition-state.js';
 import type { RebalanceContext } from './rebalance.js';
 
@@ -299,10 +299,7 @@ export class PartitionControl {
     const context = { groupId: g.groupId };
     const results = await perPartition(`commit (group ${g.groupId})`, (cb) => native.commitWait(offsets, timeoutMs, cb), context);
     const failed = results.filter((r) => r.code !== 0);
-    if (failed.length > 0) {
-      const list = failed.map((r) => `${r.topic}[${r.partition}]`).join(', ');
-      throw partitionError(failed[0]!, `commit (group ${g.groupId}) of`, `the broker refused the commit (of ${list})`, { ...context, failed: failed.map((r) => ({ topic: r.topic, partition: r.partition, code: r.code })) });
-    }
+    if (failed.length > 0) throw refusedCommit(failed, g.groupId);
     // Revoked or replaced by a seek while the commit ran: that revoke or seek committed it.
     return offsets.filter((o, i) => !live[i]!.revoked);
   }

@@ -1,7 +1,7 @@
 import { fromNativeError, RD } from '../../errors/librdkafka.js';
 import type { NativeBatchConsumer, NativeError, NativeTopicPartitionOffset } from '../../native/types.js';
 import type { NativePartitionResult } from '../../native/batch-consumer.js';
-import { partitionError, perPartition, type ControlNative } from './control-native.js';
+import { perPartition, refusedCommit, type ControlNative } from './control-native.js';
 import type { PartitionState } from './partition-state.js';
 import type { GroupHooks } from './types.js';
 
@@ -107,10 +107,7 @@ export class OffsetStore {
       return;
     }
     const failed = results.filter((r) => r.code !== 0);
-    if (failed.length > 0) {
-      const list = failed.map((r) => `${r.topic}[${r.partition}]`).join(', ');
-      this.#hooks.onError?.(partitionError(failed[0]!, `${what} of`, `the broker refused the commit (of ${list})`, { ...context, failed: failed.map((r) => ({ topic: r.topic, partition: r.partition, code: r.code })) }));
-    }
+    if (failed.length > 0) this.#hooks.onError?.(refusedCommit(failed, this.#groupId));
     const ok = offsets.filter((o) => !failed.some((r) => r.topic === o.topic && r.partition === o.partition));
     if (ok.length > 0) this.#hooks.onOffsetsStored?.(this.#groupId, ok);
   }

@@ -89,6 +89,10 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
   readonly seekCodes = new Map<string, number>();
   /** Per partition key: a code a commitWait answers for it (the commit of the others goes through). */
   readonly commitCodes = new Map<string, number>();
+  /** A whole-call error every commitWait answers (e.g. __TIMED_OUT: no answer in time), committing nothing. */
+  commitWaitError: NativeError | undefined;
+  /** How long a commitWait takes to answer (ms; 0: the next turn). */
+  commitWaitDelayMs = 0;
   /** Per partition key: a code offsetsForTimes answers for it (offset -1). */
   readonly timeCodes = new Map<string, number>();
   /** Per partition key: librdkafka's cached watermarks (getWatermarkOffsets; see cacheMarks for the others). */
@@ -126,12 +130,15 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
   /** Commits and answers per partition (commitCodes), on a later turn. */
   commitWait(offsets: NativeTopicPartitionOffset[], _timeoutMs: number, cb: (err: NativeError | null, r: Array<NativeTopicPartitionOffset & { code: number }>) => void): void {
     this.calls.push(`commitWait ${offsets.map((o) => `${o.partition}@${o.offset}`).join(',')}`);
+    const answer = (f: () => void) => (this.commitWaitDelayMs > 0 ? setTimeout(f, this.commitWaitDelayMs) : setImmediate(f));
+    const error = this.commitWaitError;
+    if (error !== undefined) return void answer(() => cb(error, []));
     const out = offsets.map((o) => {
       const code = this.commitCodes.get(tp(o.topic, o.partition)) ?? 0;
       if (code === 0) this.commits.set(tp(o.topic, o.partition), o.offset);
       return { ...o, code };
     });
-    setImmediate(() => cb(null, out));
+    answer(() => cb(null, out));
   }
   /** The offset after the last message served (-1001 before the first consume of the partition). */
   position(tps: NativeTopicPartition[]): NativeTopicPartitionOffset[] {
@@ -358,7 +365,10 @@ export async function handlerTimeoutRun(cmOptions: Omit<ConnectionManagerOptions
   await cm.initialize();
   const consumer = new Consumer(cm, { stopTimeoutMs: 200, handlerTimeoutMs: 50, retryBackoffMs: 1, retryMax: 3 });
   consumer.registerHandler({ topics: ['t'], groupId: 'g', handle });
-  await consumer.start();
+  await consumer.start().catch(async (e: unknown) => {
+    await cm.close();
+    throw e;
+  });
   const fake = binding.consumers[0]!;
   fake.assign([{ topic: 't', partition: 0 }]);
   fake.append('t', 0, 3, (i) => `k${i}`);

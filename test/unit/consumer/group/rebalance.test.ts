@@ -79,6 +79,41 @@ describe('GroupConsumer rebalances (revoke) with a fake native consumer', () => 
     assert.deepEqual(g.assignment, []);
   });
 
+  it('a revoke whose commit gets no answer in time reports GCK_KAFKA__TIMED_OUT and still gives the partition up', async () => {
+    const { g, native, exec, errors } = await setup({ fetchBatchSize: 1, taskBatchSize: 1 }, 1);
+    native.append('t', 0, 1, () => 'same');
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 1, 'task running');
+    exec.finish();
+    await until(() => g.partitionLoad.every((p) => p.open === 0), 'done');
+    native.commitWaitError = { code: -185, message: 'Local: Timed out' } as never;
+    native.revoke([{ topic: 't', partition: 0 }]);
+    await until(() => native.calls.some((c) => c.startsWith('incrementalUnassign')), 'unassigned');
+    assert.equal(errors.length, 1, errors.map(String).join('; '));
+    assert.equal((errors[0] as { code?: string }).code, 'GCK_KAFKA__TIMED_OUT');
+    assert.match(errors[0]!.message, /commit \(group/);
+    assert.deepEqual(g.assignment, []);
+  });
+
+  it('stop() while a revoke waits for its commit: stop waits for the answer, then leaves; nothing reported', async () => {
+    const { g, native, exec, errors } = await setup({ fetchBatchSize: 1, taskBatchSize: 1 }, 1);
+    native.append('t', 0, 1, () => 'same');
+    native.assign([{ topic: 't', partition: 0 }]);
+    await until(() => exec.tasks.length === 1, 'task running');
+    exec.finish();
+    await until(() => g.partitionLoad.every((p) => p.open === 0), 'done');
+    native.commitWaitDelayMs = 200;
+    native.revoke([{ topic: 't', partition: 0 }]);
+    await until(() => native.calls.some((c) => c.startsWith('commitWait')), 'revoke commit sent');
+    const t0 = Date.now();
+    assert.equal(await g.stop(2000), true);
+    assert.ok(Date.now() - t0 >= 150, 'stop() waited for the revoke commit');
+    const calls = native.calls.join(' | ');
+    assert.ok(calls.indexOf('commitWait 0@1') < calls.indexOf('incrementalUnassign 0'), calls);
+    assert.equal(native.commits.get('t/0'), 1);
+    assert.deepEqual(errors, []);
+  });
+
   it('messages of a partition being revoked that still arrive are not counted in flight', async () => {
     const { g, native, exec } = await setup({ fetchBatchSize: 1, taskBatchSize: 1 }, 1);
     native.append('t', 0, 20, () => 'same');
