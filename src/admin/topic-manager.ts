@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { GoCoffeeKafkaError } from '../errors/base.js';
+import { GoCoffeeKafkaError, InvalidArgumentError } from '../errors/base.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { topicName } from '../config/index.js';
 import type { KafkaConfig, TopicNames } from '../config/types.js';
@@ -33,6 +33,10 @@ export interface AdminHost {
 
 /** The admin addon's handle factory of a host. */
 export function adminFactoryOf(host: AdminHost): AdminClientFactory {
+  // Removed: a host that still passes it would get handles without tokens, silently.
+  if ((host as { oauthBearer?: unknown }).oauthBearer !== undefined) {
+    throw new InvalidArgumentError('AdminHost.oauthBearer', 'is no longer read: admin handles take OAUTHBEARER tokens from host.binding (pass the ConnectionManager, or its binding)');
+  }
   return host.createAdminClient !== undefined ? () => host.createAdminClient!() : defaultAdminFactory(host.config, host.binding);
 }
 

@@ -14,8 +14,8 @@ import type { NativeBinding, NativeConfig } from './types.js';
  * Made by `binding.createAdminClient`, like every other handle: a client's binding with a token
  * provider (oauth-binding.ts withOAuthBearer) builds it with the addon's refresh hook and registers
  * it with the refresher (the current token in this same tick, every later one too) until it is
- * closed. Like every native client (native/lifecycle.ts): a feature the build lacks is a
- * NativeFeatureError, a configuration librdkafka refuses is a ConfigError.
+ * closed. Like every native client: a feature the build lacks is a NativeFeatureError
+ * (native/features.ts assertConfigFeatures), a configuration librdkafka refuses is a ConfigError.
  */
 export function createNativeAdminClient(global: NativeConfig, binding: NativeBinding = loadNativeBinding()): NativeAdminClient {
   assertConfigFeatures(binding, global);

@@ -54,7 +54,6 @@ export interface AddonConsumer {
   metadata(timeoutMs: number, cb: (err: NativeError | null, brokers: number) => void): void;
   storeOffsets(offsets: NativeTopicPartitionOffset[]): void;
   commit(offsets: NativeTopicPartitionOffset[] | null): void;
-  commitSync(offsets: NativeTopicPartitionOffset[] | null): void;
   /** Commits on a worker; cb gets the broker's answer per partition (or err: timed out, closing). */
   commitWait(offsets: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void;
   committed(tps: NativeTopicPartition[], timeoutMs: number, cb: PartitionResultCallback): void;
@@ -298,9 +297,6 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer, 
   commit(offsets?: NativeTopicPartitionOffset[]): void {
     this.#native.commit(offsets ?? null);
   }
-  commitSync(offsets: NativeTopicPartitionOffset[] | null): void {
-    this.#native.commitSync(offsets);
-  }
   committed(toppars: NativeTopicPartition[], timeout: number, cb: PartitionResultCallback): void {
     this.#native.committed(toppars, timeout, cb);
   }
@@ -382,7 +378,7 @@ export function newBatchConsumer(global: NativeConfig, topic: NativeConfig): Bat
 
 /**
  * Creates a batch consumer through a binding (the seam unit tests replace): feature checks and
- * ConfigError as for every native client (native/lifecycle.ts).
+ * ConfigError as for every native client (native/features.ts assertConfigFeatures).
  */
 export function createBatchConsumerClient(binding: NativeBinding, global: NativeConfig, topic: NativeConfig): NativeBatchConsumer {
   assertConfigFeatures(binding, global, topic);

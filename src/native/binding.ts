@@ -41,7 +41,8 @@ function messageTable(codes: Record<string, number>, err2str: ((code: number) =>
 
 /**
  * Wraps a loaded node-rdkafka module; checks its version first. Optional features (compression
- * codecs, TLS, SASL mechanisms) are checked where a client is created (native/lifecycle.ts), so a
+ * codecs, TLS, SASL mechanisms) are checked where a client is created (features.ts
+ * assertConfigFeatures), so a
  * build without zstd still loads and serves every configuration that does not use zstd.
  * Exported for tests.
  */

@@ -173,7 +173,7 @@ export interface NativeBatchSink {
  * `rebalance_cb` runs (incrementalAssign/assign from inside it are no-ops); a revoke waits for
  * incrementalUnassign/unassign.
  */
-export interface NativeBatchConsumer extends Omit<NativeConsumer, 'consume' | 'setDefaultConsumeTimeout'> {
+export interface NativeBatchConsumer extends Omit<NativeConsumer, 'consume' | 'setDefaultConsumeTimeout' | 'commitSync'> {
   startFetching(sink: NativeBatchSink): void;
   stopFetching(): void;
   /** The engine's counters (slabs, slab bytes, ...), when the binding has them. */

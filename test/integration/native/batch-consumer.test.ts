@@ -130,12 +130,13 @@ describe('batch consumer addon against the real broker', function () {
       assert.equal(stats.messages, sent.length);
       assert.ok(stats.slabs >= batches && stats.slabs >= Math.ceil(sent.length / 100), `slabs counted: ${JSON.stringify(stats)}`);
       assert.ok(stats.slabBytes > 0);
-      // offsets: store + synchronous commit, read back with committed()
+      // offsets: store + a commit waited for on a worker (commitWait), read back with committed()
       const last = new Map<number, number>();
       for (const m of got) last.set(m.partition, Math.max(last.get(m.partition) ?? -1, m.offset));
       const offsets = [...last].map(([partition, o]) => ({ topic, partition, offset: o + 1 }));
       c.offsetsStore(offsets);
-      c.commitSync(offsets);
+      const answered = await new Promise<Array<{ partition: number; code: number }>>((resolve, reject) => c.commitWait(offsets, 10_000, (err, r) => (err ? reject(err) : resolve(r))));
+      assert.deepEqual(answered.map((r) => r.code), offsets.map(() => 0), 'the broker accepted every partition');
       const committed = await new Promise<Array<{ partition: number; offset: number }>>((resolve, reject) =>
         c.committed(offsets.map(({ partition }) => ({ topic, partition })), 5000, (err, r) => (err ? reject(err) : resolve(r))),
       );
@@ -171,15 +172,21 @@ describe('batch consumer addon against the real broker', function () {
             return;
           }
           for (const t of tps) owned.delete(tpk(t));
-          // what JS does on a revoke: later (after its bounded wait), commit, then give them up
+          // what JS does on a revoke: later (after its bounded wait), commit what it read of them and
+          // wait for the answer (on a worker), then give them up
           setTimeout(() => {
-            try {
-              c.commitSync(null);
-            } catch {
-              /* nothing stored */
-            }
-            if (coop) c.incrementalUnassign(tps);
-            else c.unassign();
+            const next = tps.map((t) => ({ topic: t.topic, partition: t.partition, offset: 1 + Math.max(-1, ...[...seen].filter((k) => k.startsWith(`${t.partition}@`)).map((k) => Number(k.split('@')[1]))) }));
+            const giveUp = () => {
+              try {
+                if (coop) c.incrementalUnassign(tps);
+                else c.unassign();
+              } catch {
+                /* closed meanwhile: the close revoked them in C++ */
+              }
+            };
+            const read = next.filter((o) => o.offset > 0);
+            if (read.length === 0) giveUp();
+            else c.commitWait(read, 5000, giveUp);
           }, 50);
         };
         c = newBatchConsumer({ ...global, rebalance_cb: rebalance_cb as never }, tconf);

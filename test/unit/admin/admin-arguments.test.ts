@@ -52,6 +52,14 @@ const group = (state: string, members: number): NativeGroupDescription => ({
 const invalid = (what: RegExp) => (e: unknown) => e instanceof InvalidArgumentError && e.code === 'GCK_INVALID_ARGUMENT' && what.test(e.message);
 
 describe('admin: argument validation (unit, scripted admin client)', () => {
+  it('a host that still passes the removed AdminHost.oauthBearer is refused (its handles would get no tokens)', () => {
+    const { h } = host();
+    const stale = { ...h, oauthBearer: {} } as AdminHost;
+    for (const make of [() => new TopicManager(stale), () => new GroupAdmin(stale)]) {
+      assert.throws(make, (e: unknown) => e instanceof InvalidArgumentError && /AdminHost\.oauthBearer/.test(e.message) && /host\.binding/.test(e.message));
+    }
+  });
+
   it('checkResetTarget accepts the four forms and refuses anything else', () => {
     assert.equal(checkResetTarget('earliest'), 'earliest');
     assert.equal(checkResetTarget('latest'), 'latest');
