@@ -27,6 +27,11 @@ export abstract class Outbound {
    * if the retry never reaches librdkafka. Once a failure was possibly persisted, it is kept.
    */
   retryError: DeliveryError | undefined = undefined;
+  /**
+   * When `messageId` is a library-generated id: its part after the common prefix
+   * (message/outgoing.ts generatedIdSuffix), from which the packer writes the id's bytes.
+   */
+  idSuffix: string | undefined = undefined;
   constructor(
     readonly topic: string,
     readonly partition: number | null,

@@ -1,5 +1,6 @@
 import { StateError } from '../errors/base.js';
 import { HEADERS } from '../message/headers.js';
+import { GENERATED_ID_PREFIX } from '../message/outgoing.js';
 import { DeliveryError, QueueFullTimeoutError } from '../errors/producer.js';
 import { RD } from '../errors/librdkafka.js';
 import type { NativeBatchProducer, NativeConfig } from '../native/types.js';
@@ -56,7 +57,7 @@ export abstract class DeliveryWindow {
   readonly #maxQueue: number;
   readonly #lowWater: number;
   /** The micro-batch being packed, and its messages in packing order. */
-  readonly #packer = new BatchPacker(BATCH_MAX_MESSAGES, HEADERS.MESSAGE_ID);
+  readonly #packer = new BatchPacker(BATCH_MAX_MESSAGES, HEADERS.MESSAGE_ID, GENERATED_ID_PREFIX);
   #staged: Outbound[] = [];
   /** Messages a full local queue gave back (flushBatch), to go ahead of every waiting message. */
   #requeue: Outbound[] = [];
@@ -154,7 +155,7 @@ export abstract class DeliveryWindow {
     d.slot = id;
     this.inflight.add(d);
     const p = this.#packer;
-    p.add(id, d.topic, d.partition, d.key, d.value, d.headers, d.timestamp, d.messageId);
+    p.add(id, d.topic, d.partition, d.key, d.value, d.headers, d.timestamp, d.messageId, d.idSuffix);
     this.#staged.push(d);
     if (p.count >= BATCH_MAX_MESSAGES || p.off >= BATCH_MAX_BYTES) this.flushBatch();
     else if (!this.#flushQueued) {

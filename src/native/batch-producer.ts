@@ -38,41 +38,55 @@ export const FAILED_REFUSED = 1;
 const TWO32 = 4294967296;
 const INITIAL_BYTES = 1 << 20;
 
-/** Short strings are usually ASCII: a JS loop beats Buffer#write's native call for them. -1 = not ASCII. */
-function asciiWrite(buf: Uint8Array, s: string, at: number): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return -1;
-    buf[at + i] = c;
-  }
-  return s.length;
-}
+/** Strings up to this length are tried as ASCII by a JS loop (cheaper than Buffer#write's native call). */
+const ASCII_MAX = 64;
 
 /**
  * Packs messages for one produceBatch() call. Never refuses a message: the byte buffer and the table
  * grow (a single message larger than the buffer makes it larger); the caller decides when a batch
  * is full (`count`, `bytes`). Reusable: reset() once produceBatch returned (the addon copies).
+ *
+ * Per message it writes the spans straight into the table (no intermediate result), finds the topic's
+ * index by a last-topic check before the Map, and writes the id header's name once per batch (every
+ * id header record points at that one span).
  */
 export class BatchPacker {
   bytes: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  /** `bytes` as 32-bit words (a generated id's prefix is copied a word at a time). */
+  #words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >> 2);
   table: Int32Array;
   count = 0;
   /** Bytes used in `bytes`. */
   off = 0;
   readonly topics: string[] = [];
   readonly #topicIndex = new Map<string, number>();
+  #lastTopic: string | undefined = undefined;
+  #lastTopicIndex = 0;
   readonly #hdrBase: number;
   #hdrNext: number;
-  #len = 0;
 
   readonly #idName: Buffer;
+  /** Where this batch holds the id header's name (-1: not written yet). */
+  #idNameOff = -1;
+  /** The length of idPrefix (0: none), and its bytes as 32-bit words (zero-padded to a multiple of 4 bytes). */
+  readonly #idPrefixLen: number;
+  readonly #idPrefixWords: Int32Array;
 
   /**
    * `idHeaderName`: the header a message id is written under (the caller passes message/headers.ts
-   * HEADERS.MESSAGE_ID; native/ does not import message/, which sits above it).
+   * HEADERS.MESSAGE_ID; native/ does not import message/, which sits above it). `idPrefix` (ASCII):
+   * the common start of the ids the library generates (message/outgoing.ts GENERATED_ID_PREFIX);
+   * add() writes such an id from the prefix and its ASCII suffix (`idSuffix`) without reading the
+   * id string (V8 would flatten the freshly concatenated string first: that costs more than the
+   * whole write).
    */
-  constructor(readonly maxMessages: number, idHeaderName: string) {
+  constructor(readonly maxMessages: number, idHeaderName: string, idPrefix = '') {
     this.#idName = Buffer.from(idHeaderName, 'latin1');
+    const prefix = Buffer.from(idPrefix, 'latin1');
+    this.#idPrefixLen = prefix.length;
+    const padded = new Uint8Array((prefix.length + 3) & ~3);
+    padded.set(prefix);
+    this.#idPrefixWords = new Int32Array(padded.buffer);
     this.#hdrBase = maxMessages * MSG_STRIDE;
     this.table = new Int32Array(this.#hdrBase + 4 * maxMessages * HDR_STRIDE);
     this.#hdrNext = this.#hdrBase;
@@ -82,42 +96,95 @@ export class BatchPacker {
     this.count = 0;
     this.off = 0;
     this.#hdrNext = this.#hdrBase;
+    this.#idNameOff = -1;
     if (this.topics.length > 16) {
       this.topics.length = 0;
       this.#topicIndex.clear();
+      this.#lastTopic = undefined;
     }
     // A huge message grew the buffer: give the memory back.
-    if (this.bytes.length > 4 * INITIAL_BYTES) this.bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+    if (this.bytes.length > 4 * INITIAL_BYTES) this.#setBytes(Buffer.allocUnsafeSlow(INITIAL_BYTES));
+  }
+
+  #setBytes(b: Buffer): void {
+    this.bytes = b;
+    this.#words = new Int32Array(b.buffer, b.byteOffset, b.length >> 2);
   }
 
   #ensure(n: number): void {
     if (this.off + n <= this.bytes.length) return;
     const next = Buffer.allocUnsafeSlow(Math.max(this.bytes.length * 2, this.off + n));
     next.set(this.bytes.subarray(0, this.off), 0);
-    this.bytes = next;
+    this.#setBytes(next);
   }
 
-  /** Writes a span; returns its offset and leaves its length (-1 = null) in #len. */
-  #span(v: string | Uint8Array | null | undefined): number {
-    if (v === null || v === undefined) {
-      this.#len = -1;
-      return 0;
-    }
-    const at = this.off;
-    if (typeof v === 'string') {
-      let len = v.length <= 64 ? (this.#ensure(v.length), asciiWrite(this.bytes, v, at)) : -1;
-      if (len < 0) {
-        this.#ensure(Buffer.byteLength(v));
-        len = this.bytes.write(v, at);
+  /** Writes a string (UTF-8) and its span into t[at], t[at + 1]. */
+  #putString(t: Int32Array, at: number, s: string): void {
+    const off = this.off;
+    const n = s.length;
+    if (n <= ASCII_MAX) {
+      if (off + n > this.bytes.length) this.#ensure(n);
+      const b = this.bytes;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[off + i] = c;
       }
-      this.#len = len;
-    } else {
-      this.#ensure(v.byteLength);
-      this.bytes.set(v, at);
-      this.#len = v.byteLength;
+      if (i === n) {
+        t[at] = off;
+        t[at + 1] = n;
+        this.off = off + n;
+        return;
+      }
     }
-    this.off += this.#len;
-    return at;
+    this.#ensure(Buffer.byteLength(s));
+    const len = this.bytes.write(s, off);
+    t[at] = off;
+    t[at + 1] = len;
+    this.off = off + len;
+  }
+
+  /** Writes bytes and their span into t[at], t[at + 1]. */
+  #putBytes(t: Int32Array, at: number, v: Uint8Array): void {
+    const n = v.byteLength;
+    if (this.off + n > this.bytes.length) this.#ensure(n);
+    const off = this.off;
+    this.bytes.set(v, off);
+    t[at] = off;
+    t[at + 1] = n;
+    this.off = off + n;
+  }
+
+  /** A key, value or header value: null/undefined → span (0, -1). */
+  #put(t: Int32Array, at: number, v: string | Uint8Array | null | undefined): void {
+    if (v === null || v === undefined) {
+      t[at] = 0;
+      t[at + 1] = -1;
+    } else if (typeof v === 'string') this.#putString(t, at, v);
+    else this.#putBytes(t, at, v);
+  }
+
+  /**
+   * A library-generated id: the prefix, then `suffix` (ASCII); span into t[at], t[at + 1]. The id
+   * starts at a multiple of 4 bytes, so the prefix goes in as whole words (the last word's padding
+   * is overwritten by the suffix, or lies past the span).
+   */
+  #putGeneratedId(t: Int32Array, at: number, suffix: string): void {
+    const pw = this.#idPrefixWords;
+    const plen = this.#idPrefixLen;
+    const n = plen + suffix.length;
+    const room = Math.max(n, pw.length * 4) + 3;
+    if (this.off + room > this.bytes.length) this.#ensure(room);
+    const off = (this.off + 3) & ~3;
+    const w = this.#words;
+    const k = off >> 2;
+    for (let i = 0; i < pw.length; i++) w[k + i] = pw[i]!;
+    const b = this.bytes;
+    for (let i = plen; i < n; i++) b[off + i] = suffix.charCodeAt(i - plen);
+    t[at] = off;
+    t[at + 1] = n;
+    this.off = off + n;
   }
 
   /** Doubles the table (the header region ran full); returns the new one. */
@@ -128,12 +195,15 @@ export class BatchPacker {
   }
 
   #topic(name: string): number {
+    if (name === this.#lastTopic) return this.#lastTopicIndex;
     let i = this.#topicIndex.get(name);
     if (i === undefined) {
       i = this.topics.length;
       this.topics.push(name);
       this.#topicIndex.set(name, i);
     }
+    this.#lastTopic = name;
+    this.#lastTopicIndex = i;
     return i;
   }
 
@@ -141,7 +211,8 @@ export class BatchPacker {
    * Adds one message (the batch may exceed maxMessages only if the caller ignores `count`).
    * headers: node-rdkafka's shape, one single-key object per header (names may repeat).
    * messageId: written first as the id header (the constructor's idHeaderName) without a header object
-   * per message — the one header every published message carries by default.
+   * per message — the one header every published message carries by default. idSuffix: messageId
+   * is `<idPrefix><idSuffix>` (a library-generated id, see the constructor), written from the parts.
    */
   add(
     id: number,
@@ -152,23 +223,30 @@ export class BatchPacker {
     headers: NativeHeaders | undefined,
     timestamp: number | null,
     messageId?: string,
+    idSuffix?: string,
   ): void {
     if (this.count === this.maxMessages) throw new RangeError('BatchPacker: batch full');
     let t = this.table;
     const r = this.count * MSG_STRIDE;
-    t[r + M_KEY_OFF] = this.#span(key);
-    t[r + M_KEY_LEN] = this.#len;
-    t[r + M_VAL_OFF] = this.#span(value);
-    t[r + M_VAL_LEN] = this.#len;
+    this.#put(t, r + M_KEY_OFF, key);
+    if (value === null) {
+      t[r + M_VAL_OFF] = 0;
+      t[r + M_VAL_LEN] = -1;
+    } else this.#putBytes(t, r + M_VAL_OFF, value);
     let hc = 0;
     const hdrStart = this.#hdrNext;
     if (messageId !== undefined) {
       if (this.#hdrNext + HDR_STRIDE > t.length) t = this.#growTable();
       const at = this.#hdrNext;
-      t[at] = this.#span(this.#idName);
-      t[at + 1] = this.#len;
-      t[at + 2] = this.#span(messageId);
-      t[at + 3] = this.#len;
+      if (this.#idNameOff < 0) {
+        this.#putBytes(t, at, this.#idName);
+        this.#idNameOff = t[at]!;
+      } else {
+        t[at] = this.#idNameOff;
+        t[at + 1] = this.#idName.length;
+      }
+      if (idSuffix !== undefined && this.#idPrefixLen > 0) this.#putGeneratedId(t, at + 2, idSuffix);
+      else this.#putString(t, at + 2, messageId);
       t[at + 4] = FLAG_STRING;
       this.#hdrNext += HDR_STRIDE;
       hc = 1;
@@ -180,10 +258,8 @@ export class BatchPacker {
           if (this.#hdrNext + HDR_STRIDE > t.length) t = this.#growTable();
           const at = this.#hdrNext;
           const hv = h[name]!;
-          t[at] = this.#span(name);
-          t[at + 1] = this.#len;
-          t[at + 2] = this.#span(hv);
-          t[at + 3] = this.#len;
+          this.#putString(t, at, name);
+          this.#put(t, at + 2, hv);
           t[at + 4] = typeof hv === 'string' ? FLAG_STRING : 0;
           this.#hdrNext += HDR_STRIDE;
           hc++;

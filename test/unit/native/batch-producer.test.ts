@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { BatchPacker, createAddonBatchProducer, HDR_STRIDE, M_HDR_COUNT, M_HDR_START, M_KEY_LEN, M_KEY_OFF, M_PART, M_TOPIC, M_VAL_LEN, M_VAL_OFF, MSG_STRIDE, addonConfig } from '../../../src/native/batch-producer.js';
 import type { NativeBatchProducer } from '../../../src/native/types.js';
+import { GENERATED_ID_PREFIX, newMessage } from '../../../src/message/outgoing.js';
 import { FakeBinding, type FakeProducer } from '../../helpers/fake-binding.js';
 
 /**
@@ -116,6 +117,39 @@ describe('BatchPacker pack → decode (fake addon)', () => {
       assert.deepEqual(r.value, e.value, `value ${i}`);
       assert.deepEqual(r.headers, e.headers, `headers ${i}`);
     });
+  });
+
+  it('library-generated ids written from prefix and suffix come back as the message id, byte for byte (buffer growth, mixed with custom ids)', () => {
+    const binding = new FakeBinding();
+    const fake = binding.createBatchProducer({}, {}, { onReports: () => undefined, onError: () => undefined, onLog: () => undefined, onStats: () => undefined }) as FakeProducer;
+    fake.connected = true;
+    const packer = new BatchPacker(500, 'message_id', GENERATED_ID_PREFIX);
+    const ids: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      packer.reset();
+      for (let i = 0; i < 500; i++) {
+        const m = newMessage('t', Buffer.alloc(i % 7 === 0 ? 9000 : 3, 1)).withKey(`k${i % 3 === 0 ? 'é' : ''}${i}`);
+        if (i % 11 === 0) m.withId(`custom-${round}-${i}-ключ`);
+        const id = m.id;
+        ids.push(id);
+        packer.add(i, m.topic, null, m.key as string, m.value as Buffer, undefined, null, id, m.generatedIdSuffix);
+      }
+      assert.equal(fake.produceBatch(packer.topics, packer.bytes, packer.table, packer.count, 0), 500);
+    }
+    assert.equal(fake.produced.length, ids.length);
+    fake.produced.forEach((r, i) => assert.deepEqual(r.headers, [{ message_id: ids[i] }], `message ${i}`));
+    assert.ok(ids.some((id) => id.startsWith(GENERATED_ID_PREFIX)) && ids.some((id) => id.startsWith('custom-')));
+  });
+
+  it('generated ids count in base 36 across the digit boundaries (the cached high part)', () => {
+    const seq: number[] = [];
+    for (let i = 0; i < 36 * 37 + 3; i++) {
+      const m = newMessage('t', 'v');
+      const id = m.id;
+      assert.equal(id, GENERATED_ID_PREFIX + m.generatedIdSuffix);
+      seq.push(parseInt(m.generatedIdSuffix!, 36));
+    }
+    for (let i = 1; i < seq.length; i++) assert.equal(seq[i], seq[i - 1]! + 1, `after ${seq[i - 1]!.toString(36)}`);
   });
 
   it('addonConfig drops node-rdkafka-only switches and stringifies values', () => {
