@@ -156,7 +156,6 @@ void Consumer::Init(Napi::Env env, Napi::Object exports) {
                           InstanceMethod("metadata", &Consumer::Metadata),
                           InstanceMethod("storeOffsets", &Consumer::StoreOffsets),
                           InstanceMethod("commit", &Consumer::Commit),
-                          InstanceMethod("commitSync", &Consumer::CommitSync),
                           InstanceMethod("commitWait", &Consumer::CommitWait),
                           InstanceMethod("committed", &Consumer::Committed),
                           InstanceMethod("pause", &Consumer::Pause),
@@ -530,19 +529,6 @@ Napi::Value Consumer::Commit(const Napi::CallbackInfo &info) {
   if (info[0].IsArray()) tpl = tpl_from_js(env, info[0]);
   rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), tpl.get(), 1);
   if (err) throw rk_error(env, err, "commit");
-  return env.Undefined();
-}
-
-// commitSync(offsets | null): blocks the JS thread until the broker answered, as node-rdkafka's
-// commitSync does (bounded by socket.timeout.ms). Used by a revoke and by stop(): both need the
-// commit done before the partitions are given up.
-Napi::Value Consumer::CommitSync(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  check_open(env, "commitSync");
-  TplPtr tpl;
-  if (info[0].IsArray()) tpl = tpl_from_js(env, info[0]);
-  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), tpl.get(), 0);
-  if (err) throw rk_error(env, err, "commitSync");
   return env.Undefined();
 }
 

@@ -60,7 +60,6 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   Napi::Value Metadata(const Napi::CallbackInfo &info);
   Napi::Value StoreOffsets(const Napi::CallbackInfo &info);
   Napi::Value Commit(const Napi::CallbackInfo &info);
-  Napi::Value CommitSync(const Napi::CallbackInfo &info);
   Napi::Value CommitWait(const Napi::CallbackInfo &info);
   Napi::Value Committed(const Napi::CallbackInfo &info);
   Napi::Value Pause(const Napi::CallbackInfo &info);
