@@ -128,6 +128,9 @@ export function kafkaServerProperties(nodeId, brokers) {
     'share.coordinator.state.topic.replication.factor': three ? 3 : 1,
     'share.coordinator.state.topic.min.isr': three ? 2 : 1,
     'group.initial.rebalance.delay.ms': 0,
+    // KIP-848 groups: the floor a group's own consumer.session.timeout.ms may go down to (the default
+    // stays 45 s); the consumer crash test lowers its group's so a killed member expires sooner.
+    'group.consumer.min.session.timeout.ms': 6000,
     'num.network.threads': 3,
     'num.io.threads': 4,
     'num.recovery.threads.per.data.dir': 1,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConnectionManager } from '../../../src/client.js';
 import { createTopic, testConfig, uniqueName } from '../helpers.js';
-import { BROKER_SESSION_TIMEOUT_MS, describeEachProtocol } from './protocols.js';
+import { CONSUMER_SESSION_TIMEOUT_MS, describeEachProtocol, shortSessionTimeout } from './protocols.js';
 import { committedOffsets, highWatermarks, orderViolation, parseRec, publishKeyed, waitUntil, type Rec } from './util.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -60,11 +60,11 @@ function startChild(options: object): { child: ChildProcess; started: Promise<vo
  * message to keep that number meaningful.
  *
  * Under both group protocols (issue 18 item 5). With KIP-848's consumer protocol the session
- * timeout is the broker's (45 s, its minimum): the restarted process gets the partitions only once
- * the killed member expired, so that run uses half the messages.
+ * timeout is the group's (set to CONSUMER_SESSION_TIMEOUT_MS before the first member joins): the
+ * restarted process gets the partitions once the killed member expired.
  */
 describeEachProtocol('Consumer process killed with SIGKILL mid-stream and restarted', function (protocol) {
-  this.timeout(180_000 + (protocol === 'consumer' ? BROKER_SESSION_TIMEOUT_MS : 0));
+  this.timeout(180_000 + (protocol === 'consumer' ? CONSUMER_SESSION_TIMEOUT_MS : 0));
   let cm: ConnectionManager;
   const children: ChildProcess[] = [];
   const files: string[] = [];
@@ -82,8 +82,9 @@ describeEachProtocol('Consumer process killed with SIGKILL mid-stream and restar
     const topic = uniqueName('crash');
     const group = uniqueName('g');
     const PARTITIONS = 4;
-    const N = protocol === 'consumer' ? 20_000 : 40_000;
+    const N = 40_000;
     await createTopic(topic, PARTITIONS);
+    if (protocol === 'consumer') await shortSessionTimeout(group);
     const items = Array.from({ length: N }, (_, i) => ({ key: `k${i % 200}`, value: `k${i % 200}:${Math.floor(i / 200)}:-` }));
     await publishKeyed(cm, topic, items);
     const highs = await highWatermarks(cm, topic, PARTITIONS);
@@ -130,7 +131,7 @@ describeEachProtocol('Consumer process killed with SIGKILL mid-stream and restar
     await run2.started;
     await waitUntil(
       async () => (await committedOffsets(cm, group, topic, PARTITIONS)).every((o, i) => o === highs[i]),
-      90_000 + (protocol === 'consumer' ? BROKER_SESSION_TIMEOUT_MS : 0),
+      90_000 + (protocol === 'consumer' ? CONSUMER_SESSION_TIMEOUT_MS : 0),
       () => `run 2 commits reach the end (handled ${readRecs(out2).length})`,
     );
     run2.child.kill('SIGTERM');
