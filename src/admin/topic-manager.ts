@@ -33,8 +33,9 @@ export interface AdminHost {
 
 /** The admin addon's handle factory of a host. */
 export function adminFactoryOf(host: AdminHost): AdminClientFactory {
-  // Removed: a host that still passes it would get handles without tokens, silently.
-  if ((host as { oauthBearer?: unknown }).oauthBearer !== undefined) {
+  // A token refresher but no binding (the removed AdminHost.oauthBearer route): its handles would
+  // get no tokens, silently. (A ConnectionManager has both: its binding hands them the tokens.)
+  if ((host as { oauthBearer?: unknown }).oauthBearer !== undefined && host.binding === undefined && host.createAdminClient === undefined) {
     throw new InvalidArgumentError('AdminHost.oauthBearer', 'is no longer read: admin handles take OAUTHBEARER tokens from host.binding (pass the ConnectionManager, or its binding)');
   }
   return host.createAdminClient !== undefined ? () => host.createAdminClient!() : defaultAdminFactory(host.config, host.binding);

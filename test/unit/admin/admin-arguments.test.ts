@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../../../src/errors/base.js';
 import { KafkaError, kafkaErrorCode } from '../../../src/errors/librdkafka.js';
 import { createNativeAdminClient } from '../../../src/native/admin.js';
 import type { NativeAdminClient, NativeGroupDescription, NativeMetadata } from '../../../src/native/index.js';
+import { FakeBinding } from '../../helpers/fake-binding.js';
 
 /**
  * A host whose admin client is scripted: `calls` records every operation; an operation not given
@@ -52,12 +53,15 @@ const group = (state: string, members: number): NativeGroupDescription => ({
 const invalid = (what: RegExp) => (e: unknown) => e instanceof InvalidArgumentError && e.code === 'GCK_INVALID_ARGUMENT' && what.test(e.message);
 
 describe('admin: argument validation (unit, scripted admin client)', () => {
-  it('a host that still passes the removed AdminHost.oauthBearer is refused (its handles would get no tokens)', () => {
+  it('a host that still passes the removed AdminHost.oauthBearer without a binding is refused (its handles would get no tokens)', () => {
     const { h } = host();
-    const stale = { ...h, oauthBearer: {} } as AdminHost;
+    const stale = { config: h.config, metadata: h.metadata, oauthBearer: {} } as AdminHost;
     for (const make of [() => new TopicManager(stale), () => new GroupAdmin(stale)]) {
       assert.throws(make, (e: unknown) => e instanceof InvalidArgumentError && /AdminHost\.oauthBearer/.test(e.message) && /host\.binding/.test(e.message));
     }
+    // With a binding (what a ConnectionManager has beside its oauthBearer refresher) or a factory: fine.
+    new TopicManager({ ...stale, binding: new FakeBinding() } as AdminHost);
+    new GroupAdmin({ ...h, oauthBearer: {} } as AdminHost);
   });
 
   it('checkResetTarget accepts the four forms and refuses anything else', () => {
