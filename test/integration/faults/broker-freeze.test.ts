@@ -4,7 +4,7 @@ import { GoCoffeeKafkaError } from '../../../src/errors/index.js';
 import { newMessage, type DeliveryResult } from '../../../src/producer/index.js';
 import { killBroker, leaderOf, startBroker, topicMetadata, waitForIsr } from '../../../scripts/stack-cluster.mjs';
 import { uniqueName } from '../helpers.js';
-import { clusterConfig, codeOf, createClusterTopic, escapeGuard, parseValue, readTopic, sleep, tally, useCluster, valueOf } from './util.js';
+import { cleanUpEach, clusterConfig, codeOf, createClusterTopic, escapeGuard, parseValue, readTopic, sleep, tally, useCluster, valueOf } from './util.js';
 
 /**
  * Issue 8 §1: SIGSTOP a broker (the leader of partition 0) for longer than the request timeout
@@ -20,10 +20,7 @@ describe('Broker fault: SIGSTOP a broker longer than the request timeout, then S
 
   let cm: ConnectionManager | undefined;
   let guard: ReturnType<typeof escapeGuard> | undefined;
-  afterEach(async () => {
-    guard?.dispose();
-    await cm?.close().catch(() => undefined);
-  });
+  cleanUpEach(() => ({ guard, cm }));
 
   it('publishers see backpressure or typed retriable errors, not a crash, and recover after SIGCONT', async () => {
     guard = escapeGuard();

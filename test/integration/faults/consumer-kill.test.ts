@@ -6,7 +6,7 @@ import { newMessage } from '../../../src/producer/index.js';
 import { coordinatorOf, killBroker, startBroker, topicMetadata, waitForIsr } from '../../../scripts/stack-cluster.mjs';
 import { uniqueName } from '../helpers.js';
 import { waitUntil } from '../consumer/util.js';
-import { clusterConfig, codeOf, createClusterTopic, escapeGuard, parseValue, sleep, tally, useCluster, valueOf } from './util.js';
+import { cleanUpEach, clusterConfig, codeOf, createClusterTopic, escapeGuard, parseValue, sleep, tally, useCluster, valueOf } from './util.js';
 
 /**
  * Issue 8 §1: the library's Consumer (in-process handler) keeps consuming across a broker kill
@@ -22,11 +22,7 @@ describe('Broker fault: a consumer keeps consuming across a broker kill and rest
   let cm: ConnectionManager | undefined;
   let consumer: Consumer | undefined;
   let guard: ReturnType<typeof escapeGuard> | undefined;
-  afterEach(async () => {
-    guard?.dispose();
-    await consumer?.stop().catch(() => undefined);
-    await cm?.close().catch(() => undefined);
-  });
+  cleanUpEach(() => ({ guard, consumer, cm }));
 
   it('every acknowledged message is handled at least once; duplicates counted', async () => {
     guard = escapeGuard();

@@ -6,7 +6,7 @@ import { newMessage, type DeliveryResult } from '../../../src/producer/index.js'
 import { killBroker, leaderOf, startBroker, topicMetadata, waitForIsr } from '../../../scripts/stack-cluster.mjs';
 import { uniqueName } from '../helpers.js';
 import { assertNoProblems } from '../bad-input/util.js';
-import { clusterConfig, codeOf, createClusterTopic, escapeGuard, parseValue, readTopic, tally, useCluster, valueOf } from './util.js';
+import { cleanUpEach, clusterConfig, codeOf, createClusterTopic, escapeGuard, parseValue, readTopic, tally, useCluster, valueOf } from './util.js';
 
 /**
  * Issue 8 §1: SIGKILL the partition leader while publishing 200,000 keyed messages (RF 3,
@@ -22,10 +22,7 @@ describe('Broker fault: SIGKILL of the partition leader while publishing 200,000
   const PARTITIONS = 6;
   let cm: ConnectionManager | undefined;
   let guard: ReturnType<typeof escapeGuard> | undefined;
-  afterEach(async () => {
-    guard?.dispose();
-    await cm?.close().catch(() => undefined);
-  });
+  cleanUpEach(() => ({ guard, cm }));
 
   interface Scenario {
     readonly name: string;

@@ -37,6 +37,19 @@ export function useCluster(): void {
   });
 }
 
+/**
+ * After each test of a fault suite: disposes the escape guard, stops the consumer and closes the
+ * client that `held()` returns (whichever the test made; a failed test leaves nothing running).
+ */
+export function cleanUpEach(held: () => { guard?: { dispose(): void } | undefined; consumer?: { stop(): Promise<unknown> } | undefined; cm?: { close(): Promise<unknown> } | undefined }): void {
+  afterEach(async () => {
+    const { guard, consumer, cm } = held();
+    guard?.dispose();
+    await consumer?.stop().catch(() => undefined);
+    await cm?.close().catch(() => undefined);
+  });
+}
+
 /** Creates a topic with replication factor 3 on the cluster and waits until every replica is in sync. */
 export async function createClusterTopic(topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
   const admin = loadNativeBinding().createAdmin(toLibrdkafkaConfig(clusterConfig(), 'admin').global);
