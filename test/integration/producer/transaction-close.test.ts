@@ -1,16 +1,29 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { TransactionalProducer } from '../../../src/producer/transaction.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { GoCoffeeKafkaError } from '../../../src/errors/index.js';
 import type { NativeMessage } from '../../../src/native/index.js';
 import { createTopic, uniqueName } from '../helpers.js';
 import { keyOf, readUntil, useTransactionalProducers, valueOf } from './transaction-helpers.js';
 
-/** A promise and its resolver: the gate a transaction callback waits at. */
-function gate(): { promise: Promise<void>; open: () => void } {
+/**
+ * Starts a transaction that publishes `value` to `topic`, then waits at a gate: resolves once the
+ * publish was acknowledged, with the transaction's promise and the gate's opener.
+ */
+async function gatedTransaction(tp: TransactionalProducer, topic: string, value: string): Promise<{ running: Promise<string>; open: () => void }> {
   let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let published!: () => void;
+  const publishedOnce = new Promise<void>((resolve) => (published = resolve));
+  const running = tp.transaction(async (tx) => {
+    await tx.publish(newMessage(topic, value).withKey('k'));
+    published();
+    await gate;
+    return 'done';
+  });
+  await Promise.race([publishedOnce, running]);
+  return { running, open };
 }
 
 /**
@@ -27,22 +40,13 @@ describe('TransactionalProducer.close() during a running transaction', function 
     const topic = uniqueName('txn-close-wait');
     await createTopic(topic, 1);
     const tp = await producer();
-    const g = gate();
-    let published!: () => void;
-    const publishedOnce = new Promise<void>((resolve) => (published = resolve));
-    const running = tp.transaction(async (tx) => {
-      await tx.publish(newMessage(topic, 'inside').withKey('k'));
-      published();
-      await g.promise;
-      return 'done';
-    });
-    await publishedOnce;
+    const { running, open } = await gatedTransaction(tp, topic, 'inside');
     let closed = false;
     const closing = tp.close(20_000).then(() => (closed = true));
     await delay(500);
     assert.equal(closed, false, 'close() waits while the transaction runs');
     assert.equal(tp.state, 'closing');
-    g.open();
+    open();
     assert.equal(await running, 'done');
     await closing;
     assert.equal(tp.state, 'closed');
@@ -57,25 +61,17 @@ describe('TransactionalProducer.close() during a running transaction', function 
     await createTopic(topic, 1);
     const transactionalId = uniqueName('txn-close-late');
     const tp = await producer(transactionalId);
-    const g = gate();
-    let published!: () => void;
-    const publishedOnce = new Promise<void>((resolve) => (published = resolve));
-    const running = tp.transaction(async (tx) => {
-      await tx.publish(newMessage(topic, 'late').withKey('k'));
-      published();
-      await g.promise;
-    });
+    const { running, open } = await gatedTransaction(tp, topic, 'late');
     const outcome = running.then(
       () => undefined,
       (e: unknown) => e,
     );
-    await publishedOnce;
     const t0 = Date.now();
     await tp.close(1500);
     const took = Date.now() - t0;
     assert.ok(took >= 1400, `close(1500) returned after ${took} ms, before its timeout`);
     assert.equal(tp.state, 'closed');
-    g.open();
+    open();
     const err = await outcome;
     assert.ok(err instanceof GoCoffeeKafkaError, `the late transaction settles with a typed error, got ${String(err)}`);
     assert.equal(err.code, 'GCK_KAFKA__STATE');

@@ -3,6 +3,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Status } from '../../../../src/message/task.js';
 import { setup, started, until } from './harness.js';
 
+/** A group with t/0 assigned and its one message handled (its watermark 1, nothing in flight). */
+async function oneMessageDone() {
+  const s = await setup({ fetchBatchSize: 1, taskBatchSize: 1 }, 1);
+  s.native.append('t', 0, 1, () => 'same');
+  s.native.assign([{ topic: 't', partition: 0 }]);
+  await until(() => s.exec.tasks.length === 1, 'task running');
+  s.exec.finish();
+  await until(() => s.g.partitionLoad.every((p) => p.open === 0), 'done');
+  return s;
+}
+
 describe('GroupConsumer rebalances (revoke) with a fake native consumer', () => {
   afterEach(async () => {
     for (const g of started.splice(0)) await g.stop(100).catch(() => undefined); // after a failed test
@@ -80,12 +91,7 @@ describe('GroupConsumer rebalances (revoke) with a fake native consumer', () => 
   });
 
   it('a revoke whose commit gets no answer in time reports GCK_KAFKA__TIMED_OUT and still gives the partition up', async () => {
-    const { g, native, exec, errors } = await setup({ fetchBatchSize: 1, taskBatchSize: 1 }, 1);
-    native.append('t', 0, 1, () => 'same');
-    native.assign([{ topic: 't', partition: 0 }]);
-    await until(() => exec.tasks.length === 1, 'task running');
-    exec.finish();
-    await until(() => g.partitionLoad.every((p) => p.open === 0), 'done');
+    const { g, native, errors } = await oneMessageDone();
     native.commitWaitError = { code: -185, message: 'Local: Timed out' } as never;
     native.revoke([{ topic: 't', partition: 0 }]);
     await until(() => native.calls.some((c) => c.startsWith('incrementalUnassign')), 'unassigned');
@@ -96,12 +102,7 @@ describe('GroupConsumer rebalances (revoke) with a fake native consumer', () => 
   });
 
   it('stop() while a revoke waits for its commit: stop waits for the answer, then leaves; nothing reported', async () => {
-    const { g, native, exec, errors } = await setup({ fetchBatchSize: 1, taskBatchSize: 1 }, 1);
-    native.append('t', 0, 1, () => 'same');
-    native.assign([{ topic: 't', partition: 0 }]);
-    await until(() => exec.tasks.length === 1, 'task running');
-    exec.finish();
-    await until(() => g.partitionLoad.every((p) => p.open === 0), 'done');
+    const { g, native, errors } = await oneMessageDone();
     native.commitWaitDelayMs = 200;
     native.revoke([{ topic: 't', partition: 0 }]);
     await until(() => native.calls.some((c) => c.startsWith('commitWait')), 'revoke commit sent');
