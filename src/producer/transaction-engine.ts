@@ -41,6 +41,19 @@ export class TransactionalEngine extends ProducerEngine {
 /** librdkafka's default transaction timeout; the broker's transaction.max.timeout.ms is 15 min by default. */
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
+/** The pause between two tries of a transactional call that failed retriably. */
+export const TXN_RETRY_PAUSE_MS = 50;
+
+/**
+ * Whether a retried transactional call is out of time: no more than one retry pause left before
+ * its deadline. A call given the rest of the time that timed out has used it up even when
+ * librdkafka's clock and Date.now() disagree by a millisecond (one more try would overrun the
+ * operation timeout by the 100 ms minimum a call is given, and consume the next outcome).
+ */
+export function outOfTime(deadline: number): boolean {
+  return deadline - Date.now() <= TXN_RETRY_PAUSE_MS;
+}
+
 /** What transactions require of the producer: librdkafka refuses a transactional producer without both. */
 const TRANSACTIONAL_GUARANTEES: Guarantees = Object.freeze({ acks: 'all', idempotent: true });
 

@@ -4,7 +4,7 @@ import { InvalidArgumentError, RD, StateError, checkIntegerOption } from '../err
 import { Producer } from './producer.js';
 import type { ValueSerializer } from './types.js';
 import { Transaction, type TransactionOffset } from './transaction-scope.js';
-import { createTransactionalEngine, DEFAULT_TRANSACTION_TIMEOUT_MS, type NativeTransactions, type TransactionalDeps, type TransactionalEngine } from './transaction-engine.js';
+import { createTransactionalEngine, DEFAULT_TRANSACTION_TIMEOUT_MS, TXN_RETRY_PAUSE_MS, outOfTime, type NativeTransactions, type TransactionalDeps, type TransactionalEngine } from './transaction-engine.js';
 import {
   TransactionAbortedError,
   TransactionCommitUnknownError,
@@ -274,11 +274,11 @@ export class TransactionalProducer {
         err = this.#classify(e);
       }
       if (err instanceof TransactionKafkaError && err.retriable && !err.txnRequiresAbort) {
-        if (Date.now() >= deadline) {
+        if (outOfTime(deadline)) {
           const ctx = { transactionalId: this.transactionalId, op: 'commitTransaction', librdkafkaCode: err.librdkafkaCode };
           throw new TransactionCommitUnknownError(`transaction ${tx.sequence} of ${JSON.stringify(this.transactionalId)}: the commit did not finish within ${this.#timeoutMs} ms and may still commit (${err.message}); it is resumed before anything else (completePending())`, ctx, err);
         }
-        await delay(50);
+        await delay(TXN_RETRY_PAUSE_MS);
         continue;
       }
       this.#commitPending = undefined; // it ended: fatal (nothing can be resumed or aborted) or it needs an abort
@@ -311,8 +311,8 @@ export class TransactionalProducer {
       } catch (e) {
         const err = this.#classify(e);
         if (!(err instanceof TransactionKafkaError)) throw err;
-        if (err.retriable && !err.txnRequiresAbort && Date.now() < deadline) {
-          await delay(50);
+        if (err.retriable && !err.txnRequiresAbort && !outOfTime(deadline)) {
+          await delay(TXN_RETRY_PAUSE_MS);
           continue;
         }
         await this.#abortAndThrow(txn, tx, `${what} failed`, err);
@@ -363,8 +363,8 @@ export class TransactionalProducer {
           this.#abortPending = false;
           throw new TransactionCommitUnknownError(`transactional producer ${JSON.stringify(this.transactionalId)}: cannot abort while a timed-out commit is pending`, { transactionalId: this.transactionalId, op: 'abortTransaction' }, err);
         }
-        if (!err.retriable || Date.now() >= deadline) throw err;
-        await delay(50);
+        if (!err.retriable || outOfTime(deadline)) throw err;
+        await delay(TXN_RETRY_PAUSE_MS);
       }
     }
   }

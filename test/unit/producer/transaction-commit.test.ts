@@ -22,6 +22,8 @@ type Failure = { code: number; name: string; retriable?: boolean; txnRequiresAbo
 class FakeTxn {
   readonly calls: Call[] = [];
   commits: Array<'ok' | 'timeout' | Failure> = [];
+  /** How many ms before the timeout it was given a 'timeout' ends (librdkafka's clock is not Date.now()). */
+  early = 0;
   #current: Call | undefined;
 
   #fail(call: string, f: Failure): Error {
@@ -45,7 +47,7 @@ class FakeTxn {
         const step = this.commits.shift() ?? 'ok';
         if (step === 'timeout') {
           this.#current = 'commit';
-          await new Promise((r) => setTimeout(r, timeoutMs));
+          await new Promise((r) => setTimeout(r, timeoutMs - this.early));
           throw this.#fail('commitTransaction', { code: -185, name: '_TIMED_OUT', retriable: true });
         }
         this.#current = undefined;
@@ -104,6 +106,17 @@ describe('TransactionalProducer: a commit that times out (fake addon, librdkafka
     assert.equal(await tp.transaction(() => 2), 2);
     assert.deepEqual(txn.calls, ['init', 'begin', 'commit', 'commit', 'begin', 'commit']);
     assert.deepEqual(tp.counts, { committed: 2, aborted: 0 });
+    await tp.close(1000);
+  });
+
+  it('a commit timing out a few ms before Date.now() reaches the deadline has used its time: one call, outcome unknown, the next outcome left to completePending()', async () => {
+    const { tp, txn } = setup();
+    await tp.connect();
+    txn.early = 5;
+    txn.commits = ['timeout', 'ok'];
+    await assert.rejects(tp.transaction(() => 1), TransactionCommitUnknownError);
+    assert.deepEqual(txn.calls, ['init', 'begin', 'commit']);
+    assert.equal(await tp.completePending(), 'committed');
     await tp.close(1000);
   });
 
