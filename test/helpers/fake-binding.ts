@@ -65,6 +65,8 @@ export class FakeProducer extends EventEmitter implements NativeProducer, Native
   /** Decides each delivery's outcome; default: success. */
   outcome: (r: ProducedRecord) => NativeError | null = () => null;
   autoDeliver = false;
+  /** The broker timestamp delivery reports carry (-1: none, as librdkafka reports it then). */
+  reportTimestamp = -1;
   pollCalls = 0;
 
   /** Set when created as a batch producer. */
@@ -195,7 +197,7 @@ export class FakeProducer extends EventEmitter implements NativeProducer, Native
         } else {
           this.offsets.set(`${r.topic}/${partition}`, offset + 1);
           ok.push(r.id ?? -1, partition);
-          pos.push(offset, -1);
+          pos.push(offset, this.reportTimestamp);
         }
       }
       if (batch.length > 0) this.events.onReports(ok.length > 0 ? Int32Array.from(ok) : null, ok.length > 0 ? Float64Array.from(pos) : null, failed.length > 0 ? Int32Array.from(failed) : null);

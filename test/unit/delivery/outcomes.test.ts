@@ -199,6 +199,9 @@ describe('ProducerEngine failure outcomes (possiblyPersisted, drain)', () => {
       const retried = await producer.publish(newMessage('t', 'x'));
       assert.equal(native().produced.length, 2, 'retried once');
       assert.equal(retried.possibleDuplicate, false);
+      failFirst(native(), 1, { message: 'Broker: Not leader for partition', code: 6 });
+      const batch = await producer.publishBatch([newMessage('t', 'b1'), newMessage('t', 'b2')]);
+      assert.deepEqual(batch.map((o) => o.result?.possibleDuplicate), [false, false], 'publishBatch()');
       native().outcome = () => null;
       const first = await producer.publish(newMessage('t', 'y'));
       assert.equal(first.possibleDuplicate, undefined, 'a first-attempt success has no such field');

@@ -24,6 +24,26 @@ describe('Producer (fake binding)', () => {
     await engine.close(100);
   });
 
+  it('publishBatch results are what publish() reports, field for field, with and without a broker timestamp', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().autoDeliver = true;
+    const ms = ['a', 'b', 'c'].map((v, i) => newMessage(i === 2 ? 'u' : 't', v).withKey('k'));
+    const out = await producer.publishBatch(ms);
+    assert.deepEqual(out, [
+      { ok: true, result: { topic: 't', partition: 0, offset: 0, timestamp: undefined, messageId: ms[0]!.id } },
+      { ok: true, result: { topic: 't', partition: 0, offset: 1, timestamp: undefined, messageId: ms[1]!.id } },
+      { ok: true, result: { topic: 'u', partition: 0, offset: 0, timestamp: undefined, messageId: ms[2]!.id } },
+    ]);
+    native().reportTimestamp = 1_700_000_000_123;
+    const single = newMessage('t', 'd').withKey('k');
+    const [batched, alone] = await Promise.all([producer.publishBatch([newMessage('t', 'e').withId('id-e')]), producer.publish(single)]);
+    assert.deepEqual(alone, { topic: 't', partition: 0, offset: 3, timestamp: 1_700_000_000_123, messageId: single.id });
+    assert.deepEqual(batched, [{ ok: true, result: { topic: 't', partition: 0, offset: 2, timestamp: 1_700_000_000_123, messageId: 'id-e' } }]);
+    assert.ok(!('possibleDuplicate' in batched[0]!.result!), 'a first-attempt success has no possibleDuplicate field');
+    await engine.close(100);
+  });
+
   describe('send(message, callback)', () => {
     it('calls back once with the result on the delivery report, in order, with no state left', async () => {
       const { engine, producer, native } = setup();
