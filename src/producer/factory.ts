@@ -31,6 +31,8 @@ export interface ProducerEngineSpec {
   readonly onStats?: (json: string) => void;
   /** Added to this producer's log lines (e.g. its acks), so several producers can be told apart. */
   readonly logFields?: Readonly<Record<string, unknown>>;
+  /** What its log lines call it: "<kind> error" (default "producer"; e.g. "transactional producer"). */
+  readonly kind?: string;
 }
 
 /** Properties a spec's `librdkafka` may not set: they are the guarantees. */
@@ -75,6 +77,7 @@ export function createProducerEngine<E extends ProducerEngine = ProducerEngine>(
   const fields = spec.logFields ?? {};
   const onError = spec.onError;
   const onStats = spec.onStats;
+  const errorLine = `${spec.kind ?? 'producer'} error`;
   const opts: EngineOptions = {
     clientId: config.clientId,
     connectTimeoutMs: config.connectTimeoutMs,
@@ -86,7 +89,7 @@ export function createProducerEngine<E extends ProducerEngine = ProducerEngine>(
     pollIntervalMs: spec.pollIntervalMs ?? 5,
     ...(spec.maxInFlight !== undefined ? { maxInFlight: spec.maxInFlight } : {}),
     onError: (err) => {
-      t.log('error', 'producer', { ...fields, err: { message: t.redact(err.message), code: (err as { code?: string }).code } }, 'producer error');
+      t.log('error', 'producer', { ...fields, err: { message: t.redact(err.message), code: (err as { code?: string }).code } }, errorLine);
       onError?.(err);
     },
     onRetry: (topic, attempt, err) => {

@@ -95,6 +95,7 @@ export function createTransactionalEngine(deps: TransactionalDeps, transactional
       guarantees: TRANSACTIONAL_GUARANTEES,
       librdkafka: transactionalOverrides(transactionalId, transactionTimeoutMs),
       logFields: { transactional_id: transactionalId },
+      kind: 'transactional producer',
       ...(onError !== undefined ? { onError } : {}),
     },
     TransactionalEngine,

@@ -3,6 +3,7 @@ import { resolveConfig, toLibrdkafkaConfig } from '../../../src/config/index.js'
 import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
 import { TransactionalEngine, createTransactionalEngine, transactionalProperties } from '../../../src/producer/transaction-engine.js';
 import { FakeBinding } from '../../helpers/fake-binding.js';
+import { logChannel, type LogEvent } from '../../../src/diagnostics/channels.js';
 
 describe('transactionalProperties / createTransactionalEngine (through the producer factory)', () => {
   it('the config mapping, then acks=all, idempotence, the transactional id and timeout, and both timeouts fitted in the transaction', () => {
@@ -40,6 +41,25 @@ describe('transactionalProperties / createTransactionalEngine (through the produ
       assert.equal(binding.producers.length, 1);
       assert.deepEqual([binding.producers[0]!.global, binding.producers[0]!.topicConf], [expected.global, expected.topic]);
     } finally {
+      await engine.close(1000);
+    }
+  });
+
+  it('logs its errors as a transactional producer, with its transactional id (not as "producer error")', async () => {
+    const binding = new FakeBinding();
+    const engine = createTransactionalEngine({ binding, config: resolveConfig({ brokers: ['fake:9092'] }), diagnostics: new Diagnostics({ clientId: 'x' }) }, 'tx-4', 30_000);
+    const lines: LogEvent[] = [];
+    const listen = (m: unknown): void => void lines.push(m as LogEvent);
+    logChannel.subscribe(listen);
+    try {
+      await engine.connect();
+      binding.producers[0]!.emit('event.error', Object.assign(new Error('Local: Broker transport failure'), { code: -195 }));
+      const line = lines.find((l) => l.level === 'error');
+      assert.ok(line, 'an error line');
+      assert.equal(line.message, 'transactional producer error');
+      assert.equal(line.fields.transactional_id, 'tx-4');
+    } finally {
+      logChannel.unsubscribe(listen);
       await engine.close(1000);
     }
   });
