@@ -584,8 +584,16 @@ Napi::Value Consumer::list_task(const Napi::CallbackInfo &info, const char *what
   auto cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[2].As<Napi::Function>()));
   auto err = std::make_shared<int>(RD_KAFKA_RESP_ERR__DESTROY);
   rd_kafka_t *rk = rk_.get();
+  // The timeout runs from this call, not from when a libuv pool thread is free to start the task
+  // (a pool busy with other blocking calls must not stretch the caller's bound): the call gets
+  // what is left, and a task that starts after its deadline times out without calling librdkafka.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
   auto *task = new Task(
-      env, this, [rk, list, timeout, err, call] { *err = call(rk, list.get(), timeout); },
+      env, this,
+      [rk, list, deadline, err, call] {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        *err = left <= 0 ? RD_KAFKA_RESP_ERR__TIMED_OUT : call(rk, list.get(), static_cast<int>(left));
+      },
       [cb, list, err](Napi::Env env) {
         Napi::Value e = *err ? error_value(env, *err, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err))) : env.Null();
         try {

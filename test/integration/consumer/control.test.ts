@@ -3,6 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Consumer, type ConsumedMessage, type ConsumerOptions } from '../../../src/consumer/index.js';
 import type { GroupHooks } from '../../../src/consumer/group/types.js';
 import { InvalidArgumentError, StateError } from '../../../src/errors/base.js';
+import { KafkaError } from '../../../src/errors/librdkafka.js';
+import { blockThreadPool } from './thread-pool.js';
 import type { NativeTopicPartition } from '../../../src/native/types.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { createTopic, uniqueName, useClient } from '../helpers.js';
@@ -251,6 +253,34 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
       assert.equal(l.highWatermark, 10);
     }
     assert.equal(handled.length, 20);
+  });
+
+  it('commitNow(timeout): the timeout runs from the call, not from when a busy libuv pool frees a thread; the next commit works', async () => {
+    const topic = uniqueName('ctl-pool');
+    const group = uniqueName('g');
+    await createTopic(topic, 1);
+    await publish(topic, 0, 10);
+    const handled: Handled[] = [];
+    const c = await consume(topic, group, 1, handled);
+    await waitUntil(() => handled.length === 10, 30_000, () => `handled ${handled.length}`);
+    // Every pool thread blocked (in open() of a FIFO) for 1.5 s: the commit's task cannot start
+    // before its 300 ms are over. It used to start then with a fresh 300 ms and succeed.
+    const release = await blockThreadPool();
+    let outcome: unknown;
+    const pending = c.commitNow({ timeoutMs: 300 }).then(
+      (r) => (outcome = r),
+      (e: unknown) => (outcome = e),
+    );
+    try {
+      await delay(1500);
+    } finally {
+      await release();
+    }
+    await pending;
+    assert.ok(outcome instanceof KafkaError, `expected a KafkaError, got ${JSON.stringify(outcome)}`);
+    assert.equal(outcome.code, 'GCK_KAFKA__TIMED_OUT');
+    assert.deepEqual(await c.commitNow(), [{ groupId: group, topic, partition: 0, offset: 10 }]);
+    assert.deepEqual(await committedOffsets(client.cm, group, topic, 1), [10]);
   });
 
   it('wrong partitions are typed errors: not assigned (StateError), unknown topic (InvalidArgumentError), not running (StateError)', async () => {
