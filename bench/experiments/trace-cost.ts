@@ -21,7 +21,7 @@ function bench(name: string, t: Tracing, w3c: boolean) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < N; i++) {
       const headers: { [k: string]: string | Buffer }[] = [{ message_id: 'abc' }];
-      const span = t.startSend('topic-a', 'key-1', 'id-1', headers);
+      const span = t.startSend('topic-a', 'key-1', 'id-1', { headers });
       keep[i % 3000] = span;
       const old = keep[(i + 1) % 3000] as typeof span | undefined;
       if (old !== undefined) t.endSend(old, 1, i);

@@ -87,7 +87,7 @@ export class TracingListener {
   #attach(): void {
     const t = this.tracing;
     this.#subs.on<SendEvent>(CHANNELS.PRODUCER_SEND, (ev) => {
-      const span = t.startSend(ev.topic, ev.key, ev.messageId, (ev.headers ??= []));
+      const span = t.startSend(ev.topic, ev.key, ev.messageId, ev);
       if (span !== undefined) ev.trace = span;
     });
     this.#subs.on<SettledEvent>(CHANNELS.PRODUCER_SETTLED, (ev) => {

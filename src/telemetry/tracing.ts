@@ -23,6 +23,14 @@ const STATUS_ERROR = 2;
 /** The interval of the provider recheck (`Tracing.enabled`). */
 const RECHECK_MS = 1000;
 
+/**
+ * Where startSend writes trace headers: the message's header list, created only when a header is
+ * written (a message head sampling left out gets no list: nothing more to keep per message in flight).
+ */
+export interface HeaderCarrier {
+  headers: NativeHeaders | undefined;
+}
+
 /** Head sampling's answers besides an unsampled parent context (see Tracing.#headSample). */
 const HEAD_TRACE = 0;
 const HEAD_DROP = 1;
@@ -148,7 +156,7 @@ export class Tracing {
   }
 
   /**
-   * Starts a PRODUCER span `send <topic>` and injects its context into `headers`. Returns the span
+   * Starts a PRODUCER span `send <topic>` and injects its context into `out.headers` (created when a header is written). Returns the span
    * to end on the delivery report, or undefined when there is nothing to end (tracing off, or the
    * span is not recording).
    *
@@ -171,7 +179,7 @@ export class Tracing {
    * so their cost is paid only by the messages that are traced anyway. They replace any
    * `trace_id` / `span_id` the message already carries (a sampled-out message keeps its own).
    */
-  startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, headers: NativeHeaders): Span | undefined {
+  startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, out: HeaderCarrier): Span | undefined {
     if (!this.enabled) return undefined;
     const parent = this.#api!.context.active();
     const drawn = this.#headSample(parent);
@@ -179,7 +187,7 @@ export class Tracing {
       // Head sampling (traceSampleRatio) said no span: what the context carries still goes on —
       // an unsampled trace's traceparent (flags 00), or (a root message that lost the draw) only
       // what other propagators write, e.g. baggage; never a traceparent of its own.
-      if (drawn !== HEAD_DROP || this.#propagator) this.#inject(parent, undefined, drawn === HEAD_DROP ? undefined : drawn, headers);
+      if (drawn !== HEAD_DROP || this.#propagator) this.#inject(parent, undefined, drawn === HEAD_DROP ? undefined : drawn, out);
       return undefined;
     }
     let send = this.#send.get(topic);
@@ -199,7 +207,7 @@ export class Tracing {
       if (typeof key === 'string') span.setAttribute(ATTR.MESSAGING_KAFKA_MESSAGE_KEY, key);
       if (messageId !== undefined) span.setAttribute(ATTR.MESSAGING_MESSAGE_ID, messageId);
     }
-    this.#inject(parent, span, span.spanContext(), headers);
+    this.#inject(parent, span, span.spanContext(), out);
     if (!recording) {
       // A non-recording (sampled-out) span has nothing left to do: its end() is a no-op. Not
       // returning it lets it die young instead of staying referenced by the in-flight message until
@@ -208,6 +216,7 @@ export class Tracing {
     }
     if (this.#opts.goTraceHeaders !== false) {
       const sc = span.spanContext();
+      const headers = (out.headers ??= []);
       withoutGoTraceHeaders(headers);
       headers.push({ [HEADER.TRACE_ID]: sc.traceId }, { [HEADER.SPAN_ID]: sc.spanId });
     }
@@ -233,15 +242,16 @@ export class Tracing {
    * into the headers: through the registered propagator when one is needed, else `traceparent` /
    * `tracestate` directly. An invalid context (e.g. tracing suppressed) gets no header.
    */
-  #inject(parent: Context, span: Span | undefined, sc: SpanContext | undefined, headers: NativeHeaders): void {
+  #inject(parent: Context, span: Span | undefined, sc: SpanContext | undefined, out: HeaderCarrier): void {
     const { propagation, trace, isSpanContextValid } = this.#api!;
     if (this.#propagator) {
       const carrier: Record<string, string> = {};
       propagation.inject(span === undefined ? parent : trace.setSpan(parent, span), carrier);
       // A propagator without the W3C one: still a traceparent, but never an invalid one (suppressed).
       if (carrier[HEADER.TRACEPARENT] === undefined && sc !== undefined && isSpanContextValid(sc)) carrier[HEADER.TRACEPARENT] = toTraceparent(sc);
-      for (const k in carrier) headers.push({ [k]: carrier[k]! });
+      for (const k in carrier) (out.headers ??= []).push({ [k]: carrier[k]! });
     } else if (sc !== undefined && isSpanContextValid(sc)) {
+      const headers = (out.headers ??= []);
       headers.push({ [HEADER.TRACEPARENT]: toTraceparent(sc) });
       const ts = sc.traceState?.serialize();
       if (ts) headers.push({ [HEADER.TRACESTATE]: ts });

@@ -9,7 +9,7 @@ import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
 import type { NativeHeaders, NativeMessage } from '../../../src/native/types.js';
 import { AlsContextManager } from '../../../src/telemetry/context-manager.js';
 import { Telemetry } from '../../../src/telemetry/telemetry.js';
-import { fromTraceparent, toTraceparent, Tracing } from '../../../src/telemetry/tracing.js';
+import { fromTraceparent, toTraceparent, Tracing, type HeaderCarrier } from '../../../src/telemetry/tracing.js';
 
 const PARENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_SPAN = '00f067aa0ba902b7';
@@ -62,15 +62,22 @@ describe('Tracing: the library head sampling, traceSampleRatio (unit, in-memory 
       const { tracing, exporter } = sampled(0.25);
       try {
         const out: NativeHeaders = [{ message_id: 'm1' }];
-        assert.equal(withRandom(0.25, () => tracing.startSend('orders', 'k', 'm1', out)), undefined);
+        assert.equal(withRandom(0.25, () => tracing.startSend('orders', 'k', 'm1', { headers: out })), undefined);
         assert.deepEqual(out, [{ message_id: 'm1' }]);
         const traced: NativeHeaders = [{ message_id: 'm2' }];
-        const span = withRandom(0.2499, () => tracing.startSend('orders', 'k', 'm2', traced));
+        const span = withRandom(0.2499, () => tracing.startSend('orders', 'k', 'm2', { headers: traced }));
         assert.ok(span !== undefined && span.isRecording());
         tracing.endSend(span, 1, 5);
         assert.equal(header(traced, 'traceparent'), toTraceparent(span.spanContext()));
         assert.equal(header(traced, 'trace_id'), span.spanContext().traceId);
         assert.equal(exporter.getFinishedSpans().length, 1);
+        // A message without headers: no list is made when it loses the draw, one when it wins.
+        const none: HeaderCarrier = { headers: undefined };
+        assert.equal(withRandom(0.5, () => tracing.startSend('orders', 'k', 'm3', none)), undefined);
+        assert.equal(none.headers, undefined, 'no header list for a message left out');
+        const made: HeaderCarrier = { headers: undefined };
+        withRandom(0.1, () => tracing.startSend('orders', 'k', 'm4', made))!.end();
+        assert.ok(header(made.headers!, 'traceparent'), 'a list with the traceparent for a traced one');
       } finally {
         tracing.close();
       }
@@ -85,7 +92,7 @@ describe('Tracing: the library head sampling, traceSampleRatio (unit, in-memory 
     try {
       const headers: NativeHeaders = [];
       const withBaggage = propagation.setBaggage(ROOT_CONTEXT, propagation.createBaggage({ tenant: { value: 'acme' } }));
-      const span = withRandom(0.9, () => context.with(withBaggage, () => tracing.startSend('orders', 'k', 'm1', headers)));
+      const span = withRandom(0.9, () => context.with(withBaggage, () => tracing.startSend('orders', 'k', 'm1', { headers })));
       assert.equal(span, undefined);
       assert.equal(header(headers, 'baggage'), 'tenant=acme');
       assert.equal(header(headers, 'traceparent'), undefined);
@@ -102,7 +109,7 @@ describe('Tracing: the library head sampling, traceSampleRatio (unit, in-memory 
       let withHeader = 0;
       for (let i = 0; i < 4000; i++) {
         const headers: NativeHeaders = [];
-        const span = tracing.startSend('orders', 'k', undefined, headers);
+        const span = tracing.startSend('orders', 'k', undefined, { headers });
         if (span !== undefined) tracing.endSend(span, 0, i);
         if (header(headers, 'traceparent') !== undefined) withHeader++;
       }
@@ -122,7 +129,7 @@ describe('Tracing: the library head sampling, traceSampleRatio (unit, in-memory 
       try {
         const headers: NativeHeaders = [];
         // A draw that would sample a root message: the parent's decision wins.
-        const span = withRandom(0, () => inParent(false, () => tracing.startSend('orders', 'k', 'm1', headers)));
+        const span = withRandom(0, () => inParent(false, () => tracing.startSend('orders', 'k', 'm1', { headers })));
         assert.equal(span, undefined);
         assert.equal(header(headers, 'traceparent'), `00-${PARENT_TRACE}-${PARENT_SPAN}-00`);
         assert.equal(header(headers, 'trace_id'), undefined);
@@ -138,7 +145,7 @@ describe('Tracing: the library head sampling, traceSampleRatio (unit, in-memory 
     try {
       for (let i = 0; i < 20; i++) {
         const headers: NativeHeaders = [];
-        const span = withRandom(0.99, () => inParent(true, () => tracing.startSend('orders', 'k', undefined, headers)));
+        const span = withRandom(0.99, () => inParent(true, () => tracing.startSend('orders', 'k', undefined, { headers })));
         assert.ok(span !== undefined && span.isRecording());
         tracing.endSend(span, 0, i);
         assert.equal(fromTraceparent(header(headers, 'traceparent'))?.traceId, PARENT_TRACE);
@@ -190,7 +197,7 @@ describe('Tracing: the library head sampling, traceSampleRatio (unit, in-memory 
   it('ratio 1 is no head sampling: every message reaches the tracer', () => {
     const { tracing, exporter } = sampled(1);
     try {
-      for (let i = 0; i < 10; i++) tracing.startSend('orders', 'k', undefined, [])?.end();
+      for (let i = 0; i < 10; i++) tracing.startSend('orders', 'k', undefined, { headers: [] })?.end();
       assert.equal(exporter.getFinishedSpans().length, 10);
     } finally {
       tracing.close();
@@ -217,9 +224,9 @@ describe('Tracing: the library head sampling, traceSampleRatio (unit, in-memory 
     const t = new Telemetry(resolveConfig({ brokers: ['fake:9092'] }), new Diagnostics({ clientId: 'c' }), { tracerProvider: provider, traceSampleRatio: 0.5 });
     try {
       const headers: NativeHeaders = [];
-      assert.equal(withRandom(0.7, () => t.tracing!.tracing.startSend('orders', null, undefined, headers)), undefined);
+      assert.equal(withRandom(0.7, () => t.tracing!.tracing.startSend('orders', null, undefined, { headers })), undefined);
       assert.deepEqual(headers, []);
-      assert.ok(withRandom(0.3, () => t.tracing!.tracing.startSend('orders', null, undefined, headers)) !== undefined);
+      assert.ok(withRandom(0.3, () => t.tracing!.tracing.startSend('orders', null, undefined, { headers })) !== undefined);
     } finally {
       t.tracing?.close();
     }

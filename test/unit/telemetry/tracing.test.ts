@@ -24,7 +24,7 @@ describe('Tracing.startSend (unit, in-memory SDK)', () => {
       const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
       const tracing = new Tracing({ clientId: 'c1', bootstrap: 'broker:9092', tracerProvider: provider });
       const headers: NativeHeaders = [{ message_id: 'm1' }];
-      const span = tracing.startSend('orders', 'k1', 'm1', headers)!;
+      const span = tracing.startSend('orders', 'k1', 'm1', { headers })!;
       tracing.endSend(span, 3, 42);
       const [done] = exporter.getFinishedSpans();
       assert.ok(done);
@@ -52,7 +52,7 @@ describe('Tracing.startSend (unit, in-memory SDK)', () => {
       );
       // a second message of the topic gets its own attributes (the shared per-topic part is not mutated)
       const h2: NativeHeaders = [];
-      tracing.endSend(tracing.startSend('orders', 'k2', 'm2', h2)!, 0, 1);
+      tracing.endSend(tracing.startSend('orders', 'k2', 'm2', { headers: h2 })!, 0, 1);
       const second = exporter.getFinishedSpans()[1]!;
       assert.equal(second.attributes['messaging.kafka.message.key'], 'k2');
       assert.equal(done.attributes['messaging.kafka.message.key'], 'k1');
@@ -65,7 +65,7 @@ describe('Tracing.startSend (unit, in-memory SDK)', () => {
     const tracing = new Tracing({ clientId: 'c1', tracerProvider: provider });
     const headers: NativeHeaders = [];
     // nothing to end later: a non-recording span is not handed back (it is not kept per message)
-    assert.equal(tracing.startSend('orders', 'k1', 'm1', headers), undefined);
+    assert.equal(tracing.startSend('orders', 'k1', 'm1', { headers }), undefined);
     assert.equal(exporter.getFinishedSpans().length, 0);
     const sc = fromTraceparent(header(headers, 'traceparent'));
     assert.ok(sc);
@@ -83,7 +83,7 @@ describe('Tracing.startSend (unit, in-memory SDK)', () => {
     const provider = new BasicTracerProvider();
     const tracing = new Tracing({ clientId: 'c1', tracerProvider: provider });
     const headers: NativeHeaders = [];
-    const span = tracing.startSend('orders', null, undefined, headers)!;
+    const span = tracing.startSend('orders', null, undefined, { headers })!;
     assert.equal(header(headers, 'x-custom'), 'yes');
     assert.equal(fromTraceparent(header(headers, 'traceparent'))?.spanId, span.spanContext().spanId);
   });
@@ -97,7 +97,7 @@ describe('Tracing.startSend (unit, in-memory SDK)', () => {
       try {
         const tracing = new Tracing({ clientId: 'c1', tracerProvider: new BasicTracerProvider() });
         const headers: NativeHeaders = [{ message_id: 'm1' }];
-        context.with(suppressTracing(ROOT_CONTEXT), () => tracing.startSend('orders', null, 'm1', headers));
+        context.with(suppressTracing(ROOT_CONTEXT), () => tracing.startSend('orders', null, 'm1', { headers }));
         assert.deepEqual(headers, [{ message_id: 'm1' }]);
       } finally {
         context.disable();
@@ -215,7 +215,7 @@ describe("Tracing: the Go services' trace_id / span_id headers (issue 16 item 4,
         if (withPropagator === 'W3C + baggage') propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
         const tracing = new Tracing({ clientId: 'c1', tracerProvider: new BasicTracerProvider() });
         const headers: NativeHeaders = [];
-        const span = tracing.startSend('orders', null, undefined, headers)!;
+        const span = tracing.startSend('orders', null, undefined, { headers })!;
         tracing.close();
         const sc = span.spanContext();
         assert.equal(header(headers, 'trace_id'), sc.traceId);
@@ -229,7 +229,7 @@ describe("Tracing: the Go services' trace_id / span_id headers (issue 16 item 4,
     it('a sampled-out span writes only the traceparent (the Go headers carry no sampling decision)', () => {
       const tracing = new Tracing({ clientId: 'c1', tracerProvider: new BasicTracerProvider({ sampler: new AlwaysOffSampler() }) });
       const headers: NativeHeaders = [];
-      tracing.startSend('orders', null, undefined, headers);
+      tracing.startSend('orders', null, undefined, { headers });
       tracing.close();
       assert.deepEqual(headers.map((h) => Object.keys(h)[0]), ['traceparent']);
     });
@@ -237,7 +237,7 @@ describe("Tracing: the Go services' trace_id / span_id headers (issue 16 item 4,
     it("replaces trace_id / span_id the message already has (the Go package's WithHeader(\"trace_id\", …)) instead of writing them twice; other headers keep their order", () => {
       const tracing = new Tracing({ clientId: 'c1', tracerProvider: new BasicTracerProvider() });
       const headers: NativeHeaders = [{ event_type: 'beverage.created' }, { trace_id: GO_TRACE }, { span_id: GO_SPAN }, { correlation_id: 'c-1' }, { span_id: Buffer.from(GO_SPAN) }];
-      const span = tracing.startSend('orders', null, undefined, headers)!;
+      const span = tracing.startSend('orders', null, undefined, { headers })!;
       tracing.close();
       const sc = span.spanContext();
       assert.deepEqual(headers.map((h) => Object.keys(h)[0]), ['event_type', 'correlation_id', 'traceparent', 'trace_id', 'span_id']);
@@ -249,7 +249,7 @@ describe("Tracing: the Go services' trace_id / span_id headers (issue 16 item 4,
     it('a sampled-out span leaves the trace_id / span_id the message has as they are', () => {
       const tracing = new Tracing({ clientId: 'c1', tracerProvider: new BasicTracerProvider({ sampler: new AlwaysOffSampler() }) });
       const headers: NativeHeaders = [{ trace_id: GO_TRACE }, { span_id: GO_SPAN }];
-      tracing.startSend('orders', null, undefined, headers);
+      tracing.startSend('orders', null, undefined, { headers });
       tracing.close();
       assert.deepEqual(headers.map((h) => Object.entries(h)[0]![0]), ['trace_id', 'span_id', 'traceparent']);
       assert.equal(header(headers, 'trace_id'), GO_TRACE);
@@ -258,7 +258,7 @@ describe("Tracing: the Go services' trace_id / span_id headers (issue 16 item 4,
     it('goTraceHeaders: false writes only the W3C header', () => {
       const tracing = new Tracing({ clientId: 'c1', tracerProvider: new BasicTracerProvider(), goTraceHeaders: false });
       const headers: NativeHeaders = [];
-      assert.ok(tracing.startSend('orders', null, undefined, headers));
+      assert.ok(tracing.startSend('orders', null, undefined, { headers }));
       tracing.close();
       assert.deepEqual(headers.map((h) => Object.keys(h)[0]), ['traceparent']);
     });
