@@ -1,4 +1,4 @@
-import { checkIntegerOption, MAX_TIMER_MS, StateError } from '../errors/base.js';
+import { checkIntegerOption, InvalidArgumentError, MAX_TIMER_MS, StateError } from '../errors/base.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { createBatchConsumerClient } from '../native/batch-consumer.js';
 import { connectClient, disconnectClient } from '../native/lifecycle.js';
@@ -19,6 +19,9 @@ import { ReaderBuffer } from './reader-buffer.js';
 
 type State = 'idle' | 'connecting' | 'ready' | 'closed' | 'failed';
 
+
+/** The largest partition number (librdkafka's int32). */
+const MAX_PARTITION = 2 ** 31 - 1;
 /** Bounds of a Reader's fetch buffer (all optional; ConnectionManager.getReader uses the defaults). */
 export interface ReaderOptions {
   /** Messages per fetched slab (one engine call each). Default 500. */
@@ -299,8 +302,19 @@ export class Reader {
     }
   }
 
-  /** Committed offsets of the given partitions of this reader's topic. */
+  /**
+   * Committed offsets of the given partitions of this reader's topic. Partitions that are not
+   * non-negative integers, or a timeout that is not an integer from 1 to MAX_TIMER_MS, reject with
+   * InvalidArgumentError naming it.
+   */
   committed(partitions: readonly number[], timeoutMs = 5000): Promise<NativeTopicPartitionOffset[]> {
+    try {
+      if (!Array.isArray(partitions)) throw new InvalidArgumentError('committed(partitions)', 'expected an array of partition numbers', { topic: this.topic });
+      partitions.forEach((p, i) => checkIntegerOption(`committed(partitions)[${i}]`, p, 0, MAX_PARTITION, { topic: this.topic }));
+      checkIntegerOption('committed(timeoutMs)', timeoutMs, 1, MAX_TIMER_MS, { topic: this.topic });
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     const native = this.#native;
     if (this.#state !== 'ready' || native === undefined) return Promise.reject(new StateError('Reader', 'committed', this.#state, ['ready']));
     return new Promise((resolve, reject) => {

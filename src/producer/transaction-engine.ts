@@ -2,6 +2,7 @@ import type { KafkaConfig, LibrdkafkaConfig, LibrdkafkaValue } from '../config/i
 import type { NativeBatchProducer, NativeBinding, NativeTopicPartitionOffset } from '../native/types.js';
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import { ProducerEngine } from '../delivery/index.js';
+import { RD } from '../errors/index.js';
 import { createProducerEngine, producerProperties } from './factory.js';
 import type { Guarantees } from './guarantees.js';
 
@@ -45,13 +46,14 @@ export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 export const TXN_RETRY_PAUSE_MS = 50;
 
 /**
- * Whether a retried transactional call is out of time: no more than one retry pause left before
- * its deadline. A call given the rest of the time that timed out has used it up even when
- * librdkafka's clock and Date.now() disagree by a millisecond (one more try would overrun the
- * operation timeout by the 100 ms minimum a call is given, and consume the next outcome).
+ * Whether a retried transactional call is out of time: its deadline passed, or the call that just
+ * failed timed out (`code` _TIMED_OUT). Every try is given all the time left, so a timeout means
+ * that time is used up, also when librdkafka's clock and Date.now() disagree by a millisecond (one
+ * more try would overrun the operation timeout by the 100 ms a call is given at least, and a
+ * resumed commit would take the outcome meant for the next call).
  */
-export function outOfTime(deadline: number): boolean {
-  return deadline - Date.now() <= TXN_RETRY_PAUSE_MS;
+export function outOfTime(deadline: number, code: number | undefined): boolean {
+  return code === RD.ERR__TIMED_OUT || Date.now() >= deadline;
 }
 
 /** What transactions require of the producer: librdkafka refuses a transactional producer without both. */

@@ -274,7 +274,7 @@ export class TransactionalProducer {
         err = this.#classify(e);
       }
       if (err instanceof TransactionKafkaError && err.retriable && !err.txnRequiresAbort) {
-        if (outOfTime(deadline)) {
+        if (outOfTime(deadline, err.librdkafkaCode)) {
           const ctx = { transactionalId: this.transactionalId, op: 'commitTransaction', librdkafkaCode: err.librdkafkaCode };
           throw new TransactionCommitUnknownError(`transaction ${tx.sequence} of ${JSON.stringify(this.transactionalId)}: the commit did not finish within ${this.#timeoutMs} ms and may still commit (${err.message}); it is resumed before anything else (completePending())`, ctx, err);
         }
@@ -311,7 +311,7 @@ export class TransactionalProducer {
       } catch (e) {
         const err = this.#classify(e);
         if (!(err instanceof TransactionKafkaError)) throw err;
-        if (err.retriable && !err.txnRequiresAbort && !outOfTime(deadline)) {
+        if (err.retriable && !err.txnRequiresAbort && !outOfTime(deadline, err.librdkafkaCode)) {
           await delay(TXN_RETRY_PAUSE_MS);
           continue;
         }
@@ -363,7 +363,7 @@ export class TransactionalProducer {
           this.#abortPending = false;
           throw new TransactionCommitUnknownError(`transactional producer ${JSON.stringify(this.transactionalId)}: cannot abort while a timed-out commit is pending`, { transactionalId: this.transactionalId, op: 'abortTransaction' }, err);
         }
-        if (!err.retriable || outOfTime(deadline)) throw err;
+        if (!err.retriable || outOfTime(deadline, err.librdkafkaCode)) throw err;
         await delay(TXN_RETRY_PAUSE_MS);
       }
     }

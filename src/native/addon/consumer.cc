@@ -536,10 +536,13 @@ Napi::Value Consumer::Commit(const Napi::CallbackInfo &info) {
 // commits on a worker and reports the broker's answer, per partition (code 0: committed).
 // rd_kafka_commit_queue() with a temporary queue polled (as events) until the reply or the
 // deadline (err GCK_KAFKA__TIMED_OUT: the outcome is unknown; the request may still complete), or
-// until the close begins (err __DESTROY).
+// until the close begins (err __DESTROY). The timeout counts from the JS call (list_task from_call):
+// a task no pool thread started in time fails with __TIMED_OUT_QUEUE, never sent.
 Napi::Value Consumer::CommitWait(const Napi::CallbackInfo &info) {
   const std::atomic<bool> *closing = &closing_;
-  return list_task(info, "commitWait", [closing](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int {
+  return list_task(
+      info, "commitWait",
+      [closing](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int {
     QueuePtr q(rd_kafka_queue_new(rk));
     rd_kafka_resp_err_t err = rd_kafka_commit_queue(rk, list, q.get(), nullptr, nullptr);
     if (err) return err;
@@ -565,7 +568,8 @@ Napi::Value Consumer::CommitWait(const Napi::CallbackInfo &info) {
       rd_kafka_event_destroy(ev);
       return result;
     }
-  });
+  },
+      true);
 }
 
 // committed([{topic, partition}], timeoutMs, cb(err, [{topic, partition, offset, code}])) on a worker.
@@ -575,7 +579,7 @@ Napi::Value Consumer::Committed(const Napi::CallbackInfo &info) {
   });
 }
 
-Napi::Value Consumer::list_task(const Napi::CallbackInfo &info, const char *what, ListCall call) {
+Napi::Value Consumer::list_task(const Napi::CallbackInfo &info, const char *what, ListCall call, bool from_call) {
   Napi::Env env = info.Env();
   check_open(env, what);
   auto list = std::shared_ptr<rd_kafka_topic_partition_list_t>(tpl_from_js(env, info[0]).release(), TplDel());
@@ -583,19 +587,28 @@ Napi::Value Consumer::list_task(const Napi::CallbackInfo &info, const char *what
   if (!info[2].IsFunction()) throw Napi::TypeError::New(env, std::string(what) + "(list, timeoutMs, cb)");
   auto cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[2].As<Napi::Function>()));
   auto err = std::make_shared<int>(RD_KAFKA_RESP_ERR__DESTROY);
+  auto late = std::make_shared<bool>(false);
   rd_kafka_t *rk = rk_.get();
-  // The timeout runs from this call, not from when a libuv pool thread is free to start the task
-  // (a pool busy with other blocking calls must not stretch the caller's bound): the call gets
-  // what is left, and a task that starts after its deadline times out without calling librdkafka.
+  // from_call: the timeout runs from this call, not from when a libuv pool thread is free to start
+  // the task (a pool busy with other blocking calls must not stretch the caller's bound): the call
+  // gets what is left, and a task that starts after its deadline fails with __TIMED_OUT_QUEUE
+  // without calling librdkafka (nothing was sent: the outcome is known).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
   auto *task = new Task(
       env, this,
-      [rk, list, deadline, err, call] {
+      [rk, list, timeout, from_call, deadline, err, late, call] {
+        if (!from_call) {
+          *err = call(rk, list.get(), timeout);
+          return;
+        }
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-        *err = left <= 0 ? RD_KAFKA_RESP_ERR__TIMED_OUT : call(rk, list.get(), static_cast<int>(left));
+        *late = left <= 0;
+        *err = *late ? RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE : call(rk, list.get(), static_cast<int>(left));
       },
-      [cb, list, err](Napi::Env env) {
-        Napi::Value e = *err ? error_value(env, *err, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err))) : env.Null();
+      [cb, list, err, late, what](Napi::Env env) {
+        std::string text = *late ? std::string(what) + " not sent: no libuv threadpool thread became free within its timeout (UV_THREADPOOL_SIZE)"
+                                 : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err));
+        Napi::Value e = *err ? error_value(env, *err, text.c_str()) : env.Null();
         try {
           cb->Call({e, tpl_to_js(env, list.get(), true, true)});
         } catch (const Napi::Error &x) {

@@ -47,6 +47,18 @@ describe('Reader with a fake native consumer', () => {
     assert.equal(r.state, 'closed');
   });
 
+  it('committed(): partitions that are not non-negative integers and a bad timeout reject with InvalidArgumentError naming them, before any native call', async () => {
+    const r = new Reader(new ConsumerBinding(), GLOBAL, {}, 't', 'g', 1000);
+    const named = (what: RegExp) => (e: unknown) => e instanceof InvalidArgumentError && what.test(e.message);
+    await assert.rejects(r.committed('0' as never), named(/committed\(partitions\)/));
+    await assert.rejects(r.committed([0, -1]), named(/committed\(partitions\)\[1\].*got -1/));
+    await assert.rejects(r.committed([1.5]), named(/committed\(partitions\)\[0\]/));
+    await assert.rejects(r.committed([0], 3e9), named(/committed\(timeoutMs\).*got 3000000000/));
+    await assert.rejects(r.committed([0], 0), named(/committed\(timeoutMs\)/));
+    await assert.rejects(r.committed([0]), StateError, 'valid arguments: the state is checked next (not connected)');
+    await r.close();
+  });
+
   it('commit(): a native error (e.g. after the partition was revoked) is a KafkaError', async () => {
     const binding = new ConsumerBinding();
     const r = new Reader(binding, GLOBAL, {}, 't', 'g', 1000);
