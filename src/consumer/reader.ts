@@ -1,4 +1,4 @@
-import { checkIntegerOption, InvalidArgumentError, MAX_TIMER_MS, StateError } from '../errors/base.js';
+import { checkIntegerOption, InvalidArgumentError, MAX_PARTITION, MAX_TIMER_MS, StateError } from '../errors/base.js';
 import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { createBatchConsumerClient } from '../native/batch-consumer.js';
 import { connectClient, disconnectClient } from '../native/lifecycle.js';
@@ -19,9 +19,6 @@ import { ReaderBuffer } from './reader-buffer.js';
 
 type State = 'idle' | 'connecting' | 'ready' | 'closed' | 'failed';
 
-
-/** The largest partition number (librdkafka's int32). */
-const MAX_PARTITION = 2 ** 31 - 1;
 /** Bounds of a Reader's fetch buffer (all optional; ConnectionManager.getReader uses the defaults). */
 export interface ReaderOptions {
   /** Messages per fetched slab (one engine call each). Default 500. */

@@ -82,6 +82,9 @@ export class InvalidArgumentError extends GoCoffeeKafkaError {
 /** The largest delay Node's timers take (a larger one fires after 1 ms, with a warning). */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/** The largest partition number (librdkafka's int32). */
+export const MAX_PARTITION = 2 ** 31 - 1;
+
 /**
  * The one check of an integer option (NaN, Infinity, fractions and non-numbers refused): throws
  * InvalidArgumentError naming `what` and the value (as `shown` writes it). Used where options are

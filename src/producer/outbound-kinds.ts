@@ -30,7 +30,7 @@ export abstract class Instrumented extends Outbound implements SettledEvent {
     }
     const id = enc.autoIds ? m.id : m.existingId;
     super(m.topic, m.partition ?? null, valueOf(m, enc.serialize), keyOf(m.key), m.timestamp ?? null, headersOf(m), id);
-    if (id !== undefined) this.idSuffix = m.generatedIdSuffix;
+    this.idSuffix = m.generatedIdSuffix;
   }
 
   /** Counts the message and tells `send` subscribers (before it is handed to the engine: they may add headers). */

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { InvalidArgumentError, RD, StateError, checkIntegerOption } from '../errors/index.js';
+import { InvalidArgumentError, MAX_TIMER_MS, RD, StateError, checkIntegerOption } from '../errors/index.js';
 import { Producer } from './producer.js';
 import type { ValueSerializer } from './types.js';
 import { Transaction, type TransactionOffset } from './transaction-scope.js';
@@ -254,8 +254,8 @@ export class TransactionalProducer {
   }
 
   /**
-   * commitTransaction, called again while it fails retriably without needing an abort (a timeout
-   * included: librdkafka resumes the same commit) until the operation timeout. Resolves undefined
+   * commitTransaction, called again while it fails retriably without needing an abort, until the
+   * operation timeout; a timeout ends it (it had all the time left; outOfTime). Resolves undefined
    * once committed, or with the error that needs an abort (the caller aborts). Past the timeout it
    * throws TransactionCommitUnknownError and the commit stays pending (resumed by the next call).
    */
@@ -335,7 +335,7 @@ export class TransactionalProducer {
   }
 
   /**
-   * Aborts the open transaction (retrying a timeout within the operation timeout). A fatal error
+   * Aborts the open transaction (retrying a retriable failure within the operation timeout). A fatal error
    * (e.g. fenced) is thrown with `cause` as its cause; an abort that keeps timing out is finished
    * before the next transaction begins.
    */
@@ -380,7 +380,7 @@ export class TransactionalProducer {
   }
 
   async #close(timeoutMs: number): Promise<void> {
-    checkIntegerOption('TransactionalProducer.close(timeoutMs)', timeoutMs, 0, 2_147_483_647);
+    checkIntegerOption('TransactionalProducer.close(timeoutMs)', timeoutMs, 0, MAX_TIMER_MS);
     const wasConnecting = this.#connecting;
     this.#state = 'closing';
     if (wasConnecting !== undefined) await wasConnecting.catch(() => undefined);
