@@ -1,5 +1,6 @@
 // CPU profile of the library's publish loop with tracing (mode: off | metrics | sampled | headsampled | on | header).
 //   GOCOFFEE_KAFKA_BROKERS=127.0.0.1:9092 node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/experiments/tel-profile.ts sampled
+//   TRACE_SAMPLE_RATIO=1e-9 … headsampled: the per-message cost of tracing without the sampled spans
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import * as otel from '@opentelemetry/sdk-trace-base';
@@ -14,7 +15,7 @@ const exporter = { export: (_s: unknown, cb: (r: { code: number }) => void) => c
 const sampler = mode === 'sampled' ? new otel.ParentBasedSampler({ root: new otel.TraceIdRatioBasedSampler(0.01) }) : mode === 'headsampled' ? new otel.ParentBasedSampler({ root: new otel.AlwaysOnSampler() }) : new otel.AlwaysOnSampler();
 const provider = new otel.BasicTracerProvider({ sampler, spanProcessors: [new otel.BatchSpanProcessor(exporter as never)] });
 const traced = mode === 'sampled' || mode === 'headsampled' || mode === 'on';
-const tel = traced ? { telemetry: { metrics: new Registry(), tracing: true, tracerProvider: provider as never, ...(mode === 'headsampled' ? { traceSampleRatio: 0.01 } : {}) } } : mode === 'metrics' ? { telemetry: { metrics: new Registry(), tracing: false } } : {};
+const tel = traced ? { telemetry: { metrics: new Registry(), tracing: true, tracerProvider: provider as never, ...(mode === 'headsampled' ? { traceSampleRatio: Number(process.env.TRACE_SAMPLE_RATIO ?? 0.01) } : {}) } } : mode === 'metrics' ? { telemetry: { metrics: new Registry(), tracing: false } } : {};
 if (traced) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 const cm = new ConnectionManager(resolveConfig({ brokers: process.env.GOCOFFEE_KAFKA_BROKERS ?? '127.0.0.1:9092' }), tel);
 await cm.initialize();

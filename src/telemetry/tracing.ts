@@ -103,6 +103,15 @@ export class Tracing {
   readonly #send = new Map<string, { readonly name: string; readonly options: SpanOptions }>();
   /** The library's head sampling ratio (undefined: every message reaches the tracer). */
   readonly #ratio: number | undefined;
+  /**
+   * Where the active context is read: the global context manager, taken at each provider check (once a
+   * second) instead of through `context.active()` per message — the API's global lookup and version
+   * check measured ~40 ns of the ~65 ns an unsampled message cost (bench/experiments/tel-profile.ts).
+   * A context manager registered later is used from the next recheck on, as a provider is.
+   */
+  #ctx: { active(): Context } | undefined;
+  /** The API's ROOT_CONTEXT: an active context that is it carries no span (no lookup needed). */
+  readonly #root: Context | undefined = this.#api?.ROOT_CONTEXT;
 
   constructor(opts: TracingOptions) {
     this.#opts = opts;
@@ -152,6 +161,9 @@ export class Tracing {
     const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider;
     this.#enabled = delegate.constructor.name !== 'NoopTracerProvider';
     if (this.#enabled) this.#tracer ??= provider.getTracer(TRACER_NAME);
+    // ContextAPI's own getter of the registered manager (`_getContextManager`, in every 1.x); without it, the API itself.
+    const ctxApi = api.context as unknown as { _getContextManager?: () => { active(): Context } };
+    this.#ctx = typeof ctxApi._getContextManager === 'function' ? ctxApi._getContextManager() : api.context;
     this.#propagator = propagation.fields().some((f) => f !== HEADER.TRACEPARENT && f !== HEADER.TRACESTATE);
   }
 
@@ -181,7 +193,7 @@ export class Tracing {
    */
   startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, out: HeaderCarrier): Span | undefined {
     if (!this.enabled) return undefined;
-    const parent = this.#api!.context.active();
+    const parent = this.#ctx!.active();
     const drawn = this.#headSample(parent);
     if (drawn !== HEAD_TRACE) {
       // Head sampling (traceSampleRatio) said no span: what the context carries still goes on —
@@ -231,10 +243,13 @@ export class Tracing {
    */
   #headSample(parent: Context): typeof HEAD_TRACE | typeof HEAD_DROP | SpanContext {
     if (this.#ratio === undefined) return HEAD_TRACE;
-    const { trace, isSpanContextValid } = this.#api!;
-    const psc = trace.getSpanContext(parent);
-    if (psc === undefined || !isSpanContextValid(psc)) return Math.random() < this.#ratio ? HEAD_TRACE : HEAD_DROP;
-    return (psc.traceFlags & SAMPLED) === 0 ? psc : HEAD_TRACE;
+    // The root context (no context manager, or no context active: a plain producing loop) has no span to look up.
+    if (parent !== this.#root) {
+      const { trace, isSpanContextValid } = this.#api!;
+      const psc = trace.getSpanContext(parent);
+      if (psc !== undefined && isSpanContextValid(psc)) return (psc.traceFlags & SAMPLED) === 0 ? psc : HEAD_TRACE;
+    }
+    return Math.random() < this.#ratio ? HEAD_TRACE : HEAD_DROP;
   }
 
   /**
