@@ -62,6 +62,28 @@ Napi::Value error_value(Napi::Env env, int code, const std::string &message) {
   return o;
 }
 
+// A worker call whose timeout counts from the JS call, not from when a libuv pool thread is free to
+// start it (a pool busy with other blocking calls must not stretch the caller's bound): the call
+// gets what is left; one that starts after its deadline fails with __TIMED_OUT_QUEUE without
+// calling librdkafka (nothing was sent: the outcome is known).
+class CallDeadline {
+ public:
+  explicit CallDeadline(int timeout_ms) : at_(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms)) {}
+  // Milliseconds left (at most INT_MAX); <= 0: the task started too late.
+  int left() const {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at_ - std::chrono::steady_clock::now()).count();
+    return ms <= 0 ? 0 : static_cast<int>(std::min<long long>(ms, INT_MAX));
+  }
+
+ private:
+  std::chrono::steady_clock::time_point at_;
+};
+
+// The error text of a call that started after its deadline (see CallDeadline).
+std::string not_sent(const char *what) {
+  return std::string(what) + " not sent: no libuv threadpool thread became free within its timeout (UV_THREADPOOL_SIZE)";
+}
+
 // JS [{topic, partition, offset?}] → partition list (offset set when given).
 TplPtr tpl_from_js(Napi::Env env, const Napi::Value &v) {
   if (!v.IsArray()) throw Napi::TypeError::New(env, "expected an array of {topic, partition}");
@@ -479,30 +501,36 @@ Napi::Value Consumer::SetRoom(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-// metadata(timeoutMs, cb(err | null, brokers)): a metadata request (connect check) on a worker.
+// metadata(timeoutMs, cb(err | null, brokers)): a metadata request (connect check) on a worker; the
+// timeout counts from this call (CallDeadline).
 Napi::Value Consumer::Metadata(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   check_open(env, "metadata");
-  int timeout = info[0].ToNumber().Int32Value();
+  const CallDeadline deadline(std::max(1, info[0].ToNumber().Int32Value()));
   auto cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[1].As<Napi::Function>()));
-  auto result = std::make_shared<std::pair<int, int>>(RD_KAFKA_RESP_ERR__DESTROY, 0);  // error code, broker count
+  struct Out { int err = RD_KAFKA_RESP_ERR__DESTROY; int brokers = 0; bool late = false; };
+  auto result = std::make_shared<Out>();
   rd_kafka_t *rk = rk_.get();
   auto *task = new Task(
       env, this,
-      [rk, timeout, result] {
+      [rk, deadline, result] {
+        const int left = deadline.left();
+        if ((result->late = left <= 0)) {
+          result->err = RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE;
+          return;
+        }
         const struct rd_kafka_metadata *md = nullptr;
-        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, nullptr, &md, timeout);
-        result->first = err;
+        result->err = rd_kafka_metadata(rk, 0, nullptr, &md, left);
         if (md) {
-          result->second = md->broker_cnt;
+          result->brokers = md->broker_cnt;
           rd_kafka_metadata_destroy(md);
         }
       },
       [cb, result](Napi::Env env) {
-        Napi::Value err = result->first ? error_value(env, result->first, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(result->first)))
-                                        : env.Null();
+        Napi::Value err = !result->err ? env.Null()
+                          : error_value(env, result->err, result->late ? not_sent("metadata") : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(result->err)));
         try {
-          cb->Call({err, Napi::Number::New(env, result->second)});
+          cb->Call({err, Napi::Number::New(env, result->brokers)});
         } catch (const Napi::Error &e) {
           napi_fatal_exception(env, e.Value());
         }
@@ -572,11 +600,12 @@ Napi::Value Consumer::CommitWait(const Napi::CallbackInfo &info) {
       true);
 }
 
-// committed([{topic, partition}], timeoutMs, cb(err, [{topic, partition, offset, code}])) on a worker.
+// committed([{topic, partition}], timeoutMs, cb(err, [{topic, partition, offset, code}])) on a worker;
+// the timeout counts from this call (CallDeadline).
 Napi::Value Consumer::Committed(const Napi::CallbackInfo &info) {
-  return list_task(info, "committed", [](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int {
-    return rd_kafka_committed(rk, list, timeout);
-  });
+  return list_task(
+      info, "committed", [](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int { return rd_kafka_committed(rk, list, timeout); },
+      true);
 }
 
 Napi::Value Consumer::list_task(const Napi::CallbackInfo &info, const char *what, ListCall call, bool from_call) {
@@ -589,11 +618,8 @@ Napi::Value Consumer::list_task(const Napi::CallbackInfo &info, const char *what
   auto err = std::make_shared<int>(RD_KAFKA_RESP_ERR__DESTROY);
   auto late = std::make_shared<bool>(false);
   rd_kafka_t *rk = rk_.get();
-  // from_call: the timeout runs from this call, not from when a libuv pool thread is free to start
-  // the task (a pool busy with other blocking calls must not stretch the caller's bound): the call
-  // gets what is left, and a task that starts after its deadline fails with __TIMED_OUT_QUEUE
-  // without calling librdkafka (nothing was sent: the outcome is known).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
+  // from_call: the timeout counts from this call (CallDeadline); else from when the task starts.
+  const CallDeadline deadline(timeout);
   auto *task = new Task(
       env, this,
       [rk, list, timeout, from_call, deadline, err, late, call] {
@@ -601,13 +627,12 @@ Napi::Value Consumer::list_task(const Napi::CallbackInfo &info, const char *what
           *err = call(rk, list.get(), timeout);
           return;
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        const int left = deadline.left();
         *late = left <= 0;
-        *err = *late ? RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE : call(rk, list.get(), static_cast<int>(left));
+        *err = *late ? RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE : call(rk, list.get(), left);
       },
       [cb, list, err, late, what](Napi::Env env) {
-        std::string text = *late ? std::string(what) + " not sent: no libuv threadpool thread became free within its timeout (UV_THREADPOOL_SIZE)"
-                                 : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err));
+        std::string text = *late ? not_sent(what) : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err));
         Napi::Value e = *err ? error_value(env, *err, text.c_str()) : env.Null();
         try {
           cb->Call({e, tpl_to_js(env, list.get(), true, true)});
@@ -710,29 +735,33 @@ Napi::Value Consumer::GetWatermarkOffsets(const Napi::CallbackInfo &info) {
   return o;
 }
 
-// queryWatermarkOffsets(topic, partition, timeoutMs, cb(err, {lowOffset, highOffset})) on a worker.
+// queryWatermarkOffsets(topic, partition, timeoutMs, cb(err, {lowOffset, highOffset})) on a worker;
+// the timeout counts from this call (CallDeadline).
 Napi::Value Consumer::QueryWatermarkOffsets(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (closing_.load()) return env.Undefined();
   std::string topic = info[0].ToString().Utf8Value();
   int32_t partition = info[1].ToNumber().Int32Value();
-  int timeout = info[2].ToNumber().Int32Value();
+  const CallDeadline deadline(std::max(1, info[2].ToNumber().Int32Value()));
   std::shared_ptr<Napi::FunctionReference> cb;
   if (info[3].IsFunction()) cb = std::make_shared<Napi::FunctionReference>(Napi::Persistent(info[3].As<Napi::Function>()));
-  struct Out { int err = RD_KAFKA_RESP_ERR__DESTROY; int64_t lo = -1, hi = -1; };
+  struct Out { int err = RD_KAFKA_RESP_ERR__DESTROY; int64_t lo = -1, hi = -1; bool late = false; };
   auto out = std::make_shared<Out>();
   rd_kafka_t *rk = rk_.get();
   auto *task = new Task(
       env, this,
-      [rk, topic, partition, timeout, out] {
-        out->err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &out->lo, &out->hi, timeout);
+      [rk, topic, partition, deadline, out] {
+        const int left = deadline.left();
+        if ((out->late = left <= 0)) out->err = RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE;
+        else out->err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &out->lo, &out->hi, left);
       },
       [cb, out](Napi::Env env) {
         if (!cb) return;
         auto wm = Napi::Object::New(env);
         wm.Set("lowOffset", static_cast<double>(out->lo));
         wm.Set("highOffset", static_cast<double>(out->hi));
-        Napi::Value e = out->err ? error_value(env, out->err, rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(out->err))) : env.Null();
+        Napi::Value e = !out->err ? env.Null()
+                        : error_value(env, out->err, out->late ? not_sent("queryWatermarkOffsets") : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(out->err)));
         try {
           cb->Call({e, wm});
         } catch (const Napi::Error &x) {
@@ -773,11 +802,12 @@ Napi::Value Consumer::Position(const Napi::CallbackInfo &info) {
 // offsetsForTimes([{topic, partition, offset: timestampMs}], timeoutMs, cb(err, [{topic, partition,
 // offset, code}])) on a worker: per partition the earliest offset whose timestamp is >= the given
 // one (-1 with code 0: none, i.e. the end). The call can succeed while single partitions failed
-// (e.g. NOT_LEADER during a leader move): their `code` is not 0 and their offset means nothing.
+// (e.g. NOT_LEADER during a leader move): their `code` is not 0 and their offset means nothing. The
+// timeout counts from this call (CallDeadline).
 Napi::Value Consumer::OffsetsForTimes(const Napi::CallbackInfo &info) {
-  return list_task(info, "offsetsForTimes", [](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int {
-    return rd_kafka_offsets_for_times(rk, list, timeout);
-  });
+  return list_task(
+      info, "offsetsForTimes",
+      [](rd_kafka_t *rk, rd_kafka_topic_partition_list_t *list, int timeout) -> int { return rd_kafka_offsets_for_times(rk, list, timeout); }, true);
 }
 
 // groupMetadata() → Buffer: the consumer's group metadata (group id, generation, member id)

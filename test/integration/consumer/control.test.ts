@@ -285,6 +285,47 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
     assert.deepEqual(await committedOffsets(client.cm, group, topic, 1), [10]);
   });
 
+  it('seek(timestamp), lag() and the addon committed() behind a busy libuv pool: not sent within their timeout (GCK_KAFKA__TIMED_OUT_QUEUE); nothing moved, and they work once the pool is free', async () => {
+    const topic = uniqueName('ctl-pool-q');
+    const group = uniqueName('g');
+    await createTopic(topic, 1);
+    await publish(topic, 0, 10);
+    const handled: Handled[] = [];
+    const c = await consume(topic, group, 1, handled);
+    await waitUntil(() => handled.length === 10, 30_000, () => `handled ${handled.length}`);
+    const native = c.groups[0]!.native!;
+    // The pool held for 1.5 s: each call's task starts after its 300 ms are over. They used to run
+    // then with a fresh timeout (committed, offsetsForTimes, watermarks) and answer after 1.5 s.
+    const release = blockThreadPool();
+    const settled = (p: Promise<unknown>) => p.then((v) => ({ ok: true, v }), (e: unknown) => ({ ok: false, e }));
+    let pending: Array<Promise<{ ok: boolean; v?: unknown; e?: unknown }>> = [];
+    try {
+      pending = [
+        settled(c.seek({ topic, partition: 0, timestamp: 0 }, { timeoutMs: 300 })),
+        settled(c.lag({ timeoutMs: 300 })),
+        settled(new Promise((resolve, reject) => native.committed([{ topic, partition: 0 }], 300, (err, r) => (err ? reject(err) : resolve(r))))),
+      ];
+      await delay(1500);
+    } finally {
+      await release();
+    }
+    const [seek, lag, committed] = await Promise.all(pending);
+    for (const [name, out, what] of [['seek', seek, 'queryWatermarkOffsets'], ['lag', lag, '(committed|queryWatermarkOffsets)']] as const) {
+      assert.ok(!out!.ok && out!.e instanceof KafkaError, `${name}: expected a KafkaError, got ${JSON.stringify(out)}`);
+      assert.equal((out!.e as KafkaError).code, 'GCK_KAFKA__TIMED_OUT_QUEUE', name);
+      assert.match((out!.e as KafkaError).message, new RegExp(`${what} not sent: no libuv threadpool thread became free`), name);
+    }
+    assert.ok(!committed!.ok, 'the addon call failed');
+    assert.equal((committed!.e as { code: number }).code, -166, 'RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE');
+    assert.match((committed!.e as Error).message, /^committed not sent/);
+    // Nothing moved: no seek, the partition still fetching; the calls answer now.
+    await publish(topic, 0, 5);
+    await waitUntil(() => handled.length === 15, 30_000, () => `handled ${handled.length}`);
+    assert.deepEqual(offsets(handled, 0), range(0, 15));
+    assert.equal((await c.lag({ timeoutMs: 5000 }))[0]!.highWatermark, 15);
+    assert.equal(await c.seek({ topic, partition: 0, timestamp: 0 }, { timeoutMs: 5000 }), 0);
+  });
+
   it('wrong partitions are typed errors: not assigned (StateError), unknown topic (InvalidArgumentError), not running (StateError)', async () => {
     const topic = uniqueName('ctl-err');
     const group = uniqueName('g');
