@@ -104,13 +104,11 @@ export class Tracing {
   /** The library's head sampling ratio (undefined: every message reaches the tracer). */
   readonly #ratio: number | undefined;
   /**
-   * Where the active context is read: the global context manager, taken at each provider check (once a
-   * second) instead of through `context.active()` per message — the API's global lookup and version
-   * check measured ~40 ns of the ~65 ns an unsampled message cost (bench/experiments/tel-profile.ts).
-   * A context manager registered later is used from the next recheck on, as a provider is.
+   * The API's ContextAPI (a singleton of the installed @opentelemetry/api), kept to skip the module's
+   * export getter per message; its active() still looks up the registered manager every time, so a
+   * manager registered or replaced at any moment applies at once.
    */
-  #ctx: { active(): Context } | undefined;
-  /** The API's ROOT_CONTEXT: an active context that is it carries no span (no lookup needed). */
+  readonly #context = this.#api?.context;
   readonly #root: Context | undefined = this.#api?.ROOT_CONTEXT;
 
   constructor(opts: TracingOptions) {
@@ -161,9 +159,6 @@ export class Tracing {
     const delegate = (provider as { getDelegate?: () => TracerProvider }).getDelegate?.() ?? provider;
     this.#enabled = delegate.constructor.name !== 'NoopTracerProvider';
     if (this.#enabled) this.#tracer ??= provider.getTracer(TRACER_NAME);
-    // ContextAPI's own getter of the registered manager (`_getContextManager`, in every 1.x); without it, the API itself.
-    const ctxApi = api.context as unknown as { _getContextManager?: () => { active(): Context } };
-    this.#ctx = typeof ctxApi._getContextManager === 'function' ? ctxApi._getContextManager() : api.context;
     this.#propagator = propagation.fields().some((f) => f !== HEADER.TRACEPARENT && f !== HEADER.TRACESTATE);
   }
 
@@ -193,7 +188,7 @@ export class Tracing {
    */
   startSend(topic: string, key: string | Buffer | null, messageId: string | undefined, out: HeaderCarrier): Span | undefined {
     if (!this.enabled) return undefined;
-    const parent = this.#ctx!.active();
+    const parent = this.#context!.active();
     const drawn = this.#headSample(parent);
     if (drawn !== HEAD_TRACE) {
       // Head sampling (traceSampleRatio) said no span: what the context carries still goes on —

@@ -294,26 +294,6 @@ describe('Tracing: the provider recheck is per instance (issue 19)', () => {
     assert.equal(rechecks, after, 'no recheck after close()');
   });
 
-  it('a context manager registered after its check is used from its next recheck on (a send span inside a context is its child)', async function () {
-    this.timeout(5000);
-    const exporter = new InMemorySpanExporter();
-    let rechecks = 0;
-    const t = new Tracing({ clientId: 'a', tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }), onRecheck: () => rechecks++ });
-    try {
-      assert.equal(t.enabled, true, 'checked before any context manager is registered');
-      context.setGlobalContextManager(new AlsContextManager());
-      await until(() => rechecks > 0, 2500);
-      const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED, isRemote: true });
-      context.with(parent, () => t.startSend('orders', 'k', undefined, { headers: undefined }))!.end();
-      const [span] = exporter.getFinishedSpans();
-      assert.equal(span?.spanContext().traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
-      assert.equal(span?.parentSpanContext?.spanId, '00f067aa0ba902b7');
-    } finally {
-      context.disable();
-      t.close();
-    }
-  });
-
   it('its recheck interval does not keep a dropped Tracing alive', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
