@@ -162,7 +162,7 @@ export class PartitionControl {
   async #seek(tp: PartitionRef, to: number | 'beginning' | 'end' | { timestamp: number }, deadline: number, timeoutMs: number): Promise<number> {
     const native = this.#native('seek');
     this.#state(tp, 'seek');
-    const offset = await this.#resolve(native, tp, to, Math.max(1, deadline - Date.now()));
+    const offset = await this.#resolve(native, tp, to, deadline);
     // Looked up again: the partition may have been revoked (or the group stopped) meanwhile.
     const ps = this.#state(tp, 'seek');
     await this.#seekNative(native, ps, offset, deadline, timeoutMs);
@@ -212,8 +212,9 @@ export class PartitionControl {
     }
   }
 
-  async #resolve(native: ControlNative, tp: PartitionRef, to: number | 'beginning' | 'end' | { timestamp: number }, timeoutMs: number): Promise<number> {
-    const wm = await watermarksOf(native, tp, timeoutMs);
+  /** The target's offset; its lookups (watermarks, then offsets for times) share what is left until `deadline`. */
+  async #resolve(native: ControlNative, tp: PartitionRef, to: number | 'beginning' | 'end' | { timestamp: number }, deadline: number): Promise<number> {
+    const wm = await watermarksOf(native, tp, Math.max(1, deadline - Date.now()));
     if (to === 'beginning') return wm.lowOffset;
     if (to === 'end') return wm.highOffset;
     if (typeof to === 'number') {
@@ -221,7 +222,7 @@ export class PartitionControl {
       // Below the log start (deleted by retention): the first offset still there.
       return Math.max(to, wm.lowOffset);
     }
-    const offset = await offsetForTime(native, tp, to.timestamp, timeoutMs, { groupId: this.#g.groupId });
+    const offset = await offsetForTime(native, tp, to.timestamp, Math.max(1, deadline - Date.now()), { groupId: this.#g.groupId });
     // No message at or after the time (the broker answered for the partition): the end.
     return offset >= 0 ? offset : wm.highOffset;
   }

@@ -5,7 +5,8 @@ import type { GroupHooks } from '../../../src/consumer/group/types.js';
 import { InvalidArgumentError, StateError } from '../../../src/errors/base.js';
 import { KafkaError } from '../../../src/errors/librdkafka.js';
 import { blockThreadPool } from './thread-pool.js';
-import type { NativeTopicPartition } from '../../../src/native/types.js';
+import type { BatchConsumerControl } from '../../../src/native/batch-consumer.js';
+import type { NativeBatchConsumer, NativeTopicPartition } from '../../../src/native/types.js';
 import { newMessage } from '../../../src/producer/index.js';
 import { createTopic, uniqueName, useClient } from '../helpers.js';
 import { committedOffsets, waitUntil } from './util.js';
@@ -285,7 +286,7 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
     assert.deepEqual(await committedOffsets(client.cm, group, topic, 1), [10]);
   });
 
-  it('seek(timestamp), lag() and the addon committed() behind a busy libuv pool: not sent within their timeout (GCK_KAFKA__TIMED_OUT_QUEUE); nothing moved, and they work once the pool is free', async () => {
+  it('seek(timestamp), lag() and the addon committed / offsetsForTimes / metadata behind a busy libuv pool: not sent within their timeout (GCK_KAFKA__TIMED_OUT_QUEUE); nothing moved, and they work once the pool is free', async () => {
     const topic = uniqueName('ctl-pool-q');
     const group = uniqueName('g');
     await createTopic(topic, 1);
@@ -293,7 +294,7 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
     const handled: Handled[] = [];
     const c = await consume(topic, group, 1, handled);
     await waitUntil(() => handled.length === 10, 30_000, () => `handled ${handled.length}`);
-    const native = c.groups[0]!.native!;
+    const native = c.groups[0]!.native! as NativeBatchConsumer & BatchConsumerControl;
     // The pool held for 1.5 s: each call's task starts after its 300 ms are over. They used to run
     // then with a fresh timeout (committed, offsetsForTimes, watermarks) and answer after 1.5 s.
     const release = blockThreadPool();
@@ -304,20 +305,25 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
         settled(c.seek({ topic, partition: 0, timestamp: 0 }, { timeoutMs: 300 })),
         settled(c.lag({ timeoutMs: 300 })),
         settled(new Promise((resolve, reject) => native.committed([{ topic, partition: 0 }], 300, (err, r) => (err ? reject(err) : resolve(r))))),
+        settled(new Promise((resolve, reject) => native.offsetsForTimes([{ topic, partition: 0, offset: 0 }], 300, (err, r) => (err ? reject(err) : resolve(r))))),
+        settled(new Promise((resolve, reject) => native.connect({ timeout: 300 }, (err, md) => (err ? reject(err) : resolve(md))))),
       ];
       await delay(1500);
     } finally {
       await release();
     }
-    const [seek, lag, committed] = await Promise.all(pending);
+    const [seek, lag, ...direct] = await Promise.all(pending);
     for (const [name, out, what] of [['seek', seek, 'queryWatermarkOffsets'], ['lag', lag, '(committed|queryWatermarkOffsets)']] as const) {
       assert.ok(!out!.ok && out!.e instanceof KafkaError, `${name}: expected a KafkaError, got ${JSON.stringify(out)}`);
       assert.equal((out!.e as KafkaError).code, 'GCK_KAFKA__TIMED_OUT_QUEUE', name);
       assert.match((out!.e as KafkaError).message, new RegExp(`${what} not sent: no libuv threadpool thread became free`), name);
     }
-    assert.ok(!committed!.ok, 'the addon call failed');
-    assert.equal((committed!.e as { code: number }).code, -166, 'RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE');
-    assert.match((committed!.e as Error).message, /^committed not sent/);
+    // The addon's calls behind lag(), seek(timestamp) and the connect check, directly.
+    for (const [out, what] of direct.map((o, i) => [o, ['committed', 'offsetsForTimes', 'metadata'][i]!] as const)) {
+      assert.ok(!out.ok, `${what}: expected a failure, got ${JSON.stringify(out)}`);
+      assert.equal((out.e as { code: number }).code, -166, `${what}: RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE`);
+      assert.match((out.e as Error).message, new RegExp(`^${what} not sent`));
+    }
     // Nothing moved: no seek, the partition still fetching; the calls answer now.
     await publish(topic, 0, 5);
     await waitUntil(() => handled.length === 15, 30_000, () => `handled ${handled.length}`);

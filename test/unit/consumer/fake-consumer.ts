@@ -72,7 +72,7 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
     setTimeout(() => {
       this.#queries--;
       cb(null, { lowOffset: 0, highOffset: high });
-    }, 1);
+    }, this.watermarkDelayMs);
   }
   /**
    * Seeks librdkafka refuses with ERR__STATE before it applies one (a fetcher not started yet,
@@ -100,6 +100,10 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
   /** How many queryWatermarkOffsets calls had a callback (the broker was asked), and the most at once. */
   watermarkQueries = 0;
   maxConcurrentQueries = 0;
+  /** How long a watermark query takes to answer. */
+  watermarkDelayMs = 1;
+  /** The timeout of each offsetsForTimes call. */
+  readonly timesTimeouts: number[] = [];
   #queries = 0;
   /**
    * rd_kafka_seek_partitions with a timeout (answered on a later turn, as the worker does): moves
@@ -145,7 +149,8 @@ export class FakeConsumer extends EventEmitter implements NativeConsumer, Native
     return tps.map((t) => ({ ...t, offset: this.positions.get(tp(t.topic, t.partition)) ?? -1001 }));
   }
   /** The first offset whose timestamp (a message without one: its offset) is at or after the time; -1 when none. */
-  offsetsForTimes(tps: NativeTopicPartitionOffset[], _timeout: number, cb: (err: NativeError | null, r: Array<NativeTopicPartitionOffset & { code: number }>) => void): void {
+  offsetsForTimes(tps: NativeTopicPartitionOffset[], timeout: number, cb: (err: NativeError | null, r: Array<NativeTopicPartitionOffset & { code: number }>) => void): void {
+    this.timesTimeouts.push(timeout);
     const out = tps.map((t) => {
       const code = this.timeCodes.get(tp(t.topic, t.partition));
       if (code !== undefined) return { ...t, offset: -1, code };

@@ -339,6 +339,17 @@ describe('PartitionControl (pause/resume, seek, commitNow, position, lag) with a
     assert.equal(await g.control.seek({ ...P0, timestamp: 2 }), 2);
   });
 
+  it('seek to a timestamp: the offsets-for-times lookup gets what the watermark query left of timeoutMs (not timeoutMs again)', async () => {
+    const { g, native, exec } = await setup({}, 4);
+    native.append('t', 0, 6);
+    native.assign([P0]);
+    await until(() => (exec.finish(), native.stored.get('t/0') === 6), 'done');
+    native.watermarkDelayMs = 200;
+    assert.equal(await g.control.seek({ ...P0, timestamp: 2 }, 300), 2);
+    const [asked] = native.timesTimeouts;
+    assert.ok(asked !== undefined && asked <= 110, `offsetsForTimes was given ${asked} ms of the 300`);
+  });
+
   it('until librdkafka applied the seek the old state goes on (paused, nothing fetched); once applied its queued messages are dropped and its completions move nothing', async () => {
     const { g, native, exec } = await setup({ ordering: 'partition', taskBatchSize: 1 }, 1);
     native.append('t', 0, 10);
