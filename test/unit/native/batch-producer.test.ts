@@ -95,7 +95,8 @@ describe('BatchPacker pack → decode (fake addon)', () => {
     for (let round = 0; round < 5; round++) {
       packer.reset();
       for (let i = 0; i < 100; i++) {
-        const key = [null, '', 'ascii-key', 'ключ-☕', bytes(int(30))][int(5)]!;
+        // Strings short and long on both sides of the packer's ASCII loop / Buffer#write switch (24), ASCII and not.
+        const key = [null, '', 'ascii-key', 'ключ-☕', bytes(int(30)), 'k'.repeat(20 + int(60)), `${'x'.repeat(int(30))}ключ-☕`.repeat(1 + int(4))][int(7)]!;
         const value = [null, Buffer.alloc(0), bytes(int(3000)), round === 4 && i === 0 ? Buffer.alloc(2 << 20, 7) : bytes(3)][int(4)]!;
         const headers = int(3) === 0 ? undefined : Array.from({ length: int(65) }, (_, j) => ({ [`h${j}`]: int(2) === 0 ? bytes(int(20)) : `t${j}\0é` }));
         const topic = ['a', 'b', 'c'][int(3)]!;
