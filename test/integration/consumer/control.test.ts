@@ -256,29 +256,40 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
     assert.equal(handled.length, 20);
   });
 
-  it('commitNow(timeout): the timeout runs from the call, not from when a busy libuv pool frees a thread (not sent: GCK_KAFKA__TIMED_OUT_QUEUE); the next commit works', async () => {
-    const topic = uniqueName('ctl-pool');
+  /** A consumer of a fresh one-partition topic that handled its 10 messages. */
+  async function tenHandled(prefix: string): Promise<{ topic: string; group: string; handled: Handled[]; c: Consumer }> {
+    const topic = uniqueName(prefix);
     const group = uniqueName('g');
     await createTopic(topic, 1);
     await publish(topic, 0, 10);
     const handled: Handled[] = [];
     const c = await consume(topic, group, 1, handled);
     await waitUntil(() => handled.length === 10, 30_000, () => `handled ${handled.length}`);
-    // Every pool thread blocked (in open() of a FIFO) for 1.5 s: the commit's task cannot start
-    // before its 300 ms are over. It used to start then with a fresh 300 ms and succeed.
+    return { topic, group, handled, c };
+  }
+
+  type Settled = { ok: true; v: unknown } | { ok: false; e: unknown };
+  /**
+   * The outcomes of the calls `start` makes while every libuv pool thread is blocked (in open() of
+   * a FIFO) for 1.5 s: a task queued then cannot start before a 300 ms timeout is over.
+   */
+  async function whilePoolHeld(start: () => Array<Promise<unknown>>): Promise<Settled[]> {
     const release = blockThreadPool();
-    let outcome: unknown;
-    let pending: Promise<unknown> | undefined;
+    let pending: Array<Promise<Settled>> = [];
     try {
-      pending = c.commitNow({ timeoutMs: 300 }).then(
-        (r) => (outcome = r),
-        (e: unknown) => (outcome = e),
-      );
+      pending = start().map((p) => p.then((v): Settled => ({ ok: true, v }), (e: unknown): Settled => ({ ok: false, e })));
       await delay(1500);
     } finally {
       await release();
     }
-    await pending;
+    return Promise.all(pending);
+  }
+
+  it('commitNow(timeout): the timeout runs from the call, not from when a busy libuv pool frees a thread (not sent: GCK_KAFKA__TIMED_OUT_QUEUE); the next commit works', async () => {
+    const { topic, group, c } = await tenHandled('ctl-pool');
+    // The commit used to start after the 1.5 s with a fresh 300 ms and succeed.
+    const [settled] = await whilePoolHeld(() => [c.commitNow({ timeoutMs: 300 })]);
+    const outcome = settled!.ok ? settled!.v : settled!.e;
     assert.ok(outcome instanceof KafkaError, `expected a KafkaError, got ${JSON.stringify(outcome)}`);
     assert.equal(outcome.code, 'GCK_KAFKA__TIMED_OUT_QUEUE');
     assert.match(outcome.message, /not sent: no libuv threadpool thread became free/);
@@ -287,32 +298,16 @@ describe('Consumer control: pause/resume, seek, commitNow, lag', function () {
   });
 
   it('seek(timestamp), lag() and the addon committed / offsetsForTimes / metadata behind a busy libuv pool: not sent within their timeout (GCK_KAFKA__TIMED_OUT_QUEUE); nothing moved, and they work once the pool is free', async () => {
-    const topic = uniqueName('ctl-pool-q');
-    const group = uniqueName('g');
-    await createTopic(topic, 1);
-    await publish(topic, 0, 10);
-    const handled: Handled[] = [];
-    const c = await consume(topic, group, 1, handled);
-    await waitUntil(() => handled.length === 10, 30_000, () => `handled ${handled.length}`);
+    const { topic, handled, c } = await tenHandled('ctl-pool-q');
     const native = c.groups[0]!.native! as NativeBatchConsumer & BatchConsumerControl;
-    // The pool held for 1.5 s: each call's task starts after its 300 ms are over. They used to run
-    // then with a fresh timeout (committed, offsetsForTimes, watermarks) and answer after 1.5 s.
-    const release = blockThreadPool();
-    const settled = (p: Promise<unknown>) => p.then((v) => ({ ok: true, v }), (e: unknown) => ({ ok: false, e }));
-    let pending: Array<Promise<{ ok: boolean; v?: unknown; e?: unknown }>> = [];
-    try {
-      pending = [
-        settled(c.seek({ topic, partition: 0, timestamp: 0 }, { timeoutMs: 300 })),
-        settled(c.lag({ timeoutMs: 300 })),
-        settled(new Promise((resolve, reject) => native.committed([{ topic, partition: 0 }], 300, (err, r) => (err ? reject(err) : resolve(r))))),
-        settled(new Promise((resolve, reject) => native.offsetsForTimes([{ topic, partition: 0, offset: 0 }], 300, (err, r) => (err ? reject(err) : resolve(r))))),
-        settled(new Promise((resolve, reject) => native.connect({ timeout: 300 }, (err, md) => (err ? reject(err) : resolve(md))))),
-      ];
-      await delay(1500);
-    } finally {
-      await release();
-    }
-    const [seek, lag, ...direct] = await Promise.all(pending);
+    // Each used to run after the 1.5 s with a fresh timeout (committed, offsetsForTimes, watermarks, metadata) and answer.
+    const [seek, lag, ...direct] = await whilePoolHeld(() => [
+      c.seek({ topic, partition: 0, timestamp: 0 }, { timeoutMs: 300 }),
+      c.lag({ timeoutMs: 300 }),
+      new Promise((resolve, reject) => native.committed([{ topic, partition: 0 }], 300, (err, r) => (err ? reject(err) : resolve(r)))),
+      new Promise((resolve, reject) => native.offsetsForTimes([{ topic, partition: 0, offset: 0 }], 300, (err, r) => (err ? reject(err) : resolve(r)))),
+      new Promise((resolve, reject) => native.connect({ timeout: 300 }, (err, md) => (err ? reject(err) : resolve(md)))),
+    ]);
     for (const [name, out, what] of [['seek', seek, 'queryWatermarkOffsets'], ['lag', lag, '(committed|queryWatermarkOffsets)']] as const) {
       assert.ok(!out!.ok && out!.e instanceof KafkaError, `${name}: expected a KafkaError, got ${JSON.stringify(out)}`);
       assert.equal((out!.e as KafkaError).code, 'GCK_KAFKA__TIMED_OUT_QUEUE', name);
