@@ -2,12 +2,12 @@
  * One producer-only run of the library, for CPU profiles and before/after comparisons of the
  * producer's JS hot path. Produces --messages × --bytes keyed messages (--keys string keys,
  * round-robin, like bench/scenarios/producer.ts) to a fresh --partitions topic through the public
- * API (publish() / send() / publishBatch()), after a --warmup run on the same topic, and prints one
+ * API (publish() / send() / publishBatch() / writable()), after a --warmup run on the same topic, and prints one
  * JSON line per run: msgs/s, main-thread CPU µs/msg, GC pause µs/msg. Several modes (comma-separated)
  * run in turn in one process, --rounds times (like the suite, which interleaves its clients).
  *
  *   node --import tsx [--cpu-prof --cpu-prof-dir=/tmp/prof] bench/experiments/producer-profile.ts \
- *     [--mode publish|send|batch[,...]] [--rounds 1] [--messages 1000000] [--bytes 100] [--keys 100] \
+ *     [--mode publish|send|batch|stream[,...]] [--rounds 1] [--messages 1000000] [--bytes 100] [--keys 100] \
  *     [--no-ids] [--max-in-flight N] [--root /path] [--dist]
  *
  * --dist: load <root>/dist/ (tsc output; set GOCOFFEE_NATIVE_BUILD to the addons' folder if <root>
@@ -16,6 +16,8 @@
  * loaded instead of this one, so an old and a new copy can be run alternately in one session.
  */
 import { parseArgs } from 'node:util';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cpuWindow } from '../lib/cpu.js';
@@ -42,7 +44,7 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string' },
   },
 });
-const modes = values.mode!.split(',') as Array<'publish' | 'send' | 'batch'>;
+const modes = values.mode!.split(',') as Array<'publish' | 'send' | 'batch' | 'stream'>;
 const messages = Number(values.messages);
 const partitions = Number(values.partitions);
 const root = values.root === undefined ? new URL('../../', import.meta.url) : pathToFileURL(resolve(values.root) + '/');
@@ -56,6 +58,7 @@ type Lib = {
       publish(m: unknown): Promise<unknown>;
       send(m: unknown, cb: (err: Error | null) => void): void;
       publishBatch(ms: unknown[]): Promise<Array<{ ok: boolean }>>;
+      writable(): import('node:stream').Writable & { failed: number };
       readonly needsDrain: boolean;
       drain(): Promise<void>;
     };
@@ -122,6 +125,17 @@ async function run(mode: string, n: number): Promise<{ ms: number; errors: numbe
         }
       });
     }
+  } else if (mode === 'stream') {
+    // producer.writable(): a generator of messages piped in; the clock stops at 'finish' (all acknowledged).
+    const source = Readable.from((function* () {
+      for (let i = 0; i < n; i++) yield build(i);
+    })());
+    const stream = producer.writable();
+    await pipeline(source, stream);
+    errors += stream.failed;
+    settled = n;
+    t1 = performance.now();
+    done();
   } else {
     for (let i = 0; i < n; i++) {
       if (producer.needsDrain) await producer.drain();

@@ -14,6 +14,7 @@ export const ERROR_CODES = Object.freeze({
   GCK_AUTHENTICATION: 'SASL authentication failed',
   GCK_QUEUE_FULL_TIMEOUT: 'the local producer queue stayed full for write_timeout',
   GCK_FLUSH_INCOMPLETE: 'close() could not confirm every delivery',
+  GCK_STREAM_DELIVERY: 'messages written to a producer stream failed; `failures[]` names each',
   GCK_HANDLER_REGISTRATION: 'a handler cannot be registered or its worker module cannot be loaded',
   GCK_PERMANENT: 'thrown by a handler: dead-letter at once, no retries',
   GCK_WORKER: 'a handler task failed as a whole (worker died, pool refused it)',

@@ -10,5 +10,6 @@ export {
   ConnectionError,
   QueueFullTimeoutError,
   FlushIncompleteError,
+  StreamDeliveryError,
 } from './producer.js';
 export type { UndeliveredMessage } from './producer.js';

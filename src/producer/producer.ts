@@ -5,6 +5,7 @@ import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import { encodingOf, type Encoding } from './encode.js';
 import { BatchItem, BatchOutcomes, callBack, Publish, Send, type Instrumented } from './outbound-kinds.js';
 import type { ProducerOptions } from './options.js';
+import { ProducerStream, type ProducerStreamOptions } from './stream.js';
 import type { DeliveryCallback, EngineSource, PublishOutcome } from './types.js';
 
 /**
@@ -156,6 +157,16 @@ export class Producer {
       return false;
     }
     return engine.needsDrain;
+  }
+
+  /**
+   * A Writable (object mode) of messages for `pipeline(source, producer.writable())`: each write goes
+   * to the batch engine like send() (no promise per message), with the producer's backpressure;
+   * 'finish' means every message was acknowledged; a failed delivery stops the stream with
+   * StreamDeliveryError naming every failed message, raised once nothing is in flight.
+   */
+  writable(options?: ProducerStreamOptions): ProducerStream {
+    return new ProducerStream({ engine: (op) => this.#ready(op), enc: this.#enc, diagnostics: this.#diagnostics }, options);
   }
 
   /**
