@@ -120,6 +120,30 @@ export class BatchItem extends Instrumented {
   }
 }
 
+/** Who hears the outcomes of stream writes (ProducerStream). */
+export interface StreamSink {
+  settle(error: Error | undefined): void;
+}
+
+/** A message written to a ProducerStream: tells the stream its outcome, once. */
+export class StreamItem extends Instrumented {
+  constructor(
+    m: OutgoingMessage,
+    enc: Encoding,
+    readonly owner: StreamSink,
+  ) {
+    super(m, 'ProducerStream.write(message)', enc);
+  }
+  delivered(result: DeliveryResult): void {
+    if (this.source !== undefined) this.reportDelivered(result);
+    this.owner.settle(undefined);
+  }
+  failed(error: Error): void {
+    if (this.source !== undefined) this.reportFailed(this.source, error);
+    this.owner.settle(error);
+  }
+}
+
 /** Runs a user callback; what it throws surfaces as an uncaught exception, not inside the engine. */
 export function callBack(cb: DeliveryCallback, error: Error | null, result: DeliveryResult | undefined): void {
   try {

@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
-import type { DeliveryResult, ProducerEngine } from '../delivery/index.js';
+import type { ProducerEngine } from '../delivery/index.js';
 import { StreamDeliveryError } from '../errors/producer.js';
 import { InvalidArgumentError } from '../errors/base.js';
 import type { OutgoingMessage } from '../message/outgoing.js';
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import type { Encoding } from './encode.js';
-import { Instrumented } from './outbound-kinds.js';
+import { StreamItem, type StreamSink } from './outbound-kinds.js';
 
 export interface ProducerStreamOptions {
   /**
@@ -23,25 +23,6 @@ export interface StreamPort {
   readonly diagnostics: Diagnostics | undefined;
 }
 
-/** A message written to a ProducerStream: tells the stream its outcome, once. */
-class StreamItem extends Instrumented {
-  constructor(
-    m: OutgoingMessage,
-    enc: Encoding,
-    readonly owner: ProducerStream,
-  ) {
-    super(m, 'ProducerStream.write(message)', enc);
-  }
-  delivered(result: DeliveryResult): void {
-    if (this.source !== undefined) this.reportDelivered(result);
-    this.owner.settle(undefined);
-  }
-  failed(error: Error): void {
-    if (this.source !== undefined) this.reportFailed(this.source, error);
-    this.owner.settle(error);
-  }
-}
-
 /**
  * A Writable (object mode) of OutgoingMessages on the producer's batch engine: `producer.writable()`.
  * Each write is handed to the same micro-batches as send() (no promise or callback per message);
@@ -54,7 +35,7 @@ class StreamItem extends Instrumented {
  * pipeline() is destroyed with the same error. 'close' comes only after every handed-over message
  * has its outcome, however the stream ends, so nothing is left in flight unreported.
  */
-export class ProducerStream extends Writable {
+export class ProducerStream extends Writable implements StreamSink {
   /** Messages acknowledged by the broker. */
   delivered = 0;
   /** Messages whose delivery failed (each in the error's `failures`). */
@@ -106,7 +87,7 @@ export class ProducerStream extends Writable {
     engine.drain().then(() => cb(), (e: Error) => cb(e));
   }
 
-  /** From StreamItem: one message's outcome (undefined: delivered). */
+  /** From StreamItem (StreamSink): one message's outcome (undefined: delivered). */
   settle(error: Error | undefined): void {
     this.pending--;
     if (error === undefined) this.delivered++;
