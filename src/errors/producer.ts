@@ -112,9 +112,9 @@ export class FlushIncompleteError extends GoCoffeeKafkaError {
 
 /**
  * A ProducerStream (`producer.writable()`) stopped because messages failed: `failures` holds each
- * one's error (DeliveryError: messageId, topic, partition, librdkafka code, possiblyPersisted; or
- * the StateError / fatal error of a producer that closed or failed meanwhile). Raised once every
- * message handed over had its outcome; messages still buffered in the stream were never written.
+ * one's DeliveryError (messageId, topic, partition, librdkafka code, possiblyPersisted). Raised
+ * once every message handed over had its outcome;
+ * messages still buffered in the stream were never written.
  */
 export class StreamDeliveryError extends GoCoffeeKafkaError {
   readonly failures: readonly Error[];
@@ -123,7 +123,7 @@ export class StreamDeliveryError extends GoCoffeeKafkaError {
     const first = failures[0];
     super(
       'GCK_STREAM_DELIVERY',
-      `${failures.length} message(s) written to the producer stream failed (${delivered} delivered before it stopped; messages still buffered in the stream were never written); first: ${first?.message ?? 'none'}`,
+      `${failures.length} message(s) written to the producer stream failed (${delivered} delivered; messages still buffered in the stream were never written); first: ${first?.message ?? 'none'}`,
       { retriable: false, cause: cause ?? first, context: { failed: failures.length, delivered, messageIds: failures.slice(0, 100).map((e) => (e as { messageId?: string }).messageId) } },
     );
     this.failures = failures;

@@ -54,7 +54,17 @@ export class ProducerStream extends Writable implements StreamSink {
   }
 
   override _write(message: OutgoingMessage, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
-    this.#hand([message], cb);
+    let engine: ProducerEngine;
+    let d: StreamItem;
+    try {
+      engine = this.#port.engine('ProducerStream.write');
+      d = new StreamItem(message, this.#port.enc, this);
+    } catch (e) {
+      cb(e as Error);
+      return;
+    }
+    this.#send(engine, d);
+    this.#written(engine, cb);
   }
 
   override _writev(chunks: Array<{ chunk: OutgoingMessage }>, cb: (error?: Error | null) => void): void {
@@ -74,17 +84,21 @@ export class ProducerStream extends Writable implements StreamSink {
       cb(e as Error);
       return;
     }
+    for (const d of items) this.#send(engine, d);
+    this.#written(engine, cb);
+  }
+
+  #send(engine: ProducerEngine, d: StreamItem): void {
+    this.pending++;
     const t = this.#port.diagnostics;
-    this.pending += items.length;
-    for (const d of items) {
-      if (t !== undefined) d.instrument(t);
-      engine.send(d, true);
-    }
-    if (!engine.needsDrain) {
-      cb();
-      return;
-    }
-    engine.drain().then(() => cb(), (e: Error) => cb(e));
+    if (t !== undefined) d.instrument(t);
+    engine.send(d, true);
+  }
+
+  /** A write completes once the producer has room (drain() never rejects; a close wakes it too). */
+  #written(engine: ProducerEngine, cb: (error?: Error | null) => void): void {
+    if (!engine.needsDrain) cb();
+    else void engine.drain().then(() => cb());
   }
 
   /** From StreamItem (StreamSink): one message's outcome (undefined: delivered). */
@@ -95,7 +109,9 @@ export class ProducerStream extends Writable implements StreamSink {
       this.failed++;
       this.#failures.push(error);
       // Not inside the engine's call stack (the engine may be reporting a batch): on a microtask.
-      if (this.#failures.length === 1) queueMicrotask(() => this.destroy(error));
+      // Without an error: writes still buffered in the stream are told ERR_STREAM_DESTROYED (never
+      // written), not this message's failure; _destroy ends the stream with StreamDeliveryError.
+      if (this.#failures.length === 1) queueMicrotask(() => this.destroy());
     }
     if (this.pending === 0 && this.#onIdle.length > 0) {
       const idle = this.#onIdle;

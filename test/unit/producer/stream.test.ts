@@ -72,7 +72,6 @@ describe('producer.writable() (fake binding)', () => {
     await handedOver();
     assert.ok(stream.destroyed, 'the failure stopped the stream');
     assert.deepEqual(events, [], 'no error while messages are still in flight');
-    assert.equal(stream.write(newMessage('t', 'late')), false);
     native().queue.push(...queue);
     native().deliverAll();
     await closed(stream);
@@ -156,7 +155,47 @@ describe('producer.writable() (fake binding)', () => {
     const [error] = (await once(stream, 'error')) as [unknown];
     assert.ok(error instanceof StateError);
     assert.throws(() => producer.writable({ highWaterMark: 0 }), (e: unknown) => e instanceof InvalidArgumentError && /highWaterMark/.test(e.message));
-    assert.ok(producer.writable() instanceof ProducerStream);
+  });
+
+  it('writes still buffered when a delivery fails are never handed over, and their callbacks are not told that failure', async () => {
+    const { engine, producer, native } = setupEngine({ maxInFlight: 2 });
+    await engine.connect();
+    native().outcome = (r) => (r.value!.toString() === 'v0' ? { message: 'message size too large', code: -1 } : null);
+    const stream = producer.writable({ highWaterMark: 100 });
+    const told: Array<string | null> = [];
+    const seen: { error?: unknown } = {};
+    stream.on('error', (e) => (seen.error = e));
+    for (const m of messages(4)) stream.write(m, (e) => told.push(e === undefined || e === null ? null : ((e as { code?: string }).code ?? e.name)));
+    await handedOver();
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['v0', 'v1'], 'the window holds v2 and v3 in the stream');
+    native().deliverAll();
+    await closed(stream);
+    // Node tells buffered writes the stream's error: ERR_STREAM_DESTROYED, or the StreamDeliveryError
+    // once it was raised (here: nothing was left in flight) — never the failed message's DeliveryError.
+    assert.deepEqual(told, [null, null, 'GCK_STREAM_DELIVERY', 'GCK_STREAM_DELIVERY']);
+    const error = seen.error as unknown;
+    assert.ok(error instanceof StreamDeliveryError);
+    assert.equal(error.failures.length, 1);
+    assert.equal(error.delivered, 1);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['v0', 'v1']);
+    await engine.close(100);
+  });
+
+  it("end() and then the last in-flight message fails: 'error', never 'finish'", async () => {
+    const { engine, producer, native } = setupEngine();
+    await engine.connect();
+    native().outcome = (r) => (r.value!.toString() === 'v2' ? { message: 'message size too large', code: -1 } : null);
+    const stream = producer.writable();
+    const events: string[] = [];
+    stream.on('finish', () => events.push('finish'));
+    stream.on('error', (e) => events.push(e instanceof StreamDeliveryError ? 'error' : `other ${String(e)}`));
+    for (const m of messages(3)) stream.write(m);
+    stream.end();
+    await handedOver();
+    native().deliverAll();
+    await closed(stream);
+    assert.deepEqual(events, ['error']);
+    await engine.close(100);
   });
 
   it('destroy() by the caller waits for what is in flight, and names failures among it', async () => {
