@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { REPO_ROOT } from './versions.js';
 
 /**
  * CPU time of the JS main thread (Linux: /proc/self/task/<pid>/stat, 10 ms ticks) and of the whole
@@ -18,6 +20,35 @@ function mainThreadCpuMs(): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** utime + stime (+ cutime + cstime with `children`) of /proc/<pid>/stat, in ms; NaN when unreadable. */
+function procCpuMs(pid: number | 'self', children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const own = Number(f[11]) + Number(f[12]);
+    return ((children ? Number(f[13]) + Number(f[14]) : own) * 1000) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * The broker JVMs of the project's local stack (.stack/run/state.json, written by scripts/stack.mjs):
+ * their CPU per message shows how much of the 2 cores the broker took for each client's requests.
+ * None (NaN) when the bench runs against brokers the stack did not start.
+ */
+function brokerCpuMs(): number {
+  let pids: number[];
+  try {
+    const state = JSON.parse(readFileSync(path.join(REPO_ROOT, '.stack', 'run', 'state.json'), 'utf8')) as { nodes?: Record<string, { pid?: number }> };
+    pids = Object.values(state.nodes ?? {}).flatMap((n) => (typeof n.pid === 'number' ? [n.pid] : []));
+  } catch {
+    return Number.NaN;
+  }
+  if (pids.length === 0) return Number.NaN;
+  return pids.reduce((sum, pid) => sum + procCpuMs(pid), 0);
 }
 
 /** Garbage-collection pauses of the main thread (all kinds), summed since the observer started. */
@@ -41,6 +72,30 @@ export interface CpuUse {
   readonly processCpuUsPerMsg: number;
   /** Main-thread GC pause µs per message (PerformanceObserver 'gc'). */
   readonly gcPauseUsPerMsg: number;
+  /** CPU µs per message of the local stack's broker JVM(s) meanwhile (absent when unknown). */
+  readonly brokerCpuUsPerMsg?: number;
+}
+
+/** The broker's CPU over a window, as an `extra` field (none when unknown). */
+function brokerField(broker0: number, messages: number): { brokerCpuUsPerMsg?: number } {
+  const ms = brokerCpuMs() - broker0;
+  return Number.isFinite(ms) ? { brokerCpuUsPerMsg: r2((ms * 1000) / messages) } : {};
+}
+
+/**
+ * For a client that runs as a child process (librdkafka-perf): the CPU of the children this process
+ * waited for (/proc/self/stat cutime + cstime: the tool, once it exited) and of the broker, per
+ * message. The window holds the tool's whole life (start-up, connection, its in-process warm-up):
+ * divide by every message it produced.
+ */
+export function childCpuWindow(): { stop(messages: number): { processCpuUsPerMsg: number; brokerCpuUsPerMsg?: number } } {
+  const child0 = procCpuMs('self', true);
+  const broker0 = brokerCpuMs();
+  return {
+    stop(messages) {
+      return { processCpuUsPerMsg: r2(((procCpuMs('self', true) - child0) * 1000) / messages), ...brokerField(broker0, messages) };
+    },
+  };
 }
 
 export interface CpuWindow {
@@ -54,6 +109,7 @@ export function cpuWindow(): CpuWindow {
   const main0 = mainThreadCpuMs();
   const proc0 = process.cpuUsage();
   const gc0 = gcTotals.ms;
+  const broker0 = brokerCpuMs();
   return {
     stop(messages) {
       const main = mainThreadCpuMs() - main0;
@@ -62,6 +118,7 @@ export function cpuWindow(): CpuWindow {
         mainCpuUsPerMsg: r2((main * 1000) / messages),
         processCpuUsPerMsg: r2((proc.user + proc.system) / messages),
         gcPauseUsPerMsg: r2(((gcTotals.ms - gc0) * 1000) / messages),
+        ...brokerField(broker0, messages),
       };
     },
   };

@@ -37,9 +37,11 @@ export function profileLines(target: Target, a: BenchResult, b: BenchResult): st
     ['process CPU µs/msg (main + librdkafka/libuv/GC threads)', (r) => num(r.extra?.processCpuUsPerMsg)],
     ['main thread busy (CPU ÷ wall)', (r) => (r.extra?.mainCpuUsPerMsg === undefined ? '-' : `${Math.round((100 * r.extra.mainCpuUsPerMsg * r.msgsPerSec) / 1e6)} %`)],
     ['process CPU, cores (CPU ÷ wall)', (r) => (r.extra?.processCpuUsPerMsg === undefined ? '-' : num((r.extra.processCpuUsPerMsg * r.msgsPerSec) / 1e6))],
+    ['broker JVM CPU µs/msg (the local stack\'s broker, meanwhile)', (r) => num(r.extra?.brokerCpuUsPerMsg)],
+    ['client + broker CPU, cores (of the machine\'s 2)', (r) => (r.extra?.processCpuUsPerMsg === undefined || r.extra.brokerCpuUsPerMsg === undefined ? '-' : num(((r.extra.processCpuUsPerMsg + r.extra.brokerCpuUsPerMsg) * r.msgsPerSec) / 1e6))],
     ['p50 / p99 ms', (r) => (r.p50Ms === undefined ? '-' : `${num(r.p50Ms, 1)} / ${num(r.p99Ms, 1)}`)],
   ];
-  const diff = (k: 'mainCpuUsPerMsg' | 'gcPauseUsPerMsg' | 'processCpuUsPerMsg'): string => {
+  const diff = (k: 'mainCpuUsPerMsg' | 'gcPauseUsPerMsg' | 'processCpuUsPerMsg' | 'brokerCpuUsPerMsg'): string => {
     const x1 = a.extra?.[k];
     const x2 = b.extra?.[k];
     return x1 === undefined || x2 === undefined ? '' : `${x1 - x2 >= 0 ? '+' : ''}${num(x1 - x2)}`;
@@ -48,6 +50,7 @@ export function profileLines(target: Target, a: BenchResult, b: BenchResult): st
     'main-thread CPU µs/msg': diff('mainCpuUsPerMsg'),
     'main-thread GC pause µs/msg': diff('gcPauseUsPerMsg'),
     'process CPU µs/msg (main + librdkafka/libuv/GC threads)': diff('processCpuUsPerMsg'),
+    'broker JVM CPU µs/msg (the local stack\'s broker, meanwhile)': diff('brokerCpuUsPerMsg'),
     'wall time µs/msg (1e6 ÷ msgs/s)': `${1e6 / a.msgsPerSec - 1e6 / b.msgsPerSec >= 0 ? '+' : ''}${num(1e6 / a.msgsPerSec - 1e6 / b.msgsPerSec)}`,
   };
   const out: string[] = ['', '  Where the time goes (this run):', ''];

@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { LibrdkafkaValue } from '../../src/config/index.js';
 import type { NativeMetadata } from '../../src/native/index.js';
 import { CKJS_PACKAGE, ckjsChild, type WireMeasurement } from '../lib/ckjs.js';
-import { cpuWindow } from '../lib/cpu.js';
+import { childCpuWindow, cpuWindow } from '../lib/cpu.js';
 import { producerProperties, waitForLeaders } from '../lib/kafka.js';
 import { LATENCY_EVERY, driveBatches } from '../lib/drive.js';
 import { ensureRdkafkaPerformance, parseProducerSummary, patchSummary, propertiesFile, runRdkafkaPerformance } from '../lib/librdkafka-perf.js';
@@ -294,15 +294,17 @@ export function librdkafkaPerfProducer(ctx: BenchContext, value: Buffer, keys: n
       const conf = propertiesFile(props);
       try {
         const args = ['-P', '-t', topic, '-s', String(value.length), '-m', text, '-c', String(messages), '-z', codec, '-X', `file=${conf.file}`, '-i', '600000'];
+        const cpu = childCpuWindow();
         const { stdout } = await runRdkafkaPerformance(bin!, args, { GOCOFFEE_PERF_KEYS: String(keys), GOCOFFEE_PERF_WARMUP: String(warmup) });
         const s = parseProducerSummary(stdout);
+        const cpuUse = cpu.stop(s.delivered + warmup);
         if (s.msgsPerSec <= 0) throw new Error(`rdkafka_performance: no throughput in its summary (${s.delivered} delivered in ${s.ms} ms)`);
         return {
           messages: s.delivered,
           bytes: s.delivered * value.length,
           elapsedMs: (s.delivered / s.msgsPerSec) * 1000,
           errors: s.failed + Math.max(0, messages - s.delivered),
-          extra: { inProcessWarmupRecords: warmup, queueFull: s.queueFull, toolMs: s.ms },
+          extra: { inProcessWarmupRecords: warmup, queueFull: s.queueFull, toolMs: s.ms, ...cpuUse },
         };
       } finally {
         conf.remove();
