@@ -34,21 +34,57 @@ function procCpuMs(pid: number | 'self', children = false): number {
   }
 }
 
-/**
- * The broker JVMs of the project's local stack (.stack/run/state.json, written by scripts/stack.mjs):
- * their CPU per message shows how much of the 2 cores the broker took for each client's requests.
- * None (NaN) when the bench runs against brokers the stack did not start.
- */
-function brokerCpuMs(): number {
-  let pids: number[];
+/** The stack's folder (scripts/stack-lib.mjs STACK_DIR). */
+const STACK_DIR = path.resolve(process.env.GOCOFFEE_STACK_DIR || path.join(REPO_ROOT, '.stack'));
+
+/** A broker JVM of the local stack: its pid and its start time (field 19 of its stat: a reused pid differs). */
+interface BrokerProc {
+  readonly pid: number;
+  readonly start: string;
+}
+
+function startTime(pid: number): string | undefined {
   try {
-    const state = JSON.parse(readFileSync(path.join(REPO_ROOT, '.stack', 'run', 'state.json'), 'utf8')) as { nodes?: Record<string, { pid?: number }> };
-    pids = Object.values(state.nodes ?? {}).flatMap((n) => (typeof n.pid === 'number' ? [n.pid] : []));
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
-    return Number.NaN;
+    return undefined;
   }
-  if (pids.length === 0) return Number.NaN;
-  return pids.reduce((sum, pid) => sum + procCpuMs(pid), 0);
+}
+
+/**
+ * The broker JVMs of the project's local stack (pids in <stack>/run/state.json, written by
+ * scripts/stack.mjs; each checked to be a JVM of this stack by its command line), when the bench
+ * talks to the stack's address; undefined otherwise (other brokers: their CPU is not ours to read).
+ */
+function stackBrokers(): BrokerProc[] | undefined {
+  const brokers = process.env.GOCOFFEE_KAFKA_BROKERS;
+  if (brokers !== undefined && brokers !== '' && !/^(127\.0\.0\.1|localhost):909[2-4](,(127\.0\.0\.1|localhost):909[2-4])*$/.test(brokers)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(path.join(STACK_DIR, 'run', 'state.json'), 'utf8')) as { nodes?: Record<string, { pid?: number }> };
+    const out: BrokerProc[] = [];
+    for (const n of Object.values(state.nodes ?? {})) {
+      if (typeof n.pid !== 'number') continue;
+      const cmdline = readFileSync(`/proc/${n.pid}/cmdline`, 'utf8');
+      const start = startTime(n.pid);
+      if (!cmdline.includes(`-Dgocoffee.stack.dir=${STACK_DIR}`) || start === undefined) return undefined;
+      out.push({ pid: n.pid, start });
+    }
+    return out.length > 0 ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ms of those JVMs; NaN when unknown or when one of them is not the same process any more. */
+function brokerCpuMs(procs: readonly BrokerProc[] | undefined): number {
+  if (procs === undefined) return Number.NaN;
+  let sum = 0;
+  for (const p of procs) {
+    if (startTime(p.pid) !== p.start) return Number.NaN;
+    sum += procCpuMs(p.pid);
+  }
+  return sum;
 }
 
 /** Garbage-collection pauses of the main thread (all kinds), summed since the observer started. */
@@ -77,9 +113,9 @@ export interface CpuUse {
 }
 
 /** The broker's CPU over a window, as an `extra` field (none when unknown). */
-function brokerField(broker0: number, messages: number): { brokerCpuUsPerMsg?: number } {
-  const ms = brokerCpuMs() - broker0;
-  return Number.isFinite(ms) ? { brokerCpuUsPerMsg: r2((ms * 1000) / messages) } : {};
+function brokerField(procs: readonly BrokerProc[] | undefined, broker0: number, messages: number): { brokerCpuUsPerMsg?: number } {
+  const us = ((brokerCpuMs(procs) - broker0) * 1000) / messages;
+  return Number.isFinite(us) ? { brokerCpuUsPerMsg: r2(us) } : {};
 }
 
 /**
@@ -88,12 +124,14 @@ function brokerField(broker0: number, messages: number): { brokerCpuUsPerMsg?: n
  * message. The window holds the tool's whole life (start-up, connection, its in-process warm-up):
  * divide by every message it produced.
  */
-export function childCpuWindow(): { stop(messages: number): { processCpuUsPerMsg: number; brokerCpuUsPerMsg?: number } } {
+export function childCpuWindow(): { stop(messages: number): { processCpuUsPerMsg: number; brokerCpuUsPerMsg?: number; cpuWholeProcess: 1 } } {
   const child0 = procCpuMs('self', true);
-  const broker0 = brokerCpuMs();
+  const procs = stackBrokers();
+  const broker0 = brokerCpuMs(procs);
   return {
     stop(messages) {
-      return { processCpuUsPerMsg: r2(((procCpuMs('self', true) - child0) * 1000) / messages), ...brokerField(broker0, messages) };
+      // cpuWholeProcess: the window is not the timed one, so "cores" (CPU × timed rate) is not shown for it.
+      return { processCpuUsPerMsg: r2(((procCpuMs('self', true) - child0) * 1000) / messages), ...brokerField(procs, broker0, messages), cpuWholeProcess: 1 };
     },
   };
 }
@@ -109,7 +147,8 @@ export function cpuWindow(): CpuWindow {
   const main0 = mainThreadCpuMs();
   const proc0 = process.cpuUsage();
   const gc0 = gcTotals.ms;
-  const broker0 = brokerCpuMs();
+  const procs = stackBrokers();
+  const broker0 = brokerCpuMs(procs);
   return {
     stop(messages) {
       const main = mainThreadCpuMs() - main0;
@@ -118,7 +157,7 @@ export function cpuWindow(): CpuWindow {
         mainCpuUsPerMsg: r2((main * 1000) / messages),
         processCpuUsPerMsg: r2((proc.user + proc.system) / messages),
         gcPauseUsPerMsg: r2(((gcTotals.ms - gc0) * 1000) / messages),
-        ...brokerField(broker0, messages),
+        ...brokerField(procs, broker0, messages),
       };
     },
   };

@@ -11,11 +11,11 @@ const PRODUCER =
   '(`rd_kafka_producev`: queue lock, malloc, clock reads) runs on the JS thread inside the one produceBatch call per batch. ' +
   'The in-flight window (DEFAULT_MAX_IN_FLIGHT) bounds how many such objects live at once; compare the main-thread CPU ' +
   'µs/msg of the gocoffee rows with librdkafka-perf\'s (no JS at all) to see the per-message JS share. ' +
-  'The broker\'s CPU per message is not the same for every client: at the same linger.ms (5 ms) a client producing ' +
-  'at a third of the rate sends batches a third the size, and the broker\'s cost is mostly per batch (request, ' +
-  'append, acks), so the broker row grows as the client slows (measured 0.26 µs/msg under librdkafka-perf at ~1.3M ' +
-  'msgs/s, ~0.5–1.0 under gocoffee at 300–480k, ~2.8 under raw node-rdkafka at ~110k): on 2 cores shared with the ' +
-  'broker, every µs a client saves per message buys a little more than its own share.';
+  'The broker\'s CPU per message (its row) is not the same for every client either: measured 0.26 µs/msg beside ' +
+  'librdkafka-perf at ~1.3M msgs/s, ~0.5–1.0 beside gocoffee at 300–480k, ~2.8 beside raw node-rdkafka at ~110k. ' +
+  'That is consistent with a cost mostly per produce request (at the same linger.ms a slower client sends smaller ' +
+  'batches) plus the broker\'s idle background spread over fewer messages; not measured apart. librdkafka-perf\'s ' +
+  'window is its whole process life (start-up and warm-up included), the others\' the timed part only.';
 const CONSUMER =
   'On the batch engine (binding-notes/engine-consumer.md) a fetched message costs: its share of the slab copy on the JS ' +
   'thread, one lazy `SlabMessage` + `ConsumedMessage`, key-lane dispatch, the handler call, and settle/offset tracking for ' +

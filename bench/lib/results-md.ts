@@ -6,6 +6,7 @@
  * clients side by side and the static notes of lib/profiles.ts.
  */
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { PROFILES } from './profiles.js';
 import { TARGETS, type Target } from './targets.js';
 import type { BenchResult } from './types.js';
@@ -36,9 +37,9 @@ export function profileLines(target: Target, a: BenchResult, b: BenchResult): st
     ['main-thread GC pause µs/msg', (r) => num(r.extra?.gcPauseUsPerMsg)],
     ['process CPU µs/msg (main + librdkafka/libuv/GC threads)', (r) => num(r.extra?.processCpuUsPerMsg)],
     ['main thread busy (CPU ÷ wall)', (r) => (r.extra?.mainCpuUsPerMsg === undefined ? '-' : `${Math.round((100 * r.extra.mainCpuUsPerMsg * r.msgsPerSec) / 1e6)} %`)],
-    ['process CPU, cores (CPU ÷ wall)', (r) => (r.extra?.processCpuUsPerMsg === undefined ? '-' : num((r.extra.processCpuUsPerMsg * r.msgsPerSec) / 1e6))],
+    ['process CPU, cores (CPU ÷ wall)', (r) => (r.extra?.processCpuUsPerMsg === undefined || r.extra.cpuWholeProcess === 1 ? '-' : num((r.extra.processCpuUsPerMsg * r.msgsPerSec) / 1e6))],
     ['broker JVM CPU µs/msg (the local stack\'s broker, meanwhile)', (r) => num(r.extra?.brokerCpuUsPerMsg)],
-    ['client + broker CPU, cores (of the machine\'s 2)', (r) => (r.extra?.processCpuUsPerMsg === undefined || r.extra.brokerCpuUsPerMsg === undefined ? '-' : num(((r.extra.processCpuUsPerMsg + r.extra.brokerCpuUsPerMsg) * r.msgsPerSec) / 1e6))],
+    [`client + broker CPU, cores (of the machine's ${os.availableParallelism()})`, (r) => (r.extra?.processCpuUsPerMsg === undefined || r.extra.brokerCpuUsPerMsg === undefined || r.extra.cpuWholeProcess === 1 ? '-' : num(((r.extra.processCpuUsPerMsg + r.extra.brokerCpuUsPerMsg) * r.msgsPerSec) / 1e6))],
     ['p50 / p99 ms', (r) => (r.p50Ms === undefined ? '-' : `${num(r.p50Ms, 1)} / ${num(r.p99Ms, 1)}`)],
   ];
   const diff = (k: 'mainCpuUsPerMsg' | 'gcPauseUsPerMsg' | 'processCpuUsPerMsg' | 'brokerCpuUsPerMsg'): string => {

@@ -182,7 +182,8 @@ function reduce(scenario: Scenario, client: string, messages: number, runs: RunM
   const extraKeys = new Set(runs.flatMap((m) => Object.keys(m.extra ?? {})));
   if (extraKeys.size > 0) {
     result.extra = {};
-    for (const k of extraKeys) result.extra[k] = round(median(runs.map((m) => m.extra?.[k] ?? 0)));
+    // Over the runs that measured it (e.g. the broker's CPU is absent when its JVM could not be read).
+    for (const k of extraKeys) result.extra[k] = round(median(runs.flatMap((m) => (m.extra?.[k] === undefined ? [] : [m.extra[k]]))));
   }
   return result;
 }

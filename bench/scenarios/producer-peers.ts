@@ -297,7 +297,7 @@ export function librdkafkaPerfProducer(ctx: BenchContext, value: Buffer, keys: n
         const cpu = childCpuWindow();
         const { stdout } = await runRdkafkaPerformance(bin!, args, { GOCOFFEE_PERF_KEYS: String(keys), GOCOFFEE_PERF_WARMUP: String(warmup) });
         const s = parseProducerSummary(stdout);
-        const cpuUse = cpu.stop(s.delivered + warmup);
+        const cpuUse = cpu.stop(s.produced + warmup);
         if (s.msgsPerSec <= 0) throw new Error(`rdkafka_performance: no throughput in its summary (${s.delivered} delivered in ${s.ms} ms)`);
         return {
           messages: s.delivered,
