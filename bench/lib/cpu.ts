@@ -11,27 +11,21 @@ import { REPO_ROOT } from './versions.js';
  */
 const CLK_TCK = 100;
 
-function mainThreadCpuMs(): number {
+/** The fields of /proc/<proc>/stat after "pid (comm) " (0: state, 11/12: utime/stime, 13/14: cutime/cstime, 19: starttime). */
+function statFields(proc: string): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // after "pid (comm) ": state=0 ... utime=11, stime=12
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+    const stat = readFileSync(`/proc/${proc}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return Number.NaN;
+    return undefined;
   }
 }
 
-/** utime + stime (+ cutime + cstime with `children`) of /proc/<pid>/stat, in ms; NaN when unreadable. */
-function procCpuMs(pid: number | 'self', children = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const own = Number(f[11]) + Number(f[12]);
-    return ((children ? Number(f[13]) + Number(f[14]) : own) * 1000) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
+/** utime + stime (cutime + cstime with `children`) of /proc/<proc>/stat, in ms; NaN when unreadable. */
+function procCpuMs(proc: number | string, children = false): number {
+  const f = statFields(String(proc));
+  if (f === undefined) return Number.NaN;
+  return ((children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
 }
 
 /** The stack's folder (scripts/stack-lib.mjs STACK_DIR). */
@@ -44,12 +38,7 @@ interface BrokerProc {
 }
 
 function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return statFields(String(pid))?.[19];
 }
 
 /**
@@ -144,14 +133,14 @@ const r2 = (n: number) => Math.round(n * 100) / 100;
 
 export function cpuWindow(): CpuWindow {
   observeGc();
-  const main0 = mainThreadCpuMs();
+  const main0 = procCpuMs(`self/task/${process.pid}`);
   const proc0 = process.cpuUsage();
   const gc0 = gcTotals.ms;
   const procs = stackBrokers();
   const broker0 = brokerCpuMs(procs);
   return {
     stop(messages) {
-      const main = mainThreadCpuMs() - main0;
+      const main = procCpuMs(`self/task/${process.pid}`) - main0;
       const proc = process.cpuUsage(proc0);
       return {
         mainCpuUsPerMsg: r2((main * 1000) / messages),

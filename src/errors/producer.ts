@@ -113,9 +113,8 @@ export class FlushIncompleteError extends GoCoffeeKafkaError {
 /**
  * A ProducerStream (`producer.writable()`) stopped because messages failed: `failures` holds each
  * one's error: DeliveryError (messageId, topic, partition, librdkafka code, possiblyPersisted), or
- * QueueFullTimeoutError for one that waited for queue room too long (never written). Raised
- * once every message handed over had its outcome;
- * messages still buffered in the stream were never written.
+ * QueueFullTimeoutError for one that waited for queue room too long (never written). Raised once
+ * every message handed over had its outcome; messages still buffered in the stream were never written.
  */
 export class StreamDeliveryError extends GoCoffeeKafkaError {
   readonly failures: readonly Error[];

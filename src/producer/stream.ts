@@ -30,7 +30,7 @@ export interface StreamPort {
  *
  * A message whose delivery fails stops the stream: it is destroyed, and once every message already
  * handed over has its outcome, it errors with StreamDeliveryError naming each failed message
- * (`failures`: DeliveryError with messageId, topic, partition, librdkafka code, possiblyPersisted).
+ * (`failures`: see StreamDeliveryError).
  * Messages still buffered in the stream then are never handed over (never written); the source of a
  * pipeline() is destroyed with the same error. 'close' comes only after every handed-over message
  * has its outcome, however the stream ends, so nothing is left in flight unreported.
@@ -54,49 +54,31 @@ export class ProducerStream extends Writable implements StreamSink {
   }
 
   override _write(message: OutgoingMessage, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
-    let engine: ProducerEngine;
-    let d: StreamItem;
-    try {
-      engine = this.#port.engine('ProducerStream.write');
-      d = new StreamItem(message, this.#port.enc, this);
-    } catch (e) {
-      cb(e as Error);
-      return;
-    }
-    this.#send(engine, d);
-    this.#written(engine, cb);
+    this.#hand([message], cb);
   }
 
   override _writev(chunks: Array<{ chunk: OutgoingMessage }>, cb: (error?: Error | null) => void): void {
-    const messages = new Array<OutgoingMessage>(chunks.length);
-    for (let i = 0; i < chunks.length; i++) messages[i] = chunks[i]!.chunk;
-    this.#hand(messages, cb);
+    this.#hand(chunks.map((c) => c.chunk), cb);
   }
 
   /** Hands every message over, or none (a bad message or a producer not ready fails the whole write). */
-  #hand(messages: OutgoingMessage[], cb: (error?: Error | null) => void): void {
-    const items = new Array<StreamItem>(messages.length);
+  #hand(messages: readonly OutgoingMessage[], cb: (error?: Error | null) => void): void {
     let engine: ProducerEngine;
+    let items: StreamItem[];
     try {
       engine = this.#port.engine('ProducerStream.write');
-      for (let i = 0; i < messages.length; i++) items[i] = new StreamItem(messages[i]!, this.#port.enc, this);
+      items = messages.map((m) => new StreamItem(m, this.#port.enc, this));
     } catch (e) {
       cb(e as Error);
       return;
     }
-    for (const d of items) this.#send(engine, d);
-    this.#written(engine, cb);
-  }
-
-  #send(engine: ProducerEngine, d: StreamItem): void {
-    this.pending++;
     const t = this.#port.diagnostics;
-    if (t !== undefined) d.instrument(t);
-    engine.send(d, true);
-  }
-
-  /** A write completes once the producer has room (drain() never rejects; a close wakes it too). */
-  #written(engine: ProducerEngine, cb: (error?: Error | null) => void): void {
+    this.pending += items.length;
+    for (const d of items) {
+      if (t !== undefined) d.instrument(t);
+      engine.send(d, true);
+    }
+    // A write completes once the producer has room (drain() never rejects; a close wakes it too).
     if (!engine.needsDrain) cb();
     else void engine.drain().then(() => cb());
   }
