@@ -18,6 +18,8 @@
         "src/native/addon/init-producer.cc",
         "src/native/addon/wake.cc",
         "src/native/addon/producer.cc",
+        "src/native/addon/producer-ops.cc",
+        "src/native/addon/producer-txn.cc",
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -44,6 +46,9 @@
         "src/native/addon/init-consumer.cc",
         "src/native/addon/wake.cc",
         "src/native/addon/consumer.cc",
+        "src/native/addon/consumer-group.cc",
+        "src/native/addon/consumer-offsets.cc",
+        "src/native/addon/consumer-close.cc",
         "src/native/addon/slab.cc",
       ],
       "include_dirs": [
@@ -71,6 +76,7 @@
         "src/native/addon/init-admin.cc",
         "src/native/addon/wake.cc",
         "src/native/addon/admin.cc",
+        "src/native/addon/admin-calls.cc",
         "src/native/addon/admin-ops.cc",
         "src/native/addon/admin-ops-topics.cc",
       ],

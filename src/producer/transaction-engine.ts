@@ -13,7 +13,7 @@ export interface TransactionalDeps {
   readonly diagnostics: Diagnostics;
 }
 
-/** The transactional calls of the batch producer (src/native/addon/producer.cc), all present. */
+/** The transactional calls of the batch producer (src/native/addon/producer-txn.cc), all present. */
 export type NativeTransactions = Required<Pick<NativeBatchProducer, 'initTransactions' | 'beginTransaction' | 'sendOffsetsToTransaction' | 'commitTransaction' | 'abortTransaction'>>;
 
 /**

@@ -22,7 +22,7 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /**
  * How long stop() waits for the native close (final commit, group leave, handle destroyed). The
- * addon bounds the close itself at 10 s (src/native/addon/consumer.cc) and then destroys the handle
+ * addon bounds the close itself at 10 s (src/native/addon/consumer-close.cc) and then destroys the handle
  * without the leave, so a consumer whose brokers are gone or frozen still releases everything.
  */
 const CLOSE_WAIT_MS = 10_000;

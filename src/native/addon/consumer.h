@@ -1,5 +1,6 @@
-// The batch consumer (JS class Consumer, wrapped by src/native/batch-consumer.ts). See consumer.cc
-// for the threading model and binding-notes/engine-consumer.md.
+// The batch consumer (JS class Consumer, wrapped by src/native/batch-consumer.ts), in consumer.cc,
+// consumer-group.cc, consumer-offsets.cc and consumer-close.cc. See consumer.cc for the threading
+// model and binding-notes/engine-consumer.md.
 #pragma once
 
 #include <napi.h>
@@ -23,6 +24,14 @@ struct PartitionRef {
   std::string topic;
   int32_t partition;
 };
+
+// Shared by consumer*.cc (defined in consumer.cc), JS thread only.
+// An Error "<what>: <librdkafka's text>" with .code.
+Napi::Error rk_error(Napi::Env env, int code, const std::string &what);
+// JS [{topic, partition, offset?}] → partition list (offset set when given).
+TplPtr tpl_from_js(Napi::Env env, const Napi::Value &v);
+// Partition list → JS [{topic, partition, offset?, code?}] (code: the partition's .err).
+Napi::Array tpl_to_js(Napi::Env env, const rd_kafka_topic_partition_list_t *l, bool offsets, bool codes = false);
 
 class Consumer : public Napi::ObjectWrap<Consumer> {
  public:

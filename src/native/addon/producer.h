@@ -1,4 +1,5 @@
-// The batch producer (JS class Producer): see producer.cc and binding-notes/engine-producer.md.
+// The batch producer (JS class Producer), in producer.cc, producer-ops.cc and producer-txn.cc: see
+// producer.cc and binding-notes/engine-producer.md.
 #pragma once
 
 #include <napi.h>
@@ -15,7 +16,7 @@
 
 namespace gocoffee {
 
-class TxnWorker;  // producer.cc: one blocking transaction call on a work thread
+class TxnWorker;  // producer-txn.cc: one blocking transaction call on a work thread
 
 // Everything librdkafka reported between two hand-offs to JS. Filled by librdkafka callbacks
 // (dr_msg_cb, error_cb, log_cb, stats_cb), which run inside rd_kafka_poll / rd_kafka_flush: on the
