@@ -195,7 +195,7 @@ class CkjsChild {
     // --import tsx: the child is TypeScript; --expose-gc: it collects garbage before every run, as
     // the runner does in the bench process; V8 heap flags the runner was started with (e.g.
     // --max-semi-space-size) apply to this client too, like to the in-process ones
-    const heapFlags = process.execArgv.filter((a) => /^--(max|min)-semi-space-size\b/.test(a));
+    const heapFlags = process.execArgv.filter((a) => /^--(max|min)[-_]semi[-_]space[-_]size\b/.test(a));
     this.#child = fork(CHILD, [], { cwd: REPO_ROOT, execArgv: [...heapFlags, '--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#child.on('message', (m: CkjsResponse) => {
       const p = this.#pending.get(m.id);

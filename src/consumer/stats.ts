@@ -41,7 +41,7 @@ export interface ConsumerStats {
   readonly engine: EngineConsumerStats | undefined;
 }
 
-/** Counters of a group's engine consumer (src/native/addon/consumer.cc), cumulative since start. */
+/** Counters of a group's engine consumer (src/native/addon/consumer-close.cc, Stats()), cumulative since start. */
 export interface EngineConsumerStats {
   readonly wakeups: number;
   readonly slabs: number;

@@ -2,6 +2,7 @@
 // (libuv threadpool), then destroying the handle; statistics and OAUTHBEARER.
 #include "consumer.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace gocoffee {

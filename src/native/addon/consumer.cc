@@ -22,8 +22,8 @@
 // No C++ exception leaves the JS thread: the worker code calls only C functions.
 //
 // This file: construction, the librdkafka callbacks and the drain; the JS methods are in
-// consumer-group.cc (membership, partitions) and consumer-offsets.cc (commits, queries, seek), the
-// close in consumer-close.cc.
+// consumer-group.cc (membership, partitions) and consumer-offsets.cc (commits, queries, seek); the
+// close, stats() and the OAUTHBEARER methods in consumer-close.cc.
 #include "consumer.h"
 
 #include <algorithm>

@@ -94,7 +94,7 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   // partition, offset, code}])). `call` runs on the worker (C calls only) and returns the overall
   // error code; the per-partition codes are the list's .err after it.
   using ListCall = std::function<int(rd_kafka_t *, rd_kafka_topic_partition_list_t *, int)>;
-  // A call on a worker with the partition list; from_call: its timeout counts from this call (see consumer.cc).
+  // A call on a worker with the partition list; from_call: its timeout counts from this call (CallDeadline, consumer-offsets.cc).
   Napi::Value list_task(const Napi::CallbackInfo &info, const char *what, ListCall call, bool from_call = false);
 
   bool on_js_thread() const { return std::this_thread::get_id() == js_thread_; }

@@ -1,7 +1,8 @@
 // The producer's transactional calls (see producer.cc for the threading model).
 #include "producer.h"
 
-#include <chrono>
+#include <new>
+#include <utility>
 
 namespace gocoffee {
 

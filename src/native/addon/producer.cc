@@ -7,8 +7,9 @@
 // They only append to C++ vectors under mu_. JS values are built on the JS thread only. flush(),
 // metadata() and the final rd_kafka_destroy run on libuv work threads (napi AsyncWorker).
 //
-// This file: the handle, the produce path and the delivery hand-off; flush, metadata and the close
-// are in producer-ops.cc, the transactional calls in producer-txn.cc.
+// This file: the handle, the produce path and the delivery hand-off; flush, metadata, the close,
+// stats(), ref() and the OAUTHBEARER methods are in producer-ops.cc, the transactional calls in
+// producer-txn.cc.
 //
 // Produce table (Int32Array), MSG_STRIDE ints per message, then header records:
 //   [keyOff, keyLen (-1 null), valOff, valLen (-1 null), partition (-1 = partitioner),
@@ -16,10 +17,6 @@
 //   header record at table[hdrStart + HDR_STRIDE*j]: [nameOff, nameLen, valOff, valLen (-1 null), flags]
 // flags are the packer's (string vs Buffer) and are ignored here.
 #include "producer.h"
-
-#include <algorithm>
-#include <chrono>
-#include <functional>
 
 namespace gocoffee {
 

@@ -55,7 +55,13 @@ describe('producer.writable() against the real broker', function () {
     // the broker refuses as a whole (then nothing is delivered, which is right but tests less).
     async function* paced(): AsyncGenerator<OutgoingMessage> {
       for (let i = 0; i < all.length; i++) {
-        if (i === 500) for (let t = 0; stream.delivered < 500 && t < 2000; t++) await new Promise((r) => setTimeout(r, 5));
+        if (i === 500) {
+          const deadline = Date.now() + 20_000;
+          while (stream.delivered < 500) {
+            if (Date.now() > deadline) throw new Error(`the first 500 were not acknowledged within 20 s (${stream.delivered})`);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        }
         yield all[i]!;
       }
     }
