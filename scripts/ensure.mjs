@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// node scripts/ensure.mjs <build|test|demo|bench>   (and `stamp`, run by npm's prepare step)
+// node scripts/ensure.mjs <build|test|demo|bench> [--packages-only]   (and `stamp`, run by npm's prepare step)
 //
 // Installs what a fresh clone is missing before the README's commands run, and costs well under a
 // second when nothing is missing. Plain Node (no dependency: it runs before `npm ci`).
@@ -14,6 +14,9 @@
 //      without the zstd headers lacks zstd). A stamp in node_modules/ records what it was built from.
 //   3. The project's own addons: `npm run postinstall` (node-gyp rebuild) when build/Release lacks
 //      them or binding.gyp / src/native/addon changed since they were built (stamp in build/).
+//
+// `--packages-only` stops after step 1 (.ci/run: the bench's ck-js peer starts building beside
+// `npm ci` once the compilers are there).
 //
 // The stack's jars are fetched on first use by scripts/stack-lib.mjs (Maven Central), as before.
 import { spawnSync } from 'node:child_process';
@@ -174,13 +177,18 @@ function main() {
   if (purpose === 'stamp') return writeStamp();
   const groups = PURPOSES[purpose];
   if (!groups) {
-    console.error(`usage: node scripts/ensure.mjs <${Object.keys(PURPOSES).join('|')}>`);
+    console.error(`usage: node scripts/ensure.mjs <${Object.keys(PURPOSES).join('|')}> [--packages-only]`);
     process.exit(2);
   }
   // A user's own cluster needs no local stack (JDK, Maven) and no security-suite tools on this machine.
   const own = Boolean(process.env.GOCOFFEE_KAFKA_BROKERS);
   const selected = own ? groups.filter((g) => g === 'build') : groups;
   const { installedBuildPackages } = ensureSystemPackages(selected);
+  if (process.argv.includes('--packages-only')) {
+    // npm ci must still rebuild librdkafka with packages installed just now: drop the stamp.
+    if (installedBuildPackages) fs.rmSync(STAMP, { force: true });
+    return;
+  }
   ensureNodeModules(installedBuildPackages);
   ensureAddons();
 }

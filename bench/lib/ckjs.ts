@@ -16,58 +16,16 @@
  * request over the IPC channel, so the runner's warm-up run warms the very process the timed runs
  * use.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CKJS_PACKAGE, install, PEERS_DIR, pinnedVersion, PKG_DIR } from '../peers/install.mjs';
 import type { RunMeasurement } from './types.js';
 import { REPO_ROOT } from './versions.js';
 
-export const PEERS_DIR = path.join(REPO_ROOT, 'bench', 'peers');
-export const CKJS_PACKAGE = '@confluentinc/kafka-javascript';
-const PKG_DIR = path.join(PEERS_DIR, 'node_modules', ...CKJS_PACKAGE.split('/'));
-const ADDON = path.join(PKG_DIR, 'build', 'Release', 'confluent-kafka-javascript.node');
-/** Written after a successful install: what it was built for (a Node ABI change needs a rebuild). */
-const STAMP = path.join(PEERS_DIR, 'node_modules', '.gocoffee-bench-install.json');
-const INSTALL_LOG = path.join(PEERS_DIR, 'install.log');
+export { CKJS_PACKAGE, PEERS_DIR, pinnedVersion };
 const CHILD = fileURLToPath(new URL('../scenarios/workers/ckjs-peer.ts', import.meta.url));
-const INSTALL_TIMEOUT_MS = 20 * 60_000;
-
-/** The exact version bench/peers/package.json pins. */
-export function pinnedVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(PEERS_DIR, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  const v = pkg.dependencies?.[CKJS_PACKAGE];
-  if (v === undefined || !/^\d+\.\d+\.\d+$/.test(v)) throw new Error(`bench/peers/package.json must pin ${CKJS_PACKAGE} to an exact version (found ${JSON.stringify(v)})`);
-  return v;
-}
-
-interface Stamp {
-  version: string;
-  modules: string;
-  node: string;
-  linking: string;
-  seconds: number;
-}
-
-/** Why the installed copy cannot be used as it is (undefined: it can). */
-function staleReason(wanted: string): string | undefined {
-  const pkgFile = path.join(PKG_DIR, 'package.json');
-  if (!existsSync(pkgFile)) return 'not installed';
-  const installed = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }).version;
-  if (installed !== wanted) return `installed ${installed}, pinned ${wanted}`;
-  if (!existsSync(ADDON)) return 'its native addon is missing (build failed or interrupted?)';
-  if (!existsSync(STAMP)) return 'no install stamp (installed by hand?)';
-  const stamp = JSON.parse(readFileSync(STAMP, 'utf8')) as Stamp;
-  if (stamp.modules !== process.versions.modules) return `built for Node ABI ${stamp.modules} (${stamp.node}), this is ${process.versions.modules} (${process.version})`;
-  return undefined;
-}
-
-function npmCommand(): { command: string; prefix: string[] } {
-  // under `npm run` npm_execpath is npm's own CLI: run it with this node (no PATH lookup)
-  const cli = process.env.npm_execpath;
-  if (cli !== undefined && /npm-cli\.js$/.test(cli) && existsSync(cli)) return { command: process.execPath, prefix: [cli] };
-  return { command: 'npm', prefix: [] };
-}
 
 export interface CkjsInstall {
   version: string;
@@ -80,64 +38,17 @@ export interface CkjsInstall {
 
 let installing: Promise<CkjsInstall> | undefined;
 
-/** The telling lines of a failed install: npm's own error lines without stack frames, else the last lines. */
-function installLogSummary(): string {
-  if (!existsSync(INSTALL_LOG)) return 'no output';
-  const lines = readFileSync(INSTALL_LOG, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
-  const npmErrors = lines.filter((l) => /^npm error /.test(l) && !/^npm error\s+at /.test(l) && !/complete log of this run/.test(l));
-  const errors = lines.filter((l) => /\berror\b/i.test(l));
-  return (npmErrors.length > 0 ? npmErrors.slice(0, 6) : errors.length > 0 ? errors.slice(-6) : lines.slice(-6)).join(' | ');
-}
-
 /**
- * Makes bench/peers/node_modules hold the pinned version, built for this Node: `npm ci` (or
- * `npm install` when there is no package-lock.json yet) with CKJS_LINKING=dynamic unless set, its
- * output in bench/peers/install.log. Once per process: a failure (thrown with npm's error lines) is
- * not retried by the later scenarios of the same bench run.
+ * Makes bench/peers/node_modules hold the pinned version, built for this Node
+ * (bench/peers/install.mjs: `npm ci` with CKJS_LINKING=dynamic unless set, output in
+ * bench/peers/install.log; .ci/run runs it ahead, beside `npm ci`). Once per process: a failure
+ * (thrown with npm's error lines) is not retried by the later scenarios of the same bench run.
  */
 export function ensureCkjsInstalled(log: (m: string) => void): Promise<CkjsInstall> {
   return (installing ??= (async () => {
-    const wanted = pinnedVersion();
-    const reason = staleReason(wanted);
-    let installed = false;
-    let seconds = 0;
-    if (reason !== undefined) {
-      const hasLock = existsSync(path.join(PEERS_DIR, 'package-lock.json'));
-      const linking = process.env.CKJS_LINKING ?? 'dynamic';
-      const { command, prefix } = npmCommand();
-      const args = [...prefix, hasLock ? 'ci' : 'install', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'];
-      log(
-        `  ck-js: ${CKJS_PACKAGE} ${wanted}: ${reason}; installing into bench/peers with CKJS_LINKING=${linking} npm ${args.slice(prefix.length).join(' ').replace(PEERS_DIR, 'bench/peers')}` +
-          ` (built from source, ~1.5 min on 2 vCPUs; output in bench/peers/install.log)`,
-      );
-      const t0 = performance.now();
-      const out = createWriteStream(INSTALL_LOG);
-      const code = await new Promise<number | string>((resolve) => {
-        const child = spawn(command, args, { cwd: PEERS_DIR, env: { ...process.env, CKJS_LINKING: linking }, stdio: ['ignore', 'pipe', 'pipe'] });
-        child.stdout.pipe(out, { end: false });
-        child.stderr.pipe(out, { end: false });
-        const timer = setTimeout(() => child.kill('SIGKILL'), INSTALL_TIMEOUT_MS);
-        child.on('error', (e) => {
-          clearTimeout(timer);
-          resolve(e.message);
-        });
-        child.on('close', (c, signal) => {
-          clearTimeout(timer);
-          resolve(c ?? signal ?? 'unknown');
-        });
-      });
-      await new Promise<void>((r) => out.end(r));
-      seconds = Math.round((performance.now() - t0) / 100) / 10;
-      const after = code === 0 ? staleReason(wanted) : undefined;
-      if (code !== 0 || (after !== undefined && after !== 'no install stamp (installed by hand?)')) {
-        throw new Error(`npm ${args[prefix.length]} in bench/peers failed after ${seconds} s (${code !== 0 ? `exit ${code}` : after}): ${installLogSummary()} (full output: bench/peers/install.log)`);
-      }
-      writeFileSync(STAMP, JSON.stringify({ version: wanted, modules: process.versions.modules, node: process.version, linking, seconds } satisfies Stamp, null, 2) + '\n');
-      installed = true;
-      log(`  ck-js: installed ${CKJS_PACKAGE} ${wanted} in ${seconds} s`);
-    }
+    const { version, installed, seconds } = await install(log);
     const bundled = (JSON.parse(readFileSync(path.join(PKG_DIR, 'package.json'), 'utf8')) as { librdkafka?: string }).librdkafka ?? 'unknown';
-    return { version: wanted, bundledLibrdkafka: bundled, installed, seconds };
+    return { version, bundledLibrdkafka: bundled, installed, seconds };
   })());
 }
 
