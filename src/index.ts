@@ -44,7 +44,7 @@ export { OAuthTokenError } from './native/oauth.js';
 export type { OAuthBearerToken, OAuthBearerTokenProvider } from './native/oauth.js';
 export type { OAuthBearerOptions } from './native/oauth-binding.js';
 export type { Acks, CreateProducerOptions, ProducerGuarantees, Guarantees } from './producer/index.js';
-export type { DeliveryResult, DeliveryCallback, PublishOutcome, ProducerOptions, ProducerStreamOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
+export type { DeliveryResult, DeliveryCallback, PublishOutcome, BatchSummary, PublishBatchOptions, ProducerOptions, ProducerStreamOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
 
 export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, HookError, WorkerError, HandlerTimeoutError, DLQ_HEADERS, decodeDeadLetterHeaders } from './consumer/index.js';
 export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, EngineConsumerStats, GroupHooks, ReaderOptions, SeekTarget, PartitionRef, GroupPartitionRef, PartitionLag } from './consumer/index.js';

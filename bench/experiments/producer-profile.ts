@@ -7,7 +7,7 @@
  * run in turn in one process, --rounds times (like the suite, which interleaves its clients).
  *
  *   node --import tsx [--cpu-prof --cpu-prof-dir=/tmp/prof] bench/experiments/producer-profile.ts \
- *     [--mode publish|send|batch|stream[,...]] [--rounds 1] [--messages 1000000] [--bytes 100] [--keys 100] \
+ *     [--mode publish|send|batch|batch-failures|stream[,...]] [--rounds 1] [--messages 1000000] [--bytes 100] [--keys 100] \
  *     [--no-ids] [--max-in-flight N] [--root /path] [--dist]
  *
  * --dist: load <root>/dist/ (tsc output; set GOCOFFEE_NATIVE_BUILD to the addons' folder if <root>
@@ -44,7 +44,7 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string' },
   },
 });
-const modes = values.mode!.split(',') as Array<'publish' | 'send' | 'batch' | 'stream'>;
+const modes = values.mode!.split(',') as Array<'publish' | 'send' | 'batch' | 'batch-failures' | 'stream'>;
 const messages = Number(values.messages);
 const partitions = Number(values.partitions);
 const root = values.root === undefined ? new URL('../../', import.meta.url) : pathToFileURL(resolve(values.root) + '/');
@@ -58,6 +58,7 @@ type Lib = {
       publish(m: unknown): Promise<unknown>;
       send(m: unknown, cb: (err: Error | null) => void): void;
       publishBatch(ms: unknown[]): Promise<Array<{ ok: boolean }>>;
+      publishBatch(ms: unknown[], o: { results: 'failures' }): Promise<{ failed: unknown[] }>;
       writable(): import('node:stream').Writable & { failed: number };
       readonly needsDrain: boolean;
       drain(): Promise<void>;
@@ -110,20 +111,25 @@ async function run(mode: string, n: number): Promise<{ ms: number; errors: numbe
     return m;
   };
   const t0 = performance.now();
-  if (mode === 'batch') {
+  if (mode === 'batch' || mode === 'batch-failures') {
     for (let start = 0; start < n; start += 10_000) {
       if (producer.needsDrain) await producer.drain();
       const c = Math.min(10_000, n - start);
       const batch = new Array<unknown>(c);
       for (let j = 0; j < c; j++) batch[j] = build(start + j);
-      void producer.publishBatch(batch).then((outcomes) => {
-        for (const o of outcomes) if (!o.ok) errors++;
-        settled += outcomes.length;
+      const settle = (failed: number): void => {
+        errors += failed;
+        settled += c;
         if (settled === n) {
           t1 = performance.now();
           done();
         }
-      });
+      };
+      if (mode === 'batch') {
+        void producer.publishBatch(batch).then((outcomes) => settle(outcomes.filter((o) => !o.ok).length));
+      } else {
+        void producer.publishBatch(batch, { results: 'failures' }).then((s) => settle(s.failed.length));
+      }
     }
   } else if (mode === 'stream') {
     // producer.writable(): a generator of messages piped in; the clock stops at 'finish' (all acknowledged).

@@ -10,6 +10,7 @@
  *   gocoffee         `producer.publish(msg)` for every message, not awaited one by one; awaits
  *                    `producer.drain()` whenever `producer.needsDrain`; counts resolutions.
  *   gocoffee-batch   `producer.publishBatch()` in chunks of BATCH_CHUNK messages, same backpressure.
+ *   gocoffee-batch-failures   the same with `{ results: 'failures' }` (a count and the failures).
  *   node-rdkafka     the raw baseline: see rawRunner below for why it is "best practice".
  *   kafkajs, platformatic, java, librdkafka-perf, ck-js   peers (producer-peers.ts), with their
  *                    own settings as close to these as each allows.
@@ -71,7 +72,7 @@ interface ProducerScenarioSpec {
 export function gocoffeeRunner(
   ctx: BenchContext,
   value: Buffer,
-  mode: 'publish' | 'send' | 'batch',
+  mode: 'publish' | 'send' | 'batch' | 'batch-failures',
   variant: {
     client?: string;
     pollIntervalMs?: number;
@@ -84,7 +85,7 @@ export function gocoffeeRunner(
 ): ClientRunner {
   const keys = keySet(ctx.options.keys);
   return {
-    client: variant.client ?? (mode === 'publish' ? 'gocoffee' : mode === 'send' ? 'gocoffee-send' : 'gocoffee-batch'),
+    client: variant.client ?? (mode === 'publish' ? 'gocoffee' : mode === 'send' ? 'gocoffee-send' : mode === 'batch' ? 'gocoffee-batch' : 'gocoffee-batch-failures'),
     async run({ topic, messages }: RunInput): Promise<RunMeasurement> {
       const cm = new ConnectionManager(variant.config ?? ctx.config, {
         pollIntervalMs: variant.pollIntervalMs ?? ctx.options.pollIntervalMs,
@@ -119,7 +120,7 @@ export function gocoffeeRunner(
         };
         const cpu = cpuWindow();
         const t0 = performance.now();
-        if (mode !== 'batch') {
+        if (mode === 'publish' || mode === 'send') {
           // publish(): a promise per message, `.then` as a user would; send(): one shared callback
           // for every message (no closure per message), like a throughput user would.
           const onReport = (err: Error | null): void => {
@@ -165,16 +166,23 @@ export function gocoffeeRunner(
             const n = Math.min(BATCH_CHUNK, messages - start);
             const batch = new Array<OutgoingMessage>(n);
             for (let j = 0; j < n; j++) batch[j] = build(start + j);
-            void producer.publishBatch(batch).then((outcomes) => {
-              for (const o of outcomes) {
-                if (!o.ok) errors++;
-              }
-              settled += outcomes.length;
+            const settle = (failed: number): void => {
+              errors += failed;
+              settled += n;
               if (settled === messages) {
                 t1 = performance.now();
                 done.resolve();
               }
-            });
+            };
+            if (mode === 'batch') {
+              void producer.publishBatch(batch).then((outcomes) => {
+                let failed = 0;
+                for (const o of outcomes) if (!o.ok) failed++;
+                settle(failed);
+              });
+            } else {
+              void producer.publishBatch(batch, { results: 'failures' }).then((s) => settle(s.failed.length));
+            }
           }
         }
         await done.promise;
@@ -378,6 +386,7 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
         'gocoffee-send': `send(message, callback) per message (no promise; one shared callback); await drain() when needsDrain; pollIntervalMs=${ctx.options.pollIntervalMs}`,
         'gocoffee-send-noids': 'as gocoffee-send with config message_ids: false (no message_id header: the messages carry no header at all, like the raw loop)',
         'gocoffee-batch': `publishBatch() in chunks of ${BATCH_CHUNK}; await drain() when needsDrain`,
+        'gocoffee-batch-failures': `publishBatch(chunk, { results: 'failures' }) in chunks of ${BATCH_CHUNK} (a count and the failed messages instead of one outcome per message); await drain() when needsDrain`,
         'node-rdkafka': `produce() tight loop, number opaque, dr_cb; QUEUE_FULL → poll() + setImmediate, then 1 ms; setPollInterval(${RAW_POLL_MS}); at most ${RAW_MAX_OUTSTANDING} messages awaiting their report in JS`,
         'node-rdkafka-nocap': `the same loop without the bound on unreported messages (QUEUE_FULL is its only backpressure)${ctx.options.quick ? '; not in --quick runs unless named in --clients' : ''}`,
         librdkafka: props,
@@ -393,6 +402,7 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
         gocoffeeRunner(ctx, v, 'send', { client: 'gocoffee-send-noids', config: { ...ctx.config, messageIds: false } }),
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka', undefined, RAW_MAX_OUTSTANDING),
         gocoffeeRunner(ctx, v, 'batch'),
+        gocoffeeRunner(ctx, v, 'batch-failures'),
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka-nocap'),
         kafkajsProducer(ctx, v, keys),
         platformaticProducer(ctx, v, keys),

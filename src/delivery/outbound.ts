@@ -32,6 +32,12 @@ export abstract class Outbound {
    * (message/outgoing.ts generatedIdSuffix), from which the packer writes the id's bytes.
    */
   idSuffix: string | undefined = undefined;
+  /**
+   * False when the caller hears only how many were delivered (publishBatch with `results:
+   * 'failures'`): the engine then calls delivered() without building a DeliveryResult, one object
+   * less per message that would live until the whole batch settled.
+   */
+  wantsResult = true;
   constructor(
     readonly topic: string,
     readonly partition: number | null,
@@ -44,8 +50,11 @@ export abstract class Outbound {
     /** Sent as the `message_id` header, ahead of `headers` (none when undefined). */
     readonly messageId: string | undefined,
   ) {}
-  /** The broker acknowledged the message: `result` is what the caller gets (built once by the engine). */
-  abstract delivered(result: DeliveryResult): void;
+  /**
+   * The broker acknowledged the message: `result` is what the caller gets (built once by the
+   * engine; undefined when `wantsResult` is false).
+   */
+  abstract delivered(result: DeliveryResult | undefined): void;
   abstract failed(error: Error): void;
   /**
    * Like failed(), reported while a Producer#send() runs on the engine (DeliveryWindow.sendDepth):

@@ -6,7 +6,7 @@ export type { Acks, CreateProducerOptions, Guarantees, ProducerGuarantees } from
 export { createProducerEngine, producerProperties, type EngineConstructor, type ProducerEngineSpec } from './factory.js';
 export { defaultSerializer } from './encode.js';
 export type { ProducerOptions } from './options.js';
-export type { PublishOutcome, ValueSerializer, DeliveryCallback, EngineSource } from './types.js';
+export type { PublishOutcome, BatchSummary, PublishBatchOptions, ValueSerializer, DeliveryCallback, EngineSource } from './types.js';
 export { ProducerEngine } from '../delivery/index.js';
 export type { DeliveryResult, EngineOptions } from '../delivery/index.js';
 export { OutgoingMessage, newMessage, HEADER_MESSAGE_ID, HEADER_METADATA } from '../message/outgoing.js';

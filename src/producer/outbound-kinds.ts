@@ -5,7 +5,7 @@ import { producerSend, producerSettled, type SettledEvent } from '../diagnostics
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import type { TopicCounters } from '../diagnostics/counters.js';
 import { headersOf, keyOf, valueOf, type Encoding } from './encode.js';
-import type { DeliveryCallback, PublishOutcome } from './types.js';
+import type { BatchSummary, DeliveryCallback, PublishOutcome } from './types.js';
 
 /**
  * An Outbound with the diagnostics of one publish: the topic's counters (always), and the
@@ -41,7 +41,8 @@ export abstract class Instrumented extends Outbound implements SettledEvent {
     if (producerSend.hasSubscribers) producerSend.publish(this);
   }
 
-  protected reportDelivered(result: DeliveryResult): void {
+  /** `result` is undefined only for a TallyItem whose result nobody asked for (no `producer:settled` subscriber when it was built). */
+  protected reportDelivered(result: DeliveryResult | undefined): void {
     this.counters!.success++;
     if (producerSettled.hasSubscribers) {
       this.result = result;
@@ -98,6 +99,10 @@ export class BatchOutcomes {
     this.outcomes[index] = outcome;
     if (--this.remaining === 0) this.resolve(this.outcomes);
   }
+  /** A message refused before it reached the engine (while being encoded). */
+  refused(index: number, error: Error): void {
+    this.settle(index, { ok: false, error });
+  }
 }
 
 /** A message of publishBatch(): fills its slot of the batch's outcomes. */
@@ -117,6 +122,68 @@ export class BatchItem extends Instrumented {
   failed(error: Error): void {
     if (this.source !== undefined) this.reportFailed(this.source, error);
     this.batch.settle(this.index, { ok: false, error });
+  }
+}
+
+/**
+ * The outcome of one publishBatch(messages, { results: 'failures' }): a count of deliveries, and
+ * only the failures (and possible duplicates) by index. Resolves once every message settled.
+ */
+export class BatchTally {
+  delivered = 0;
+  remaining: number;
+  #failed: Array<{ index: number; error: Error }> | undefined;
+  #duplicates: number[] | undefined;
+  constructor(
+    size: number,
+    readonly resolve: (s: BatchSummary) => void,
+  ) {
+    this.remaining = size;
+  }
+  ok(index: number, possibleDuplicate: boolean): void {
+    this.delivered++;
+    if (possibleDuplicate) (this.#duplicates ??= []).push(index);
+    if (--this.remaining === 0) this.#done();
+  }
+  fail(index: number, error: Error): void {
+    (this.#failed ??= []).push({ index, error });
+    if (--this.remaining === 0) this.#done();
+  }
+  /** A message refused before it reached the engine (while being encoded). */
+  refused(index: number, error: Error): void {
+    this.fail(index, error);
+  }
+  #done(): void {
+    // Reported in the order librdkafka settled them (per partition); the caller gets input order.
+    const failed = this.#failed ?? [];
+    failed.sort((a, b) => a.index - b.index);
+    this.resolve({ delivered: this.delivered, failed, possibleDuplicates: (this.#duplicates ?? []).sort((a, b) => a - b) });
+  }
+}
+
+/**
+ * A message of publishBatch(messages, { results: 'failures' }): counts in its batch's tally. No
+ * DeliveryResult is built for it (wantsResult) unless `producer:settled` had subscribers (tracing:
+ * the span ends with the partition and offset) when it was built.
+ */
+export class TallyItem extends Instrumented {
+  constructor(
+    m: OutgoingMessage,
+    enc: Encoding,
+    readonly batch: BatchTally,
+    readonly index: number,
+  ) {
+    super(m, 'publishBatch(messages)', enc);
+    this.wantsResult = producerSettled.hasSubscribers;
+  }
+  delivered(result: DeliveryResult | undefined): void {
+    if (this.source !== undefined) this.reportDelivered(result);
+    // retryError is only set by a library retry (idempotence off); see DeliveryOutcomes.onReports.
+    this.batch.ok(this.index, this.retryError?.possiblyPersisted === true);
+  }
+  failed(error: Error): void {
+    if (this.source !== undefined) this.reportFailed(this.source, error);
+    this.batch.fail(this.index, error);
   }
 }
 

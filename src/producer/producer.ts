@@ -3,10 +3,10 @@ import { ProducerEngine, type DeliveryResult } from '../delivery/index.js';
 import type { OutgoingMessage } from '../message/outgoing.js';
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import { encodingOf, type Encoding } from './encode.js';
-import { BatchItem, BatchOutcomes, callBack, Publish, Send, type Instrumented } from './outbound-kinds.js';
+import { BatchItem, BatchOutcomes, BatchTally, callBack, Publish, Send, TallyItem, type Instrumented } from './outbound-kinds.js';
 import type { ProducerOptions } from './options.js';
 import { ProducerStream, type ProducerStreamOptions } from './stream.js';
-import type { DeliveryCallback, EngineSource, PublishOutcome } from './types.js';
+import type { BatchSummary, DeliveryCallback, EngineSource, PublishBatchOptions, PublishOutcome } from './types.js';
 
 /**
  * Publishes messages through a librdkafka producer: the client's shared one (`cm.producer`), or one
@@ -114,12 +114,26 @@ export class Producer {
    * Publishes every message and resolves with one outcome per message, in input order. It never
    * stops at the first failure, and messages are handed to librdkafka in input order, so messages
    * that share a key keep their order.
+   *
+   * With `{ results: 'failures' }` it resolves with a BatchSummary instead: the number delivered,
+   * and only the failed messages by index (input order) — the same delivery, order and errors,
+   * without a result object per message kept until the whole batch settled (for large batches
+   * whose caller only counts; docs/producer.md#batches).
    */
-  publishBatch(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
+  publishBatch(messages: readonly OutgoingMessage[], options?: PublishBatchOptions & { readonly results?: 'all' }): Promise<PublishOutcome[]>;
+  publishBatch(messages: readonly OutgoingMessage[], options: PublishBatchOptions & { readonly results: 'failures' }): Promise<BatchSummary>;
+  publishBatch(messages: readonly OutgoingMessage[], options?: PublishBatchOptions): Promise<PublishOutcome[] | BatchSummary>;
+  publishBatch(messages: readonly OutgoingMessage[], options?: PublishBatchOptions): Promise<PublishOutcome[] | BatchSummary> {
+    let tally: boolean;
+    try {
+      tally = tallyOption(options);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     if (!Array.isArray(messages)) {
       return Promise.reject(new InvalidArgumentError('publishBatch(messages)', 'expected an array of messages'));
     }
-    if (messages.length === 0) return Promise.resolve([]);
+    if (messages.length === 0) return Promise.resolve(tally ? { delivered: 0, failed: [], possibleDuplicates: [] } : []);
     let engine: ProducerEngine;
     try {
       engine = this.#ready('publishBatch');
@@ -127,14 +141,17 @@ export class Producer {
       return Promise.reject(e as Error);
     }
     const t = this.#diagnostics;
-    return new Promise<PublishOutcome[]>((resolve) => {
-      const batch = new BatchOutcomes(messages.length, resolve);
-      for (let i = 0; i < messages.length; i++) {
-        let d: BatchItem;
+    const enc = this.#enc;
+    return new Promise<PublishOutcome[] | BatchSummary>((resolve) => {
+      const n = messages.length;
+      const sink = tally ? new BatchTally(n, resolve) : new BatchOutcomes(n, resolve);
+      for (let i = 0; i < n; i++) {
+        let d: Instrumented;
         try {
-          d = new BatchItem(messages[i]!, this.#enc, batch, i);
+          d = tally ? new TallyItem(messages[i]!, enc, sink as BatchTally, i) : new BatchItem(messages[i]!, enc, sink as BatchOutcomes, i);
         } catch (e) {
-          batch.settle(i, { ok: false, error: e as Error });
+          // Refused while encoding (not an OutgoingMessage, serializer error): its outcome, the rest go on.
+          sink.refused(i, e as Error);
           continue;
         }
         if (t !== undefined) d.instrument(t);
@@ -197,3 +214,15 @@ export class Producer {
 }
 
 function noop(): void {}
+
+/** publishBatch()'s `options`: true for `{ results: 'failures' }`; throws InvalidArgumentError naming a bad value. */
+export function tallyOption(options: PublishBatchOptions | undefined): boolean {
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError('publishBatch(messages, options)', `options must be an object { results?: 'all' | 'failures' }, got ${options === null ? 'null' : typeof options}`);
+  }
+  const r = options.results;
+  if (r === undefined || r === 'all') return false;
+  if (r === 'failures') return true;
+  throw new InvalidArgumentError('publishBatch(messages, options)', `options.results must be 'all' or 'failures', got ${JSON.stringify(r) ?? String(r)}`);
+}

@@ -3,7 +3,7 @@ import type { DeliveryResult } from '../delivery/index.js';
 import type { OutgoingMessage } from '../message/outgoing.js';
 import type { NativeTopicPartitionOffset } from '../native/types.js';
 import type { Producer } from './producer.js';
-import type { PublishOutcome } from './types.js';
+import type { BatchSummary, PublishBatchOptions, PublishOutcome } from './types.js';
 
 /** Where a transaction is: open while its callback runs, then committing, committed or aborted. */
 export type TransactionState = 'open' | 'committing' | 'committed' | 'aborted';
@@ -63,14 +63,25 @@ export class Transaction {
     return p;
   }
 
-  /** Publishes every message inside the transaction; one outcome per message, in input order. */
-  publishBatch(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
+  /**
+   * Publishes every message inside the transaction; one outcome per message, in input order (or,
+   * with `{ results: 'failures' }`, a BatchSummary, as Producer#publishBatch). A failed message
+   * aborts the transaction like a failed publish().
+   */
+  publishBatch(messages: readonly OutgoingMessage[], options?: PublishBatchOptions & { readonly results?: 'all' }): Promise<PublishOutcome[]>;
+  publishBatch(messages: readonly OutgoingMessage[], options: PublishBatchOptions & { readonly results: 'failures' }): Promise<BatchSummary>;
+  publishBatch(messages: readonly OutgoingMessage[], options?: PublishBatchOptions): Promise<PublishOutcome[] | BatchSummary>;
+  publishBatch(messages: readonly OutgoingMessage[], options?: PublishBatchOptions): Promise<PublishOutcome[] | BatchSummary> {
     if (this.#state !== 'open') return Promise.reject(this.#closed('publishBatch'));
-    const p = this.#producer.publishBatch(messages);
+    const p = this.#producer.publishBatch(messages, options);
     this.#tracked.push(
       p.then(
-        (outcomes) => {
-          for (const o of outcomes) if (!o.ok) return this.#failed(o.error);
+        (out) => {
+          if (Array.isArray(out)) {
+            for (const o of out) if (!o.ok) return this.#failed(o.error);
+          } else if (out.failed.length > 0) {
+            return this.#failed(out.failed[0]!.error);
+          }
           return undefined;
         },
         (e: Error) => this.#failed(e),

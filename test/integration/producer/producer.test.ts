@@ -203,6 +203,34 @@ describe('Producer against the real broker', function () {
     assert.deepEqual(got.map((m) => m.value!.toString()).sort(), ['a', 'c']);
   });
 
+  it("publishBatch(messages, { results: 'failures' }): the count, the oversized ones by index; exactly the others land, in per-key order", async () => {
+    const topic = uniqueName('tally');
+    await createTopic(topic, 3);
+    const n = 5000;
+    const big = Buffer.alloc(2_000_000, 1); // above librdkafka's message.max.bytes (1 MB)
+    const msgs = Array.from({ length: n }, (_, i) => newMessage(topic, i === 10 || i === 4000 ? big : `v${i}`).withKey(`k${i % 7}`));
+    const summary = await cm.producer.publishBatch(msgs, { results: 'failures' });
+    assert.equal(summary.delivered, n - 2);
+    assert.deepEqual(summary.failed.map((f) => f.index), [10, 4000]);
+    for (const f of summary.failed) {
+      assert.ok(f.error instanceof DeliveryError, String(f.error));
+      assert.equal(f.error.code, 'GCK_KAFKA_MSG_SIZE_TOO_LARGE');
+      assert.equal(f.error.messageId, msgs[f.index]!.id);
+    }
+    assert.deepEqual(summary.possibleDuplicates, []);
+    assert.equal(cm.producerEngine().inflightCount, 0, 'no per-message state left');
+    const got = await readAll(topic, n - 2);
+    assert.equal(got.length, n - 2);
+    const byKey = new Map<string, number[]>();
+    for (const m of got) {
+      const list = byKey.get(m.key!.toString()) ?? [];
+      list.push(Number(m.value!.toString().slice(1)));
+      byKey.set(m.key!.toString(), list);
+    }
+    for (const [key, seq] of byKey) assert.deepEqual(seq, [...seq].sort((a, b) => a - b), `per-key order of ${key}`);
+    assert.deepEqual([...byKey.values()].flat().sort((a, b) => a - b), msgs.map((_, i) => i).filter((i) => i !== 10 && i !== 4000));
+  });
+
   it('the broker rejecting a message (topic max.message.bytes) fails only that message', async () => {
     const topic = uniqueName('brokerlimit');
     await createTopic(topic, 1, 1, { 'max.message.bytes': '20000' });

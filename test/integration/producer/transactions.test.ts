@@ -38,6 +38,27 @@ describe('TransactionalProducer against the real broker', function () {
     assert.deepEqual(tp.counts, { committed: 1, aborted: 0 });
   });
 
+  it("publishBatch(…, { results: 'failures' }) in a transaction: the count on commit; a failed message aborts it", async () => {
+    const topic = uniqueName('txn-tally');
+    await createTopic(topic, 1);
+    const tp = await producer();
+    const summary = await tp.transaction((tx) => tx.publishBatch(['a', 'b', 'c'].map((v) => newMessage(topic, v).withKey('k')), { results: 'failures' }));
+    assert.deepEqual(summary, { delivered: 3, failed: [], possibleDuplicates: [] });
+    await assert.rejects(
+      tp.transaction(async (tx) => {
+        const s = await tx.publishBatch([newMessage(topic, 'x').withKey('k'), newMessage(topic, Buffer.alloc(2_000_000)).withKey('k')], { results: 'failures' });
+        assert.deepEqual(s.failed.map((f) => f.index), [1]);
+      }),
+      (e: unknown) => e instanceof TransactionAbortedError,
+    );
+    await tp.transaction(async (tx) => {
+      await tx.publish(newMessage(topic, 'end').withKey('end'));
+    });
+    const committed = await readUntil([topic], 'read_committed', sentinel('end'));
+    assert.deepEqual(committed.map(valueOf), ['a', 'b', 'c', 'end']);
+    assert.deepEqual(tp.counts, { committed: 2, aborted: 1 });
+  });
+
   it('abort: a callback that throws aborts (transaction() rethrows its error); read_committed never sees the messages, read_uncommitted does', async () => {
     const topic = uniqueName('txn-abort');
     await createTopic(topic, 1);
