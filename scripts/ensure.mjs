@@ -27,6 +27,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const STAMP = path.join(ROOT, 'node_modules', '.gocoffee-install-stamp');
+/** The stamp's content after `--packages-only` installed build packages: node_modules must be rebuilt. */
+const PACKAGES_INSTALLED = 'build-packages-installed';
 
 /** Debian packages by purpose. `build` is needed by every purpose (librdkafka is compiled by npm ci). */
 export const PACKAGES = Object.freeze({
@@ -147,6 +149,7 @@ function ensureNodeModules(force) {
   let have = null;
   try { have = fs.readFileSync(STAMP, 'utf8').trim(); } catch { /* none yet */ }
   let reason = force ? 'system build packages were just installed (librdkafka must be rebuilt with them)'
+    : have === PACKAGES_INSTALLED ? 'system build packages were installed since node_modules was built (librdkafka must be rebuilt with them)'
     : have === null ? (fs.existsSync(path.join(ROOT, 'node_modules')) ? 'node_modules has no install stamp (interrupted or foreign install)' : 'node_modules is missing')
     : have !== want ? 'package-lock.json or Node.js changed since the last install'
     : null;
@@ -185,8 +188,9 @@ function main() {
   const selected = own ? groups.filter((g) => g === 'build') : groups;
   const { installedBuildPackages } = ensureSystemPackages(selected);
   if (process.argv.includes('--packages-only')) {
-    // npm ci must still rebuild librdkafka with packages installed just now: drop the stamp.
-    if (installedBuildPackages) fs.rmSync(STAMP, { force: true });
+    // npm ci must still rebuild librdkafka with the packages installed just now (the next run's
+    // ensureNodeModules reads this marker instead of a fingerprint).
+    if (installedBuildPackages && fs.existsSync(path.dirname(STAMP))) fs.writeFileSync(STAMP, `${PACKAGES_INSTALLED}\n`);
     return;
   }
   ensureNodeModules(installedBuildPackages);

@@ -83,18 +83,33 @@ export async function install(log) {
   const t0 = performance.now();
   const out = createWriteStream(INSTALL_LOG);
   const code = await new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: PEERS_DIR, env: { ...process.env, CKJS_LINKING: linking }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a timeout, or this process being stopped (.ci/run stops it when a
+    // step fails), ends npm and the node-gyp / make / compiler processes under it too.
+    const child = spawn(command, args, { cwd: PEERS_DIR, env: { ...process.env, CKJS_LINKING: linking }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const onSignal = (sig) => {
+      killGroup();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
-    const timer = setTimeout(() => child.kill('SIGKILL'), INSTALL_TIMEOUT_MS);
-    child.on('error', (e) => {
+    const timer = setTimeout(killGroup, INSTALL_TIMEOUT_MS);
+    const done = (result) => {
       clearTimeout(timer);
-      resolve(e.message);
-    });
-    child.on('close', (c, signal) => {
-      clearTimeout(timer);
-      resolve(c ?? signal ?? 'unknown');
-    });
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve(result);
+    };
+    child.on('error', (e) => done(e.message));
+    child.on('close', (c, signal) => done(c ?? signal ?? 'unknown'));
   });
   await new Promise((r) => out.end(r));
   const seconds = Math.round((performance.now() - t0) / 100) / 10;

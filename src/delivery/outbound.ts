@@ -34,8 +34,9 @@ export abstract class Outbound {
   idSuffix: string | undefined = undefined;
   /**
    * False when the caller hears only how many were delivered (publishBatch with `results:
-   * 'failures'`): the engine then calls delivered() without building a DeliveryResult, one object
-   * less per message that would live until the whole batch settled.
+   * 'failures'`): the engine then calls deliveredAt() instead of building a DeliveryResult, one
+   * object less per message that would live until the whole batch settled. Set only by such
+   * subclasses, in their constructor.
    */
   wantsResult = true;
   constructor(
@@ -50,11 +51,15 @@ export abstract class Outbound {
     /** Sent as the `message_id` header, ahead of `headers` (none when undefined). */
     readonly messageId: string | undefined,
   ) {}
+  /** The broker acknowledged the message: `result` is what the caller gets (built once by the engine). */
+  abstract delivered(result: DeliveryResult): void;
   /**
-   * The broker acknowledged the message: `result` is what the caller gets (built once by the
-   * engine; undefined when `wantsResult` is false).
+   * The broker acknowledged the message, reported without a result object (`wantsResult` false):
+   * a subclass builds one only if someone needs it. `timestamp` undefined when unknown.
    */
-  abstract delivered(result: DeliveryResult | undefined): void;
+  deliveredAt(partition: number, offset: number, timestamp: number | undefined): void {
+    this.delivered({ topic: this.topic, partition, offset, timestamp, messageId: this.messageId });
+  }
   abstract failed(error: Error): void;
   /**
    * Like failed(), reported while a Producer#send() runs on the engine (DeliveryWindow.sendDepth):

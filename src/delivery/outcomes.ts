@@ -43,7 +43,7 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
         // may be a second copy (issue 17 item 4). A first-attempt success (the hot path) builds
         // the result without the field.
         const retried = d.retryError;
-        if (!d.wantsResult) d.delivered(undefined);
+        if (!d.wantsResult) d.deliveredAt(ok[i + 1]!, offset, ts >= 0 ? ts : undefined);
         else if (retried === undefined) d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId });
         else d.delivered({ topic: d.topic, partition: ok[i + 1]!, offset, timestamp: ts >= 0 ? ts : undefined, messageId: d.messageId, possibleDuplicate: retried.possiblyPersisted });
       }

@@ -41,8 +41,7 @@ export abstract class Instrumented extends Outbound implements SettledEvent {
     if (producerSend.hasSubscribers) producerSend.publish(this);
   }
 
-  /** `result` is undefined only for a TallyItem whose result nobody asked for (no `producer:settled` subscriber when it was built). */
-  protected reportDelivered(result: DeliveryResult | undefined): void {
+  protected reportDelivered(result: DeliveryResult): void {
     this.counters!.success++;
     if (producerSettled.hasSubscribers) {
       this.result = result;
@@ -162,9 +161,9 @@ export class BatchTally {
 }
 
 /**
- * A message of publishBatch(messages, { results: 'failures' }): counts in its batch's tally. No
- * DeliveryResult is built for it (wantsResult) unless `producer:settled` had subscribers (tracing:
- * the span ends with the partition and offset) when it was built.
+ * A message of publishBatch(messages, { results: 'failures' }): counts in its batch's tally. The
+ * engine reports it through deliveredAt() without a DeliveryResult; one is built only for
+ * `producer:settled` subscribers (the telemetry adapters), who are promised `result` on success.
  */
 export class TallyItem extends Instrumented {
   constructor(
@@ -174,12 +173,19 @@ export class TallyItem extends Instrumented {
     readonly index: number,
   ) {
     super(m, 'publishBatch(messages)', enc);
-    this.wantsResult = producerSettled.hasSubscribers;
+    this.wantsResult = false;
   }
-  delivered(result: DeliveryResult | undefined): void {
-    if (this.source !== undefined) this.reportDelivered(result);
-    // retryError is only set by a library retry (idempotence off); see DeliveryOutcomes.onReports.
+  override deliveredAt(partition: number, offset: number, timestamp: number | undefined): void {
+    if (this.source !== undefined) {
+      if (producerSettled.hasSubscribers) this.reportDelivered({ topic: this.topic, partition, offset, timestamp, messageId: this.messageId });
+      else this.counters!.success++;
+    }
+    // retryError is only set by a library retry (idempotence off): see DeliveryOutcomes.onReports.
     this.batch.ok(this.index, this.retryError?.possiblyPersisted === true);
+  }
+  /** Not called by the engine (wantsResult is false); here for completeness. */
+  delivered(result: DeliveryResult): void {
+    this.deliveredAt(result.partition, result.offset, result.timestamp);
   }
   failed(error: Error): void {
     if (this.source !== undefined) this.reportFailed(this.source, error);

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { InvalidArgumentError } from '../errors/base.js';
 import { ProducerEngine, type DeliveryResult } from '../delivery/index.js';
 import type { OutgoingMessage } from '../message/outgoing.js';
@@ -215,14 +216,19 @@ export class Producer {
 
 function noop(): void {}
 
-/** publishBatch()'s `options`: true for `{ results: 'failures' }`; throws InvalidArgumentError naming a bad value. */
+/** publishBatch()'s `options`: true for `{ results: 'failures' }`; throws InvalidArgumentError naming what is wrong. */
 export function tallyOption(options: PublishBatchOptions | undefined): boolean {
+  const where = 'publishBatch(messages, options)';
   if (options === undefined) return false;
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidArgumentError('publishBatch(messages, options)', `options must be an object { results?: 'all' | 'failures' }, got ${options === null ? 'null' : typeof options}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    const got = typeof options === 'string' ? `${inspect(options)}; pass { results: ${inspect(options)} }` : options === null ? 'null' : inspect(options);
+    throw new InvalidArgumentError(where, `options must be an object { results?: 'all' | 'failures' }, got ${got}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (k !== 'results') throw new InvalidArgumentError(where, `unknown option ${inspect(k)} (the only one is results: 'all' | 'failures')`);
   }
   const r = options.results;
   if (r === undefined || r === 'all') return false;
   if (r === 'failures') return true;
-  throw new InvalidArgumentError('publishBatch(messages, options)', `options.results must be 'all' or 'failures', got ${JSON.stringify(r) ?? String(r)}`);
+  throw new InvalidArgumentError(where, `options.results must be 'all' or 'failures', got ${inspect(r)}`);
 }

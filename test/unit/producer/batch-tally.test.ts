@@ -5,7 +5,6 @@ import { DeliveryError, FlushIncompleteError, InvalidArgumentError, StateError }
 import { CHANNELS } from '../../../src/diagnostics/channels.js';
 import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
 import { BatchTally, TallyItem } from '../../../src/producer/outbound-kinds.js';
-import { encodingOf } from '../../../src/producer/encode.js';
 import { handedOver, setupEngine as setup } from '../../helpers/engine.js';
 
 const TOO_LARGE = { message: 'Broker: Message size too large', code: 10 };
@@ -65,13 +64,22 @@ describe("publishBatch(messages, { results: 'failures' }) (fake binding)", () =>
     const { engine, producer, native } = setup();
     await engine.connect();
     const m = [newMessage('t', 'a')];
-    for (const bad of [null, 'failures', { results: 'some' }, { results: false }]) {
+    const cases: Array<[unknown, RegExp]> = [
+      [null, /got null/],
+      ['failures', /got 'failures'; pass \{ results: 'failures' \}/],
+      [{ results: 'some' }, /options\.results must be 'all' or 'failures', got 'some'/],
+      [{ results: false }, /got false/],
+      [{ results: 1n }, /got 1n/],
+      [{ result: 'failures' }, /unknown option 'result'/],
+    ];
+    for (const [bad, named] of cases) {
       const e = await producer.publishBatch(m, bad as never).then(
-        () => assert.fail(`accepted ${JSON.stringify(bad)}`),
+        () => assert.fail(`accepted ${String(bad)}`),
         (err: unknown) => err,
       );
       assert.ok(e instanceof InvalidArgumentError, String(e));
       assert.match((e as Error).message, /publishBatch\(messages, options\)/);
+      assert.match((e as Error).message, named);
     }
     await assert.rejects(producer.publishBatch('x' as never, { results: 'failures' }), InvalidArgumentError);
     assert.equal(native().produced.length, 0);
@@ -97,6 +105,59 @@ describe("publishBatch(messages, { results: 'failures' }) (fake binding)", () =>
     await engine.close(100);
   });
 
+  it('the tally: failures and possible duplicates in input order whatever order they settle in', () => {
+    let got: unknown;
+    const t = new BatchTally(5, (x) => (got = x));
+    const e1 = new Error('one');
+    const e4 = new Error('four');
+    t.ok(3, true);
+    t.fail(4, e4);
+    t.ok(0, true);
+    t.fail(1, e1);
+    assert.equal(got, undefined, 'not before the last one');
+    t.ok(2, false);
+    assert.deepEqual(got, { delivered: 3, failed: [{ index: 1, error: e1 }, { index: 4, error: e4 }], possibleDuplicates: [0, 3] });
+  });
+
+  it('the engine builds no DeliveryResult for them (deliveredAt), unless producer:settled has subscribers at delivery', async () => {
+    const diagnostics = new Diagnostics({ clientId: 'test' });
+    const { engine, producer, native } = setup({ diagnostics });
+    await engine.connect();
+    const orig = TallyItem.prototype.delivered;
+    let built = 0;
+    TallyItem.prototype.delivered = function (this: TallyItem, r) {
+      built++;
+      orig.call(this, r);
+    };
+    try {
+      native().autoDeliver = true;
+      assert.deepEqual(await producer.publishBatch([newMessage('t', 'a'), newMessage('t', 'b')], { results: 'failures' }), { delivered: 2, failed: [], possibleDuplicates: [] });
+      assert.equal(built, 0, 'reported through deliveredAt, no result object');
+    } finally {
+      TallyItem.prototype.delivered = orig;
+    }
+    // A subscriber that attaches after the batch was handed over still gets the result.
+    native().autoDeliver = false;
+    await handedOver(); // autoDeliver's second scheduled deliverAll() runs now, not on the next batch
+    assert.equal(native().queue.length, 0);
+    const p = producer.publishBatch([newMessage('t', 'c')], { results: 'failures' });
+    await handedOver();
+    const seen: Array<{ partition: number; offset: number } | undefined> = [];
+    const onSettled = (ev: unknown): void => void seen.push((ev as { result?: { partition: number; offset: number } }).result);
+    subscribe(CHANNELS.PRODUCER_SETTLED, onSettled);
+    try {
+      native().deliverAll();
+      await p;
+    } finally {
+      unsubscribe(CHANNELS.PRODUCER_SETTLED, onSettled);
+    }
+    assert.equal(seen.length, 1);
+    assert.deepEqual({ partition: seen[0]!.partition, offset: seen[0]!.offset }, { partition: 0, offset: 2 });
+    const c = diagnostics.counters.publish('t');
+    assert.deepEqual([c.total, c.success], [3, 3]);
+    await engine.close(100);
+  });
+
   it('close() fails what is still in flight: the summary lists each, and close() rejects naming them', async () => {
     const { engine, producer } = setup();
     await engine.connect();
@@ -112,31 +173,5 @@ describe("publishBatch(messages, { results: 'failures' }) (fake binding)", () =>
     assert.equal(summary.delivered, 0);
     assert.deepEqual(summary.failed.map((f) => f.index), [0, 1]);
     for (const f of summary.failed) assert.ok(f.error instanceof DeliveryError && f.error.possiblyPersisted === true, String(f.error));
-  });
-
-  it('counts in the topic counters; a DeliveryResult is built only for producer:settled subscribers (tracing ends its span with it)', async () => {
-    const diagnostics = new Diagnostics({ clientId: 'test' });
-    const { engine, producer, native } = setup({ diagnostics });
-    await engine.connect();
-    native().autoDeliver = true;
-    await producer.publishBatch([newMessage('t', 'a'), newMessage('t', 'b')], { results: 'failures' });
-    const c = diagnostics.counters.publish('t');
-    assert.equal(c.total, 2);
-    assert.equal(c.success, 2);
-    const tally = new BatchTally(1, () => undefined);
-    assert.equal(new TallyItem(newMessage('t', 'x'), encodingOf({}), tally, 0).wantsResult, false, 'nobody subscribed: no result object');
-    const seen: Array<{ partition: number; offset: number } | undefined> = [];
-    const onSettled = (ev: unknown): void => void seen.push((ev as { result?: { partition: number; offset: number } }).result);
-    subscribe(CHANNELS.PRODUCER_SETTLED, onSettled);
-    try {
-      assert.equal(new TallyItem(newMessage('t', 'x'), encodingOf({}), tally, 0).wantsResult, true);
-      await producer.publishBatch([newMessage('t', 'c')], { results: 'failures' });
-    } finally {
-      unsubscribe(CHANNELS.PRODUCER_SETTLED, onSettled);
-    }
-    assert.equal(seen.length, 1);
-    assert.deepEqual({ partition: seen[0]!.partition, offset: seen[0]!.offset }, { partition: 0, offset: 2 });
-    assert.equal(c.success, 3);
-    await engine.close(100);
   });
 });
