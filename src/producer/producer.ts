@@ -217,8 +217,7 @@ export class Producer {
 function noop(): void {}
 
 /** publishBatch()'s `options`: true for `{ results: 'failures' }`; throws InvalidArgumentError naming what is wrong. */
-export function tallyOption(options: PublishBatchOptions | undefined): boolean {
-  const where = 'publishBatch(messages, options)';
+export function tallyOption(options: PublishBatchOptions | undefined, where = 'publishBatch(messages, options)'): boolean {
   if (options === undefined) return false;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     const got = typeof options === 'string' ? `${inspect(options)}; pass { results: ${inspect(options)} }` : options === null ? 'null' : inspect(options);

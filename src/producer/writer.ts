@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from '../errors/base.js';
 import type { DeliveryResult } from '../delivery/index.js';
 import { newMessage, type MessageKey, type MessageValue, type OutgoingMessage } from '../message/outgoing.js';
-import type { Producer } from './producer.js';
-import type { PublishOutcome } from './types.js';
+import { tallyOption, type Producer } from './producer.js';
+import type { BatchSummary, PublishBatchOptions, PublishOutcome } from './types.js';
 
 export interface WriteOptions {
   readonly key?: MessageKey;
@@ -34,8 +34,20 @@ export class TopicWriter {
    * Publishes many values in order; one outcome per value. A malformed entry (not an object, a bad
    * key, header or option) rejects the whole batch, before anything is published, with an
    * InvalidArgumentError naming its index.
+   *
+   * `options` as for Producer#publishBatch: `{ results: 'failures' }` resolves with a BatchSummary
+   * (how many were delivered, the failed entries by index) instead of one outcome per value; a bad
+   * option rejects before anything is published, named as writeBatch's.
    */
-  writeBatch(entries: ReadonlyArray<{ value: MessageValue } & WriteOptions>): Promise<PublishOutcome[]> {
+  writeBatch(entries: ReadonlyArray<{ value: MessageValue } & WriteOptions>, options?: PublishBatchOptions & { readonly results?: 'all' }): Promise<PublishOutcome[]>;
+  writeBatch(entries: ReadonlyArray<{ value: MessageValue } & WriteOptions>, options: PublishBatchOptions & { readonly results: 'failures' }): Promise<BatchSummary>;
+  writeBatch(entries: ReadonlyArray<{ value: MessageValue } & WriteOptions>, options?: PublishBatchOptions): Promise<PublishOutcome[] | BatchSummary>;
+  writeBatch(entries: ReadonlyArray<{ value: MessageValue } & WriteOptions>, options?: PublishBatchOptions): Promise<PublishOutcome[] | BatchSummary> {
+    try {
+      tallyOption(options, 'writeBatch(entries, options)');
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     if (!Array.isArray(entries)) {
       return Promise.reject(new InvalidArgumentError('writeBatch(entries)', 'expected an array of { value, key?, headers?, metadata?, id? } entries'));
     }
@@ -55,7 +67,7 @@ export class TopicWriter {
       }
     }
     try {
-      return this.#producer.publishBatch(messages);
+      return this.#producer.publishBatch(messages, options);
     } catch (e) {
       return Promise.reject(e as Error);
     }

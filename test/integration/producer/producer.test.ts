@@ -306,6 +306,11 @@ describe('ConnectionManager lifecycle against the real broker', function () {
     assert.equal(cm.getWriter(topic), w, 'writers are cached');
     const r = await w.write('via writer', { key: 'k', metadata: { a: 'b' } });
     assert.equal(r.topic, topic);
+    // A writer's batch in the summary form: an oversized entry is reported by its index, the others land.
+    const summary = await w.writeBatch([{ value: 'w1', key: 'k' }, { value: Buffer.alloc(2_000_000, 1), id: 'too-big' }, { value: 'w2', key: 'k' }], { results: 'failures' });
+    assert.equal(summary.delivered, 2);
+    assert.deepEqual(summary.failed.map((f) => [f.index, (f.error as DeliveryError).code, (f.error as DeliveryError).messageId]), [[1, 'GCK_KAFKA_MSG_SIZE_TOO_LARGE', 'too-big']]);
+    assert.deepEqual((await readAll(topic, 3)).map((m) => m.value!.toString()), ['via writer', 'w1', 'w2']);
     await Promise.all([cm.close(), cm.close()]);
     assert.equal(cm.state, 'closed');
     await assert.rejects(cm.initialize(), StateError);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { TopicWriter } from '../../../src/producer/writer.js';
-import { InvalidArgumentError } from '../../../src/errors/index.js';
+import { DeliveryError, InvalidArgumentError } from '../../../src/errors/index.js';
 import { setupEngine } from '../../helpers/engine.js';
 
 function setup() {
@@ -51,6 +51,40 @@ describe('TopicWriter argument errors', () => {
     assert.equal(c!.key, 'k2');
     await writer.write('d', null as never); // null options: none
     assert.equal(native().produced[3]!.value!.toString(), 'd');
+    await engine.close(100);
+  });
+
+  it("writeBatch(entries, { results: 'failures' }) resolves with the publishBatch summary: the count and the failed entries by index", async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().outcome = (r) => (r.value!.toString().startsWith('bad') ? { message: 'Broker: Message size too large', code: 10 } : null);
+    native().autoDeliver = true;
+    const writer = new TopicWriter('t', producer);
+    const summary = await writer.writeBatch([{ value: 'a', key: 'k' }, { value: 'bad-1', id: 'id-1' }, { value: 'b' }], { results: 'failures' });
+    assert.equal(summary.delivered, 2);
+    assert.deepEqual(summary.failed.map((f) => f.index), [1]);
+    assert.equal((summary.failed[0]!.error as DeliveryError).messageId, 'id-1');
+    assert.deepEqual(summary.possibleDuplicates, []);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), ['a', 'bad-1', 'b']);
+    // results: 'all' (and no options) keep one outcome per entry.
+    const all = await writer.writeBatch([{ value: 'c' }], { results: 'all' });
+    assert.deepEqual(all.map((o) => o.ok), [true]);
+    await engine.close(100);
+  });
+
+  it('writeBatch() with a bad option rejects with an InvalidArgumentError naming writeBatch and the value; nothing is published', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    const writer = new TopicWriter('t', producer);
+    for (const [options, re] of [
+      ['failures', /^writeBatch\(entries, options\): .*got 'failures'; pass \{ results: 'failures' \}/],
+      [{ results: 'some' }, /^writeBatch\(entries, options\): options\.results must be 'all' or 'failures', got 'some'/],
+      [{ result: 'failures' }, /^writeBatch\(entries, options\): unknown option 'result'/],
+      [null, /^writeBatch\(entries, options\): options must be an object .*got null/],
+    ] as const) {
+      await assert.rejects(writer.writeBatch([{ value: 'a' }], options as never), (e: unknown) => e instanceof InvalidArgumentError && re.test(e.message), String(options));
+    }
+    assert.equal(native().produced.length, 0);
     await engine.close(100);
   });
 });
