@@ -30,6 +30,7 @@ export const RD = Object.freeze({
   ERR__MSG_TIMED_OUT: -192,
   ERR__RESOLVE: -193,
   ERR__TRANSPORT: -195,
+  ERR__FAIL: -196,
   ERR__DESTROY: -197,
   ERR_INVALID_MSG: 2,
   ERR_UNKNOWN_TOPIC_OR_PART: 3,

@@ -21,6 +21,7 @@
 // This file: the handle, the operation workers, the close; the JS methods that parse their
 // arguments and start operations are in admin-calls.cc.
 #include "admin.h"
+#include "failpoint.h"
 
 #include <algorithm>
 #include <chrono>
@@ -136,6 +137,7 @@ class OpWorker : public Napi::AsyncWorker {
         w.rk_.reset();
       }
     } release{*this};
+    failpoint("admin.op");
     fn_(rk_.get(), timeout_ms_, result_);
   }
   void OnOK() override {

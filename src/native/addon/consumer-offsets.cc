@@ -2,6 +2,7 @@
 // committed / watermark / offsets-for-times lookups, seek and position. The blocking ones run on a
 // Task (libuv threadpool; see consumer.cc for the threading model).
 #include "consumer.h"
+#include "failpoint.h"
 
 #include <algorithm>
 #include <chrono>
@@ -36,38 +37,53 @@ class CallDeadline {
   std::chrono::steady_clock::time_point at_;
 };
 
+// What a Task's callback gets when its work threw: librdkafka's generic failure, naming the call.
+Napi::Value failed_value(Napi::Env env, const char *what, const std::string &failed) {
+  return error_value(env, RD_KAFKA_RESP_ERR__FAIL, std::string(what) + " failed: " + failed);
+}
+
 // The error text of a call that started after its deadline (see CallDeadline).
 std::string not_sent(const char *what) {
   return std::string(what) + " not sent: no libuv threadpool thread became free within its timeout (UV_THREADPOOL_SIZE)";
 }
 
 // A blocking librdkafka call on the libuv threadpool: work() runs there (C calls only, no JS),
-// done() on the JS thread. The consumer's busy_ count (JS thread only) holds the close back until
+// done() on the JS thread, with `failed` null, or — when work() threw (AsyncWorker caught it, e.g.
+// std::bad_alloc) — the exception's text: done() then reports librdkafka's generic failure
+// (__FAIL) to the callback, so the caller hears of every call. The consumer's busy_ count (JS thread only) holds the close back until
 // every task is done; a task that starts once closing began skips its call (its result keeps the
 // ERR__DESTROY it was initialised with). The close worker is queued only when busy_ is 0, so no
 // threadpool thread ever waits for another one.
 class Task : public Napi::AsyncWorker {
  public:
-  Task(Napi::Env env, Consumer *c, std::function<void()> work, std::function<void(Napi::Env)> done)
+  Task(Napi::Env env, Consumer *c, std::function<void()> work, std::function<void(Napi::Env, const std::string *failed)> done)
       : Napi::AsyncWorker(env, "gocoffee.Consumer.task"), c_(c), work_(std::move(work)), done_(std::move(done)) {
     c_->busy_++;
   }
   void Execute() override {
+    failpoint("consumer.task");
     if (!c_->closing_.load()) work_();
   }
   void OnOK() override {
     {
       Napi::HandleScope scope(Env());
-      done_(Env());
+      done_(Env(), nullptr);
     }
     c_->task_done(Env());
   }
-  void OnError(const Napi::Error &) override { c_->task_done(Env()); }
+  void OnError(const Napi::Error &e) override {
+    {
+      Napi::HandleScope scope(Env());
+      const std::string failed = e.Message();
+      done_(Env(), &failed);
+    }
+    c_->task_done(Env());
+  }
 
  private:
   Consumer *c_;
   std::function<void()> work_;
-  std::function<void(Napi::Env)> done_;
+  std::function<void(Napi::Env, const std::string *)> done_;
 };
 
 }  // namespace
@@ -97,8 +113,9 @@ Napi::Value Consumer::Metadata(const Napi::CallbackInfo &info) {
           rd_kafka_metadata_destroy(md);
         }
       },
-      [cb, result](Napi::Env env) {
-        Napi::Value err = !result->err ? env.Null()
+      [cb, result](Napi::Env env, const std::string *failed) {
+        Napi::Value err = failed ? failed_value(env, "metadata", *failed)
+                          : !result->err ? env.Null()
                           : error_value(env, result->err, result->late ? not_sent("metadata") : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(result->err)));
         try {
           cb->Call({err, Napi::Number::New(env, result->brokers)});
@@ -202,9 +219,9 @@ Napi::Value Consumer::list_task(const Napi::CallbackInfo &info, const char *what
         *late = left <= 0;
         *err = *late ? RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE : call(rk, list.get(), left);
       },
-      [cb, list, err, late, what](Napi::Env env) {
+      [cb, list, err, late, what](Napi::Env env, const std::string *failed) {
         std::string text = *late ? not_sent(what) : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(*err));
-        Napi::Value e = *err ? error_value(env, *err, text.c_str()) : env.Null();
+        Napi::Value e = failed ? failed_value(env, what, *failed) : *err ? error_value(env, *err, text.c_str()) : env.Null();
         try {
           cb->Call({e, tpl_to_js(env, list.get(), true, true)});
         } catch (const Napi::Error &x) {
@@ -250,12 +267,13 @@ Napi::Value Consumer::QueryWatermarkOffsets(const Napi::CallbackInfo &info) {
         if ((out->late = left <= 0)) out->err = RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE;
         else out->err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &out->lo, &out->hi, left);
       },
-      [cb, out](Napi::Env env) {
+      [cb, out](Napi::Env env, const std::string *failed) {
         if (!cb) return;
         auto wm = Napi::Object::New(env);
         wm.Set("lowOffset", static_cast<double>(out->lo));
         wm.Set("highOffset", static_cast<double>(out->hi));
-        Napi::Value e = !out->err ? env.Null()
+        Napi::Value e = failed ? failed_value(env, "queryWatermarkOffsets", *failed)
+                        : !out->err ? env.Null()
                         : error_value(env, out->err, out->late ? not_sent("queryWatermarkOffsets") : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(out->err)));
         try {
           cb->Call({e, wm});

@@ -3,8 +3,10 @@
 #include <rdkafka.h>
 
 #include "admin.h"
+#include "failpoint.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  gocoffee::failpoints_init();  // test-only (failpoint.h)
   gocoffee::Admin::Init(env, exports);
   exports.Set("librdkafkaVersion", rd_kafka_version_str());
   return exports;

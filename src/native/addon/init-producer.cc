@@ -3,8 +3,10 @@
 #include <rdkafka.h>
 
 #include "producer.h"
+#include "failpoint.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  gocoffee::failpoints_init();  // test-only (failpoint.h)
   gocoffee::Producer::Init(env, exports);
   exports.Set("librdkafkaVersion", rd_kafka_version_str());
   // errorString(code): librdkafka's text for a code (delivery reports carry codes only).

@@ -1,6 +1,7 @@
 // The producer's blocking calls on libuv work threads (flush, metadata), its close (rd_kafka_destroy on
 // a work thread), statistics and OAUTHBEARER. See producer.cc for the threading model.
 #include "producer.h"
+#include "failpoint.h"
 
 #include <algorithm>
 #include <chrono>
@@ -73,6 +74,7 @@ class MetadataWorker : public Napi::AsyncWorker {
         deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
+    failpoint("producer.metadata");
     const rd_kafka_metadata_t *md = nullptr;
     err_ = rd_kafka_metadata(p_->rk(), all_ ? 1 : 0, rkt_, &md, timeout_ms_);
     // Freed however this ends (a copy below may throw std::bad_alloc: OnError then settles the call).

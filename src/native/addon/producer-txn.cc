@@ -1,5 +1,6 @@
 // The producer's transactional calls (see producer.cc for the threading model).
 #include "producer.h"
+#include "failpoint.h"
 
 #include <new>
 #include <utility>
@@ -68,6 +69,7 @@ class TxnWorker : public Napi::AsyncWorker {
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
+    failpoint("producer.txn");
     rd_kafka_t *rk = p_->rk();
     switch (op_) {
       case TxnOp::Init: err_.take(rd_kafka_init_transactions(rk, timeout_ms_)); break;
