@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { StateError } from '../errors/base.js';
 import { ConnectionError, FlushIncompleteError, type UndeliveredMessage } from '../errors/producer.js';
-import { fromNativeError } from '../errors/librdkafka.js';
+import { fromNativeError, RD } from '../errors/librdkafka.js';
 import type { NativeBatchProducer, NativeBinding, NativeConfig, NativeMetadata } from '../native/types.js';
 import { assertConfigFeatures } from '../native/features.js';
 import { connectNative, creationError, type ConnectWatch } from './connect.js';
@@ -124,6 +124,11 @@ export class ProducerEngine extends DeliveryOutcomes {
     this.opts.onError?.(error);
   }
 
+  #onFlushFailure(err: { code?: unknown; message?: unknown }): void {
+    const code = typeof err.code === 'number' ? err.code : RD.ERR__FAIL;
+    this.opts.onError?.(fromNativeError({ code, message: String(err.message ?? err) }, 'flush', { clientId: this.opts.clientId }));
+  }
+
   /** Waits for every in-flight message to be reported (or the timeout). Returns how many remain. */
   async flush(timeoutMs: number): Promise<number> {
     const native = this.native;
@@ -139,7 +144,9 @@ export class ProducerEngine extends DeliveryOutcomes {
     this.flushBatch();
     const left = Math.max(0, deadline - Date.now());
     // rd_kafka_flush runs on a libuv work thread; the reports it collects reach onReports after it.
-    if (this.inflight.size > 0) await native.flush(left).catch(() => undefined);
+    // A flush worker that failed (its work threw: GCK_KAFKA__FAIL) is reported through onError;
+    // the wait below still hears every report (they keep coming through the main queue's wake-ups).
+    if (this.inflight.size > 0) await native.flush(left).catch((err: { code?: unknown; message?: unknown }) => this.#onFlushFailure(err));
     // Let reports still on their way reach us (and due retries go out).
     while (this.inflightCount > 0 && Date.now() < deadline) {
       this.flushBatch();

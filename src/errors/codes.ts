@@ -19,7 +19,7 @@ export const ERROR_CODES = Object.freeze({
   GCK_PERMANENT: 'thrown by a handler: dead-letter at once, no retries',
   GCK_WORKER: 'a handler task failed as a whole (worker died, pool refused it)',
   GCK_HOOK: 'a consumer hook threw',
-  GCK_CONSUMER_CLOSE_ABANDONED: 'stop(): leaving the group did not finish within 10 s; the client was destroyed without waiting longer (its messages since the last commit are delivered again)',
+  GCK_CONSUMER_CLOSE_ABANDONED: 'stop(): leaving the group did not finish within 10 s (or failed in the native layer); the client was destroyed without waiting longer (its messages since the last commit are delivered again)',
   GCK_INFRASTRUCTURE: 'a message failed because of the infrastructure (e.g. the registry unreachable): run again later, no attempt charged',
   GCK_HANDLER_TIMEOUT: 'a handler did not settle within handlerTimeoutMs',
   GCK_SCHEMA_VALIDATION: 'an event does not match its schema',

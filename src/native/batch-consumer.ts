@@ -79,8 +79,11 @@ export interface AddonConsumer {
   offsetsForTimes(tps: NativeTopicPartitionOffset[], timeoutMs: number, cb: PartitionResultCallback): void;
   /** librdkafka's serialised consumer group metadata (generation -1 before the consumer joined its group). */
   groupMetadata(): Buffer | null;
-  /** `abandoned`: the close did not finish within its deadline (10 s); the handle was destroyed without waiting longer. */
-  close(cb: (revokedAtClose: NativeTopicPartition[], abandoned?: boolean) => void): void;
+  /**
+   * `abandoned`: the close did not finish within its deadline (10 s), or (`failure`, its text) the
+   * close worker failed; the handle was destroyed without waiting longer.
+   */
+  close(cb: (revokedAtClose: NativeTopicPartition[], abandoned?: boolean, failure?: string) => void): void;
   stats(): BatchConsumerStats;
   /** OAUTHBEARER (addon/oauth.h): `expiresAtMs` absolute (librdkafka's md_lifetime_ms); throws {code, message}. No-op once closing. */
   setOAuthBearerToken(value: string, expiresAtMs: number, principal: string, extensions: string[]): void;
@@ -263,7 +266,7 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer, 
       return this;
     }
     const waiters = (this.#closeWaiters = [cb]);
-    this.#native.close((revoked, abandoned) => {
+    this.#native.close((revoked, abandoned, failure) => {
       this.#closed = true;
       this.#connected = false;
       this.#closeWaiters = undefined;
@@ -277,7 +280,12 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer, 
         }
       }
       this.emit('disconnected');
-      const err = abandoned === true ? new GoCoffeeKafkaError('GCK_CONSUMER_CLOSE_ABANDONED', 'closing the consumer (final commit, group leave) did not finish within 10 s: the client was destroyed without waiting longer; messages since its last successful commit are delivered again') : null;
+      const err =
+        abandoned !== true
+          ? null
+          : failure !== undefined
+            ? new GoCoffeeKafkaError('GCK_CONSUMER_CLOSE_ABANDONED', `closing the consumer failed (${failure}): the client was destroyed without the final commit and group leave; messages since its last successful commit are delivered again`)
+            : new GoCoffeeKafkaError('GCK_CONSUMER_CLOSE_ABANDONED', 'closing the consumer (final commit, group leave) did not finish within 10 s: the client was destroyed without waiting longer; messages since its last successful commit are delivered again');
       for (const w of waiters) w(err);
     });
     return this;

@@ -17,9 +17,6 @@ export interface TopicPartition {
   readonly partition: number;
 }
 
-/** librdkafka's generic failure (RD_KAFKA_RESP_ERR__FAIL), for an answer that makes no sense. */
-const ERR__FAIL = -196;
-
 /** How many watermark queries lag() runs at once (the libuv threadpool has 4 threads by default). */
 export const LAG_QUERIES = 2;
 
@@ -44,7 +41,7 @@ export const SEEK_IN_DOUBT: ReadonlySet<number> = new Set([RD.ERR__TIMED_OUT, RD
  * apply later; the partition's own code is then __IN_PROGRESS). Never rejects.
  */
 export function seekOnce(native: ControlNative, tp: TopicPartition, offset: number, timeoutMs: number): Promise<{ code: number; message: string }> {
-  const of = (e: NativeErrorLike) => ({ code: typeof e.code === 'number' ? e.code : ERR__FAIL, message: e.message ?? 'unknown librdkafka error' });
+  const of = (e: NativeErrorLike) => ({ code: typeof e.code === 'number' ? e.code : RD.ERR__FAIL, message: e.message ?? 'unknown librdkafka error' });
   return new Promise((resolve) => {
     try {
       native.seekPartitions([{ topic: tp.topic, partition: tp.partition, offset }], timeoutMs, (err, results) => {
@@ -72,10 +69,10 @@ export function partitionError(r: { readonly code: number; readonly topic: strin
 export async function offsetForTime(native: ControlNative, tp: TopicPartition, timestamp: number, timeoutMs: number, context: Record<string, unknown>): Promise<number> {
   const what = `offsets for times ${tp.topic}[${tp.partition}]`;
   const [r] = await perPartition(what, (cb) => native.offsetsForTimes([{ topic: tp.topic, partition: tp.partition, offset: timestamp }], timeoutMs, cb), context);
-  if (r === undefined) throw fromNativeError({ code: ERR__FAIL, message: 'no answer for the partition' }, what, context);
+  if (r === undefined) throw fromNativeError({ code: RD.ERR__FAIL, message: 'no answer for the partition' }, what, context);
   if (r.code !== 0) throw partitionError(r, 'offsets for times', `the broker could not look up timestamp ${timestamp}`, context);
   if (r.offset >= 0 || r.offset === -1) return r.offset;
-  throw fromNativeError({ code: ERR__FAIL, message: `unexpected offset ${r.offset}` }, what, context);
+  throw fromNativeError({ code: RD.ERR__FAIL, message: `unexpected offset ${r.offset}` }, what, context);
 }
 
 /** The log watermarks of a partition, asked from its leader. */

@@ -1,6 +1,7 @@
 // The consumer's close (see consumer.cc for the threading model): leaving the group on a close worker
 // (libuv threadpool), then destroying the handle; statistics and OAUTHBEARER.
 #include "consumer.h"
+#include "failpoint.h"
 
 #include <algorithm>
 #include <chrono>
@@ -23,7 +24,17 @@ Napi::Array refs_to_js(Napi::Env env, const std::vector<PartitionRef> &refs) {
 class CloseWorker : public Napi::AsyncWorker {
  public:
   CloseWorker(Napi::Env env, Consumer *c) : Napi::AsyncWorker(env, "gocoffee.Consumer.close"), c_(c) {}
-  void Execute() override { c_->close_native(); }
+  // close_native() must end with the handle destroyed or left to the deadline's rules; if it throws
+  // (std::bad_alloc serving a rebalance), the handle is destroyed here without the group leave
+  // (reported as abandoned), so the close still completes and its callback comes.
+  void Execute() override {
+    try {
+      failpoint("consumer.close");
+      c_->close_native();
+    } catch (const std::exception &e) {
+      c_->close_abandon(e.what());
+    }
+  }
   void OnOK() override { c_->close_done(Env()); }
 
  private:
@@ -32,9 +43,9 @@ class CloseWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
-// close(cb(revokedAtClose, abandoned), timeoutMs = 10000): leaves the group and destroys the handle
-// on a worker thread, the leave bounded by timeoutMs (abandoned: it did not finish in time, the
-// handle was destroyed without it). Idempotent (a second call's cb is not called), callable from
+// close(cb(revokedAtClose, abandoned, failure?), timeoutMs = 10000): leaves the group and destroys
+// the handle on a worker thread, the leave bounded by timeoutMs (abandoned: it did not finish in
+// time, or the close worker failed — `failure` its text — and the handle was destroyed without it). Idempotent (a second call's cb is not called), callable from
 // inside any callback.
 Napi::Value Consumer::Close(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -90,7 +101,8 @@ void Consumer::close_native() {
   // process cannot exit without). Served here as rd_kafka_consumer_close() serves it (the final
   // revoke reaches on_rebalance, no JS); past the deadline the handle is destroyed without the
   // close: the group then expires the member after session.timeout.ms.
-  rd_kafka_queue_t *cq = rd_kafka_queue_new(rk_.get());
+  QueuePtr close_q(rd_kafka_queue_new(rk_.get()));  // destroyed however this ends
+  rd_kafka_queue_t *cq = close_q.get();
   rd_kafka_error_t *error = rd_kafka_consumer_close_queue(rk_.get(), cq);
   bool closed = false;
   if (error != nullptr) {
@@ -110,7 +122,7 @@ void Consumer::close_native() {
     // group waiting for an unassign nobody makes, and the destroy below waiting for the group.
     for (rd_kafka_event_t *ev; (ev = rd_kafka_queue_poll(cq, 0)) != nullptr;) serve_close_event(ev);
   }
-  rd_kafka_queue_destroy(cq);
+  close_q.reset();
   q_.reset();
   if (oauth_) oauth_->release_queue();  // unhooked by begin_close; the reference must go before rk
   close_abandoned_ = !closed;
@@ -122,6 +134,22 @@ void Consumer::close_native() {
   else rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
+// After close_native() threw (close worker thread): what it did not get to. The handle is destroyed
+// without the consumer close (the group expires the member after session.timeout.ms), reported to
+// JS as abandoned, like a close past its deadline.
+void Consumer::close_abandon(const char *failure) noexcept {
+  try {
+    close_failure_ = failure;
+  } catch (...) {
+    /* no text then: still reported as abandoned */
+  }
+  pending_revoke_.reset();
+  q_.reset();
+  if (oauth_) oauth_->release_queue();
+  close_abandoned_ = true;
+  if (rk_) rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+}
+
 void Consumer::close_done(Napi::Env env) {
   closed_ = true;
   waker_.reset();
@@ -131,7 +159,7 @@ void Consumer::close_done(Napi::Env env) {
   if (!close_cb_.IsEmpty()) {
     Napi::FunctionReference cb = std::move(close_cb_);
     try {
-      cb.Call({revoked, Napi::Boolean::New(env, close_abandoned_)});
+      cb.Call({revoked, Napi::Boolean::New(env, close_abandoned_), close_failure_.empty() ? env.Undefined() : Napi::String::New(env, close_failure_)});
     } catch (const Napi::Error &e) {
       napi_fatal_exception(env, e.Value());
     }

@@ -64,23 +64,27 @@ class Task : public Napi::AsyncWorker {
     failpoint("consumer.task");
     if (!c_->closing_.load()) work_();
   }
-  void OnOK() override {
-    {
-      Napi::HandleScope scope(Env());
-      done_(Env(), nullptr);
-    }
-    c_->task_done(Env());
-  }
+  void OnOK() override { settle(nullptr); }
   void OnError(const Napi::Error &e) override {
-    {
-      Napi::HandleScope scope(Env());
-      const std::string failed = e.Message();
-      done_(Env(), &failed);
-    }
-    c_->task_done(Env());
+    const std::string failed = e.Message();
+    settle(&failed);
   }
 
  private:
+  // Calls back, then does the bookkeeping (a close waits for it), also when the callback throws
+  // (node-addon-api then reports that exception as uncaught).
+  void settle(const std::string *failed) {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    try {
+      done_(env, failed);
+    } catch (...) {
+      c_->task_done(env);
+      throw;
+    }
+    c_->task_done(env);
+  }
+
   Consumer *c_;
   std::function<void()> work_;
   std::function<void(Napi::Env, const std::string *)> done_;

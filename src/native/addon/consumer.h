@@ -50,6 +50,7 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
 
   // Close worker (libuv threadpool): no JS.
   void close_native();
+  void close_abandon(const char *failure) noexcept;  // close worker: after close_native() threw, destroys the handle without the close
   void serve_close_event(rd_kafka_event_t *ev);  // close worker: one event of the close queue
   // JS thread, after close_native.
   void close_done(Napi::Env env);
@@ -122,6 +123,7 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   bool closed_ = false;             // close_done ran
   int close_timeout_ms_ = 10000;    // close(cb, timeoutMs): how long leaving the group may take
   bool close_abandoned_ = false;    // the group leave did not finish in time: destroyed without it
+  std::string close_failure_;       // close_native() threw (close_abandon): its text, for the close callback
   std::atomic<bool> cooperative_{false};
   TplPtr pending_revoke_;           // told JS "revoke", JS has not unassigned yet (JS thread / close worker)
   bool pending_coop_ = false;

@@ -2,14 +2,14 @@
 // AsyncWorker's Execute throw, as a std::bad_alloc inside it would, so the tests reach each
 // worker's OnError path against the real broker (test/integration/native/worker-errors.test.ts).
 // An entry is `name` (every call throws) or `name+N` (the first N calls run, the later ones throw).
-// The variable is read once per addon, by failpoints_init() in its Init (JS thread, before any
-// worker of that addon can run); workers only read the parsed entries (and count calls
-// atomically). Unset (always, outside those tests): one empty-vector check per worker call,
+// The variable is read once per process, by failpoints_init() in the Init of the first addon that
+// loads (JS thread, before any worker can run: the three addons share the one parsed list, a
+// STB_GNU_UNIQUE symbol); workers only read the parsed entries (and count calls atomically). Unset (always, outside those tests): one empty-vector check per worker call,
 // nothing on the produce or consume path.
 //
-// Names: admin.op (OpWorker), producer.metadata (MetadataWorker), producer.txn (TxnWorker),
-// consumer.task (the consumer's Task: metadata, committed, commitWait, seek, offsetsForTimes,
-// queryWatermarkOffsets).
+// Names: admin.op (OpWorker), producer.metadata (MetadataWorker), producer.flush (FlushWorker),
+// producer.txn (TxnWorker), consumer.task (the consumer's Task: metadata, committed, commitWait,
+// seek, offsetsForTimes, queryWatermarkOffsets), consumer.close (the consumer's close worker).
 #pragma once
 
 #include <atomic>
@@ -27,11 +27,12 @@ struct Failpoint {
   std::atomic<long> calls{0};
 };
 
-// Parsed once per addon (a thread-safe function-local static), also when the addon loads again in
-// a worker thread: the entries are never changed after that, so workers read them without locks.
+// Parsed once (a thread-safe function-local static), also when an addon loads again in a worker
+// thread: the entries never change after that, so workers read them without locks. Never
+// destroyed: a threadpool thread may still be inside failpoint() while the process exits.
 inline const std::vector<std::unique_ptr<Failpoint>> &failpoints_list() {
-  static const std::vector<std::unique_ptr<Failpoint>> list = [] {
-    std::vector<std::unique_ptr<Failpoint>> out;
+  static const auto *list = [] {
+    auto *out = new std::vector<std::unique_ptr<Failpoint>>();
     const char *v = std::getenv("GOCOFFEE_TEST_FAILPOINTS");
     if (v == nullptr) return out;
     const std::string all(v);
@@ -45,13 +46,13 @@ inline const std::vector<std::unique_ptr<Failpoint>> &failpoints_list() {
         const size_t plus = entry.find('+');
         fp->name = entry.substr(0, plus);
         if (plus != std::string::npos) fp->skip = std::strtol(entry.c_str() + plus + 1, nullptr, 10);
-        out.push_back(std::move(fp));
+        out->push_back(std::move(fp));
       }
       at = end + 1;
     }
     return out;
   }();
-  return list;
+  return *list;
 }
 
 // Called from each addon's Init (JS thread, module load): reads the variable before any worker runs.

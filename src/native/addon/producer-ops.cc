@@ -18,6 +18,7 @@ class FlushWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env, "gocoffee.flush"), p_(p), timeout_ms_(timeout_ms), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
+    failpoint("producer.flush");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
@@ -31,6 +32,16 @@ class FlushWorker : public Napi::AsyncWorker {
     Napi::HandleScope scope(env);
     p_->worker_done();
     deferred_.Resolve(Napi::Number::New(env, left_));
+  }
+  // Execute threw (std::bad_alloc collecting reports): the call ends like any other, so close()
+  // (which destroys the handle only once no worker runs) is not kept waiting.
+  void OnError(const Napi::Error &e) override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    p_->worker_done();
+    auto err = Napi::Error::New(env, std::string("rd_kafka_flush worker failed: ") + e.Message());
+    err.Set("code", Napi::Number::New(env, RD_KAFKA_RESP_ERR__FAIL));
+    deferred_.Reject(err.Value());
   }
 
  private:

@@ -16,18 +16,22 @@ interface ChildResult {
   error: Described | null;
   closeError: Described | null;
   closeMs: number;
+  /** What the client's (or the consumer's) onError heard. */
+  reported: Described[];
+  /** flush: the outcome of the message in flight. */
+  published?: string;
 }
 
 /**
  * Runs failpoint-process.ts with GOCOFFEE_TEST_FAILPOINTS=`failpoints` and waits (at most
  * `limitMs`) for it to exit by itself: its one JSON line, exit code, whether it had to be killed.
  */
-function runChild(scenario: string, failpoints: string, topic: string, limitMs = 40_000): Promise<{ result: ChildResult | undefined; code: number | null; killed: boolean; out: string }> {
+function runChild(scenario: string, failpoints: string | undefined, topic: string, limitMs = 40_000): Promise<{ result: ChildResult | undefined; code: number | null; killed: boolean; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ scenario, brokers: BROKERS, topic, group: uniqueName('fp-group') })], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GOCOFFEE_TEST_FAILPOINTS: failpoints },
+      env: withFailpoints(failpoints),
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -45,6 +49,14 @@ function runChild(scenario: string, failpoints: string, topic: string, limitMs =
   });
 }
 
+/** The test's environment with GOCOFFEE_TEST_FAILPOINTS set to `failpoints`, or without it. */
+function withFailpoints(failpoints: string | undefined): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.GOCOFFEE_TEST_FAILPOINTS;
+  if (failpoints !== undefined) env.GOCOFFEE_TEST_FAILPOINTS = failpoints;
+  return env;
+}
+
 // Each native worker's OnError path (its Execute threw, as std::bad_alloc would): the call ends
 // with a typed error naming it, the close that follows is not held up, the process exits by itself
 // (no worker left unsettled). The failpoints are test-only (src/native/addon/failpoint.h).
@@ -56,6 +68,7 @@ describe('native workers whose work throws (test failpoints, real broker)', func
     await createTopic(topic, 1);
   });
 
+  // The call itself rejects with this error.
   const cases: Array<{ scenario: string; failpoints: string; name: string; code: string; message: RegExp }> = [
     { scenario: 'admin', failpoints: 'admin.op', name: 'KafkaError', code: 'GCK_KAFKA__FAIL', message: /^listGroups: admin operation failed: failpoint admin\.op/ },
     { scenario: 'metadata', failpoints: 'producer.metadata', name: 'ConnectionError', code: 'GCK_CONNECT', message: /could not connect to Kafka cluster .*: metadata: failpoint producer\.metadata/ },
@@ -75,15 +88,44 @@ describe('native workers whose work throws (test failpoints, real broker)', func
       assert.equal(error.code, c.code, run.out);
       assert.match(error.message, c.message);
       assert.equal(closeError, null, run.out);
-      assert.ok(closeMs < 15_000, `close() took ${closeMs} ms`);
+      assert.ok(closeMs < 5_000, `close() took ${closeMs} ms`);
     });
   }
 
-  it('without failpoints the same calls succeed (the scenarios themselves work)', async () => {
-    for (const scenario of ['admin', 'committed']) {
-      const run = await runChild(scenario, '', topic);
+  it('producer.flush: flush() goes on (the message in flight is delivered); the failure reaches the client onError (GCK_KAFKA__FAIL); close() and the process end', async () => {
+    const run = await runChild('flush', 'producer.flush', topic);
+    assert.equal(run.killed, false, `the process did not exit by itself: ${run.out}`);
+    assert.equal(run.code, 0, run.out);
+    assert.ok(run.result !== undefined, run.out);
+    assert.equal(run.result.error, null, run.out);
+    assert.equal(run.result.published, 'delivered', run.out);
+    assert.deepEqual(
+      run.result.reported.map((r) => [r.name, r.code]),
+      [['KafkaError', 'GCK_KAFKA__FAIL']],
+      run.out,
+    );
+    assert.match(run.result.reported[0]!.message, /^flush: rd_kafka_flush worker failed: failpoint producer\.flush/);
+    assert.equal(run.result.closeError, null, run.out);
+    assert.ok(run.result.closeMs < 5_000, `close() took ${run.result.closeMs} ms`);
+  });
+
+  it("consumer.close: stop() ends, the consumer's onError hears the abandoned close (GCK_CONSUMER_CLOSE_ABANDONED, naming the failure); the process ends", async () => {
+    const run = await runChild('close', 'consumer.close', topic);
+    assert.equal(run.killed, false, `the process did not exit by itself: ${run.out}`);
+    assert.equal(run.code, 0, run.out);
+    assert.ok(run.result !== undefined, run.out);
+    assert.equal(run.result.error, null, run.out);
+    assert.deepEqual(run.result.reported.map((r) => [r.name, r.code]), [['GoCoffeeKafkaError', 'GCK_CONSUMER_CLOSE_ABANDONED']], run.out);
+    assert.match(run.result.reported[0]!.message, /^closing the consumer failed \(failpoint consumer\.close\): the client was destroyed without the final commit and group leave/);
+    assert.equal(run.result.closeError, null, run.out);
+  });
+
+  it('without failpoints (variable unset) every scenario succeeds and nothing is reported', async () => {
+    for (const scenario of ['admin', 'metadata', 'transaction', 'consumer', 'committed', 'flush', 'close']) {
+      const run = await runChild(scenario, undefined, topic);
       assert.equal(run.code, 0, run.out);
-      assert.deepEqual({ error: run.result?.error, closeError: run.result?.closeError }, { error: null, closeError: null }, run.out);
+      assert.deepEqual({ error: run.result?.error, closeError: run.result?.closeError, reported: run.result?.reported }, { error: null, closeError: null, reported: [] }, `${scenario}: ${run.out}`);
+      if (scenario === 'flush') assert.equal(run.result?.published, 'delivered');
     }
   });
 });

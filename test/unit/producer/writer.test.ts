@@ -69,6 +69,8 @@ describe('TopicWriter argument errors', () => {
     // results: 'all' (and no options) keep one outcome per entry.
     const all = await writer.writeBatch([{ value: 'c' }], { results: 'all' });
     assert.deepEqual(all.map((o) => o.ok), [true]);
+    const none = await writer.writeBatch([{ value: 'd' }]);
+    assert.deepEqual(none.map((o) => [o.ok, o.result?.topic]), [[true, 't']]);
     await engine.close(100);
   });
 
