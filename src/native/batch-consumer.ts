@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { ConfigError } from '../config/errors.js';
-import { GoCoffeeKafkaError } from '../errors/base.js';
 import { loadAddon } from './addon.js';
 import { assertConfigFeatures } from './features.js';
+import { closeOutcomeError } from './lifecycle.js';
 import { OAuthTokenError } from './oauth.js';
 import { deliverSlab } from './slab.js';
 import type {
@@ -280,12 +280,7 @@ export class BatchConsumer extends EventEmitter implements NativeBatchConsumer, 
         }
       }
       this.emit('disconnected');
-      const err =
-        abandoned !== true
-          ? null
-          : failure !== undefined
-            ? new GoCoffeeKafkaError('GCK_CONSUMER_CLOSE_ABANDONED', `closing the consumer failed (${failure}): the client was destroyed without the final commit and group leave; messages since its last successful commit are delivered again`)
-            : new GoCoffeeKafkaError('GCK_CONSUMER_CLOSE_ABANDONED', 'closing the consumer (final commit, group leave) did not finish within 10 s: the client was destroyed without waiting longer; messages since its last successful commit are delivered again');
+      const err = closeOutcomeError(abandoned === true, failure);
       for (const w of waiters) w(err);
     });
     return this;

@@ -1,3 +1,5 @@
+import { GoCoffeeKafkaError } from '../errors/base.js';
+import { fromNativeError, RD } from '../errors/librdkafka.js';
 import { ConnectionError } from '../errors/producer.js';
 import type { NativeClient, NativeConsumer, NativeError, NativeMetadata, NativeProducer } from './types.js';
 
@@ -133,4 +135,18 @@ export function flushProducer(native: NativeProducer, timeoutMs: number): Promis
       resolve(false);
     }
   });
+}
+
+/**
+ * What a consumer's close reports (onError) from the addon's close callback: `abandoned` — the
+ * handle was destroyed without the final commit and group leave (the close's deadline passed, or
+ * its work failed twice: `failure`); a `failure` alone — its work failed once and ran again to the
+ * end. Null: a clean close.
+ */
+export function closeOutcomeError(abandoned: boolean, failure: string | undefined): Error | null {
+  const again = 'messages since its last successful commit are delivered again';
+  if (abandoned && failure !== undefined) return new GoCoffeeKafkaError('GCK_CONSUMER_CLOSE_ABANDONED', `closing the consumer failed (${failure}): the client was destroyed without the final commit and group leave; ${again}`);
+  if (abandoned) return new GoCoffeeKafkaError('GCK_CONSUMER_CLOSE_ABANDONED', `closing the consumer (final commit, group leave) did not finish within 10 s: the client was destroyed without waiting longer; ${again}`);
+  if (failure !== undefined) return fromNativeError({ code: RD.ERR__FAIL, message: `the close work failed once (${failure}) and ran again to the end (final commit, group leave)` }, 'closing the consumer');
+  return null;
 }

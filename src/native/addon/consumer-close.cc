@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 namespace gocoffee {
 
@@ -24,15 +25,22 @@ Napi::Array refs_to_js(Napi::Env env, const std::vector<PartitionRef> &refs) {
 class CloseWorker : public Napi::AsyncWorker {
  public:
   CloseWorker(Napi::Env env, Consumer *c) : Napi::AsyncWorker(env, "gocoffee.Consumer.close"), c_(c) {}
-  // close_native() must end with the handle destroyed or left to the deadline's rules; if it throws
-  // (std::bad_alloc serving a rebalance), the handle is destroyed here without the group leave
-  // (reported as abandoned), so the close still completes and its callback comes.
+  // If the close work throws (std::bad_alloc recording a revoke), it runs once more: what it
+  // already did is not repeated (a pending revoke is finished, a close queue requested once; every
+  // rebalance is applied before anything is recorded, so librdkafka never waits for an unassign
+  // call). Should that throw too, the handle is destroyed without the group leave (close_abandon,
+  // reported as abandoned). Either way the close completes, its callback comes and names the
+  // failure.
   void Execute() override {
     try {
-      failpoint("consumer.close");
       c_->close_native();
     } catch (const std::exception &e) {
-      c_->close_abandon(e.what());
+      c_->close_failed(e.what());
+      try {
+        c_->close_native();
+      } catch (const std::exception &) {
+        c_->close_abandon();
+      }
     }
   }
   void OnOK() override { c_->close_done(Env()); }
@@ -85,8 +93,8 @@ void Consumer::task_done(Napi::Env env) {
 // the event is destroyed in every case.
 void Consumer::serve_close_event(rd_kafka_event_t *ev) {
   if (ev == nullptr) return;
+  const std::unique_ptr<rd_kafka_event_t, void (*)(rd_kafka_event_t *)> owned(ev, rd_kafka_event_destroy);  // also if on_rebalance throws
   if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) on_rebalance(rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev));
-  rd_kafka_event_destroy(ev);
 }
 
 void Consumer::close_native() {
@@ -134,14 +142,23 @@ void Consumer::close_native() {
   else rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
-// After close_native() threw (close worker thread): what it did not get to. The handle is destroyed
-// without the consumer close (the group expires the member after session.timeout.ms), reported to
-// JS as abandoned, like a close past its deadline.
-void Consumer::close_abandon(const char *failure) noexcept {
+// The close work threw (close worker thread): remembered for the close callback.
+// After it threw twice: what it did not get to. A pending revoke is finished (librdkafka would wait
+// for that unassign call), the handle destroyed without the consumer close (the group expires the
+// member after session.timeout.ms), reported to JS as abandoned, like a close past its deadline.
+void Consumer::close_failed(const char *failure) noexcept {
   try {
     close_failure_ = failure;
   } catch (...) {
-    /* no text then: still reported as abandoned */
+    close_failure_.clear();  // no text then (empty: "unknown")
+  }
+  close_failed_ = true;
+}
+
+void Consumer::close_abandon() noexcept {
+  if (pending_revoke_) {
+    if (pending_coop_) ErrorPtr(rd_kafka_incremental_unassign(rk_.get(), pending_revoke_.get()));
+    else rd_kafka_assign(rk_.get(), nullptr);
   }
   pending_revoke_.reset();
   q_.reset();
@@ -159,7 +176,8 @@ void Consumer::close_done(Napi::Env env) {
   if (!close_cb_.IsEmpty()) {
     Napi::FunctionReference cb = std::move(close_cb_);
     try {
-      cb.Call({revoked, Napi::Boolean::New(env, close_abandoned_), close_failure_.empty() ? env.Undefined() : Napi::String::New(env, close_failure_)});
+      Napi::Value failure = !close_failed_ ? env.Undefined() : Napi::String::New(env, close_failure_.empty() ? std::string("unknown failure") : close_failure_);
+      cb.Call({revoked, Napi::Boolean::New(env, close_abandoned_), failure});
     } catch (const Napi::Error &e) {
       napi_fatal_exception(env, e.Value());
     }

@@ -25,6 +25,7 @@
 // consumer-group.cc (membership, partitions) and consumer-offsets.cc (commits, queries, seek); the
 // close, stats() and the OAUTHBEARER methods in consumer-close.cc.
 #include "consumer.h"
+#include "failpoint.h"
 
 #include <algorithm>
 #include <cstring>
@@ -248,6 +249,7 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     // rd_kafka_consumer_close (close worker): give them up here, report them when the close is done.
     if (coop) ErrorPtr(rd_kafka_incremental_unassign(rk_.get(), parts));
     else rd_kafka_assign(rk_.get(), nullptr);
+    failpoint("consumer.close");  // test-only: where the close work can throw (std::bad_alloc recording them)
     for (int i = 0; i < parts->cnt; i++) close_revoked_.push_back({parts->elems[i].topic, parts->elems[i].partition});
     return;
   }

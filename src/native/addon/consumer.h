@@ -50,7 +50,8 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
 
   // Close worker (libuv threadpool): no JS.
   void close_native();
-  void close_abandon(const char *failure) noexcept;  // close worker: after close_native() threw, destroys the handle without the close
+  void close_failed(const char *failure) noexcept;  // close worker: close_native() threw (remembered for the callback)
+  void close_abandon() noexcept;  // close worker: it threw twice: destroys the handle without the close
   void serve_close_event(rd_kafka_event_t *ev);  // close worker: one event of the close queue
   // JS thread, after close_native.
   void close_done(Napi::Env env);
@@ -123,7 +124,8 @@ class Consumer : public Napi::ObjectWrap<Consumer> {
   bool closed_ = false;             // close_done ran
   int close_timeout_ms_ = 10000;    // close(cb, timeoutMs): how long leaving the group may take
   bool close_abandoned_ = false;    // the group leave did not finish in time: destroyed without it
-  std::string close_failure_;       // close_native() threw (close_abandon): its text, for the close callback
+  bool close_failed_ = false;       // close_native() threw (close_failed): the close ran again
+  std::string close_failure_;       // and the text of what it threw, for the close callback
   std::atomic<bool> cooperative_{false};
   TplPtr pending_revoke_;           // told JS "revoke", JS has not unassigned yet (JS thread / close worker)
   bool pending_coop_ = false;

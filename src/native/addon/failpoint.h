@@ -9,7 +9,8 @@
 //
 // Names: admin.op (OpWorker), producer.metadata (MetadataWorker), producer.flush (FlushWorker),
 // producer.txn (TxnWorker), consumer.task (the consumer's Task: metadata, committed, commitWait,
-// seek, offsetsForTimes, queryWatermarkOffsets), consumer.close (the consumer's close worker).
+// seek, offsetsForTimes, queryWatermarkOffsets), consumer.close (the consumer's close worker, where
+// it records a revoke it applied: Consumer::on_rebalance).
 #pragma once
 
 #include <atomic>
