@@ -52,9 +52,10 @@ class CloseWorker : public Napi::AsyncWorker {
 }  // namespace
 
 // close(cb(revokedAtClose, abandoned, failure?), timeoutMs = 10000): leaves the group and destroys
-// the handle on a worker thread, the leave bounded by timeoutMs (abandoned: it did not finish in
-// time, or the close worker failed — `failure` its text — and the handle was destroyed without it). Idempotent (a second call's cb is not called), callable from
-// inside any callback.
+// the handle on a worker thread, the leave bounded by timeoutMs (abandoned: the handle was
+// destroyed without it: the leave did not finish in time, or the close work threw twice; failure:
+// the text of what the close work threw, when it did). Idempotent (a second call's cb is not
+// called), callable from inside any callback.
 Napi::Value Consumer::Close(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (closing_.load()) return env.Undefined();
