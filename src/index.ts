@@ -33,7 +33,7 @@ export type { UndeliveredMessage, ErrorCode, AnyErrorCode } from './errors/index
 export { ConnectionManager, TopicWriter } from './client.js';
 export type { ConnectionManagerOptions, ConnectionState, WriteOptions } from './client.js';
 
-export { Producer, DedicatedProducer, ProducerStream, newMessage, OutgoingMessage } from './producer/index.js';
+export { Producer, DedicatedProducer, ProducerStream, MessageBatch, newMessage, OutgoingMessage } from './producer/index.js';
 export { TransactionalProducer } from './producer/transaction.js';
 export type { TransactionalProducerOptions, TransactionalProducerState, TransactionOffset } from './producer/transaction.js';
 export type { Transaction, TransactionState } from './producer/transaction-scope.js';
@@ -44,7 +44,7 @@ export { OAuthTokenError } from './native/oauth.js';
 export type { OAuthBearerToken, OAuthBearerTokenProvider } from './native/oauth.js';
 export type { OAuthBearerOptions } from './native/oauth-binding.js';
 export type { Acks, CreateProducerOptions, ProducerGuarantees, Guarantees } from './producer/index.js';
-export type { DeliveryResult, DeliveryCallback, PublishOutcome, BatchSummary, PublishBatchOptions, ProducerOptions, ProducerStreamOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
+export type { BatchMessageOptions, DeliveryResult, DeliveryCallback, PublishOutcome, BatchSummary, PublishBatchOptions, ProducerOptions, ProducerStreamOptions, ValueSerializer, MessageKey, MessageValue } from './producer/index.js';
 
 export { Consumer, ConsumedMessage, Reader, BaseMessageHandler, PermanentError, HandlerRegistrationError, HookError, WorkerError, HandlerTimeoutError, DLQ_HEADERS, decodeDeadLetterHeaders } from './consumer/index.js';
 export type { MessageHandler, ConsumerOptions, OrderingMode, ConsumerStats, EngineConsumerStats, GroupHooks, ReaderOptions, SeekTarget, PartitionRef, GroupPartitionRef, PartitionLag } from './consumer/index.js';

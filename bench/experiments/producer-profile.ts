@@ -7,7 +7,7 @@
  * run in turn in one process, --rounds times (like the suite, which interleaves its clients).
  *
  *   node --import tsx [--cpu-prof --cpu-prof-dir=/tmp/prof] bench/experiments/producer-profile.ts \
- *     [--mode publish|send|batch|batch-failures|stream[,...]] [--rounds 1] [--messages 1000000] [--bytes 100] [--keys 100] \
+ *     [--mode publish|send|batch|batch-failures|packed|stream[,...]] [--rounds 1] [--messages 1000000] [--bytes 100] [--keys 100] \
  *     [--no-ids] [--max-in-flight N] [--root /path] [--dist]
  *
  * --dist: load <root>/dist/ (tsc output; set GOCOFFEE_NATIVE_BUILD to the addons' folder if <root>
@@ -44,7 +44,7 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string' },
   },
 });
-const modes = values.mode!.split(',') as Array<'publish' | 'send' | 'batch' | 'batch-failures' | 'stream'>;
+const modes = values.mode!.split(',') as Array<'publish' | 'send' | 'batch' | 'batch-failures' | 'packed' | 'stream'>;
 const messages = Number(values.messages);
 const partitions = Number(values.partitions);
 const root = values.root === undefined ? new URL('../../', import.meta.url) : pathToFileURL(resolve(values.root) + '/');
@@ -60,6 +60,8 @@ type Lib = {
       publishBatch(ms: unknown[]): Promise<Array<{ ok: boolean }>>;
       publishBatch(ms: unknown[], o: { results: 'failures' }): Promise<{ failed: unknown[] }>;
       writable(): import('node:stream').Writable & { failed: number };
+      createBatch(): { add(topic: string, key: string | null, value: Buffer): number };
+      sendBatch(b: unknown): Promise<{ failed: unknown[] }>;
       readonly needsDrain: boolean;
       drain(): Promise<void>;
     };
@@ -111,12 +113,10 @@ async function run(mode: string, n: number): Promise<{ ms: number; errors: numbe
     return m;
   };
   const t0 = performance.now();
-  if (mode === 'batch' || mode === 'batch-failures') {
+  if (mode === 'batch' || mode === 'batch-failures' || mode === 'packed') {
     for (let start = 0; start < n; start += 10_000) {
       if (producer.needsDrain) await producer.drain();
       const c = Math.min(10_000, n - start);
-      const batch = new Array<unknown>(c);
-      for (let j = 0; j < c; j++) batch[j] = build(start + j);
       const settle = (failed: number): void => {
         errors += failed;
         settled += c;
@@ -125,6 +125,15 @@ async function run(mode: string, n: number): Promise<{ ms: number; errors: numbe
           done();
         }
       };
+      if (mode === 'packed') {
+        // createBatch() / sendBatch(): packed as added, no message object.
+        const batch = producer.createBatch();
+        for (let j = 0; j < c; j++) batch.add(topic, keys === null ? null : keys[(start + j) % keys.length]!, value);
+        void producer.sendBatch(batch).then((s) => settle(s.failed.length));
+        continue;
+      }
+      const batch = new Array<unknown>(c);
+      for (let j = 0; j < c; j++) batch[j] = build(start + j);
       if (mode === 'batch') {
         void producer.publishBatch(batch).then((outcomes) => settle(outcomes.filter((o) => !o.ok).length));
       } else {

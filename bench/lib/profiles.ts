@@ -7,7 +7,8 @@
 const PRODUCER =
   'On the batch engine (binding-notes/engine-producer.md) a message costs the library: one `Outbound` tracking object ' +
   '(plus the promise for publish(), the callback for send(), and for publishBatch() a DeliveryResult and an outcome object ' +
-  'kept until its whole chunk settled — gocoffee-batch-failures keeps neither: a count and the failures), packing into ' +
+  'kept until its whole chunk settled — gocoffee-batch-failures keeps neither: a count and the failures; ' +
+  'gocoffee-batch-packed has no object per message at all: packed as added, tracked by index), packing into ' +
   'the batch buffer and table (key, value, the ' +
   '`message_id` header), its slot id, and settling from the typed-array reports; librdkafka\'s own enqueue ' +
   '(`rd_kafka_producev`: queue lock, malloc, clock reads) runs on the JS thread inside the one produceBatch call per batch. ' +
@@ -35,7 +36,7 @@ const TELEMETRY =
 export const PROFILES: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
     ['producer-100b', 'producer-1kib'].flatMap((sc) =>
-      ['gocoffee', 'gocoffee-batch', 'gocoffee-batch-failures', 'gocoffee-send'].flatMap((c) => ['librdkafka-perf', 'platformatic', 'node-rdkafka'].map((peer) => [`${sc}:${c}-vs-${peer}`, PRODUCER]))),
+      ['gocoffee', 'gocoffee-batch', 'gocoffee-batch-failures', 'gocoffee-batch-packed', 'gocoffee-send'].flatMap((c) => ['librdkafka-perf', 'platformatic', 'node-rdkafka'].map((peer) => [`${sc}:${c}-vs-${peer}`, PRODUCER]))),
   ),
   'producer-telemetry-on:gocoffee-metrics-vs-gocoffee': TELEMETRY,
   'producer-telemetry-on:gocoffee-sampled-1pct-vs-gocoffee': TELEMETRY,

@@ -18,8 +18,9 @@ const t = (scenario: string, client: string, peer: string, min: number): Target 
 /** Issue 14 (batch-native engine), same run, medians; serde targets from the serde issue. */
 export const TARGETS: readonly Target[] = [
   ...['producer-100b', 'producer-1kib'].flatMap((sc) => [
-    // gocoffee-batch-failures: the batch API with { results: 'failures' } (the issue's "publishBatch() and a new batch API"), listed beside gocoffee-batch
-    ...['gocoffee-batch', 'gocoffee-batch-failures', 'gocoffee-send'].flatMap((c) => [t(sc, c, 'librdkafka-perf', 0.5), t(sc, c, 'platformatic', 1.5), t(sc, c, 'node-rdkafka', 2.5)]),
+    // gocoffee-batch-failures: publishBatch() with { results: 'failures' }; gocoffee-batch-packed: createBatch() / sendBatch()
+    // (the issue's "publishBatch() and a new batch API"), listed beside gocoffee-batch
+    ...['gocoffee-batch', 'gocoffee-batch-failures', 'gocoffee-batch-packed', 'gocoffee-send'].flatMap((c) => [t(sc, c, 'librdkafka-perf', 0.5), t(sc, c, 'platformatic', 1.5), t(sc, c, 'node-rdkafka', 2.5)]),
     t(sc, 'gocoffee', 'platformatic', 1.2),
     t(sc, 'gocoffee', 'node-rdkafka', 2),
   ]),

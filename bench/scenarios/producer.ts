@@ -11,6 +11,7 @@
  *                    `producer.drain()` whenever `producer.needsDrain`; counts resolutions.
  *   gocoffee-batch   `producer.publishBatch()` in chunks of BATCH_CHUNK messages, same backpressure.
  *   gocoffee-batch-failures   the same with `{ results: 'failures' }` (a count and the failures).
+ *   gocoffee-batch-packed   `createBatch()` / `sendBatch()`: packed as added, one summary per batch.
  *   node-rdkafka     the raw baseline: see rawRunner (producer-raw.ts) for why it is "best practice".
  *   kafkajs, platformatic, java, librdkafka-perf, ck-js   peers (producer-peers.ts), with their
  *                    own settings as close to these as each allows.
@@ -42,7 +43,7 @@ interface ProducerScenarioSpec {
 export function gocoffeeRunner(
   ctx: BenchContext,
   value: Buffer,
-  mode: 'publish' | 'send' | 'batch' | 'batch-failures',
+  mode: 'publish' | 'send' | 'batch' | 'batch-failures' | 'packed',
   variant: {
     client?: string;
     pollIntervalMs?: number;
@@ -55,7 +56,7 @@ export function gocoffeeRunner(
 ): ClientRunner {
   const keys = keySet(ctx.options.keys);
   return {
-    client: variant.client ?? (mode === 'publish' ? 'gocoffee' : mode === 'send' ? 'gocoffee-send' : mode === 'batch' ? 'gocoffee-batch' : 'gocoffee-batch-failures'),
+    client: variant.client ?? (mode === 'publish' ? 'gocoffee' : mode === 'send' ? 'gocoffee-send' : mode === 'batch' ? 'gocoffee-batch' : mode === 'packed' ? 'gocoffee-batch-packed' : 'gocoffee-batch-failures'),
     async run({ topic, messages }: RunInput): Promise<RunMeasurement> {
       const cm = new ConnectionManager(variant.config ?? ctx.config, {
         pollIntervalMs: variant.pollIntervalMs ?? ctx.options.pollIntervalMs,
@@ -134,8 +135,6 @@ export function gocoffeeRunner(
               await producer.drain();
             }
             const n = Math.min(BATCH_CHUNK, messages - start);
-            const batch = new Array<OutgoingMessage>(n);
-            for (let j = 0; j < n; j++) batch[j] = build(start + j);
             const settle = (failed: number): void => {
               errors += failed;
               settled += n;
@@ -144,6 +143,15 @@ export function gocoffeeRunner(
                 done.resolve();
               }
             };
+            if (mode === 'packed') {
+              // createBatch() / sendBatch(): each message packed as it is added (no message object).
+              const packed = producer.createBatch();
+              for (let j = 0; j < n; j++) packed.add(topic, keys === null ? null : keys[(start + j) % keys.length]!, value);
+              void producer.sendBatch(packed).then((s) => settle(s.failed.length));
+              continue;
+            }
+            const batch = new Array<OutgoingMessage>(n);
+            for (let j = 0; j < n; j++) batch[j] = build(start + j);
             if (mode === 'batch') {
               void producer.publishBatch(batch).then((outcomes) => {
                 let failed = 0;
@@ -224,6 +232,7 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
         'gocoffee-send-noids': 'as gocoffee-send with config message_ids: false (no message_id header: the messages carry no header at all, like the raw loop)',
         'gocoffee-batch': `publishBatch() in chunks of ${BATCH_CHUNK}; await drain() when needsDrain`,
         'gocoffee-batch-failures': `publishBatch(chunk, { results: 'failures' }) in chunks of ${BATCH_CHUNK} (a count and the failed messages instead of one outcome per message); await drain() when needsDrain`,
+        'gocoffee-batch-packed': `createBatch() + add(topic, key, value) per message (packed as added: no message object), sendBatch() per ${BATCH_CHUNK} (one summary per batch, message ids on); await drain() when needsDrain`,
         'node-rdkafka': `produce() tight loop, number opaque, dr_cb; QUEUE_FULL → poll() + setImmediate, then 1 ms; setPollInterval(${RAW_POLL_MS}); at most ${RAW_MAX_OUTSTANDING} messages awaiting their report in JS`,
         'node-rdkafka-nocap': `the same loop without the bound on unreported messages (QUEUE_FULL is its only backpressure)${ctx.options.quick ? '; not in --quick runs unless named in --clients' : ''}`,
         librdkafka: props,
@@ -240,6 +249,7 @@ function producerScenario(spec: ProducerScenarioSpec): Scenario {
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka', undefined, RAW_MAX_OUTSTANDING),
         gocoffeeRunner(ctx, v, 'batch'),
         gocoffeeRunner(ctx, v, 'batch-failures'),
+        gocoffeeRunner(ctx, v, 'packed'),
         rawRunner(ctx, v, RAW_POLL_MS, 'node-rdkafka-nocap'),
         kafkajsProducer(ctx, v, keys),
         platformaticProducer(ctx, v, keys),

@@ -146,7 +146,7 @@ export class ProducerEngine extends DeliveryOutcomes {
     // rd_kafka_flush runs on a libuv work thread; the reports it collects reach onReports after it.
     // A flush worker that failed (its work threw: GCK_KAFKA__FAIL) is reported through onError;
     // the wait below still hears every report (they keep coming through the main queue's wake-ups).
-    if (this.inflight.size > 0) await native.flush(left).catch((err: { code?: unknown; message?: unknown }) => this.#onFlushFailure(err));
+    if (this.inflight.size + this.packed.inflight > 0) await native.flush(left).catch((err: { code?: unknown; message?: unknown }) => this.#onFlushFailure(err));
     // Let reports still on their way reach us (and due retries go out).
     while (this.inflightCount > 0 && Date.now() < deadline) {
       this.flushBatch();

@@ -39,3 +39,13 @@ export interface EngineOptions {
  * acks at 400k msgs/s; raise it (ConnectionManager `maxInFlight`) for a distant cluster.
  */
 export const DEFAULT_MAX_IN_FLIGHT = 6_000;
+
+/** A micro-batch is handed to the addon at the end of the tick, or at once when it reaches either bound. */
+export const BATCH_MAX_MESSAGES = 1000;
+export const BATCH_MAX_BYTES = 1 << 20;
+/**
+ * Packed messages in flight that fill the window, per message of the in-flight window: measured
+ * (bench/experiments/results/packed-window.txt, 1,000,000 × 100 B, 3 alternated cycles, medians)
+ * 6,000 725k msgs/s, 15,000 989k, 30,000 915k, 100,000 853k: larger queues cost librdkafka more per message.
+ */
+export const PACKED_WINDOW_FACTOR = 4;

@@ -3,6 +3,7 @@ import { fromNativeError, RD } from '../errors/librdkafka.js';
 import type { NativeError } from '../native/types.js';
 import { FAILED_REFUSED } from '../native/batch-producer.js';
 import type { Outbound } from './outbound.js';
+import { PACKED_BASE, PACKED_SPAN, PackedRetry, PackedState, PackedChunk } from './packed.js';
 import { scheduleRetry } from './retry.js';
 import { DeliveryWindow } from './window.js';
 
@@ -30,7 +31,12 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
     const slots = this.slots;
     if (ok !== null && okPos !== null) {
       for (let i = 0; i < ok.length; i += 2) {
-        const d = slots[ok[i]!];
+        const id = ok[i]!;
+        if (id >= PACKED_BASE) {
+          this.packed.reported(id)?.settleDelivered(id & (PACKED_SPAN - 1), false);
+          continue;
+        }
+        const d = slots[id];
         if (d === undefined || !this.inflight.delete(d)) continue;
         this.freeSlot(d);
         const ts = okPos[i + 1]!;
@@ -50,6 +56,10 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
     }
     if (failed !== null) {
       for (let i = 0; i < failed.length; i += 4) {
+        if (failed[i]! >= PACKED_BASE) {
+          this.#packedFailed(failed[i]!, failed[i + 1]!, failed[i + 2]!, (failed[i + 3]! & FAILED_REFUSED) !== 0);
+          continue;
+        }
         const d = slots[failed[i]!];
         if (d === undefined || !this.inflight.delete(d)) continue;
         this.freeSlot(d);
@@ -66,6 +76,20 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
       }
     }
     this.left();
+  }
+
+  /** A packed message's failed report: refused at enqueue, retried by the library (a PackedRetry), or failed. */
+  #packedFailed(id: number, code: number, partition: number, refused: boolean): void {
+    const c = this.packed.reported(id);
+    if (c === undefined) return;
+    const k = id & (PACKED_SPAN - 1);
+    const err: NativeError = { code, message: this.#errorText(code) };
+    if (!refused && this.opts.retryDelivered) {
+      this.#onFailure(new PackedRetry(c, k), err, partition);
+      return;
+    }
+    if (refused && code === RD.ERR__FATAL) this.setFatal(fromNativeError(err, 'producer is in a fatal state', { clientId: this.opts.clientId }));
+    c.settleFailed(k, new DeliveryError(c.topicAt(k), refused ? (c.partitionAt(k) ?? -1) : partition, err, c.idAt(k), 1, false));
   }
 
   #errorText(code: number): string {
@@ -104,26 +128,41 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
    */
   protected failRemaining(timeoutMs: number): UndeliveredMessage[] {
     // Detached first: a failed message's callback may call flush() or send(), which must not see them.
-    const { inflight, retrying, waiting } = this.detachAll();
+    const { inflight, retrying, packed, waiting } = this.detachAll();
     const out: UndeliveredMessage[] = [];
+    const lost = `delivery not confirmed before close (${timeoutMs} ms flush timeout)`;
+    for (const c of packed) {
+      for (let k = 0; k < c.cursor; k++) {
+        if (c.state[k] !== PackedState.InFlight) continue;
+        out.push(c.undelivered(k));
+        c.settleFailed(k, new DeliveryError(c.topicAt(k), c.partitionAt(k) ?? -1, { code: RD.ERR__TIMED_OUT, message: lost }, c.idAt(k), 1, 'it was handed to librdkafka before close'));
+      }
+    }
     for (const d of inflight) {
       d.slot = -1;
       out.push(undelivered(d));
-      this.fail(d, new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: `delivery not confirmed before close (${timeoutMs} ms flush timeout)` }, d.messageId, d.attempts, 'it was handed to librdkafka before close'));
+      this.fail(d, new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__TIMED_OUT, message: lost }, d.messageId, d.attempts, 'it was handed to librdkafka before close'));
     }
     for (const d of retrying) {
       out.push(undelivered(d));
       this.fail(d, d.retryError!);
     }
     for (const d of waiting) {
+      if (d instanceof PackedChunk) {
+        for (let k = d.cursor; k < d.count; k++) if (d.state[k] === PackedState.Unsent) out.push(d.undelivered(k));
+        d.failUnsentWith(RD.ERR__PURGE_QUEUE, NEVER_SENT, 0);
+        continue;
+      }
       out.push(undelivered(d));
       // Only a library retry re-enters the FIFO after a hand-over, and it has its retryError.
-      this.fail(d, d.retryError ?? new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__PURGE_QUEUE, message: 'closed before the message was handed to librdkafka (it waited for room in the local queue); it was never written: publishing it again is safe' }, d.messageId, d.attempts));
+      this.fail(d, d.retryError ?? new DeliveryError(d.topic, d.partition ?? -1, { code: RD.ERR__PURGE_QUEUE, message: NEVER_SENT }, d.messageId, d.attempts));
     }
     this.wakeDrainers();
     return out;
   }
 }
+
+const NEVER_SENT = 'closed before the message was handed to librdkafka (it waited for room in the local queue); it was never written: publishing it again is safe';
 
 /** How close() names a message it could not deliver. */
 function undelivered(d: Outbound): UndeliveredMessage {

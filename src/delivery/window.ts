@@ -6,12 +6,10 @@ import { RD } from '../errors/librdkafka.js';
 import type { NativeBatchProducer, NativeConfig } from '../native/types.js';
 import { BatchPacker } from '../native/batch-producer.js';
 import { Outbound, InflightList } from './outbound.js';
-import { DEFAULT_MAX_IN_FLIGHT, type EngineOptions } from './options.js';
+import { PackedChunk, PackedChunks } from './packed.js';
+import { BATCH_MAX_BYTES, BATCH_MAX_MESSAGES, DEFAULT_MAX_IN_FLIGHT, PACKED_WINDOW_FACTOR, type EngineOptions } from './options.js';
 import type { EngineState } from './types.js';
 
-/** A micro-batch is handed to the addon at the end of the tick, or at once when it reaches either bound. */
-export const BATCH_MAX_MESSAGES = 1000;
-export const BATCH_MAX_BYTES = 1 << 20;
 
 /** What close() takes out of the window, each list in hand-over order (DeliveryWindow.detachAll). */
 export interface Detached {
@@ -19,6 +17,8 @@ export interface Detached {
   readonly inflight: Outbound[];
   /** Awaiting a library retry's backoff. */
   readonly retrying: Outbound[];
+  /** Packed chunks with messages in librdkafka's hands (PackedState.InFlight). */
+  readonly packed: PackedChunk[];
   /** Never handed over, or given back by a full queue / re-entered for a retry: the waiting FIFO. */
   readonly waiting: Outbound[];
 }
@@ -56,6 +56,9 @@ export abstract class DeliveryWindow {
   #drainWaiters: Array<() => void> = [];
   readonly #maxQueue: number;
   readonly #lowWater: number;
+  /** Packed messages (no JS object each: PACKED_WINDOW_FACTOR × the window) that fill the window; drain() resumes at 3/4. */
+  readonly #maxPacked: number;
+  readonly #packedLow: number;
   /** The micro-batch being packed, and its messages in packing order. */
   readonly #packer = new BatchPacker(BATCH_MAX_MESSAGES, HEADERS.MESSAGE_ID, GENERATED_ID_PREFIX);
   #staged: Outbound[] = [];
@@ -77,6 +80,8 @@ export abstract class DeliveryWindow {
   /** id → in-flight message (the id travels as librdkafka's opaque); free ids are reused. */
   protected slots: Array<Outbound | undefined> = [];
   #freeSlots: number[] = [];
+  /** Packed chunks (sendPacked) with messages in flight. */
+  protected packed = new PackedChunks();
 
   constructor(global: NativeConfig, opts: EngineOptions) {
     this.opts = opts;
@@ -86,11 +91,13 @@ export abstract class DeliveryWindow {
     // drain() resumes a paused publisher at 3/4 of the window, so it publishes in bursts instead
     // of one message per delivery report.
     this.#lowWater = Math.floor((this.#maxQueue * 3) / 4);
+    this.#maxPacked = Math.min(queue, this.#maxQueue * PACKED_WINDOW_FACTOR);
+    this.#packedLow = Math.floor((this.#maxPacked * 3) / 4);
   }
 
   /** Messages handed to librdkafka and not yet acknowledged or failed (including those awaiting a library retry). */
   get inflightCount(): number {
-    return this.inflight.size + this.retrying.size;
+    return this.inflight.size + this.retrying.size + this.packed.inflight;
   }
 
   /** Messages waiting for room in librdkafka's local queue. */
@@ -100,7 +107,7 @@ export abstract class DeliveryWindow {
 
   /** True while publishers should slow down: messages wait for room, or the in-flight window is full. */
   get needsDrain(): boolean {
-    return this.#waiting.length - this.#waitingHead > 0 || this.inflight.size + this.retrying.size >= this.#maxQueue;
+    return this.#waiting.length - this.#waitingHead > 0 || this.inflight.size + this.retrying.size >= this.#maxQueue || this.packed.inflight >= this.#maxPacked;
   }
 
   /** Resolves when no message waits for queue room (immediately when none does). */
@@ -162,6 +169,42 @@ export abstract class DeliveryWindow {
       this.#flushQueued = true;
       queueMicrotask(this.#flushTask);
     }
+  }
+
+  /**
+   * Sends a packed chunk (producer/message-batch.ts) like publishBatch()'s messages: past a full
+   * in-flight window; only waiting messages or a full local queue hold it back (it waits in the
+   * FIFO as one entry). Each message hears its outcome through the chunk's sink, once. Never throws.
+   */
+  sendPacked(c: PackedChunk): void {
+    if (this.status !== 'ready') c.failed(this.stateError('sendBatch'));
+    else if (this.#waiting.length !== this.#waitingHead) this.enqueueWaiting(c);
+    else this.#stagePacked(c);
+  }
+
+  /** Hands a chunk's unsent messages to librdkafka after the micro-batch staged before it; the rest of a full queue waits at the FIFO's head. */
+  #stagePacked(c: PackedChunk): void {
+    this.flushBatch();
+    if (this.#requeue.length === 0 && !this.#pumping && this.#waiting.length !== this.#waitingHead) {
+      this.enqueueWaiting(c); // the micro-batch before it went back to the FIFO (a full queue): behind it
+      return;
+    }
+    let n = 0;
+    if (this.#requeue.length === 0) {
+      try {
+        n = this.packed.handOver(c, this.native);
+      } catch (e) {
+        // The addon refused the table (a bug, or the handle is gone): the unsent messages fail, none was sent.
+        c.failUnsentWith(RD.ERR__STATE, e instanceof Error ? e.message : String(e), 1);
+        this.left();
+        return;
+      }
+      if (c.cursor === c.count) return;
+    }
+    // librdkafka's queue is full (now, or for the micro-batch before it): the rest waits at the head.
+    if (n > 0 || c.deadline === 0) c.deadline = Date.now() + this.opts.enqueueTimeoutMs;
+    this.#requeue.push(c);
+    if (!this.#pumping) this.#mergeRequeue();
   }
 
   protected freeSlot(d: Outbound): void {
@@ -271,12 +314,14 @@ export abstract class DeliveryWindow {
           i++;
           // A retried message was handed to librdkafka before: its delivery failure tells whether
           // it may have been written; QueueFullTimeoutError promises it never was.
-          this.fail(d, d.retryError ?? new QueueFullTimeoutError(d.topic, this.opts.enqueueTimeoutMs, d.messageId));
+          if (d instanceof PackedChunk) d.failUnsent((k) => new QueueFullTimeoutError(d.topicAt(k), this.opts.enqueueTimeoutMs, d.idAt(k)));
+          else this.fail(d, d.retryError ?? new QueueFullTimeoutError(d.topic, this.opts.enqueueTimeoutMs, d.messageId));
           continue;
         }
-        if (this.inflight.size + this.retrying.size >= this.#maxQueue) break;
+        if (d instanceof PackedChunk ? this.packed.inflight >= this.#maxPacked : this.inflight.size + this.retrying.size >= this.#maxQueue) break;
         i++;
-        this.#stage(d);
+        if (d instanceof PackedChunk) this.#stagePacked(d);
+        else this.#stage(d);
       }
     } finally {
       this.#pumping = false;
@@ -323,7 +368,7 @@ export abstract class DeliveryWindow {
 
   /** Wakes drain() waiters when nothing waits and the window has drained to its low-water mark. */
   #wakeIfDrained(): void {
-    if (this.#drainWaiters.length > 0 && this.#waiting.length === this.#waitingHead && this.inflight.size + this.retrying.size <= this.#lowWater) this.wakeDrainers();
+    if (this.#drainWaiters.length > 0 && this.#waiting.length === this.#waitingHead && this.inflight.size + this.retrying.size <= this.#lowWater && this.packed.inflight <= this.#packedLow) this.wakeDrainers();
   }
 
   protected wakeDrainers(): void {
@@ -340,6 +385,7 @@ export abstract class DeliveryWindow {
   protected detachAll(): Detached {
     const inflight = [...this.inflight];
     const retrying = [...this.retrying];
+    const packed = this.packed.detach();
     const waiting = this.#requeue.concat(this.#waiting.slice(this.#waitingHead));
     this.#requeue = [];
     this.inflight.clear();
@@ -348,6 +394,6 @@ export abstract class DeliveryWindow {
     this.#waitingHead = 0;
     this.slots = [];
     this.#freeSlots = [];
-    return { inflight, retrying, waiting };
+    return { inflight, retrying, packed, waiting };
   }
 }

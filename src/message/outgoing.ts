@@ -15,7 +15,7 @@ const DIGITS_36 = Array.from({ length: 36 }, (_, i) => i.toString(36));
 /** idCounter / 36 (rounded down) in base 36, '' below 36: changes once every 36 ids. */
 let idHigh = '';
 /** The next counter in base 36 (what `(++idCounter).toString(36)` gives) without a conversion per id. */
-function nextIdSuffix(): string {
+export function nextIdSuffix(): string {
   const n = ++idCounter;
   const low = n % 36;
   if (low === 0) idHigh = Math.floor(n / 36).toString(36);

@@ -55,9 +55,10 @@ const ASCII_MAX = 24;
  * id header record points at that one span).
  */
 export class BatchPacker {
-  bytes: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  bytes: Buffer;
   /** `bytes` as 32-bit words (a generated id's prefix is copied a word at a time). */
-  #words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >> 2);
+  #words: Int32Array;
+  readonly #initialBytes: number;
   table: Int32Array;
   count = 0;
   /** Bytes used in `bytes`. */
@@ -84,7 +85,10 @@ export class BatchPacker {
    * id string (V8 would flatten the freshly concatenated string first: that costs more than the
    * whole write).
    */
-  constructor(readonly maxMessages: number, idHeaderName: string, idPrefix = '') {
+  constructor(readonly maxMessages: number, idHeaderName: string, idPrefix = '', initialBytes = INITIAL_BYTES) {
+    this.#initialBytes = initialBytes;
+    this.bytes = Buffer.allocUnsafeSlow(initialBytes);
+    this.#words = new Int32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >> 2);
     this.#idName = Buffer.from(idHeaderName, 'latin1');
     const prefix = Buffer.from(idPrefix, 'latin1');
     this.#idPrefixLen = prefix.length;
@@ -107,7 +111,7 @@ export class BatchPacker {
       this.#lastTopic = undefined;
     }
     // A huge message grew the buffer: give the memory back.
-    if (this.bytes.length > 4 * INITIAL_BYTES) this.#setBytes(Buffer.allocUnsafeSlow(INITIAL_BYTES));
+    if (this.bytes.length > 4 * this.#initialBytes) this.#setBytes(Buffer.allocUnsafeSlow(this.#initialBytes));
   }
 
   #setBytes(b: Buffer): void {

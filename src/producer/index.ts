@@ -1,6 +1,7 @@
 export { Producer } from './producer.js';
 export { DedicatedProducer } from './dedicated.js';
 export { ProducerStream, type ProducerStreamOptions } from './stream.js';
+export { MessageBatch, type BatchMessageOptions } from './message-batch.js';
 export { ACKS_VALUE, resolveGuarantees, guaranteeProperties } from './guarantees.js';
 export type { Acks, CreateProducerOptions, Guarantees, ProducerGuarantees } from './guarantees.js';
 export { createProducerEngine, producerProperties, type EngineConstructor, type ProducerEngineSpec } from './factory.js';

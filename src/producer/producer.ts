@@ -7,6 +7,7 @@ import { encodingOf, type Encoding } from './encode.js';
 import { BatchItem, BatchOutcomes, BatchTally, callBack, Publish, Send, TallyItem, type Instrumented } from './outbound-kinds.js';
 import type { ProducerOptions } from './options.js';
 import { ProducerStream, type ProducerStreamOptions } from './stream.js';
+import { MessageBatch } from './message-batch.js';
 import type { BatchSummary, DeliveryCallback, EngineSource, PublishBatchOptions, PublishOutcome } from './types.js';
 
 /**
@@ -159,6 +160,31 @@ export class Producer {
         engine.send(d, true);
       }
     });
+  }
+
+  /**
+   * A MessageBatch for sendBatch(): messages packed into the addon's buffers as they are added,
+   * with this producer's serializer and message-id setting (docs/producer.md#packed-batches).
+   */
+  createBatch(): MessageBatch {
+    return new MessageBatch(this.#enc);
+  }
+
+  /**
+   * Sends a MessageBatch (one hand-over per 1,000 messages, no object per message) and resolves
+   * with one BatchSummary once every message settled: the same delivery, order, backpressure,
+   * retries, close and errors as publishBatch(messages, { results: 'failures' }). Rejects (nothing
+   * sent) with StateError when the producer is not ready or the batch was sent already.
+   */
+  sendBatch(batch: MessageBatch): Promise<BatchSummary> {
+    if (!(batch instanceof MessageBatch)) return Promise.reject(new InvalidArgumentError('sendBatch(batch)', 'expected a MessageBatch from producer.createBatch()'));
+    let engine: ProducerEngine;
+    try {
+      engine = this.#ready('sendBatch');
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return batch.send(engine, this.#diagnostics);
   }
 
   /**

@@ -5,7 +5,7 @@ import { newMessage } from '../../../src/message/outgoing.js';
 import { DeliveryError, StateError } from '../../../src/errors/index.js';
 import { handedOver, setupEngine } from '../../helpers/engine.js';
 import type { FakeProducer } from '../../helpers/fake-binding.js';
-import { BATCH_MAX_MESSAGES } from '../../../src/delivery/window.js';
+import { BATCH_MAX_MESSAGES } from '../../../src/delivery/options.js';
 import { producerSend } from '../../../src/diagnostics/channels.js';
 import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
 

@@ -1,0 +1,189 @@
+import { InvalidArgumentError, MAX_PARTITION, StateError } from '../errors/base.js';
+import { FLAG_HAS_ID, PackedChunk, type PackedSink } from '../delivery/packed.js';
+import { BATCH_MAX_BYTES, BATCH_MAX_MESSAGES } from '../delivery/options.js';
+import type { ProducerEngine } from '../delivery/engine.js';
+import { BatchPacker, MSG_STRIDE, M_FLAGS, M_TOPIC } from '../native/batch-producer.js';
+import type { NativeHeaders } from '../native/types.js';
+import { HEADERS } from '../message/headers.js';
+import { GENERATED_ID_PREFIX, HEADER_CORRELATION_ID, HEADER_METADATA, isSafeHeaderName, nextIdSuffix, type MessageKey } from '../message/outgoing.js';
+import { currentCorrelationId } from '../diagnostics/correlation.js';
+import type { Diagnostics } from '../diagnostics/diagnostics.js';
+import type { TopicCounters } from '../diagnostics/counters.js';
+import { BatchTally, errorType } from './outbound-kinds.js';
+import type { Encoding } from './encode.js';
+import type { BatchSummary } from './types.js';
+
+/** What MessageBatch.add() takes besides topic, key and value. */
+export interface BatchMessageOptions {
+  /** Headers in order, as `[name, value]` pairs (names may repeat); values are strings (UTF-8) or bytes. */
+  readonly headers?: ReadonlyArray<readonly [string, string | Buffer]>;
+  /** A fixed partition (else the partitioner's, by key). */
+  readonly partition?: number;
+  /** Milliseconds since the epoch (else the time librdkafka takes the message). */
+  readonly timestamp?: number;
+  /** The message id (the `message_id` header); else a generated one, unless the producer has `messageIds: false`. */
+  readonly id?: string;
+}
+
+const WHERE = 'MessageBatch.add(topic, key, value, options)';
+
+/** Packers of settled chunks, reused (each holds a 1 MiB buffer and a table). */
+const pool: BatchPacker[] = [];
+const POOL_MAX = 128;
+/** A chunk's buffer to start with (it grows for larger messages; a chunk is full at BATCH_MAX_BYTES). */
+const CHUNK_BYTES = 256 * 1024;
+function takePacker(): BatchPacker {
+  return pool.pop() ?? new BatchPacker(BATCH_MAX_MESSAGES, HEADERS.MESSAGE_ID, GENERATED_ID_PREFIX, CHUNK_BYTES);
+}
+
+/**
+ * Messages packed as they are added — straight into the byte buffers the producer addon reads,
+ * without a message object, an outcome object or a promise per message — and sent with one call,
+ * `producer.sendBatch(batch)`, which resolves with one BatchSummary for the whole batch (how many
+ * were delivered, the failed ones by index). The fastest way to publish many messages
+ * (docs/producer.md#packed-batches); `publishBatch()` takes message objects and reports per message.
+ *
+ * Built by `producer.createBatch()` (its serializer and message-id setting apply). Sent once; a
+ * batch cannot be added to after it was sent. A bad argument to add() throws InvalidArgumentError
+ * naming it, and nothing is added.
+ */
+export class MessageBatch {
+  readonly #enc: Encoding;
+  readonly #packers: BatchPacker[] = [];
+  #packer: BatchPacker | undefined;
+  #length = 0;
+  #sent = false;
+  #lastTopic: string | undefined = undefined;
+  /** The correlation id active when the batch was created (one read, not one per message). */
+  readonly #correlationId: string | undefined = currentCorrelationId();
+
+  /** @internal Use producer.createBatch(). */
+  constructor(enc: Encoding) {
+    this.#enc = enc;
+  }
+
+  /** Messages added so far. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /**
+   * Adds a message; returns its index (what BatchSummary.failed names it by). `value`: a Buffer,
+   * Uint8Array, string (UTF-8) or null (no value: a tombstone on a compacted topic); anything else
+   * goes through the producer's serializer (JSON by default). `key`: a string, Buffer or null.
+   */
+  add(topic: string, key: MessageKey | Uint8Array | undefined, value: unknown, options?: BatchMessageOptions): number {
+    if (this.#sent) throw new StateError('MessageBatch', 'add', 'sent', ['not sent']);
+    if (topic !== this.#lastTopic) this.#checkTopic(topic);
+    if (key === undefined) key = null;
+    else if (key !== null && typeof key !== 'string' && !(key instanceof Uint8Array)) throw new InvalidArgumentError(WHERE, `key: got ${typeof key}, expected a string, a Buffer or null`, { topic });
+    let bytes: Uint8Array | null;
+    if (value === null || value instanceof Uint8Array) bytes = value;
+    else if (typeof value === 'string') bytes = Buffer.from(value, 'utf8');
+    else if (value === undefined) throw new InvalidArgumentError(WHERE, 'value: got undefined; pass null explicitly for a message without a value', { topic });
+    else bytes = this.#enc.serialize(value, topic);
+    let p = this.#packer;
+    if (p === undefined || p.count === BATCH_MAX_MESSAGES || p.off >= BATCH_MAX_BYTES) this.#packers.push((p = this.#packer = takePacker()));
+    let id: string | undefined;
+    let suffix: string | undefined;
+    let headers: NativeHeaders | undefined;
+    let partition: number | null = null;
+    let timestamp: number | null = null;
+    if (options !== undefined) {
+      ({ id, headers, partition, timestamp } = this.#options(topic, options));
+    }
+    if (id === undefined && this.#enc.autoIds) id = suffix = nextIdSuffix();
+    if (this.#correlationId !== undefined) (headers ??= []).push({ [HEADER_CORRELATION_ID]: this.#correlationId });
+    const row = p.count * MSG_STRIDE;
+    p.add(0, topic, partition, key, bytes, headers, timestamp, id, suffix);
+    if (id !== undefined) p.table[row + M_FLAGS]! |= FLAG_HAS_ID;
+    return this.#length++;
+  }
+
+  #checkTopic(topic: string): void {
+    if (typeof topic !== 'string' || topic.length === 0) throw new InvalidArgumentError(WHERE, `topic: got ${JSON.stringify(topic)}, expected a non-empty topic name`);
+    if (topic.includes('\0')) throw new InvalidArgumentError(WHERE, `topic: got ${JSON.stringify(topic)}, a topic name cannot contain a zero byte`);
+    this.#lastTopic = topic;
+  }
+
+  /** Checks add()'s options (off the common path: only when given). */
+  #options(topic: string, o: BatchMessageOptions): { id: string | undefined; headers: NativeHeaders | undefined; partition: number | null; timestamp: number | null } {
+    if (o === null || typeof o !== 'object') throw new InvalidArgumentError(WHERE, `options: expected an object { headers?, partition?, timestamp?, id? }, got ${o === null ? 'null' : typeof o}`, { topic });
+    for (const k of Object.keys(o)) {
+      if (k !== 'headers' && k !== 'partition' && k !== 'timestamp' && k !== 'id') throw new InvalidArgumentError(WHERE, `options: unknown option ${JSON.stringify(k)} (headers, partition, timestamp, id)`, { topic });
+    }
+    const { id, partition, timestamp } = o;
+    if (id !== undefined && (typeof id !== 'string' || id.length === 0 || !id.isWellFormed())) throw new InvalidArgumentError(WHERE, 'options.id: expected a non-empty, well-formed string', { topic });
+    if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition > MAX_PARTITION)) throw new InvalidArgumentError(WHERE, `options.partition: got ${String(partition)}, expected an integer from 0 to ${MAX_PARTITION}`, { topic });
+    if (timestamp !== undefined && (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0)) throw new InvalidArgumentError(WHERE, `options.timestamp: got ${String(timestamp)}, expected milliseconds since the epoch`, { topic });
+    let headers: NativeHeaders | undefined;
+    if (o.headers !== undefined) {
+      if (!Array.isArray(o.headers)) throw new InvalidArgumentError(WHERE, 'options.headers: expected an array of [name, value] pairs', { topic });
+      headers = [];
+      for (const h of o.headers as unknown[]) {
+        if (!Array.isArray(h) || h.length !== 2) throw new InvalidArgumentError(WHERE, 'options.headers: every header must be a [name, value] pair', { topic });
+        const [name, v] = h as [unknown, unknown];
+        if (typeof name !== 'string' || name.length === 0 || !isSafeHeaderName(name)) throw new InvalidArgumentError(WHERE, `options.headers: header name ${JSON.stringify(name)} must be a non-empty string without a zero byte or a lone surrogate`, { topic });
+        if (name === HEADERS.MESSAGE_ID || name === HEADER_METADATA || name === HEADER_CORRELATION_ID) throw new InvalidArgumentError(WHERE, `options.headers: "${name}" is reserved by the library${name === HEADERS.MESSAGE_ID ? ' (use options.id)' : ''}`, { topic });
+        if (typeof v === 'string' ? !v.isWellFormed() : !Buffer.isBuffer(v)) throw new InvalidArgumentError(WHERE, `options.headers: header "${name}" must have a well-formed string or a Buffer value`, { topic });
+        headers.push({ [name]: v as string | Buffer });
+      }
+    }
+    return { id, headers, partition: partition ?? null, timestamp: timestamp === undefined || timestamp === 0 ? null : timestamp };
+  }
+
+  /**
+   * @internal producer.sendBatch(): hands every chunk to the engine; resolves with the summary
+   * once every message settled. Marks the batch sent (throws StateError if it was).
+   */
+  send(engine: ProducerEngine, diagnostics: Diagnostics | undefined): Promise<BatchSummary> {
+    if (this.#sent) return Promise.reject(new StateError('MessageBatch', 'send', 'sent', ['not sent']));
+    this.#sent = true;
+    this.#packer = undefined;
+    if (this.#length === 0) return Promise.resolve({ delivered: 0, failed: [], possibleDuplicates: [] });
+    return new Promise<BatchSummary>((resolve) => {
+      const tally = new BatchTally(this.#length, resolve);
+      let base = 0;
+      for (const p of this.#packers) {
+        const chunk = new PackedChunk(p, new ChunkSink(tally, base, diagnostics === undefined ? undefined : countPublished(p, diagnostics)));
+        base += p.count;
+        engine.sendPacked(chunk);
+      }
+      this.#packers.length = 0;
+    });
+  }
+}
+
+/** Counts a chunk's messages as published, per topic; returns its topics' counters by topic index. */
+function countPublished(p: BatchPacker, d: Diagnostics): TopicCounters[] {
+  const counters = p.topics.map((t) => d.counters.publish(t));
+  for (let i = 0; i < p.count; i++) counters[p.table[i * MSG_STRIDE + M_TOPIC]!]!.total++;
+  return counters;
+}
+
+/** One chunk's messages → the batch's tally (at `base` in the batch) and the topics' counters. */
+class ChunkSink implements PackedSink {
+  constructor(
+    readonly tally: BatchTally,
+    readonly base: number,
+    readonly counters: TopicCounters[] | undefined,
+  ) {}
+  delivered(chunk: PackedChunk, index: number, possibleDuplicate: boolean): void {
+    if (this.counters !== undefined) this.counters[chunk.packer.table[index * MSG_STRIDE + M_TOPIC]!]!.success++;
+    this.tally.ok(this.base + index, possibleDuplicate);
+    if (chunk.pending === 1) release(chunk.packer);
+  }
+  failed(chunk: PackedChunk, index: number, error: Error): void {
+    if (this.counters !== undefined) {
+      const c = this.counters[chunk.packer.table[index * MSG_STRIDE + M_TOPIC]!]!;
+      c.errors.set(errorType(error), (c.errors.get(errorType(error)) ?? 0) + 1);
+    }
+    this.tally.fail(this.base + index, error);
+    if (chunk.pending === 1) release(chunk.packer);
+  }
+}
+
+function release(p: BatchPacker): void {
+  p.reset();
+  if (pool.length < POOL_MAX) pool.push(p);
+}
