@@ -33,7 +33,9 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
       for (let i = 0; i < ok.length; i += 2) {
         const id = ok[i]!;
         if (id >= PACKED_BASE) {
-          this.packed.reported(id)?.settleDelivered(id & (PACKED_SPAN - 1), false);
+          const at = okPos[i]!;
+          const ts = okPos[i + 1]!;
+          this.packed.reported(id)?.settleDelivered(id & (PACKED_SPAN - 1), undefined, ok[i + 1]!, at >= 0 ? at : -1, ts >= 0 ? ts : undefined);
           continue;
         }
         const d = slots[id];

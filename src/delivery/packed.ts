@@ -30,7 +30,8 @@ export const PackedState = {
 
 /** Who hears the outcome of each message of a chunk, exactly once each. */
 export interface PackedSink {
-  delivered(chunk: PackedChunk, index: number, possibleDuplicate: boolean): void;
+  /** `possibleDuplicate`: undefined on a first attempt; after a library retry, whether an earlier attempt may have been written. */
+  delivered(chunk: PackedChunk, index: number, possibleDuplicate: boolean | undefined, partition: number, offset: number, timestamp: number | undefined): void;
   failed(chunk: PackedChunk, index: number, error: Error): void;
 }
 
@@ -72,9 +73,9 @@ export class PackedChunk extends Outbound {
     for (let i = 0; i < this.packer.count; i++) t[i * MSG_STRIDE + M_ID] = base + i;
   }
 
-  settleDelivered(i: number, possibleDuplicate: boolean): void {
+  settleDelivered(i: number, possibleDuplicate: boolean | undefined, partition: number, offset: number, timestamp: number | undefined): void {
     this.state[i] = PackedState.Settled;
-    this.sink.delivered(this, i, possibleDuplicate);
+    this.sink.delivered(this, i, possibleDuplicate, partition, offset, timestamp);
     if (--this.pending === 0) this.done?.(this);
   }
 
@@ -189,11 +190,13 @@ export class PackedRetry extends Outbound {
     this.attempts = 1;
     chunk.state[index] = PackedState.Retrying;
   }
-  override deliveredAt(): void {
-    this.chunk.settleDelivered(this.index, this.retryError?.possiblyPersisted === true);
+  override deliveredAt(partition: number, offset: number, timestamp: number | undefined): void {
+    // retryError is set: this is a library retry (DeliveryOutcomes.#onFailure).
+    this.chunk.settleDelivered(this.index, this.retryError?.possiblyPersisted === true, partition, offset, timestamp);
   }
+  /** Not called by the engine (wantsResult is false). */
   delivered(result: DeliveryResult): void {
-    this.chunk.settleDelivered(this.index, result.possibleDuplicate === true);
+    this.deliveredAt(result.partition, result.offset, result.timestamp);
   }
   failed(error: Error): void {
     this.chunk.settleFailed(this.index, error);

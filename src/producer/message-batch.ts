@@ -5,12 +5,12 @@ import type { ProducerEngine } from '../delivery/engine.js';
 import { BatchPacker, MSG_STRIDE, M_FLAGS, M_TOPIC } from '../native/batch-producer.js';
 import type { NativeHeaders } from '../native/types.js';
 import { HEADERS } from '../message/headers.js';
-import { GENERATED_ID_PREFIX, HEADER_CORRELATION_ID, HEADER_METADATA, isSafeHeaderName, nextIdSuffix, type MessageKey } from '../message/outgoing.js';
+import { GENERATED_ID_PREFIX, HEADER_CORRELATION_ID, HEADER_METADATA, OutgoingMessage, isSafeHeaderName, nextIdSuffix, type MessageKey } from '../message/outgoing.js';
 import { currentCorrelationId } from '../diagnostics/correlation.js';
 import type { Diagnostics } from '../diagnostics/diagnostics.js';
 import type { TopicCounters } from '../diagnostics/counters.js';
-import { BatchTally, errorType } from './outbound-kinds.js';
-import type { Encoding } from './encode.js';
+import { BatchOutcomes, BatchTally, errorType } from './outbound-kinds.js';
+import { headersOf, keyOf, valueOf, type Encoding } from './encode.js';
 import type { BatchSummary } from './types.js';
 
 /** What MessageBatch.add() takes besides topic, key and value. */
@@ -100,6 +100,23 @@ export class MessageBatch {
     return this.#length++;
   }
 
+  /**
+   * @internal publishBatch()'s packed path: packs an OutgoingMessage as publish() would send it
+   * (value through the serializer, key, id, headers, metadata, correlation id, partition,
+   * timestamp). Throws what encoding it throws (`where` names the call); nothing is added then.
+   */
+  addMessage(m: OutgoingMessage, where: string): void {
+    if (!(m instanceof OutgoingMessage)) throw new InvalidArgumentError(where, 'expected a message built with newMessage(topic, value)');
+    const value = valueOf(m, this.#enc.serialize);
+    const id = this.#enc.autoIds ? m.id : m.existingId;
+    let p = this.#packer;
+    if (p === undefined || p.count === BATCH_MAX_MESSAGES || p.off >= BATCH_MAX_BYTES) this.#packers.push((p = this.#packer = takePacker()));
+    const row = p.count * MSG_STRIDE;
+    p.add(0, m.topic, m.partition ?? null, keyOf(m.key), value, headersOf(m), m.timestamp ?? null, id, m.generatedIdSuffix);
+    if (id !== undefined) p.table[row + M_FLAGS]! |= FLAG_HAS_ID;
+    this.#length++;
+  }
+
   #checkTopic(topic: string): void {
     if (typeof topic !== 'string' || topic.length === 0) throw new InvalidArgumentError(WHERE, `topic: got ${JSON.stringify(topic)}, expected a non-empty topic name`);
     if (topic.includes('\0')) throw new InvalidArgumentError(WHERE, `topic: got ${JSON.stringify(topic)}, a topic name cannot contain a zero byte`);
@@ -134,23 +151,68 @@ export class MessageBatch {
 
   /**
    * @internal producer.sendBatch(): hands every chunk to the engine; resolves with the summary
-   * once every message settled. Marks the batch sent (throws StateError if it was).
+   * once every message settled. Marks the batch sent (rejects with StateError if it was).
    */
   send(engine: ProducerEngine, diagnostics: Diagnostics | undefined): Promise<BatchSummary> {
     if (this.#sent) return Promise.reject(new StateError('MessageBatch', 'send', 'sent', ['not sent']));
+    if (this.#length === 0) {
+      this.#sent = true;
+      return Promise.resolve({ delivered: 0, failed: [], possibleDuplicates: [] });
+    }
+    return new Promise<BatchSummary>((resolve) => this.dispatch(engine, diagnostics, new TallyResults(new BatchTally(this.#length, resolve)), undefined));
+  }
+
+  /**
+   * @internal Hands every chunk to the engine (once); each message's outcome goes to `results`
+   * under its index in the batch, or `indexOf[index]` when given (publishBatch(): messages refused
+   * while encoding were not added).
+   */
+  dispatch(engine: ProducerEngine, diagnostics: Diagnostics | undefined, results: PackedResults, indexOf: Int32Array | undefined): void {
     this.#sent = true;
     this.#packer = undefined;
-    if (this.#length === 0) return Promise.resolve({ delivered: 0, failed: [], possibleDuplicates: [] });
-    return new Promise<BatchSummary>((resolve) => {
-      const tally = new BatchTally(this.#length, resolve);
-      let base = 0;
-      for (const p of this.#packers) {
-        const chunk = new PackedChunk(p, new ChunkSink(tally, base, diagnostics === undefined ? undefined : countPublished(p, diagnostics)));
-        base += p.count;
-        engine.sendPacked(chunk);
-      }
-      this.#packers.length = 0;
-    });
+    let base = 0;
+    for (const p of this.#packers) {
+      const chunk = new PackedChunk(p, new ChunkSink(results, base, indexOf, diagnostics === undefined ? undefined : countPublished(p, diagnostics)));
+      base += p.count;
+      engine.sendPacked(chunk);
+    }
+    this.#packers.length = 0;
+  }
+}
+
+/** Where the outcome of each message of a dispatched batch goes, by its index in the caller's list. */
+export interface PackedResults {
+  /** `possibleDuplicate`: undefined on a first attempt; after a library retry, whether an earlier attempt may have been written. */
+  delivered(index: number, possibleDuplicate: boolean | undefined, partition: number, offset: number, timestamp: number | undefined): void;
+  failed(index: number, error: Error): void;
+}
+
+/** A BatchSummary (sendBatch(), publishBatch() with `results: 'failures'`). */
+export class TallyResults implements PackedResults {
+  constructor(readonly tally: BatchTally) {}
+  delivered(index: number, possibleDuplicate: boolean | undefined): void {
+    this.tally.ok(index, possibleDuplicate === true);
+  }
+  failed(index: number, error: Error): void {
+    this.tally.fail(index, error);
+  }
+}
+
+/** One outcome per message (publishBatch()), each result built when its report comes, as the engine builds it for publish(). */
+export class OutcomeResults implements PackedResults {
+  constructor(
+    readonly outcomes: BatchOutcomes,
+    readonly messages: readonly OutgoingMessage[],
+    readonly autoIds: boolean,
+  ) {}
+  delivered(index: number, possibleDuplicate: boolean | undefined, partition: number, offset: number, timestamp: number | undefined): void {
+    const m = this.messages[index]!;
+    const messageId = this.autoIds ? m.id : m.existingId;
+    const result = possibleDuplicate === undefined ? { topic: m.topic, partition, offset, timestamp, messageId } : { topic: m.topic, partition, offset, timestamp, messageId, possibleDuplicate };
+    this.outcomes.settle(index, { ok: true, result });
+  }
+  failed(index: number, error: Error): void {
+    this.outcomes.settle(index, { ok: false, error });
   }
 }
 
@@ -161,25 +223,26 @@ function countPublished(p: BatchPacker, d: Diagnostics): TopicCounters[] {
   return counters;
 }
 
-/** One chunk's messages → the batch's tally (at `base` in the batch) and the topics' counters. */
+/** One chunk's messages → the batch's results (at `base` in the batch) and the topics' counters. */
 class ChunkSink implements PackedSink {
   constructor(
-    readonly tally: BatchTally,
+    readonly results: PackedResults,
     readonly base: number,
+    readonly indexOf: Int32Array | undefined,
     readonly counters: TopicCounters[] | undefined,
   ) {}
-  delivered(chunk: PackedChunk, index: number, possibleDuplicate: boolean): void {
-    if (this.counters !== undefined) this.counters[chunk.packer.table[index * MSG_STRIDE + M_TOPIC]!]!.success++;
-    this.tally.ok(this.base + index, possibleDuplicate);
+  delivered(chunk: PackedChunk, i: number, possibleDuplicate: boolean | undefined, partition: number, offset: number, timestamp: number | undefined): void {
+    if (this.counters !== undefined) this.counters[chunk.packer.table[i * MSG_STRIDE + M_TOPIC]!]!.success++;
     if (chunk.pending === 1) release(chunk.packer);
+    this.results.delivered(this.indexOf === undefined ? this.base + i : this.indexOf[this.base + i]!, possibleDuplicate, partition, offset, timestamp);
   }
-  failed(chunk: PackedChunk, index: number, error: Error): void {
+  failed(chunk: PackedChunk, i: number, error: Error): void {
     if (this.counters !== undefined) {
-      const c = this.counters[chunk.packer.table[index * MSG_STRIDE + M_TOPIC]!]!;
+      const c = this.counters[chunk.packer.table[i * MSG_STRIDE + M_TOPIC]!]!;
       c.errors.set(errorType(error), (c.errors.get(errorType(error)) ?? 0) + 1);
     }
-    this.tally.fail(this.base + index, error);
     if (chunk.pending === 1) release(chunk.packer);
+    this.results.failed(this.indexOf === undefined ? this.base + i : this.indexOf[this.base + i]!, error);
   }
 }
 

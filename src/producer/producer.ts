@@ -7,7 +7,8 @@ import { encodingOf, type Encoding } from './encode.js';
 import { BatchItem, BatchOutcomes, BatchTally, callBack, Publish, Send, TallyItem, type Instrumented } from './outbound-kinds.js';
 import type { ProducerOptions } from './options.js';
 import { ProducerStream, type ProducerStreamOptions } from './stream.js';
-import { MessageBatch } from './message-batch.js';
+import { MessageBatch, OutcomeResults, TallyResults } from './message-batch.js';
+import { producerSend, producerSettled } from '../diagnostics/channels.js';
 import type { BatchSummary, DeliveryCallback, EngineSource, PublishBatchOptions, PublishOutcome } from './types.js';
 
 /**
@@ -144,6 +145,8 @@ export class Producer {
     }
     const t = this.#diagnostics;
     const enc = this.#enc;
+    // Nobody listens per message (no tracing / publish-duration subscriber): packed, no object per message.
+    if (!producerSend.hasSubscribers && !producerSettled.hasSubscribers) return this.#publishPacked(engine, messages, tally);
     return new Promise<PublishOutcome[] | BatchSummary>((resolve) => {
       const n = messages.length;
       const sink = tally ? new BatchTally(n, resolve) : new BatchOutcomes(n, resolve);
@@ -159,6 +162,34 @@ export class Producer {
         if (t !== undefined) d.instrument(t);
         engine.send(d, true);
       }
+    });
+  }
+
+  /**
+   * publishBatch() without per-message subscribers: the messages are packed as sendBatch() packs
+   * them (same encoding, order, retries, close and errors; counted per topic), without an Outbound
+   * per message; a message refused while encoding gets its outcome at its index, the rest go on.
+   */
+  #publishPacked(engine: ProducerEngine, messages: readonly OutgoingMessage[], tally: boolean): Promise<PublishOutcome[] | BatchSummary> {
+    const n = messages.length;
+    const batch = new MessageBatch(this.#enc);
+    let refused: Array<[number, Error]> | undefined;
+    let indexOf: Int32Array | undefined;
+    for (let i = 0; i < n; i++) {
+      try {
+        batch.addMessage(messages[i]!, 'publishBatch(messages)');
+      } catch (e) {
+        // Packed indices skip it from here on: map them back to input indices.
+        if (indexOf === undefined) indexOf = Int32Array.from({ length: n }, (_, k) => k);
+        (refused ??= []).push([i, e as Error]);
+        continue;
+      }
+      if (indexOf !== undefined) indexOf[batch.length - 1] = i;
+    }
+    return new Promise<PublishOutcome[] | BatchSummary>((resolve) => {
+      const sink = tally ? new BatchTally(n, resolve) : new BatchOutcomes(n, resolve);
+      if (refused !== undefined) for (const [i, e] of refused) sink.refused(i, e);
+      if (batch.length > 0) batch.dispatch(engine, this.#diagnostics, tally ? new TallyResults(sink as BatchTally) : new OutcomeResults(sink as BatchOutcomes, messages, this.#enc.autoIds), indexOf);
     });
   }
 

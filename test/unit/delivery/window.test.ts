@@ -202,29 +202,30 @@ describe('ProducerEngine in-flight window (fake binding)', () => {
     await engine.close(1000);
   });
 
-  it('publishBatch hands its whole batch over past the window; needsDrain holds until the window has room; a batch queues behind waiting publishes', async () => {
+  it('publishBatch hands its whole batch over past the window; its packed messages fill the window at 4x its size; a batch queues behind waiting publishes', async () => {
     const { engine, producer, native } = setup({ maxInFlight: 4 });
     await engine.connect();
-    const batch = producer.publishBatch(Array.from({ length: 10 }, (_, i) => newMessage('t', `b${i}`).withKey('k')));
+    const batch = producer.publishBatch(Array.from({ length: 20 }, (_, i) => newMessage('t', `b${i}`).withKey('k')));
     await handedOver();
-    assert.equal(native().produced.length, 10, 'the whole batch reached librdkafka at once');
+    assert.equal(native().produced.length, 20, 'the whole batch reached librdkafka at once');
     assert.equal(engine.waitingCount, 0);
-    assert.ok(producer.needsDrain, 'needsDrain while more than the window is in flight');
-    // A publish now waits for the window; a batch after it queues behind it (per-key order).
-    const single = producer.publish(newMessage('t', 'p0').withKey('k'));
-    const second = producer.publishBatch([newMessage('t', 'b10').withKey('k'), newMessage('t', 'b11').withKey('k')]);
+    assert.ok(producer.needsDrain, 'needsDrain while 4 x the window of packed messages is in flight');
+    // Publishes fill the object window (4) beside them; the fifth waits, and a batch after it queues behind it (per-key order).
+    const singles = Array.from({ length: 5 }, (_, i) => producer.publish(newMessage('t', `p${i}`).withKey('k')));
+    const second = producer.publishBatch([newMessage('t', 'b20').withKey('k'), newMessage('t', 'b21').withKey('k')]);
     await handedOver();
-    assert.equal(native().produced.length, 10);
-    assert.equal(engine.waitingCount, 3);
-    while (native().produced.length < 13) {
+    assert.equal(native().produced.length, 24);
+    assert.equal(engine.waitingCount, 2, 'the fifth publish and the batch behind it');
+    while (native().produced.length < 27) {
       native().deliverAll();
       await delay(3);
     }
     native().deliverAll();
-    const [outcomes, p0, outcomes2] = await Promise.all([batch, single, second]);
+    const [outcomes, ps, outcomes2] = await Promise.all([batch, Promise.all(singles), second]);
     assert.ok(outcomes.every((o) => o.ok) && outcomes2.every((o) => o.ok));
-    assert.equal(p0.offset, 10);
-    assert.deepEqual(native().produced.map((r) => r.value!.toString()), [...Array.from({ length: 10 }, (_, i) => `b${i}`), 'p0', 'b10', 'b11']);
+    assert.deepEqual(ps.map((r) => r.offset), [20, 21, 22, 23, 24]);
+    assert.deepEqual(outcomes2.map((o) => o.result?.offset), [25, 26]);
+    assert.deepEqual(native().produced.map((r) => r.value!.toString()), [...Array.from({ length: 20 }, (_, i) => `b${i}`), 'p0', 'p1', 'p2', 'p3', 'p4', 'b20', 'b21']);
     assert.equal(producer.needsDrain, false);
     await engine.close(1000);
   });

@@ -119,42 +119,57 @@ describe("publishBatch(messages, { results: 'failures' }) (fake binding)", () =>
     assert.deepEqual(got, { delivered: 3, failed: [{ index: 1, error: e1 }, { index: 4, error: e4 }], possibleDuplicates: [0, 3] });
   });
 
-  it('the engine builds no DeliveryResult for them (deliveredAt), unless producer:settled has subscribers at delivery', async () => {
+  it('without per-message subscribers the batch is packed (no TallyItem); with them the engine builds no DeliveryResult (deliveredAt) unless producer:settled listens', async () => {
     const diagnostics = new Diagnostics({ clientId: 'test' });
     const { engine, producer, native } = setup({ diagnostics });
     await engine.connect();
-    const orig = TallyItem.prototype.delivered;
+    const origDelivered = TallyItem.prototype.delivered;
+    const origAt = TallyItem.prototype.deliveredAt;
     let built = 0;
+    let items = 0;
     TallyItem.prototype.delivered = function (this: TallyItem, r) {
       built++;
-      orig.call(this, r);
+      origDelivered.call(this, r);
     };
+    TallyItem.prototype.deliveredAt = function (this: TallyItem, p, o, t) {
+      items++;
+      origAt.call(this, p, o, t);
+    };
+    const onSend = (): void => undefined;
     try {
       native().autoDeliver = true;
+      // Nobody subscribed: packed (sendBatch's path), no TallyItem at all.
       assert.deepEqual(await producer.publishBatch([newMessage('t', 'a'), newMessage('t', 'b')], { results: 'failures' }), { delivered: 2, failed: [], possibleDuplicates: [] });
+      assert.equal(items, 0, 'packed: no TallyItem');
+      // A producer:send subscriber (the tracing adapter adds headers there): one TallyItem each, reported without a result object.
+      subscribe(CHANNELS.PRODUCER_SEND, onSend);
+      assert.deepEqual(await producer.publishBatch([newMessage('t', 'c')], { results: 'failures' }), { delivered: 1, failed: [], possibleDuplicates: [] });
+      assert.equal(items, 1);
       assert.equal(built, 0, 'reported through deliveredAt, no result object');
     } finally {
-      TallyItem.prototype.delivered = orig;
+      unsubscribe(CHANNELS.PRODUCER_SEND, onSend);
+      TallyItem.prototype.delivered = origDelivered;
+      TallyItem.prototype.deliveredAt = origAt;
     }
-    // A subscriber that attaches after the batch was handed over still gets the result.
+    // A producer:settled subscriber (the metrics adapter) gets each message's result.
     native().autoDeliver = false;
     await handedOver(); // autoDeliver's second scheduled deliverAll() runs now, not on the next batch
     assert.equal(native().queue.length, 0);
-    const p = producer.publishBatch([newMessage('t', 'c')], { results: 'failures' });
-    await handedOver();
     const seen: Array<{ partition: number; offset: number } | undefined> = [];
     const onSettled = (ev: unknown): void => void seen.push((ev as { result?: { partition: number; offset: number } }).result);
     subscribe(CHANNELS.PRODUCER_SETTLED, onSettled);
     try {
+      const p = producer.publishBatch([newMessage('t', 'd')], { results: 'failures' });
+      await handedOver();
       native().deliverAll();
       await p;
     } finally {
       unsubscribe(CHANNELS.PRODUCER_SETTLED, onSettled);
     }
     assert.equal(seen.length, 1);
-    assert.deepEqual({ partition: seen[0]!.partition, offset: seen[0]!.offset }, { partition: 0, offset: 2 });
+    assert.deepEqual({ partition: seen[0]!.partition, offset: seen[0]!.offset }, { partition: 0, offset: 3 });
     const c = diagnostics.counters.publish('t');
-    assert.deepEqual([c.total, c.success], [3, 3]);
+    assert.deepEqual([c.total, c.success], [4, 4], 'counted on both paths');
     await engine.close(100);
   });
 
