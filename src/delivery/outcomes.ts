@@ -122,7 +122,7 @@ export abstract class DeliveryOutcomes extends DeliveryWindow {
   }
 
   /**
-   * Fails every message close() could not deliver, in hand-over order (packed batches' messages first), each with what is known
+   * Fails every message close() could not deliver — packed chunks' messages first (chunk by chunk), then the others in hand-over order — each with what is known
    * about it: in librdkafka's hands → GCK_KAFKA__TIMED_OUT, possibly written; awaiting a library retry
    * (its backoff or room) → its earlier delivery failure, which tells whether an attempt may have
    * been written; never handed to librdkafka → GCK_KAFKA__PURGE_QUEUE (librdkafka's code for a message

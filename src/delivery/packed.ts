@@ -13,6 +13,8 @@ export const PACKED_BASE = 1 << 30;
 /** The most messages a chunk holds (a power of two ≥ the engine's BATCH_MAX_MESSAGES). */
 export const PACKED_SPAN = 1024;
 export const PACKED_SHIFT = 10;
+/** Chunk slots: PACKED_BASE + MAX_SLOTS × PACKED_SPAN = 2^31, the first id past int32. */
+const MAX_SLOTS = (2 ** 31 - PACKED_BASE) / PACKED_SPAN;
 /** M_FLAGS bit of a message whose first header is its id (the addon ignores M_FLAGS). */
 export const FLAG_HAS_ID = 2;
 
@@ -33,6 +35,8 @@ export interface PackedSink {
   /** `possibleDuplicate`: undefined on a first attempt; after a library retry, whether an earlier attempt may have been written. */
   delivered(chunk: PackedChunk, index: number, possibleDuplicate: boolean | undefined, partition: number, offset: number, timestamp: number | undefined): void;
   failed(chunk: PackedChunk, index: number, error: Error): void;
+  /** A library retry of the message is scheduled (idempotence off). */
+  retrying(chunk: PackedChunk, index: number): void;
 }
 
 /**
@@ -63,6 +67,11 @@ export class PackedChunk extends Outbound {
 
   get count(): number {
     return this.packer.count;
+  }
+
+  /** Messages not handed over yet. */
+  get unsent(): number {
+    return this.packer.count - this.cursor;
   }
 
   /** Writes each message's id (librdkafka's opaque) for the chunk slot `slot`. */
@@ -103,6 +112,11 @@ export class PackedChunk extends Outbound {
 
   /** Never called: a chunk's messages are reported one by one. */
   delivered(): void {}
+
+  /** A library retry of message `i` is scheduled. */
+  retryingAt(i: number): void {
+    this.sink.retrying(this, i);
+  }
 
   // Reading a message back (failure paths only: a retry, close's list of undelivered messages).
   #row(i: number): number {
@@ -194,6 +208,9 @@ export class PackedRetry extends Outbound {
     // retryError is set: this is a library retry (DeliveryOutcomes.#onFailure).
     this.chunk.settleDelivered(this.index, this.retryError?.possiblyPersisted === true, partition, offset, timestamp);
   }
+  override retrying(): void {
+    this.chunk.retryingAt(this.index);
+  }
   /** Not called by the engine (wantsResult is false). */
   delivered(result: DeliveryResult): void {
     this.deliveredAt(result.partition, result.offset, result.timestamp);
@@ -227,7 +244,8 @@ export class PackedChunks {
   handOver(c: PackedChunk, native: NativeBatchProducer | undefined): number {
     if (native === undefined) throw new Error('producer closed');
     if (c.slot < 0) {
-      // Ids stay within int32 below 2^20 chunks in flight (10^9 messages): far past any local queue.
+      // Ids stay within int32 below MAX_SLOTS chunks holding a slot; past that a chunk waits (as if the queue were full).
+      if (this.#free.length === 0 && this.#slots.length >= MAX_SLOTS) return 0;
       const slot = this.#free.length > 0 ? this.#free.pop()! : this.#slots.length;
       this.#slots[slot] = c;
       c.assignSlot(slot);

@@ -1,3 +1,6 @@
+import type { Outbound } from './outbound.js';
+import type { PackedChunk } from './packed.js';
+
 /** What a successful publish resolves with. */
 export interface DeliveryResult {
   readonly topic: string;
@@ -20,3 +23,15 @@ export interface DeliveryResult {
 
 /** The producer engine's lifecycle (ProducerEngine.state). */
 export type EngineState = 'idle' | 'connecting' | 'ready' | 'closing' | 'closed' | 'failed';
+
+/** What close() takes out of the window, each list in hand-over order (DeliveryWindow.detachAll). */
+export interface Detached {
+  /** Handed to librdkafka (or packed for the next produceBatch) and not yet reported. */
+  readonly inflight: Outbound[];
+  /** Awaiting a library retry's backoff. */
+  readonly retrying: Outbound[];
+  /** Packed chunks that hold a slot (handed over at least once); their messages in librdkafka's hands are PackedState.InFlight. */
+  readonly packed: PackedChunk[];
+  /** Never handed over, or given back by a full queue / re-entered for a retry: the waiting FIFO. */
+  readonly waiting: Outbound[];
+}

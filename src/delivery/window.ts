@@ -8,20 +8,7 @@ import { BatchPacker } from '../native/batch-producer.js';
 import { Outbound, InflightList } from './outbound.js';
 import { PackedChunk, PackedChunks } from './packed.js';
 import { BATCH_MAX_BYTES, BATCH_MAX_MESSAGES, DEFAULT_MAX_IN_FLIGHT, PACKED_WINDOW_FACTOR, type EngineOptions } from './options.js';
-import type { EngineState } from './types.js';
-
-
-/** What close() takes out of the window, each list in hand-over order (DeliveryWindow.detachAll). */
-export interface Detached {
-  /** Handed to librdkafka (or packed for the next produceBatch) and not yet reported. */
-  readonly inflight: Outbound[];
-  /** Awaiting a library retry's backoff. */
-  readonly retrying: Outbound[];
-  /** Packed chunks with messages in librdkafka's hands (PackedState.InFlight). */
-  readonly packed: PackedChunk[];
-  /** Never handed over, or given back by a full queue / re-entered for a retry: the waiting FIFO. */
-  readonly waiting: Outbound[];
-}
+import type { Detached, EngineState } from './types.js';
 
 /**
  * The sending half of the producer engine: the in-flight window, the slot table, the micro-batch
@@ -49,6 +36,8 @@ export abstract class DeliveryWindow {
   /** Messages waiting for room in the local queue or the window (FIFO keeps per-key order). */
   #waiting: Outbound[] = [];
   #waitingHead = 0;
+  /** Packed chunks in the FIFO (or #requeue): waitingCount counts their messages. */
+  #waitingChunks = 0;
   /** Runs while messages wait: fails those past their deadline and retries a full queue. */
   #pumpTimer: NodeJS.Timeout | undefined;
   /** True while #pumpWaiting runs (it calls out to callbacks that may re-enter it). */
@@ -100,9 +89,11 @@ export abstract class DeliveryWindow {
     return this.inflight.size + this.retrying.size + this.packed.inflight;
   }
 
-  /** Messages waiting for room in librdkafka's local queue. */
+  /** Messages waiting for room in librdkafka's local queue (a waiting packed chunk counts its unsent messages). */
   get waitingCount(): number {
-    return this.#waiting.length - this.#waitingHead;
+    let n = this.#waiting.length - this.#waitingHead;
+    if (this.#waitingChunks > 0) for (let i = this.#waitingHead; i < this.#waiting.length; i++) if (this.#waiting[i] instanceof PackedChunk) n += (this.#waiting[i] as PackedChunk).unsent - 1;
+    return n;
   }
 
   /** True while publishers should slow down: messages wait for room, or the in-flight window is full. */
@@ -176,8 +167,8 @@ export abstract class DeliveryWindow {
    * in-flight window; only waiting messages or a full local queue hold it back (it waits in the
    * FIFO as one entry). Each message hears its outcome through the chunk's sink, once. Never throws.
    */
-  sendPacked(c: PackedChunk): void {
-    if (this.status !== 'ready') c.failed(this.stateError('sendBatch'));
+  sendPacked(c: PackedChunk, op: string): void {
+    if (this.status !== 'ready') c.failed(this.stateError(op));
     else if (this.#waiting.length !== this.#waitingHead) this.enqueueWaiting(c);
     else this.#stagePacked(c);
   }
@@ -189,10 +180,9 @@ export abstract class DeliveryWindow {
       this.enqueueWaiting(c); // the micro-batch before it went back to the FIFO (a full queue): behind it
       return;
     }
-    let n = 0;
     if (this.#requeue.length === 0) {
       try {
-        n = this.packed.handOver(c, this.native);
+        this.packed.handOver(c, this.native);
       } catch (e) {
         // The addon refused the table (a bug, or the handle is gone): the unsent messages fail, none was sent.
         c.failUnsentWith(RD.ERR__STATE, e instanceof Error ? e.message : String(e), 1);
@@ -201,9 +191,11 @@ export abstract class DeliveryWindow {
       }
       if (c.cursor === c.count) return;
     }
-    // librdkafka's queue is full (now, or for the micro-batch before it): the rest waits at the head.
-    if (n > 0 || c.deadline === 0) c.deadline = Date.now() + this.opts.enqueueTimeoutMs;
+    // librdkafka's queue is full (now, or for the micro-batch before it): the rest waits at the head,
+    // its deadline counted from when it first waited (as a single message's).
+    if (c.deadline === 0) c.deadline = Date.now() + this.opts.enqueueTimeoutMs;
     this.#requeue.push(c);
+    this.#waitingChunks++;
     if (!this.#pumping) this.#mergeRequeue();
   }
 
@@ -286,6 +278,7 @@ export abstract class DeliveryWindow {
 
   protected enqueueWaiting(d: Outbound): void {
     if (d.deadline === 0) d.deadline = Date.now() + this.opts.enqueueTimeoutMs;
+    if (d instanceof PackedChunk) this.#waitingChunks++;
     this.#waiting.push(d);
     this.#startPump();
   }
@@ -312,6 +305,7 @@ export abstract class DeliveryWindow {
         const d = w[i]!;
         if (now > d.deadline) {
           i++;
+          if (d instanceof PackedChunk) this.#waitingChunks--;
           // A retried message was handed to librdkafka before: its delivery failure tells whether
           // it may have been written; QueueFullTimeoutError promises it never was.
           if (d instanceof PackedChunk) d.failUnsent((k) => new QueueFullTimeoutError(d.topicAt(k), this.opts.enqueueTimeoutMs, d.idAt(k)));
@@ -320,8 +314,11 @@ export abstract class DeliveryWindow {
         }
         if (d instanceof PackedChunk ? this.packed.inflight >= this.#maxPacked : this.inflight.size + this.retrying.size >= this.#maxQueue) break;
         i++;
-        if (d instanceof PackedChunk) this.#stagePacked(d);
-        else this.#stage(d);
+        if (!(d instanceof PackedChunk)) this.#stage(d);
+        else {
+          this.#waitingChunks--;
+          this.#stagePacked(d);
+        }
       }
     } finally {
       this.#pumping = false;
@@ -392,6 +389,7 @@ export abstract class DeliveryWindow {
     this.retrying.clear();
     this.#waiting = [];
     this.#waitingHead = 0;
+    this.#waitingChunks = 0;
     this.slots = [];
     this.#freeSlots = [];
     return { inflight, retrying, packed, waiting };

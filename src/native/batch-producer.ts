@@ -114,6 +114,13 @@ export class BatchPacker {
     if (this.bytes.length > 4 * this.#initialBytes) this.#setBytes(Buffer.allocUnsafeSlow(this.#initialBytes));
   }
 
+  /** Drops every topic name kept for later batches (a pooled packer that another producer may take). */
+  forgetTopics(): void {
+    this.topics.length = 0;
+    this.#topicIndex.clear();
+    this.#lastTopic = undefined;
+  }
+
   #setBytes(b: Buffer): void {
     this.bytes = b;
     this.#words = new Int32Array(b.buffer, b.byteOffset, b.length >> 2);

@@ -27,14 +27,20 @@ export interface BatchMessageOptions {
 
 const WHERE = 'MessageBatch.add(topic, key, value, options)';
 
-/** Packers of settled chunks, reused (each holds a 1 MiB buffer and a table). */
+/** Full-size packers (BATCH_MAX_MESSAGES) of settled chunks, reused: each holds a 256 KiB buffer and a 125 KiB table. */
 const pool: BatchPacker[] = [];
 const POOL_MAX = 128;
-/** A chunk's buffer to start with (it grows for larger messages; a chunk is full at BATCH_MAX_BYTES). */
+/** A full-size chunk's buffer to start with (it grows for larger messages; a chunk is full at BATCH_MAX_BYTES). */
 const CHUNK_BYTES = 256 * 1024;
-function takePacker(): BatchPacker {
-  return pool.pop() ?? new BatchPacker(BATCH_MAX_MESSAGES, HEADERS.MESSAGE_ID, GENERATED_ID_PREFIX, CHUNK_BYTES);
+/** A batch's first chunk holds at most this many messages unless the batch is known to be larger: a small batch stays small. */
+const FIRST_CHUNK = 64;
+/** A packer for up to `messages` messages: a pooled full-size one, or a small one sized to them (never pooled). */
+function takePacker(messages: number): BatchPacker {
+  if (messages >= BATCH_MAX_MESSAGES) return pool.pop() ?? new BatchPacker(BATCH_MAX_MESSAGES, HEADERS.MESSAGE_ID, GENERATED_ID_PREFIX, CHUNK_BYTES);
+  return new BatchPacker(messages, HEADERS.MESSAGE_ID, GENERATED_ID_PREFIX, Math.min(CHUNK_BYTES, Math.max(1024, messages * 256)));
 }
+/** Not a topic: add()'s first call always checks its topic. */
+const NO_TOPIC = Symbol('no topic');
 
 /**
  * Messages packed as they are added — straight into the byte buffers the producer addon reads,
@@ -53,13 +59,26 @@ export class MessageBatch {
   #packer: BatchPacker | undefined;
   #length = 0;
   #sent = false;
-  #lastTopic: string | undefined = undefined;
+  #lastTopic: string | typeof NO_TOPIC = NO_TOPIC;
+  /** How many messages the next chunk is made for (the first one small, unless the batch size is known). */
+  #nextChunk: number;
   /** The correlation id active when the batch was created (one read, not one per message). */
   readonly #correlationId: string | undefined = currentCorrelationId();
 
-  /** @internal Use producer.createBatch(). */
-  constructor(enc: Encoding) {
+  /** @internal Use producer.createBatch(). `expected`: how many messages will be added, when known. */
+  constructor(enc: Encoding, expected?: number) {
     this.#enc = enc;
+    this.#nextChunk = expected === undefined ? FIRST_CHUNK : Math.max(1, Math.min(expected, BATCH_MAX_MESSAGES));
+  }
+
+  /** The packer the next message goes into (a new chunk when the current one is full). */
+  #room(): BatchPacker {
+    const p = this.#packer;
+    if (p !== undefined && p.count < p.maxMessages && p.off < BATCH_MAX_BYTES) return p;
+    const next = takePacker(this.#nextChunk);
+    this.#nextChunk = BATCH_MAX_MESSAGES;
+    this.#packers.push(next);
+    return (this.#packer = next);
   }
 
   /** Messages added so far. */
@@ -82,8 +101,6 @@ export class MessageBatch {
     else if (typeof value === 'string') bytes = Buffer.from(value, 'utf8');
     else if (value === undefined) throw new InvalidArgumentError(WHERE, 'value: got undefined; pass null explicitly for a message without a value', { topic });
     else bytes = this.#enc.serialize(value, topic);
-    let p = this.#packer;
-    if (p === undefined || p.count === BATCH_MAX_MESSAGES || p.off >= BATCH_MAX_BYTES) this.#packers.push((p = this.#packer = takePacker()));
     let id: string | undefined;
     let suffix: string | undefined;
     let headers: NativeHeaders | undefined;
@@ -94,6 +111,8 @@ export class MessageBatch {
     }
     if (id === undefined && this.#enc.autoIds) id = suffix = nextIdSuffix();
     if (this.#correlationId !== undefined) (headers ??= []).push({ [HEADER_CORRELATION_ID]: this.#correlationId });
+    // Only now, with every argument checked: a refused add() leaves no chunk behind.
+    const p = this.#room();
     const row = p.count * MSG_STRIDE;
     p.add(0, topic, partition, key, bytes, headers, timestamp, id, suffix);
     if (id !== undefined) p.table[row + M_FLAGS]! |= FLAG_HAS_ID;
@@ -104,23 +123,25 @@ export class MessageBatch {
    * @internal publishBatch()'s packed path: packs an OutgoingMessage as publish() would send it
    * (value through the serializer, key, id, headers, metadata, correlation id, partition,
    * timestamp). Throws what encoding it throws (`where` names the call); nothing is added then.
+   * Returns the id it was sent with (undefined: none).
    */
-  addMessage(m: OutgoingMessage, where: string): void {
+  addMessage(m: OutgoingMessage, where: string): string | undefined {
     if (!(m instanceof OutgoingMessage)) throw new InvalidArgumentError(where, 'expected a message built with newMessage(topic, value)');
     const value = valueOf(m, this.#enc.serialize);
+    const headers = headersOf(m);
     const id = this.#enc.autoIds ? m.id : m.existingId;
-    let p = this.#packer;
-    if (p === undefined || p.count === BATCH_MAX_MESSAGES || p.off >= BATCH_MAX_BYTES) this.#packers.push((p = this.#packer = takePacker()));
+    const p = this.#room();
     const row = p.count * MSG_STRIDE;
-    p.add(0, m.topic, m.partition ?? null, keyOf(m.key), value, headersOf(m), m.timestamp ?? null, id, m.generatedIdSuffix);
+    p.add(0, m.topic, m.partition ?? null, keyOf(m.key), value, headers, m.timestamp ?? null, id, m.generatedIdSuffix);
     if (id !== undefined) p.table[row + M_FLAGS]! |= FLAG_HAS_ID;
     this.#length++;
+    return id;
   }
 
-  #checkTopic(topic: string): void {
+  #checkTopic(topic: unknown): void {
     if (typeof topic !== 'string' || topic.length === 0) throw new InvalidArgumentError(WHERE, `topic: got ${JSON.stringify(topic)}, expected a non-empty topic name`);
     if (topic.includes('\0')) throw new InvalidArgumentError(WHERE, `topic: got ${JSON.stringify(topic)}, a topic name cannot contain a zero byte`);
-    this.#lastTopic = topic;
+    this.#lastTopic = topic as string;
   }
 
   /** Checks add()'s options (off the common path: only when given). */
@@ -159,7 +180,7 @@ export class MessageBatch {
       this.#sent = true;
       return Promise.resolve({ delivered: 0, failed: [], possibleDuplicates: [] });
     }
-    return new Promise<BatchSummary>((resolve) => this.dispatch(engine, diagnostics, new TallyResults(new BatchTally(this.#length, resolve)), undefined));
+    return new Promise<BatchSummary>((resolve) => this.dispatch(engine, diagnostics, new TallyResults(new BatchTally(this.#length, resolve)), undefined, 'sendBatch'));
   }
 
   /**
@@ -167,14 +188,15 @@ export class MessageBatch {
    * under its index in the batch, or `indexOf[index]` when given (publishBatch(): messages refused
    * while encoding were not added).
    */
-  dispatch(engine: ProducerEngine, diagnostics: Diagnostics | undefined, results: PackedResults, indexOf: Int32Array | undefined): void {
+  dispatch(engine: ProducerEngine, diagnostics: Diagnostics | undefined, results: PackedResults, indexOf: Int32Array | undefined, op: string): void {
     this.#sent = true;
     this.#packer = undefined;
     let base = 0;
     for (const p of this.#packers) {
+      if (p.count === 0) continue; // never: a packer is taken only for a message
       const chunk = new PackedChunk(p, new ChunkSink(results, base, indexOf, diagnostics === undefined ? undefined : countPublished(p, diagnostics)));
       base += p.count;
-      engine.sendPacked(chunk);
+      engine.sendPacked(chunk, op);
     }
     this.#packers.length = 0;
   }
@@ -198,17 +220,21 @@ export class TallyResults implements PackedResults {
   }
 }
 
-/** One outcome per message (publishBatch()), each result built when its report comes, as the engine builds it for publish(). */
+/**
+ * One outcome per message (publishBatch()), each result built when its report comes, as the engine
+ * builds it for publish(), from the topic and id each message was sent with (taken at the call: the
+ * caller's array and messages are not read again).
+ */
 export class OutcomeResults implements PackedResults {
   constructor(
     readonly outcomes: BatchOutcomes,
-    readonly messages: readonly OutgoingMessage[],
-    readonly autoIds: boolean,
+    readonly topics: readonly string[],
+    readonly ids: ReadonlyArray<string | undefined>,
   ) {}
   delivered(index: number, possibleDuplicate: boolean | undefined, partition: number, offset: number, timestamp: number | undefined): void {
-    const m = this.messages[index]!;
-    const messageId = this.autoIds ? m.id : m.existingId;
-    const result = possibleDuplicate === undefined ? { topic: m.topic, partition, offset, timestamp, messageId } : { topic: m.topic, partition, offset, timestamp, messageId, possibleDuplicate };
+    const topic = this.topics[index]!;
+    const messageId = this.ids[index];
+    const result = possibleDuplicate === undefined ? { topic, partition, offset, timestamp, messageId } : { topic, partition, offset, timestamp, messageId, possibleDuplicate };
     this.outcomes.settle(index, { ok: true, result });
   }
   failed(index: number, error: Error): void {
@@ -236,6 +262,9 @@ class ChunkSink implements PackedSink {
     if (chunk.pending === 1) release(chunk.packer);
     this.results.delivered(this.indexOf === undefined ? this.base + i : this.indexOf[this.base + i]!, possibleDuplicate, partition, offset, timestamp);
   }
+  retrying(chunk: PackedChunk, i: number): void {
+    if (this.counters !== undefined) this.counters[chunk.packer.table[i * MSG_STRIDE + M_TOPIC]!]!.retries++;
+  }
   failed(chunk: PackedChunk, i: number, error: Error): void {
     if (this.counters !== undefined) {
       const c = this.counters[chunk.packer.table[i * MSG_STRIDE + M_TOPIC]!]!;
@@ -246,7 +275,10 @@ class ChunkSink implements PackedSink {
   }
 }
 
+/** A settled chunk's packer: full-size ones go back to the pool, forgetting their topics (another producer, another cluster may take it). */
 function release(p: BatchPacker): void {
+  if (p.maxMessages !== BATCH_MAX_MESSAGES || pool.length >= POOL_MAX) return;
   p.reset();
-  if (pool.length < POOL_MAX) pool.push(p);
+  p.forgetTopics();
+  pool.push(p);
 }

@@ -172,12 +172,19 @@ export class Producer {
    */
   #publishPacked(engine: ProducerEngine, messages: readonly OutgoingMessage[], tally: boolean): Promise<PublishOutcome[] | BatchSummary> {
     const n = messages.length;
-    const batch = new MessageBatch(this.#enc);
+    const batch = new MessageBatch(this.#enc, n);
     let refused: Array<[number, Error]> | undefined;
     let indexOf: Int32Array | undefined;
+    // For one outcome per message: the topic and id each was sent with (the caller's objects are not read again).
+    const topics = tally ? undefined : new Array<string>(n);
+    const ids = tally ? undefined : new Array<string | undefined>(n);
     for (let i = 0; i < n; i++) {
       try {
-        batch.addMessage(messages[i]!, 'publishBatch(messages)');
+        const id = batch.addMessage(messages[i]!, 'publishBatch(messages)');
+        if (topics !== undefined) {
+          topics[i] = messages[i]!.topic;
+          ids![i] = id;
+        }
       } catch (e) {
         // Packed indices skip it from here on: map them back to input indices.
         if (indexOf === undefined) indexOf = Int32Array.from({ length: n }, (_, k) => k);
@@ -189,7 +196,7 @@ export class Producer {
     return new Promise<PublishOutcome[] | BatchSummary>((resolve) => {
       const sink = tally ? new BatchTally(n, resolve) : new BatchOutcomes(n, resolve);
       if (refused !== undefined) for (const [i, e] of refused) sink.refused(i, e);
-      if (batch.length > 0) batch.dispatch(engine, this.#diagnostics, tally ? new TallyResults(sink as BatchTally) : new OutcomeResults(sink as BatchOutcomes, messages, this.#enc.autoIds), indexOf);
+      if (batch.length > 0) batch.dispatch(engine, this.#diagnostics, tally ? new TallyResults(sink as BatchTally) : new OutcomeResults(sink as BatchOutcomes, topics!, ids!), indexOf, 'publishBatch');
     });
   }
 

@@ -215,7 +215,7 @@ describe('ProducerEngine in-flight window (fake binding)', () => {
     const second = producer.publishBatch([newMessage('t', 'b20').withKey('k'), newMessage('t', 'b21').withKey('k')]);
     await handedOver();
     assert.equal(native().produced.length, 24);
-    assert.equal(engine.waitingCount, 2, 'the fifth publish and the batch behind it');
+    assert.equal(engine.waitingCount, 3, 'the fifth publish and the two messages of the batch behind it');
     while (native().produced.length < 27) {
       native().deliverAll();
       await delay(3);

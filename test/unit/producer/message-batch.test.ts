@@ -105,6 +105,7 @@ describe('createBatch() / sendBatch(): packed batches (fake binding)', () => {
     await handedOver();
     assert.equal(native().queue.length, 3, 'the queue took three');
     assert.ok(producer.needsDrain, 'messages wait for room');
+    assert.equal(engine.waitingCount, 6, "the batch's five unsent messages and the publish behind them");
     for (let round = 0; round < 20 && native().produced.length < 9; round++) {
       native().deliverAll();
       await new Promise((r) => setTimeout(r, 5));
@@ -168,8 +169,9 @@ describe('createBatch() / sendBatch(): packed batches (fake binding)', () => {
     await engine.close(100);
   });
 
-  it('library retries (idempotence off) resend a packed message from its bytes; a possibly persisted one is listed as a possible duplicate', async () => {
-    const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, retryBackoffMs: 1 });
+  it('library retries (idempotence off) resend a packed message from its bytes; a possibly persisted one is listed as a possible duplicate; retries are counted', async () => {
+    const diagnostics = new Diagnostics({ clientId: 'test' });
+    const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, retryBackoffMs: 1, diagnostics });
     await engine.connect();
     const attempts = new Map<string, number>();
     native().outcome = (r) => {
@@ -185,6 +187,8 @@ describe('createBatch() / sendBatch(): packed batches (fake binding)', () => {
     assert.deepEqual(await producer.sendBatch(b), { delivered: 4, failed: [], possibleDuplicates: [2] });
     const p = native().produced;
     assert.equal(p.length, 6, 'two of them produced twice');
+    const c = diagnostics.counters.publish('t');
+    assert.deepEqual([c.total, c.success, c.retries, c.failed], [4, 4, 2, 0]);
     // The retries carry the same key, value, id and headers as the first attempt.
     for (const v of ['not-leader', 'maybe-twice']) {
       const copies = p.filter((r) => r.value!.toString() === v);
@@ -258,6 +262,8 @@ describe('createBatch() / sendBatch(): packed batches (fake binding)', () => {
     await engine.connect();
     const b = producer.createBatch();
     const cases: Array<[() => unknown, RegExp]> = [
+      // First, on the fresh batch: an undefined topic is never taken for the last one checked.
+      [() => b.add(undefined as never, null, 'v'), /topic: got undefined, expected a non-empty topic name/],
       [() => b.add('', null, 'v'), /topic: got "", expected a non-empty topic name/],
       [() => b.add('a\0b', null, 'v'), /cannot contain a zero byte/],
       [() => b.add(7 as never, null, 'v'), /topic: got 7/],
@@ -292,5 +298,94 @@ describe('createBatch() / sendBatch(): packed batches (fake binding)', () => {
     assert.equal(native().produced.length, 1);
     await engine.close(100);
     await assert.rejects(producer.sendBatch(producer.createBatch()), StateError);
+  });
+
+  it('a refused add() leaves no chunk behind, also when it would have started a new one', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().autoDeliver = true;
+    const b = producer.createBatch();
+    assert.throws(() => b.add('t', null, 'v', { partition: -1 }), InvalidArgumentError);
+    for (let i = 0; i < 64; i++) b.add('t', null, `m${i}`); // the first chunk holds 64
+    assert.throws(() => b.add('t', null, 'v', { timestamp: -1 }), InvalidArgumentError);
+    assert.equal(b.length, 64);
+    b.add('t', null, 'm64');
+    assert.deepEqual(await producer.sendBatch(b), { delivered: 65, failed: [], possibleDuplicates: [] });
+    assert.equal(engine.inflightCount + engine.waitingCount, 0);
+    await engine.close(100);
+  });
+
+  it('a pooled chunk forgets its topics: the next batch (another producer, another cluster) names only its own', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().autoDeliver = true;
+    const seen: string[][] = [];
+    const produceBatch = native().produceBatch.bind(native());
+    native().produceBatch = (topics, ...rest) => {
+      seen.push([...topics]);
+      return produceBatch(topics, ...rest);
+    };
+    const first = producer.createBatch();
+    for (let i = 0; i < 2000; i++) first.add(i < 1500 ? 'secret-a' : 'secret-b', null, 'x');
+    await producer.sendBatch(first);
+    seen.length = 0;
+    const second = producer.createBatch();
+    for (let i = 0; i < 1100; i++) second.add('b', null, 'y');
+    await producer.sendBatch(second);
+    assert.ok(seen.length >= 2, 'two chunks, the second a pooled one');
+    for (const topics of seen) assert.deepEqual(topics, ['b']);
+    await engine.close(100);
+  });
+
+  it('a small publishBatch() is packed into a chunk sized to it, not a full-size one', async () => {
+    const { engine, producer, native } = setup();
+    await engine.connect();
+    native().autoDeliver = true;
+    const sizes: number[] = [];
+    const produceBatch = native().produceBatch.bind(native());
+    native().produceBatch = (topics, buf, table, ...rest) => {
+      sizes.push(buf.byteLength + table.byteLength);
+      return produceBatch(topics, buf, table, ...rest);
+    };
+    assert.equal((await producer.publishBatch([newMessage('t', 'one')])).length, 1);
+    assert.ok(sizes[0]! <= 4096, `a one-message batch used ${sizes[0]} bytes`);
+    await engine.close(100);
+  });
+
+  it("publishBatch() results come from what was sent, not from the caller's array or messages read later", async () => {
+    const { engine, native } = setup();
+    await engine.connect();
+    const producer = new Producer(engine, { messageIds: false });
+    const kept = newMessage('t', 'a');
+    const buf = [kept, newMessage('u', 'b').withId('given')];
+    const p = producer.publishBatch(buf);
+    buf.length = 0; // the caller reuses its array
+    void kept.id; // generates an id the message was not sent with
+    await handedOver();
+    native().deliverAll();
+    const out = await p;
+    assert.deepEqual(
+      out.map((o) => (o.ok ? [o.result.topic, o.result.messageId] : o.error.message)),
+      [
+        ['t', undefined],
+        ['u', 'given'],
+      ],
+    );
+    await engine.close(100);
+  });
+
+  it('a batch that trickles into a full queue fails what waited longer than the enqueue timeout, counted from when it first waited', async () => {
+    const { engine, producer, native } = setup({ queueLimit: 1, enqueueTimeoutMs: 40 });
+    await engine.connect();
+    const b = producer.createBatch();
+    for (let i = 0; i < 20; i++) b.add('t', null, `m${i}`);
+    const done = producer.sendBatch(b);
+    const timer = setInterval(() => native().deliverAll(), 10); // one message through every 10 ms
+    const summary = await done;
+    clearInterval(timer);
+    assert.ok(summary.delivered > 0 && summary.delivered < 20, `delivered ${summary.delivered}`);
+    assert.equal(summary.delivered + summary.failed.length, 20);
+    for (const f of summary.failed) assert.ok(f.error instanceof QueueFullTimeoutError, String(f.error));
+    await engine.close(100);
   });
 });
