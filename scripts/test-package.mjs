@@ -133,7 +133,7 @@ fs.writeFileSync(path.join(scratch, 'tsconfig.json'), JSON.stringify({
 fs.writeFileSync(path.join(scratch, 'typed.ts'), `
 import {
   loadConfig, Manager, ConnectionManager, Consumer, BaseMessageHandler, BeverageEventHandler, PermanentError,
-  GoCoffeeKafkaError, NativeFeatureError, type BeverageCreated, type ConsumedMessage, type KafkaConfig,
+  GoCoffeeKafkaError, NativeFeatureError, MessageBatch, type BatchSummary, type BeverageCreated, type ConsumedMessage, type KafkaConfig,
 } from '${pkg.name}';
 
 const config: KafkaConfig = loadConfig({ env: {} });
@@ -161,6 +161,13 @@ export function classify(e: unknown): string {
 }
 // @ts-expect-error publishBeverageCreated wants a BeverageCreated, not a number
 void manager.publishBeverageCreated(42);
+// Packed batches: add(topic, key, value, options?) → index; sendBatch → one BatchSummary.
+const batch: MessageBatch = cm.producer.createBatch();
+const index: number = batch.add('orders', 'k', Buffer.from('v'), { headers: [['source', 'typed']], partition: 0 });
+void index;
+export const summary: Promise<BatchSummary> = cm.producer.sendBatch(batch);
+// @ts-expect-error a header is a [name, value] pair
+batch.add('orders', null, 'v', { headers: [['only-a-name']] });
 `);
 check('(a) a TypeScript user (module/moduleResolution nodenext, strict) type-checks against dist/*.d.ts', () => {
   const tsc = path.join(scratch, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -221,9 +228,14 @@ const consumer = new Consumer(cm, { workers: 1 });
 consumer.registerHandler({ topics: [topic], groupId: 'package-test-pool-' + runId, workerModule: new URL('./score-worker.mjs', import.meta.url) });
 await consumer.start();
 await cm.producer.publish(newMessage(topic, { id: runId }).withKey(runId));
+// And one more as a packed batch.
+const batch = cm.producer.createBatch();
+batch.add(topic, runId, JSON.stringify({ id: runId }));
+const summary = await cm.producer.sendBatch(batch);
+if (summary.delivered !== 1 || summary.failed.length !== 0) throw new Error('sendBatch: ' + JSON.stringify(summary));
 const deadline = Date.now() + 60000;
 const processed = () => consumer.stats().reduce((n, s) => n + s.processed, 0);
-while (processed() < 1) {
+while (processed() < 2) {
   if (Date.now() > deadline) throw new Error('pool consume: timed out, stats ' + JSON.stringify(consumer.stats()));
   await new Promise((r) => setTimeout(r, 50));
 }

@@ -30,3 +30,19 @@ export function setupEngine(opts: Partial<{ retryMax: number; retryBackoffMs: nu
 export function handedOver(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * A fake delivery outcome for library-retry tests: the first attempt of the message valued
+ * `maybe-twice` times out in flight (possibly persisted), of `not-leader` fails as not written
+ * (not leader); every other attempt succeeds.
+ */
+export function firstAttemptFails(): (r: { value: Buffer | null }) => { message: string; code: number } | null {
+  const attempts = new Map<string, number>();
+  return (r) => {
+    const v = r.value!.toString();
+    const n = (attempts.get(v) ?? 0) + 1;
+    attempts.set(v, n);
+    if (n > 1) return null;
+    return v === 'maybe-twice' ? { message: 'Local: Message timed out', code: -1 } : v === 'not-leader' ? { message: 'Broker: Not leader for partition', code: 6 } : null;
+  };
+}

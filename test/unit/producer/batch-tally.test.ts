@@ -5,10 +5,9 @@ import { DeliveryError, FlushIncompleteError, InvalidArgumentError, StateError }
 import { CHANNELS } from '../../../src/diagnostics/channels.js';
 import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
 import { BatchTally, TallyItem } from '../../../src/producer/outbound-kinds.js';
-import { handedOver, setupEngine as setup } from '../../helpers/engine.js';
+import { firstAttemptFails, handedOver, setupEngine as setup } from '../../helpers/engine.js';
 
 const TOO_LARGE = { message: 'Broker: Message size too large', code: 10 };
-const TIMED_OUT = { message: 'Local: Message timed out', code: -1 };
 
 describe("publishBatch(messages, { results: 'failures' }) (fake binding)", () => {
   it('counts deliveries and lists only the failures, by index in input order; every message is produced, in order', async () => {
@@ -90,14 +89,7 @@ describe("publishBatch(messages, { results: 'failures' }) (fake binding)", () =>
   it('lists possible duplicates: a library retry after a possibly persisted failure (idempotence off), not after one that was not written', async () => {
     const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, retryBackoffMs: 1 });
     await engine.connect();
-    const attempts = new Map<string, number>();
-    native().outcome = (r) => {
-      const v = r.value!.toString();
-      const n = (attempts.get(v) ?? 0) + 1;
-      attempts.set(v, n);
-      if (n > 1) return null;
-      return v === 'maybe-twice' ? TIMED_OUT : v === 'not-leader' ? { message: 'Broker: Not leader for partition', code: 6 } : null;
-    };
+    native().outcome = firstAttemptFails();
     native().autoDeliver = true;
     const summary = await producer.publishBatch(['a', 'not-leader', 'maybe-twice', 'b'].map((v) => newMessage('t', v)), { results: 'failures' });
     assert.deepEqual(summary, { delivered: 4, failed: [], possibleDuplicates: [2] });

@@ -5,11 +5,10 @@ import { Diagnostics } from '../../../src/diagnostics/diagnostics.js';
 import { MessageBatch } from '../../../src/producer/message-batch.js';
 import { Producer } from '../../../src/producer/producer.js';
 import { GENERATED_ID_PREFIX } from '../../../src/message/outgoing.js';
-import { handedOver, setupEngine as setup } from '../../helpers/engine.js';
+import { firstAttemptFails, handedOver, setupEngine as setup } from '../../helpers/engine.js';
 import type { FakeProducer } from '../../helpers/fake-binding.js';
 
 const TOO_LARGE = { message: 'Broker: Message size too large', code: 10 };
-const TIMED_OUT = { message: 'Local: Message timed out', code: -1 };
 
 /** The header list of a produced record as [name, value] pairs (values as strings). */
 function headerPairs(h: Array<Record<string, string | Buffer>> | undefined): Array<[string, string]> {
@@ -173,14 +172,7 @@ describe('createBatch() / sendBatch(): packed batches (fake binding)', () => {
     const diagnostics = new Diagnostics({ clientId: 'test' });
     const { engine, producer, native } = setup({ retryMax: 3, retryDelivered: true, retryBackoffMs: 1, diagnostics });
     await engine.connect();
-    const attempts = new Map<string, number>();
-    native().outcome = (r) => {
-      const v = r.value!.toString();
-      const n = (attempts.get(v) ?? 0) + 1;
-      attempts.set(v, n);
-      if (n > 1) return null;
-      return v === 'maybe-twice' ? TIMED_OUT : v === 'not-leader' ? { message: 'Broker: Not leader for partition', code: 6 } : null;
-    };
+    native().outcome = firstAttemptFails();
     native().autoDeliver = true;
     const b = producer.createBatch();
     for (const v of ['a', 'not-leader', 'maybe-twice', 'b']) b.add('t', `key-${v}`, v, { headers: [['h', v]] });
