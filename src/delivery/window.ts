@@ -36,7 +36,7 @@ export abstract class DeliveryWindow {
   /** Messages waiting for room in the local queue or the window (FIFO keeps per-key order). */
   #waiting: Outbound[] = [];
   #waitingHead = 0;
-  /** Packed chunks in the FIFO (or #requeue): waitingCount counts their messages. */
+  /** Packed chunks in the FIFO (a chunk in #requeue during a pump is still in the FIFO's passed part): waitingCount counts their messages. */
   #waitingChunks = 0;
   /** Runs while messages wait: fails those past their deadline and retries a full queue. */
   #pumpTimer: NodeJS.Timeout | undefined;

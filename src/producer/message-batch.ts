@@ -27,7 +27,7 @@ export interface BatchMessageOptions {
 
 const WHERE = 'MessageBatch.add(topic, key, value, options)';
 
-/** Full-size packers (BATCH_MAX_MESSAGES) of settled chunks, reused: each holds a 256 KiB buffer and a 125 KiB table. */
+/** Full-size packers (BATCH_MAX_MESSAGES) of settled chunks, reused: each holds a 320 KiB buffer (more if it grew) and a 125 KiB table. */
 const pool: BatchPacker[] = [];
 const POOL_MAX = 128;
 /**
@@ -40,9 +40,11 @@ const CHUNK_MAX_BYTES = 256 * 1024;
 const CHUNK_BYTES = CHUNK_MAX_BYTES + 64 * 1024;
 /** A batch's first chunk holds at most this many messages unless the batch is known to be larger: a small batch stays small. */
 const FIRST_CHUNK = 64;
+/** From this many messages on a chunk is a pooled full-size one (a fresh packer per mid-size batch would cost more). */
+const SMALL_CHUNK_MAX = 256;
 /** A packer for up to `messages` messages: a pooled full-size one, or a small one sized to them (never pooled). */
 function takePacker(messages: number): BatchPacker {
-  if (messages >= BATCH_MAX_MESSAGES) return pool.pop() ?? new BatchPacker(BATCH_MAX_MESSAGES, HEADERS.MESSAGE_ID, GENERATED_ID_PREFIX, CHUNK_BYTES);
+  if (messages > SMALL_CHUNK_MAX) return pool.pop() ?? new BatchPacker(BATCH_MAX_MESSAGES, HEADERS.MESSAGE_ID, GENERATED_ID_PREFIX, CHUNK_BYTES);
   return new BatchPacker(messages, HEADERS.MESSAGE_ID, GENERATED_ID_PREFIX, Math.min(CHUNK_BYTES, Math.max(1024, messages * 256)));
 }
 /** Not a topic: add()'s first call always checks its topic. */
@@ -199,7 +201,6 @@ export class MessageBatch {
     this.#packer = undefined;
     let base = 0;
     for (const p of this.#packers) {
-      if (p.count === 0) continue; // never: a packer is taken only for a message
       const chunk = new PackedChunk(p, new ChunkSink(results, base, indexOf, diagnostics === undefined ? undefined : countPublished(p, diagnostics)));
       base += p.count;
       engine.sendPacked(chunk, op);

@@ -179,10 +179,11 @@ export class Producer {
     const topics = tally ? undefined : new Array<string>(n);
     const ids = tally ? undefined : new Array<string | undefined>(n);
     for (let i = 0; i < n; i++) {
+      const m = messages[i]!;
       try {
-        const id = batch.addMessage(messages[i]!, 'publishBatch(messages)');
+        const id = batch.addMessage(m, 'publishBatch(messages)');
         if (topics !== undefined) {
-          topics[i] = messages[i]!.topic;
+          topics[i] = m.topic;
           ids![i] = id;
         }
       } catch (e) {
