@@ -201,7 +201,7 @@ export class MessageBatch {
     this.#packer = undefined;
     let base = 0;
     for (const p of this.#packers) {
-      const chunk = new PackedChunk(p, new ChunkSink(results, base, indexOf, diagnostics === undefined ? undefined : countPublished(p, diagnostics)));
+      const chunk = new PackedChunk(p, new ChunkSink(results, base, indexOf, diagnostics, p));
       base += p.count;
       engine.sendPacked(chunk, op);
     }
@@ -258,27 +258,40 @@ function countPublished(p: BatchPacker, d: Diagnostics): TopicCounters[] {
 
 /** One chunk's messages → the batch's results (at `base` in the batch) and the topics' counters. */
 class ChunkSink implements PackedSink {
+  /** The chunk's topics' counters by topic index (none without diagnostics). */
+  readonly #counters: TopicCounters[] | undefined;
   constructor(
     readonly results: PackedResults,
     readonly base: number,
     readonly indexOf: Int32Array | undefined,
-    readonly counters: TopicCounters[] | undefined,
-  ) {}
+    readonly diagnostics: Diagnostics | undefined,
+    p: BatchPacker,
+  ) {
+    this.#counters = diagnostics === undefined ? undefined : countPublished(p, diagnostics);
+  }
+  /** Message i's index in the caller's list. */
+  #index(i: number): number {
+    return this.indexOf === undefined ? this.base + i : this.indexOf[this.base + i]!;
+  }
+  /** Message i's topic counters. */
+  #topic(chunk: PackedChunk, i: number): TopicCounters | undefined {
+    return this.#counters?.[chunk.packer.table[i * MSG_STRIDE + M_TOPIC]!];
+  }
   delivered(chunk: PackedChunk, i: number, possibleDuplicate: boolean | undefined, partition: number, offset: number, timestamp: number | undefined): void {
-    if (this.counters !== undefined) this.counters[chunk.packer.table[i * MSG_STRIDE + M_TOPIC]!]!.success++;
+    const c = this.#topic(chunk, i);
+    if (c !== undefined) c.success++;
     if (chunk.pending === 1) release(chunk.packer);
-    this.results.delivered(this.indexOf === undefined ? this.base + i : this.indexOf[this.base + i]!, possibleDuplicate, partition, offset, timestamp);
+    this.results.delivered(this.#index(i), possibleDuplicate, partition, offset, timestamp);
   }
   retrying(chunk: PackedChunk, i: number): void {
-    if (this.counters !== undefined) this.counters[chunk.packer.table[i * MSG_STRIDE + M_TOPIC]!]!.retries++;
+    const c = this.#topic(chunk, i);
+    if (c !== undefined) c.retries++;
   }
   failed(chunk: PackedChunk, i: number, error: Error): void {
-    if (this.counters !== undefined) {
-      const c = this.counters[chunk.packer.table[i * MSG_STRIDE + M_TOPIC]!]!;
-      c.errors.set(errorType(error), (c.errors.get(errorType(error)) ?? 0) + 1);
-    }
+    const c = this.#topic(chunk, i);
+    if (c !== undefined) this.diagnostics!.counters.error(c, errorType(error));
     if (chunk.pending === 1) release(chunk.packer);
-    this.results.failed(this.indexOf === undefined ? this.base + i : this.indexOf[this.base + i]!, error);
+    this.results.failed(this.#index(i), error);
   }
 }
 
